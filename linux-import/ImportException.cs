@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The one exception type the importer throws for bad input: its Message is a
+// single line, fit to print as-is after "linuxshim: ", naming the problem and the path.
+namespace LinuxShim.Import;
+
+public sealed class ImportException : Exception
+{
+    public ImportException(string message) : base(message) { }
+    public ImportException(string message, Exception inner) : base(message, inner) { }
+}
