@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A file-scope function or variable of one translation unit, as the linker sees it.
+using LinuxShim.Import.Clang;
+
+namespace LinuxShim.Import.Analysis;
+
+internal sealed class Symbol(string name, string linkName, bool isFunction)
+{
+    /// <summary>The C name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The name the object file uses (differs when an asm label renames it).</summary>
+    public string LinkName { get; } = linkName;
+
+    public bool IsFunction { get; } = isFunction;
+
+    /// <summary>Definition in this translation unit, if any.</summary>
+    public Cursor? Definition { get; set; }
+
+    /// <summary>Declaration cursor (for attributes when there is no definition).</summary>
+    public Cursor Declaration { get; set; }
+
+    /// <summary>True for static (internal linkage) definitions.</summary>
+    public bool IsStatic { get; set; }
+
+    /// <summary>Declared inline: the compiler inlines it, so it is analysed per calling context.</summary>
+    public bool IsInline { get; set; }
+
+    /// <summary>Built lazily: function body or variable initializer.</summary>
+    public IrNode? Body { get; set; }
+    public bool BodyBuilt { get; set; }
+    public int ParamCount { get; set; }
+    public int LocalCount { get; set; }
+
+    /// <summary>For single-statement functions "return expr;": the expression, to fold calls.</summary>
+    public IrNode? ReturnExpression { get; set; }
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Parses one module source with libclang and Kbuild's flags, and works out what its
+// object file defines and needs (Reachability) and what metadata it carries (UnitMetadataReader).
+using LinuxShim.Import.Clang;
+using LinuxShim.Import.Model;
+
+namespace LinuxShim.Import.Analysis;
+
+public static class UnitAnalyzer
+{
+    /// <summary>Symbols the build itself provides (modpost's __this_module) or the compiler inserts.</summary>
+    private static readonly HashSet<string> Provided = new(StringComparer.Ordinal) { "__this_module" };
+
+    /// <param name="index">libclang index of the calling thread.</param>
+    /// <param name="file">Absolute path of the .c file.</param>
+    /// <param name="relativePath">Its path inside the kernel tree.</param>
+    /// <param name="sourceRoot">On-disk root of the tree, to make input paths tree-relative.</param>
+    public static UnitResult Analyze(ClangIndex index, string file, string relativePath, string sourceRoot, IReadOnlyList<string> arguments)
+    {
+        using var unit = TranslationUnit.Parse(index, file, arguments);
+        var errors = unit.Diagnostics.Where(d => d.IsError).Select(d => Relative(d.Text, sourceRoot)).ToList();
+        var inputs = unit.IncludedFiles().Select(f => Relative(f, sourceRoot)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var symbols = new UnitIndex(unit);
+        var reach = new Reachability(symbols);
+        reach.Run();
+
+        var defined = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var root in symbols.Roots)
+            if (!root.IsStatic && root.Definition is not null)
+                defined.Add(root.LinkName);
+        foreach (var alias in symbols.Aliases.Keys)
+            defined.Add(alias);
+
+        var undefined = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var symbol in reach.External)
+            if (!Provided.Contains(symbol.LinkName) && !Builtins.IsBuiltin(symbol.LinkName) && !IsCompileTimeError(symbol))
+                undefined.Add(symbol.LinkName);
+        undefined.UnionWith(reach.AsmReferences);
+        undefined.UnionWith(reach.LibraryCalls);
+        undefined.ExceptWith(defined);
+        foreach (var s in symbols.Roots)
+            undefined.Remove(s.LinkName); // static definitions an asm template may call
+
+        return new UnitResult
+        {
+            Path = relativePath,
+            Defined = defined.ToList(),
+            Undefined = undefined.ToList(),
+            Errors = errors,
+            Inputs = inputs,
+            Metadata = UnitMetadataReader.Read(symbols),
+        };
+    }
+
+    /// <summary>Functions declared __attribute__((error)) exist only to fail the build when reached; GCC never emits a call.</summary>
+    private static bool IsCompileTimeError(Analysis.Symbol symbol) =>
+        symbol.IsFunction && symbol.Declaration.HasAttributes
+        && symbol.Declaration.PrettyPrintedDeclaration().Contains("__attribute__((error(", StringComparison.Ordinal);
+
+    private static string Relative(string text, string sourceRoot)
+    {
+        string prefix = sourceRoot.TrimEnd('/') + "/";
+        return text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : text;
+    }
+}

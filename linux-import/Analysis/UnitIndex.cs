@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The file-scope symbols of one translation unit, the roots the linker keeps, and
+// the lazily built IR of each definition (IrBuilder).
+using System.Text.RegularExpressions;
+using LinuxShim.Import.Clang;
+
+namespace LinuxShim.Import.Analysis;
+
+internal sealed partial class UnitIndex
+{
+    private readonly Dictionary<string, Symbol> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Cursor, Symbol> _staticLocals = new();
+
+    public TranslationUnit Unit { get; }
+
+    /// <summary>Definitions the object file keeps whatever references them: external definitions,
+    /// __used statics, alias targets.</summary>
+    public List<Symbol> Roots { get; } = [];
+
+    /// <summary>Top-level variable definitions in the order they appear (for metadata readers).</summary>
+    public List<(Symbol Symbol, Cursor Cursor)> Variables { get; } = [];
+
+    /// <summary>alias name → target name, from __attribute__((alias("target"))).</summary>
+    public Dictionary<string, string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    public UnitIndex(TranslationUnit unit)
+    {
+        Unit = unit;
+        foreach (var c in unit.Cursor.Children())
+        {
+            var kind = c.Kind;
+            if (kind != CursorKind.FunctionDecl && kind != CursorKind.VarDecl)
+                continue;
+            bool definition = c.IsDefinition;
+            var linkage = c.Linkage;
+            if (!definition)
+            {
+                // Only declarations written in the main file can carry an alias we must follow (module_init).
+                if (c.HasAttributes && InSourceFile(c))
+                {
+                    var alias = AliasPattern().Match(c.PrettyPrintedDeclaration());
+                    if (alias.Success)
+                    {
+                        Aliases[c.Spelling] = alias.Groups[1].Value;
+                        Roots.Add(SymbolFor(c, alias.Groups[1].Value));
+                    }
+                }
+                continue;
+            }
+            var symbol = SymbolFor(c);
+            if (kind == CursorKind.VarDecl)
+                Variables.Add((symbol, c));
+            if (linkage == Linkage.External)
+            {
+                // gnu_inline "extern inline" definitions are never emitted.
+                if (kind == CursorKind.FunctionDecl && c.IsInlined && c.StorageClass == StorageClass.Extern)
+                    continue;
+                Roots.Add(symbol);
+            }
+            else if (c.HasAttributes && InSourceFile(c) && UsedPattern().IsMatch(c.PrettyPrintedDeclaration()))
+            {
+                Roots.Add(symbol);
+            }
+        }
+    }
+
+    /// <summary>Declared (or expanded from a macro) in a .c file rather than a header.</summary>
+    private static bool InSourceFile(Cursor c) => !c.Location.File.EndsWith(".h", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"\balias\(""([A-Za-z_][A-Za-z0-9_]*)""\)")]
+    private static partial Regex AliasPattern();
+
+    [GeneratedRegex(@"__attribute__\(\((__)?used(__)?\)\)")]
+    private static partial Regex UsedPattern();
+
+    /// <summary>The symbol a function or variable declaration cursor names.</summary>
+    public Symbol SymbolFor(Cursor declaration, string? name = null)
+    {
+        bool isFunction = declaration.Kind == CursorKind.FunctionDecl;
+        if (!isFunction && declaration.StorageClass == StorageClass.Static && declaration.Linkage == Linkage.None)
+        {
+            var canonical = declaration.Canonical;
+            if (!_staticLocals.TryGetValue(canonical, out var local))
+            {
+                string n = declaration.Spelling;
+                local = new Symbol(n, n, false) { Declaration = declaration, Definition = declaration, IsStatic = true };
+                _staticLocals[canonical] = local;
+            }
+            return local;
+        }
+        name ??= declaration.Spelling;
+        if (_byName.TryGetValue(name, out var symbol))
+            return symbol;
+        var definition = declaration.Definition;
+        bool hasDefinition = !definition.IsNull && definition.Kind == declaration.Kind;
+        symbol = new Symbol(name, LinkNameOf(hasDefinition ? definition : declaration, name), isFunction)
+        {
+            Declaration = declaration,
+            Definition = hasDefinition ? definition : null,
+            IsStatic = hasDefinition && definition.Linkage == Linkage.Internal,
+            IsInline = hasDefinition && isFunction && definition.IsInlined,
+        };
+        _byName[name] = symbol;
+        return symbol;
+    }
+
+    /// <summary>__asm__("name") labels rename the symbol in the object file (fortify's __RENAME).</summary>
+    private static string LinkNameOf(Cursor declaration, string name)
+    {
+        if (!declaration.HasAttributes)
+            return name;
+        foreach (var child in declaration.Children())
+            if ((int)child.Kind == AsmLabelAttrKind)
+                return child.Spelling;
+        return name;
+    }
+
+    private const int AsmLabelAttrKind = 407;
+
+    /// <summary>Builds the IR of a symbol's body or initializer on first use.</summary>
+    public void EnsureBody(Symbol symbol)
+    {
+        if (symbol.BodyBuilt)
+            return;
+        symbol.BodyBuilt = true;
+        if (symbol.Definition is not { } def)
+            return;
+        new IrBuilder(this).Build(symbol, def);
+    }
+}

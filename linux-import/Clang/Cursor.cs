@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A libclang cursor seen through .NET types; CXCursor never leaves this layer.
+using System.Runtime.InteropServices;
+using LinuxShim.Import.Clang.Interop;
+
+namespace LinuxShim.Import.Clang;
+
+public readonly struct Cursor : IEquatable<Cursor>
+{
+    internal readonly CXCursor Raw;
+    private readonly TranslationUnit _unit;
+
+    internal Cursor(CXCursor raw, TranslationUnit unit)
+    {
+        Raw = raw;
+        _unit = unit;
+    }
+
+    public TranslationUnit Unit => _unit;
+    public CursorKind Kind => (CursorKind)Raw.Kind;
+    public bool IsNull => Native.clang_Cursor_isNull(Raw) != 0;
+    public string Spelling => Native.Take(Native.clang_getCursorSpelling(Raw));
+    public Cursor Referenced => Wrap(Native.clang_getCursorReferenced(Raw));
+    public Cursor Definition => Wrap(Native.clang_getCursorDefinition(Raw));
+    public Cursor Canonical => Wrap(Native.clang_getCanonicalCursor(Raw));
+    public bool IsDefinition => Native.clang_isCursorDefinition(Raw) != 0;
+    public Linkage Linkage => (Linkage)Native.clang_getCursorLinkage(Raw);
+    public StorageClass StorageClass => (StorageClass)Native.clang_Cursor_getStorageClass(Raw);
+    public bool IsInlined => Native.clang_Cursor_isFunctionInlined(Raw) != 0;
+    public bool HasAttributes => Native.clang_Cursor_hasAttrs(Raw) != 0;
+    public BinaryOp BinaryOperator => (BinaryOp)Native.clang_getCursorBinaryOperatorKind(Raw);
+    public UnaryOp UnaryOperator => (UnaryOp)Native.clang_getCursorUnaryOperatorKind(Raw);
+    public long EnumValue => Native.clang_getEnumConstantDeclValue(Raw);
+    public string TypeSpelling => Native.Take(Native.clang_getTypeSpelling(Native.clang_getCursorType(Raw)));
+    public bool IsFromMainFile => Native.clang_Location_isFromMainFile(Native.clang_getCursorLocation(Raw)) != 0;
+
+    /// <summary>The template string of a GCC inline assembly statement.</summary>
+    public string AsmTemplate => Native.Take(Native.clang_Cursor_getGCCAssemblyTemplate(Raw));
+
+    /// <summary>The initializer of a variable declaration, or a null cursor.</summary>
+    public Cursor VarInitializer => Wrap(Native.clang_Cursor_getVarDeclInitializer(Raw));
+
+    /// <summary>File and line where the cursor's text was expanded (macro uses map to their use site).</summary>
+    public (string File, uint Line) Location
+    {
+        get
+        {
+            Native.clang_getExpansionLocation(Native.clang_getCursorLocation(Raw), out nint file, out uint line, out _, out _);
+            return (file == 0 ? "" : Native.Take(Native.clang_getFileName(file)), line);
+        }
+    }
+
+    /// <summary>Byte offset of the cursor's expansion location within its file; with the file it identifies a declaration.</summary>
+    public uint Offset
+    {
+        get
+        {
+            Native.clang_getExpansionLocation(Native.clang_getCursorLocation(Raw), out _, out _, out _, out uint offset);
+            return offset;
+        }
+    }
+
+    /// <summary>Integer value of a constant expression, or null when clang cannot fold it.</summary>
+    public long? EvaluateInteger()
+    {
+        nint result = Native.clang_Cursor_Evaluate(Raw);
+        if (result == 0)
+            return null;
+        try
+        {
+            if (Native.clang_EvalResult_getKind(result) != Native.EvalInt)
+                return null;
+            return Native.clang_EvalResult_isUnsignedInt(result) != 0
+                ? unchecked((long)Native.clang_EvalResult_getAsUnsigned(result))
+                : Native.clang_EvalResult_getAsLongLong(result);
+        }
+        finally
+        {
+            Native.clang_EvalResult_dispose(result);
+        }
+    }
+
+    /// <summary>Value of a string-literal expression, or null.</summary>
+    public string? EvaluateString()
+    {
+        nint result = Native.clang_Cursor_Evaluate(Raw);
+        if (result == 0)
+            return null;
+        try
+        {
+            if (Native.clang_EvalResult_getKind(result) != Native.EvalStrLiteral)
+                return null;
+            nint p = Native.clang_EvalResult_getAsStr(result);
+            return p == 0 ? null : Marshal.PtrToStringUTF8(p);
+        }
+        finally
+        {
+            Native.clang_EvalResult_dispose(result);
+        }
+    }
+
+    /// <summary>The declaration printed back as C, without bodies or initializers; shows its attributes.</summary>
+    public string PrettyPrintedDeclaration()
+    {
+        nint policy = Native.clang_getCursorPrintingPolicy(Raw);
+        try
+        {
+            Native.clang_PrintingPolicy_setProperty(policy, Native.PolicyTerseOutput, 1);
+            Native.clang_PrintingPolicy_setProperty(policy, Native.PolicySuppressInitializers, 1);
+            return Native.Take(Native.clang_getCursorPrettyPrinted(Raw, policy));
+        }
+        finally
+        {
+            Native.clang_PrintingPolicy_dispose(policy);
+        }
+    }
+
+    /// <summary>The source tokens of the cursor's extent, as written (before macro expansion).</summary>
+    public unsafe List<string> Tokens()
+    {
+        var list = new List<string>();
+        Native.clang_tokenize(_unit.Handle, Native.clang_getCursorExtent(Raw), out CXToken* tokens, out uint count);
+        if (tokens == null)
+            return list;
+        try
+        {
+            for (uint i = 0; i < count; i++)
+                list.Add(Native.Take(Native.clang_getTokenSpelling(_unit.Handle, tokens[i])));
+        }
+        finally
+        {
+            Native.clang_disposeTokens(_unit.Handle, tokens, count);
+        }
+        return list;
+    }
+
+    /// <summary>Direct children, in source order.</summary>
+    public unsafe List<Cursor> Children()
+    {
+        var raw = new List<CXCursor>();
+        var handle = GCHandle.Alloc(raw);
+        try
+        {
+            Native.clang_visitChildren(Raw, &CollectChild, GCHandle.ToIntPtr(handle));
+        }
+        finally
+        {
+            handle.Free();
+        }
+        var result = new List<Cursor>(raw.Count);
+        foreach (var c in raw)
+            result.Add(new Cursor(c, _unit));
+        return result;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    private static CXChildVisitResult CollectChild(CXCursor cursor, CXCursor parent, nint data)
+    {
+        ((List<CXCursor>)GCHandle.FromIntPtr(data).Target!).Add(cursor);
+        return CXChildVisitResult.Continue;
+    }
+
+    private Cursor Wrap(CXCursor c) => new(c, _unit);
+
+    public bool Equals(Cursor other) => Native.clang_equalCursors(Raw, other.Raw) != 0;
+    public override bool Equals(object? obj) => obj is Cursor c && Equals(c);
+    public override int GetHashCode() => (int)Native.clang_hashCursor(Raw);
+    public static bool operator ==(Cursor a, Cursor b) => a.Equals(b);
+    public static bool operator !=(Cursor a, Cursor b) => !a.Equals(b);
+    public override string ToString() => $"{Kind} {Spelling}";
+}
