@@ -1,8 +1,99 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Command dispatch for linuxshim (placeholder until the scan command lands).
+// Managed side. The linuxshim command line: parses global options, dispatches to a command, and
+// turns every expected failure into one "linuxshim: ..." line and a non-zero exit code.
+using LinuxShim.Import;
+
 namespace LinuxShim.Tools;
 
 public static class Cli
 {
-    public static int Run(string[] args) { Console.WriteLine("linuxshim"); return 0; }
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public const string Help = """
+        linuxshim: reuse Linux device drivers without trusting them.
+
+        Usage:
+          linuxshim scan DIR [--json FILE] [options]     what each module under DIR is made of and needs
+          linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
+          linuxshim --help | --version
+
+        DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek.
+
+        Options:
+          --linux PATH[@REV]  kernel source: a git repository (optionally at a revision, read without
+                              checkout), a source directory, or a linux-source-*.tar.xz tarball.
+                              Default: $LINUXSHIM_LINUX, else /usr/src/linux-source-* (directory or
+                              tarball), else /lib/modules/$(uname -r)/build.
+          --build DIR         configured build directory (include/generated/autoconf.h,
+                              include/config/auto.conf, Module.symvers). Default: $LINUXSHIM_BUILD,
+                              else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
+          --json FILE         write the Import Model as JSON to FILE ("-" for standard output).
+          --jobs N            parse N files at once (default: all cores).
+          --cache DIR         where extracted tarballs and git checkouts are kept
+                              (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
+          --quiet             no progress or summary on the terminal.
+
+        Exit status: 0 success, 1 the input could not be read, 2 usage error.
+        """;
+
+    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        CommandLine parsed;
+        try
+        {
+            parsed = CommandLine.Parse(args);
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            stderr.WriteLine("Try 'linuxshim --help'.");
+            return ExitUsage;
+        }
+        if (parsed.Command is null || parsed.Has("help"))
+        {
+            stdout.Write(Help);
+            return parsed.Command is null && !parsed.Has("help") && !parsed.Has("version") ? ExitUsage : ExitOk;
+        }
+        try
+        {
+            return parsed.Command switch
+            {
+                "version" => Version(stdout),
+                "scan" => ScanCommand.Run(parsed, stdout, stderr),
+                "verify" => VerifyCommand.Run(parsed, stdout, stderr),
+                _ => throw new UsageException($"unknown command '{parsed.Command}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            stderr.WriteLine("Try 'linuxshim --help'.");
+            return ExitUsage;
+        }
+        catch (ImportException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            return ExitFailure;
+        }
+        catch (IOException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            return ExitFailure;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            return ExitFailure;
+        }
+    }
+
+    private static int Version(TextWriter stdout)
+    {
+        stdout.WriteLine($"linuxshim {typeof(Cli).Assembly.GetName().Version} ({Importer.AnalyserVersion})");
+        return ExitOk;
+    }
 }

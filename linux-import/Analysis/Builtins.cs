@@ -22,17 +22,27 @@ internal static class Builtins
         ["memset"] = 2,
     };
 
+    // String functions GCC folds only when every argument is a compile-time constant.
+    private static readonly HashSet<string> StringFunctions = new(StringComparer.Ordinal)
+    {
+        "memcmp", "bcmp", "memchr", "strlen", "strnlen", "strcpy", "strncpy", "strcat", "strncat",
+        "strcmp", "strncmp", "strchr", "strrchr", "strstr", "strspn", "strcspn", "strpbrk", "stpcpy",
+    };
+
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
     public static string? LibraryCallOf(string builtin, long?[] args)
     {
         string name = builtin["__builtin_".Length..];
-        if (!SizedStringOps.TryGetValue(name, out int sizeIndex))
+        if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
-        return sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit ? null : name;
+        return LibraryFunctionInlined(name, args) ? null : name;
     }
 
-    /// <summary>True when a direct call of a library function is expanded inline by the compiler.</summary>
-    public static bool LibraryFunctionInlined(string name, long?[] args) =>
-        SizedStringOps.TryGetValue(name, out int sizeIndex)
-        && sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit;
+    /// <summary>True when a call of a C library function is folded or expanded inline by the compiler.</summary>
+    public static bool LibraryFunctionInlined(string name, long?[] args)
+    {
+        if (SizedStringOps.TryGetValue(name, out int sizeIndex))
+            return sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit;
+        return StringFunctions.Contains(name) && Array.TrueForAll(args, a => a is not null);
+    }
 }

@@ -61,7 +61,8 @@ internal sealed class IrBuilder(UnitIndex index)
             case CursorKind.UnaryExpr:
                 return c.EvaluateInteger() is long size ? Leaf(IrKind.Constant, size) : Leaf(IrKind.Unevaluated);
             case CursorKind.StringLiteral:
-                return Leaf(IrKind.Generic);
+                // The address of a literal is a known constant to the compiler: non-null, foldable by strlen().
+                return Leaf(IrKind.Constant, 1);
             case CursorKind.DeclRefExpr:
                 return Reference(c.Referenced);
             case CursorKind.CallExpr:
@@ -124,6 +125,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 return With(IrKind.Default, c.Children());
             case (CursorKind)213: // BreakStmt
                 return Leaf(IrKind.Break);
+            case CursorKind.LabelStmt:
+                return With(IrKind.Label, c.Children());
             case CursorKind.CompoundStmt:
                 return With(IrKind.Compound, c.Children());
             case CursorKind.StmtExpr:
@@ -180,6 +183,8 @@ internal sealed class IrBuilder(UnitIndex index)
                     ? new IrNode { Kind = IrKind.ParamRef, Index = p }
                     : Leaf(IrKind.Generic);
             case CursorKind.VarDecl:
+                if (referenced.StorageClass == StorageClass.Register)
+                    return Leaf(IrKind.Generic); // a global register variable (current_stack_pointer): no symbol
                 if (_locals.TryGetValue(referenced, out int l))
                     return new IrNode { Kind = IrKind.LocalRef, Index = l };
                 if (referenced.Linkage == Linkage.None && referenced.StorageClass != StorageClass.Static)

@@ -28,6 +28,11 @@ internal sealed partial class Reachability
     /// <summary>Functions the compiler turns into library calls (memcpy for a struct copy of unknown size…).</summary>
     public HashSet<string> LibraryCalls { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>For each external symbol, the definition whose code first referenced it (for explanations).</summary>
+    public Dictionary<Symbol, Symbol> Origins { get; } = new();
+
+    private Symbol? _current;
+
     /// <summary>Definitions reached (in any context).</summary>
     public IEnumerable<Symbol> Reached => _contexts.Keys;
 
@@ -44,6 +49,7 @@ internal sealed partial class Reachability
             if (symbol.Body is null)
                 continue;
             var frame = new Frame(symbol, args);
+            _current = symbol;
             Eval(symbol.Body, frame);
         }
     }
@@ -52,6 +58,9 @@ internal sealed partial class Reachability
     {
         public readonly long?[] Params = args ?? new long?[function.ParamCount];
         public readonly long?[] Locals = new long?[Math.Max(function.LocalCount, 0)];
+
+        /// <summary>Control cannot reach the next statement (after return, or an if whose taken branches all return).</summary>
+        public bool Returned;
     }
 
     private void Visit(Symbol symbol, long?[]? args)
@@ -76,7 +85,13 @@ internal sealed partial class Reachability
         if (symbol.Definition is not null)
             Visit(symbol, null);
         else
-            External.Add(symbol);
+            AddExternal(symbol);
+    }
+
+    private void AddExternal(Symbol symbol)
+    {
+        if (External.Add(symbol) && _current is not null)
+            Origins[symbol] = _current;
     }
 
     private long? Eval(IrNode n, Frame f)
@@ -86,14 +101,33 @@ internal sealed partial class Reachability
             case IrKind.Constant:
                 return n.Value;
             case IrKind.Pass:
-            case IrKind.Compound:
-            case IrKind.StmtExpr:
             {
                 long? v = null;
                 foreach (var k in n.Kids)
                     v = Eval(k, f);
                 return v;
             }
+            case IrKind.Compound:
+            case IrKind.StmtExpr:
+            {
+                long? v = null;
+                foreach (var k in n.Kids)
+                {
+                    if (f.Returned)
+                    {
+                        // Dead after a return, unless a goto can land on a later label.
+                        if (k.Kind != IrKind.Label)
+                            continue;
+                        f.Returned = false;
+                    }
+                    v = Eval(k, f);
+                }
+                return v;
+            }
+            case IrKind.Return:
+                EvalAll(n, f);
+                f.Returned = true;
+                return null;
             case IrKind.SymbolRef:
                 Touch(n.Target!);
                 return null;
@@ -129,10 +163,20 @@ internal sealed partial class Reachability
                 if (n.Kids.Length < 2)
                     return EvalAll(n, f);
                 long? c = Eval(n.Kids[0], f);
-                if (c != 0)
-                    Eval(n.Kids[1], f);
-                if (c is null or 0 && n.Kids.Length > 2)
+                if (c is long cv)
+                {
+                    if (cv != 0)
+                        Eval(n.Kids[1], f);
+                    else if (n.Kids.Length > 2)
+                        Eval(n.Kids[2], f);
+                    return null;
+                }
+                Eval(n.Kids[1], f);
+                bool thenReturned = f.Returned;
+                f.Returned = false;
+                if (n.Kids.Length > 2)
                     Eval(n.Kids[2], f);
+                f.Returned = thenReturned && f.Returned && n.Kids.Length > 2;
                 return null;
             }
             case IrKind.Loop:
@@ -142,10 +186,13 @@ internal sealed partial class Reachability
                 for (int i = 0; i < n.Kids.Length; i++)
                     if (i != n.Index)
                         Eval(n.Kids[i], f);
+                f.Returned = false;
                 return null;
             }
             case IrKind.Switch:
-                return EvalSwitch(n, f);
+                EvalSwitch(n, f);
+                f.Returned = false;
+                return null;
             case IrKind.Case:
                 for (int i = 1; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
@@ -314,7 +361,7 @@ internal sealed partial class Reachability
             {
                 if (Builtins.LibraryFunctionInlined(target.Name, args))
                     return null;
-                External.Add(target);
+                AddExternal(target);
             }
             return null;
         }
@@ -342,6 +389,10 @@ internal sealed partial class Reachability
     {
         switch (name)
         {
+            case "__builtin_unreachable":
+            case "__builtin_trap":
+                f.Returned = true;
+                return null;
             case "__builtin_constant_p":
                 return n.Kids.Length == 1 && EvalQuiet(n.Kids[0], f) is not null ? 1 : 0;
             case "__builtin_expect":

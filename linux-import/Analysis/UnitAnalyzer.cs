@@ -41,8 +41,14 @@ public static class UnitAnalyzer
         foreach (var s in symbols.Roots)
             undefined.Remove(s.LinkName); // static definitions an asm template may call
 
+        var from = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (symbol, origin) in reach.Origins)
+            if (undefined.Contains(symbol.LinkName))
+                from.TryAdd(symbol.LinkName, origin.Name);
+
         return new UnitResult
         {
+            ReferencedFrom = from,
             Path = relativePath,
             Defined = defined.ToList(),
             Undefined = undefined.ToList(),

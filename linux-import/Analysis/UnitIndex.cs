@@ -32,21 +32,18 @@ internal sealed partial class UnitIndex
             if (kind != CursorKind.FunctionDecl && kind != CursorKind.VarDecl)
                 continue;
             bool definition = c.IsDefinition;
-            var linkage = c.Linkage;
-            if (!definition)
+            // Attributes that keep code alive (used, alias) are written in .c files, mostly by macros.
+            string? printed = c.HasAttributes && InSourceFile(c) ? c.PrettyPrintedDeclaration() : null;
+            if (printed is not null && AliasPattern().Match(printed) is { Success: true } alias)
             {
-                // Only declarations written in the main file can carry an alias we must follow (module_init).
-                if (c.HasAttributes && InSourceFile(c))
-                {
-                    var alias = AliasPattern().Match(c.PrettyPrintedDeclaration());
-                    if (alias.Success)
-                    {
-                        Aliases[c.Spelling] = alias.Groups[1].Value;
-                        Roots.Add(SymbolFor(c, alias.Groups[1].Value));
-                    }
-                }
+                // module_init/module_exit and MODULE_DEVICE_TABLE: an alias keeps its target.
+                Aliases[c.Spelling] = alias.Groups[1].Value;
+                Roots.Add(SymbolFor(c, alias.Groups[1].Value));
                 continue;
             }
+            if (!definition)
+                continue;
+            var linkage = c.Linkage;
             var symbol = SymbolFor(c);
             if (kind == CursorKind.VarDecl)
                 Variables.Add((symbol, c));
@@ -57,7 +54,7 @@ internal sealed partial class UnitIndex
                     continue;
                 Roots.Add(symbol);
             }
-            else if (c.HasAttributes && InSourceFile(c) && UsedPattern().IsMatch(c.PrettyPrintedDeclaration()))
+            else if (printed is not null && UsedPattern().IsMatch(printed))
             {
                 Roots.Add(symbol);
             }
@@ -93,6 +90,12 @@ internal sealed partial class UnitIndex
             return symbol;
         var definition = declaration.Definition;
         bool hasDefinition = !definition.IsNull && definition.Kind == declaration.Kind;
+        if (!hasDefinition && !isFunction && declaration.StorageClass != StorageClass.Extern && declaration.Linkage != Linkage.None)
+        {
+            // A tentative definition ("static int n;") defines the variable, though clang reports no definition.
+            definition = declaration;
+            hasDefinition = true;
+        }
         symbol = new Symbol(name, LinkNameOf(hasDefinition ? definition : declaration, name), isFunction)
         {
             Declaration = declaration,

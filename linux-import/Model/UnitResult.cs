@@ -14,6 +14,9 @@ public sealed record UnitResult
     /// <summary>Link names it references and does not define.</summary>
     public required IReadOnlyList<string> Undefined { get; init; }
 
+    /// <summary>For each undefined symbol, the function or variable whose surviving code references it.</summary>
+    public required IReadOnlyDictionary<string, string> ReferencedFrom { get; init; }
+
     /// <summary>Compiler errors (empty when the file parsed cleanly).</summary>
     public required IReadOnlyList<string> Errors { get; init; }
 

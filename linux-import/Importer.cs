@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The importer's front door: opens a kernel tree and a configured build directory,
+// reads Kbuild for a directory, analyses every module source in parallel, and returns the Import Model.
+using System.Collections.Concurrent;
+using LinuxShim.Import.Analysis;
+using LinuxShim.Import.Clang;
+using LinuxShim.Import.Compile;
+using LinuxShim.Import.Kbuild;
+using LinuxShim.Import.Model;
+using LinuxShim.Import.Tree;
+
+namespace LinuxShim.Import;
+
+public sealed class Importer : IDisposable
+{
+    /// <summary>Changes whenever the analysis could give a different answer for the same input.</summary>
+    public const string AnalyserVersion = "linuxshim-import/1";
+
+    public KernelTree Tree { get; }
+    public BuildDirectory Build { get; }
+    public KbuildCommandLine CommandLine { get; }
+    public string CacheRoot { get; }
+
+    /// <summary>How each input was chosen ("--linux", "LINUXSHIM_LINUX", "/usr/src/…"), for --verbose output.</summary>
+    public string LinuxChosenBy { get; }
+    public string BuildChosenBy { get; }
+
+    private Importer(KernelTree tree, BuildDirectory build, KbuildCommandLine commandLine, string cacheRoot, string linuxHow, string buildHow)
+    {
+        Tree = tree;
+        Build = build;
+        CommandLine = commandLine;
+        CacheRoot = cacheRoot;
+        LinuxChosenBy = linuxHow;
+        BuildChosenBy = buildHow;
+    }
+
+    /// <summary>Opens the inputs, applying the documented defaults for those not given.</summary>
+    public static Importer Open(string? linux, string? build, string? cacheRoot = null)
+    {
+        cacheRoot = TreeCache.ResolveRoot(cacheRoot);
+        string buildHow = "--build";
+        if (build is null)
+        {
+            build = BuildDirectory.FindDefault(out buildHow)
+                ?? throw new ImportException("no kernel build directory: pass --build DIR, set LINUXSHIM_BUILD, or install linux-headers-amd64");
+        }
+        var buildDir = BuildDirectory.Open(build);
+        string linuxHow = "--linux";
+        if (linux is null)
+        {
+            linux = FindDefaultLinux(out linuxHow)
+                ?? throw new ImportException("no kernel source tree: pass --linux PATH, set LINUXSHIM_LINUX, or install linux-source-6.1");
+        }
+        var tree = KernelTree.Open(linux, cacheRoot);
+        try
+        {
+            var commandLine = KbuildCommandLine.ForBuild(buildDir.Path, cacheRoot);
+            return new Importer(tree, buildDir, commandLine, cacheRoot, linuxHow, buildHow);
+        }
+        catch
+        {
+            tree.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>LINUXSHIM_LINUX, else the newest /usr/src/linux-source-* directory or tarball, else the running kernel's build tree.</summary>
+    public static string? FindDefaultLinux(out string how)
+    {
+        var env = Environment.GetEnvironmentVariable("LINUXSHIM_LINUX");
+        if (!string.IsNullOrEmpty(env))
+        {
+            how = "LINUXSHIM_LINUX";
+            return env;
+        }
+        if (Directory.Exists("/usr/src"))
+        {
+            var candidates = Directory.GetDirectories("/usr/src", "linux-source-*")
+                .Concat(Directory.GetFiles("/usr/src", "linux-source-*.tar.*"))
+                .OrderByDescending(p => p, StringComparer.Ordinal).ToList();
+            if (candidates.Count > 0)
+            {
+                how = "/usr/src/linux-source-*";
+                return candidates[0];
+            }
+        }
+        string running = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "";
+        string build = $"/lib/modules/{running}/build";
+        if (running.Length > 0 && Directory.Exists(build))
+        {
+            how = "/lib/modules/$(uname -r)/build";
+            return build;
+        }
+        how = "";
+        return null;
+    }
+
+    public KernelInfo Kernel => new()
+    {
+        Source = Tree.Kind,
+        Location = Tree.Location,
+        Revision = Tree.Revision,
+        Commit = Tree.Commit,
+        Release = Build.KernelRelease,
+        Build = Build.Path,
+        Arch = Build.Arch,
+        Config = Build.Config.Hash,
+        Analyser = AnalyserVersion,
+    };
+
+    /// <summary>Reads Kbuild for <paramref name="directory"/> (and its subdirectories).</summary>
+    public KbuildDirectory ReadKbuild(string directory)
+    {
+        string dir = KernelTree.NormalizePath(directory);
+        if (!Tree.DirectoryExists(dir))
+            throw new ImportException(Tree.FileExists(dir)
+                ? $"{dir} is a file; scan takes a directory of the kernel tree"
+                : $"{dir} is not a directory of the kernel tree {Tree.Location}");
+        var reader = new KbuildReader(Build.Config, p => Tree.FileExists(p) ? Tree.ReadText(p) : null, Tree.DirectoryExists)
+        {
+            FileExists = Tree.FileExists,
+            Arch = Build.Arch,
+        };
+        return reader.Read(dir, recurse: true);
+    }
+
+    /// <summary>Analyses every module Kbuild builds under <paramref name="directory"/>.</summary>
+    /// <param name="progress">Called after each source file with (done, total, file).</param>
+    public ImportModel Scan(string directory, int parallelism = 0, Action<int, int, string>? progress = null)
+    {
+        var kbuild = ReadKbuild(directory);
+        var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
+        var modules = kbuild.AllModules().OrderBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+
+        var jobs = new List<(KbuildModule Module, string Source)>();
+        foreach (var m in modules)
+            foreach (var s in m.Sources)
+                jobs.Add((m, s));
+        foreach (var d in kbuild.SelfAndDescendants())
+            Tree.Materialize(d.Path);
+        foreach (var flag in directories.Values.SelectMany(d => d.CFlags))
+            if (flag.StartsWith("-I" + KbuildCommandLine.SourceTreeMarker + "/", StringComparison.Ordinal))
+            {
+                string include = flag[(3 + KbuildCommandLine.SourceTreeMarker.Length)..];
+                if (Tree.DirectoryExists(include))
+                    Tree.Materialize(include);
+            }
+
+        var results = new ConcurrentDictionary<(string Module, string Source), UnitResult>();
+        var failures = new ConcurrentDictionary<(string Module, string Source), string>();
+        int done = 0;
+        using var indexes = new ThreadLocal<ClangIndex>(() => new ClangIndex(), trackAllValues: true);
+        try
+        {
+            Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, job =>
+            {
+                var key = (job.Module.Name + "@" + job.Module.Directory, job.Source);
+                try
+                {
+                    results[key] = AnalyzeSource(indexes.Value!, job.Module, job.Source, directories);
+                }
+                catch (Exception e) when (e is ImportException or ClangException or IOException)
+                {
+                    failures[key] = $"{job.Source}: {e.Message}";
+                }
+                progress?.Invoke(Interlocked.Increment(ref done), jobs.Count, job.Source);
+            });
+        }
+        finally
+        {
+            foreach (var index in indexes.Values)
+                index.Dispose();
+        }
+
+        var infos = new List<ModuleInfo>();
+        foreach (var m in modules)
+        {
+            string id = m.Name + "@" + m.Directory;
+            var units = m.Sources.Where(s => results.ContainsKey((id, s))).Select(s => results[(id, s)]).ToList();
+            var errors = m.Sources.Where(s => failures.ContainsKey((id, s))).Select(s => failures[(id, s)]).ToList();
+            infos.Add(ModuleAssembler.Assemble(m, units, errors, Tree, Build.Symvers));
+        }
+        return new ImportModel
+        {
+            Kernel = Kernel,
+            Scope = kbuild.Path,
+            Modules = infos,
+            Warnings = kbuild.AllWarnings().Distinct().ToList(),
+        };
+    }
+
+    private UnitResult AnalyzeSource(ClangIndex index, KbuildModule module, string source, Dictionary<string, KbuildDirectory> directories)
+    {
+        if (!source.EndsWith(".c", StringComparison.Ordinal))
+            throw new ImportException($"not analysed: only C sources are, and this is {Path.GetExtension(source)}");
+        if (!Tree.FileExists(source))
+            throw new ImportException("source file named by Kbuild does not exist in the tree");
+        string obj = source[..^2] + ".o";
+        var flags = directories.TryGetValue(module.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
+        var args = CommandLine.ArgumentsFor(Tree.SourceRoot, module.Name, Path.GetFileNameWithoutExtension(source), flags);
+        string file = Path.Combine(Tree.SourceRoot, source);
+        return UnitAnalyzer.Analyze(index, file, source, Tree.SourceRoot, args);
+    }
+
+    public void Dispose() => Tree.Dispose();
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The Import Model: what each upstream module of a kernel tree is made of and needs.
+// Serialised as JSON (snake_case) by ImportModelJson; every list is sorted so output is reproducible.
+namespace LinuxShim.Import.Model;
+
+public sealed record ImportModel
+{
+    public required KernelInfo Kernel { get; init; }
+    /// <summary>Tree-relative directory that was scanned.</summary>
+    public required string Scope { get; init; }
+    public required IReadOnlyList<ModuleInfo> Modules { get; init; }
+    /// <summary>Problems that did not stop the scan (Kbuild constructs not understood…).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+public sealed record KernelInfo
+{
+    /// <summary>"git", "directory" or "tarball".</summary>
+    public required string Source { get; init; }
+    public required string Location { get; init; }
+    public string? Revision { get; init; }
+    public string? Commit { get; init; }
+    public required string Release { get; init; }
+    public required string Build { get; init; }
+    public required string Arch { get; init; }
+    /// <summary>SHA-256 of the configuration (include/config/auto.conf).</summary>
+    public required string Config { get; init; }
+    /// <summary>Identifies the analyser, so cached results of another version are not reused.</summary>
+    public required string Analyser { get; init; }
+}
+
+public sealed record ModuleInfo
+{
+    public required string Name { get; init; }
+    public required string Directory { get; init; }
+    /// <summary>The CONFIG_ symbol that builds it.</summary>
+    public string? Config { get; init; }
+    /// <summary>"ok", or "error" when a source failed to parse (then requires may be incomplete).</summary>
+    public required string Status { get; init; }
+    public IReadOnlyList<string> Errors { get; init; } = [];
+    public required IReadOnlyList<SourceFile> Sources { get; init; }
+    public string? License { get; init; }
+    public IReadOnlyList<string> Authors { get; init; } = [];
+    public string? Description { get; init; }
+    public string? Version { get; init; }
+    public IReadOnlyList<string> Firmware { get; init; } = [];
+    public IReadOnlyList<ModuleParameter> Parameters { get; init; } = [];
+    public required IReadOnlyList<RequiredSymbol> Requires { get; init; }
+    public IReadOnlyList<ExportedSymbol> Exports { get; init; } = [];
+    public required EntryPoints Entry { get; init; }
+    public IReadOnlyList<PciDeviceId> PciIds { get; init; } = [];
+}
+
+/// <summary>A file of the module. Role: "source" (compiled) or "header" (a local header it includes).
+/// Blob: git blob id (from the repository, or computed from the content the same way).</summary>
+public sealed record SourceFile(string Path, string Role, string? Spdx, string Blob);
+
+/// <summary>Export: EXPORT_SYMBOL, EXPORT_SYMBOL_GPL, or "unexported"; Provider: vmlinux or the module exporting it.</summary>
+public sealed record RequiredSymbol(string Symbol, string Export, string? Namespace, string? Provider, string? From);
+
+public sealed record ModuleParameter(string Name, string? Type, string? Description);
+
+public sealed record EntryPoints
+{
+    public string? Init { get; init; }
+    public string? Exit { get; init; }
+    /// <summary>Driver structures (pci_driver…) registered with a bus.</summary>
+    public IReadOnlyList<EntryStructure> Drivers { get; init; } = [];
+    /// <summary>Operation tables (net_device_ops, ethtool_ops…) and other callback structures.</summary>
+    public IReadOnlyList<EntryStructure> Ops { get; init; } = [];
+}
+
+public sealed record PciDeviceId(string Vendor, string Device, string? Subvendor, string? Subdevice, string? Class, ulong DriverData);

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A small POSIX-style argument parser: one command, positionals, --name VALUE / --name=VALUE options.
+namespace LinuxShim.Tools;
+
+public sealed class UsageException(string message) : Exception(message);
+
+public sealed class CommandLine
+{
+    private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose"];
+    private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache"];
+
+    private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
+
+    public string? Command { get; private set; }
+    public List<string> Positionals { get; } = [];
+
+    public static CommandLine Parse(string[] args)
+    {
+        var cl = new CommandLine();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a == "-h")
+                a = "--help";
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                string name = a[2..], value = "";
+                int eq = name.IndexOf('=');
+                if (eq >= 0)
+                {
+                    value = name[(eq + 1)..];
+                    name = name[..eq];
+                }
+                if (Flags.Contains(name))
+                {
+                    if (eq >= 0)
+                        throw new UsageException($"--{name} takes no value");
+                }
+                else if (Valued.Contains(name))
+                {
+                    if (eq < 0)
+                    {
+                        if (i + 1 >= args.Length)
+                            throw new UsageException($"--{name} needs a value");
+                        value = args[++i];
+                    }
+                    if (value.Length == 0)
+                        throw new UsageException($"--{name} needs a non-empty value");
+                }
+                else
+                {
+                    throw new UsageException($"unknown option '--{name}'");
+                }
+                if (cl._options.ContainsKey(name))
+                    throw new UsageException($"--{name} given twice");
+                cl._options[name] = value;
+            }
+            else if (a.StartsWith('-') && a.Length > 1)
+            {
+                throw new UsageException($"unknown option '{a}'");
+            }
+            else if (cl.Command is null)
+            {
+                cl.Command = a;
+            }
+            else
+            {
+                cl.Positionals.Add(a);
+            }
+        }
+        if (cl.Command is null && cl.Has("version"))
+            cl.Command = "version";
+        return cl;
+    }
+
+    public bool Has(string name) => _options.ContainsKey(name);
+
+    public string? Get(string name) => _options.GetValueOrDefault(name);
+
+    public int GetInt(string name, int fallback)
+    {
+        if (Get(name) is not { } v)
+            return fallback;
+        if (!int.TryParse(v, out int n) || n < 1)
+            throw new UsageException($"--{name} must be a positive integer, not '{v}'");
+        return n;
+    }
+
+    /// <summary>The single positional argument a command takes.</summary>
+    public string Single(string what)
+    {
+        if (Positionals.Count == 0)
+            throw new UsageException($"{Command} needs {what}");
+        if (Positionals.Count > 1)
+            throw new UsageException($"{Command} takes one {what}, got {Positionals.Count}: {string.Join(' ', Positionals)}");
+        return Positionals[0];
+    }
+}

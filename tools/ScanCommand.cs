@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// Managed side. "linuxshim scan DIR": the Import Model of every module Kbuild builds under DIR,
+// as JSON and as a summary table.
+using LinuxShim.Import;
+using LinuxShim.Import.Model;
+
+namespace LinuxShim.Tools;
+
+public static class ScanCommand
+{
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
+        string? json = cl.Get("json");
+        bool quiet = cl.Has("quiet");
+        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        var progress = quiet ? null : new Progress(stderr);
+        var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report);
+        progress?.Finish();
+
+        string text = ImportModelJson.Serialize(model);
+        if (json == "-")
+            stdout.Write(text);
+        else if (json is not null)
+            WriteAtomically(json, text);
+        if (!quiet && json != "-")
+            Summary.Write(model, stdout);
+        return cl.Has("strict") && model.Modules.Any(m => m.Status != "ok") ? Cli.ExitFailure : Cli.ExitOk;
+    }
+
+    /// <summary>DIR may be tree-relative, or an absolute path inside an on-disk tree.</summary>
+    internal static string ToTreePath(string dir, Importer importer)
+    {
+        if (!Path.IsPathRooted(dir))
+            return dir;
+        foreach (var root in new[] { importer.Tree.Location, importer.Tree.SourceRoot })
+        {
+            string prefix = Path.GetFullPath(root).TrimEnd('/') + "/";
+            string full = Path.GetFullPath(dir).TrimEnd('/') + "/";
+            if (full.StartsWith(prefix, StringComparison.Ordinal))
+                return full[prefix.Length..].TrimEnd('/');
+        }
+        throw new ImportException($"path {dir} is outside the kernel tree {importer.Tree.Location}");
+    }
+
+    /// <summary>Writes next to the target and renames, so an interrupted run never leaves half a file.</summary>
+    internal static void WriteAtomically(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        string? parent = Path.GetDirectoryName(full);
+        if (parent is not null && !Directory.Exists(parent))
+            throw new ImportException($"cannot write {path}: directory {parent} does not exist");
+        string tmp = full + ".tmp-" + Environment.ProcessId;
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, full, overwrite: true);
+    }
+}

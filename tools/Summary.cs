@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The table scan prints at the end: one row per module.
+using LinuxShim.Import.Model;
+
+namespace LinuxShim.Tools;
+
+public static class Summary
+{
+    public static void Write(ImportModel model, TextWriter w)
+    {
+        var rows = new List<string[]> { new[] { "module", "directory", "sources", "requires", "gpl-only", "unexported", "pci-ids", "license", "status" } };
+        foreach (var m in model.Modules)
+            rows.Add([
+                m.Name, m.Directory, m.Sources.Count(s => s.Role == "source").ToString(),
+                m.Requires.Count.ToString(),
+                m.Requires.Count(r => r.Export.EndsWith("_GPL", StringComparison.Ordinal)).ToString(),
+                m.Requires.Count(r => r.Export == "unexported").ToString(),
+                m.PciIds.Count.ToString(), m.License ?? "-", m.Status,
+            ]);
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var r in rows)
+            w.WriteLine(string.Join("  ", r.Select((c, i) => i is >= 2 and <= 6 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
+        int failed = model.Modules.Count(m => m.Status != "ok");
+        w.WriteLine($"{model.Modules.Count} modules in {model.Scope} ({model.Kernel.Release}, {model.Kernel.Source} {model.Kernel.Location}); {failed} with errors");
+        foreach (var m in model.Modules.Where(m => m.Status != "ok"))
+            w.WriteLine($"  {m.Name}: {m.Errors.FirstOrDefault()}");
+        foreach (var warning in model.Warnings)
+            w.WriteLine($"  warning: {warning}");
+    }
+}
