@@ -13,6 +13,12 @@ internal static class Builtins
         || name.StartsWith("__atomic_", StringComparison.Ordinal)
         || name.StartsWith("__sync_", StringComparison.Ordinal);
 
+    public static bool IsOverflowCheck(string name) =>
+        name is "__builtin_add_overflow" or "__builtin_sub_overflow" or "__builtin_mul_overflow";
+
+    /// <summary>memcmp of a constant size this small compares inline ("by pieces").</summary>
+    public const long InlineCompareLimit = 64;
+
     // Library functions GCC treats as builtins (the x86-64 kernel is not built -ffreestanding),
     // with the index of their size argument.
     private static readonly Dictionary<string, int> SizedStringOps = new(StringComparer.Ordinal)
@@ -43,6 +49,8 @@ internal static class Builtins
     {
         if (SizedStringOps.TryGetValue(name, out int sizeIndex))
             return sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit;
+        if (name is "memcmp" or "bcmp")
+            return args.Length == 3 && args[2] is long n && n <= InlineCompareLimit;
         return StringFunctions.Contains(name) && Array.TrueForAll(args, a => a is not null);
     }
 }

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 // Managed side. Turns the clang AST of one definition into IrNodes: keeps what decides which code
-// survives compilation (constants, conditions, calls, references) and drops the rest.
+// survives compilation (constants, conditions, calls, references, object sizes) and drops the rest.
 using LinuxShim.Import.Clang;
 
 namespace LinuxShim.Import.Analysis;
 
 internal sealed class IrBuilder(UnitIndex index)
 {
-    private readonly Dictionary<Cursor, int> _params = new();
-    private readonly Dictionary<Cursor, int> _locals = new();
-    private readonly List<IrNode> _localDecls = [];
-    private readonly HashSet<int> _written = [];
+    private const CursorKind MemberRef = (CursorKind)47;
+    private const CursorKind BreakStmt = (CursorKind)213;
+
+    private readonly Dictionary<Cursor, int> _slots = new();
+    private readonly HashSet<int> _opaque = [];
+    private readonly HashSet<int> _read = [];
+    private int _loopDepth;
 
     public void Build(Symbol symbol, Cursor definition)
     {
@@ -21,25 +24,26 @@ internal sealed class IrBuilder(UnitIndex index)
             return;
         }
         IrNode? body = null;
+        int parameters = 0;
         foreach (var child in definition.Children())
         {
             if (child.Kind == CursorKind.ParmDecl)
-                _params[child] = _params.Count;
+                _slots[child] = parameters++;
             else if (child.Kind == CursorKind.CompoundStmt)
                 body = Node(child);
         }
-        // A local keeps its initial value only if nothing assigns it or takes its address.
-        foreach (var decl in _localDecls)
-            if (_written.Contains(decl.Index))
-                decl.Op = 1;
         symbol.Body = body;
-        symbol.ParamCount = _params.Count;
-        symbol.LocalCount = _locals.Count;
+        symbol.ParamCount = parameters;
+        symbol.SlotCount = _slots.Count;
+        symbol.Opaque = new bool[_slots.Count];
+        foreach (int i in _opaque)
+            symbol.Opaque[i] = true;
+        symbol.ParamRead = new bool[parameters];
+        for (int i = 0; i < parameters; i++)
+            symbol.ParamRead[i] = _read.Contains(i);
         if (body is { Kind: IrKind.Compound, Kids: [{ Kind: IrKind.Return, Kids: [var expression] }] })
             symbol.ReturnExpression = expression;
     }
-
-    private const CursorKind MemberRef = (CursorKind)47;
 
     private static IrNode Leaf(IrKind kind, long? value = null) => new() { Kind = kind, Value = value };
 
@@ -62,26 +66,57 @@ internal sealed class IrBuilder(UnitIndex index)
                 return c.EvaluateInteger() is long size ? Leaf(IrKind.Constant, size) : Leaf(IrKind.Unevaluated);
             case CursorKind.StringLiteral:
                 // The address of a literal is a known constant to the compiler: non-null, foldable by strlen().
-                return Leaf(IrKind.Constant, 1);
+                return new IrNode { Kind = IrKind.Constant, Value = 1, ObjectSize = c.TypeSize };
             case CursorKind.DeclRefExpr:
-                return Reference(c.Referenced);
+            {
+                var node = Reference(c.Referenced);
+                if (c.CanonicalTypeKind == TypeKind.ConstantArray)
+                    node.ObjectSize = c.TypeSize;
+                return node;
+            }
+            case CursorKind.MemberRefExpr:
+            {
+                var node = With(IrKind.Generic, c.Children());
+                if (c.CanonicalTypeKind == TypeKind.ConstantArray)
+                {
+                    node.ObjectSize = c.TypeSize;
+                    node.ObjectIsMember = true;
+                }
+                return node;
+            }
             case CursorKind.CallExpr:
                 return Call(c);
             case CursorKind.BinaryOperator:
             case CursorKind.CompoundAssignOperator:
             {
                 var op = c.BinaryOperator;
-                var node = With(IrKind.Binary, c.Children(), (int)op);
-                if (op >= BinaryOp.Assign && op <= BinaryOp.OrAssign && node.Kids.Length > 0)
+                var kids = c.Children();
+                var node = With(IrKind.Binary, kids, (int)op);
+                if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
+                else if (op is >= BinaryOp.Div and <= BinaryOp.NE && kids.Count == 2)
+                    node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
                 return node;
             }
             case CursorKind.UnaryOperator:
             {
                 var op = c.UnaryOperator;
-                var node = With(IrKind.Unary, c.Children(), (int)op);
-                if (op is UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec or UnaryOp.AddrOf && node.Kids.Length > 0)
+                var kids = c.Children();
+                var node = With(IrKind.Unary, kids, (int)op);
+                if (op is UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
+                if (op == UnaryOp.AddrOf && node.Kids.Length == 1)
+                {
+                    NoteWrite(node.Kids[0]);
+                    var target = node.Kids[0].Unwrapped;
+                    if (target.Kind is IrKind.SymbolRef or IrKind.Slot && kids[0].TypeSize is long whole)
+                        node.ObjectSize = whole;
+                    else if (target.ObjectIsMember || kids[0].Kind == CursorKind.MemberRefExpr)
+                    {
+                        node.ObjectSize = kids[0].TypeSize;
+                        node.ObjectIsMember = true;
+                    }
+                }
                 return node;
             }
             case CursorKind.ConditionalOperator:
@@ -98,7 +133,12 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var kids = c.Children();
                 if (kids.Count == 1 && kids[0].Kind != CursorKind.TypeRef)
-                    return With(IrKind.Pass, kids);
+                {
+                    var node = With(IrKind.Pass, kids);
+                    node.ObjectSize = node.Kids[0].ObjectSize;
+                    node.ObjectIsMember = node.Kids[0].ObjectIsMember;
+                    return node;
+                }
                 if (kids.Count > 0 && kids[0].Kind == MemberRef)
                     return With(IrKind.Generic, kids); // designated initializer: .field = value
                 // Builtins clang keeps unexposed (__builtin_types_compatible_p, offsetof, __builtin_choose_expr…):
@@ -110,20 +150,23 @@ internal sealed class IrBuilder(UnitIndex index)
             case CursorKind.IfStmt:
                 return With(IrKind.If, c.Children());
             case CursorKind.WhileStmt:
-            {
-                var node = With(IrKind.Loop, c.Children());
-                node.Index = 0;
-                return node;
-            }
             case CursorKind.ForStmt:
-                return With(IrKind.Loop, c.Children());
+                return Loop(c, c.Kind == CursorKind.WhileStmt ? 0 : -1);
+            case CursorKind.DoStmt:
+            {
+                // do { … } while (0) is how macros make one statement: not a loop.
+                var kids = c.Children();
+                if (kids.Count == 2 && kids[1].EvaluateInteger() == 0)
+                    return With(IrKind.Generic, [kids[0]]);
+                return Loop(c, -1);
+            }
             case CursorKind.SwitchStmt:
                 return With(IrKind.Switch, c.Children());
             case CursorKind.CaseStmt:
                 return With(IrKind.Case, c.Children());
             case CursorKind.DefaultStmt:
                 return With(IrKind.Default, c.Children());
-            case (CursorKind)213: // BreakStmt
+            case BreakStmt:
                 return Leaf(IrKind.Break);
             case CursorKind.LabelStmt:
                 return With(IrKind.Label, c.Children());
@@ -152,24 +195,48 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
+    private IrNode Loop(Cursor c, int conditionIndex)
+    {
+        _loopDepth++;
+        try
+        {
+            var node = With(IrKind.Loop, c.Children());
+            node.Index = conditionIndex;
+            return node;
+        }
+        finally
+        {
+            _loopDepth--;
+        }
+    }
+
+    /// <summary>A slot written, or whose address is taken, inside a loop has no single value to follow
+    /// (the loop body is walked once). Outside loops, writes are followed and an address taken ends
+    /// tracking from that point (Reachability).</summary>
     private void NoteWrite(IrNode target)
     {
-        while (target.Kind == IrKind.Pass && target.Kids.Length > 0)
-            target = target.Kids[^1];
-        if (target.Kind == IrKind.LocalRef)
-            _written.Add(target.Index);
+        target = target.Unwrapped;
+        if (target.Kind == IrKind.Slot && _loopDepth > 0)
+            _opaque.Add(target.Index);
     }
 
     private IrNode LocalDeclaration(Cursor c)
     {
-        if (c.StorageClass == StorageClass.Static || c.StorageClass == StorageClass.Extern)
-            return Leaf(IrKind.Generic); // emitted only if referenced; references go through SymbolRef
-        int id = _locals.Count;
-        _locals[c] = id;
+        if (c.StorageClass == StorageClass.Static)
+        {
+            // A static local is emitted only if referenced, unless it is __used (__ADDRESSABLE in static_call()).
+            if (c.HasAttributes && UnitIndex.IsUsed(c))
+                return new IrNode { Kind = IrKind.SymbolRef, Target = index.SymbolFor(c) };
+            return Leaf(IrKind.Generic);
+        }
+        if (c.StorageClass == StorageClass.Extern)
+            return Leaf(IrKind.Generic);
+        int slot = _slots.Count;
+        _slots[c] = slot;
+        if (_loopDepth > 0)
+            _opaque.Add(slot);
         var init = c.VarInitializer;
-        var decl = new IrNode { Kind = IrKind.LocalDecl, Index = id, Kids = init.IsNull ? IrNode.None : [Node(init)] };
-        _localDecls.Add(decl);
-        return decl;
+        return new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
     }
 
     private IrNode Reference(Cursor referenced)
@@ -179,14 +246,14 @@ internal sealed class IrBuilder(UnitIndex index)
             case CursorKind.EnumConstantDecl:
                 return Leaf(IrKind.Constant, referenced.EnumValue);
             case CursorKind.ParmDecl:
-                return _params.TryGetValue(referenced, out int p)
-                    ? new IrNode { Kind = IrKind.ParamRef, Index = p }
-                    : Leaf(IrKind.Generic);
             case CursorKind.VarDecl:
-                if (referenced.StorageClass == StorageClass.Register)
+                if (_slots.TryGetValue(referenced, out int slot))
+                {
+                    _read.Add(slot);
+                    return new IrNode { Kind = IrKind.Slot, Index = slot };
+                }
+                if (referenced.Kind == CursorKind.ParmDecl || referenced.StorageClass == StorageClass.Register)
                     return Leaf(IrKind.Generic); // a global register variable (current_stack_pointer): no symbol
-                if (_locals.TryGetValue(referenced, out int l))
-                    return new IrNode { Kind = IrKind.LocalRef, Index = l };
                 if (referenced.Linkage == Linkage.None && referenced.StorageClass != StorageClass.Static)
                     return Leaf(IrKind.Generic); // a local of an enclosing scope we have not seen
                 return new IrNode { Kind = IrKind.SymbolRef, Target = index.SymbolFor(referenced) };
@@ -203,8 +270,9 @@ internal sealed class IrBuilder(UnitIndex index)
         var callee = c.Referenced;
         if (callee.IsNull || callee.Kind != CursorKind.FunctionDecl || kids.Count == 0)
             return With(IrKind.Generic, kids);
+        var target = index.SymbolFor(callee);
         var node = With(IrKind.Call, kids.GetRange(1, kids.Count - 1));
-        node.Target = index.SymbolFor(callee);
+        node.Target = target;
         return node;
     }
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A compact copy of the clang AST of one function body or initializer, built once
 // per declaration and then walked many times (once per calling context) by Reachability.
-using LinuxShim.Import.Clang;
-
 namespace LinuxShim.Import.Analysis;
 
 internal enum IrKind : byte
@@ -10,16 +8,15 @@ internal enum IrKind : byte
     Generic,      // evaluate the children in order; no value
     Constant,     // folded integer (literal, sizeof, enum constant, constant expression)
     Pass,         // value of the last child (parens, casts, implicit conversions)
-    SymbolRef,    // reference to a file-scope function or variable (Symbol)
-    ParamRef,     // reference to a parameter of the enclosing function (Index)
-    LocalRef,     // reference to a local variable of the enclosing function (Index)
-    LocalDecl,    // declaration of local Index; child 0, if any, is its initializer
-    Call,         // direct call of Symbol; children are the arguments
-    Binary,       // Op = BinaryOp
+    SymbolRef,    // reference to a file-scope function or variable, or a static local (Target)
+    Slot,         // a parameter or local variable of the enclosing function (Index)
+    LocalDecl,    // declaration of slot Index; child 0, if any, is its initializer
+    Call,         // direct call of Target; children are the arguments
+    Binary,       // Op = BinaryOp; Flag = operands compare as unsigned
     Unary,        // Op = UnaryOp
     Conditional,  // c ? a : b
     If,           // cond, then, [else]
-    Loop,         // while/for: children as clang gives them; Index = child holding the condition, or -1
+    Loop,         // while/for/do: Index = child holding a foldable condition, or -1
     Switch,       // cond, body
     Case,         // CaseStmt: value, statement
     Default,      // DefaultStmt: statement
@@ -37,10 +34,44 @@ internal sealed class IrNode
     public static readonly IrNode[] None = [];
 
     public IrKind Kind;
+    public bool Flag;
     public IrNode[] Kids = None;
     public long? Value;
     public int Op;
     public int Index = -1;
     public Symbol? Target;
     public string? Text;
+
+    /// <summary>For expressions naming an object of known size (arrays, string literals, &amp;var): its size in bytes.</summary>
+    public long? ObjectSize;
+
+    /// <summary>True when the object is a member reached through a pointer, so only __builtin_object_size type 1 knows it.</summary>
+    public bool ObjectIsMember;
+
+    /// <summary>The node without the parentheses and implicit conversions around it.</summary>
+    public IrNode Unwrapped
+    {
+        get
+        {
+            var n = this;
+            while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
+                n = n.Kids[0];
+            return n;
+        }
+    }
+
+    /// <summary>True when evaluating the node can have an effect beyond its value (a call, assignment, asm).</summary>
+    public bool HasEffects()
+    {
+        if (Kind is IrKind.Call or IrKind.Asm or IrKind.StmtExpr)
+            return true;
+        if (Kind == IrKind.Binary && Op >= (int)Clang.BinaryOp.Assign && Op <= (int)Clang.BinaryOp.OrAssign)
+            return true;
+        if (Kind == IrKind.Unary && Op is >= (int)Clang.UnaryOp.PostInc and <= (int)Clang.UnaryOp.PreDec)
+            return true;
+        foreach (var k in Kids)
+            if (k.HasEffects())
+                return true;
+        return false;
+    }
 }

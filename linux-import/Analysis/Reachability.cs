@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Managed side. Which code of one translation unit survives compilation, and so which external
 // symbols its object file references. Starts at the roots the compiler must emit and follows
-// references, folding the constants an optimising compiler folds (config switches, sizeof,
-// __builtin_constant_p of inline-function arguments) so that compiled-out code adds nothing.
+// references, folding what an optimising compiler folds: configuration switches, sizeof,
+// __builtin_constant_p and __builtin_object_size of inline-function arguments, locals assigned
+// constants, code after return, arguments an inline function never reads.
 using System.Text.RegularExpressions;
 using LinuxShim.Import.Clang;
 
@@ -15,28 +16,64 @@ internal sealed partial class Reachability
 
     private readonly UnitIndex _index;
     private readonly Dictionary<Symbol, HashSet<string>> _contexts = new();
-    private readonly Queue<(Symbol Symbol, long?[]? Args)> _work = new();
+    private readonly Queue<(Symbol Symbol, Binding? Args)> _work = new();
+    private Symbol? _current;
     private int _quiet;
     private int _foldDepth;
 
     /// <summary>Symbols referenced from surviving code that this unit does not define.</summary>
     public HashSet<Symbol> External { get; } = [];
 
-    /// <summary>Names called from inline assembly templates ("call name").</summary>
-    public HashSet<string> AsmReferences { get; } = new(StringComparer.Ordinal);
+    /// <summary>Names called from inline assembly templates ("call name") or library calls the compiler emits (memcpy…).</summary>
+    public HashSet<string> NamedReferences { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Functions the compiler turns into library calls (memcpy for a struct copy of unknown size…).</summary>
-    public HashSet<string> LibraryCalls { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>For each external symbol, the definition whose code first referenced it (for explanations).</summary>
-    public Dictionary<Symbol, Symbol> Origins { get; } = new();
-
-    private Symbol? _current;
-
-    /// <summary>Definitions reached (in any context).</summary>
-    public IEnumerable<Symbol> Reached => _contexts.Keys;
+    /// <summary>Link name → the definition whose code first referenced it (for explanations).</summary>
+    public Dictionary<string, string> Origins { get; } = new(StringComparer.Ordinal);
 
     public Reachability(UnitIndex index) => _index = index;
+
+    /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
+    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1)
+    {
+        public string Key()
+        {
+            if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null) && Array.TrueForAll(Size1, v => v is null))
+                return "";
+            return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1);
+        }
+    }
+
+    private sealed class Frame
+    {
+        public readonly long?[] Slots;
+        public readonly long?[] Size0;
+        public readonly long?[] Size1;
+        public readonly bool[] Opaque;
+
+        /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
+        public readonly bool[] Escaped;
+
+        /// <summary>Control cannot reach the next statement (after return, or an if whose branches all return).</summary>
+        public bool Returned;
+
+        public Frame(Symbol function, Binding? args)
+        {
+            Slots = new long?[function.SlotCount];
+            Size0 = new long?[function.ParamCount];
+            Size1 = new long?[function.ParamCount];
+            Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
+            Escaped = new bool[function.SlotCount];
+            if (args is null)
+                return;
+            for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
+            {
+                if (!Opaque[i])
+                    Slots[i] = args.Values[i];
+                Size0[i] = args.Size0[i];
+                Size1[i] = args.Size1[i];
+            }
+        }
+    }
 
     public void Run()
     {
@@ -48,22 +85,12 @@ internal sealed partial class Reachability
             _index.EnsureBody(symbol);
             if (symbol.Body is null)
                 continue;
-            var frame = new Frame(symbol, args);
             _current = symbol;
-            Eval(symbol.Body, frame);
+            Eval(symbol.Body, new Frame(symbol, args));
         }
     }
 
-    private sealed class Frame(Symbol function, long?[]? args)
-    {
-        public readonly long?[] Params = args ?? new long?[function.ParamCount];
-        public readonly long?[] Locals = new long?[Math.Max(function.LocalCount, 0)];
-
-        /// <summary>Control cannot reach the next statement (after return, or an if whose taken branches all return).</summary>
-        public bool Returned;
-    }
-
-    private void Visit(Symbol symbol, long?[]? args)
+    private void Visit(Symbol symbol, Binding? args)
     {
         if (_quiet > 0)
             return;
@@ -71,7 +98,7 @@ internal sealed partial class Reachability
             _contexts[symbol] = seen = new HashSet<string>(StringComparer.Ordinal);
         if (seen.Count >= MaxContextsPerFunction)
             args = null;
-        string key = args is null || Array.TrueForAll(args, a => a is null) ? "" : string.Join(',', args);
+        string key = args?.Key() ?? "";
         if (key.Length == 0)
             args = null;
         if (seen.Add(key))
@@ -91,7 +118,13 @@ internal sealed partial class Reachability
     private void AddExternal(Symbol symbol)
     {
         if (External.Add(symbol) && _current is not null)
-            Origins[symbol] = _current;
+            Origins.TryAdd(symbol.LinkName, _current.Name);
+    }
+
+    private void AddNamed(string name)
+    {
+        if (NamedReferences.Add(name) && _current is not null)
+            Origins.TryAdd(name, _current.Name);
     }
 
     private long? Eval(IrNode n, Frame f)
@@ -124,6 +157,10 @@ internal sealed partial class Reachability
                 }
                 return v;
             }
+            case IrKind.Label:
+                // Reached by goto from elsewhere: what the locals hold is no longer known.
+                Array.Clear(f.Slots);
+                return EvalAll(n, f);
             case IrKind.Return:
                 EvalAll(n, f);
                 f.Returned = true;
@@ -131,15 +168,12 @@ internal sealed partial class Reachability
             case IrKind.SymbolRef:
                 Touch(n.Target!);
                 return null;
-            case IrKind.ParamRef:
-                return n.Index < f.Params.Length ? f.Params[n.Index] : null;
-            case IrKind.LocalRef:
-                return n.Index < f.Locals.Length ? f.Locals[n.Index] : null;
+            case IrKind.Slot:
+                return n.Index < f.Slots.Length ? f.Slots[n.Index] : null;
             case IrKind.LocalDecl:
             {
                 long? v = n.Kids.Length > 0 ? Eval(n.Kids[0], f) : null;
-                if (n.Op == 0 && n.Index < f.Locals.Length)
-                    f.Locals[n.Index] = v;
+                Assign(n.Index, v, f);
                 return null;
             }
             case IrKind.Call:
@@ -155,7 +189,8 @@ internal sealed partial class Reachability
                 long? c = Eval(n.Kids[0], f);
                 if (c is long cv)
                     return Eval(n.Kids[cv != 0 ? 1 : 2], f);
-                long? a = Eval(n.Kids[1], f), b = Eval(n.Kids[2], f);
+                long? a = null, b = null;
+                Branches(f, () => a = Eval(n.Kids[1], f), () => b = Eval(n.Kids[2], f));
                 return a == b ? a : null;
             }
             case IrKind.If:
@@ -171,12 +206,7 @@ internal sealed partial class Reachability
                         Eval(n.Kids[2], f);
                     return null;
                 }
-                Eval(n.Kids[1], f);
-                bool thenReturned = f.Returned;
-                f.Returned = false;
-                if (n.Kids.Length > 2)
-                    Eval(n.Kids[2], f);
-                f.Returned = thenReturned && f.Returned && n.Kids.Length > 2;
+                Branches(f, () => Eval(n.Kids[1], f), n.Kids.Length > 2 ? () => Eval(n.Kids[2], f) : null);
                 return null;
             }
             case IrKind.Loop:
@@ -200,7 +230,7 @@ internal sealed partial class Reachability
             case IrKind.Asm:
                 if (_quiet == 0 && n.Text is { } text)
                     foreach (Match m in AsmCallPattern().Matches(text))
-                        AsmReferences.Add(m.Groups[1].Value);
+                        AddNamed(m.Groups[1].Value);
                 return EvalAll(n, f);
             case IrKind.Unevaluated:
             case IrKind.Break:
@@ -212,6 +242,36 @@ internal sealed partial class Reachability
 
     [GeneratedRegex(@"\b(?:call|jmp)\s+([A-Za-z_][A-Za-z0-9_]*)\b")]
     private static partial Regex AsmCallPattern();
+
+    /// <summary>Runs two paths from the same state and joins them: a local keeps a value only if both agree.</summary>
+    private static void Branches(Frame f, Action first, Action? second)
+    {
+        var before = (long?[])f.Slots.Clone();
+        first();
+        var afterFirst = (long?[])f.Slots.Clone();
+        bool firstReturned = f.Returned;
+        Array.Copy(before, f.Slots, before.Length);
+        f.Returned = false;
+        second?.Invoke();
+        bool secondReturned = f.Returned;
+        if (firstReturned && !secondReturned)
+        {
+            // Only the second path continues: its state stands.
+        }
+        else if (secondReturned && !firstReturned)
+            Array.Copy(afterFirst, f.Slots, afterFirst.Length);
+        else
+            for (int i = 0; i < f.Slots.Length; i++)
+                if (f.Slots[i] != afterFirst[i])
+                    f.Slots[i] = null;
+        f.Returned = firstReturned && secondReturned && second is not null;
+    }
+
+    private static void Assign(int slot, long? value, Frame f)
+    {
+        if (slot >= 0 && slot < f.Slots.Length)
+            f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
+    }
 
     private long? EvalAll(IrNode n, Frame f)
     {
@@ -258,25 +318,52 @@ internal sealed partial class Reachability
                 return 1;
             return l is not null && r is not null ? 0 : null;
         }
+        if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign)
+        {
+            var target = n.Kids[0].Unwrapped;
+            long? old = target.Kind == IrKind.Slot ? Eval(target, f) : EvalLValue(n.Kids[0], f);
+            long? value = Eval(n.Kids[1], f);
+            if (op != BinaryOp.Assign)
+                value = Arithmetic(op - (BinaryOp.MulAssign - BinaryOp.Mul), old, value, false);
+            if (target.Kind == IrKind.Slot)
+                Assign(target.Index, value, f);
+            return value;
+        }
         long? a = Eval(n.Kids[0], f);
         long? b = Eval(n.Kids[1], f);
-        if (op == BinaryOp.Comma)
-            return b;
+        return op == BinaryOp.Comma ? b : Arithmetic(op, a, b, n.Flag);
+    }
+
+    /// <summary>The left side of an assignment to memory: evaluated for its references, no value.</summary>
+    private long? EvalLValue(IrNode n, Frame f)
+    {
+        Eval(n, f);
+        return null;
+    }
+
+    private static long? Arithmetic(BinaryOp op, long? a, long? b, bool unsigned)
+    {
         if (a is not long x || b is not long y)
+        {
+            // x & 0 and x * 0 are 0 whatever x is.
+            if (op is BinaryOp.And or BinaryOp.Mul && (a == 0 || b == 0))
+                return 0;
             return null;
+        }
+        ulong ux = unchecked((ulong)x), uy = unchecked((ulong)y);
         return op switch
         {
-            BinaryOp.Mul => x * y,
-            BinaryOp.Div => y == 0 ? null : x / y,
-            BinaryOp.Rem => y == 0 ? null : x % y,
-            BinaryOp.Add => x + y,
-            BinaryOp.Sub => x - y,
+            BinaryOp.Mul => unchecked(x * y),
+            BinaryOp.Div => y == 0 ? null : unsigned ? unchecked((long)(ux / uy)) : x / y,
+            BinaryOp.Rem => y == 0 ? null : unsigned ? unchecked((long)(ux % uy)) : x % y,
+            BinaryOp.Add => unchecked(x + y),
+            BinaryOp.Sub => unchecked(x - y),
             BinaryOp.Shl => y is >= 0 and < 64 ? x << (int)y : null,
-            BinaryOp.Shr => y is >= 0 and < 64 ? x >> (int)y : null,
-            BinaryOp.LT => x < y ? 1 : 0,
-            BinaryOp.GT => x > y ? 1 : 0,
-            BinaryOp.LE => x <= y ? 1 : 0,
-            BinaryOp.GE => x >= y ? 1 : 0,
+            BinaryOp.Shr => y is >= 0 and < 64 ? (unsigned ? unchecked((long)(ux >> (int)y)) : x >> (int)y) : null,
+            BinaryOp.LT => (unsigned ? ux < uy : x < y) ? 1 : 0,
+            BinaryOp.GT => (unsigned ? ux > uy : x > y) ? 1 : 0,
+            BinaryOp.LE => (unsigned ? ux <= uy : x <= y) ? 1 : 0,
+            BinaryOp.GE => (unsigned ? ux >= uy : x >= y) ? 1 : 0,
             BinaryOp.EQ => x == y ? 1 : 0,
             BinaryOp.NE => x != y ? 1 : 0,
             BinaryOp.And => x & y,
@@ -290,33 +377,60 @@ internal sealed partial class Reachability
     {
         if (n.Kids.Length != 1)
             return EvalAll(n, f);
+        var op = (UnaryOp)n.Op;
         long? v = Eval(n.Kids[0], f);
-        return (UnaryOp)n.Op switch
+        switch (op)
         {
-            UnaryOp.Plus or UnaryOp.Extension => v,
-            UnaryOp.Minus => -v,
-            UnaryOp.Not => ~v,
-            UnaryOp.LNot => v is long x ? (x == 0 ? 1 : 0) : null,
-            _ => null,
-        };
+            case UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec:
+            {
+                long? updated = v is long x ? x + (op is UnaryOp.PostInc or UnaryOp.PreInc ? 1 : -1) : null;
+                if (n.Kids[0].Unwrapped is { Kind: IrKind.Slot } slot)
+                    Assign(slot.Index, updated, f);
+                return op is UnaryOp.PreInc or UnaryOp.PreDec ? updated : v;
+            }
+            case UnaryOp.Plus or UnaryOp.Extension:
+                return v;
+            case UnaryOp.AddrOf:
+                if (_quiet == 0 && n.Kids[0].Unwrapped is { Kind: IrKind.Slot } escaped && escaped.Index < f.Escaped.Length)
+                {
+                    f.Escaped[escaped.Index] = true;
+                    f.Slots[escaped.Index] = null;
+                }
+                return null;
+            case UnaryOp.Minus:
+                return -v;
+            case UnaryOp.Not:
+                return ~v;
+            case UnaryOp.LNot:
+                return v is long b ? (b == 0 ? 1 : 0) : null;
+            default:
+                return null;
+        }
     }
 
-    private long? EvalSwitch(IrNode n, Frame f)
+    private void EvalSwitch(IrNode n, Frame f)
     {
         if (n.Kids.Length != 2)
-            return EvalAll(n, f);
+        {
+            EvalAll(n, f);
+            return;
+        }
         long? c = Eval(n.Kids[0], f);
         var body = n.Kids[1];
         if (c is not long value || body.Kind != IrKind.Compound)
         {
+            var before = (long?[])f.Slots.Clone();
             Eval(body, f);
-            return null;
+            for (int i = 0; i < f.Slots.Length; i++)
+                if (f.Slots[i] != before[i])
+                    f.Slots[i] = null;
+            return;
         }
         // Constant switch (sizeof dispatch in uaccess/percpu helpers): run from the matching label to the first break.
         int start = -1, fallback = -1;
         for (int i = 0; i < body.Kids.Length && start < 0; i++)
         {
-            for (var label = body.Kids[i]; label.Kind is IrKind.Case or IrKind.Default; label = label.Kids.Length > 0 ? label.Kids[^1] : label)
+            for (var label = body.Kids[i]; label.Kind is IrKind.Case or IrKind.Default; label = label.Kids[^1])
             {
                 if (label.Kind == IrKind.Default)
                     fallback = i;
@@ -332,7 +446,7 @@ internal sealed partial class Reachability
         if (start < 0)
             start = fallback;
         if (start < 0)
-            return null;
+            return;
         for (int i = start; i < body.Kids.Length; i++)
         {
             var stmt = body.Kids[i];
@@ -341,10 +455,9 @@ internal sealed partial class Reachability
             if (stmt.Kind == IrKind.Break)
                 break;
             Eval(stmt, f);
-            if (stmt.Kind == IrKind.Return)
+            if (f.Returned)
                 break;
         }
-        return null;
     }
 
     private long? EvalCall(IrNode n, Frame f)
@@ -352,37 +465,55 @@ internal sealed partial class Reachability
         var target = n.Target!;
         if (Builtins.IsBuiltin(target.Name))
             return EvalBuiltin(target.Name, n, f);
-        var args = new long?[n.Kids.Length];
-        for (int i = 0; i < args.Length; i++)
-            args[i] = Eval(n.Kids[i], f);
+        bool inline = target.Definition is not null && target.IsInline;
+        if (inline)
+            _index.EnsureBody(target);
+        var binding = new Binding(new long?[n.Kids.Length], new long?[n.Kids.Length], new long?[n.Kids.Length]);
+        for (int i = 0; i < n.Kids.Length; i++)
+        {
+            var arg = n.Kids[i];
+            // An argument an inlined function never reads generates no code (unless it has effects of its own).
+            bool unread = inline && i < target.ParamRead.Length && !target.ParamRead[i] && !arg.HasEffects();
+            binding.Values[i] = unread ? EvalQuiet(arg, f) : Eval(arg, f);
+            if (inline)
+            {
+                binding.Size0[i] = ObjectSize(arg, 0, f);
+                binding.Size1[i] = ObjectSize(arg, 1, f);
+            }
+        }
         if (target.Definition is null)
         {
-            if (_quiet == 0)
-            {
-                if (Builtins.LibraryFunctionInlined(target.Name, args))
-                    return null;
+            if (_quiet == 0 && !Builtins.LibraryFunctionInlined(target.Name, binding.Values))
                 AddExternal(target);
-            }
             return null;
         }
-        Visit(target, target.IsInline ? args : null);
-        if (target.IsInline && _foldDepth < MaxFoldDepth)
+        Visit(target, inline ? binding : null);
+        if (inline && target.ReturnExpression is { } ret && _foldDepth < MaxFoldDepth)
         {
-            _index.EnsureBody(target);
-            if (target.ReturnExpression is { } ret)
+            _foldDepth++;
+            try
             {
-                _foldDepth++;
-                try
-                {
-                    return EvalQuiet(ret, new Frame(target, args));
-                }
-                finally
-                {
-                    _foldDepth--;
-                }
+                return EvalQuiet(ret, new Frame(target, binding));
+            }
+            finally
+            {
+                _foldDepth--;
             }
         }
         return null;
+    }
+
+    /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
+    /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
+    private static long ObjectSize(IrNode expr, int type, Frame f)
+    {
+        var n = expr.Unwrapped;
+        long unknown = type < 2 ? -1 : 0;
+        if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
+            return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
+        if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
+            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? unknown : size;
+        return unknown;
     }
 
     private long? EvalBuiltin(string name, IrNode n, Frame f)
@@ -395,6 +526,11 @@ internal sealed partial class Reachability
                 return null;
             case "__builtin_constant_p":
                 return n.Kids.Length == 1 && EvalQuiet(n.Kids[0], f) is not null ? 1 : 0;
+            case "__builtin_object_size":
+            case "__builtin_dynamic_object_size":
+                if (n.Kids.Length == 2 && EvalQuiet(n.Kids[1], f) is long type)
+                    return ObjectSize(n.Kids[0], (int)type, f);
+                return null;
             case "__builtin_expect":
             case "__builtin_expect_with_probability":
             {
@@ -410,12 +546,38 @@ internal sealed partial class Reachability
             default:
             {
                 var args = new long?[n.Kids.Length];
+                bool overflow = Builtins.IsOverflowCheck(name) && args.Length == 3;
                 for (int i = 0; i < args.Length; i++)
-                    args[i] = Eval(n.Kids[i], f);
+                    args[i] = overflow && i == 2 ? null : Eval(n.Kids[i], f);
+                if (overflow)
+                    return Overflow(name, args, n.Kids[2], f);
                 if (_quiet == 0 && Builtins.LibraryCallOf(name, args) is { } call)
-                    LibraryCalls.Add(call);
+                    AddNamed(call);
                 return null;
             }
+        }
+    }
+
+    /// <summary>__builtin_{add,sub,mul}_overflow(a, b, &amp;r): stores a op b in r, returns whether it overflowed.</summary>
+    private static long? Overflow(string name, long?[] args, IrNode result, Frame f)
+    {
+        var target = result.Unwrapped;
+        int slot = target is { Kind: IrKind.Unary, Kids: [var inner] } && inner.Unwrapped.Kind == IrKind.Slot ? inner.Unwrapped.Index : -1;
+        if (args[0] is not long a || args[1] is not long b)
+        {
+            Assign(slot, null, f);
+            return null;
+        }
+        try
+        {
+            long r = checked(name.Contains("mul", StringComparison.Ordinal) ? a * b : name.Contains("sub", StringComparison.Ordinal) ? a - b : a + b);
+            Assign(slot, r, f);
+            return r < 0 && a >= 0 && b >= 0 ? 1 : 0;
+        }
+        catch (OverflowException)
+        {
+            Assign(slot, null, f);
+            return null;
         }
     }
 }

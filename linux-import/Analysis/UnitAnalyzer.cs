@@ -35,16 +35,15 @@ public static class UnitAnalyzer
         foreach (var symbol in reach.External)
             if (!Provided.Contains(symbol.LinkName) && !Builtins.IsBuiltin(symbol.LinkName) && !IsCompileTimeError(symbol))
                 undefined.Add(symbol.LinkName);
-        undefined.UnionWith(reach.AsmReferences);
-        undefined.UnionWith(reach.LibraryCalls);
+        undefined.UnionWith(reach.NamedReferences);
         undefined.ExceptWith(defined);
         foreach (var s in symbols.Roots)
             undefined.Remove(s.LinkName); // static definitions an asm template may call
 
         var from = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (symbol, origin) in reach.Origins)
-            if (undefined.Contains(symbol.LinkName))
-                from.TryAdd(symbol.LinkName, origin.Name);
+        foreach (var (name, origin) in reach.Origins)
+            if (undefined.Contains(name))
+                from.TryAdd(name, origin);
 
         return new UnitResult
         {

@@ -10,6 +10,7 @@ internal sealed partial class UnitIndex
 {
     private readonly Dictionary<string, Symbol> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<Cursor, Symbol> _staticLocals = new();
+    private readonly HashSet<string> _variableNames = new(StringComparer.Ordinal);
 
     public TranslationUnit Unit { get; }
 
@@ -31,7 +32,9 @@ internal sealed partial class UnitIndex
             var kind = c.Kind;
             if (kind != CursorKind.FunctionDecl && kind != CursorKind.VarDecl)
                 continue;
-            bool definition = c.IsDefinition;
+            // A tentative definition ("int n;" at file scope) defines the variable too.
+            bool definition = c.IsDefinition
+                || kind == CursorKind.VarDecl && c.StorageClass != StorageClass.Extern && c.Definition.IsNull;
             // Attributes that keep code alive (used, alias) are written in .c files, mostly by macros.
             string? printed = c.HasAttributes && InSourceFile(c) ? c.PrettyPrintedDeclaration() : null;
             if (printed is not null && AliasPattern().Match(printed) is { Success: true } alias)
@@ -45,7 +48,7 @@ internal sealed partial class UnitIndex
                 continue;
             var linkage = c.Linkage;
             var symbol = SymbolFor(c);
-            if (kind == CursorKind.VarDecl)
+            if (kind == CursorKind.VarDecl && _variableNames.Add(symbol.Name))
                 Variables.Add((symbol, c));
             if (linkage == Linkage.External)
             {
@@ -69,6 +72,9 @@ internal sealed partial class UnitIndex
 
     [GeneratedRegex(@"__attribute__\(\((__)?used(__)?\)\)")]
     private static partial Regex UsedPattern();
+
+    /// <summary>Declared __attribute__((used)): the compiler emits it even when nothing refers to it.</summary>
+    public static bool IsUsed(Cursor declaration) => UsedPattern().IsMatch(declaration.PrettyPrintedDeclaration());
 
     /// <summary>The symbol a function or variable declaration cursor names.</summary>
     public Symbol SymbolFor(Cursor declaration, string? name = null)

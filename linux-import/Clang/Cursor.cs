@@ -32,6 +32,19 @@ public readonly struct Cursor : IEquatable<Cursor>
     public UnaryOp UnaryOperator => (UnaryOp)Native.clang_getCursorUnaryOperatorKind(Raw);
     public long EnumValue => Native.clang_getEnumConstantDeclValue(Raw);
     public string TypeSpelling => Native.Take(Native.clang_getTypeSpelling(Native.clang_getCursorType(Raw)));
+    /// <summary>Size in bytes of the cursor's type, or null when incomplete or dependent.</summary>
+    public long? TypeSize
+    {
+        get
+        {
+            long size = Native.clang_Type_getSizeOf(Native.clang_getCursorType(Raw));
+            return size >= 0 ? size : null;
+        }
+    }
+
+    /// <summary>Kind of the cursor's canonical type (typedefs resolved), as CXTypeKind.</summary>
+    public TypeKind CanonicalTypeKind => (TypeKind)Native.clang_getCanonicalType(Native.clang_getCursorType(Raw)).Kind;
+
     public bool IsFromMainFile => Native.clang_Location_isFromMainFile(Native.clang_getCursorLocation(Raw)) != 0;
 
     /// <summary>The template string of a GCC inline assembly statement.</summary>

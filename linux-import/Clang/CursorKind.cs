@@ -72,3 +72,16 @@ public enum UnaryOp
 {
     Invalid = 0, PostInc, PostDec, PreInc, PreDec, AddrOf, Deref, Plus, Minus, Not, LNot, Real, Imag, Extension, Coawait,
 }
+
+/// <summary>The CXTypeKind values the importer distinguishes.</summary>
+public enum TypeKind
+{
+    Invalid = 0, Bool = 3, CharU = 4, UChar = 5, UShort = 8, UInt = 9, ULong = 10, ULongLong = 11, UInt128 = 12,
+    Pointer = 101, ConstantArray = 112,
+}
+
+public static class TypeKinds
+{
+    /// <summary>Compared and shifted as unsigned by C's usual arithmetic conversions.</summary>
+    public static bool IsUnsigned(this TypeKind kind) => kind is >= TypeKind.Bool and <= TypeKind.UInt128 or TypeKind.Pointer;
+}

@@ -76,6 +76,12 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "clang_getCursorType")]
     internal static partial CXType clang_getCursorType(CXCursor cursor);
 
+    [LibraryImport(Library, EntryPoint = "clang_getCanonicalType")]
+    internal static partial CXType clang_getCanonicalType(CXType type);
+
+    [LibraryImport(Library, EntryPoint = "clang_Type_getSizeOf")]
+    internal static partial long clang_Type_getSizeOf(CXType type);
+
     [LibraryImport(Library, EntryPoint = "clang_getTypeSpelling")]
     internal static partial CXString clang_getTypeSpelling(CXType type);
 
