@@ -94,7 +94,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = With(IrKind.Binary, kids, (int)op);
                 if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
-                else if (op is >= BinaryOp.Div and <= BinaryOp.NE && kids.Count == 2)
+                if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
                 return node;
             }

@@ -32,6 +32,9 @@ internal sealed partial class Reachability
 
     public Reachability(UnitIndex index) => _index = index;
 
+    /// <summary>LINUXSHIM_TRACE=1 prints every definition walked, with its calling context.</summary>
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("LINUXSHIM_TRACE") == "1";
+
     /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
     private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1)
     {
@@ -86,6 +89,8 @@ internal sealed partial class Reachability
             if (symbol.Body is null)
                 continue;
             _current = symbol;
+            if (Trace)
+                Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
             Eval(symbol.Body, new Frame(symbol, args));
         }
     }
@@ -148,8 +153,8 @@ internal sealed partial class Reachability
                 {
                     if (f.Returned)
                     {
-                        // Dead after a return, unless a goto can land on a later label.
-                        if (k.Kind != IrKind.Label)
+                        // Dead after a return, unless a goto or a switch can land on a later label.
+                        if (k.Kind is not (IrKind.Label or IrKind.Case or IrKind.Default))
                             continue;
                         f.Returned = false;
                     }
@@ -198,6 +203,8 @@ internal sealed partial class Reachability
                 if (n.Kids.Length < 2)
                     return EvalAll(n, f);
                 long? c = Eval(n.Kids[0], f);
+                if (Trace)
+                    Console.Error.WriteLine($"trace:   if -> {c}");
                 if (c is long cv)
                 {
                     if (cv != 0)
@@ -269,6 +276,8 @@ internal sealed partial class Reachability
 
     private static void Assign(int slot, long? value, Frame f)
     {
+        if (Trace)
+            Console.Error.WriteLine($"trace:   slot {slot} = {value}");
         if (slot >= 0 && slot < f.Slots.Length)
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
     }
@@ -324,7 +333,7 @@ internal sealed partial class Reachability
             long? old = target.Kind == IrKind.Slot ? Eval(target, f) : EvalLValue(n.Kids[0], f);
             long? value = Eval(n.Kids[1], f);
             if (op != BinaryOp.Assign)
-                value = Arithmetic(op - (BinaryOp.MulAssign - BinaryOp.Mul), old, value, false);
+                value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
             if (target.Kind == IrKind.Slot)
                 Assign(target.Index, value, f);
             return value;
@@ -333,6 +342,22 @@ internal sealed partial class Reachability
         long? b = Eval(n.Kids[1], f);
         return op == BinaryOp.Comma ? b : Arithmetic(op, a, b, n.Flag);
     }
+
+    /// <summary>The arithmetic of a compound assignment: *= → *, |= → |…</summary>
+    private static BinaryOp CompoundOperator(BinaryOp op) => op switch
+    {
+        BinaryOp.MulAssign => BinaryOp.Mul,
+        BinaryOp.DivAssign => BinaryOp.Div,
+        BinaryOp.RemAssign => BinaryOp.Rem,
+        BinaryOp.AddAssign => BinaryOp.Add,
+        BinaryOp.SubAssign => BinaryOp.Sub,
+        BinaryOp.ShlAssign => BinaryOp.Shl,
+        BinaryOp.ShrAssign => BinaryOp.Shr,
+        BinaryOp.AndAssign => BinaryOp.And,
+        BinaryOp.XorAssign => BinaryOp.Xor,
+        BinaryOp.OrAssign => BinaryOp.Or,
+        _ => BinaryOp.Invalid,
+    };
 
     /// <summary>The left side of an assignment to memory: evaluated for its references, no value.</summary>
     private long? EvalLValue(IrNode n, Frame f)

@@ -19,7 +19,7 @@ internal abstract class FileSystemKernelTree : KernelTree
     public override bool FileExists(string path)
     {
         ThrowIfDisposed();
-        return File.Exists(OnDisk(NormalizePath(path)));
+        return IsFile(OnDisk(NormalizePath(path)));
     }
 
     public override bool DirectoryExists(string path)
@@ -96,9 +96,27 @@ internal abstract class FileSystemKernelTree : KernelTree
     private protected string OnDisk(string normalizedPath) =>
         normalizedPath.Length == 0 ? _root : Path.Combine(_root, normalizedPath);
 
+    /// <summary>A regular file, or a symbolic link that ends at one (File.Exists also accepts dangling links).</summary>
+    private static bool IsFile(string full)
+    {
+        var info = new FileInfo(full);
+        if (!info.Exists)
+            return false;
+        if (info.LinkTarget is null)
+            return true;
+        try
+        {
+            return File.ResolveLinkTarget(full, returnFinalTarget: true) is FileInfo { Exists: true };
+        }
+        catch (IOException)
+        {
+            return false; // a loop of links
+        }
+    }
+
     private void CheckIsFile(string normalized, string full)
     {
-        if (!File.Exists(full))
+        if (!IsFile(full))
             throw Directory.Exists(full) ? NotAFile(normalized) : NotFound(normalized);
     }
 
