@@ -512,7 +512,16 @@ internal sealed partial class Reachability
                 AddExternal(target);
             return null;
         }
-        Visit(target, inline ? binding : null);
+        if (inline)
+            Visit(target, binding);
+        else
+        {
+            // GCC may inline or clone a static function for constant arguments, or not: both versions
+            // are possible, so both are followed.
+            Visit(target, null);
+            if (target.IsStatic && Specializes(target, binding))
+                Visit(target, binding);
+        }
         if (inline && target.ReturnExpression is { } ret && _foldDepth < MaxFoldDepth)
         {
             _foldDepth++;
@@ -526,6 +535,12 @@ internal sealed partial class Reachability
             }
         }
         return null;
+    }
+
+    private bool Specializes(Symbol target, Binding binding)
+    {
+        _index.EnsureBody(target);
+        return binding.Key().Length > 0;
     }
 
     /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
