@@ -53,10 +53,15 @@ public static class Cli
             stderr.WriteLine("Try 'linuxshim --help'.");
             return ExitUsage;
         }
-        if (parsed.Command is null || parsed.Has("help"))
+        if (parsed.Has("help"))
         {
-            stdout.Write(Help);
-            return parsed.Command is null && !parsed.Has("help") && !parsed.Has("version") ? ExitUsage : ExitOk;
+            stdout.WriteLine(Help);
+            return ExitOk;
+        }
+        if (parsed.Command is null)
+        {
+            stderr.WriteLine(Help);
+            return ExitUsage;
         }
         try
         {

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+// Tests of which external symbols a unit's surviving code references: each snippet is a pattern
+// the kernel headers use, with the answer GCC gives at -O2.
+namespace LinuxShim.Import.Tests.Analysis;
+
+public class ReachabilityTests
+{
+    [Fact]
+    public void ExternalDefinitionsAreRootsAndTheirCalleesAreRequired()
+    {
+        var undefined = Snippet.Undefined("""
+            void used_by_root(int);
+            void only_in_dead_static(void);
+            static void never_called(void) { only_in_dead_static(); }
+            int root(int x) { used_by_root(x); return 0; }
+            """);
+        Assert.Equal(["used_by_root"], undefined);
+    }
+
+    [Fact]
+    public void ConstantConditionsDropTheBranchNotTaken()
+    {
+        var undefined = Snippet.Undefined("""
+            void taken(void); void not_taken(void); void also_not(void);
+            void f(void) {
+                if (sizeof(long) == 8) taken(); else not_taken();
+                if (0 && (also_not(), 1)) not_taken();
+            }
+            """);
+        Assert.Equal(["taken"], undefined);
+    }
+
+    [Fact]
+    public void InlineFunctionsAreFoldedPerCallingContext()
+    {
+        // The kmalloc() pattern: a constant size takes a different path than a run-time one.
+        var undefined = Snippet.Undefined("""
+            void *const_path(unsigned long); void *generic_path(unsigned long);
+            static inline __attribute__((always_inline)) void *alloc(unsigned long size) {
+                if (__builtin_constant_p(size)) {
+                    if (size > 4096) return 0;
+                    return const_path(size);
+                }
+                return generic_path(size);
+            }
+            void *a(void) { return alloc(64); }
+            """);
+        Assert.Equal(["const_path"], undefined);
+        Assert.Contains("generic_path", Snippet.Undefined("""
+            void *const_path(unsigned long); void *generic_path(unsigned long);
+            static inline void *alloc(unsigned long size) {
+                if (__builtin_constant_p(size)) return const_path(size);
+                return generic_path(size);
+            }
+            void *b(unsigned long n) { return alloc(n); }
+            """));
+    }
+
+    [Fact]
+    public void LocalsAssignedConstantsFoldAndSwitchesOnConstantsPickOneCase()
+    {
+        var undefined = Snippet.Undefined("""
+            void one(void); void two(void); void other(void); void masked(void);
+            void f(void) {
+                unsigned mask = 0;
+                mask |= 4;
+                if (mask & 2) masked();
+                switch (sizeof(short)) { case 1: one(); break; case 2: two(); break; default: other(); }
+            }
+            """);
+        Assert.Equal(["two"], undefined);
+    }
+
+    [Fact]
+    public void BranchesThatDisagreeLeaveALocalUnknown()
+    {
+        var undefined = Snippet.Undefined("""
+            int cond(void); void maybe(void);
+            void f(void) {
+                int flag = 0;
+                if (cond()) flag = 1;
+                if (flag) maybe();
+            }
+            """);
+        Assert.Equal(["cond", "maybe"], undefined);
+    }
+
+    [Fact]
+    public void AddressTakenLocalsAreFollowedOnlyUntilTheAddressEscapes()
+    {
+        var undefined = Snippet.Undefined("""
+            void fill(int *); void before(void); void after(void);
+            void f(void) {
+                int v = 0;
+                if (v) before();
+                fill(&v);
+                if (v) after();
+            }
+            """);
+        Assert.Equal(["after", "fill"], undefined);
+    }
+
+    [Fact]
+    public void CodeAfterReturnIsDeadUntilALabel()
+    {
+        var undefined = Snippet.Undefined("""
+            void dead(void); void live(void); int cond(void);
+            void f(void) {
+                if (cond()) goto out;
+                return;
+                dead();
+            out:
+                live();
+            }
+            """);
+        Assert.Equal(["cond", "live"], undefined);
+    }
+
+    [Fact]
+    public void ArgumentsAnInlineFunctionNeverReadsGenerateNoCode()
+    {
+        // cpu_max_bits_warn(cpu, nr_cpu_ids) with CONFIG_DEBUG_PER_CPU_MAPS off.
+        var undefined = Snippet.Undefined("""
+            extern unsigned int nr_cpu_ids; extern unsigned int read_one;
+            static inline void check(unsigned int cpu, unsigned int bits) { }
+            static inline unsigned int get(unsigned int v) { return v; }
+            unsigned int f(unsigned int cpu) { check(cpu, nr_cpu_ids); return get(read_one); }
+            """);
+        Assert.Equal(["read_one"], undefined);
+    }
+
+    [Fact]
+    public void UnknownObjectSizesFoldFortifyChecksAway()
+    {
+        var undefined = Snippet.Undefined("""
+            void fortify_panic(const char *); void *memcpy(void *, const void *, unsigned long);
+            void copy(void *dst, const void *src, unsigned long n) {
+                unsigned long p_size = __builtin_object_size(dst, 0);
+                if (p_size != (unsigned long)-1 && p_size < n) fortify_panic("copy");
+                __builtin_memcpy(dst, src, n);
+            }
+            void fixed(void *dst, const void *src) { char buf[16]; __builtin_memcpy(buf, src, sizeof(buf)); }
+            """);
+        Assert.Equal(["memcpy"], undefined);
+    }
+
+    [Fact]
+    public void UsedAndAliasAttributesKeepStaticDefinitions()
+    {
+        var result = Snippet.Analyze("""
+            extern const struct ops { int x; } param_ops_int;
+            static const void *keep __attribute__((used)) = &param_ops_int;
+            int helper(void);
+            static int my_init(void) { return helper(); }
+            int init_module(void) __attribute__((alias("my_init")));
+            """);
+        Assert.Equal(["helper", "param_ops_int"], result.Undefined);
+        Assert.Contains("init_module", result.Defined);
+        Assert.Equal("my_init", result.Metadata.Init);
+    }
+
+    [Fact]
+    public void AsmLabelsRenameAndAsmCallsAreReferences()
+    {
+        var undefined = Snippet.Undefined("""
+            extern long __real_strscpy(char *, const char *, unsigned long) __asm__("strscpy");
+            long f(char *d, const char *s) { asm volatile("call __sw_hweight32" ::: "memory"); return __real_strscpy(d, s, 8); }
+            """);
+        Assert.Equal(["__sw_hweight32", "strscpy"], undefined);
+    }
+
+    [Fact]
+    public void CompileTimeErrorFunctionsAndTentativeDefinitionsAreNotImports()
+    {
+        var result = Snippet.Analyze("""
+            extern void __bad_size(void) __attribute__((error("bad size")));
+            int counter;
+            static int hidden;
+            int f(unsigned long n) { if (n > 8) __bad_size(); hidden++; return counter; }
+            """);
+        Assert.Empty(result.Undefined);
+        Assert.Contains("counter", result.Defined);
+        Assert.DoesNotContain("hidden", result.Defined);
+    }
+
+    [Fact]
+    public void ReferencesRememberWhichFunctionMadeThem()
+    {
+        var result = Snippet.Analyze("""
+            void deep(void);
+            static void middle(void) { deep(); }
+            void top(void) { middle(); }
+            """);
+        Assert.Equal("middle", result.ReferencedFrom["deep"]);
+    }
+
+    [Fact]
+    public void ParseErrorsAreReportedNotThrown()
+    {
+        var result = Snippet.Analyze("int f(void) { return undeclared_thing + ; }");
+        Assert.NotEmpty(result.Errors);
+        Assert.Contains(result.Errors, e => e.Contains("unit.c", StringComparison.Ordinal));
+    }
+}

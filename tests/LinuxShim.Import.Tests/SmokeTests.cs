@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: MIT
-namespace LinuxShim.Import.Tests;
-public class SmokeTests { [Fact] public void Runs() => Assert.Equal(0, LinuxShim.Tools.Cli.Run([])); }
