@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The importer's requires against the kernel's own answer: Kbuild builds the same directory from
+// the same tree and configuration at test time, and nm -u of each .ko is the truth.
+using LinuxShim.Import.Verify;
+using Xunit.Abstractions;
+
+namespace LinuxShim.Import.Tests.Kernel;
+
+[Collection(KernelCollection.Name)]
+public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("drivers/net/ethernet/realtek", new[] { "8139cp", "8139too", "r8169" })]
+    [InlineData("drivers/net/ethernet/intel/e1000", new[] { "e1000" })]
+    public void RequiresMatchTheUndefinedSymbolsOfTheBuiltModules(string directory, string[] modules)
+    {
+        var model = kernel.Importer.Scan(directory);
+        string work = Path.Combine(Path.GetTempPath(), "linuxshim-oracle-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var oracle = KbuildOracle.Build(kernel.Importer.Tree, kernel.Build, directory, work);
+            Assert.Equal(modules, oracle.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(modules, model.Modules.Select(m => m.Name));
+            foreach (var row in OracleComparison.Compare(model, oracle))
+            {
+                output.WriteLine($"{row.Module}: kbuild {row.Truth} scan {row.Predicted} recall {row.Recall:P1} precision {row.Precision:P1} extra {string.Join(' ', row.Extra)}");
+                Assert.True(row.Truth > 20, $"{row.Module}: Kbuild's module imports only {row.Truth} symbols");
+                Assert.True(row.Missing.Count == 0, $"{row.Module}: scan misses {string.Join(' ', row.Missing)}");
+                Assert.True(row.Precision >= 0.98, $"{row.Module}: precision {row.Precision:P1}, extra {string.Join(' ', row.Extra)}");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+                Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Rtl8139ModelCarriesEntryPointsIdsLicenceAndExportTypes()
+    {
+        var model = kernel.Importer.Scan("drivers/net/ethernet/realtek");
+        var m = Assert.Single(model.Modules, x => x.Name == "8139too");
+        Assert.Equal("GPL", m.License);
+        Assert.Equal("CONFIG_8139TOO", m.Config);
+        Assert.Equal("rtl8139_init_module", m.Entry.Init);
+        Assert.Equal("rtl8139_cleanup_module", m.Entry.Exit);
+        var driver = Assert.Single(m.Entry.Drivers);
+        Assert.Equal("struct pci_driver", driver.Type);
+        Assert.Equal("rtl8139_init_one", driver.Callbacks["probe"]);
+        var netdev = Assert.Single(m.Entry.Ops, o => o.Type == "struct net_device_ops");
+        Assert.Equal("rtl8139_start_xmit", netdev.Callbacks["ndo_start_xmit"]);
+        Assert.Contains(m.PciIds, id => id.Vendor == "10ec" && id.Device == "8139");
+        Assert.Contains(m.Parameters, p => p.Name == "debug" && p.Type == "int");
+        var source = Assert.Single(m.Sources, s => s.Role == "source");
+        Assert.Equal(GitBlobId(File.ReadAllBytes(Path.Combine(kernel.SourceRoot, source.Path))), source.Blob);
+        var pciEnable = Assert.Single(m.Requires, r => r.Symbol == "pci_enable_device");
+        Assert.Equal(("EXPORT_SYMBOL", "vmlinux"), (pciEnable.Export, pciEnable.Provider));
+        var mii = Assert.Single(m.Requires, r => r.Symbol == "mii_link_ok");
+        Assert.Equal("drivers/net/mii", mii.Provider);
+        Assert.Equal(model.Kernel.Release, Path.GetFileName(kernel.Build)["linux-headers-".Length..]);
+    }
+
+    [Fact]
+    public void E1000ModelListsItsSourcesHeadersAndTheEmulatedDevice()
+    {
+        var model = kernel.Importer.Scan("drivers/net/ethernet/intel/e1000");
+        var m = Assert.Single(model.Modules);
+        Assert.Equal(["e1000_main.c", "e1000_hw.c", "e1000_ethtool.c", "e1000_param.c"],
+            m.Sources.Where(s => s.Role == "source").Select(s => Path.GetFileName(s.Path)));
+        Assert.Contains(m.Sources, s => s.Role == "header" && s.Path.EndsWith("/e1000_hw.h", StringComparison.Ordinal));
+        Assert.All(m.Sources, s => Assert.Equal("GPL-2.0", s.Spdx));
+        Assert.Contains(m.PciIds, id => id.Vendor == "8086" && id.Device == "100e"); // 82540EM
+        Assert.Equal("ok", m.Status);
+    }
+
+    internal static string GitBlobId(byte[] content)
+    {
+        var header = System.Text.Encoding.ASCII.GetBytes($"blob {content.Length}\0");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData([.. header, .. content]));
+    }
+}
