@@ -13,6 +13,8 @@ public static class ScanCommand
         string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
         string? json = cl.Get("json");
         bool quiet = cl.Has("quiet");
+        if (json is not null && json != "-")
+            CheckWritable(json);
         using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
         var progress = quiet ? null : new Progress(stderr);
         var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report);
@@ -43,13 +45,21 @@ public static class ScanCommand
         throw new ImportException($"path {dir} is outside the kernel tree {importer.Tree.Location}");
     }
 
+    /// <summary>Fails before any work when an output file could not be written afterwards.</summary>
+    internal static void CheckWritable(string path)
+    {
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (parent is not null && !Directory.Exists(parent))
+            throw new ImportException($"cannot write {path}: directory {parent} does not exist");
+        if (Directory.Exists(path))
+            throw new ImportException($"cannot write {path}: it is a directory");
+    }
+
     /// <summary>Writes next to the target and renames, so an interrupted run never leaves half a file.</summary>
     internal static void WriteAtomically(string path, string text)
     {
+        CheckWritable(path);
         string full = Path.GetFullPath(path);
-        string? parent = Path.GetDirectoryName(full);
-        if (parent is not null && !Directory.Exists(parent))
-            throw new ImportException($"cannot write {path}: directory {parent} does not exist");
         string tmp = full + ".tmp-" + Environment.ProcessId;
         File.WriteAllText(tmp, text);
         File.Move(tmp, full, overwrite: true);
