@@ -21,6 +21,9 @@ internal sealed partial class UnitIndex
     /// <summary>Top-level variable definitions in the order they appear (for metadata readers).</summary>
     public List<(Symbol Symbol, Cursor Cursor)> Variables { get; } = [];
 
+    /// <summary>Top-level asm("…") blocks written in .c files (EXPORT_SYMBOL puts the ksymtab there).</summary>
+    public List<string> FileScopeAsm { get; } = [];
+
     /// <summary>alias name → target name, from __attribute__((alias("target"))).</summary>
     public Dictionary<string, string> Aliases { get; } = new(StringComparer.Ordinal);
 
@@ -30,6 +33,13 @@ internal sealed partial class UnitIndex
         foreach (var c in unit.Cursor.Children())
         {
             var kind = c.Kind;
+            if (kind == UnexposedDecl && InSourceFile(c))
+            {
+                string text = c.PrettyPrintedDeclaration();
+                if (text.StartsWith("__asm", StringComparison.Ordinal))
+                    FileScopeAsm.Add(text);
+                continue;
+            }
             if (kind != CursorKind.FunctionDecl && kind != CursorKind.VarDecl)
                 continue;
             // A tentative definition ("int n;" at file scope) defines the variable too.
@@ -125,6 +135,7 @@ internal sealed partial class UnitIndex
     }
 
     private const int AsmLabelAttrKind = 407;
+    private const CursorKind UnexposedDecl = (CursorKind)1;
 
     /// <summary>Builds the IR of a symbol's body or initializer on first use.</summary>
     public void EnsureBody(Symbol symbol)

@@ -20,7 +20,6 @@ internal static partial class UnitMetadataReader
         var modinfo = new List<string>();
         var structures = new List<EntryStructure>();
         var pciIds = new List<PciId>();
-        var exports = new List<ExportedSymbol>();
         var variables = index.Variables.ToDictionary(v => v.Symbol.Name, v => v.Cursor, StringComparer.Ordinal);
 
         foreach (var (symbol, cursor) in index.Variables)
@@ -30,9 +29,7 @@ internal static partial class UnitMetadataReader
                 continue;
             if (symbol.Name.StartsWith("__UNIQUE_ID_", StringComparison.Ordinal))
             {
-                if (symbol.Name.Contains("__addressable_", StringComparison.Ordinal))
-                    ReadExport(cursor, exports);
-                else if (cursor.VarInitializer is { IsNull: false } value && value.EvaluateString() is { } info && info.Contains('='))
+                if (cursor.VarInitializer is { IsNull: false } value && value.EvaluateString() is { } info && info.Contains('='))
                     modinfo.Add(info);
                 continue;
             }
@@ -58,7 +55,7 @@ internal static partial class UnitMetadataReader
             Exit = exit,
             Structures = structures,
             PciIds = pciIds,
-            Exports = exports,
+            Exports = ReadExports(index.FileScopeAsm),
         };
     }
 
@@ -143,16 +140,25 @@ internal static partial class UnitMetadataReader
         }
     }
 
-    // EXPORT_SYMBOL(sym) leaves a __UNIQUE_ID___addressable_sym variable; the macro as written gives the kind.
-    private static void ReadExport(Cursor cursor, List<ExportedSymbol> exports)
+    // EXPORT_SYMBOL*(sym[, ns]) on x86 writes the ksymtab entry in file-scope asm: a section
+    // "___ksymtab+sym" or "___ksymtab_gpl+sym", and the namespace string after __kstrtabns_sym.
+    private static List<ExportedSymbol> ReadExports(IEnumerable<string> fileScopeAsm)
     {
-        var tokens = cursor.Tokens();
-        if (tokens.Count < 4 || !tokens[0].StartsWith("EXPORT_SYMBOL", StringComparison.Ordinal) || tokens[1] != "(")
-            return;
-        string macro = tokens[0];
-        string symbol = tokens[2];
-        string ns = macro.Contains("_NS", StringComparison.Ordinal) && tokens.Count > 4 ? tokens[4].Trim('"') : "";
-        string export = macro.EndsWith("_GPL", StringComparison.Ordinal) ? "EXPORT_SYMBOL_GPL" : "EXPORT_SYMBOL";
-        exports.Add(new ExportedSymbol(symbol, export, ns));
+        var namespaces = new Dictionary<string, string>(StringComparer.Ordinal);
+        var kinds = new List<(string Symbol, string Export)>();
+        foreach (var text in fileScopeAsm)
+        {
+            foreach (Match m in NamespacePattern().Matches(text))
+                namespaces[m.Groups[1].Value] = m.Groups[2].Value;
+            foreach (Match m in KsymtabPattern().Matches(text))
+                kinds.Add((m.Groups[2].Value, m.Groups[1].Success ? "EXPORT_SYMBOL_GPL" : "EXPORT_SYMBOL"));
+        }
+        return kinds.Select(k => new ExportedSymbol(k.Symbol, k.Export, namespaces.GetValueOrDefault(k.Symbol, ""))).ToList();
     }
+
+    [GeneratedRegex(@"___ksymtab(_gpl)?\+([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex KsymtabPattern();
+
+    [GeneratedRegex(@"__kstrtabns_([A-Za-z_][A-Za-z0-9_]*):[^""]*""([^""\\]*)\\""")]
+    private static partial Regex NamespacePattern();
 }

@@ -110,6 +110,9 @@ public class CliErrorTests(KernelFixture kernel)
                 #include <linux/module.h>
                 static int __init good_init(void) { pr_info("hello\n"); return 0; }
                 module_init(good_init);
+                int good_helper(int x);
+                int good_helper(int x) { return x + 1; }
+                EXPORT_SYMBOL_NS_GPL(good_helper, LINUXSHIM);
                 MODULE_LICENSE("GPL");
                 """);
             File.WriteAllText(Path.Combine(drv, "broken.c"), "// SPDX-License-Identifier: GPL-2.0\n#include <linux/module.h>\nint broken(void) { return 1 +; }\n");
@@ -125,6 +128,7 @@ public class CliErrorTests(KernelFixture kernel)
             Assert.Equal("ok", good.Status);
             Assert.Contains(good.Requires, r => r.Symbol == "_printk");
             Assert.Equal("good_init", good.Entry.Init);
+            Assert.Equal([new Model.ExportedSymbol("good_helper", "EXPORT_SYMBOL_GPL", "LINUXSHIM")], good.Exports);
             Assert.Contains("broken", run.Out);
 
             Assert.Equal(1, Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--strict", "--quiet").Exit);
