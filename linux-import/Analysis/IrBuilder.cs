@@ -41,8 +41,6 @@ internal sealed class IrBuilder(UnitIndex index)
         symbol.ParamRead = new bool[parameters];
         for (int i = 0; i < parameters; i++)
             symbol.ParamRead[i] = _read.Contains(i);
-        if (body is { Kind: IrKind.Compound, Kids: [{ Kind: IrKind.Return, Kids: [var expression] }] })
-            symbol.ReturnExpression = expression;
     }
 
     private static IrNode Leaf(IrKind kind, long? value = null) => new() { Kind = kind, Value = value };
@@ -180,6 +178,10 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var node = With(IrKind.Asm, c.Children());
                 node.Text = c.AsmTemplate;
+                // Output operands ("=r" (x), "+m" (v)) come first: the assembly writes them.
+                node.Index = Math.Min(c.AsmOutputCount, node.Kids.Length);
+                for (int i = 0; i < node.Index; i++)
+                    NoteWrite(node.Kids[i]);
                 return node;
             }
             case CursorKind.VarDecl:

@@ -12,14 +12,15 @@ namespace LinuxShim.Import.Analysis;
 internal sealed partial class Reachability
 {
     private const int MaxContextsPerFunction = 32;
-    private const int MaxFoldDepth = 16;
+    private const int MaxInlineDepth = 48;
 
     private readonly UnitIndex _index;
     private readonly Dictionary<Symbol, HashSet<string>> _contexts = new();
     private readonly Queue<(Symbol Symbol, Binding? Args)> _work = new();
     private Symbol? _current;
     private int _quiet;
-    private int _foldDepth;
+    private readonly Dictionary<(Symbol, string), long?> _returns = new();
+    private readonly HashSet<(Symbol, string)> _inlining = new();
 
     /// <summary>Symbols referenced from surviving code that this unit does not define.</summary>
     public HashSet<Symbol> External { get; } = [];
@@ -58,6 +59,25 @@ internal sealed partial class Reachability
 
         /// <summary>Control cannot reach the next statement (after return, or an if whose branches all return).</summary>
         public bool Returned;
+
+        /// <summary>The value every return reached so far gave, while they agree.</summary>
+        public long? ReturnValue;
+        private bool _anyReturn, _returnsDisagree;
+
+        public bool ReturnKnown => _anyReturn && !_returnsDisagree && ReturnValue is not null;
+
+        public void NoteReturn(long? value)
+        {
+            if (!_anyReturn)
+            {
+                _anyReturn = true;
+                ReturnValue = value;
+            }
+            else if (ReturnValue != value)
+            {
+                _returnsDisagree = true;
+            }
+        }
 
         public Frame(Symbol function, Binding? args)
         {
@@ -167,9 +187,14 @@ internal sealed partial class Reachability
                 Array.Clear(f.Slots);
                 return EvalAll(n, f);
             case IrKind.Return:
-                EvalAll(n, f);
+            {
+                long? v = null;
+                foreach (var k in n.Kids)
+                    v = Eval(k, f);
+                f.NoteReturn(n.Kids.Length > 0 ? v : null);
                 f.Returned = true;
                 return null;
+            }
             case IrKind.SymbolRef:
                 Touch(n.Target!);
                 return null;
@@ -238,7 +263,11 @@ internal sealed partial class Reachability
                 if (_quiet == 0 && n.Text is { } text)
                     foreach (Match m in AsmCallPattern().Matches(text))
                         AddNamed(m.Groups[1].Value);
-                return EvalAll(n, f);
+                EvalAll(n, f);
+                for (int i = 0; i < n.Index && i < n.Kids.Length; i++)
+                    if (n.Kids[i].Unwrapped is { Kind: IrKind.Slot } written)
+                        Assign(written.Index, null, f);
+                return null;
             case IrKind.Unevaluated:
             case IrKind.Break:
                 return null;
@@ -513,28 +542,59 @@ internal sealed partial class Reachability
             return null;
         }
         if (inline)
+            return Inline(target, binding);
+        // GCC may inline or clone a static function for constant arguments, or not: both versions
+        // are possible, so both are followed.
+        Visit(target, null);
+        if (target.IsStatic && Specializes(target, binding))
             Visit(target, binding);
-        else
-        {
-            // GCC may inline or clone a static function for constant arguments, or not: both versions
-            // are possible, so both are followed.
-            Visit(target, null);
-            if (target.IsStatic && Specializes(target, binding))
-                Visit(target, binding);
-        }
-        if (inline && target.ReturnExpression is { } ret && _foldDepth < MaxFoldDepth)
-        {
-            _foldDepth++;
-            try
-            {
-                return EvalQuiet(ret, new Frame(target, binding));
-            }
-            finally
-            {
-                _foldDepth--;
-            }
-        }
         return null;
+    }
+
+    /// <summary>
+    /// Walks an inline function in its calling context now, rather than queueing it, so that the
+    /// value it returns (when every return that survives gives the same constant) folds at the call
+    /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
+    /// </summary>
+    private long? Inline(Symbol target, Binding binding)
+    {
+        string key = binding.Key();
+        var id = (target, key);
+        if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
+            return known;
+        if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
+        {
+            Visit(target, binding);
+            return null;
+        }
+        var caller = _current;
+        try
+        {
+            if (_quiet == 0)
+                MarkWalked(target, key);
+            _current = target;
+            if (Trace && _quiet == 0)
+                Console.Error.WriteLine($"trace: {target.Name} [{key}] (inline)");
+            var frame = new Frame(target, key.Length == 0 ? null : binding);
+            Eval(target.Body, frame);
+            long? value = frame.ReturnKnown ? frame.ReturnValue : null;
+            _returns[id] = value;
+            return value;
+        }
+        finally
+        {
+            _current = caller;
+            _inlining.Remove(id);
+        }
+    }
+
+    private bool Walked(Symbol symbol, string key) => _contexts.TryGetValue(symbol, out var seen) && seen.Contains(key);
+
+    private void MarkWalked(Symbol symbol, string key)
+    {
+        if (!_contexts.TryGetValue(symbol, out var seen))
+            _contexts[symbol] = seen = new HashSet<string>(StringComparer.Ordinal);
+        seen.Add(key);
     }
 
     private bool Specializes(Symbol target, Binding binding)

@@ -40,8 +40,5 @@ internal sealed class Symbol(string name, string linkName, bool isFunction)
     /// <summary>Parameters the body reads; an argument for an unread one generates no code.</summary>
     public bool[] ParamRead { get; set; } = [];
 
-    /// <summary>For single-statement functions "return expr;": the expression, to fold calls.</summary>
-    public IrNode? ReturnExpression { get; set; }
-
     public override string ToString() => Name;
 }

@@ -50,6 +50,9 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>The template string of a GCC inline assembly statement.</summary>
     public string AsmTemplate => Native.Take(Native.clang_Cursor_getGCCAssemblyTemplate(Raw));
 
+    /// <summary>How many output operands a GCC inline assembly statement has (its first children).</summary>
+    public int AsmOutputCount => (int)Native.clang_Cursor_getGCCAssemblyNumOutputs(Raw);
+
     /// <summary>The initializer of a variable declaration, or a null cursor.</summary>
     public Cursor VarInitializer => Wrap(Native.clang_Cursor_getVarDeclInitializer(Raw));
 

@@ -107,6 +107,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "clang_Cursor_getGCCAssemblyTemplate")]
     internal static partial CXString clang_Cursor_getGCCAssemblyTemplate(CXCursor cursor);
 
+    [LibraryImport(Library, EntryPoint = "clang_Cursor_getGCCAssemblyNumOutputs")]
+    internal static partial uint clang_Cursor_getGCCAssemblyNumOutputs(CXCursor cursor);
+
     [LibraryImport(Library, EntryPoint = "clang_tokenize")]
     internal static partial void clang_tokenize(nint translationUnit, CXSourceRange range, out CXToken* tokens, out uint numTokens);
 
