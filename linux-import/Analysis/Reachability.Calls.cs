@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Reachability, continued: calls. Inline functions are walked in their calling context;
+// GCC builtins fold, expand inline or become library calls.
+using LinuxShim.Import.Clang;
+
+namespace LinuxShim.Import.Analysis;
+
+internal sealed partial class Reachability
+{
+    private long? EvalCall(IrNode n, Frame f)
+    {
+        var target = n.Target!;
+        if (Builtins.IsBuiltin(target.Name))
+            return EvalBuiltin(target.Name, n, f);
+        bool inline = target.Definition is not null && target.IsInline;
+        if (inline)
+            _index.EnsureBody(target);
+        var binding = new Binding(new long?[n.Kids.Length], new long?[n.Kids.Length], new long?[n.Kids.Length]);
+        for (int i = 0; i < n.Kids.Length; i++)
+        {
+            var arg = n.Kids[i];
+            // An argument an inlined function never reads generates no code (unless it has effects of its own).
+            bool unread = inline && i < target.ParamRead.Length && !target.ParamRead[i] && !arg.HasEffects();
+            binding.Values[i] = unread ? EvalQuiet(arg, f) : Eval(arg, f);
+            if (inline)
+            {
+                binding.Size0[i] = ObjectSize(arg, 0, f);
+                binding.Size1[i] = ObjectSize(arg, 1, f);
+            }
+        }
+        if (target.Definition is null)
+        {
+            if (_quiet == 0 && !Builtins.LibraryFunctionInlined(target.Name, binding.Values))
+                AddExternal(target);
+            return null;
+        }
+        if (inline)
+            return Inline(target, binding);
+        // GCC may inline or clone a static function for constant arguments, or not: both versions
+        // are possible, so both are followed.
+        Visit(target, null);
+        if (target.IsStatic && Specializes(target, binding))
+            Visit(target, binding);
+        return null;
+    }
+
+    /// <summary>
+    /// Walks an inline function in its calling context now, rather than queueing it, so that the
+    /// value it returns (when every return that survives gives the same constant) folds at the call
+    /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
+    /// </summary>
+    private long? Inline(Symbol target, Binding binding)
+    {
+        string key = binding.Key();
+        var id = (target, key);
+        if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
+            return known;
+        if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
+        {
+            Visit(target, binding);
+            return null;
+        }
+        var caller = _current;
+        try
+        {
+            if (_quiet == 0)
+                MarkWalked(target, key);
+            _current = target;
+            if (Trace && _quiet == 0)
+                Console.Error.WriteLine($"trace: {target.Name} [{key}] (inline)");
+            var frame = new Frame(target, key.Length == 0 ? null : binding);
+            Eval(target.Body, frame);
+            long? value = frame.ReturnKnown ? frame.ReturnValue : null;
+            _returns[id] = value;
+            return value;
+        }
+        finally
+        {
+            _current = caller;
+            _inlining.Remove(id);
+        }
+    }
+
+    private bool Walked(Symbol symbol, string key) => _contexts.TryGetValue(symbol, out var seen) && seen.Contains(key);
+
+    private void MarkWalked(Symbol symbol, string key)
+    {
+        if (!_contexts.TryGetValue(symbol, out var seen))
+            _contexts[symbol] = seen = new HashSet<string>(StringComparer.Ordinal);
+        seen.Add(key);
+    }
+
+    private bool Specializes(Symbol target, Binding binding)
+    {
+        _index.EnsureBody(target);
+        return binding.Key().Length > 0;
+    }
+
+    /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
+    /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
+    private static long ObjectSize(IrNode expr, int type, Frame f)
+    {
+        var n = expr.Unwrapped;
+        long unknown = type < 2 ? -1 : 0;
+        if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
+            return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
+        if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
+            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? unknown : size;
+        return unknown;
+    }
+
+    private long? EvalBuiltin(string name, IrNode n, Frame f)
+    {
+        switch (name)
+        {
+            case "__builtin_unreachable":
+            case "__builtin_trap":
+                f.Returned = true;
+                return null;
+            case "__builtin_constant_p":
+                return n.Kids.Length == 1 && EvalQuiet(n.Kids[0], f) is not null ? 1 : 0;
+            case "__builtin_object_size":
+            case "__builtin_dynamic_object_size":
+                if (n.Kids.Length == 2 && EvalQuiet(n.Kids[1], f) is long type)
+                    return ObjectSize(n.Kids[0], (int)type, f);
+                return null;
+            case "__builtin_expect":
+            case "__builtin_expect_with_probability":
+            {
+                long? v = null;
+                for (int i = 0; i < n.Kids.Length; i++)
+                {
+                    long? a = Eval(n.Kids[i], f);
+                    if (i == 0)
+                        v = a;
+                }
+                return v;
+            }
+            default:
+            {
+                var args = new long?[n.Kids.Length];
+                bool overflow = Builtins.IsOverflowCheck(name) && args.Length == 3;
+                for (int i = 0; i < args.Length; i++)
+                    args[i] = overflow && i == 2 ? null : Eval(n.Kids[i], f);
+                if (overflow)
+                    return Overflow(name, args, n.Kids[2], f);
+                if (_quiet == 0 && Builtins.LibraryCallOf(name, args) is { } call)
+                    AddNamed(call);
+                return null;
+            }
+        }
+    }
+
+    /// <summary>__builtin_{add,sub,mul}_overflow(a, b, &amp;r): stores a op b in r, returns whether it overflowed.</summary>
+    private static long? Overflow(string name, long?[] args, IrNode result, Frame f)
+    {
+        var target = result.Unwrapped;
+        int slot = target is { Kind: IrKind.Unary, Kids: [var inner] } && inner.Unwrapped.Kind == IrKind.Slot ? inner.Unwrapped.Index : -1;
+        if (args[0] is not long a || args[1] is not long b)
+        {
+            Assign(slot, null, f);
+            return null;
+        }
+        try
+        {
+            long r = checked(name.Contains("mul", StringComparison.Ordinal) ? a * b : name.Contains("sub", StringComparison.Ordinal) ? a - b : a + b);
+            Assign(slot, r, f);
+            return r < 0 && a >= 0 && b >= 0 ? 1 : 0;
+        }
+        catch (OverflowException)
+        {
+            Assign(slot, null, f);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Reachability, continued: operators, as the compiler folds them (C's unsigned compares,
+// compound assignment, writes to followed locals).
+using LinuxShim.Import.Clang;
+
+namespace LinuxShim.Import.Analysis;
+
+internal sealed partial class Reachability
+{
+    private long? EvalBinary(IrNode n, Frame f)
+    {
+        if (n.Kids.Length != 2)
+            return EvalAll(n, f);
+        var op = (BinaryOp)n.Op;
+        if (op == BinaryOp.LAnd)
+        {
+            long? l = Eval(n.Kids[0], f);
+            if (l == 0)
+                return 0;
+            long? r = Eval(n.Kids[1], f);
+            if (r == 0)
+                return 0;
+            return l is not null && r is not null ? 1 : null;
+        }
+        if (op == BinaryOp.LOr)
+        {
+            long? l = Eval(n.Kids[0], f);
+            if (l is long lv && lv != 0)
+                return 1;
+            long? r = Eval(n.Kids[1], f);
+            if (r is long rv && rv != 0)
+                return 1;
+            return l is not null && r is not null ? 0 : null;
+        }
+        if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign)
+        {
+            var target = n.Kids[0].Unwrapped;
+            long? old = target.Kind == IrKind.Slot ? Eval(target, f) : EvalLValue(n.Kids[0], f);
+            long? value = Eval(n.Kids[1], f);
+            if (op != BinaryOp.Assign)
+                value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
+            if (target.Kind == IrKind.Slot)
+                Assign(target.Index, value, f);
+            return value;
+        }
+        long? a = Eval(n.Kids[0], f);
+        long? b = Eval(n.Kids[1], f);
+        return op == BinaryOp.Comma ? b : Arithmetic(op, a, b, n.Flag);
+    }
+
+    /// <summary>The arithmetic of a compound assignment: *= → *, |= → |…</summary>
+    private static BinaryOp CompoundOperator(BinaryOp op) => op switch
+    {
+        BinaryOp.MulAssign => BinaryOp.Mul,
+        BinaryOp.DivAssign => BinaryOp.Div,
+        BinaryOp.RemAssign => BinaryOp.Rem,
+        BinaryOp.AddAssign => BinaryOp.Add,
+        BinaryOp.SubAssign => BinaryOp.Sub,
+        BinaryOp.ShlAssign => BinaryOp.Shl,
+        BinaryOp.ShrAssign => BinaryOp.Shr,
+        BinaryOp.AndAssign => BinaryOp.And,
+        BinaryOp.XorAssign => BinaryOp.Xor,
+        BinaryOp.OrAssign => BinaryOp.Or,
+        _ => BinaryOp.Invalid,
+    };
+
+    /// <summary>The left side of an assignment to memory: evaluated for its references, no value.</summary>
+    private long? EvalLValue(IrNode n, Frame f)
+    {
+        Eval(n, f);
+        return null;
+    }
+
+    private static long? Arithmetic(BinaryOp op, long? a, long? b, bool unsigned)
+    {
+        if (a is not long x || b is not long y)
+        {
+            // x & 0 and x * 0 are 0 whatever x is.
+            if (op is BinaryOp.And or BinaryOp.Mul && (a == 0 || b == 0))
+                return 0;
+            return null;
+        }
+        ulong ux = unchecked((ulong)x), uy = unchecked((ulong)y);
+        return op switch
+        {
+            BinaryOp.Mul => unchecked(x * y),
+            BinaryOp.Div => y == 0 ? null : unsigned ? unchecked((long)(ux / uy)) : x / y,
+            BinaryOp.Rem => y == 0 ? null : unsigned ? unchecked((long)(ux % uy)) : x % y,
+            BinaryOp.Add => unchecked(x + y),
+            BinaryOp.Sub => unchecked(x - y),
+            BinaryOp.Shl => y is >= 0 and < 64 ? x << (int)y : null,
+            BinaryOp.Shr => y is >= 0 and < 64 ? (unsigned ? unchecked((long)(ux >> (int)y)) : x >> (int)y) : null,
+            BinaryOp.LT => (unsigned ? ux < uy : x < y) ? 1 : 0,
+            BinaryOp.GT => (unsigned ? ux > uy : x > y) ? 1 : 0,
+            BinaryOp.LE => (unsigned ? ux <= uy : x <= y) ? 1 : 0,
+            BinaryOp.GE => (unsigned ? ux >= uy : x >= y) ? 1 : 0,
+            BinaryOp.EQ => x == y ? 1 : 0,
+            BinaryOp.NE => x != y ? 1 : 0,
+            BinaryOp.And => x & y,
+            BinaryOp.Xor => x ^ y,
+            BinaryOp.Or => x | y,
+            _ => null,
+        };
+    }
+
+    private long? EvalUnary(IrNode n, Frame f)
+    {
+        if (n.Kids.Length != 1)
+            return EvalAll(n, f);
+        var op = (UnaryOp)n.Op;
+        long? v = Eval(n.Kids[0], f);
+        switch (op)
+        {
+            case UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec:
+            {
+                long? updated = v is long x ? x + (op is UnaryOp.PostInc or UnaryOp.PreInc ? 1 : -1) : null;
+                if (n.Kids[0].Unwrapped is { Kind: IrKind.Slot } slot)
+                    Assign(slot.Index, updated, f);
+                return op is UnaryOp.PreInc or UnaryOp.PreDec ? updated : v;
+            }
+            case UnaryOp.Plus or UnaryOp.Extension:
+                return v;
+            case UnaryOp.AddrOf:
+                if (_quiet == 0 && n.Kids[0].Unwrapped is { Kind: IrKind.Slot } escaped && escaped.Index < f.Escaped.Length)
+                {
+                    f.Escaped[escaped.Index] = true;
+                    f.Slots[escaped.Index] = null;
+                }
+                return null;
+            case UnaryOp.Minus:
+                return -v;
+            case UnaryOp.Not:
+                return ~v;
+            case UnaryOp.LNot:
+                return v is long b ? (b == 0 ? 1 : 0) : null;
+            default:
+                return null;
+        }
+    }
+}
