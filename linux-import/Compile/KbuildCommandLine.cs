@@ -63,7 +63,7 @@ public sealed class KbuildCommandLine
         {
             command = Probe(buildDir);
             Directory.CreateDirectory(Path.GetDirectoryName(cacheFile)!);
-            string tmp = cacheFile + "." + Environment.ProcessId + ".tmp";
+            string tmp = $"{cacheFile}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp";
             File.WriteAllText(tmp, command);
             File.Move(tmp, cacheFile, overwrite: true);
         }
