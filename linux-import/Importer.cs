@@ -3,6 +3,7 @@
 // reads Kbuild for a directory, analyses every module source in parallel, and returns the Import Model.
 using System.Collections.Concurrent;
 using LinuxShim.Import.Analysis;
+using LinuxShim.Import.Cache;
 using LinuxShim.Import.Clang;
 using LinuxShim.Import.Compile;
 using LinuxShim.Import.Kbuild;
@@ -13,13 +14,21 @@ namespace LinuxShim.Import;
 
 public sealed class Importer : IDisposable
 {
-    /// <summary>Changes whenever the analysis could give a different answer for the same input.</summary>
-    public const string AnalyserVersion = "linuxshim-import/1";
+    /// <summary>Changes whenever the analysis could give a different answer for the same input: the
+    /// importer's build identity (deterministic builds change it exactly when the code changes).</summary>
+    public static readonly string AnalyserVersion =
+        "linuxshim-import/1+" + typeof(Importer).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12];
 
     public KernelTree Tree { get; }
     public BuildDirectory Build { get; }
     public KbuildCommandLine CommandLine { get; }
     public string CacheRoot { get; }
+
+    /// <summary>Where unit results are kept between scans; null to parse everything every time (--no-cache).</summary>
+    public UnitCache? Cache { get; set; }
+
+    /// <summary>How the last scan went: sources parsed, and sources whose cached result was reused.</summary>
+    public (int Parsed, int Cached) LastScan { get; private set; }
 
     /// <summary>How each input was chosen ("--linux", "LINUXSHIM_LINUX", "/usr/src/…"), for --verbose output.</summary>
     public string LinuxChosenBy { get; }
@@ -31,6 +40,7 @@ public sealed class Importer : IDisposable
         Build = build;
         CommandLine = commandLine;
         CacheRoot = cacheRoot;
+        Cache = new UnitCache(cacheRoot);
         LinuxChosenBy = linuxHow;
         BuildChosenBy = buildHow;
     }
@@ -149,7 +159,8 @@ public sealed class Importer : IDisposable
 
         var results = new ConcurrentDictionary<(string Module, string Source), UnitResult>();
         var failures = new ConcurrentDictionary<(string Module, string Source), string>();
-        int done = 0;
+        var identities = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        int done = 0, parsed = 0, cached = 0;
         using var indexes = new ThreadLocal<ClangIndex>(() => new ClangIndex(), trackAllValues: true);
         try
         {
@@ -158,7 +169,7 @@ public sealed class Importer : IDisposable
                 var key = (job.Module.Name + "@" + job.Module.Directory, job.Source);
                 try
                 {
-                    results[key] = AnalyzeSource(indexes.Value!, job.Module, job.Source, directories);
+                    results[key] = AnalyzeSource(indexes.Value!, job.Module, job.Source, directories, identities, ref parsed, ref cached);
                 }
                 catch (Exception e) when (e is ImportException or ClangException or IOException)
                 {
@@ -173,6 +184,7 @@ public sealed class Importer : IDisposable
                 index.Dispose();
         }
 
+        LastScan = (parsed, cached);
         var infos = new List<ModuleInfo>();
         foreach (var m in modules)
         {
@@ -190,7 +202,8 @@ public sealed class Importer : IDisposable
         };
     }
 
-    private UnitResult AnalyzeSource(ClangIndex index, KbuildModule module, string source, Dictionary<string, KbuildDirectory> directories)
+    private UnitResult AnalyzeSource(ClangIndex index, KbuildModule module, string source, Dictionary<string, KbuildDirectory> directories,
+        ConcurrentDictionary<string, string?> identities, ref int parsed, ref int cached)
     {
         if (!source.EndsWith(".c", StringComparison.Ordinal))
             throw new ImportException($"not analysed: only C sources are, and this is {Path.GetExtension(source)}");
@@ -200,7 +213,28 @@ public sealed class Importer : IDisposable
         var flags = directories.TryGetValue(module.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
         var args = CommandLine.ArgumentsFor(Tree.SourceRoot, module.Name, Path.GetFileNameWithoutExtension(source), flags);
         string file = Path.Combine(Tree.SourceRoot, source);
-        return UnitAnalyzer.Analyze(index, file, source, Tree.SourceRoot, args);
+        if (Cache is null)
+        {
+            Interlocked.Increment(ref parsed);
+            return UnitAnalyzer.Analyze(index, file, source, Tree.SourceRoot, args);
+        }
+        // The tree's location on disk differs between revisions and machines; what it holds does not.
+        string root = Tree.SourceRoot.TrimEnd('/');
+        var portable = args.Select(a => a.Replace(root, KbuildCommandLine.SourceTreeMarker, StringComparison.Ordinal));
+        string key = UnitCache.Key(AnalyserVersion, Build.Config.Hash, Tree.BlobId(source), portable);
+        string? Identify(string input) => identities.GetOrAdd(input, i => Path.IsPathRooted(i)
+            ? UnitCache.HashFile(i)
+            : Tree.FileExists(i) ? Tree.BlobId(i) : null);
+        if (Cache.TryGet(key, Identify) is { } hit)
+        {
+            Interlocked.Increment(ref cached);
+            return hit;
+        }
+        Interlocked.Increment(ref parsed);
+        var result = UnitAnalyzer.Analyze(index, file, source, Tree.SourceRoot, args);
+        if (result.Errors.Count == 0)
+            Cache.Put(key, result, Identify);
+        return result;
     }
 
     public void Dispose() => Tree.Dispose();

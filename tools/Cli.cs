@@ -31,9 +31,11 @@ public static class Cli
                               else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
           --json FILE         write the Import Model as JSON to FILE ("-" for standard output).
           --jobs N            parse N files at once (default: all cores).
-          --cache DIR         where extracted tarballs and git checkouts are kept
-                              (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
+          --cache DIR         where extracted tarballs, git checkouts and analysed sources are
+                              kept (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
+          --no-cache          parse every source again, ignoring cached results.
           --quiet             no progress or summary on the terminal.
+          --strict            exit 1 when a module has errors (a source failed to parse).
 
         Exit status: 0 success, 1 the input could not be read, 2 usage error.
         """;

@@ -16,6 +16,8 @@ public static class ScanCommand
         if (json is not null && json != "-")
             CheckWritable(json);
         using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        if (cl.Has("no-cache"))
+            importer.Cache = null;
         var progress = quiet ? null : new Progress(stderr);
         var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report);
         progress?.Finish();
@@ -26,7 +28,11 @@ public static class ScanCommand
         else if (json is not null)
             WriteAtomically(json, text);
         if (!quiet && json != "-")
+        {
             Summary.Write(model, stdout);
+            var (parsed, cached) = importer.LastScan;
+            stdout.WriteLine($"{parsed} sources parsed, {cached} taken from the cache ({importer.CacheRoot})");
+        }
         return cl.Has("strict") && model.Modules.Any(m => m.Status != "ok") ? Cli.ExitFailure : Cli.ExitOk;
     }
 

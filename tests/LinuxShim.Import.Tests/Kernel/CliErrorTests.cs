@@ -95,47 +95,35 @@ public class CliErrorTests(KernelFixture kernel)
     [Fact]
     public void SourceThatFailsToParseIsReportedAndTheScanCompletes()
     {
-        // A directory kernel tree that shares the Debian tree's headers and adds a driver directory.
-        string root = Directory.CreateTempSubdirectory("linuxshim-tree-").FullName;
-        try
-        {
-            File.Copy(Path.Combine(kernel.SourceRoot, "Makefile"), Path.Combine(root, "Makefile"));
-            Directory.CreateSymbolicLink(Path.Combine(root, "include"), Path.Combine(kernel.SourceRoot, "include"));
-            Directory.CreateSymbolicLink(Path.Combine(root, "arch"), Path.Combine(kernel.SourceRoot, "arch"));
-            string drv = Path.Combine(root, "drivers", "lstest");
-            Directory.CreateDirectory(drv);
-            File.WriteAllText(Path.Combine(drv, "Makefile"), "# SPDX-License-Identifier: GPL-2.0\nobj-m += good.o broken.o\n");
-            File.WriteAllText(Path.Combine(drv, "good.c"), """
-                // SPDX-License-Identifier: GPL-2.0
-                #include <linux/module.h>
-                static int __init good_init(void) { pr_info("hello\n"); return 0; }
-                module_init(good_init);
-                int good_helper(int x);
-                int good_helper(int x) { return x + 1; }
-                EXPORT_SYMBOL_NS_GPL(good_helper, LINUXSHIM);
-                MODULE_LICENSE("GPL");
-                """);
-            File.WriteAllText(Path.Combine(drv, "broken.c"), "// SPDX-License-Identifier: GPL-2.0\n#include <linux/module.h>\nint broken(void) { return 1 +; }\n");
-            string json = Path.Combine(root, "out.json");
+        using var tree = new DerivedTree(kernel.SourceRoot);
+        string root = tree.Root;
+        tree.Write("drivers/lstest/Makefile", "# SPDX-License-Identifier: GPL-2.0\nobj-m += good.o broken.o\n");
+        tree.Write("drivers/lstest/good.c", """
+            // SPDX-License-Identifier: GPL-2.0
+            #include <linux/module.h>
+            static int __init good_init(void) { pr_info("hello\n"); return 0; }
+            module_init(good_init);
+            int good_helper(int x);
+            int good_helper(int x) { return x + 1; }
+            EXPORT_SYMBOL_NS_GPL(good_helper, LINUXSHIM);
+            MODULE_LICENSE("GPL");
+            """);
+        tree.Write("drivers/lstest/broken.c", "// SPDX-License-Identifier: GPL-2.0\n#include <linux/module.h>\nint broken(void) { return 1 +; }\n");
+        string json = Path.Combine(root, "out.json");
 
-            var run = Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--json", json);
-            Assert.Equal(0, run.Exit);
-            var model = Model.ImportModelJson.Deserialize(File.ReadAllText(json));
-            var broken = Assert.Single(model.Modules, m => m.Name == "broken");
-            Assert.Equal("error", broken.Status);
-            Assert.Contains(broken.Errors, e => e.Contains("broken.c:3", StringComparison.Ordinal));
-            var good = Assert.Single(model.Modules, m => m.Name == "good");
-            Assert.Equal("ok", good.Status);
-            Assert.Contains(good.Requires, r => r.Symbol == "_printk");
-            Assert.Equal("good_init", good.Entry.Init);
-            Assert.Equal([new Model.ExportedSymbol("good_helper", "EXPORT_SYMBOL_GPL", "LINUXSHIM")], good.Exports);
-            Assert.Contains("broken", run.Out);
+        var run = Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--json", json);
+        Assert.Equal(0, run.Exit);
+        var model = Model.ImportModelJson.Deserialize(File.ReadAllText(json));
+        var broken = Assert.Single(model.Modules, m => m.Name == "broken");
+        Assert.Equal("error", broken.Status);
+        Assert.Contains(broken.Errors, e => e.Contains("broken.c:3", StringComparison.Ordinal));
+        var good = Assert.Single(model.Modules, m => m.Name == "good");
+        Assert.Equal("ok", good.Status);
+        Assert.Contains(good.Requires, r => r.Symbol == "_printk");
+        Assert.Equal("good_init", good.Entry.Init);
+        Assert.Equal([new Model.ExportedSymbol("good_helper", "EXPORT_SYMBOL_GPL", "LINUXSHIM")], good.Exports);
+        Assert.Contains("broken", run.Out);
 
-            Assert.Equal(1, Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--strict", "--quiet").Exit);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.Equal(1, Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--strict", "--quiet").Exit);
     }
 }
