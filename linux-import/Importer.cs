@@ -137,11 +137,14 @@ public sealed class Importer : IDisposable
 
     /// <summary>Analyses every module Kbuild builds under <paramref name="directory"/>.</summary>
     /// <param name="progress">Called after each source file with (done, total, file).</param>
-    public ImportModel Scan(string directory, int parallelism = 0, Action<int, int, string>? progress = null)
+    /// <param name="shard">When given, only the modules of that shard (see <see cref="Sharding"/>).</param>
+    public ImportModel Scan(string directory, int parallelism = 0, Action<int, int, string>? progress = null, Shard? shard = null)
     {
         var kbuild = ReadKbuild(directory);
         var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
         var modules = kbuild.AllModules().OrderBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+        if (shard is not null)
+            modules = Sharding.Select(modules, shard);
 
         var jobs = new List<(KbuildModule Module, string Source)>();
         foreach (var m in modules)
@@ -199,6 +202,7 @@ public sealed class Importer : IDisposable
             Scope = kbuild.Path,
             Modules = infos,
             Warnings = kbuild.AllWarnings().Distinct().ToList(),
+            Shard = shard,
         };
     }
 

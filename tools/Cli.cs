@@ -16,6 +16,7 @@ public static class Cli
 
         Usage:
           linuxshim scan DIR [--json FILE] [options]     what each module under DIR is made of and needs
+          linuxshim scan merge PART.json... --json FILE  join the results of scan --shard runs
           linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
           linuxshim --help | --version
 
@@ -31,6 +32,8 @@ public static class Cli
                               else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
           --json FILE         write the Import Model as JSON to FILE ("-" for standard output).
           --jobs N            parse N files at once (default: all cores).
+          --shard I/N         scan only part I of N (modules split evenly by sources); the N
+                              partial results joined with scan merge equal a single run.
           --cache DIR         where extracted tarballs, git checkouts and analysed sources are
                               kept (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
           --no-cache          parse every source again, ignoring cached results.

@@ -10,7 +10,21 @@ public static class ScanCommand
 {
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
+        if (cl.Positionals.Count > 0 && cl.Positionals[0] == "merge")
+            return Merge(cl, stdout);
         string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
+        Shard? shard = null;
+        if (cl.Get("shard") is { } spec)
+        {
+            try
+            {
+                shard = Shard.Parse(spec);
+            }
+            catch (ImportException e)
+            {
+                throw new UsageException(e.Message);
+            }
+        }
         string? json = cl.Get("json");
         bool quiet = cl.Has("quiet");
         if (json is not null && json != "-")
@@ -19,7 +33,7 @@ public static class ScanCommand
         if (cl.Has("no-cache"))
             importer.Cache = null;
         var progress = quiet ? null : new Progress(stderr);
-        var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report);
+        var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
 
         string text = ImportModelJson.Serialize(model);
@@ -34,6 +48,45 @@ public static class ScanCommand
             stdout.WriteLine($"{parsed} sources parsed, {cached} taken from the cache ({importer.CacheRoot})");
         }
         return cl.Has("strict") && model.Modules.Any(m => m.Status != "ok") ? Cli.ExitFailure : Cli.ExitOk;
+    }
+
+    /// <summary>"scan merge PART.json... --json OUT": the partial results of every shard, as one run would have written them.</summary>
+    private static int Merge(CommandLine cl, TextWriter stdout)
+    {
+        var files = cl.Positionals.Skip(1).ToList();
+        if (files.Count == 0)
+            throw new UsageException("scan merge needs the JSON files the shards wrote");
+        string json = cl.Get("json") ?? throw new UsageException("scan merge needs --json FILE (or --json - for standard output)");
+        if (json != "-")
+            CheckWritable(json);
+        var parts = new List<(string, ImportModel)>();
+        foreach (var file in files)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ImportException($"cannot read {file}: {e.Message}");
+            }
+            try
+            {
+                parts.Add((file, ImportModelJson.Deserialize(text)));
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new ImportException($"{file} is not an Import Model: {e.Message}");
+            }
+        }
+        var merged = Sharding.Merge(parts);
+        string output = ImportModelJson.Serialize(merged);
+        if (json == "-")
+            stdout.Write(output);
+        else
+            WriteAtomically(json, output);
+        return Cli.ExitOk;
     }
 
     /// <summary>DIR may be tree-relative, or an absolute path inside an on-disk tree.</summary>

@@ -11,6 +11,24 @@ public sealed record ImportModel
     public required IReadOnlyList<ModuleInfo> Modules { get; init; }
     /// <summary>Problems that did not stop the scan (Kbuild constructs not understood…).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Set on a partial result (scan --shard I/N); absent on a whole or merged one.</summary>
+    public Shard? Shard { get; init; }
+}
+
+/// <summary>Part <see cref="Index"/> (1-based) of <see cref="Count"/>.</summary>
+public sealed record Shard(int Index, int Count)
+{
+    public static Shard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int index) || !int.TryParse(parts[1], out int count)
+            || count < 1 || index < 1 || index > count)
+            throw new ImportException($"shard '{text}' is not I/N with 1 <= I <= N (e.g. 2/8)");
+        return new Shard(index, count);
+    }
+
+    public override string ToString() => $"{Index}/{Count}";
 }
 
 public sealed record KernelInfo

@@ -15,11 +15,13 @@ internal sealed class GitKernelTree : KernelTree
     private readonly Repository _repository;
     private readonly GitTree _root;
     private readonly GitMaterializer _materializer;
+    private readonly LooseObjectGuard _guard;
 
-    private GitKernelTree(Repository repository, string location, string? revision, Commit commit, string sourceRoot)
+    private GitKernelTree(Repository repository, LooseObjectGuard guard, string location, string? revision, Commit commit, string sourceRoot)
         : base(sourceRoot)
     {
         _repository = repository;
+        _guard = guard;
         Location = location;
         Revision = revision;
         Commit = commit.Sha;
@@ -52,9 +54,10 @@ internal sealed class GitKernelTree : KernelTree
         bool opened = false;
         try
         {
-            Commit commit = ResolveCommit(repository, location, revision);
+            LooseObjectGuard guard = LooseObjectGuard.For(repository, location);
+            Commit commit = ResolveCommit(repository, guard, location, revision);
             string sourceRoot = Path.Combine(cacheRoot, "trees", "git-" + commit.Sha);
-            tree = new GitKernelTree(repository, location, revision, commit, sourceRoot);
+            tree = new GitKernelTree(repository, guard, location, revision, commit, sourceRoot);
             tree.EnsureKernelTree();
             foreach (string directory in DefaultDirectories)
             {
@@ -67,6 +70,10 @@ internal sealed class GitKernelTree : KernelTree
         catch (LibGit2SharpException e)
         {
             throw Corrupt(location, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImportException($"cannot read git repository {TreeErrors.Show(location)}: {TreeErrors.Reason(e.Message)}", e);
         }
         finally
         {
@@ -83,21 +90,21 @@ internal sealed class GitKernelTree : KernelTree
     public override bool FileExists(string path)
     {
         string normalized = NormalizePath(path);
-        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true)?.Target is Blob);
+        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true, Guard)?.Target is Blob);
     }
 
     public override bool DirectoryExists(string path)
     {
         string normalized = NormalizePath(path);
-        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true)?.Target is GitTree);
+        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true, Guard)?.Target is GitTree);
     }
 
     public override byte[] ReadFile(string path)
     {
         string normalized = NormalizePath(path);
-        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true)?.Target switch
+        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: true, Guard)?.Target switch
         {
-            Blob blob => GitPathResolver.ReadBytes(blob),
+            Blob blob => ReadBlob(blob),
             GitTree => throw NotAFile(normalized),
             _ => throw NotFound(normalized),
         });
@@ -108,9 +115,10 @@ internal sealed class GitKernelTree : KernelTree
         string normalized = NormalizePath(path);
         return WithGit(() =>
         {
-            GitObject target = GitPathResolver.Resolve(_root, normalized, followLast: true)?.Target ?? throw NotFound(normalized);
+            GitObject target = GitPathResolver.Resolve(_root, normalized, followLast: true, Guard)?.Target ?? throw NotFound(normalized);
             if (target is not GitTree tree)
                 throw NotADirectory(normalized);
+            Guard(tree.Id);
             var names = new List<string>();
             foreach (TreeEntry entry in tree)
             {
@@ -127,7 +135,7 @@ internal sealed class GitKernelTree : KernelTree
     public override string BlobId(string path)
     {
         string normalized = NormalizePath(path);
-        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: false)?.Target switch
+        return WithGit(() => GitPathResolver.Resolve(_root, normalized, followLast: false, Guard)?.Target switch
         {
             Blob blob => blob.Id.Sha,
             GitTree => throw NotAFile(normalized),
@@ -139,10 +147,20 @@ internal sealed class GitKernelTree : KernelTree
     {
         lock (_materializeGate)
         {
-            GitPathResolver.Result resolved = WithGit(() => GitPathResolver.Resolve(_root, normalizedPath, followLast: true))
+            GitPathResolver.Result resolved = WithGit(() => GitPathResolver.Resolve(_root, normalizedPath, followLast: true, Guard))
                 ?? throw NotFound(normalizedPath);
             _materializer.Write(resolved);
         }
+    }
+
+    /// <summary>Checks an object before libgit2 inflates it (call under the lock).</summary>
+    internal void Guard(ObjectId id) => _guard.Check(id);
+
+    /// <summary>Reads a blob's content after checking it (call under the lock).</summary>
+    internal byte[] ReadBlob(Blob blob)
+    {
+        _guard.Check(blob.Id);
+        return GitPathResolver.ReadBytes(blob);
     }
 
     /// <summary>Runs LibGit2Sharp work under the lock; library failures become "corrupt git repository".</summary>
@@ -179,9 +197,10 @@ internal sealed class GitKernelTree : KernelTree
         }
     }
 
-    private static Commit ResolveCommit(Repository repository, string location, string? revision)
+    private static Commit ResolveCommit(Repository repository, LooseObjectGuard guard, string location, string? revision)
     {
         string spec = revision ?? "HEAD";
+        GuardRevision(repository, guard, spec);
         GitObject? found;
         try
         {
@@ -198,11 +217,46 @@ internal sealed class GitKernelTree : KernelTree
         if (found is null)
             throw UnknownRevision(repository, location, revision, spec);
         for (int depth = 0; depth < 16 && found is TagAnnotation tag; depth++)
+        {
             found = tag.Target;
+            guard.Check(found.Id);
+        }
         if (found is not Commit commit)
             throw new ImportException($"revision {TreeErrors.Show(spec)} in git repository {TreeErrors.Show(location)} is not a commit");
-        _ = commit.Tree.Sha; // loads the commit and its root tree now, so damage shows at Open
+        guard.Check(commit.Tree.Id); // reads the commit (checked above) but not yet the tree
         return commit;
+    }
+
+    /// <summary>Checks the objects libgit2 will read to resolve <paramref name="spec"/>: the target of a full id or
+    /// reference (looked up the way git does), the candidates of an abbreviated id, else every loose object.</summary>
+    private static void GuardRevision(Repository repository, LooseObjectGuard guard, string spec)
+    {
+        if (spec.Length == 40 && spec.All(char.IsAsciiHexDigit))
+        {
+            guard.Check(new ObjectId(spec));
+            return;
+        }
+        foreach (string name in (string[])[spec, "refs/" + spec, "refs/tags/" + spec, "refs/heads/" + spec, "refs/remotes/" + spec, "refs/remotes/" + spec + "/HEAD"])
+        {
+            string? target = null;
+            try
+            {
+                target = repository.Refs[name]?.ResolveToDirectReference()?.TargetIdentifier;
+            }
+            catch (LibGit2SharpException)
+            {
+                // Not a valid reference name, or a damaged reference: libgit2 reports it below.
+            }
+            if (target is not null && ObjectId.TryParse(target, out ObjectId? id))
+            {
+                guard.Check(id);
+                return;
+            }
+        }
+        if (spec.Length >= 4 && spec.All(char.IsAsciiHexDigit))
+            guard.CheckPrefix(spec.ToLowerInvariant());
+        else
+            guard.CheckAll();
     }
 
     private static ImportException UnknownRevision(Repository repository, string location, string? revision, string spec)

@@ -57,7 +57,11 @@ internal sealed class GitMaterializer
             return;
         Directory.CreateDirectory(OnDisk(path));
         List<(string Name, Mode Mode, GitObject Target)> entries =
-            _owner.WithGit(() => tree.Select(e => (e.Name, e.Mode, e.Target)).ToList());
+            _owner.WithGit(() =>
+            {
+                _owner.Guard(tree.Id);
+                return tree.Select(e => (e.Name, e.Mode, e.Target)).ToList();
+            });
         foreach ((string name, Mode mode, GitObject target) in entries)
         {
             string child = path.Length == 0 ? name : path + "/" + name;
@@ -103,6 +107,8 @@ internal sealed class GitMaterializer
         }
     }
 
+    /// <summary>Creating a symbolic link is atomic by itself, so no temporary name is needed (File.Move would
+    /// also refuse a link that points at a directory).</summary>
     private void WriteLink(string path, string target)
     {
         string destination = OnDisk(path);
@@ -110,19 +116,19 @@ internal sealed class GitMaterializer
         if (existing.LinkTarget == target)
             return;
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        string temporary = TreeCache.TemporarySibling(destination);
+        if (existing.LinkTarget is not null || existing.Exists)
+            File.Delete(destination); // a stale entry; never expected for an immutable commit
         try
         {
-            File.CreateSymbolicLink(temporary, target);
-            File.Move(temporary, destination, overwrite: true);
+            File.CreateSymbolicLink(destination, target);
         }
-        finally
+        catch (IOException) when (new FileInfo(destination).LinkTarget == target)
         {
-            File.Delete(temporary);
+            // Another process created the same link at the same moment.
         }
     }
 
-    private byte[] Read(Blob blob) => _owner.WithGit(() => GitPathResolver.ReadBytes(blob));
+    private byte[] Read(Blob blob) => _owner.WithGit(() => _owner.ReadBlob(blob));
 
     private string OnDisk(string path) => path.Length == 0 ? _root : Path.Combine(_root, path);
 }

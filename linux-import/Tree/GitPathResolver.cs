@@ -17,8 +17,9 @@ internal static class GitPathResolver
     internal sealed record Result(GitObject Target, string Path, Mode? Mode, IReadOnlyList<(string Path, string Target)> Links);
 
     /// <summary>Resolves a normalized path; null when it does not exist (or a link leads outside the tree).
-    /// With <paramref name="followLast"/> false a symbolic link at the end is returned itself.</summary>
-    public static Result? Resolve(GitTree root, string normalizedPath, bool followLast)
+    /// With <paramref name="followLast"/> false a symbolic link at the end is returned itself.
+    /// <paramref name="guard"/> sees every object id before libgit2 reads that object.</summary>
+    public static Result? Resolve(GitTree root, string normalizedPath, bool followLast, Action<ObjectId> guard)
     {
         var pending = new Stack<string>();
         Push(pending, normalizedPath);
@@ -37,6 +38,7 @@ internal static class GitPathResolver
                 current = chain.Count == 0 ? root : chain[^1].Tree;
                 continue;
             }
+            guard(current.Id);
             TreeEntry? entry = current[name];
             if (entry is null)
                 return null;
@@ -46,7 +48,8 @@ internal static class GitPathResolver
             {
                 if (++hops > MaxLinks || entry.Target is not Blob linkBlob)
                     return null;
-                string target = ReadText(linkBlob);
+                guard(linkBlob.Id);
+                string target = Encoding.UTF8.GetString(ReadBytes(linkBlob));
                 links.Add((here, target));
                 if (target.StartsWith('/'))
                     return null;
@@ -64,6 +67,7 @@ internal static class GitPathResolver
         return new Result(current, path, chain.Count == 0 ? null : Mode.Directory, links);
     }
 
+    /// <summary>The raw content of a blob (the caller checks it with the guard first).</summary>
     public static byte[] ReadBytes(Blob blob)
     {
         using Stream stream = blob.GetContentStream();
@@ -71,8 +75,6 @@ internal static class GitPathResolver
         stream.CopyTo(buffer);
         return buffer.ToArray();
     }
-
-    private static string ReadText(Blob blob) => Encoding.UTF8.GetString(ReadBytes(blob));
 
     private static void Push(Stack<string> pending, string path)
     {

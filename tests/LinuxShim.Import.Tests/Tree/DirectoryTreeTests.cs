@@ -42,6 +42,9 @@ public sealed class DirectoryTreeTests : IDisposable
         using KernelTree tree = KernelTree.Open(_source);
         Assert.Equal(["Makefile", "drivers/", "include/", "scripts/"], tree.ListDirectory(""));
         Assert.Equal(["empty.h", "escape.h", "x.h", "y.h"], tree.ListDirectory("include/linux/"));
+        Assert.Equal(["gen.sh", "prefixes/"], tree.ListDirectory("scripts"));
+        Assert.Equal(["linux"], tree.ListDirectory("scripts/prefixes")); // links never get a slash
+        Assert.True(tree.DirectoryExists("scripts/prefixes/linux"));
     }
 
     [Fact]

@@ -21,6 +21,8 @@ internal static class FakeKernel
         Put(root, "include/linux/empty.h", "");
         File.CreateSymbolicLink(Path.Combine(root, "include/linux/y.h"), "x.h");
         File.CreateSymbolicLink(Path.Combine(root, "include/linux/escape.h"), "../../../outside.h");
+        Directory.CreateDirectory(Path.Combine(root, "scripts/prefixes"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "scripts/prefixes/linux"), "../../include/linux"); // a link to a directory
         Put(root, "drivers/foo/Makefile", "obj-m += foo.o\n");
         Put(root, "drivers/foo/foo.c", foo);
         Put(root, "scripts/gen.sh", Script);

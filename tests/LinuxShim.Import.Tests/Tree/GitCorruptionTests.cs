@@ -44,14 +44,40 @@ public sealed class GitCorruptionTests : IDisposable
         AssertCorrupt(() => KernelTree.Open(_repo, _cache).Dispose());
     }
 
-    [Fact]
-    public void TruncatedCommitObject()
+    // The libgit2 inside LibGit2Sharp 0.32 spins forever on truncated loose objects; these must fail instead.
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(0)] // half the file
+    public void TruncatedCommitObject(int cut)
     {
-        string file = LooseObject(_second);
-        File.SetAttributes(file, FileAttributes.Normal);
-        byte[] bytes = File.ReadAllBytes(file);
-        File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        Truncate(LooseObject(_second), cut);
         AssertCorrupt(() => KernelTree.Open(_repo, _cache).Dispose());
+        AssertCorrupt(() => KernelTree.Open(_repo + "@HEAD", _cache).Dispose());
+        AssertCorrupt(() => KernelTree.Open(_repo + "@" + _second[..8], _cache).Dispose());
+        AssertCorrupt(() => KernelTree.Open(_repo + "@HEAD~0", _cache).Dispose());
+    }
+
+    [Fact]
+    public void TruncatedTreeAndBlobObjects()
+    {
+        string treeId, blobId;
+        using (var repository = new Repository(_repo))
+        {
+            LibGit2Sharp.Commit second = repository.Lookup<LibGit2Sharp.Commit>(_second);
+            treeId = second["drivers/foo"].Target.Id.Sha;
+            blobId = second["drivers/foo/foo.c"].Target.Id.Sha;
+        }
+        Truncate(LooseObject(blobId), 3);
+        using (KernelTree tree = KernelTree.Open(_repo, _cache))
+            AssertCorrupt(() => tree.ReadFile("drivers/foo/foo.c"));
+        Truncate(LooseObject(treeId), 0);
+        using (KernelTree tree = KernelTree.Open(_repo, _cache))
+        {
+            AssertCorrupt(() => tree.ReadFile("drivers/foo/Makefile"));
+            AssertCorrupt(() => tree.ListDirectory("drivers/foo"));
+            AssertCorrupt(() => tree.Materialize("drivers"));
+        }
     }
 
     [Fact]
@@ -101,6 +127,14 @@ public sealed class GitCorruptionTests : IDisposable
         string file = Path.Combine(_repo, ".git", "objects", id[..2], id[2..]);
         Assert.True(File.Exists(file), $"expected loose object {file}");
         return file;
+    }
+
+    /// <summary>Cuts <paramref name="cut"/> bytes off the end of the file (0: cuts it in half).</summary>
+    private static void Truncate(string file, int cut)
+    {
+        File.SetAttributes(file, FileAttributes.Normal);
+        byte[] bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..(cut == 0 ? bytes.Length / 2 : bytes.Length - cut)]);
     }
 
     private static void Garble(string file)

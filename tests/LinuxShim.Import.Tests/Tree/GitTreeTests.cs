@@ -46,6 +46,9 @@ public sealed class GitTreeTests : IDisposable
         Assert.Equal("v1", byTag.Revision);
         Assert.Equal(_first, byTag.Commit);
 
+        using KernelTree byExpression = KernelTree.Open(_repo + "@HEAD~1", _cache);
+        Assert.Equal(_first, byExpression.Commit);
+
         using KernelTree byShortId = KernelTree.Open(_repo + "@" + _first[..10], _cache);
         Assert.Equal(_first, byShortId.Commit); // always the full id
         Assert.Equal(40, byShortId.Commit!.Length);
@@ -102,6 +105,11 @@ public sealed class GitTreeTests : IDisposable
         Assert.False(tree.FileExists("include/linux/escape.h"));
         Assert.Contains("not found", Assert.Throws<ImportException>(() => tree.ReadFile("include/linux/escape.h")).Message);
         Assert.True(tree.DirectoryExists("include/linux/../../drivers"));
+        Assert.True(tree.DirectoryExists("scripts/prefixes/linux"));
+        Assert.False(tree.FileExists("scripts/prefixes/linux"));
+        Assert.Equal(FakeKernel.Header, tree.ReadText("scripts/prefixes/linux/x.h"));
+        Assert.Equal(["linux"], tree.ListDirectory("scripts/prefixes"));
+        Assert.Equal(["empty.h", "escape.h", "x.h", "y.h"], tree.ListDirectory("scripts/prefixes/linux"));
     }
 
     [Fact]
@@ -127,6 +135,25 @@ public sealed class GitTreeTests : IDisposable
     }
 
     [Fact]
+    public void RepositoriesWithoutAKernelAreRejected()
+    {
+        string empty = _temp.Combine("empty");
+        Repository.Init(empty);
+        Assert.Equal($"git repository {empty} has no commits",
+            Assert.Throws<ImportException>(() => KernelTree.Open(empty, _cache)).Message);
+
+        File.WriteAllText(Path.Combine(empty, "README"), "not a kernel\n");
+        using (var repository = new Repository(empty))
+        {
+            Commands.Stage(repository, "README");
+            var author = new Signature("Test", "test@example.invalid", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+            repository.Commit("readme", author, author);
+        }
+        Assert.Equal($"{empty}@HEAD is not a kernel tree (no Makefile and include/linux at its root)",
+            Assert.Throws<ImportException>(() => KernelTree.Open(empty + "@HEAD", _cache)).Message);
+    }
+
+    [Fact]
     public void OpenMaterializesIncludeAndMaterializeWritesMore()
     {
         using KernelTree tree = KernelTree.Open(_repo, _cache);
@@ -146,6 +173,10 @@ public sealed class GitTreeTests : IDisposable
             throw new PlatformNotSupportedException("Unix file modes are checked on Unix only");
         Assert.True(File.GetUnixFileMode(Path.Combine(root, "scripts/gen.sh")).HasFlag(UnixFileMode.UserExecute));
         Assert.Contains("not found", Assert.Throws<ImportException>(() => tree.Materialize("nope")).Message);
+
+        tree.Materialize("scripts/prefixes/linux/x.h"); // through a link to a directory
+        Assert.Equal("../../include/linux", new DirectoryInfo(Path.Combine(root, "scripts/prefixes/linux")).LinkTarget);
+        Assert.Equal(FakeKernel.Header, File.ReadAllText(Path.Combine(root, "scripts/prefixes/linux/x.h")));
 
         // The older commit gets its own directory with its own content.
         using KernelTree old = KernelTree.Open(_repo + "@v1", _cache);
