@@ -178,6 +178,11 @@ public sealed class Importer : IDisposable
                 {
                     failures[key] = $"{job.Source}: {e.Message}";
                 }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A bug of ours must not cost the rest of a batch scan: the module says what happened.
+                    failures[key] = $"{job.Source}: internal error in the analyser ({e.GetType().Name}: {e.Message}); please report it";
+                }
                 progress?.Invoke(Interlocked.Increment(ref done), jobs.Count, job.Source);
             });
         }
@@ -194,7 +199,14 @@ public sealed class Importer : IDisposable
             string id = m.Name + "@" + m.Directory;
             var units = m.Sources.Where(s => results.ContainsKey((id, s))).Select(s => results[(id, s)]).ToList();
             var errors = m.Sources.Where(s => failures.ContainsKey((id, s))).Select(s => failures[(id, s)]).ToList();
-            infos.Add(ModuleAssembler.Assemble(m, units, errors, Tree, Build.Symvers));
+            try
+            {
+                infos.Add(ModuleAssembler.Assemble(m, units, errors, Tree, Build.Symvers));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                infos.Add(ModuleAssembler.Failed(m, $"internal error assembling the module ({e.GetType().Name}: {e.Message}); please report it"));
+            }
         }
         return new ImportModel
         {

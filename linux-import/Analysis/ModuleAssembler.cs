@@ -27,7 +27,7 @@ internal static class ModuleAssembler
 
         var modinfo = units.SelectMany(u => u.Metadata.ModInfo).ToList();
         string? Single(string tag) => Values(modinfo, tag).FirstOrDefault();
-        var parmTypes = Values(modinfo, "parmtype").Select(SplitParam).ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+        var parmTypes = Values(modinfo, "parmtype").Select(SplitParam).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         var parmDescs = Values(modinfo, "parm").Select(SplitParam).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         var parameters = parmTypes.Keys.Union(parmDescs.Keys).Order(StringComparer.Ordinal)
             .Select(n => new ModuleParameter(n, parmTypes.GetValueOrDefault(n), parmDescs.GetValueOrDefault(n))).ToList();
@@ -62,6 +62,19 @@ internal static class ModuleAssembler
             PciIds = units.SelectMany(u => u.Metadata.PciIds).Select(Format).Distinct().ToList(),
         };
     }
+
+    /// <summary>A module that could not be assembled: named, with the reason, and nothing claimed about it.</summary>
+    public static ModuleInfo Failed(KbuildModule module, string error) => new()
+    {
+        Name = module.Name,
+        Directory = module.Directory,
+        Config = module.ConfigSymbol,
+        Status = "error",
+        Errors = [error],
+        Sources = module.Sources.Select(s => new SourceFile(s, "source", null, "")).ToList(),
+        Requires = [],
+        Entry = new EntryPoints(),
+    };
 
     private static bool IsDriver(EntryStructure s) =>
         s.Type.EndsWith("_driver", StringComparison.Ordinal) && !s.Type.EndsWith("device_driver", StringComparison.Ordinal)

@@ -126,4 +126,20 @@ public class CliErrorTests(KernelFixture kernel)
 
         Assert.Equal(1, Run("scan", "drivers/lstest", "--linux", root, "--build", kernel.Build, "--strict", "--quiet").Exit);
     }
+
+    [Fact]
+    public void AParameterDeclaredInTwoSourcesOfOneModuleIsListedOnce()
+    {
+        using var tree = new DerivedTree(kernel.SourceRoot);
+        tree.Write("drivers/lstest/Makefile", "obj-m += two.o\ntwo-objs := a.o b.o\n");
+        foreach (var name in new[] { "a", "b" })
+            tree.Write($"drivers/lstest/{name}.c",
+                $"#include <linux/module.h>\nstatic int debug;\nmodule_param(debug, int, 0);\nMODULE_PARM_DESC(debug, \"{name}\");\nint {name}_fn(void);\nint {name}_fn(void) {{ return debug; }}\n");
+        var run = Run("scan", "drivers/lstest", "--linux", tree.Root, "--build", kernel.Build, "--json", Path.Combine(tree.Root, "out.json"), "--quiet");
+        Assert.True(run.Exit == 0, run.Err);
+        var module = Assert.Single(Model.ImportModelJson.Deserialize(File.ReadAllText(Path.Combine(tree.Root, "out.json"))).Modules);
+        Assert.Equal("ok", module.Status);
+        var parameter = Assert.Single(module.Parameters);
+        Assert.Equal(("debug", "int"), (parameter.Name, parameter.Type));
+    }
 }
