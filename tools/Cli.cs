@@ -15,7 +15,8 @@ public static class Cli
         linuxshim: reuse Linux device drivers without trusting them.
 
         Usage:
-          linuxshim scan DIR [--json FILE] [options]     what each module under DIR is made of and needs
+          linuxshim scan DIR [--json FILE] [--html FILE] [--markdown FILE] [options]
+                                                         what each module under DIR is made of and needs
           linuxshim scan merge PART.json... --json FILE  join the results of scan --shard runs
           linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
           linuxshim --help | --version
@@ -30,7 +31,10 @@ public static class Cli
           --build DIR         configured build directory (include/generated/autoconf.h,
                               include/config/auto.conf, Module.symvers). Default: $LINUXSHIM_BUILD,
                               else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
-          --json FILE         write the Import Model as JSON to FILE ("-" for standard output).
+          --json FILE         write the Import Model, with coverage against the shim, as JSON to
+                              FILE ("-" for standard output).
+          --markdown FILE     write the scan report as Markdown.
+          --html FILE         write the scan report as one self-contained HTML page with charts.
           --jobs N            parse N files at once (default: all cores).
           --shard I/N         scan only part I of N (modules split evenly by sources); the N
                               partial results joined with scan merge equal a single run.

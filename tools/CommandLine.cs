@@ -7,7 +7,7 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed class CommandLine
 {
     private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose", "no-cache"];
-    private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache", "shard"];
+    private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache", "shard", "html", "markdown"];
 
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
 

@@ -3,6 +3,8 @@
 // as JSON and as a summary table.
 using LinuxShim.Import;
 using LinuxShim.Import.Model;
+using LinuxShim.Shim;
+using LinuxShim.Tools.Reports;
 
 namespace LinuxShim.Tools;
 
@@ -27,21 +29,22 @@ public static class ScanCommand
         }
         string? json = cl.Get("json");
         bool quiet = cl.Has("quiet");
-        if (json is not null && json != "-")
-            CheckWritable(json);
+        foreach (var output in new[] { json, cl.Get("html"), cl.Get("markdown") })
+            if (output is not null && output != "-")
+                CheckWritable(output);
+        if (shard is not null && (cl.Has("html") || cl.Has("markdown")))
+            throw new UsageException("--html and --markdown describe a whole scan: write them with scan merge");
         using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
         if (cl.Has("no-cache"))
             importer.Cache = null;
         var progress = quiet ? null : new Progress(stderr);
         var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
+        if (shard is null)
+            model = WithCoverage(model);
 
-        string text = ImportModelJson.Serialize(model);
-        if (json == "-")
-            stdout.Write(text);
-        else if (json is not null)
-            WriteAtomically(json, text);
-        if (!quiet && json != "-")
+        WriteOutputs(model, cl, stdout);
+        if (!quiet && json != "-" && cl.Get("html") != "-" && cl.Get("markdown") != "-")
         {
             Summary.Write(model, stdout);
             var (parsed, cached) = importer.LastScan;
@@ -57,8 +60,9 @@ public static class ScanCommand
         if (files.Count == 0)
             throw new UsageException("scan merge needs the JSON files the shards wrote");
         string json = cl.Get("json") ?? throw new UsageException("scan merge needs --json FILE (or --json - for standard output)");
-        if (json != "-")
-            CheckWritable(json);
+        foreach (var output in new[] { json, cl.Get("html"), cl.Get("markdown") })
+            if (output is not null && output != "-")
+                CheckWritable(output);
         var parts = new List<(string, ImportModel)>();
         foreach (var file in files)
         {
@@ -80,13 +84,29 @@ public static class ScanCommand
                 throw new ImportException($"{file} is not an Import Model: {e.Message}");
             }
         }
-        var merged = Sharding.Merge(parts);
-        string output = ImportModelJson.Serialize(merged);
-        if (json == "-")
-            stdout.Write(output);
-        else
-            WriteAtomically(json, output);
+        WriteOutputs(WithCoverage(Sharding.Merge(parts)), cl, stdout);
         return Cli.ExitOk;
+    }
+
+    private static ImportModel WithCoverage(ImportModel model) =>
+        model with { Coverage = Coverage.Compute(model, ShimSymbols.Implemented()) };
+
+    /// <summary>--json, --markdown and --html, each to a file or ("-") standard output.</summary>
+    private static void WriteOutputs(ImportModel model, CommandLine cl, TextWriter stdout)
+    {
+        void Emit(string? target, Func<string> render)
+        {
+            if (target is null)
+                return;
+            string text = render();
+            if (target == "-")
+                stdout.Write(text);
+            else
+                WriteAtomically(target, text);
+        }
+        Emit(cl.Get("json"), () => ImportModelJson.Serialize(model));
+        Emit(cl.Get("markdown"), () => MarkdownReport.Write(model));
+        Emit(cl.Get("html"), () => HtmlReport.Write(model));
     }
 
     /// <summary>DIR may be tree-relative, or an absolute path inside an on-disk tree.</summary>

@@ -26,5 +26,11 @@ public static class Summary
             w.WriteLine($"  {m.Name}: {m.Errors.FirstOrDefault()}");
         foreach (var warning in model.Warnings)
             w.WriteLine($"  warning: {warning}");
+        if (model.Coverage is { } c)
+        {
+            w.WriteLine($"shim: {c.ShimSymbols} kernel symbols implemented; {c.ModulesLinking} of {model.Modules.Count} modules link; {c.Missing.Count} symbols missing");
+            if (c.Missing.Count > 0)
+                w.WriteLine("most blocking: " + string.Join(", ", c.Missing.Take(8).Select(m => $"{m.Symbol} ({m.Blocks})")));
+        }
     }
 }

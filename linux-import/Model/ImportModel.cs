@@ -14,6 +14,9 @@ public sealed record ImportModel
 
     /// <summary>Set on a partial result (scan --shard I/N); absent on a whole or merged one.</summary>
     public Shard? Shard { get; init; }
+
+    /// <summary>Coverage against the shim (whole scans; a merge computes it for the joined parts).</summary>
+    public CoverageReport? Coverage { get; init; }
 }
 
 /// <summary>Part <see cref="Index"/> (1-based) of <see cref="Count"/>.</summary>
