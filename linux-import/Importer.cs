@@ -225,9 +225,7 @@ public sealed class Importer : IDisposable
             throw new ImportException($"not analysed: only C sources are, and this is {Path.GetExtension(source)}");
         if (!Tree.FileExists(source))
             throw new ImportException("source file named by Kbuild does not exist in the tree");
-        string obj = source[..^2] + ".o";
-        var flags = directories.TryGetValue(module.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
-        var args = CommandLine.ArgumentsFor(Tree.SourceRoot, module.Name, Path.GetFileNameWithoutExtension(source), flags);
+        var args = ArgumentsFor(module, source, directories);
         string file = Path.Combine(Tree.SourceRoot, source);
         if (Cache is null)
         {
@@ -251,6 +249,26 @@ public sealed class Importer : IDisposable
         if (result.Errors.Count == 0)
             Cache.Put(key, result, Identify);
         return result;
+    }
+
+    private List<string> ArgumentsFor(KbuildModule module, string source, Dictionary<string, KbuildDirectory> directories)
+    {
+        string obj = source[..^2] + ".o";
+        var flags = directories.TryGetValue(module.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
+        return CommandLine.ArgumentsFor(Tree.SourceRoot, module.Name, Path.GetFileNameWithoutExtension(source), flags);
+    }
+
+    /// <summary>The compiler invocation of every C source the scan of <paramref name="directory"/> parses
+    /// (for compile_commands.json: clangd, clang-tidy, and the benchmark against clang).</summary>
+    public List<(string File, IReadOnlyList<string> Arguments)> CompileCommands(string directory)
+    {
+        var kbuild = ReadKbuild(directory);
+        var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
+        var list = new List<(string, IReadOnlyList<string>)>();
+        foreach (var m in kbuild.AllModules().OrderBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal))
+            foreach (var source in m.Sources.Where(s => s.EndsWith(".c", StringComparison.Ordinal) && Tree.FileExists(s)))
+                list.Add((Path.Combine(Tree.SourceRoot, source), ArgumentsFor(m, source, directories)));
+        return list;
     }
 
     public void Dispose() => Tree.Dispose();

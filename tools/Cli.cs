@@ -19,6 +19,7 @@ public static class Cli
                                                          what each module under DIR is made of and needs
           linuxshim scan merge PART.json... --json FILE  join the results of scan --shard runs
           linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
+          linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim --help | --version
 
         DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek.
@@ -79,6 +80,7 @@ public static class Cli
                 "version" => Version(stdout),
                 "scan" => ScanCommand.Run(parsed, stdout, stderr),
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
+                "commands" => CommandsCommand.Run(parsed, stdout),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
             };
         }
