@@ -37,8 +37,11 @@ public class GitProvenanceTests(KernelFixture kernel)
                 repo.Refs.Add("refs/heads/main", second, allowOverwrite: true);
             }
 
-            var old = ScanRealtek(repoPath + "@" + first, cache);
-            var current = ScanRealtek(repoPath, cache);
+            var (old, oldScan) = ScanRealtek(repoPath + "@" + first, cache);
+            var (current, currentScan) = ScanRealtek(repoPath, cache);
+            // The neighbouring revision re-parses only the file that changed.
+            Assert.Equal(5, oldScan.Parsed + oldScan.Cached);
+            Assert.Equal((1, 4), currentScan);
 
             Assert.Equal(("git", first), (old.Kernel.Source, old.Kernel.Commit));
             Assert.Equal(second, current.Kernel.Commit);
@@ -69,10 +72,11 @@ public class GitProvenanceTests(KernelFixture kernel)
         }
     }
 
-    private Model.ImportModel ScanRealtek(string linux, string cache)
+    private (Model.ImportModel, (int Parsed, int Cached)) ScanRealtek(string linux, string cache)
     {
         using var importer = Importer.Open(linux, kernel.Build, cache);
-        return importer.Scan("drivers/net/ethernet/realtek");
+        var model = importer.Scan("drivers/net/ethernet/realtek");
+        return (model, importer.LastScan);
     }
 
     private void AddFile(Repository repo, TreeDefinition tree, string path)
