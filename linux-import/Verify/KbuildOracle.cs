@@ -14,19 +14,63 @@ public static class KbuildOracle
         || symbol.StartsWith("__x86_indirect_thunk_", StringComparison.Ordinal);
 
     /// <summary>Module name → undefined symbols of its .ko (compiler-inserted ones left out).</summary>
-    public static Dictionary<string, SortedSet<string>> Build(KernelTree tree, string buildDir, string directory, string workDir, int jobs = 0)
+    /// <remarks>Make keeps going past objects Kbuild cannot build as an external module (a Makefile
+    /// that adds -I$(srctree)/$(src), for one); <paramref name="failures"/> gets make's error lines.</remarks>
+    public static Dictionary<string, SortedSet<string>> Build(KernelTree tree, string buildDir, string directory, string workDir,
+        out IReadOnlyList<string> failures, int jobs = 0)
     {
         string dir = KernelTree.NormalizePath(directory);
         string copy = Path.Combine(workDir, dir.Replace('/', '_'));
         if (Directory.Exists(copy))
             Directory.Delete(copy, recursive: true);
         Copy(tree, dir, copy);
-        Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
+        var (exit, _, errors) = Run("make", ["-k", "-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
+        failures = exit == 0 ? [] : errors.Split('\n').Where(l => l.Contains("error:", StringComparison.Ordinal)).Distinct().ToList();
+        return ReadModules(copy);
+    }
+
+    /// <summary>
+    /// Builds each directory that declares modules on its own, so that one directory Kbuild cannot
+    /// build as an external module costs only its own modules. In each copy the Makefiles of nested
+    /// directories are emptied: they are built in their own turn.
+    /// </summary>
+    public static Dictionary<string, SortedSet<string>> BuildEach(KernelTree tree, string buildDir, IEnumerable<string> directories,
+        string workDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0)
+    {
+        var all = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var dir in directories.Distinct().Order(StringComparer.Ordinal))
+        {
+            progress?.Invoke(dir);
+            string copy = Path.Combine(workDir, KernelTree.NormalizePath(dir).Replace('/', '_'));
+            if (Directory.Exists(copy))
+                Directory.Delete(copy, recursive: true);
+            Copy(tree, KernelTree.NormalizePath(dir), copy);
+            foreach (var nested in Directory.GetDirectories(copy, "*", SearchOption.AllDirectories))
+                foreach (var name in new[] { "Makefile", "Kbuild" })
+                    if (File.Exists(Path.Combine(nested, name)))
+                        File.WriteAllText(Path.Combine(nested, name), "");
+            var (exit, _, errors) = Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
+            if (exit != 0)
+                problems.Add($"{dir}: " + (errors.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))?.Trim() ?? $"make exit {exit}"));
+            foreach (var (module, symbols) in ReadModules(copy))
+                all[module] = symbols;
+            Directory.Delete(copy, recursive: true);
+        }
+        failures = problems;
+        return all;
+    }
+
+    private static Dictionary<string, SortedSet<string>> ReadModules(string copy)
+    {
         var result = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var ko in Directory.GetFiles(copy, "*.ko", SearchOption.AllDirectories))
         {
+            var (nmExit, symbolsText, nmErrors) = Run("nm", ["-u", ko], copy);
+            if (nmExit != 0)
+                throw new ImportException($"nm -u {ko} failed: {nmErrors.Trim()}");
             var symbols = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var line in Run("nm", ["-u", ko], copy).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var line in symbolsText.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 string name = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
                 if (!IsCompilerInserted(name))
@@ -49,20 +93,26 @@ public static class KbuildOracle
         }
     }
 
-    private static string Run(string program, string[] args, string workDir)
+    private static (int Exit, string Output, string Errors) Run(string program, string[] args, string workDir)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new ImportException($"cannot run {program}");
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+        Process p;
+        try
         {
-            string last = string.Join(" | ", err.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3));
-            throw new ImportException($"{program} {string.Join(' ', args.Take(4))} failed (exit {p.ExitCode}): {last}");
+            p = Process.Start(psi) ?? throw new ImportException($"cannot run {program}");
         }
-        return output;
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ImportException($"cannot run {program}: {e.Message} (install make, gcc-12 and binutils)");
+        }
+        using (p)
+        {
+            var err = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output, err.Result);
+        }
     }
 }
