@@ -143,6 +143,14 @@ internal sealed class IrBuilder(UnitIndex index)
                 // when clang folds them, their operands generate no code.
                 if (c.EvaluateInteger() is long folded)
                     return Leaf(IrKind.Constant, folded);
+                // __builtin_choose_expr(constant, a, b) compiles only the chosen operand (fortify's strlen()).
+                if (kids.Count == 3 && kids[0].EvaluateInteger() is long choice)
+                {
+                    var chosen = With(IrKind.Pass, [kids[choice != 0 ? 1 : 2]]);
+                    chosen.ObjectSize = chosen.Kids[0].ObjectSize;
+                    chosen.ObjectIsMember = chosen.Kids[0].ObjectIsMember;
+                    return chosen;
+                }
                 return With(IrKind.Generic, kids);
             }
             case CursorKind.IfStmt:
