@@ -12,6 +12,8 @@ public static class VerifyCommand
     {
         string dir = cl.Single("a directory of the kernel tree");
         using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        if (cl.Has("no-cache"))
+            importer.Cache = null;
         string treeDir = ScanCommand.ToTreePath(dir, importer);
         var model = importer.Scan(treeDir, cl.GetInt("jobs", 0));
         string work = Path.Combine(Path.GetTempPath(), $"linuxshim-verify-{Environment.ProcessId}");
@@ -20,7 +22,8 @@ public static class VerifyCommand
             if (!cl.Has("quiet"))
                 stderr.WriteLine($"linuxshim: building {treeDir} with Kbuild in {importer.Build.Path} ...");
             var moduleDirectories = model.Modules.Select(m => m.Directory).Distinct().ToList();
-            var oracle = KbuildOracle.BuildEach(importer.Tree, importer.Build.Path, moduleDirectories, work, out var failures,
+            string? oracleCache = cl.Has("no-cache") ? null : Path.Combine(importer.CacheRoot, "kbuild-oracle");
+            var oracle = KbuildOracle.BuildEach(importer.Tree, importer.Build.Path, importer.Build.Config.Hash, moduleDirectories, work, oracleCache, out var failures,
                 cl.Has("quiet") ? null : d => stderr.WriteLine($"linuxshim: kbuild {d}"), cl.GetInt("jobs", 0));
             foreach (var failure in failures)
                 stderr.WriteLine($"linuxshim: kbuild: {failure}");

@@ -34,13 +34,28 @@ public static class KbuildOracle
     /// build as an external module costs only its own modules. In each copy the Makefiles of nested
     /// directories are emptied: they are built in their own turn.
     /// </summary>
-    public static Dictionary<string, SortedSet<string>> BuildEach(KernelTree tree, string buildDir, IEnumerable<string> directories,
-        string workDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0)
+    /// <param name="cacheDir">Where each directory's answer is kept, keyed by the build directory, its
+    /// configuration and the blob ids of the directory's files; null to build every time.</param>
+    public static Dictionary<string, SortedSet<string>> BuildEach(KernelTree tree, string buildDir, string configHash, IEnumerable<string> directories,
+        string workDir, string? cacheDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0)
     {
         var all = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var dir in directories.Distinct().Order(StringComparer.Ordinal))
         {
+            string? cached = cacheDir is null ? null : Path.Combine(cacheDir, Key(tree, buildDir, configHash, dir) + ".json");
+            if (cached is not null && File.Exists(cached))
+            {
+                var saved = System.Text.Json.JsonSerializer.Deserialize<Saved>(File.ReadAllText(cached));
+                if (saved is not null)
+                {
+                    foreach (var (module, symbols) in saved.Modules)
+                        all[module] = new SortedSet<string>(symbols, StringComparer.Ordinal);
+                    if (saved.Failure is { } failure)
+                        problems.Add(failure);
+                    continue;
+                }
+            }
             progress?.Invoke(dir);
             string copy = Path.Combine(workDir, KernelTree.NormalizePath(dir).Replace('/', '_'));
             if (Directory.Exists(copy))
@@ -51,14 +66,44 @@ public static class KbuildOracle
                     if (File.Exists(Path.Combine(nested, name)))
                         File.WriteAllText(Path.Combine(nested, name), "");
             var (exit, _, errors) = Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
-            if (exit != 0)
-                problems.Add($"{dir}: " + (errors.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))?.Trim() ?? $"make exit {exit}"));
-            foreach (var (module, symbols) in ReadModules(copy))
+            string? problem = exit == 0 ? null
+                : $"{dir}: " + (errors.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))?.Trim() ?? $"make exit {exit}");
+            if (problem is not null)
+                problems.Add(problem);
+            var modules = ReadModules(copy);
+            foreach (var (module, symbols) in modules)
                 all[module] = symbols;
             Directory.Delete(copy, recursive: true);
+            if (cached is not null)
+            {
+                Directory.CreateDirectory(cacheDir!);
+                string tmp = $"{cached}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp";
+                File.WriteAllText(tmp, System.Text.Json.JsonSerializer.Serialize(new Saved(modules.ToDictionary(m => m.Key, m => m.Value.ToList()), problem)));
+                File.Move(tmp, cached, overwrite: true);
+            }
         }
         failures = problems;
         return all;
+    }
+
+    private sealed record Saved(Dictionary<string, List<string>> Modules, string? Failure);
+
+    private static string Key(KernelTree tree, string buildDir, string configHash, string dir)
+    {
+        var text = new System.Text.StringBuilder(buildDir).Append('\n').Append(configHash);
+        void Walk(string d)
+        {
+            foreach (var entry in tree.ListDirectory(d))
+            {
+                string path = d + "/" + entry.TrimEnd('/');
+                if (entry.EndsWith('/'))
+                    Walk(path);
+                else
+                    text.Append('\n').Append(path).Append(' ').Append(tree.BlobId(path));
+            }
+        }
+        Walk(KernelTree.NormalizePath(dir));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     private static Dictionary<string, SortedSet<string>> ReadModules(string copy)
