@@ -45,7 +45,6 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>Kind of the cursor's canonical type (typedefs resolved), as CXTypeKind.</summary>
     public TypeKind CanonicalTypeKind => (TypeKind)Native.clang_getCanonicalType(Native.clang_getCursorType(Raw)).Kind;
 
-    public bool IsFromMainFile => Native.clang_Location_isFromMainFile(Native.clang_getCursorLocation(Raw)) != 0;
 
     /// <summary>The template string of a GCC inline assembly statement.</summary>
     public string AsmTemplate => Native.Take(Native.clang_Cursor_getGCCAssemblyTemplate(Raw));
@@ -129,25 +128,6 @@ public readonly struct Cursor : IEquatable<Cursor>
         {
             Native.clang_PrintingPolicy_dispose(policy);
         }
-    }
-
-    /// <summary>The source tokens of the cursor's extent, as written (before macro expansion).</summary>
-    public unsafe List<string> Tokens()
-    {
-        var list = new List<string>();
-        Native.clang_tokenize(_unit.Handle, Native.clang_getCursorExtent(Raw), out CXToken* tokens, out uint count);
-        if (tokens == null)
-            return list;
-        try
-        {
-            for (uint i = 0; i < count; i++)
-                list.Add(Native.Take(Native.clang_getTokenSpelling(_unit.Handle, tokens[i])));
-        }
-        finally
-        {
-            Native.clang_disposeTokens(_unit.Handle, tokens, count);
-        }
-        return list;
     }
 
     /// <summary>Direct children, in source order.</summary>

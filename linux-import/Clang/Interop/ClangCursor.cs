@@ -63,15 +63,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "clang_getCursorLocation")]
     internal static partial CXSourceLocation clang_getCursorLocation(CXCursor cursor);
 
-    [LibraryImport(Library, EntryPoint = "clang_getCursorExtent")]
-    internal static partial CXSourceRange clang_getCursorExtent(CXCursor cursor);
-
     [LibraryImport(Library, EntryPoint = "clang_getExpansionLocation")]
     internal static partial void clang_getExpansionLocation(
         CXSourceLocation location, out nint file, out uint line, out uint column, out uint offset);
-
-    [LibraryImport(Library, EntryPoint = "clang_Location_isFromMainFile")]
-    internal static partial int clang_Location_isFromMainFile(CXSourceLocation location);
 
     [LibraryImport(Library, EntryPoint = "clang_getCursorType")]
     internal static partial CXType clang_getCursorType(CXCursor cursor);
@@ -109,13 +103,4 @@ internal static unsafe partial class Native
 
     [LibraryImport(Library, EntryPoint = "clang_Cursor_getGCCAssemblyNumOutputs")]
     internal static partial uint clang_Cursor_getGCCAssemblyNumOutputs(CXCursor cursor);
-
-    [LibraryImport(Library, EntryPoint = "clang_tokenize")]
-    internal static partial void clang_tokenize(nint translationUnit, CXSourceRange range, out CXToken* tokens, out uint numTokens);
-
-    [LibraryImport(Library, EntryPoint = "clang_getTokenSpelling")]
-    internal static partial CXString clang_getTokenSpelling(nint translationUnit, CXToken token);
-
-    [LibraryImport(Library, EntryPoint = "clang_disposeTokens")]
-    internal static partial void clang_disposeTokens(nint translationUnit, CXToken* tokens, uint numTokens);
 }

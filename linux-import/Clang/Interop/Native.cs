@@ -34,24 +34,10 @@ internal struct CXSourceLocation
 }
 
 [StructLayout(LayoutKind.Sequential)]
-internal struct CXSourceRange
-{
-    public nint Ptr0, Ptr1;
-    public uint BeginIntData, EndIntData;
-}
-
-[StructLayout(LayoutKind.Sequential)]
 internal struct CXType
 {
     public int Kind;
     public nint Data0, Data1;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-internal struct CXToken
-{
-    public uint Int0, Int1, Int2, Int3;
-    public nint PtrData;
 }
 
 [StructLayout(LayoutKind.Sequential)]
