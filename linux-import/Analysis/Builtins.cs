@@ -16,22 +16,18 @@ internal static class Builtins
     public static bool IsOverflowCheck(string name) =>
         name is "__builtin_add_overflow" or "__builtin_sub_overflow" or "__builtin_mul_overflow";
 
-    /// <summary>memcmp of a constant size this small compares inline ("by pieces").</summary>
-    public const long InlineCompareLimit = 64;
-
     // Library functions GCC treats as builtins (the x86-64 kernel is not built -ffreestanding),
     // with the index of their size argument.
     private static readonly Dictionary<string, int> SizedStringOps = new(StringComparer.Ordinal)
     {
         ["memcpy"] = 2,
-        ["memmove"] = 2,
         ["memset"] = 2,
     };
 
     // String functions GCC folds only when every argument is a compile-time constant.
     private static readonly HashSet<string> StringFunctions = new(StringComparer.Ordinal)
     {
-        "memcmp", "bcmp", "memchr", "strlen", "strnlen", "strcpy", "strncpy", "strcat", "strncat",
+        "memmove", "memcmp", "bcmp", "memchr", "strlen", "strnlen", "strcpy", "strncpy", "strcat", "strncat",
         "strcmp", "strncmp", "strchr", "strrchr", "strstr", "strspn", "strcspn", "strpbrk", "stpcpy",
     };
 
@@ -49,8 +45,6 @@ internal static class Builtins
     {
         if (SizedStringOps.TryGetValue(name, out int sizeIndex))
             return sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit;
-        if (name is "memcmp" or "bcmp")
-            return args.Length == 3 && args[2] is long n && n <= InlineCompareLimit;
         return StringFunctions.Contains(name) && Array.TrueForAll(args, a => a is not null);
     }
 }

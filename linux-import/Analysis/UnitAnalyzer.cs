@@ -6,8 +6,11 @@ using LinuxShim.Import.Model;
 
 namespace LinuxShim.Import.Analysis;
 
-public static class UnitAnalyzer
+public static partial class UnitAnalyzer
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.globl\s+([A-Za-z_][A-Za-z0-9_.]*)")]
+    private static partial System.Text.RegularExpressions.Regex GlobalPattern();
+
     /// <summary>Symbols the build itself provides (modpost's __this_module) or the compiler inserts.</summary>
     /// <summary>LINUXSHIM_PROFILE=1 prints where each source's time goes.</summary>
     private static readonly bool Profile = Environment.GetEnvironmentVariable("LINUXSHIM_PROFILE") == "1";
@@ -39,6 +42,10 @@ public static class UnitAnalyzer
                 defined.Add(root.LinkName);
         foreach (var alias in symbols.Aliases.Keys)
             defined.Add(alias);
+        // Symbols assembly at file scope makes global (".globl name": static call trampolines…).
+        foreach (var text in symbols.FileScopeAsm)
+            foreach (System.Text.RegularExpressions.Match m in GlobalPattern().Matches(text))
+                defined.Add(m.Groups[1].Value);
 
         var undefined = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var symbol in reach.External)

@@ -21,7 +21,7 @@ internal sealed partial class UnitIndex
     /// <summary>Top-level variable definitions in the order they appear (for metadata readers).</summary>
     public List<(Symbol Symbol, Cursor Cursor)> Variables { get; } = [];
 
-    /// <summary>Top-level asm("…") blocks written in .c files (EXPORT_SYMBOL puts the ksymtab there).</summary>
+    /// <summary>Top-level asm("…") blocks (EXPORT_SYMBOL puts the ksymtab there, DEFINE_STATIC_CALL a trampoline).</summary>
     public List<string> FileScopeAsm { get; } = [];
 
     /// <summary>alias name → target name, from __attribute__((alias("target"))).</summary>
@@ -33,7 +33,7 @@ internal sealed partial class UnitIndex
         foreach (var c in unit.Cursor.Children())
         {
             var kind = c.Kind;
-            if (kind == UnexposedDecl && InSourceFile(c))
+            if (kind == UnexposedDecl)
             {
                 string text = c.PrettyPrintedDeclaration();
                 if (text.StartsWith("__asm", StringComparison.Ordinal))
@@ -46,7 +46,9 @@ internal sealed partial class UnitIndex
             bool definition = c.IsDefinition
                 || kind == CursorKind.VarDecl && c.StorageClass != StorageClass.Extern && c.Definition.IsNull;
             // Attributes that keep code alive (used, alias) are written in .c files, mostly by macros.
-            string? printed = c.HasAttributes && InSourceFile(c) ? c.PrettyPrintedDeclaration() : null;
+            // (Variables anywhere: trace event headers expanded with CREATE_TRACE_POINTS define __used ones.)
+            string? printed = c.HasAttributes && (kind == CursorKind.VarDecl && c.Linkage != Linkage.External || InSourceFile(c))
+                ? c.PrettyPrintedDeclaration() : null;
             if (printed is not null && AliasPattern().Match(printed) is { Success: true } alias)
             {
                 // module_init/module_exit and MODULE_DEVICE_TABLE: an alias keeps its target.
