@@ -32,19 +32,33 @@ internal static class Builtins
     };
 
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
-    public static string? LibraryCallOf(string builtin, long?[] args)
+    /// <param name="literals">For each argument, the text of the string literal it points to, if known.</param>
+    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals)
     {
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
-        return LibraryFunctionInlined(name, args) ? null : name;
+        return LibraryFunctionInlined(name, args, literals) ? null : name;
     }
 
     /// <summary>True when a call of a C library function is folded or expanded inline by the compiler.</summary>
-    public static bool LibraryFunctionInlined(string name, long?[] args)
+    public static bool LibraryFunctionInlined(string name, long?[] args, string?[] literals)
     {
         if (SizedStringOps.TryGetValue(name, out int sizeIndex))
             return sizeIndex < args.Length && args[sizeIndex] is long size && size <= InlineStringOpLimit;
-        return StringFunctions.Contains(name) && Array.TrueForAll(args, a => a is not null);
+        if (!StringFunctions.Contains(name))
+            return false;
+        // Copying a literal of known length is a memcpy of known size; the length of a literal is a constant.
+        if (name is "strcpy" or "stpcpy" && literals.Length == 2 && literals[1] is not null)
+            return true;
+        if (name == "strncpy" && literals.Length == 3 && literals[1] is not null && args[2] is not null)
+            return true;
+        if (name is "strlen" && literals.Length == 1 && literals[0] is not null)
+            return true;
+        return Array.TrueForAll(args, a => a is not null) && Array.TrueForAll(literals, l => l is not null);
     }
+
+    /// <summary>Calls GCC replaces by another library call: sprintf(d, "%s", s) becomes strcpy(d, s).</summary>
+    public static string? Rewritten(string name, string?[] literals) =>
+        name == "sprintf" && literals.Length == 3 && literals[1] == "%s" ? "strcpy" : null;
 }

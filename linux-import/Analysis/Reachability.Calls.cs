@@ -15,7 +15,7 @@ internal sealed partial class Reachability
         bool inline = target.Definition is not null && target.IsInline;
         if (inline)
             _index.EnsureBody(target);
-        var binding = new Binding(new long?[n.Kids.Length], new long?[n.Kids.Length], new long?[n.Kids.Length]);
+        var binding = new Binding(n.Kids.Length);
         for (int i = 0; i < n.Kids.Length; i++)
         {
             var arg = n.Kids[i];
@@ -27,11 +27,18 @@ internal sealed partial class Reachability
                 binding.Size0[i] = ObjectSize(arg, 0, f);
                 binding.Size1[i] = ObjectSize(arg, 1, f);
             }
+            binding.Literals[i] = LiteralOf(arg, f);
         }
         if (target.Definition is null)
         {
-            if (_quiet == 0 && !Builtins.LibraryFunctionInlined(target.Name, binding.Values))
-                AddExternal(target);
+            if (_quiet == 0)
+            {
+                // GCC rewrites some library calls: sprintf(d, "%s", s) is strcpy(d, s).
+                if (Builtins.Rewritten(target.Name, binding.Literals) is { } rewritten)
+                    AddNamed(rewritten);
+                else if (!Builtins.LibraryFunctionInlined(target.Name, binding.Values, binding.Literals))
+                    AddExternal(target);
+            }
             return null;
         }
         if (inline)
@@ -96,6 +103,17 @@ internal sealed partial class Reachability
         return binding.Key().Length > 0;
     }
 
+    /// <summary>The text of a string literal the expression points to, when known (directly or through a parameter).</summary>
+    private static string? LiteralOf(IrNode expr, Frame f)
+    {
+        var n = expr.Unwrapped;
+        if (n.Kind == IrKind.Constant && n.Text is { } text)
+            return text;
+        if (n.Kind == IrKind.Slot && n.Index < f.Literals.Length && !f.Escaped[n.Index])
+            return f.Literals[n.Index];
+        return null;
+    }
+
     /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
     /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
     private static long ObjectSize(IrNode expr, int type, Frame f)
@@ -139,12 +157,18 @@ internal sealed partial class Reachability
             default:
             {
                 var args = new long?[n.Kids.Length];
+                var literals = new string?[n.Kids.Length];
                 bool overflow = Builtins.IsOverflowCheck(name) && args.Length == 3;
                 for (int i = 0; i < args.Length; i++)
+                {
                     args[i] = overflow && i == 2 ? null : Eval(n.Kids[i], f);
+                    literals[i] = LiteralOf(n.Kids[i], f);
+                }
                 if (overflow)
                     return Overflow(name, args, n.Kids[2], f);
-                if (_quiet == 0 && Builtins.LibraryCallOf(name, args) is { } call)
+                if (name == "__builtin_strlen" && literals.Length == 1 && literals[0] is { } text)
+                    return System.Text.Encoding.UTF8.GetByteCount(text);
+                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals) is { } call)
                     AddNamed(call);
                 return null;
             }

@@ -37,13 +37,19 @@ internal sealed partial class Reachability
     private static readonly bool Trace = Environment.GetEnvironmentVariable("LINUXSHIM_TRACE") == "1";
 
     /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
-    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1)
+    /// <summary>What is known of a call's arguments: values, for pointers the size of the object,
+    /// and for pointers to string literals their text.</summary>
+    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals)
     {
+        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count]) { }
+
         public string Key()
         {
-            if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null) && Array.TrueForAll(Size1, v => v is null))
+            if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null)
+                && Array.TrueForAll(Size1, v => v is null) && Array.TrueForAll(Literals, v => v is null))
                 return "";
-            return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1);
+            return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1)
+                + "|" + string.Join('\u0001', Literals);
         }
     }
 
@@ -52,6 +58,7 @@ internal sealed partial class Reachability
         public readonly long?[] Slots;
         public readonly long?[] Size0;
         public readonly long?[] Size1;
+        public readonly string?[] Literals;
         public readonly bool[] Opaque;
 
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
@@ -84,6 +91,7 @@ internal sealed partial class Reachability
             Slots = new long?[function.SlotCount];
             Size0 = new long?[function.ParamCount];
             Size1 = new long?[function.ParamCount];
+            Literals = new string?[function.ParamCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
             Escaped = new bool[function.SlotCount];
             if (args is null)
@@ -94,6 +102,8 @@ internal sealed partial class Reachability
                     Slots[i] = args.Values[i];
                 Size0[i] = args.Size0[i];
                 Size1[i] = args.Size1[i];
+                if (!Opaque[i])
+                    Literals[i] = args.Literals[i];
             }
         }
     }
