@@ -64,7 +64,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 return c.EvaluateInteger() is long size ? Leaf(IrKind.Constant, size) : Leaf(IrKind.Unevaluated);
             case CursorKind.StringLiteral:
                 // The address of a literal is a known constant to the compiler: non-null, foldable by strlen().
-                return new IrNode { Kind = IrKind.Constant, Value = 1, ObjectSize = c.TypeSize, Text = c.EvaluateString() };
+                return new IrNode { Kind = IrKind.Constant, Value = 1, ObjectSize = c.TypeSize, Text = c.EvaluateString() ?? CString.FromSpelling(c.Spelling) };
             case CursorKind.DeclRefExpr:
             {
                 var node = Reference(c.Referenced);

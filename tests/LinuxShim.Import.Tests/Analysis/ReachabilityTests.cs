@@ -201,4 +201,42 @@ public class ReachabilityTests
         Assert.NotEmpty(result.Errors);
         Assert.Contains(result.Errors, e => e.Contains("unit.c", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void StringBuiltinsFoldOrBecomeTheCallsGccEmits()
+    {
+        var undefined = Snippet.Undefined("""
+            int sprintf(char *, const char *, ...);
+            static inline unsigned long len(const char *p) { return __builtin_strlen(p); }
+            void f(char *d, const char *s) {
+                sprintf(d, "%s", s);              /* GCC: strcpy(d, s) */
+                __builtin_strcpy(d, "literal");   /* a memcpy of known size, inline */
+                if (len("abc") != 3) __builtin_strcpy(d, s);
+                __builtin_strncpy(d, s, 8);       /* unknown source: a call */
+            }
+            """);
+        Assert.Equal(["strcpy", "strncpy"], undefined);
+    }
+
+    [Fact]
+    public void ChooseExprCompilesOnlyTheChosenOperand()
+    {
+        var undefined = Snippet.Undefined("""
+            void chosen(void); void other(void);
+            void f(void) { __builtin_choose_expr(sizeof(int) == 4, chosen(), other()); }
+            """);
+        Assert.Equal(["chosen"], undefined);
+    }
+
+    [Fact]
+    public void GlobalLabelsInFileScopeAsmAreDefinitions()
+    {
+        var result = Snippet.Analyze("""
+            asm(".pushsection .text\n.globl __SCT__tp_func_demo\n__SCT__tp_func_demo:\n ret\n.popsection");
+            extern void __SCT__tp_func_demo(void);
+            void f(void) { __SCT__tp_func_demo(); }
+            """);
+        Assert.Empty(result.Undefined);
+        Assert.Contains("__SCT__tp_func_demo", result.Defined);
+    }
 }
