@@ -76,37 +76,25 @@ public readonly struct Cursor : IEquatable<Cursor>
     }
 
     /// <summary>Integer value of a constant expression, or null when clang cannot fold it.</summary>
-    public long? EvaluateInteger()
-    {
-        nint result = Native.clang_Cursor_Evaluate(Raw);
-        if (result == 0)
-            return null;
-        try
-        {
-            if (Native.clang_EvalResult_getKind(result) != Native.EvalInt)
-                return null;
-            return Native.clang_EvalResult_isUnsignedInt(result) != 0
-                ? unchecked((long)Native.clang_EvalResult_getAsUnsigned(result))
-                : Native.clang_EvalResult_getAsLongLong(result);
-        }
-        finally
-        {
-            Native.clang_EvalResult_dispose(result);
-        }
-    }
+    public long? EvaluateInteger() => Evaluate(result =>
+        Native.clang_EvalResult_getKind(result) != Native.EvalInt ? null
+        : Native.clang_EvalResult_isUnsignedInt(result) != 0 ? unchecked((long)Native.clang_EvalResult_getAsUnsigned(result))
+        : (long?)Native.clang_EvalResult_getAsLongLong(result));
 
     /// <summary>Value of a string-literal expression, or null.</summary>
-    public string? EvaluateString()
+    public string? EvaluateString() => Evaluate(result =>
+        Native.clang_EvalResult_getKind(result) != Native.EvalStrLiteral ? null
+        : Native.clang_EvalResult_getAsStr(result) is var p && p != 0 ? Marshal.PtrToStringUTF8(p) : null);
+
+    /// <summary>Runs clang_Cursor_Evaluate and reads its result, which is always disposed.</summary>
+    private T? Evaluate<T>(Func<nint, T?> read)
     {
         nint result = Native.clang_Cursor_Evaluate(Raw);
         if (result == 0)
-            return null;
+            return default;
         try
         {
-            if (Native.clang_EvalResult_getKind(result) != Native.EvalStrLiteral)
-                return null;
-            nint p = Native.clang_EvalResult_getAsStr(result);
-            return p == 0 ? null : Marshal.PtrToStringUTF8(p);
+            return read(result);
         }
         finally
         {
