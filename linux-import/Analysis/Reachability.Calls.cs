@@ -22,7 +22,9 @@ internal sealed partial class Reachability
             // An argument an inlined function never reads generates no code (unless it has effects of its own).
             bool unread = inline && i < target.ParamRead.Length && !target.ParamRead[i] && !arg.HasEffects();
             binding.Values[i] = unread ? EvalQuiet(arg, f) : Eval(arg, f);
-            if (inline)
+            // Object sizes matter wherever GCC may inline: inline functions, and static ones it
+            // inlines or clones for their callers (a static called once, for one).
+            if (inline || target.IsStatic && target.Definition is not null)
             {
                 binding.Size0[i] = ObjectSize(arg, 0, f);
                 binding.Size1[i] = ObjectSize(arg, 1, f);
