@@ -2,7 +2,6 @@
 // Managed side. The compiler command line Kbuild would use for a module source, asked of Kbuild
 // itself: a dry run ("make -n") of a one-file external module against the build directory, done
 // once per build directory and cached, then turned into arguments libclang understands.
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -89,47 +88,25 @@ public sealed class KbuildCommandLine
         {
             File.WriteAllText(Path.Combine(dir, "Makefile"), $"obj-m := {ProbeName}.o\n");
             File.WriteAllText(Path.Combine(dir, ProbeName + ".c"), "");
-            var psi = new ProcessStartInfo("make")
+            var (exitCode, stdout, stderr) = ExternalProgram.Run("make", ["-s", "-n", "-C", buildDir, "M=" + dir, "modules"], null,
+                reason => $"cannot run make to read Kbuild's compiler flags: {reason} (install make)");
+            string marker = $" -c -o {dir}/{ProbeName}.o {dir}/{ProbeName}.c";
+            foreach (var line in stdout.Split('\n'))
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { "-s", "-n", "-C", buildDir, "M=" + dir, "modules" })
-                psi.ArgumentList.Add(a);
-            Process process;
-            try
-            {
-                process = Process.Start(psi) ?? throw new ImportException("cannot run make");
+                int end = line.IndexOf(marker, StringComparison.Ordinal);
+                if (end < 0)
+                    continue;
+                // The compile command starts at the compiler name, before "-Wp,-MMD" (or "-nostdinc").
+                int start = line.LastIndexOf(" -Wp,", end, StringComparison.Ordinal);
+                if (start < 0)
+                    start = line.LastIndexOf(" -nostdinc", end, StringComparison.Ordinal);
+                if (start < 0)
+                    break;
+                int compiler = line.LastIndexOf(' ', Math.Max(start - 1, 0));
+                return line[(compiler + 1)..end].Trim();
             }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new ImportException($"cannot run make to read Kbuild's compiler flags: {e.Message} (install make)");
-            }
-            using (process)
-            {
-                var stderrTask = process.StandardError.ReadToEndAsync();
-                string stdout = process.StandardOutput.ReadToEnd();
-                string stderr = stderrTask.Result;
-                process.WaitForExit();
-                string marker = $" -c -o {dir}/{ProbeName}.o {dir}/{ProbeName}.c";
-                foreach (var line in stdout.Split('\n'))
-                {
-                    int end = line.IndexOf(marker, StringComparison.Ordinal);
-                    if (end < 0)
-                        continue;
-                    // The compile command starts at the compiler name, before "-Wp,-MMD" (or "-nostdinc").
-                    int start = line.LastIndexOf(" -Wp,", end, StringComparison.Ordinal);
-                    if (start < 0)
-                        start = line.LastIndexOf(" -nostdinc", end, StringComparison.Ordinal);
-                    if (start < 0)
-                        break;
-                    int compiler = line.LastIndexOf(' ', Math.Max(start - 1, 0));
-                    return line[(compiler + 1)..end].Trim();
-                }
-                string why = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit code {process.ExitCode}";
-                throw new ImportException($"Kbuild in {buildDir} did not print a compile command (make -n M=… modules): {why.Trim()}");
-            }
+            string why = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit code {exitCode}";
+            throw new ImportException($"Kbuild in {buildDir} did not print a compile command (make -n M=… modules): {why.Trim()}");
         }
         finally
         {

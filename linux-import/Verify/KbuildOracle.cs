@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The kernel's own answer to "what does this module import": builds a copy of a driver
 // directory as an external module with Kbuild (make -C BUILD M=copy modules) and reads nm -u of each .ko.
-using System.Diagnostics;
 using LinuxShim.Import.Tree;
 
 namespace LinuxShim.Import.Verify;
@@ -13,23 +12,8 @@ public static class KbuildOracle
         symbol is "__fentry__" or "__stack_chk_fail" or "__x86_return_thunk" or "__this_module"
         || symbol.StartsWith("__x86_indirect_thunk_", StringComparison.Ordinal);
 
-    /// <summary>Module name → undefined symbols of its .ko (compiler-inserted ones left out).</summary>
-    /// <remarks>Make keeps going past objects Kbuild cannot build as an external module (a Makefile
-    /// that adds -I$(srctree)/$(src), for one); <paramref name="failures"/> gets make's error lines.</remarks>
-    public static Dictionary<string, SortedSet<string>> Build(KernelTree tree, string buildDir, string directory, string workDir,
-        out IReadOnlyList<string> failures, int jobs = 0)
-    {
-        string dir = KernelTree.NormalizePath(directory);
-        string copy = Path.Combine(workDir, dir.Replace('/', '_'));
-        if (Directory.Exists(copy))
-            Directory.Delete(copy, recursive: true);
-        Copy(tree, dir, copy);
-        var (exit, _, errors) = Run("make", ["-k", "-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
-        failures = exit == 0 ? [] : errors.Split('\n').Where(l => l.Contains("error:", StringComparison.Ordinal)).Distinct().ToList();
-        return ReadModules(copy);
-    }
-
     /// <summary>
+    /// Module name → undefined symbols of its .ko (compiler-inserted ones left out).
     /// Builds each directory that declares modules on its own, so that one directory Kbuild cannot
     /// build as an external module costs only its own modules. In each copy the Makefiles of nested
     /// directories are emptied: they are built in their own turn.
@@ -138,26 +122,6 @@ public static class KbuildOracle
         }
     }
 
-    private static (int Exit, string Output, string Errors) Run(string program, string[] args, string workDir)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        Process p;
-        try
-        {
-            p = Process.Start(psi) ?? throw new ImportException($"cannot run {program}");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new ImportException($"cannot run {program}: {e.Message} (install make, gcc-12 and binutils)");
-        }
-        using (p)
-        {
-            var err = p.StandardError.ReadToEndAsync();
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, output, err.Result);
-        }
-    }
+    private static (int Exit, string Output, string Errors) Run(string program, string[] args, string workDir) =>
+        ExternalProgram.Run(program, args, workDir, reason => $"cannot run {program}: {reason} (install make, gcc-12 and binutils)");
 }

@@ -18,7 +18,8 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
         string work = Path.Combine(Path.GetTempPath(), "linuxshim-oracle-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var oracle = KbuildOracle.Build(kernel.Importer.Tree, kernel.Build, directory, work, out var failures);
+            var oracle = KbuildOracle.BuildEach(kernel.Importer.Tree, kernel.Build, kernel.Importer.Build.Config.Hash,
+                model.Modules.Select(m => m.Directory), work, cacheDir: null, out var failures);
             Assert.Empty(failures);
             Assert.Equal(modules, oracle.Keys.Order(StringComparer.Ordinal));
             Assert.Equal(modules, model.Modules.Select(m => m.Name));
