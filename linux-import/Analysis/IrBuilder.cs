@@ -131,12 +131,7 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var kids = c.Children();
                 if (kids.Count == 1 && kids[0].Kind != CursorKind.TypeRef)
-                {
-                    var node = With(IrKind.Pass, kids);
-                    node.ObjectSize = node.Kids[0].ObjectSize;
-                    node.ObjectIsMember = node.Kids[0].ObjectIsMember;
-                    return node;
-                }
+                    return Passing(kids[0]);
                 if (kids.Count > 0 && kids[0].Kind == MemberRef)
                     return With(IrKind.Generic, kids); // designated initializer: .field = value
                 // Builtins clang keeps unexposed (__builtin_types_compatible_p, offsetof, __builtin_choose_expr…):
@@ -145,12 +140,7 @@ internal sealed class IrBuilder(UnitIndex index)
                     return Leaf(IrKind.Constant, folded);
                 // __builtin_choose_expr(constant, a, b) compiles only the chosen operand (fortify's strlen()).
                 if (kids.Count == 3 && kids[0].EvaluateInteger() is long choice)
-                {
-                    var chosen = With(IrKind.Pass, [kids[choice != 0 ? 1 : 2]]);
-                    chosen.ObjectSize = chosen.Kids[0].ObjectSize;
-                    chosen.ObjectIsMember = chosen.Kids[0].ObjectIsMember;
-                    return chosen;
-                }
+                    return Passing(kids[choice != 0 ? 1 : 2]);
                 return With(IrKind.Generic, kids);
             }
             case CursorKind.IfStmt:
@@ -203,6 +193,13 @@ internal sealed class IrBuilder(UnitIndex index)
                     return Leaf(IrKind.Generic);
                 return With(IrKind.Generic, c.Children());
         }
+    }
+
+    /// <summary>A node that stands for its one operand (a conversion): same value, same object.</summary>
+    private IrNode Passing(Cursor operand)
+    {
+        var inner = Node(operand);
+        return new IrNode { Kind = IrKind.Pass, Kids = [inner], ObjectSize = inner.ObjectSize, ObjectIsMember = inner.ObjectIsMember };
     }
 
     private IrNode Loop(Cursor c, int conditionIndex)

@@ -48,7 +48,7 @@ internal sealed partial class Reachability
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
         Visit(target, null);
-        if (target.IsStatic && Specializes(target, binding))
+        if (target.IsStatic && binding.Key().Length > 0)
             Visit(target, binding);
         return null;
     }
@@ -97,12 +97,6 @@ internal sealed partial class Reachability
         if (!_contexts.TryGetValue(symbol, out var seen))
             _contexts[symbol] = seen = new HashSet<string>(StringComparer.Ordinal);
         seen.Add(key);
-    }
-
-    private bool Specializes(Symbol target, Binding binding)
-    {
-        _index.EnsureBody(target);
-        return binding.Key().Length > 0;
     }
 
     /// <summary>The text of a string literal the expression points to, when known (directly or through a parameter).</summary>
