@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// Managed side. What the emulated NICs share: a MAC address, a wire, link state, and a small
+// receive FIFO that holds frames while the driver's ring is full (as the chips' own packet buffers do).
+using LinuxShim.Devices.Pci;
+using LinuxShim.Devices.Wire;
+
+namespace LinuxShim.Devices;
+
+public enum ReceiveOutcome
+{
+    /// <summary>Written into the driver's ring.</summary>
+    Delivered,
+
+    /// <summary>Not for this station, receiver off, or malformed: gone.</summary>
+    Dropped,
+
+    /// <summary>No room in the ring now; keep it and try again when the driver frees space.</summary>
+    NoRoom,
+}
+
+public abstract class NetworkDevice : PciDevice, IDisposable
+{
+    /// <summary>Frames the receive FIFO holds while the ring is full.</summary>
+    public const int HeldFrameLimit = 64;
+
+    private readonly Queue<byte[]> held = new();
+    private IWire? wire;
+    private bool linkUp = true;
+
+    protected NetworkDevice(PciIdentity identity, MacAddress mac, params PciBar[] bars)
+        : base(identity, bars)
+    {
+        Mac = mac;
+    }
+
+    /// <summary>The station address the EEPROM holds.</summary>
+    public MacAddress Mac { get; }
+
+    public long FramesSent { get; private set; }
+
+    public long FramesReceived { get; private set; }
+
+    /// <summary>Frames lost because the receive FIFO overflowed.</summary>
+    public long FramesOverflowed { get; private set; }
+
+    /// <summary>Cable plugged in. Changing it raises the chip's link-change interrupt.</summary>
+    public bool LinkUp
+    {
+        get { lock (Sync) return linkUp; }
+        set
+        {
+            lock (Sync)
+            {
+                if (linkUp == value)
+                    return;
+                linkUp = value;
+                OnLinkChanged(value);
+                UpdateInterrupt();
+            }
+        }
+    }
+
+    /// <summary>Plugs the NIC into <paramref name="cable"/> (replacing any earlier wire, which is not closed).</summary>
+    public void Connect(IWire cable)
+    {
+        lock (Sync)
+        {
+            if (wire is not null)
+                wire.Received -= OnWireFrame;
+            wire = cable;
+            cable.Received += OnWireFrame;
+        }
+    }
+
+    /// <summary>A frame from the wire, or injected by a test.</summary>
+    public void Receive(ReadOnlySpan<byte> frame)
+    {
+        lock (Sync)
+        {
+            if (held.Count == 0 && TryReceive(frame) != ReceiveOutcome.NoRoom)
+                return;
+            if (held.Count >= HeldFrameLimit)
+            {
+                FramesOverflowed++;
+                return;
+            }
+            held.Enqueue(frame.ToArray());
+        }
+    }
+
+    private void OnWireFrame(ReadOnlySpan<byte> frame) => Receive(frame);
+
+    private ReceiveOutcome TryReceive(ReadOnlySpan<byte> frame)
+    {
+        var outcome = ReceiveFrame(frame);
+        if (outcome == ReceiveOutcome.Delivered)
+            FramesReceived++;
+        UpdateInterrupt();
+        return outcome;
+    }
+
+    /// <summary>Retries held frames in order; call under Sync when the driver has freed ring space.</summary>
+    protected void ReleaseHeldFrames()
+    {
+        while (held.Count > 0 && TryReceive(held.Peek()) != ReceiveOutcome.NoRoom)
+            held.Dequeue();
+    }
+
+    /// <summary>Drops what the FIFO holds (reset).</summary>
+    protected void ClearHeldFrames() => held.Clear();
+
+    /// <summary>Filters and stores one frame (no FCS) into the driver's ring; called under Sync.</summary>
+    protected abstract ReceiveOutcome ReceiveFrame(ReadOnlySpan<byte> frame);
+
+    /// <summary>Updates the PHY and status registers for a link change; called under Sync.</summary>
+    protected abstract void OnLinkChanged(bool up);
+
+    /// <summary>Puts a frame the driver gave on the wire; call under Sync.</summary>
+    protected void Transmit(ReadOnlySpan<byte> frame)
+    {
+        FramesSent++;
+        wire?.Send(frame);
+    }
+
+    public void Dispose()
+    {
+        lock (Sync)
+        {
+            if (wire is not null)
+                wire.Received -= OnWireFrame;
+            wire = null;
+        }
+        GC.SuppressFinalize(this);
+    }
+}

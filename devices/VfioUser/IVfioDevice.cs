@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// Managed side. What the vfio-user server needs of a device model: its regions, its interrupt
+// counts, region access and reset. The server validates every request before it reaches the model.
+namespace LinuxShim.Devices.VfioUser;
+
+/// <summary>One VFIO region as the device describes it (size 0: not implemented).</summary>
+public readonly record struct VfioRegionInfo(ulong Size, bool Readable, bool Writable);
+
+public interface IVfioDevice
+{
+    /// <summary>Number of regions (VFIO_PCI_NUM_REGIONS for a PCI device).</summary>
+    int RegionCount { get; }
+
+    VfioRegionInfo GetRegion(int index);
+
+    /// <summary>Vectors of VFIO IRQ index <paramref name="irqIndex"/> (INTx 0, MSI 1, ...).</summary>
+    int IrqCount(int irqIndex);
+
+    /// <summary>
+    /// Reads <paramref name="data"/>.Length bytes at <paramref name="offset"/>; the range lies inside the region,
+    /// and for BAR regions the length is 1, 2, 4 or 8.
+    /// </summary>
+    void ReadRegion(int region, ulong offset, Span<byte> data);
+
+    /// <summary>Writes, under the same guarantees as <see cref="ReadRegion"/>.</summary>
+    void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Function-level reset.</summary>
+    void Reset();
+
+    /// <summary>Connects the device to its bus (DMA and interrupts); called once by the server.</summary>
+    void Attach(IDeviceBus bus);
+}

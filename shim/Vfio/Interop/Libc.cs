@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The libc functions LinuxShim's device plumbing calls (file descriptors, memory
+// mapping, eventfd, sockets with SCM_RIGHTS, ioctl), bound with LibraryImport. Constants are the
+// x86-64 Linux values. errno becomes a NativeCallException in exactly one place: Check.
+using System.Runtime.InteropServices;
+
+namespace LinuxShim.Shim.Vfio.Interop;
+
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    public const int EINTR = 4, EAGAIN = 11, EBADF = 9, EINVAL = 22, ENOENT = 2, EEXIST = 17, ENOSPC = 28,
+        ENOSYS = 38, E2BIG = 7, EFAULT = 14, ENOTSUP = 95, EPERM = 1, ENODEV = 19, EIO = 5;
+
+    public const int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+    public const uint MFD_CLOEXEC = 1;
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buf, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buf, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "pread", SetLastError = true)]
+    public static partial nint PRead(int fd, void* buf, nuint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
+    public static partial nint PWrite(int fd, void* buf, nuint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, ulong request, void* arg);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, ulong request, nint arg);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint addr, nuint length);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>Throws the current errno as a <see cref="NativeCallException"/> when <paramref name="result"/> is negative.</summary>
+    public static long Check(long result, string what)
+    {
+        if (result < 0)
+            throw new NativeCallException(what, Marshal.GetLastPInvokeError());
+        return result;
+    }
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    /// <summary>Duplicates a descriptor (close-on-exec), so the caller owns an independent copy.</summary>
+    public static int Dup(int fd) => (int)Check(Fcntl(fd, F_DUPFD_CLOEXEC, 0), "dup");
+}

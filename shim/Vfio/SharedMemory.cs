@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Memory that two processes share through a file descriptor: a memfd the driver host
+// creates for DMA, or such a descriptor mapped by the device server (VFIO_USER_DMA_MAP).
+using LinuxShim.Shim.Vfio.Interop;
+
+namespace LinuxShim.Shim.Vfio;
+
+public sealed unsafe class SharedMemory : IDisposable
+{
+    private nint address;
+    private int fd;
+
+    private SharedMemory(nint address, long size, int fd)
+    {
+        this.address = address;
+        Size = size;
+        this.fd = fd;
+    }
+
+    /// <summary>Where the memory is mapped in this process.</summary>
+    public nint Address => address != 0 ? address : throw new ObjectDisposedException(nameof(SharedMemory));
+
+    public long Size { get; }
+
+    /// <summary>The memfd behind the mapping (-1 for a mapping made from a descriptor owned elsewhere).</summary>
+    public int Handle => fd;
+
+    /// <summary>A new memfd of <paramref name="size"/> bytes (zeroed), mapped read-write.</summary>
+    public static SharedMemory Create(string name, long size)
+    {
+        if (size <= 0)
+            throw new ArgumentOutOfRangeException(nameof(size));
+        int f = (int)Libc.Check(Libc.MemfdCreate(name, Libc.MFD_CLOEXEC), "memfd_create");
+        try
+        {
+            Libc.Check(Libc.Ftruncate(f, size), "ftruncate");
+            return new SharedMemory(MapOrThrow(f, 0, size, writable: true), size, f);
+        }
+        catch
+        {
+            Libc.Close(f);
+            throw;
+        }
+    }
+
+    /// <summary>Maps <paramref name="size"/> bytes of <paramref name="handle"/> from <paramref name="offset"/>; the descriptor stays the caller's.</summary>
+    public static SharedMemory Map(int handle, long offset, long size, bool writable) =>
+        new(MapOrThrow(handle, offset, size, writable), size, -1);
+
+    /// <summary>Like <see cref="Map"/>, but the errno instead of an exception.</summary>
+    public static SharedMemory? TryMap(int handle, long offset, long size, bool writable, out int errno)
+    {
+        nint p = MapRaw(handle, offset, size, writable, out errno);
+        return p == 0 ? null : new SharedMemory(p, size, -1);
+    }
+
+    public Span<byte> AsSpan(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > Size)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{offset}+{length} outside {Size} bytes");
+        return new Span<byte>((byte*)Address + offset, length);
+    }
+
+    private static nint MapOrThrow(int handle, long offset, long size, bool writable)
+    {
+        nint p = MapRaw(handle, offset, size, writable, out int errno);
+        return p != 0 ? p : throw new NativeCallException("mmap", errno);
+    }
+
+    private static nint MapRaw(int handle, long offset, long size, bool writable, out int errno)
+    {
+        errno = 0;
+        if (size <= 0 || offset < 0)
+        {
+            errno = Libc.EINVAL;
+            return 0;
+        }
+        nint p = Libc.Mmap(0, (nuint)size, Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0), Libc.MAP_SHARED, handle, offset);
+        if (p == -1)
+        {
+            errno = Libc.LastError;
+            return 0;
+        }
+        return p;
+    }
+
+    public void Dispose()
+    {
+        nint p = Interlocked.Exchange(ref address, 0);
+        if (p != 0)
+            Libc.Munmap(p, (nuint)Size);
+        int f = Interlocked.Exchange(ref fd, -1);
+        if (f >= 0)
+            Libc.Close(f);
+    }
+}

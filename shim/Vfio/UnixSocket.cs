@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A UNIX stream socket on a raw descriptor, with file descriptors passed as
+// SCM_RIGHTS (what vfio-user needs and System.Net.Sockets cannot do). Blocking calls; EINTR retried.
+using LinuxShim.Shim.Vfio.Interop;
+
+namespace LinuxShim.Shim.Vfio;
+
+public sealed unsafe class UnixSocket : IDisposable
+{
+    /// <summary>Most descriptors accepted in one message; more are closed by the kernel (MSG_CTRUNC).</summary>
+    public const int MaxFdsPerMessage = 16;
+
+    private int fd;
+
+    private UnixSocket(int fd) => this.fd = fd;
+
+    /// <summary>The descriptor; the socket still owns it.</summary>
+    public int Handle => fd >= 0 ? fd : throw new ObjectDisposedException(nameof(UnixSocket));
+
+    /// <summary>Takes ownership of a connected (or listening) UNIX socket descriptor, e.g. one a supervisor passed in.</summary>
+    public static UnixSocket FromHandle(int fd) =>
+        fd >= 0 ? new UnixSocket(fd) : throw new ArgumentOutOfRangeException(nameof(fd));
+
+    public static UnixSocket Connect(string path)
+    {
+        int s = NewSocket();
+        var addr = Libc.UnixAddress(path, out uint len);
+        if (Libc.Connect(s, &addr, len) < 0)
+        {
+            int err = Libc.LastError;
+            Libc.Close(s);
+            throw new NativeCallException($"connect {path}", err);
+        }
+        return new UnixSocket(s);
+    }
+
+    /// <summary>A listening socket bound to <paramref name="path"/> (an existing socket file there is replaced).</summary>
+    public static UnixSocket Listen(string path, int backlog = 8)
+    {
+        if (File.Exists(path))
+            File.Delete(path);
+        int s = NewSocket();
+        var addr = Libc.UnixAddress(path, out uint len);
+        if (Libc.Bind(s, &addr, len) < 0 || Libc.Listen(s, backlog) < 0)
+        {
+            int err = Libc.LastError;
+            Libc.Close(s);
+            throw new NativeCallException($"listen on {path}", err);
+        }
+        return new UnixSocket(s);
+    }
+
+    /// <summary>Two connected sockets (socketpair), e.g. for a device server in the same process.</summary>
+    public static (UnixSocket, UnixSocket) CreatePair()
+    {
+        int* fds = stackalloc int[2];
+        Libc.Check(Libc.SocketPair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, fds), "socketpair");
+        return (new UnixSocket(fds[0]), new UnixSocket(fds[1]));
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for a connection; null when none came.</summary>
+    public UnixSocket? Accept(int timeoutMs)
+    {
+        if (!WaitReadable(timeoutMs))
+            return null;
+        while (true)
+        {
+            int c = Libc.Accept4(Handle, null, null, Libc.SOCK_CLOEXEC);
+            if (c >= 0)
+                return new UnixSocket(c);
+            int err = Libc.LastError;
+            if (err is Libc.EINTR)
+                continue;
+            if (err is Libc.EAGAIN)
+                return null;
+            throw new NativeCallException("accept", err);
+        }
+    }
+
+    /// <summary>True when data (or end of stream) can be read within the timeout (-1: wait for ever).</summary>
+    public bool WaitReadable(int timeoutMs)
+    {
+        var p = new Libc.PollFd { Fd = Handle, Events = Libc.POLLIN };
+        while (true)
+        {
+            int n = Libc.Poll(&p, 1, timeoutMs);
+            if (n >= 0)
+                return n > 0;
+            if (Libc.LastError != Libc.EINTR)
+                throw new NativeCallException("poll", Libc.LastError);
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>; <paramref name="fds"/> travel with its first byte.</summary>
+    public void Send(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds = default)
+    {
+        if (fds.Length > MaxFdsPerMessage)
+            throw new ArgumentException($"at most {MaxFdsPerMessage} descriptors per message", nameof(fds));
+        int controlLength = fds.IsEmpty ? 0 : Libc.CmsgSpace(fds.Length * sizeof(int));
+        byte* control = stackalloc byte[Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int))];
+        if (controlLength > 0)
+        {
+            new Span<byte>(control, controlLength).Clear();
+            var cmsg = (Libc.CmsgHdr*)control;
+            cmsg->Length = (nuint)(Libc.CmsgHeaderSize + fds.Length * sizeof(int));
+            cmsg->Level = Libc.SOL_SOCKET;
+            cmsg->Type = Libc.SCM_RIGHTS;
+            fds.CopyTo(new Span<int>(control + Libc.CmsgHeaderSize, fds.Length));
+        }
+        fixed (byte* start = data)
+        {
+            int sent = 0;
+            do
+            {
+                var iov = new Libc.IoVec { Base = start + sent, Length = (nuint)(data.Length - sent) };
+                var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+                if (sent == 0 && controlLength > 0)
+                {
+                    msg.Control = control;
+                    msg.ControlLength = (nuint)controlLength;
+                }
+                nint n = Libc.SendMsg(Handle, &msg, Libc.MSG_NOSIGNAL);
+                if (n < 0)
+                {
+                    if (Libc.LastError == Libc.EINTR)
+                        continue;
+                    throw new NativeCallException("sendmsg", Libc.LastError);
+                }
+                sent += (int)n;
+            }
+            while (sent < data.Length);
+        }
+    }
+
+    /// <summary>
+    /// Reads what is available, up to the buffer's size (0: end of stream). Received descriptors are
+    /// appended to <paramref name="fds"/>, or closed when it is null.
+    /// </summary>
+    public int Receive(Span<byte> buffer, List<int>? fds)
+    {
+        int controlSize = Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int));
+        byte* control = stackalloc byte[controlSize];
+        fixed (byte* start = buffer)
+        {
+            while (true)
+            {
+                var iov = new Libc.IoVec { Base = start, Length = (nuint)buffer.Length };
+                var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
+                nint n = Libc.RecvMsg(Handle, &msg, Libc.MSG_CMSG_CLOEXEC);
+                if (n < 0)
+                {
+                    if (Libc.LastError == Libc.EINTR)
+                        continue;
+                    throw new NativeCallException("recvmsg", Libc.LastError);
+                }
+                CollectFds(&msg, fds);
+                return (int)n;
+            }
+        }
+    }
+
+    /// <summary>Fills the whole buffer; false on end of stream before its first byte (throws on a cut-off).</summary>
+    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds)
+    {
+        int got = 0;
+        while (got < buffer.Length)
+        {
+            int n = Receive(buffer[got..], fds);
+            if (n == 0)
+            {
+                if (got == 0)
+                    return false;
+                throw new EndOfStreamException($"connection closed after {got} of {buffer.Length} bytes");
+            }
+            got += n;
+        }
+        return true;
+    }
+
+    private static void CollectFds(Libc.MsgHdr* msg, List<int>? fds)
+    {
+        byte* p = (byte*)msg->Control;
+        byte* end = p + (long)msg->ControlLength;
+        while (p + Libc.CmsgHeaderSize <= end)
+        {
+            var cmsg = (Libc.CmsgHdr*)p;
+            long len = (long)cmsg->Length;
+            if (len < Libc.CmsgHeaderSize || p + len > end)
+                break;
+            if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
+            {
+                int count = (int)((len - Libc.CmsgHeaderSize) / sizeof(int));
+                int* data = (int*)(p + Libc.CmsgHeaderSize);
+                for (int i = 0; i < count; i++)
+                {
+                    if (fds is null)
+                        Libc.Close(data[i]);
+                    else
+                        fds.Add(data[i]);
+                }
+            }
+            p += (len + 7) & ~7;
+        }
+    }
+
+    /// <summary>Wakes any thread blocked on this socket (it then sees end of stream or an error).</summary>
+    public void Shutdown()
+    {
+        int f = fd;
+        if (f >= 0)
+            Libc.Shutdown(f, Libc.SHUT_RDWR);
+    }
+
+    public void Dispose()
+    {
+        int f = Interlocked.Exchange(ref fd, -1);
+        if (f >= 0)
+        {
+            Libc.Shutdown(f, Libc.SHUT_RDWR);
+            Libc.Close(f);
+        }
+    }
+
+    private static int NewSocket() =>
+        (int)Libc.Check(Libc.Socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0), "socket");
+}

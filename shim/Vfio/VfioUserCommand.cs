@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// Managed side. vfio-user command numbers (QEMU docs/interop/vfio-user.rst, "Commands").
+namespace LinuxShim.Shim.Vfio;
+
+public enum VfioUserCommand : ushort
+{
+    Version = 1,
+    DmaMap = 2,
+    DmaUnmap = 3,
+    DeviceGetInfo = 4,
+    DeviceGetRegionInfo = 5,
+    DeviceGetRegionIoFds = 6,
+    DeviceGetIrqInfo = 7,
+    DeviceSetIrqs = 8,
+    RegionRead = 9,
+    RegionWrite = 10,
+    DmaRead = 11,
+    DmaWrite = 12,
+    DeviceReset = 13,
+    RegionWriteMulti = 15,
+    DeviceFeature = 16,
+    MigDataRead = 17,
+    MigDataWrite = 18,
+}
