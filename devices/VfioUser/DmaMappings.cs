@@ -45,6 +45,12 @@ internal sealed class DmaMappings : IDisposable
                 if (iova < w.Iova + w.Size && w.Iova < iova + size)
                     return Libc.EEXIST;
             }
+            // A window past the end of the file would fault (SIGBUS) on the first DMA there, so the
+            // file must be long enough now and, where it allows sealing, may never shrink again.
+            long fileSize = Libc.LSeek(fd, 0, Libc.SEEK_END);
+            if (fileSize < 0 || (ulong)fileOffset + size > (ulong)fileSize)
+                return Libc.EINVAL;
+            Libc.Fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK);
             var memory = SharedMemory.TryMap(fd, fileOffset, (long)size, writable, out int errno);
             if (memory is null)
                 return errno;

@@ -25,12 +25,15 @@ public sealed unsafe class SharedMemory : IDisposable
     /// <summary>The memfd behind the mapping (-1 for a mapping made from a descriptor owned elsewhere).</summary>
     public int Handle => fd;
 
-    /// <summary>A new memfd of <paramref name="size"/> bytes (zeroed), mapped read-write.</summary>
+    /// <summary>
+    /// A new memfd of <paramref name="size"/> bytes (zeroed), mapped read-write. It allows sealing, so a
+    /// device server that maps it can forbid shrinking (a shrunk file would fault the server's DMA).
+    /// </summary>
     public static SharedMemory Create(string name, long size)
     {
         if (size <= 0)
             throw new ArgumentOutOfRangeException(nameof(size));
-        int f = (int)Libc.Check(Libc.MemfdCreate(name, Libc.MFD_CLOEXEC), "memfd_create");
+        int f = (int)Libc.Check(Libc.MemfdCreate(name, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING), "memfd_create");
         try
         {
             Libc.Check(Libc.Ftruncate(f, size), "ftruncate");

@@ -72,7 +72,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int cmd, int arg);
 
-    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int F_DUPFD_CLOEXEC = 1030, F_ADD_SEALS = 1033, F_SEAL_SHRINK = 0x0002;
+    public const int SEEK_END = 2;
+    public const uint MFD_ALLOW_SEALING = 2;
+
+    [LibraryImport(Lib, EntryPoint = "lseek", SetLastError = true)]
+    public static partial long LSeek(int fd, long offset, int whence);
 
     /// <summary>Throws the current errno as a <see cref="NativeCallException"/> when <paramref name="result"/> is negative.</summary>
     public static long Check(long result, string what)

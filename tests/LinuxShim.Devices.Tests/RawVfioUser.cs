@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+// Test side. A vfio-user peer that sends whatever bytes it is given to a real server (RTL8139
+// model) and reads the replies, for malformed-message and fuzz tests.
+using System.Buffers.Binary;
+using LinuxShim.Devices.Rtl8139;
+using LinuxShim.Devices.VfioUser;
+using LinuxShim.Shim.Vfio;
+
+namespace LinuxShim.Devices.Tests;
+
+internal sealed class RawVfioUser : IDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private UnixSocket socket;
+    private VfioUserConnection connection;
+    private Task serving;
+
+    public RawVfioUser()
+    {
+        Device = new Rtl8139Nic(MacAddress.Default);
+        Server = new VfioUserServer(Device);
+        (socket, connection, serving) = Connect();
+    }
+
+    public Rtl8139Nic Device { get; }
+
+    public VfioUserServer Server { get; }
+
+    public Task Serving => serving;
+
+    private (UnixSocket, VfioUserConnection, Task) Connect()
+    {
+        var (client, server) = UnixSocket.CreatePair();
+        return (client, new VfioUserConnection(client, 1 << 22), Server.ServeAsync(server, stop.Token));
+    }
+
+    /// <summary>Drops the connection and opens a new one (the server cleans up the old client).</summary>
+    public void Reconnect()
+    {
+        connection.Dispose();
+        Assert.True(serving.Wait(5000), "server did not notice the client leaving");
+        (socket, connection, serving) = Connect();
+    }
+
+    public void SendRaw(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> fds = default) => socket.Send(bytes, fds);
+
+    /// <summary>A well-framed command with any payload.</summary>
+    public void Send(ushort id, ushort command, ReadOnlySpan<byte> payload, uint flags = 0, ReadOnlySpan<int> fds = default) =>
+        connection.Send(new VfioUserHeader(id, command, 0, flags, 0), payload, fds);
+
+    /// <summary>The next reply (fails the test after 5 s).</summary>
+    public (VfioUserHeader Header, byte[] Payload) Reply()
+    {
+        Assert.True(socket.WaitReadable(5000), "no reply from the server within 5 s");
+        var m = connection.Receive();
+        Assert.NotNull(m);
+        foreach (int fd in m.Fds)
+            LinuxShim.Shim.Vfio.Interop.Libc.Close(fd);
+        return (m.Header, m.Payload.ToArray());
+    }
+
+    public (VfioUserHeader Header, byte[] Payload) Call(ushort id, VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds = default)
+    {
+        Send(id, (ushort)command, payload, 0, fds);
+        var r = Reply();
+        Assert.Equal(id, r.Header.MessageId);
+        Assert.Equal((ushort)command, r.Header.Command);
+        Assert.True(r.Header.IsReply);
+        return r;
+    }
+
+    /// <summary>Asserts the server still answers: reads the vendor id through REGION_READ.</summary>
+    public void AssertAlive(ushort id = 0xBEEF)
+    {
+        var r = Call(id, VfioUserCommand.RegionRead, RegionAccess(7, 0, 2));
+        Assert.False(r.Header.IsError);
+        Assert.Equal(0x10EC, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload.AsSpan(16)));
+    }
+
+    public static byte[] RegionAccess(int region, ulong offset, int count, ReadOnlySpan<byte> data = default)
+    {
+        var p = new byte[16 + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(p, offset);
+        BinaryPrimitives.WriteInt32LittleEndian(p.AsSpan(8), region);
+        BinaryPrimitives.WriteInt32LittleEndian(p.AsSpan(12), count);
+        data.CopyTo(p.AsSpan(16));
+        return p;
+    }
+
+    public void Dispose()
+    {
+        connection.Dispose();
+        stop.Cancel();
+        serving.Wait(5000);
+        Server.Dispose();
+        Device.Dispose();
+    }
+}
