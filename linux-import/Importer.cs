@@ -138,11 +138,19 @@ public sealed class Importer : IDisposable
     /// <summary>Analyses every module Kbuild builds under <paramref name="directory"/>.</summary>
     /// <param name="progress">Called after each source file with (done, total, file).</param>
     /// <param name="shard">When given, only the modules of that shard (see <see cref="Sharding"/>).</param>
-    public ImportModel Scan(string directory, int parallelism = 0, Action<int, int, string>? progress = null, Shard? shard = null)
+    /// <param name="module">When given, only the module of that name.</param>
+    public ImportModel Scan(string directory, int parallelism = 0, Action<int, int, string>? progress = null, Shard? shard = null, string? module = null)
     {
         var kbuild = ReadKbuild(directory);
         var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
         var modules = kbuild.AllModules().OrderBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+        if (module is not null)
+        {
+            modules = modules.Where(m => m.Name == module).ToList();
+            if (modules.Count == 0)
+                throw new ImportException($"Kbuild in {kbuild.Path} builds no module named {module} with this configuration"
+                    + $" (it builds: {string.Join(", ", kbuild.AllModules().Select(m => m.Name).Distinct().Order(StringComparer.Ordinal))})");
+        }
         if (shard is not null)
             modules = Sharding.Select(modules, shard);
 
@@ -268,6 +276,30 @@ public sealed class Importer : IDisposable
         foreach (var m in kbuild.AllModules().OrderBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal))
             foreach (var source in m.Sources.Where(s => s.EndsWith(".c", StringComparison.Ordinal) && Tree.FileExists(s)))
                 list.Add((Path.Combine(Tree.SourceRoot, source), ArgumentsFor(m, source, directories)));
+        return list;
+    }
+
+    /// <summary>
+    /// gcc invocations that compile <paramref name="module"/>'s sources for a user-space driver host
+    /// (<see cref="KbuildCommandLine.UserSpaceArgumentsFor"/>), run from the build directory.
+    /// </summary>
+    /// <param name="sourceRoot">Where to read the sources from (the tree, or a patched copy of it).</param>
+    public List<(string Source, List<string> Arguments)> UserSpaceCompileCommands(string directory, string module,
+        string sourceRoot, IReadOnlyList<string> shadowIncludes)
+    {
+        var kbuild = ReadKbuild(directory);
+        var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
+        var m = kbuild.AllModules().FirstOrDefault(x => x.Name == module)
+                ?? throw new ImportException($"Kbuild in {kbuild.Path} builds no module named {module} with this configuration");
+        var list = new List<(string, List<string>)>();
+        foreach (var source in m.Sources)
+        {
+            if (!source.EndsWith(".c", StringComparison.Ordinal))
+                throw new ImportException($"{source}: only C sources can be built for the shim");
+            string obj = source[..^2] + ".o";
+            var flags = directories.TryGetValue(m.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
+            list.Add((source, CommandLine.UserSpaceArgumentsFor(sourceRoot, m.Name, Path.GetFileNameWithoutExtension(source), flags, shadowIncludes)));
+        }
         return list;
     }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The kernel symbols the shim implements, read from its code: every [KernelSymbol]
-// on a type or member of the shim's assemblies.
+// on a type or member of the shim's assemblies, and every SHIM_SYMBOL marker of its native C.
 using System.Reflection;
 
 namespace LinuxShim.Shim;
@@ -12,9 +12,12 @@ public static class ShimSymbols
     /// <summary>Symbols implemented by <paramref name="assemblies"/> (default: the shim itself).</summary>
     public static SortedSet<string> Implemented(params Assembly[] assemblies)
     {
-        if (assemblies.Length == 0)
-            assemblies = [typeof(ShimSymbols).Assembly];
         var names = new SortedSet<string>(StringComparer.Ordinal);
+        if (assemblies.Length == 0)
+        {
+            assemblies = [typeof(ShimSymbols).Assembly];
+            names.UnionWith(NativeSources.Symbols());
+        }
         foreach (var assembly in assemblies)
         {
             foreach (var type in assembly.GetTypes())

@@ -20,6 +20,11 @@ public static class Cli
           linuxshim scan merge PART.json... --json FILE  join the results of scan --shard runs
           linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
+          linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
+                                                         (default PORT/build/MODULE.so)
+          linuxshim host LIB.so [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]... [--up]
+                         [--exit-after-probe] [--memory MIB]
+                                                         run a driver .so in this process under the shim
           linuxshim --help | --version
 
         DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek.
@@ -81,6 +86,8 @@ public static class Cli
                 "scan" => ScanCommand.Run(parsed, stdout, stderr),
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
                 "commands" => CommandsCommand.Run(parsed, stdout),
+                "port" => PortCommand.Run(parsed, stdout, stderr),
+                "host" => HostCommand.Run(parsed, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
             };
         }

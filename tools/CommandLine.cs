@@ -6,10 +6,12 @@ public sealed class UsageException(string message) : Exception(message);
 
 public sealed class CommandLine
 {
-    private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose", "no-cache"];
-    private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache", "shard", "html", "markdown"];
+    private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose", "no-cache", "exit-after-probe", "up"];
+    private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache", "shard", "html", "markdown", "out", "layout", "memory"];
+    private static readonly HashSet<string> Repeated = ["param", "fake-pci"];
 
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _lists = new(StringComparer.Ordinal);
 
     public string? Command { get; private set; }
     public List<string> Positionals { get; } = [];
@@ -36,7 +38,7 @@ public sealed class CommandLine
                     if (eq >= 0)
                         throw new UsageException($"--{name} takes no value");
                 }
-                else if (Valued.Contains(name))
+                else if (Valued.Contains(name) || Repeated.Contains(name))
                 {
                     if (eq < 0)
                     {
@@ -50,6 +52,13 @@ public sealed class CommandLine
                 else
                 {
                     throw new UsageException($"unknown option '--{name}'");
+                }
+                if (Repeated.Contains(name))
+                {
+                    if (!cl._lists.TryGetValue(name, out var list))
+                        cl._lists[name] = list = [];
+                    list.Add(value);
+                    continue;
                 }
                 if (cl._options.ContainsKey(name))
                     throw new UsageException($"--{name} given twice");
@@ -73,7 +82,10 @@ public sealed class CommandLine
         return cl;
     }
 
-    public bool Has(string name) => _options.ContainsKey(name);
+    public bool Has(string name) => _options.ContainsKey(name) || _lists.ContainsKey(name);
+
+    /// <summary>Every value of an option that may be repeated.</summary>
+    public IReadOnlyList<string> All(string name) => _lists.TryGetValue(name, out var l) ? l : [];
 
     public string? Get(string name) => _options.GetValueOrDefault(name);
 

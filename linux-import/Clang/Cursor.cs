@@ -42,6 +42,31 @@ public readonly struct Cursor : IEquatable<Cursor>
         }
     }
 
+    /// <summary>For a field: its width in bits when it is a bit-field, else null.</summary>
+    public int? BitFieldWidth => Native.clang_Cursor_isBitField(Raw) != 0 ? Native.clang_getFieldDeclBitWidth(Raw) : null;
+
+    /// <summary>Whether this record declaration is an anonymous struct/union member.</summary>
+    public bool IsAnonymousRecord => Native.clang_Cursor_isAnonymousRecordDecl(Raw) != 0;
+
+    /// <summary>Offset in bits of field <paramref name="field"/> within this record declaration's type (null when not found).</summary>
+    public long? FieldOffsetBits(string field)
+    {
+        long offset = Native.clang_Type_getOffsetOf(Native.clang_getCursorType(Raw), field);
+        return offset >= 0 ? offset : null;
+    }
+
+    /// <summary>The declaration of the cursor's canonical type, arrays resolved to their element type (e.g. a field's struct).</summary>
+    public Cursor TypeDeclaration
+    {
+        get
+        {
+            var type = Native.clang_getCanonicalType(Native.clang_getCursorType(Raw));
+            while (type.Kind is (int)TypeKind.ConstantArray)
+                type = Native.clang_getCanonicalType(Native.clang_getElementType(type));
+            return Wrap(Native.clang_getTypeDeclaration(type));
+        }
+    }
+
     /// <summary>Kind of the cursor's canonical type (typedefs resolved), as CXTypeKind.</summary>
     public TypeKind CanonicalTypeKind => (TypeKind)Native.clang_getCanonicalType(Native.clang_getCursorType(Raw)).Kind;
 

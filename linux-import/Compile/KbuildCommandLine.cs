@@ -22,11 +22,59 @@ public sealed class KbuildCommandLine
     /// <summary>The gcc command line Kbuild printed, as-is (for the record).</summary>
     public string OriginalCommand { get; }
 
-    private KbuildCommandLine(IReadOnlyList<string> arguments, string sourceTree, string original)
+    /// <summary>The compiler Kbuild runs (e.g. gcc-12).</summary>
+    public string Compiler { get; }
+
+    /// <summary>
+    /// Kbuild's full gcc arguments, made absolute, with <see cref="SourceTreeMarker"/> for the source tree and
+    /// without the per-file ones (KBUILD_BASENAME…, dependency output, -c/-o).
+    /// </summary>
+    public IReadOnlyList<string> CompilerArguments { get; }
+
+    private KbuildCommandLine(IReadOnlyList<string> arguments, string sourceTree, string original, string compiler, IReadOnlyList<string> compilerArguments)
     {
         BaseArguments = arguments;
         ConfiguredSourceTree = sourceTree;
         OriginalCommand = original;
+        Compiler = compiler;
+        CompilerArguments = compilerArguments;
+    }
+
+    // Kernel-only code generation that cannot run in a user-space shared object: the kernel code model and
+    // non-PIE code, calls to the kernel's retpoline/return thunks, ftrace's __fentry__ hooks, and the kernel's
+    // 8-byte stack alignment (user-space code the driver calls, the managed runtime above all, expects 16).
+    private static readonly string[] KernelOnlyCodeGeneration =
+    [
+        "-mpreferred-stack-boundary=3",
+        "-mcmodel=kernel", "-fno-PIE", "-mindirect-branch=thunk-extern", "-mindirect-branch-register",
+        "-mindirect-branch-cs-prefix", "-mfunction-return=thunk-extern", "-pg", "-mrecord-mcount", "-mfentry",
+        "-DCC_USING_FENTRY",
+    ];
+
+    /// <summary>
+    /// gcc arguments that compile one module source for a user-space driver host: Kbuild's own flags and the
+    /// tree's headers, minus <see cref="KernelOnlyCodeGeneration"/>, plus -fPIC and frame pointers (so a fault
+    /// can be traced), with <paramref name="shadowIncludes"/> searched before every kernel include directory.
+    /// </summary>
+    public List<string> UserSpaceArgumentsFor(string sourceRoot, string moduleName, string baseName,
+        IEnumerable<string> extraFlags, IEnumerable<string> shadowIncludes)
+    {
+        sourceRoot = sourceRoot.TrimEnd('/');
+        var args = new List<string>();
+        foreach (var dir in shadowIncludes)
+            args.Add("-I" + dir);
+        foreach (var a in CompilerArguments)
+            if (Array.IndexOf(KernelOnlyCodeGeneration, a) < 0)
+                args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
+        foreach (var a in extraFlags)
+            args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
+        args.Add("-fPIC");
+        args.Add("-fno-omit-frame-pointer");
+        string id = moduleName.Replace('-', '_');
+        args.Add($"-DKBUILD_BASENAME=\"{baseName}\"");
+        args.Add($"-DKBUILD_MODNAME=\"{id}\"");
+        args.Add($"-D__KBUILD_MODNAME=kmod_{id}");
+        return args;
     }
 
     /// <summary>Full libclang arguments for one source file.</summary>
@@ -132,6 +180,24 @@ public sealed class KbuildCommandLine
             throw new ImportException($"Kbuild's command line in {buildDir} does not include linux/kconfig.h; is this a kernel build directory?");
         sourceTree = Absolute(sourceTree, buildDir);
 
+        var full = new List<string>();
+        for (int i = 1; i < words.Count; i++)
+        {
+            string w = words[i];
+            if (w is "-include" or "-isystem" or "-I" && i + 1 < words.Count)
+            {
+                full.Add(w);
+                full.Add(Marked(Absolute(words[++i], buildDir), sourceTree));
+            }
+            else if (w.StartsWith("-I", StringComparison.Ordinal))
+                full.Add("-I" + Marked(Absolute(w[2..], buildDir), sourceTree));
+            else if (w.StartsWith("-fmacro-prefix-map=", StringComparison.Ordinal) || w.StartsWith("-Wp,", StringComparison.Ordinal)
+                     || w.Contains("KBUILD_BASENAME", StringComparison.Ordinal) || w.Contains("KBUILD_MODNAME", StringComparison.Ordinal))
+                continue;
+            else
+                full.Add(w);
+        }
+
         var args = new List<string> { "--target=x86_64-linux-gnu", "-w" };
         for (int i = 1; i < words.Count; i++)
         {
@@ -151,7 +217,7 @@ public sealed class KbuildCommandLine
             else if (Array.IndexOf(KeptExact, w) >= 0)
                 args.Add(w);
         }
-        return new KbuildCommandLine(args, sourceTree, command);
+        return new KbuildCommandLine(args, sourceTree, command, words[0], full);
     }
 
     private static string Absolute(string path, string buildDir) =>

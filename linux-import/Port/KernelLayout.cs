@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The layout of the kernel structures the shim touches, as the configured headers
+// define them: struct sizes and field offsets (bits, for bit-fields), read by libclang. Written next
+// to a port's driver .so for the host, and turned into static asserts in the generated C glue so
+// gcc and libclang must agree.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LinuxShim.Import.Clang;
+
+namespace LinuxShim.Import.Port;
+
+/// <summary>A field (dotted path through embedded structs, e.g. "dev.driver_data") or, with no field, a struct's size.</summary>
+public sealed record LayoutRequest(string Struct, string? Field, string Header);
+
+/// <summary>A constant (enum value or macro) the managed side relies on, checked by gcc in the glue.</summary>
+public sealed record ConstantAssumption(string Expression, long Value, string Header);
+
+public sealed record FieldLayout(
+    [property: JsonPropertyName("offset_bits")] long OffsetBits,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("bit_width")] int BitWidth);
+
+public sealed record StructLayout(
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("fields")] SortedDictionary<string, FieldLayout> Fields);
+
+public sealed class KernelLayout
+{
+    /// <summary>Headers that define the structs (for code that must see them, like the glue's asserts).</summary>
+    [JsonPropertyName("headers")]
+    public SortedSet<string> Headers { get; init; } = new(StringComparer.Ordinal);
+
+    [JsonPropertyName("structs")]
+    public SortedDictionary<string, StructLayout> Structs { get; init; } = new(StringComparer.Ordinal);
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Reads every requested struct and field from the headers, parsing one translation unit with <paramref name="arguments"/>.</summary>
+    public static KernelLayout Read(IReadOnlyCollection<LayoutRequest> requests, IReadOnlyList<string> arguments, string scratchDirectory)
+    {
+        Directory.CreateDirectory(scratchDirectory);
+        string file = Path.Combine(scratchDirectory, "layout.c");
+        var headers = requests.Select(r => r.Header).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        File.WriteAllLines(file, ["/* SPDX-License-Identifier: GPL-2.0-only */", .. headers.Select(h => $"#include <{h}>")]);
+
+        using var index = new ClangIndex();
+        using var unit = TranslationUnit.Parse(index, file, arguments);
+        var errors = unit.Diagnostics.Where(d => d.IsError).Select(d => d.Text).ToList();
+        if (errors.Count > 0)
+            throw new ImportException($"the kernel headers for the shim's structures do not parse: {errors[0]}");
+
+        var records = new Dictionary<string, Cursor>(StringComparer.Ordinal);
+        foreach (var c in unit.Cursor.Children())
+            if (c.Kind is CursorKind.StructDecl or CursorKind.UnionDecl && c.IsDefinition && c.Spelling.Length > 0)
+                records.TryAdd(c.Spelling, c);
+
+        var layout = new KernelLayout();
+        layout.Headers.UnionWith(requests.Select(r => r.Header));
+        foreach (var request in requests)
+        {
+            if (!records.TryGetValue(request.Struct, out var record))
+                throw new ImportException($"struct {request.Struct} is not defined by <{request.Header}> in this kernel tree");
+            if (!layout.Structs.TryGetValue(request.Struct, out var s))
+                layout.Structs[request.Struct] = s = new StructLayout(record.TypeSize ?? throw new ImportException($"struct {request.Struct} has no size"), new(StringComparer.Ordinal));
+            if (request.Field is { } path)
+                s.Fields[path] = ResolveField(record, request.Struct, path);
+        }
+        return layout;
+    }
+
+    private static FieldLayout ResolveField(Cursor record, string structName, string path)
+    {
+        long offset = 0;
+        Cursor current = record;
+        Cursor field = default;
+        var parts = path.Split('.');
+        for (int i = 0; i < parts.Length; i++)
+        {
+            long? here = current.FieldOffsetBits(parts[i]);
+            var found = FindField(current, parts[i]);
+            if (here is null || found is null)
+                throw new ImportException($"struct {structName} has no field {path} in this kernel tree (no '{parts[i]}')");
+            offset += here.Value;
+            field = found.Value;
+            if (i + 1 < parts.Length)
+            {
+                var declaration = field.TypeDeclaration;
+                current = declaration.Definition is { IsNull: false } definition ? definition : declaration;
+            }
+        }
+        return new FieldLayout(offset, field.TypeSize ?? 0, field.BitFieldWidth ?? 0);
+    }
+
+    private static Cursor? FindField(Cursor record, string name)
+    {
+        foreach (var c in record.Children())
+        {
+            if (c.Kind == CursorKind.FieldDecl && c.Spelling == name)
+                return c;
+            if (c.Kind is CursorKind.StructDecl or CursorKind.UnionDecl && c.IsAnonymousRecord && FindField(c, name) is { } inner)
+                return inner;
+        }
+        return null;
+    }
+
+    /// <summary>C static asserts that make gcc check every value libclang read (compiled into the glue).</summary>
+    public IEnumerable<string> StaticAsserts()
+    {
+        foreach (var (name, s) in Structs)
+        {
+            yield return $"_Static_assert(sizeof(struct {name}) == {s.Size}, \"struct {name}: size differs between libclang and gcc\");";
+            foreach (var (path, f) in s.Fields)
+            {
+                if (f.BitWidth != 0)
+                    continue; // offsetof cannot name a bit-field; its storage unit is checked through its neighbours
+                yield return $"_Static_assert(offsetof(struct {name}, {path}) == {f.OffsetBits / 8} && sizeof(((struct {name} *)0)->{path}) == {f.Size}, \"struct {name}.{path}: layout differs between libclang and gcc\");";
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Builds a port's driver .so: the upstream module's sources compiled straight from the
+// kernel tree with its configured headers (user-space code generation, shadow headers first), the
+// shim's native C, and generated glue, linked with no undefined symbol allowed.
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using LinuxShim.Import.Model;
+
+namespace LinuxShim.Import.Port;
+
+/// <summary>What the shim brings to a port build.</summary>
+/// <param name="NativeDirectory">The shim's native C sources (shim/native).</param>
+/// <param name="ShadowIncludes">The shadow header directory, searched before the kernel's.</param>
+/// <param name="Managed">Symbols the managed host implements (kernel symbols and host operations).</param>
+/// <param name="Layout">Struct fields the managed host reads or writes.</param>
+/// <param name="Assumptions">Constants the managed host relies on; the glue asserts them.</param>
+public sealed record ShimSide(string NativeDirectory, string ShadowIncludes, IReadOnlySet<string> Managed, IReadOnlyList<LayoutRequest> Layout,
+    IReadOnlyList<ConstantAssumption> Assumptions);
+
+public sealed record PortBuild(string Library, string LayoutFile, string ManifestFile, ModuleInfo Module,
+    IReadOnlyList<string> Trampolines, IReadOnlyList<string> Stubs, IReadOnlyList<string> NotInModel);
+
+public static class PortBuilder
+{
+    public static PortBuild Build(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log = null)
+    {
+        outDir = Path.GetFullPath(outDir);
+        string objDir = Path.Combine(outDir, "obj");
+        if (Directory.Exists(objDir))
+            Directory.Delete(objDir, recursive: true);
+        Directory.CreateDirectory(objDir);
+
+        if (!importer.Kernel.Release.StartsWith(recipe.Kernel, StringComparison.Ordinal))
+            log?.Invoke($"warning: {recipe.Name} was made for Linux {recipe.Kernel}; this tree is {importer.Kernel.Release}");
+
+        log?.Invoke($"analysing {recipe.Directory} module {recipe.Module}");
+        var model = importer.Scan(recipe.Directory, parallelism: 0, module: recipe.Module);
+        var module = model.Modules.Single();
+        if (module.Errors.Count > 0)
+            throw new ImportException($"{recipe.Module}: the importer could not analyse it: {module.Errors[0]}");
+
+        string treeRoot = importer.Tree.SourceRoot;
+        string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
+        string[] shadow = [shim.ShadowIncludes];
+        var jobs = new List<(string Name, string File, List<string> Args)>();
+        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shadow))
+            jobs.Add(($"{source}", Path.Combine(sourceRoot, source), args));
+        var nativeArgs = importer.CommandLine.UserSpaceArgumentsFor(treeRoot, recipe.Module, "linuxshim", [], [.. shadow, shim.NativeDirectory]);
+        foreach (var file in Directory.GetFiles(shim.NativeDirectory, "*.c").Order(StringComparer.Ordinal))
+            jobs.Add(($"shim/native/{Path.GetFileName(file)}", file, nativeArgs));
+
+        log?.Invoke($"compiling {jobs.Count} sources with {importer.CommandLine.Compiler}");
+        var objects = new ConcurrentBag<string>();
+        var failures = new ConcurrentBag<string>();
+        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, job =>
+        {
+            string obj = Path.Combine(objDir, job.Name.Replace('/', '_')[..^2] + ".o");
+            string? error = Compile(importer, job.Args, job.File, obj);
+            if (error is null)
+                objects.Add(obj);
+            else
+                failures.Add($"{job.Name}: {error}");
+        });
+        if (!failures.IsEmpty)
+            throw new ImportException($"compiling for the shim failed:\n{string.Join("\n", failures.Order(StringComparer.Ordinal))}");
+
+        log?.Invoke("reading struct layouts with libclang");
+        var layoutArgs = new List<string>();
+        layoutArgs.AddRange(shadow.Select(s => "-I" + s));
+        layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, recipe.Module, "layout", []));
+        var layout = KernelLayout.Read(shim.Layout, layoutArgs, Path.Combine(outDir, "layout"));
+
+        var (undefined, defined) = Symbols(objects);
+        defined.Add("__this_module"); // the glue defines the module object
+        var needed = new SortedSet<string>(undefined, StringComparer.Ordinal);
+        needed.UnionWith(module.Requires.Select(r => r.Symbol));
+        needed.ExceptWith(defined);
+        var notInModel = undefined.Where(u => !defined.Contains(u) && module.Requires.All(r => r.Symbol != u)
+                                              && !u.StartsWith("linuxshim_", StringComparison.Ordinal)).ToList();
+        var trampolines = needed.Where(shim.Managed.Contains).ToList();
+        var stubs = needed.Where(s => !shim.Managed.Contains(s)).ToList();
+
+        string glue = Path.Combine(objDir, "linuxshim_glue.c");
+        File.WriteAllText(glue, GlueGenerator.Generate(recipe.Module, trampolines, stubs, layout, shim.Assumptions));
+        string glueObj = Path.Combine(objDir, "linuxshim_glue.o");
+        if (Compile(importer, nativeArgs, glue, glueObj) is { } glueError)
+            throw new ImportException($"the generated glue does not compile (a struct layout assert failing means libclang and gcc disagree):\n{glueError}");
+        objects.Add(glueObj);
+
+        string library = Path.Combine(outDir, recipe.Module + ".so");
+        log?.Invoke($"linking {Path.GetFileName(library)}: {trampolines.Count} symbols into the host, {stubs.Count} trace-and-fail stubs");
+        var linkArgs = new List<string> { "-shared", "-nostdlib", "-Wl,-Bsymbolic", "-Wl,-z,defs", "-Wl,-z,noexecstack", "-Wl,--build-id", "-o", library };
+        linkArgs.AddRange(objects.Order(StringComparer.Ordinal));
+        var (code, _, errors) = ExternalProgram.Run(importer.CommandLine.Compiler, linkArgs, null, r => $"cannot run {importer.CommandLine.Compiler}: {r}");
+        if (code != 0)
+            throw new ImportException($"linking {library} failed:\n{string.Join("\n", errors.Split('\n').Where(l => l.Length > 0).Distinct().Take(12))}");
+
+        string layoutFile = Path.Combine(outDir, recipe.Module + ".layout.json");
+        File.WriteAllText(layoutFile, layout.ToJson());
+        string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
+        WriteManifest(manifest, importer, recipe, module, library, trampolines, stubs, nativeArgs);
+        return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
+    }
+
+    private static string? Compile(Importer importer, List<string> args, string file, string obj)
+    {
+        var full = new List<string>(args) { "-c", "-o", obj, file };
+        var (code, _, errors) = ExternalProgram.Run(importer.CommandLine.Compiler, full, importer.Build.Path,
+            r => $"cannot run {importer.CommandLine.Compiler}: {r} (install gcc)");
+        return code == 0 ? null : FirstLines(errors);
+    }
+
+    private static string FirstLines(string text) =>
+        string.Join("\n", text.Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().Take(12)) is { Length: > 0 } e
+            ? e : string.Join("\n", text.Split('\n').Take(12));
+
+    /// <summary>Undefined and defined global symbols over all objects (nm -P).</summary>
+    private static (SortedSet<string> Undefined, HashSet<string> Defined) Symbols(IEnumerable<string> objects)
+    {
+        var (code, output, errors) = ExternalProgram.Run("nm", ["-P", "-g", .. objects], null, r => $"cannot run nm: {r} (install binutils)");
+        if (code != 0)
+            throw new ImportException($"nm failed: {FirstLines(errors)}");
+        var undefined = new SortedSet<string>(StringComparer.Ordinal);
+        var defined = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n'))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 2 || parts[0].EndsWith(':'))
+                continue;
+            if (parts[1] is "U" or "w" or "v")
+            {
+                // The linker provides these itself.
+                if (parts[0] is not "_GLOBAL_OFFSET_TABLE_" and not "_DYNAMIC" && !parts[0].StartsWith("__start_", StringComparison.Ordinal)
+                    && !parts[0].StartsWith("__stop_", StringComparison.Ordinal))
+                    undefined.Add(parts[0]);
+            }
+            else
+                defined.Add(parts[0]);
+        }
+        return (undefined, defined);
+    }
+
+    private static string PatchedCopy(Importer importer, PortRecipe recipe, string outDir, Action<string>? log)
+    {
+        string root = Path.Combine(outDir, "src");
+        if (Directory.Exists(root))
+            Directory.Delete(root, recursive: true);
+        string dir = Path.Combine(root, recipe.Directory);
+        Directory.CreateDirectory(dir);
+        foreach (var entry in importer.Tree.ListDirectory(recipe.Directory))
+        {
+            string path = recipe.Directory + "/" + entry;
+            if (importer.Tree.FileExists(path))
+                File.WriteAllBytes(Path.Combine(dir, entry), importer.Tree.ReadFile(path));
+        }
+        foreach (var patch in recipe.Patches)
+        {
+            log?.Invoke($"applying {Path.GetFileName(patch)}");
+            var (code, output, errors) = ExternalProgram.Run("patch", ["-p1", "--batch", "--forward", "--silent", "-d", root, "-i", patch], null,
+                r => $"cannot run patch: {r} (install patch)");
+            if (code != 0)
+                throw new ImportException($"{patch} does not apply to {recipe.Directory} of this tree:\n{FirstLines(output + errors)}");
+        }
+        return root;
+    }
+
+    private static void WriteManifest(string file, Importer importer, PortRecipe recipe, ModuleInfo module, string library,
+        IReadOnlyList<string> trampolines, IReadOnlyList<string> stubs, IReadOnlyList<string> nativeArgs)
+    {
+        var manifest = new
+        {
+            port = recipe.Name,
+            module = recipe.Module,
+            directory = recipe.Directory,
+            kernel = importer.Kernel,
+            sources = module.Sources,
+            patches = recipe.Patches.Select(p => new { file = Path.GetFileName(p), sha256 = Sha256(p) }),
+            parameters = recipe.Parameters,
+            library = new { file = Path.GetFileName(library), sha256 = Sha256(library) },
+            compiler = importer.CommandLine.Compiler,
+            flags = nativeArgs,
+            host_symbols = trampolines,
+            unimplemented = stubs,
+        };
+        File.WriteAllText(file, JsonSerializer.Serialize(manifest, ImportModelJson.Options));
+    }
+
+    private static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A port's recipe (ports/<name>/port.conf): which upstream module to build, from which
+// directory of the kernel tree, for which kernel version, with which optional patches. The recipe
+// names upstream files; it never holds them.
+namespace LinuxShim.Import.Port;
+
+public sealed record PortRecipe
+{
+    public const string FileName = "port.conf";
+
+    /// <summary>The port's name (its folder's name).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The port's folder.</summary>
+    public required string Folder { get; init; }
+
+    /// <summary>Directory of the kernel tree holding the module's Makefile, e.g. drivers/net/ethernet/realtek.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Kbuild module name, e.g. 8139too.</summary>
+    public required string Module { get; init; }
+
+    /// <summary>Kernel version the recipe was made for ("6.1"); a tree of another version gets a warning.</summary>
+    public required string Kernel { get; init; }
+
+    /// <summary>Patches (unified diff, paths relative to the tree root), applied in order to copies of the sources.</summary>
+    public IReadOnlyList<string> Patches { get; init; } = [];
+
+    /// <summary>Module parameters the port passes to the driver at load ("name=value").</summary>
+    public IReadOnlyList<string> Parameters { get; init; } = [];
+
+    /// <summary>Reads <paramref name="folder"/>/port.conf: "key = value" lines, '#' comments.</summary>
+    public static PortRecipe Load(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        string file = Path.Combine(folder, FileName);
+        if (!System.IO.Directory.Exists(folder))
+            throw new ImportException($"{folder}: no such port folder");
+        if (!File.Exists(file))
+            throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
+        string? directory = null, module = null, kernel = null;
+        var patches = new List<string>();
+        var parameters = new List<string>();
+        int number = 0;
+        foreach (var raw in File.ReadAllLines(file))
+        {
+            number++;
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+                continue;
+            int eq = line.IndexOf('=');
+            if (eq <= 0)
+                throw new ImportException($"{file}:{number}: expected 'key = value', found '{line}'");
+            string key = line[..eq].Trim(), value = line[(eq + 1)..].Trim();
+            if (value.Length == 0)
+                throw new ImportException($"{file}:{number}: '{key}' has no value");
+            switch (key)
+            {
+                case "directory": directory = KernelTreePath(value, file, number); break;
+                case "module": module = value; break;
+                case "kernel": kernel = value; break;
+                case "patch":
+                    string patch = Path.GetFullPath(Path.Combine(folder, value));
+                    if (!File.Exists(patch))
+                        throw new ImportException($"{file}:{number}: patch {value} does not exist in {folder}");
+                    patches.Add(patch);
+                    break;
+                case "parameter":
+                    if (!value.Contains('='))
+                        throw new ImportException($"{file}:{number}: a parameter is 'name=value', found '{value}'");
+                    parameters.Add(value);
+                    break;
+                default:
+                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, patch, parameter)");
+            }
+        }
+        return new PortRecipe
+        {
+            Name = Path.GetFileName(folder),
+            Folder = folder,
+            Directory = directory ?? throw new ImportException($"{file}: missing 'directory = <kernel tree directory>'"),
+            Module = module ?? throw new ImportException($"{file}: missing 'module = <Kbuild module name>'"),
+            Kernel = kernel ?? throw new ImportException($"{file}: missing 'kernel = <version>'"),
+            Patches = patches,
+            Parameters = parameters,
+        };
+    }
+
+    private static string KernelTreePath(string value, string file, int number)
+    {
+        if (Path.IsPathRooted(value) || value.Split('/').Contains(".."))
+            throw new ImportException($"{file}:{number}: directory must be relative to the kernel tree root, found '{value}'");
+        return value.TrimEnd('/');
+    }
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The driver host: boots the shim's machine (memory, CPU, timers, softirqs), loads a
+// driver .so, connects its kernel symbols to the managed kernel, gives it PCI functions, applies
+// module parameters and runs the module's init; later its exit.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Kernel;
+using LinuxShim.Shim.Layout;
+using LinuxShim.Shim.Pci;
+
+namespace LinuxShim.Shim.Host;
+
+public sealed record DriverHostOptions
+{
+    /// <summary>The driver .so from `linuxshim port build`.</summary>
+    public required string Library { get; init; }
+
+    /// <summary>Its layout file (default: next to the library, MODULE.layout.json).</summary>
+    public string? Layout { get; init; }
+
+    /// <summary>Size of the driver's DMA-able memory.</summary>
+    public ulong MemoryBytes { get; init; } = 64UL << 20;
+
+    /// <summary>Module parameters, "name=value".</summary>
+    public IReadOnlyList<string> Parameters { get; init; } = [];
+}
+
+public sealed unsafe class DriverHost
+{
+    private static DriverHost? _current;
+
+    public DriverLibrary Library { get; }
+    public int InitResult { get; private set; }
+    public TimeSpan StartToInit { get; private set; }
+
+    private DriverHost(DriverLibrary library) => Library = library;
+
+    /// <summary>Boots the machine and loads the driver (one per process: the shim's kernel is global state).</summary>
+    public static DriverHost Load(DriverHostOptions options, IEnumerable<IPciFunction> functions)
+    {
+        if (_current is not null)
+            throw new InvalidOperationException("this process already hosts a driver");
+        string library = Path.GetFullPath(options.Library);
+        string layout = options.Layout ?? Path.ChangeExtension(library, null) + ".layout.json";
+        if (!File.Exists(layout))
+            throw new FileNotFoundException($"{layout}: the driver's layout file is missing (rebuild the port)");
+        KernelLayout.Load(layout);
+
+        Machine.Boot(options.MemoryBytes);
+        Machine.Memory.CreatePageArray(PageLayout.Size.Size);
+        var lib = DriverLibrary.Load(library);
+        Machine.Library = lib;
+        Machine.Hz = (int)*(uint*)lib.RequireSymbol("linuxshim_hz");
+        *(nint*)lib.RequireSymbol("page_offset_base") = Machine.Memory.PageOffsetBase;
+        *(nint*)lib.RequireSymbol("vmemmap_base") = Machine.Memory.VmemmapBase;
+        *(nint*)lib.RequireSymbol("phys_base") = 0;
+        Cpu.Attach(lib.RequireSymbol("__preempt_count"), lib.RequireSymbol("current_task"), (int)*(uint*)lib.RequireSymbol("linuxshim_task_size"));
+        Cpu.Run(() => *(nint*)lib.RequireSymbol("system_wq") = Workqueue.Create("events"));
+        Time.Start(lib.RequireSymbol("jiffies"));
+        Softirq.Start();
+
+        int slot = 3;
+        foreach (var f in functions)
+        {
+            f.MapDma(PhysicalMemory.PhysicalBase, Machine.Memory.Size, Machine.Memory.Fd, 0, Machine.Memory.HostBase, writable: true);
+            Cpu.Run(() => PciCore.Add(f, slot++));
+        }
+
+        var host = new DriverHost(lib);
+        var set = (delegate* unmanaged<byte*, byte*, int>)lib.RequireSymbol("linuxshim_param_set");
+        foreach (var p in options.Parameters)
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0)
+                throw new ArgumentException($"module parameter '{p}' is not name=value");
+            var name = System.Text.Encoding.UTF8.GetBytes(p[..eq] + "\0");
+            var value = System.Text.Encoding.UTF8.GetBytes(p[(eq + 1)..] + "\0");
+            int r = Cpu.Run(() =>
+            {
+                fixed (byte* n = name, v = value)
+                    return set(n, v);
+            });
+            if (r != 0)
+                throw new ArgumentException(r == -2 ? $"the module has no parameter '{p[..eq]}'" : $"module parameter {p}: rejected (error {r})");
+        }
+        _current = host;
+        return host;
+    }
+
+    /// <summary>Runs the module's init (module_init); its return value (0 or -errno).</summary>
+    public int Init()
+    {
+        var start = Stopwatch.StartNew();
+        nint init = Library.Symbol("init_module");
+        InitResult = init == 0 ? 0 : Cpu.Run(() => ((delegate* unmanaged<int>)init)());
+        StartToInit = start.Elapsed;
+        return InitResult;
+    }
+
+    /// <summary>Takes interfaces down and runs the module's exit (module_exit).</summary>
+    public void Exit()
+    {
+        foreach (var d in NetCore.Registered.ToList())
+            d.Close();
+        nint exit = Library.Symbol("cleanup_module");
+        if (exit != 0 && InitResult == 0)
+            Cpu.Run(() => ((delegate* unmanaged<void>)exit)());
+    }
+
+    /// <summary>Resident memory of this process, from /proc/self/status (bytes).</summary>
+    public static long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return 0;
+    }
+}

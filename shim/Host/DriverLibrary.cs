@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A driver .so built by `linuxshim port build`: loaded with dlopen, its host-ops table
+// filled with the managed implementations before any of its code runs.
+using System.Reflection;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Interop;
+
+namespace LinuxShim.Shim.Host;
+
+public sealed unsafe class DriverLibrary
+{
+    private const int GlueVersion = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Glue
+    {
+        public uint Version, OpCount;
+        public nint* Ops;
+        public nint* OpNames;
+        public uint StubCount;
+        public nint* StubNames;
+        public nint Module;
+    }
+
+    public string Path { get; }
+    public nint Handle { get; }
+    public nint Module { get; }
+    public IReadOnlyList<string> HostSymbols { get; }
+    public IReadOnlyList<string> Stubs { get; }
+
+    private DriverLibrary(string path, nint handle, nint module, IReadOnlyList<string> hostSymbols, IReadOnlyList<string> stubs)
+    {
+        Path = path;
+        Handle = handle;
+        Module = module;
+        HostSymbols = hostSymbols;
+        Stubs = stubs;
+    }
+
+    /// <summary>Every managed entry point by symbol name: [KernelSymbol] and [HostOp] methods that are [UnmanagedCallersOnly].</summary>
+    public static Dictionary<string, nint> ManagedEntryPoints()
+    {
+        var map = new Dictionary<string, nint>(StringComparer.Ordinal);
+        foreach (var type in typeof(DriverLibrary).Assembly.GetTypes())
+            foreach (var m in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is null)
+                    continue;
+                foreach (var k in m.GetCustomAttributes<KernelSymbolAttribute>())
+                    map[k.Name] = m.MethodHandle.GetFunctionPointer();
+                if (m.GetCustomAttribute<HostOpAttribute>() is { } op)
+                    map[op.Name] = m.MethodHandle.GetFunctionPointer();
+            }
+        return map;
+    }
+
+    public static DriverLibrary Load(string path)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such driver library (build it with `linuxshim port build`)");
+        nint handle = Libc.dlopen(path, Libc.RTLD_NOW | Libc.RTLD_LOCAL);
+        if (handle == 0)
+            throw new InvalidDataException($"cannot load {path}: {Libc.DlError()}");
+        var glue = (Glue*)Libc.dlsym(handle, "linuxshim_glue");
+        if (glue == null)
+            throw new InvalidDataException($"{path} is not a LinuxShim driver library (no linuxshim_glue)");
+        if (glue->Version != GlueVersion)
+            throw new InvalidDataException($"{path} has glue version {glue->Version}, this host speaks {GlueVersion}: rebuild the port");
+
+        var managed = ManagedEntryPoints();
+        var names = new List<string>();
+        var missing = new List<string>();
+        for (int i = 0; i < glue->OpCount; i++)
+        {
+            string name = Marshal.PtrToStringUTF8(glue->OpNames[i])!;
+            names.Add(name);
+            if (managed.TryGetValue(name, out nint fn))
+                glue->Ops[i] = fn;
+            else
+                missing.Add(name);
+        }
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{path} expects host symbols this host does not have ({string.Join(", ", missing.Take(8))}): rebuild the port");
+        var stubs = new List<string>();
+        for (int i = 0; i < glue->StubCount; i++)
+            stubs.Add(Marshal.PtrToStringUTF8(glue->StubNames[i])!);
+        return new DriverLibrary(path, handle, glue->Module, names, stubs);
+    }
+
+    /// <summary>Address of a symbol of the driver image (0 when absent).</summary>
+    public nint Symbol(string name) => Libc.dlsym(Handle, name);
+
+    public nint RequireSymbol(string name) =>
+        Symbol(name) is var p and not 0 ? p : throw new InvalidDataException($"{Path} lacks {name}");
+
+    /// <summary>"function+0xoffset" for a code address, as far as the dynamic symbol table tells.</summary>
+    public static string Describe(nint address)
+    {
+        if (address == 0)
+            return "0x0";
+        if (Libc.dladdr(address, out var info) != 0)
+        {
+            string file = System.IO.Path.GetFileName(Marshal.PtrToStringUTF8(info.FileName) ?? "?");
+            if (info.SymbolName != 0)
+                return $"{Marshal.PtrToStringUTF8(info.SymbolName)}+0x{address - info.SymbolAddress:x} ({file})";
+            return $"{file}+0x{address - info.FileBase:x}";
+        }
+        return $"0x{address:x}";
+    }
+}

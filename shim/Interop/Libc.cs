@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Managed side, raw libc bindings the host needs (dynamic loading, memory files, mappings).
+using System.Runtime.InteropServices;
+
+namespace LinuxShim.Shim.Interop;
+
+internal static unsafe partial class Libc
+{
+    private const string Library = "libc";
+
+    public const int RTLD_NOW = 2;
+    public const int RTLD_LOCAL = 0;
+    public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
+    public const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    public const uint MFD_CLOEXEC = 1;
+    public static readonly nint MAP_FAILED = -1;
+
+    [LibraryImport(Library, EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint dlopen(string file, int mode);
+
+    [LibraryImport(Library, EntryPoint = "dlsym", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint dlsym(nint handle, string name);
+
+    [LibraryImport(Library, EntryPoint = "dlerror")]
+    public static partial nint dlerror();
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct DlInfo
+    {
+        public nint FileName, FileBase, SymbolName, SymbolAddress;
+    }
+
+    [LibraryImport(Library, EntryPoint = "dladdr")]
+    public static partial int dladdr(nint address, out DlInfo info);
+
+    [LibraryImport(Library, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int memfd_create(string name, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int munmap(nint addr, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "close")]
+    public static partial int close(int fd);
+
+    public static string? DlError()
+    {
+        nint p = dlerror();
+        return p == 0 ? null : Marshal.PtrToStringUTF8(p);
+    }
+
+    public static string Errno() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The Linux DMA API (kernel/dma/mapping.c): all kernel memory is the machine's
+// physical memory, which the device sees at the same bus addresses, so coherent allocations are
+// heap blocks and streaming mappings are address arithmetic (no bounce buffers, no sync work).
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Dma
+{
+    private const ulong MappingError = ulong.MaxValue;
+
+    [KernelSymbol("dma_alloc_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DmaAllocAttrs(nint dev, nuint size, ulong* handle, uint gfp, ulong attrs)
+    {
+        nint p = Memory.Allocate((long)size, gfp | GfpFlags.Zero, PhysicalMemory.PageSize);
+        if (p == 0)
+            return 0;
+        *handle = Machine.Memory.ToPhysical(p);
+        return p;
+    }
+
+    [KernelSymbol("dma_free_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaFreeAttrs(nint dev, nuint size, nint cpuAddress, ulong handle, ulong attrs) => Memory.Free(cpuAddress);
+
+    [KernelSymbol("dma_map_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong DmaMapPageAttrs(nint dev, nint page, nuint offset, nuint size, int direction, ulong attrs)
+    {
+        nint virt = Machine.Memory.PageToVirtual(page) + (nint)offset;
+        return Machine.Memory.Contains(virt) ? Machine.Memory.ToPhysical(virt) : MappingError;
+    }
+
+    [KernelSymbol("dma_unmap_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, int direction, ulong attrs) { }
+
+    // Shared memory is coherent: a barrier is all a sync needs.
+    [KernelSymbol("dma_sync_single_for_cpu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaSyncSingleForCpu(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
+
+    [KernelSymbol("dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaSyncSingleForDevice(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
+
+    private static ulong Highest => PhysicalMemory.PhysicalBase + Machine.Memory.Size - 1;
+
+    [KernelSymbol("dma_set_mask"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DmaSetMask(nint dev, ulong mask)
+    {
+        nint p = dev.Ptr(DeviceLayout.DmaMask);
+        if (p == 0 || mask < Highest)
+            return -5; // -EIO: the memory does not fit the device's addressing
+        *(ulong*)p = mask;
+        return 0;
+    }
+
+    [KernelSymbol("dma_set_coherent_mask"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DmaSetCoherentMask(nint dev, ulong mask)
+    {
+        if (mask < Highest)
+            return -5;
+        dev.U64(DeviceLayout.CoherentDmaMask, mask);
+        return 0;
+    }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Linux device I/O (lib/iomap.c, arch/x86/mm/ioremap.c): each BAR gets an address
+// range in the host. A BAR the function can map directly is plain memory there; any other range is
+// reserved inaccessible, and ioread*/iowrite* on it become register accesses of the function.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Interop;
+using LinuxShim.Shim.Layout;
+using LinuxShim.Shim.Pci;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Io
+{
+    private sealed record Window(nint Base, ulong Size, IPciFunction Function, int Bar, bool Direct);
+
+    private static readonly List<Window> Windows = [];
+
+    /// <summary>Gives BAR <paramref name="bar"/> its host address range (its resource start).</summary>
+    internal static nint MapBar(IPciFunction function, PciBarInfo bar)
+    {
+        nint direct = !bar.IsIo && function is IDirectBars d ? d.MapBar(bar.Index) : 0;
+        nint address = direct;
+        if (address == 0)
+        {
+            ulong size = (bar.Size + 4095) & ~4095UL;
+            address = Libc.mmap(0, (nuint)size, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+            if (address == Libc.MAP_FAILED)
+                throw new IOException($"cannot reserve address space for BAR {bar.Index}: {Libc.Errno()}");
+        }
+        lock (Windows)
+            Windows.Add(new Window(address, bar.Size, function, bar.Index, direct != 0));
+        return address;
+    }
+
+    private static Window? Find(nint address)
+    {
+        lock (Windows)
+            foreach (var w in Windows)
+                if (address >= w.Base && (ulong)(address - w.Base) < w.Size)
+                    return w;
+        return null;
+    }
+
+    private static ulong Read(nint address, int size)
+    {
+        var w = Find(address);
+        if (w is null)
+        {
+            Machine.Fatal($"ioread{size * 8} from 0x{address:x}, which is no mapped device register");
+            return 0;
+        }
+        if (w.Direct)
+            return size switch { 1 => *(byte*)address, 2 => *(ushort*)address, 4 => *(uint*)address, _ => *(ulong*)address };
+        return w.Function.ReadBar(w.Bar, (ulong)(address - w.Base), size);
+    }
+
+    private static void Write(nint address, int size, ulong value)
+    {
+        var w = Find(address);
+        if (w is null)
+        {
+            Machine.Fatal($"iowrite{size * 8} to 0x{address:x}, which is no mapped device register");
+            return;
+        }
+        if (w.Direct)
+        {
+            switch (size)
+            {
+                case 1: *(byte*)address = (byte)value; break;
+                case 2: *(ushort*)address = (ushort)value; break;
+                case 4: *(uint*)address = (uint)value; break;
+                default: *(ulong*)address = value; break;
+            }
+            return;
+        }
+        w.Function.WriteBar(w.Bar, (ulong)(address - w.Base), size, value);
+    }
+
+    [KernelSymbol("ioread8"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint Ioread8(nint addr) => (uint)Read(addr, 1);
+
+    [KernelSymbol("ioread16"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint Ioread16(nint addr) => (uint)Read(addr, 2);
+
+    [KernelSymbol("ioread32"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint Ioread32(nint addr) => (uint)Read(addr, 4);
+
+    [KernelSymbol("iowrite8"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite8(byte value, nint addr) => Write(addr, 1, value);
+
+    [KernelSymbol("iowrite16"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite16(ushort value, nint addr) => Write(addr, 2, value);
+
+    [KernelSymbol("iowrite32"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite32(uint value, nint addr) => Write(addr, 4, value);
+
+    [KernelSymbol("ioread16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Ioread16Rep(nint addr, nint dst, ulong count)
+    {
+        for (ulong i = 0; i < count; i++)
+            ((ushort*)dst)[i] = (ushort)Read(addr, 2);
+    }
+
+    [KernelSymbol("iowrite16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite16Rep(nint addr, nint src, ulong count)
+    {
+        for (ulong i = 0; i < count; i++)
+            Write(addr, 2, ((ushort*)src)[i]);
+    }
+
+    [KernelSymbol("memcpy_fromio"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MemcpyFromio(nint dst, nint src, nuint count)
+    {
+        for (nuint i = 0; i < count; i++)
+            ((byte*)dst)[i] = (byte)Read(src + (nint)i, 1);
+    }
+
+    [KernelSymbol("memcpy_toio"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MemcpyToio(nint dst, nint src, nuint count)
+    {
+        for (nuint i = 0; i < count; i++)
+            Write(dst + (nint)i, 1, ((byte*)src)[i]);
+    }
+
+    private static nint ResourceStart(nint pdev, int bar) =>
+        (nint)(pdev.At(PciLayout.Resource) + bar * PciLayout.ResourceSize.Size).U64(PciLayout.ResourceStart);
+
+    [KernelSymbol("pci_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciIomap(nint pdev, int bar, ulong maxlen) => bar is >= 0 and < 6 ? ResourceStart(pdev, bar) : 0;
+
+    [KernelSymbol("pci_iomap_range"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciIomapRange(nint pdev, int bar, ulong offset, ulong maxlen) =>
+        bar is >= 0 and < 6 && ResourceStart(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;
+
+    [KernelSymbol("pci_iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciIounmap(nint pdev, nint addr) { }
+
+    [KernelSymbol("pci_ioremap_bar"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciIoremapBar(nint pdev, int bar) => bar is >= 0 and < 6 ? ResourceStart(pdev, bar) : 0;
+
+    // A BAR's resource start is already its host address: "physical" and virtual coincide.
+    [KernelSymbol("ioremap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Ioremap(ulong phys, ulong size) => Find((nint)phys) is not null ? (nint)phys : 0;
+
+    [KernelSymbol("iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iounmap(nint addr) { }
+}

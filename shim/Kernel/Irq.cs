@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Linux interrupt handling (kernel/irq): a handler registered for a device's line
+// runs in hard interrupt context when the function signals it, then pending softirqs (NAPI) run,
+// then the line is unmasked. Threaded handlers run on their own thread in process context.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Pci;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Irq
+{
+    private const int IrqNone = 0, IrqHandled = 1, IrqWakeThread = 2;
+
+    private sealed class Action(nint handler, nint threadFn, nint devId, nint name)
+    {
+        public readonly nint Handler = handler, ThreadFn = threadFn, DevId = devId, Name = name;
+        public bool ThreadPending;
+    }
+
+    private sealed class Line(int irq, PciDevice device)
+    {
+        public readonly int Number = irq;
+        public readonly PciDevice Device = device;
+        public readonly List<Action> Actions = [];
+        public int DisableDepth;
+        public bool Pending;
+        public Thread? Thread;
+        public long Count;
+    }
+
+    private static readonly Dictionary<int, Line> Lines = [];
+
+    /// <summary>Interrupts delivered per line (for statistics and tests).</summary>
+    public static long CountOf(int irq) => Lines.TryGetValue(irq, out var l) ? l.Count : 0;
+
+    [KernelSymbol("request_threaded_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int RequestThreadedIrq(uint irq, nint handler, nint threadFn, ulong flags, nint name, nint devId)
+    {
+        var device = PciCore.All.FirstOrDefault(d => d.Irq == (int)irq);
+        if (device is null)
+            return -22; // -EINVAL
+        if (!Lines.TryGetValue((int)irq, out var line))
+        {
+            line = new Line((int)irq, device);
+            Lines[(int)irq] = line;
+        }
+        line.Actions.Add(new Action(handler, threadFn, devId, name));
+        if (line.Actions.Count == 1)
+            device.Function.SetIrqHandler(PciIrqKind.Intx, 0, () => Deliver(line));
+        if (threadFn != 0 && line.Thread is null)
+        {
+            line.Thread = new Thread(() => IrqThread(line)) { IsBackground = true, Name = $"irq/{irq}" };
+            line.Thread.Start();
+        }
+        return 0;
+    }
+
+    [KernelSymbol("free_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint FreeIrq(uint irq, nint devId)
+    {
+        if (!Lines.TryGetValue((int)irq, out var line))
+            return 0;
+        var action = line.Actions.FirstOrDefault(a => a.DevId == devId);
+        if (action is null)
+            return 0;
+        line.Actions.Remove(action);
+        if (line.Actions.Count == 0)
+        {
+            line.Device.Function.SetIrqHandler(PciIrqKind.Intx, 0, null);
+            Lines.Remove((int)irq);
+        }
+        return action.Name;
+    }
+
+    private static void Deliver(Line line)
+    {
+        Cpu.Run(() =>
+        {
+            if (line.DisableDepth > 0)
+            {
+                line.Pending = true; // replayed by enable_irq, as Linux's lazy disable does
+                return;
+            }
+            Handle(line);
+        });
+    }
+
+    private static void Handle(Line line)
+    {
+        line.Count++;
+        bool wake = false;
+        Cpu.AddPreempt(Cpu.HardirqOffset);
+        try
+        {
+            foreach (var a in line.Actions.ToArray())
+            {
+                int r = ((delegate* unmanaged<int, nint, int>)a.Handler)(line.Number, a.DevId);
+                if (r == IrqWakeThread && a.ThreadFn != 0)
+                {
+                    a.ThreadPending = true;
+                    wake = true;
+                }
+            }
+        }
+        finally
+        {
+            Cpu.AddPreempt(-Cpu.HardirqOffset);
+        }
+        Softirq.RunPending();
+        if (wake)
+            Cpu.WakeAll();
+        line.Device.Function.UnmaskIntx();
+    }
+
+    private static void IrqThread(Line line)
+    {
+        Cpu.Run(() =>
+        {
+            while (Lines.ContainsKey(line.Number))
+            {
+                Cpu.WaitUntil(() => line.Actions.Any(a => a.ThreadPending), 1000);
+                foreach (var a in line.Actions.Where(a => a.ThreadPending).ToArray())
+                {
+                    a.ThreadPending = false;
+                    ((delegate* unmanaged<int, nint, int>)a.ThreadFn)(line.Number, a.DevId);
+                }
+            }
+        });
+    }
+
+    [KernelSymbol("disable_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DisableIrq(uint irq) => Disable(irq);
+
+    [KernelSymbol("disable_irq_nosync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DisableIrqNosync(uint irq) => Disable(irq);
+
+    [KernelSymbol("disable_hardirq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte DisableHardirq(uint irq)
+    {
+        Disable(irq);
+        return 1;
+    }
+
+    private static void Disable(uint irq)
+    {
+        if (Lines.TryGetValue((int)irq, out var line))
+            line.DisableDepth++;
+    }
+
+    [KernelSymbol("enable_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void EnableIrq(uint irq)
+    {
+        if (!Lines.TryGetValue((int)irq, out var line) || line.DisableDepth == 0)
+            return;
+        if (--line.DisableDepth == 0 && line.Pending)
+        {
+            line.Pending = false;
+            Handle(line);
+        }
+    }
+
+    // The handler runs only while its caller does not hold the CPU, so it has finished by now.
+    [KernelSymbol("synchronize_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SynchronizeIrq(uint irq) { }
+}

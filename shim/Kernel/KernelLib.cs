@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Library routines of the kernel (lib/): CRC-32, bitmap search, checksums.
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class KernelLib
+{
+    private static readonly uint[] Crc32Table = BuildCrc32Table();
+
+    // The reflected CRC-32 of IEEE 802.3 (polynomial 0x04C11DB7, reversed 0xEDB88320).
+    private static uint[] BuildCrc32Table()
+    {
+        var table = new uint[256];
+        for (uint i = 0; i < 256; i++)
+        {
+            uint c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        return table;
+    }
+
+    /// <summary>crc32_le: no pre- or post-inversion, as the kernel's.</summary>
+    public static uint Crc32Le(uint crc, ReadOnlySpan<byte> data)
+    {
+        foreach (byte b in data)
+            crc = Crc32Table[(crc ^ b) & 0xff] ^ (crc >> 8);
+        return crc;
+    }
+
+    [KernelSymbol("crc32_le"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint Crc32LeEntry(uint crc, nint p, nuint len) => Crc32Le(crc, new ReadOnlySpan<byte>((void*)p, (int)len));
+
+    [KernelSymbol("_find_next_bit"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong FindNextBit(ulong* addr, ulong size, ulong offset)
+    {
+        for (ulong i = offset; i < size;)
+        {
+            ulong word = addr[i / 64] >> (int)(i % 64);
+            if (word != 0)
+            {
+                ulong bit = i + (ulong)BitOperations.TrailingZeroCount(word);
+                return Math.Min(bit, size);
+            }
+            i = (i / 64 + 1) * 64;
+        }
+        return size;
+    }
+
+    [KernelSymbol("_find_first_bit"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong FindFirstBit(ulong* addr, ulong size)
+    {
+        for (ulong i = 0; i < size; i += 64)
+            if (addr[i / 64] != 0)
+                return Math.Min(i + (ulong)BitOperations.TrailingZeroCount(addr[i / 64]), size);
+        return size;
+    }
+
+    [KernelSymbol("_find_next_zero_bit"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong FindNextZeroBit(ulong* addr, ulong size, ulong offset)
+    {
+        for (ulong i = offset; i < size; i++)
+            if ((addr[i / 64] >> (int)(i % 64) & 1) == 0)
+                return i;
+        return size;
+    }
+
+    /// <summary>The IPv6 pseudo-header checksum (csum_ipv6_magic), folded and complemented.</summary>
+    [KernelSymbol("csum_ipv6_magic"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort CsumIpv6Magic(nint saddr, nint daddr, uint len, byte proto, uint csum)
+    {
+        ulong sum = csum;
+        for (int i = 0; i < 8; i++)
+            sum += ((ushort*)saddr)[i] + (ulong)((ushort*)daddr)[i];
+        sum += BinaryPrimitivesSwap((ushort)(len >> 16)) + (ulong)BinaryPrimitivesSwap((ushort)len) + BinaryPrimitivesSwap(proto);
+        while (sum >> 16 != 0)
+            sum = (sum & 0xffff) + (sum >> 16);
+        return (ushort)~sum;
+    }
+
+    private static ushort BinaryPrimitivesSwap(ushort v) => (ushort)((v >> 8) | (v << 8));
+}

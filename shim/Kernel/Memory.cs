@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Linux memory allocation (mm/slab, mm/vmalloc, mm/page_alloc): the kmalloc family,
+// vmalloc, and pages, all from the machine's DMA-able physical memory.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Memory
+{
+    private static readonly HashSet<nint> Vmalloced = [];
+    private static readonly Dictionary<nint, int> PageOrders = [];
+
+    public static nint Allocate(long size, uint gfp, int alignment = 8)
+    {
+        nint p = Machine.Heap.Allocate(size, alignment);
+        if (p != 0 && (gfp & GfpFlags.Zero) != 0)
+            NativeMemory.Clear((void*)p, (nuint)size);
+        return p;
+    }
+
+    public static void Free(nint p)
+    {
+        if (p == 0 || p == 16) // NULL and ZERO_SIZE_PTR
+            return;
+        lock (Vmalloced)
+            Vmalloced.Remove(p);
+        if (!Machine.Heap.Free(p))
+            Machine.Fatal($"kfree of 0x{p:x}, which is not an allocated block (double free or wild pointer)");
+    }
+
+    [KernelSymbol("__kmalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Kmalloc(nuint size, uint gfp) => Allocate((long)size, gfp);
+
+    [KernelSymbol("__kmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint KmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);
+
+    [KernelSymbol("kmalloc_trace"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint KmallocTrace(nint cache, uint gfp, nuint size) => Allocate((long)size, gfp);
+
+    [KernelSymbol("kmalloc_node_trace"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint KmallocNodeTrace(nint cache, uint gfp, int node, nuint size) => Allocate((long)size, gfp);
+
+    [KernelSymbol("kmalloc_large"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint KmallocLarge(nuint size, uint gfp) => Allocate((long)size, gfp, PhysicalMemory.PageSize);
+
+    [KernelSymbol("kfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Kfree(nint p) => Free(p);
+
+    [KernelSymbol("kfree_sensitive"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void KfreeSensitive(nint p)
+    {
+        if (p != 0 && Machine.Heap.SizeOf(p) is var size and > 0)
+            NativeMemory.Clear((void*)p, (nuint)size);
+        Free(p);
+    }
+
+    [KernelSymbol("ksize"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nuint Ksize(nint p) => (nuint)Machine.Heap.SizeOf(p);
+
+    [KernelSymbol("krealloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Krealloc(nint p, nuint size, uint gfp)
+    {
+        if (size == 0)
+        {
+            Free(p);
+            return 16;
+        }
+        long old = p == 0 ? 0 : Machine.Heap.SizeOf(p);
+        if (old >= (long)size)
+            return p;
+        nint n = Allocate((long)size, gfp);
+        if (n != 0 && p != 0)
+        {
+            Buffer.MemoryCopy((void*)p, (void*)n, (long)size, old);
+            Free(p);
+        }
+        return n;
+    }
+
+    [KernelSymbol("kmemdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Kmemdup(nint src, nuint len, uint gfp)
+    {
+        nint p = Allocate((long)len, gfp);
+        if (p != 0)
+            Buffer.MemoryCopy((void*)src, (void*)p, (long)len, (long)len);
+        return p;
+    }
+
+    [KernelSymbol("vmalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Vmalloc(nuint size) => Vmalloc((long)size, 0);
+
+    [KernelSymbol("vzalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Vzalloc(nuint size) => Vmalloc((long)size, GfpFlags.Zero);
+
+    private static nint Vmalloc(long size, uint gfp)
+    {
+        nint p = Allocate(size, gfp, PhysicalMemory.PageSize);
+        if (p != 0)
+            lock (Vmalloced)
+                Vmalloced.Add(p);
+        return p;
+    }
+
+    [KernelSymbol("vfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Vfree(nint p) => Free(p);
+
+    [KernelSymbol("kvfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Kvfree(nint p) => Free(p);
+
+    [KernelSymbol("kvmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint KvmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);
+
+    [KernelSymbol("is_vmalloc_addr"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte IsVmallocAddr(nint p)
+    {
+        lock (Vmalloced)
+            return (byte)(Vmalloced.Contains(p) ? 1 : 0);
+    }
+
+    /// <summary>Allocates 2^order pages; returns the struct page of the first (its refcount 1), or 0.</summary>
+    public static nint AllocatePages(uint gfp, int order)
+    {
+        nint p = Machine.Heap.AllocatePageBlock(order);
+        if (p == 0)
+            return 0;
+        if ((gfp & GfpFlags.Zero) != 0)
+            NativeMemory.Clear((void*)p, (nuint)(PhysicalMemory.PageSize << order));
+        nint page = Machine.Memory.VirtualToPage(p);
+        NativeMemory.Clear((void*)page, (nuint)(PageLayout.Size.Size << order));
+        page.I32(PageLayout.RefCount, 1);
+        lock (PageOrders)
+            PageOrders[page] = order;
+        return page;
+    }
+
+    public static void FreePages(nint page)
+    {
+        lock (PageOrders)
+            PageOrders.Remove(page);
+        Free(Machine.Memory.PageToVirtual(page));
+    }
+
+    [KernelSymbol("alloc_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocPages(uint gfp, uint order) => AllocatePages(gfp, (int)order);
+
+    [KernelSymbol("__alloc_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocPagesNode(uint gfp, uint order, int nid, nint nodemask) => AllocatePages(gfp, (int)order);
+
+    [KernelSymbol("__get_free_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint GetFreePages(uint gfp, uint order)
+    {
+        nint page = AllocatePages(gfp, (int)order);
+        return page == 0 ? 0 : Machine.Memory.PageToVirtual(page);
+    }
+
+    [KernelSymbol("get_zeroed_page"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint GetZeroedPage(uint gfp)
+    {
+        nint page = AllocatePages(gfp | GfpFlags.Zero, 0);
+        return page == 0 ? 0 : Machine.Memory.PageToVirtual(page);
+    }
+
+    [KernelSymbol("free_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void FreePagesByAddress(nint address, uint order)
+    {
+        if (address != 0)
+            PutPage(Machine.Memory.VirtualToPage(address));
+    }
+
+    [KernelSymbol("__free_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void FreePagesByPage(nint page, uint order) => PutPage(page);
+
+    /// <summary>Drops a reference to a page; frees it at zero.</summary>
+    public static void PutPage(nint page)
+    {
+        if (Interlocked.Decrement(ref *(int*)page.At(PageLayout.RefCount)) == 0)
+            FreePages(page);
+    }
+
+    // put_page() dropped the last reference of a folio (an order-0 page here).
+    [KernelSymbol("__folio_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void FolioPut(nint folio) => FreePages(folio);
+
+    // Only reached for ZONE_DEVICE pages when devmap_managed_key is on; it never is here.
+    [KernelSymbol("__put_devmap_managed_page_refs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte PutDevmapManagedPageRefs(nint page, int refs) => 0;
+
+    /// <summary>Frees a page fragment by any address inside it (page_frag_free).</summary>
+    [KernelSymbol("page_frag_free"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PageFragFree(nint address) => Free(address);
+}

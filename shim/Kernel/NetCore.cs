@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The Linux network core (net/core/dev.c) as a driver sees it: net_device allocation
+// and registration, transmit queues, carrier, NAPI, and the receive path, which hands each frame to
+// the host's NetDevice (and from there to a TAP or a netif client).
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+/// <summary>A registered network interface, as the host drives it.</summary>
+public sealed unsafe class NetDevice
+{
+    internal NetDevice(nint dev) => Pointer = dev;
+
+    public nint Pointer { get; }
+    public string Name => Access.CString(Pointer.At(NetDevLayout.Name)) ?? "";
+    public bool IsUp => Pointer.TestBit(NetDevLayout.State, NetDevLayout.StateStart);
+    public bool Carrier => !Pointer.TestBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+    public int Mtu => (int)Pointer.U32(NetDevLayout.Mtu);
+
+    public byte[] Mac
+    {
+        get
+        {
+            var mac = new byte[6];
+            new ReadOnlySpan<byte>((void*)Pointer.Ptr(NetDevLayout.DevAddr), 6).CopyTo(mac);
+            return mac;
+        }
+    }
+
+    /// <summary>Frames the driver passed up (called in softirq context, on the CPU: copy and return).</summary>
+    public Action<byte[]>? Received { get; set; }
+
+    /// <summary>Raised when the driver wakes its transmit queue after stopping it.</summary>
+    public event Action? TxWoken;
+
+    /// <summary>Raised when the carrier changes (true: link up).</summary>
+    public event Action<bool>? CarrierChanged;
+
+    internal void OnTxWoken() => TxWoken?.Invoke();
+    internal void OnCarrier(bool up) => CarrierChanged?.Invoke(up);
+
+    public long RxFrames, RxDropped;
+
+    private nint Queue0 => Pointer.Ptr(NetDevLayout.Tx);
+
+    public bool TxStopped => (Queue0.U64(TxQueueLayout.State) & ((1UL << TxQueueLayout.DrvXoff) | (1UL << TxQueueLayout.StackXoff))) != 0;
+
+    /// <summary>Brings the interface up (dev_open): ndo_open, then the receive mode. 0 or -errno.</summary>
+    public int Open() => Cpu.Run(() =>
+    {
+        if (IsUp)
+            return 0;
+        Locking.RtnlLock();
+        try
+        {
+            Pointer.SetBit(NetDevLayout.State, NetDevLayout.StateStart);
+            var open = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsOpen);
+            int r = open != null ? open(Pointer) : 0;
+            if (r != 0)
+            {
+                Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
+                return r;
+            }
+            Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) | NetDevLayout.IffUp);
+            var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
+            if (rxMode != null)
+                rxMode(Pointer);
+            return 0;
+        }
+        finally
+        {
+            Locking.RtnlUnlock();
+        }
+    });
+
+    /// <summary>Takes the interface down (dev_close): ndo_stop.</summary>
+    public void Close() => Cpu.Run(() =>
+    {
+        if (!IsUp)
+            return;
+        Locking.RtnlLock();
+        try
+        {
+            Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
+            var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
+            if (stop != null)
+                stop(Pointer);
+            Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+        }
+        finally
+        {
+            Locking.RtnlUnlock();
+        }
+    });
+
+    /// <summary>
+    /// Hands one frame to the driver's ndo_start_xmit (with bottom halves off, as dev_queue_xmit does).
+    /// False when the queue is stopped or the driver is busy: retry after <see cref="TxWoken"/>.
+    /// </summary>
+    public bool Transmit(ReadOnlySpan<byte> frame)
+    {
+        fixed (byte* f = frame)
+        {
+            nint src = (nint)f;
+            int len = frame.Length;
+            return Cpu.Run(() => TransmitOnCpu(src, len));
+        }
+    }
+
+    private bool TransmitOnCpu(nint frame, int len)
+    {
+        if (!IsUp || TxStopped)
+            return false;
+        nint skb = SkBuff.Alloc(len + SkbLayout.Pad, SkbLayout.Pad, 0);
+        if (skb == 0)
+            return false;
+        Buffer.MemoryCopy((void*)frame, (void*)SkBuff.Put(skb, len), len, len);
+        skb.Ptr(SkbLayout.Dev, Pointer);
+        skb.U16(SkbLayout.MacHeader, (ushort)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head)));
+        if (len >= 14)
+        {
+            skb.U16(SkbLayout.Protocol, *(ushort*)(frame + 12));
+            skb.U16(SkbLayout.NetworkHeader, (ushort)(skb.U16(SkbLayout.MacHeader) + 14));
+        }
+        var xmit = (delegate* unmanaged<nint, nint, int>)Op(NetDevLayout.OpsStartXmit);
+        Cpu.AddPreempt(Cpu.SoftirqDisableOffset);
+        int r;
+        try
+        {
+            r = xmit(skb, Pointer);
+        }
+        finally
+        {
+            Cpu.AddPreempt(-Cpu.SoftirqDisableOffset);
+        }
+        if (r != 0)
+        {
+            SkBuff.Free(skb); // NETDEV_TX_BUSY: the skb is still ours
+            return false;
+        }
+        Softirq.RunPending();
+        return true;
+    }
+
+    /// <summary>The driver's statistics (ndo_get_stats64), as rtnl_link_stats64's first fields.</summary>
+    public ulong[] Statistics() => Cpu.Run(() =>
+    {
+        var stats = new ulong[24];
+        fixed (ulong* s = stats)
+        {
+            var get = (delegate* unmanaged<nint, ulong*, void>)Op(NetDevLayout.OpsGetStats64);
+            if (get != null)
+                get(Pointer, s);
+            else
+                NetCore.CopyStats(s, Pointer.At(NetDevLayout.Stats));
+        }
+        return stats;
+    });
+
+    private nint Op(StructField f)
+    {
+        nint ops = Pointer.Ptr(NetDevLayout.NetdevOps);
+        return ops == 0 ? 0 : ops.Ptr(f);
+    }
+}
+
+public static unsafe class NetCore
+{
+    private static readonly List<NetDevice> Devices = [];
+    private static readonly List<nint> PollList = [];
+    private static bool _pollScheduled;
+    private static int _ifindex = 1;
+
+    public static IReadOnlyList<NetDevice> Registered => Devices;
+
+    /// <summary>Raised when a driver registers an interface.</summary>
+    public static event Action<NetDevice>? Added;
+
+    public static NetDevice? Find(nint dev) => Devices.FirstOrDefault(d => d.Pointer == dev);
+
+    private static int PrivateOffset => (NetDevLayout.Size.Size + NetDevLayout.Align - 1) & ~(NetDevLayout.Align - 1);
+
+    [KernelSymbol("alloc_etherdev_mqs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocEtherdevMqs(int sizeofPriv, uint txqs, uint rxqs)
+    {
+        txqs = Math.Max(txqs, 1);
+        nint dev = Memory.Allocate(PrivateOffset + sizeofPriv, GfpFlags.Zero, NetDevLayout.Align);
+        nint queues = Memory.Allocate(TxQueueLayout.Size.Size * txqs, GfpFlags.Zero, 64);
+        nint addr = Memory.Allocate(NetDevLayout.MaxAddrLen, GfpFlags.Zero);
+        if (dev == 0 || queues == 0 || addr == 0)
+            return 0;
+        Access.WriteCString(dev.At(NetDevLayout.Name), 16, "eth%d");
+        dev.Ptr(NetDevLayout.DevAddr, addr);
+        dev.U8(NetDevLayout.AddrLen, 6);
+        dev.U16(NetDevLayout.Type, 1); // ARPHRD_ETHER
+        dev.U32(NetDevLayout.Mtu, 1500);
+        dev.U32(NetDevLayout.MinMtu, 68);
+        dev.U32(NetDevLayout.MaxMtu, 1500);
+        dev.U16(NetDevLayout.HardHeaderLen, 14);
+        dev.U32(NetDevLayout.Flags, NetDevLayout.IffBroadcast | NetDevLayout.IffMulticast);
+        dev.U32(NetDevLayout.TxQueueLen, 1000);
+        dev.U32(NetDevLayout.GsoMaxSize, 65536);
+        dev.U16(NetDevLayout.GsoMaxSegs, 65535);
+        NativeMemory.Fill((void*)dev.At(NetDevLayout.Broadcast), 6, 0xff);
+        dev.Ptr(NetDevLayout.Tx, queues);
+        dev.U32(NetDevLayout.NumTxQueues, txqs);
+        dev.U32(NetDevLayout.RealNumTxQueues, txqs);
+        dev.U32(NetDevLayout.NumRxQueues, Math.Max(rxqs, 1));
+        dev.U32(NetDevLayout.RealNumRxQueues, Math.Max(rxqs, 1));
+        for (int i = 0; i < txqs; i++)
+        {
+            nint q = queues + i * TxQueueLayout.Size.Size;
+            q.Ptr(TxQueueLayout.Dev, dev);
+            ResetDql(q.At(TxQueueLayout.Dql));
+        }
+        return dev;
+    }
+
+    // Byte queue limits stay out of the way: the limit is the largest there is.
+    private static void ResetDql(nint dql)
+    {
+        NativeMemory.Clear((void*)dql, (nuint)DqlLayout.Size.Size);
+        dql.U32(DqlLayout.Limit, DqlLayout.MaxLimitValue);
+        dql.U32(DqlLayout.AdjLimit, DqlLayout.MaxLimitValue);
+        dql.U32(DqlLayout.MaxLimit, DqlLayout.MaxLimitValue);
+    }
+
+    [KernelSymbol("dql_reset"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DqlReset(nint dql) => ResetDql(dql);
+
+    [KernelSymbol("dql_completed"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DqlCompleted(nint dql, uint count)
+    {
+        uint completed = dql.U32(DqlLayout.NumCompleted) + count;
+        dql.U32(DqlLayout.NumCompleted, completed);
+        dql.U32(DqlLayout.AdjLimit, dql.U32(DqlLayout.Limit) + completed);
+    }
+
+    [KernelSymbol("free_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void FreeNetdev(nint dev)
+    {
+        if (dev == 0)
+            return;
+        Memory.Free(dev.Ptr(NetDevLayout.Tx));
+        Memory.Free(dev.Ptr(NetDevLayout.DevAddr));
+        Memory.Free(dev);
+    }
+
+    [KernelSymbol("register_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int RegisterNetdev(nint dev)
+    {
+        string pattern = Access.CString(dev.At(NetDevLayout.Name)) ?? "eth%d";
+        if (pattern.Contains("%d"))
+        {
+            int n = 0;
+            while (Devices.Any(d => d.Name == pattern.Replace("%d", n.ToString())))
+                n++;
+            Access.WriteCString(dev.At(NetDevLayout.Name), 16, pattern.Replace("%d", n.ToString()));
+        }
+        var init = dev.Ptr(NetDevLayout.NetdevOps) is var ops and not 0 ? (delegate* unmanaged<nint, int>)ops.Ptr(NetDevLayout.OpsInit) : null;
+        if (init != null && init(dev) is var r and not 0)
+            return r;
+        Buffer.MemoryCopy((void*)dev.Ptr(NetDevLayout.DevAddr), (void*)dev.At(NetDevLayout.PermAddr), 6, 6);
+        dev.I32(NetDevLayout.Ifindex, _ifindex++);
+        dev.SetBit(NetDevLayout.State, NetDevLayout.StatePresent);
+        dev.U8(NetDevLayout.RegState, NetDevLayout.Registered);
+        var d = new NetDevice(dev);
+        Devices.Add(d);
+        Added?.Invoke(d);
+        return 0;
+    }
+
+    [KernelSymbol("unregister_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void UnregisterNetdev(nint dev)
+    {
+        var d = Find(dev);
+        d?.Close();
+        dev.U8(NetDevLayout.RegState, NetDevLayout.Unregistered);
+        if (d is not null)
+            Devices.Remove(d);
+    }
+
+    [KernelSymbol("netif_device_attach"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifDeviceAttach(nint dev)
+    {
+        if (!dev.SetBit(NetDevLayout.State, NetDevLayout.StatePresent) && dev.TestBit(NetDevLayout.State, NetDevLayout.StateStart))
+            WakeQueue(dev.Ptr(NetDevLayout.Tx));
+    }
+
+    [KernelSymbol("netif_device_detach"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifDeviceDetach(nint dev)
+    {
+        if (dev.ClearBit(NetDevLayout.State, NetDevLayout.StatePresent) && dev.TestBit(NetDevLayout.State, NetDevLayout.StateStart))
+            dev.Ptr(NetDevLayout.Tx).SetBit(TxQueueLayout.State, TxQueueLayout.DrvXoff);
+    }
+
+    [KernelSymbol("netif_carrier_on"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifCarrierOn(nint dev)
+    {
+        if (dev.ClearBit(NetDevLayout.State, NetDevLayout.StateNoCarrier))
+            Find(dev)?.OnCarrier(true);
+    }
+
+    [KernelSymbol("netif_carrier_off"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifCarrierOff(nint dev)
+    {
+        if (!dev.SetBit(NetDevLayout.State, NetDevLayout.StateNoCarrier))
+            Find(dev)?.OnCarrier(false);
+    }
+
+    private static void WakeQueue(nint queue)
+    {
+        if (queue.ClearBit(TxQueueLayout.State, TxQueueLayout.DrvXoff))
+            Find(queue.Ptr(TxQueueLayout.Dev))?.OnTxWoken();
+    }
+
+    [KernelSymbol("netif_tx_wake_queue"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxWakeQueue(nint queue) => WakeQueue(queue);
+
+    [KernelSymbol("netif_schedule_queue"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifScheduleQueue(nint queue) => Find(queue.Ptr(TxQueueLayout.Dev))?.OnTxWoken();
+
+    [KernelSymbol("netdev_stats_to_stats64"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetdevStatsToStats64(ulong* stats64, nint netdevStats) => CopyStats(stats64, netdevStats);
+
+    /// <summary>struct net_device_stats is 24 unsigned longs in the order of rtnl_link_stats64's first 24 u64s.</summary>
+    internal static void CopyStats(ulong* stats64, nint netdevStats)
+    {
+        for (int i = 0; i < 24; i++)
+            stats64[i] = ((ulong*)netdevStats)[i];
+    }
+
+    // NAPI.
+    [KernelSymbol("netif_napi_add_weight"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifNapiAddWeight(nint dev, nint napi, nint poll, int weight)
+    {
+        napi.Ptr(NapiLayout.Dev, dev);
+        napi.Ptr(NapiLayout.Poll, poll);
+        napi.I32(NapiLayout.Weight, weight);
+        napi.SetBit(NapiLayout.State, NapiLayout.Sched); // disabled until napi_enable()
+        napi.SetBit(NapiLayout.State, NapiLayout.Npsvc);
+    }
+
+    [KernelSymbol("__netif_napi_del"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifNapiDel(nint napi) => PollList.Remove(napi);
+
+    [KernelSymbol("napi_enable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiEnable(nint napi)
+    {
+        napi.ClearBit(NapiLayout.State, NapiLayout.Npsvc);
+        napi.ClearBit(NapiLayout.State, NapiLayout.Sched);
+    }
+
+    [KernelSymbol("napi_disable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiDisable(nint napi)
+    {
+        napi.SetBit(NapiLayout.State, NapiLayout.Disable);
+        Cpu.WaitUntil(() => !napi.SetBit(NapiLayout.State, NapiLayout.Sched));
+        napi.SetBit(NapiLayout.State, NapiLayout.Npsvc);
+        PollList.Remove(napi);
+        napi.ClearBit(NapiLayout.State, NapiLayout.Disable);
+    }
+
+    [KernelSymbol("napi_schedule_prep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte NapiSchedulePrep(nint napi)
+    {
+        if (napi.TestBit(NapiLayout.State, NapiLayout.Disable))
+            return 0;
+        if (napi.SetBit(NapiLayout.State, NapiLayout.Sched))
+        {
+            napi.SetBit(NapiLayout.State, NapiLayout.Missed);
+            return 0;
+        }
+        return 1;
+    }
+
+    [KernelSymbol("__napi_schedule"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiSchedule(nint napi) => Schedule(napi);
+
+    [KernelSymbol("__napi_schedule_irqoff"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiScheduleIrqoff(nint napi) => Schedule(napi);
+
+    private static void Schedule(nint napi)
+    {
+        if (!PollList.Contains(napi))
+            PollList.Add(napi);
+        if (!_pollScheduled)
+        {
+            _pollScheduled = true;
+            Softirq.Raise(NetRxAction);
+        }
+    }
+
+    [KernelSymbol("napi_complete_done"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte NapiCompleteDone(nint napi, int workDone)
+    {
+        if (napi.ClearBit(NapiLayout.State, NapiLayout.Missed))
+        {
+            Schedule(napi); // an interrupt came while polling: poll again
+            return 0;
+        }
+        PollList.Remove(napi);
+        napi.ClearBit(NapiLayout.State, NapiLayout.Sched);
+        return 1;
+    }
+
+    /// <summary>The NET_RX softirq: polls every scheduled NAPI instance with its weight as budget.</summary>
+    private static void NetRxAction()
+    {
+        _pollScheduled = false;
+        int rounds = 0;
+        while (PollList.Count > 0 && rounds++ < 8)
+        {
+            foreach (var napi in PollList.ToArray())
+            {
+                if (!napi.TestBit(NapiLayout.State, NapiLayout.Sched))
+                {
+                    PollList.Remove(napi);
+                    continue;
+                }
+                var poll = (delegate* unmanaged<nint, int, int>)napi.Ptr(NapiLayout.Poll);
+                int weight = napi.I32(NapiLayout.Weight);
+                int work = poll(napi, weight);
+                if (work < weight && napi.TestBit(NapiLayout.State, NapiLayout.Sched) && !napi.TestBit(NapiLayout.State, NapiLayout.Missed))
+                    continue; // the driver did not complete; poll it again next round
+            }
+        }
+        if (PollList.Count > 0 && !_pollScheduled)
+        {
+            _pollScheduled = true;
+            Softirq.Raise(NetRxAction);
+        }
+    }
+
+    /// <summary>A received packet reaches the stack: the host's device gets the frame, the skb is freed.</summary>
+    private static int Receive(nint skb)
+    {
+        var device = Find(skb.Ptr(SkbLayout.Dev));
+        if (device is null)
+        {
+            SkBuff.Free(skb);
+            return 1; // NET_RX_DROP
+        }
+        var handler = device.Received;
+        if (handler is null)
+        {
+            device.RxDropped++;
+            SkBuff.Free(skb);
+            return 1;
+        }
+        var frame = SkBuff.Frame(skb);
+        SkBuff.Free(skb);
+        device.RxFrames++;
+        handler(frame);
+        return 0;
+    }
+
+    [KernelSymbol("netif_receive_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifReceiveSkb(nint skb) => Receive(skb);
+
+    [KernelSymbol("netif_rx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifRx(nint skb) => Receive(skb);
+
+    private const int GroNormal = 3;
+
+    [KernelSymbol("napi_gro_receive"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NapiGroReceive(nint napi, nint skb)
+    {
+        Receive(skb);
+        return GroNormal;
+    }
+
+    [KernelSymbol("napi_get_frags"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NapiGetFrags(nint napi)
+    {
+        nint skb = napi.Ptr(NapiLayout.Skb);
+        if (skb == 0)
+        {
+            skb = SkBuff.Alloc(128 + SkbLayout.Pad, SkbLayout.Pad, 0);
+            if (skb != 0)
+                skb.Ptr(SkbLayout.Dev, napi.Ptr(NapiLayout.Dev));
+            napi.Ptr(NapiLayout.Skb, skb);
+        }
+        return skb;
+    }
+
+    [KernelSymbol("napi_gro_frags"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NapiGroFrags(nint napi)
+    {
+        nint skb = napi.Ptr(NapiLayout.Skb);
+        napi.Ptr(NapiLayout.Skb, 0);
+        if (skb == 0)
+            return 0;
+        skb.U16(SkbLayout.MacHeader, (ushort)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head)));
+        Receive(skb);
+        return GroNormal;
+    }
+
+    private static long _lastRatelimit, _ratelimitCount;
+
+    [KernelSymbol("net_ratelimit"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetRatelimit()
+    {
+        long now = Environment.TickCount64;
+        if (now - _lastRatelimit > 5000)
+        {
+            _lastRatelimit = now;
+            _ratelimitCount = 0;
+        }
+        return ++_ratelimitCount <= 10 ? 1 : 0;
+    }
+}

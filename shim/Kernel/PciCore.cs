@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The Linux PCI core (drivers/pci): the functions the host was given become struct
+// pci_dev objects, registered drivers are matched against them by their id tables and probed,
+// and configuration space, BARs, bus mastering and power state go to the function behind each.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+using LinuxShim.Shim.Pci;
+
+namespace LinuxShim.Shim.Kernel;
+
+public sealed class PciDevice(IPciFunction function, nint pdev, int irq, string name)
+{
+    public IPciFunction Function { get; } = function;
+    public nint Pdev { get; } = pdev;
+    public int Irq { get; } = irq;
+    public string Name { get; } = name;
+    public nint Driver { get; internal set; }
+    public int? ProbeResult { get; internal set; }
+    public int RegionsRequested { get; internal set; }
+}
+
+public static unsafe class PciCore
+{
+    private static readonly List<PciDevice> Devices = [];
+    private static readonly List<nint> Drivers = [];
+
+    public static IReadOnlyList<PciDevice> All => Devices;
+
+    /// <summary>Raised after a probe returns: (device, driver name, result).</summary>
+    public static event Action<PciDevice, string, int>? Probed;
+
+    public static PciDevice? ByPdev(nint pdev) => Devices.FirstOrDefault(d => d.Pdev == pdev);
+
+    public static PciDevice Require(nint pdev) =>
+        ByPdev(pdev) ?? throw new InvalidOperationException($"0x{pdev:x} is not a PCI device of this host");
+
+    /// <summary>Makes <paramref name="function"/> a PCI device of the machine (slot <paramref name="slot"/> of bus 0).</summary>
+    public static PciDevice Add(IPciFunction function, int slot)
+    {
+        nint pdev = (nint)NativeMemory.AllocZeroed((nuint)PciLayout.Dev.Size);
+        nint bus = (nint)NativeMemory.AllocZeroed((nuint)PciLayout.Bus.Size);
+        string name = $"0000:00:{slot:x2}.0";
+        int irq = 16 + Devices.Count;
+        pdev.Ptr(PciLayout.DevBus, bus);
+        pdev.U32(PciLayout.Devfn, (uint)(slot << 3));
+        pdev.U16(PciLayout.Vendor, (ushort)function.ReadConfig(0x00, 2));
+        pdev.U16(PciLayout.Device, (ushort)function.ReadConfig(0x02, 2));
+        pdev.U16(PciLayout.SubVendor, (ushort)function.ReadConfig(0x2c, 2));
+        pdev.U16(PciLayout.SubDevice, (ushort)function.ReadConfig(0x2e, 2));
+        pdev.U32(PciLayout.Class, function.ReadConfig(0x08, 4) >> 8);
+        pdev.U8(PciLayout.Revision, (byte)function.ReadConfig(0x08, 1));
+        pdev.U32(PciLayout.Irq, (uint)irq);
+        pdev.U64(PciLayout.DmaMask, 0xffffffff);
+        pdev.I32(PciLayout.CurrentState, 0); // PCI_D0
+
+        nint dev = pdev.At(PciLayout.EmbeddedDevice);
+        nint nameBuf = (nint)NativeMemory.AllocZeroed(32);
+        Access.WriteCString(nameBuf, 32, name);
+        dev.Ptr(DeviceLayout.KobjName, nameBuf);
+        dev.Ptr(DeviceLayout.DmaMask, pdev.At(PciLayout.DmaMask));
+        dev.U64(DeviceLayout.CoherentDmaMask, 0xffffffff);
+
+        // Resources: the kernel's view of each BAR. The "address" of a BAR is where the host maps it.
+        nint resources = pdev.At(PciLayout.Resource);
+        foreach (var bar in function.Bars)
+        {
+            if (bar.Size == 0)
+                continue;
+            nint r = resources + bar.Index * PciLayout.ResourceSize.Size;
+            nint start = Io.MapBar(function, bar);
+            r.U64(PciLayout.ResourceStart, (ulong)start);
+            r.U64(PciLayout.ResourceEnd, (ulong)start + bar.Size - 1);
+            r.U64(PciLayout.ResourceFlags, bar.IsIo ? PciLayout.IoResource : PciLayout.MemResource | (bar.Is64Bit ? PciLayout.Mem64Resource : 0));
+        }
+        var device = new PciDevice(function, pdev, irq, name);
+        Devices.Add(device);
+        return device;
+    }
+
+    private static bool Matches(nint id, nint pdev)
+    {
+        static bool Field(uint want, uint have) => want == 0xffffffff || want == have; // PCI_ANY_ID
+        return Field(id.U32(PciLayout.IdVendor), pdev.U16(PciLayout.Vendor))
+               && Field(id.U32(PciLayout.IdDevice), pdev.U16(PciLayout.Device))
+               && Field(id.U32(PciLayout.IdSubVendor), pdev.U16(PciLayout.SubVendor))
+               && Field(id.U32(PciLayout.IdSubDevice), pdev.U16(PciLayout.SubDevice))
+               && ((id.U32(PciLayout.IdClass) ^ pdev.U32(PciLayout.Class)) & id.U32(PciLayout.IdClassMask)) == 0;
+    }
+
+    /// <summary>The entry of the driver's id table that matches, or 0.</summary>
+    public static nint Match(nint driver, nint pdev)
+    {
+        nint id = driver.Ptr(PciLayout.DriverIdTable);
+        if (id == 0)
+            return 0;
+        for (; ; id += PciLayout.IdSize.Size)
+        {
+            if (id.U32(PciLayout.IdVendor) == 0 && id.U32(PciLayout.IdSubVendor) == 0 && id.U32(PciLayout.IdClassMask) == 0)
+                return 0;
+            if (Matches(id, pdev))
+                return id;
+        }
+    }
+
+    private static void Probe(nint driver, PciDevice device)
+    {
+        nint id = Match(driver, device.Pdev);
+        if (id == 0 || device.Driver != 0)
+            return;
+        nint dev = device.Pdev.At(PciLayout.EmbeddedDevice);
+        device.Pdev.Ptr(PciLayout.DevDriver, driver);
+        dev.Ptr(DeviceLayout.Driver, driver.At(PciLayout.DriverCore));
+        var probe = (delegate* unmanaged<nint, nint, int>)driver.Ptr(PciLayout.DriverProbe);
+        int result = probe(device.Pdev, id);
+        string name = Access.CString(driver.Ptr(PciLayout.DriverName)) ?? "?";
+        device.ProbeResult = result;
+        if (result == 0)
+            device.Driver = driver;
+        else
+        {
+            device.Pdev.Ptr(PciLayout.DevDriver, 0);
+            dev.Ptr(DeviceLayout.Driver, 0);
+        }
+        Probed?.Invoke(device, name, result);
+    }
+
+    [KernelSymbol("__pci_register_driver"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciRegisterDriver(nint driver, nint owner, nint modName)
+    {
+        nint core = driver.At(PciLayout.DriverCore);
+        core.Ptr(DeviceLayout.DriverName, driver.Ptr(PciLayout.DriverName));
+        Drivers.Add(driver);
+        foreach (var device in Devices.ToList())
+            Probe(driver, device);
+        return 0;
+    }
+
+    [KernelSymbol("pci_unregister_driver"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciUnregisterDriver(nint driver)
+    {
+        foreach (var device in Devices.Where(d => d.Driver == driver))
+        {
+            var remove = (delegate* unmanaged<nint, void>)driver.Ptr(PciLayout.DriverRemove);
+            if (remove != null)
+                remove(device.Pdev);
+            device.Driver = 0;
+            device.Pdev.Ptr(PciLayout.DevDriver, 0);
+            device.Pdev.At(PciLayout.EmbeddedDevice).Ptr(DeviceLayout.Driver, 0);
+        }
+        Drivers.Remove(driver);
+    }
+
+    private static int ConfigRead(nint pdev, int where, int size, nint value)
+    {
+        uint v = Require(pdev).Function.ReadConfig(where, size);
+        switch (size)
+        {
+            case 1: *(byte*)value = (byte)v; break;
+            case 2: *(ushort*)value = (ushort)v; break;
+            default: *(uint*)value = v; break;
+        }
+        return 0;
+    }
+
+    [KernelSymbol("pci_read_config_byte"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ReadConfigByte(nint pdev, int where, nint value) => ConfigRead(pdev, where, 1, value);
+
+    [KernelSymbol("pci_read_config_word"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ReadConfigWord(nint pdev, int where, nint value) => ConfigRead(pdev, where, 2, value);
+
+    [KernelSymbol("pci_read_config_dword"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ReadConfigDword(nint pdev, int where, nint value) => ConfigRead(pdev, where, 4, value);
+
+    [KernelSymbol("pci_write_config_byte"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int WriteConfigByte(nint pdev, int where, byte value)
+    {
+        Require(pdev).Function.WriteConfig(where, 1, value);
+        return 0;
+    }
+
+    [KernelSymbol("pci_write_config_word"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int WriteConfigWord(nint pdev, int where, ushort value)
+    {
+        Require(pdev).Function.WriteConfig(where, 2, value);
+        return 0;
+    }
+
+    [KernelSymbol("pci_write_config_dword"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int WriteConfigDword(nint pdev, int where, uint value)
+    {
+        Require(pdev).Function.WriteConfig(where, 4, value);
+        return 0;
+    }
+
+    private const int Command = 0x04, CommandIo = 0x1, CommandMemory = 0x2, CommandMaster = 0x4, CommandInvalidate = 0x10, CommandIntxDisable = 0x400;
+
+    private static void SetCommand(nint pdev, int set, int clear)
+    {
+        var f = Require(pdev).Function;
+        uint cmd = f.ReadConfig(Command, 2);
+        f.WriteConfig(Command, 2, (uint)((cmd | (uint)set) & ~(uint)clear));
+    }
+
+    private static int Enable(nint pdev, int bits)
+    {
+        SetCommand(pdev, bits, CommandIntxDisable);
+        Interlocked.Increment(ref *(int*)pdev.At(PciLayout.EnableCnt));
+        return 0;
+    }
+
+    [KernelSymbol("pci_enable_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciEnableDevice(nint pdev) => Enable(pdev, CommandIo | CommandMemory);
+
+    [KernelSymbol("pci_enable_device_mem"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciEnableDeviceMem(nint pdev) => Enable(pdev, CommandMemory);
+
+    [KernelSymbol("pci_disable_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciDisableDevice(nint pdev)
+    {
+        if (Interlocked.Decrement(ref *(int*)pdev.At(PciLayout.EnableCnt)) <= 0)
+        {
+            SetCommand(pdev, 0, CommandMaster);
+            pdev.Bits(PciLayout.IsBusmaster, 0);
+        }
+    }
+
+    [KernelSymbol("pci_set_master"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciSetMaster(nint pdev)
+    {
+        SetCommand(pdev, CommandMaster, 0);
+        pdev.Bits(PciLayout.IsBusmaster, 1);
+    }
+
+    [KernelSymbol("pci_clear_master"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciClearMaster(nint pdev)
+    {
+        SetCommand(pdev, 0, CommandMaster);
+        pdev.Bits(PciLayout.IsBusmaster, 0);
+    }
+
+    [KernelSymbol("pci_set_mwi"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciSetMwi(nint pdev)
+    {
+        SetCommand(pdev, CommandInvalidate, 0);
+        return 0;
+    }
+
+    [KernelSymbol("pci_clear_mwi"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciClearMwi(nint pdev) => SetCommand(pdev, 0, CommandInvalidate);
+
+    [KernelSymbol("pci_intx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciIntx(nint pdev, int enable) => SetCommand(pdev, enable != 0 ? 0 : CommandIntxDisable, enable != 0 ? CommandIntxDisable : 0);
+
+    private static int RequestBars(nint pdev, int mask)
+    {
+        var d = Require(pdev);
+        if ((d.RegionsRequested & mask) != 0)
+            return -16; // -EBUSY
+        d.RegionsRequested |= mask;
+        return 0;
+    }
+
+    [KernelSymbol("pci_request_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciRequestRegions(nint pdev, nint name) => RequestBars(pdev, 0x3f);
+
+    [KernelSymbol("pci_release_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciReleaseRegions(nint pdev) => Require(pdev).RegionsRequested = 0;
+
+    [KernelSymbol("pci_request_selected_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciRequestSelectedRegions(nint pdev, int bars, nint name) => RequestBars(pdev, bars);
+
+    [KernelSymbol("pci_release_selected_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciReleaseSelectedRegions(nint pdev, int bars) => Require(pdev).RegionsRequested &= ~bars;
+
+    [KernelSymbol("pci_request_region"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciRequestRegion(nint pdev, int bar, nint name) => RequestBars(pdev, 1 << bar);
+
+    [KernelSymbol("pci_release_region"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciReleaseRegion(nint pdev, int bar) => Require(pdev).RegionsRequested &= ~(1 << bar);
+
+    [KernelSymbol("pci_select_bars"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciSelectBars(nint pdev, ulong flags)
+    {
+        int mask = 0;
+        nint resources = pdev.At(PciLayout.Resource);
+        for (int i = 0; i < 6; i++)
+            if ((resources + i * PciLayout.ResourceSize.Size).U64(PciLayout.ResourceFlags) is var f && (f & flags) != 0)
+                mask |= 1 << i;
+        return mask;
+    }
+
+    [KernelSymbol("pci_save_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciSaveState(nint pdev) => 0;
+
+    [KernelSymbol("pci_restore_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciRestoreState(nint pdev) { }
+
+    [KernelSymbol("pci_set_power_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciSetPowerState(nint pdev, int state)
+    {
+        pdev.I32(PciLayout.CurrentState, state);
+        return 0;
+    }
+
+    // Wake-up needs PME, which the functions here do not signal: report it as not supported, as Linux does then.
+    [KernelSymbol("pci_enable_wake"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciEnableWake(nint pdev, int state, byte enable) => enable != 0 ? -22 : 0;
+
+    [KernelSymbol("pci_wake_from_d3"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciWakeFromD3(nint pdev, byte enable) => enable != 0 ? -22 : 0;
+
+    [KernelSymbol("device_set_wakeup_enable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DeviceSetWakeupEnable(nint dev, byte enable) => enable != 0 ? -22 : 0;
+
+    // PCI-X: the functions here are conventional PCI, without the PCI-X capability.
+    [KernelSymbol("pcix_get_mmrbc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcixGetMmrbc(nint pdev) => -22;
+
+    [KernelSymbol("pcix_set_mmrbc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcixSetMmrbc(nint pdev, int mmrbc) => -22;
+
+    [KernelSymbol("dev_driver_string"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevDriverString(nint dev) => DriverString(dev);
+
+    private static nint _empty;
+
+    public static nint DriverString(nint dev)
+    {
+        nint drv = dev.Ptr(DeviceLayout.Driver);
+        if (drv != 0 && drv.Ptr(DeviceLayout.DriverName) is var name and not 0)
+            return name;
+        if (_empty == 0)
+            _empty = (nint)NativeMemory.AllocZeroed(8);
+        return _empty;
+    }
+}

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Socket buffers (net/core/skbuff.c): allocation with the kernel's head/data/tail/end
+// geometry and skb_shared_info at the end, the out-of-line helpers drivers call, and freeing.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class SkBuff
+{
+    private static int Align(int n) => (n + SkbLayout.CacheBytes - 1) & ~(SkbLayout.CacheBytes - 1);
+
+    /// <summary>Allocates an skb with a <paramref name="size"/>-byte data area, <paramref name="headroom"/> of it reserved.</summary>
+    public static nint Alloc(int size, int headroom, uint gfp)
+    {
+        int data = Align(size);
+        int total = data + Align(SkbLayout.SharedInfoSize.Size);
+        nint head = Memory.Allocate(total, gfp & ~GfpFlags.Zero, SkbLayout.CacheBytes);
+        if (head == 0)
+            return 0;
+        nint skb = Wrap(head, data, gfp);
+        if (skb == 0)
+        {
+            Memory.Free(head);
+            return 0;
+        }
+        Reserve(skb, headroom);
+        return skb;
+    }
+
+    /// <summary>An skb around an existing head buffer whose data area is <paramref name="dataSize"/> bytes.</summary>
+    private static nint Wrap(nint head, int dataSize, uint gfp)
+    {
+        nint skb = Memory.Allocate(SkbLayout.Size.Size, gfp | GfpFlags.Zero);
+        if (skb == 0)
+            return 0;
+        skb.Ptr(SkbLayout.Head, head);
+        skb.Ptr(SkbLayout.Data, head);
+        skb.U32(SkbLayout.Tail, 0);
+        skb.U32(SkbLayout.End, (uint)dataSize);
+        skb.U32(SkbLayout.Truesize, (uint)(Align(SkbLayout.Size.Size) + dataSize + Align(SkbLayout.SharedInfoSize.Size)));
+        skb.I32(SkbLayout.Users, 1);
+        skb.U16(SkbLayout.MacHeader, 0xffff);
+        skb.U16(SkbLayout.NetworkHeader, 0xffff);
+        skb.U16(SkbLayout.TransportHeader, 0xffff);
+        nint shinfo = head + dataSize;
+        NativeMemory.Clear((void*)shinfo, (nuint)SkbLayout.SharedInfoSize.Size);
+        shinfo.I32(SkbLayout.Dataref, 1);
+        return skb;
+    }
+
+    public static nint SharedInfo(nint skb) => skb.Ptr(SkbLayout.Head) + (nint)skb.U32(SkbLayout.End);
+    public static nint TailPointer(nint skb) => skb.Ptr(SkbLayout.Head) + (nint)skb.U32(SkbLayout.Tail);
+    public static int Tailroom(nint skb) => skb.U32(SkbLayout.DataLen) != 0 ? 0 : (int)(skb.U32(SkbLayout.End) - skb.U32(SkbLayout.Tail));
+    public static int Headlen(nint skb) => (int)(skb.U32(SkbLayout.Len) - skb.U32(SkbLayout.DataLen));
+
+    public static void Reserve(nint skb, int len)
+    {
+        skb.Ptr(SkbLayout.Data, skb.Ptr(SkbLayout.Data) + len);
+        skb.U32(SkbLayout.Tail, skb.U32(SkbLayout.Tail) + (uint)len);
+    }
+
+    public static nint Put(nint skb, int len)
+    {
+        nint tail = TailPointer(skb);
+        uint newTail = skb.U32(SkbLayout.Tail) + (uint)len;
+        if (newTail > skb.U32(SkbLayout.End))
+        {
+            Machine.Fatal($"skb_over_panic: put {len} bytes, only {skb.U32(SkbLayout.End) - skb.U32(SkbLayout.Tail)} left");
+            return 0;
+        }
+        skb.U32(SkbLayout.Tail, newTail);
+        skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) + (uint)len);
+        return tail;
+    }
+
+    /// <summary>Copies the whole packet (linear part and page fragments) to <paramref name="to"/>.</summary>
+    public static int CopyBits(nint skb, int offset, nint to, int len)
+    {
+        int headlen = Headlen(skb);
+        nint data = skb.Ptr(SkbLayout.Data);
+        if (offset + len > (int)skb.U32(SkbLayout.Len) || offset < 0)
+            return -14; // -EFAULT
+        int copied = 0;
+        if (offset < headlen)
+        {
+            int n = Math.Min(len, headlen - offset);
+            Buffer.MemoryCopy((void*)(data + offset), (void*)to, n, n);
+            copied = n;
+        }
+        int position = headlen;
+        nint shinfo = SharedInfo(skb);
+        int frags = shinfo.U8(SkbLayout.NrFrags);
+        for (int i = 0; i < frags && copied < len; i++)
+        {
+            nint frag = shinfo.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size;
+            int size = (int)frag.U32(SkbLayout.FragLen);
+            int start = offset + copied;
+            if (start < position + size)
+            {
+                int within = start - position;
+                int n = Math.Min(len - copied, size - within);
+                nint src = Machine.Memory.PageToVirtual(frag.Ptr(SkbLayout.FragPage)) + (nint)frag.U32(SkbLayout.FragOffset) + within;
+                Buffer.MemoryCopy((void*)src, (void*)(to + copied), n, n);
+                copied += n;
+            }
+            position += size;
+        }
+        return copied == len ? 0 : -14;
+    }
+
+    /// <summary>The packet's bytes from its MAC header (or data) on, as the wire carries them.</summary>
+    public static byte[] Frame(nint skb)
+    {
+        nint head = skb.Ptr(SkbLayout.Head);
+        nint data = skb.Ptr(SkbLayout.Data);
+        ushort mac = skb.U16(SkbLayout.MacHeader);
+        int before = mac != 0xffff ? (int)(data - (head + mac)) : 0;
+        int len = (int)skb.U32(SkbLayout.Len);
+        var frame = new byte[before + len];
+        fixed (byte* f = frame)
+        {
+            if (before > 0)
+                Buffer.MemoryCopy((void*)(data - before), f, before, before);
+            CopyBits(skb, 0, (nint)(f + before), len);
+        }
+        return frame;
+    }
+
+    /// <summary>Drops a reference; at zero frees the fragments' pages, the head and the skb.</summary>
+    public static void Free(nint skb)
+    {
+        if (skb == 0)
+            return;
+        if (Interlocked.Decrement(ref *(int*)skb.At(SkbLayout.Users)) > 0)
+            return;
+        nint shinfo = SharedInfo(skb);
+        if (Interlocked.Decrement(ref *(int*)shinfo.At(SkbLayout.Dataref)) == 0)
+        {
+            int frags = shinfo.U8(SkbLayout.NrFrags);
+            for (int i = 0; i < frags; i++)
+                Memory.PutPage((shinfo.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size).Ptr(SkbLayout.FragPage));
+            Memory.Free(skb.Ptr(SkbLayout.Head));
+        }
+        Memory.Free(skb);
+    }
+
+    [KernelSymbol("__alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocSkb(uint size, uint gfp, int flags, int node) => Alloc((int)size, 0, gfp);
+
+    [KernelSymbol("__netdev_alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NetdevAllocSkb(nint dev, uint len, uint gfp)
+    {
+        nint skb = Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
+        if (skb != 0)
+            skb.Ptr(SkbLayout.Dev, dev);
+        return skb;
+    }
+
+    [KernelSymbol("__napi_alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NapiAllocSkb(nint napi, uint len, uint gfp)
+    {
+        nint skb = Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
+        if (skb != 0 && napi != 0)
+            skb.Ptr(SkbLayout.Dev, napi.Ptr(NapiLayout.Dev));
+        return skb;
+    }
+
+    private static nint Build(nint data, uint fragSize)
+    {
+        int size = (int)fragSize - Align(SkbLayout.SharedInfoSize.Size);
+        nint skb = Wrap(data, size, 0);
+        if (skb != 0)
+            skb.Bits(SkbLayout.HeadFrag, 1);
+        return skb;
+    }
+
+    [KernelSymbol("build_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint BuildSkb(nint data, uint fragSize) => Build(data, fragSize);
+
+    [KernelSymbol("napi_build_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NapiBuildSkb(nint data, uint fragSize) => Build(data, fragSize);
+
+    [KernelSymbol("__netdev_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NetdevAllocFragAlign(uint size, uint alignMask) => Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
+
+    [KernelSymbol("__napi_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NapiAllocFragAlign(uint size, uint alignMask) => Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
+
+    [KernelSymbol("skb_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint SkbPut(nint skb, uint len) => Put(skb, (int)len);
+
+    [KernelSymbol("skb_push"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint SkbPush(nint skb, uint len)
+    {
+        nint data = skb.Ptr(SkbLayout.Data) - (nint)len;
+        if (data < skb.Ptr(SkbLayout.Head))
+        {
+            Machine.Fatal("skb_under_panic: push below the head");
+            return 0;
+        }
+        skb.Ptr(SkbLayout.Data, data);
+        skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) + len);
+        return data;
+    }
+
+    [KernelSymbol("skb_pull"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint SkbPull(nint skb, uint len)
+    {
+        if (len > skb.U32(SkbLayout.Len) || (int)len > Headlen(skb))
+            return 0;
+        skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) - len);
+        skb.Ptr(SkbLayout.Data, skb.Ptr(SkbLayout.Data) + (nint)len);
+        return skb.Ptr(SkbLayout.Data);
+    }
+
+    private static void SetLinearLength(nint skb, uint len)
+    {
+        skb.U32(SkbLayout.Len, len);
+        skb.U32(SkbLayout.Tail, (uint)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head)) + len);
+    }
+
+    [KernelSymbol("skb_trim"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbTrim(nint skb, uint len) => Trim(skb, len);
+
+    [KernelSymbol("___pskb_trim"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PskbTrim(nint skb, uint len) => Trim(skb, len);
+
+    private static int Trim(nint skb, uint len)
+    {
+        if (skb.U32(SkbLayout.Len) <= len)
+            return 0;
+        int headlen = Headlen(skb);
+        if (len <= headlen)
+        {
+            // Drop every fragment; the packet ends in the linear part.
+            nint shinfo = SharedInfo(skb);
+            int frags = shinfo.U8(SkbLayout.NrFrags);
+            for (int i = 0; i < frags; i++)
+                Memory.PutPage((shinfo.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size).Ptr(SkbLayout.FragPage));
+            shinfo.U8(SkbLayout.NrFrags, 0);
+            skb.U32(SkbLayout.DataLen, 0);
+            SetLinearLength(skb, len);
+            return 0;
+        }
+        uint keep = len - (uint)headlen;
+        nint info = SharedInfo(skb);
+        int n = info.U8(SkbLayout.NrFrags);
+        int kept = 0;
+        for (int i = 0; i < n; i++)
+        {
+            nint frag = info.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size;
+            uint size = frag.U32(SkbLayout.FragLen);
+            if (keep == 0)
+            {
+                Memory.PutPage(frag.Ptr(SkbLayout.FragPage));
+                continue;
+            }
+            if (size > keep)
+                frag.U32(SkbLayout.FragLen, keep);
+            keep -= Math.Min(size, keep);
+            kept++;
+        }
+        info.U8(SkbLayout.NrFrags, (byte)kept);
+        skb.U32(SkbLayout.DataLen, len - (uint)headlen);
+        skb.U32(SkbLayout.Len, len);
+        return 0;
+    }
+
+    [KernelSymbol("pskb_expand_head"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PskbExpandHead(nint skb, int nhead, int ntail, uint gfp) => ExpandHead(skb, nhead, ntail, gfp);
+
+    private static int ExpandHead(nint skb, int nhead, int ntail, uint gfp)
+    {
+        nint oldHead = skb.Ptr(SkbLayout.Head);
+        int oldEnd = (int)skb.U32(SkbLayout.End);
+        int size = Align(nhead + oldEnd + ntail);
+        nint head = Memory.Allocate(size + Align(SkbLayout.SharedInfoSize.Size), gfp & ~GfpFlags.Zero, SkbLayout.CacheBytes);
+        if (head == 0)
+            return -12; // -ENOMEM
+        Buffer.MemoryCopy((void*)oldHead, (void*)(head + nhead), oldEnd, oldEnd);
+        Buffer.MemoryCopy((void*)(oldHead + oldEnd), (void*)(head + size), SkbLayout.SharedInfoSize.Size, SkbLayout.SharedInfoSize.Size);
+        (head + size).I32(SkbLayout.Dataref, 1);
+        Memory.Free(oldHead);
+        nint off = head + nhead - oldHead;
+        skb.Ptr(SkbLayout.Head, head);
+        skb.Ptr(SkbLayout.Data, skb.Ptr(SkbLayout.Data) + off);
+        skb.U32(SkbLayout.End, (uint)size);
+        skb.U32(SkbLayout.Tail, skb.U32(SkbLayout.Tail) + (uint)nhead);
+        foreach (var h in new[] { SkbLayout.MacHeader, SkbLayout.NetworkHeader, SkbLayout.TransportHeader })
+            if (skb.U16(h) != 0xffff)
+                skb.U16(h, (ushort)(skb.U16(h) + nhead));
+        skb.Bits(SkbLayout.HeadFrag, 0);
+        return 0;
+    }
+
+    [KernelSymbol("__pskb_pull_tail"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PskbPullTail(nint skb, int delta)
+    {
+        int eat = Tailroom(skb) is var room && room < delta ? delta - room : 0;
+        if (eat > 0 && ExpandHead(skb, 0, eat + 128, 0) != 0)
+            return 0;
+        int headlen = Headlen(skb);
+        if (CopyBits(skb, headlen, TailPointer(skb), delta) != 0)
+            return 0;
+        // Consume delta bytes from the front of the fragments.
+        nint info = SharedInfo(skb);
+        int n = info.U8(SkbLayout.NrFrags), left = delta, k = 0;
+        for (int i = 0; i < n; i++)
+        {
+            nint frag = info.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size;
+            int size = (int)frag.U32(SkbLayout.FragLen);
+            if (left >= size)
+            {
+                left -= size;
+                Memory.PutPage(frag.Ptr(SkbLayout.FragPage));
+                continue;
+            }
+            frag.U32(SkbLayout.FragOffset, frag.U32(SkbLayout.FragOffset) + (uint)left);
+            frag.U32(SkbLayout.FragLen, (uint)(size - left));
+            left = 0;
+            nint dst = info.At(SkbLayout.Frags) + k * SkbLayout.FragSize.Size;
+            if (dst != frag)
+                Buffer.MemoryCopy((void*)frag, (void*)dst, SkbLayout.FragSize.Size, SkbLayout.FragSize.Size);
+            k++;
+        }
+        info.U8(SkbLayout.NrFrags, (byte)k);
+        skb.U32(SkbLayout.Tail, skb.U32(SkbLayout.Tail) + (uint)delta);
+        skb.U32(SkbLayout.DataLen, skb.U32(SkbLayout.DataLen) - (uint)delta);
+        return TailPointer(skb);
+    }
+
+    [KernelSymbol("__skb_pad"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SkbPad(nint skb, int pad, byte freeOnError)
+    {
+        if (Tailroom(skb) < pad)
+        {
+            if (skb.U32(SkbLayout.DataLen) != 0 || ExpandHead(skb, 0, pad, 0) != 0)
+            {
+                if (freeOnError != 0)
+                    Free(skb);
+                return -12;
+            }
+        }
+        NativeMemory.Clear((void*)TailPointer(skb), (nuint)pad);
+        return 0;
+    }
+
+    [KernelSymbol("skb_copy_bits"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SkbCopyBits(nint skb, int offset, nint to, int len) => CopyBits(skb, offset, to, len);
+
+    // The shim's devices offer no checksum offload, so no packet arrives CHECKSUM_PARTIAL: a plain copy.
+    [KernelSymbol("skb_copy_and_csum_dev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbCopyAndCsumDev(nint skb, nint to)
+    {
+        if (skb.Bits(SkbLayout.IpSummed) == SkbLayout.ChecksumPartial)
+            Machine.Fatal("skb_copy_and_csum_dev: CHECKSUM_PARTIAL packet, but no checksum offload was offered");
+        CopyBits(skb, 0, to, (int)skb.U32(SkbLayout.Len));
+    }
+
+    [KernelSymbol("skb_tstamp_tx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbTstampTx(nint skb, nint hwtstamps) { }
+
+    [KernelSymbol("skb_clone_tx_timestamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbCloneTxTimestamp(nint skb) { }
+
+    [KernelSymbol("__dev_kfree_skb_any"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevKfreeSkbAny(nint skb, int reason) => Free(skb);
+
+    [KernelSymbol("__dev_kfree_skb_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevKfreeSkbIrq(nint skb, int reason) => Free(skb);
+
+    [KernelSymbol("kfree_skb_reason"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void KfreeSkbReason(nint skb, int reason) => Free(skb);
+
+    [KernelSymbol("consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void ConsumeSkb(nint skb) => Free(skb);
+
+    [KernelSymbol("napi_consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiConsumeSkb(nint skb, int budget) => Free(skb);
+}

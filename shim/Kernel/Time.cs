@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Linux time (kernel/time): jiffies, timers, delays, ktime. A ticker thread advances
+// the driver's jiffies; timers fire on their own thread in softirq context.
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Time
+{
+    private static ulong* _jiffies;
+    private static ulong _initialJiffies;
+    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+    private static readonly PriorityQueue<nint, ulong> Queue = new();
+    private static readonly Dictionary<nint, ulong> Pending = [];
+    private static Thread? _thread;
+    private static readonly AutoResetEvent Changed = new(false);
+
+    internal static void Start(nint jiffies)
+    {
+        _jiffies = (ulong*)jiffies;
+        _initialJiffies = *_jiffies;
+        _thread = new Thread(Run) { IsBackground = true, Name = "linuxshim-timers" };
+        _thread.Start();
+    }
+
+    public static ulong Jiffies => _jiffies != null ? *_jiffies : 0;
+
+    private static ulong Now => _initialJiffies + (ulong)(Clock.ElapsedTicks * Machine.Hz / Stopwatch.Frequency);
+
+    public static ulong MillisecondsToJiffies(long ms) => (ulong)((ms * Machine.Hz + 999) / 1000);
+    public static long JiffiesToMilliseconds(long j) => j * 1000 / Machine.Hz;
+
+    private static void Run()
+    {
+        int tick = Math.Max(1, 1000 / Machine.Hz);
+        while (true)
+        {
+            Changed.WaitOne(tick);
+            *_jiffies = Now;
+            var due = new List<nint>();
+            Cpu.Run(() =>
+            {
+                while (Queue.TryPeek(out nint timer, out ulong expires) && (long)(*_jiffies - expires) >= 0)
+                {
+                    Queue.Dequeue();
+                    if (Pending.TryGetValue(timer, out ulong current) && current == expires)
+                    {
+                        Pending.Remove(timer);
+                        timer.Ptr(TimerLayout.EntryPprev, 0);
+                        due.Add(timer);
+                    }
+                }
+                if (due.Count > 0)
+                {
+                    Cpu.AddPreempt(Cpu.SoftirqOffset);
+                    try
+                    {
+                        foreach (var timer in due)
+                        {
+                            // A timer function may re-arm or delete other due timers; honour that.
+                            var fn = (delegate* unmanaged<nint, void>)timer.Ptr(TimerLayout.Function);
+                            if (fn != null)
+                                fn(timer);
+                        }
+                    }
+                    finally
+                    {
+                        Cpu.AddPreempt(-Cpu.SoftirqOffset);
+                    }
+                    Softirq.RunPending();
+                }
+            });
+        }
+    }
+
+    /// <summary>Arms <paramref name="timer"/> for <paramref name="expires"/> (jiffies); true if it was pending.</summary>
+    public static bool Arm(nint timer, ulong expires)
+    {
+        bool was = Pending.ContainsKey(timer);
+        timer.U64(TimerLayout.Expires, expires);
+        timer.Ptr(TimerLayout.EntryPprev, timer); // timer_pending(): any non-NULL pprev
+        Pending[timer] = expires;
+        Queue.Enqueue(timer, expires);
+        Changed.Set();
+        return was;
+    }
+
+    public static bool Disarm(nint timer)
+    {
+        if (timer == 0)
+            return false;
+        timer.Ptr(TimerLayout.EntryPprev, 0);
+        return Pending.Remove(timer);
+    }
+
+    [KernelSymbol("init_timer_key"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void InitTimerKey(nint timer, nint function, uint flags, nint name, nint key)
+    {
+        timer.Ptr(TimerLayout.EntryPprev, 0);
+        timer.Ptr(TimerLayout.Function, function);
+        timer.U32(TimerLayout.Flags, flags);
+    }
+
+    [KernelSymbol("mod_timer"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ModTimer(nint timer, ulong expires) => Arm(timer, expires) ? 1 : 0;
+
+    [KernelSymbol("mod_timer_pending"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ModTimerPending(nint timer, ulong expires) => Pending.ContainsKey(timer) && Arm(timer, expires) ? 1 : 0;
+
+    [KernelSymbol("timer_reduce"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int TimerReduce(nint timer, ulong expires)
+    {
+        if (Pending.TryGetValue(timer, out ulong current) && (long)(current - expires) <= 0)
+            return 1;
+        return Arm(timer, expires) ? 1 : 0;
+    }
+
+    [KernelSymbol("add_timer"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void AddTimer(nint timer) => Arm(timer, timer.U64(TimerLayout.Expires));
+
+    [KernelSymbol("del_timer"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DelTimer(nint timer) => Disarm(timer) ? 1 : 0;
+
+    // One CPU under one lock: a timer function cannot be running while its deleter holds the CPU.
+    [KernelSymbol("del_timer_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DelTimerSync(nint timer) => Disarm(timer) ? 1 : 0;
+
+    [KernelSymbol("__const_udelay"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void ConstUdelay(ulong xloops) => SpinNanoseconds((long)((xloops * 1000 + 0x10C6) / 0x10C7));
+
+    [KernelSymbol("__udelay"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Udelay(ulong usecs) => SpinNanoseconds((long)usecs * 1000);
+
+    [KernelSymbol("__ndelay"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Ndelay(ulong nsecs) => SpinNanoseconds((long)nsecs);
+
+    /// <summary>udelay: busy-waits (atomic context may not sleep), keeping the CPU.</summary>
+    public static void SpinNanoseconds(long ns)
+    {
+        long end = Stopwatch.GetTimestamp() + ns * Stopwatch.Frequency / 1_000_000_000;
+        while (Stopwatch.GetTimestamp() < end)
+            Thread.SpinWait(20);
+    }
+
+    [KernelSymbol("msleep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Msleep(uint ms) => Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
+
+    [KernelSymbol("msleep_interruptible"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint MsleepInterruptible(uint ms)
+    {
+        Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
+        return 0;
+    }
+
+    [KernelSymbol("usleep_range_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void UsleepRangeState(ulong min, ulong max, uint state) => Cpu.Sleep(TimeSpan.FromMicroseconds(min));
+
+    [KernelSymbol("ktime_get"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static long KtimeGet() => (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
+
+    [KernelSymbol("ktime_get_real_ts64"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void KtimeGetRealTs64(long* ts)
+    {
+        long ns = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        ts[0] = ns / 1_000_000_000;
+        ts[1] = ns % 1_000_000_000;
+    }
+
+    [KernelSymbol("jiffies_to_msecs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint JiffiesToMsecs(ulong j) => (uint)JiffiesToMilliseconds((long)j);
+
+    [KernelSymbol("jiffies_to_usecs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint JiffiesToUsecs(ulong j) => (uint)((long)j * 1_000_000 / Machine.Hz);
+
+    [KernelSymbol("__msecs_to_jiffies"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong MsecsToJiffies(uint ms) => MillisecondsToJiffies(ms);
+
+    [KernelSymbol("__usecs_to_jiffies"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong UsecsToJiffies(uint us) => (ulong)(((long)us * Machine.Hz + 999_999) / 1_000_000);
+
+    [KernelSymbol("round_jiffies"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong RoundJiffies(ulong j) => RoundUpToSecond(j);
+
+    [KernelSymbol("round_jiffies_relative"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong RoundJiffiesRelative(ulong j) => RoundUpToSecond(j + Jiffies) - Jiffies;
+
+    private static ulong RoundUpToSecond(ulong j) => (j + (ulong)Machine.Hz - 1) / (ulong)Machine.Hz * (ulong)Machine.Hz;
+}

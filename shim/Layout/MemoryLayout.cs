@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Fields of the memory-management structures the shim touches.
+namespace LinuxShim.Shim.Layout;
+
+public static class PageLayout
+{
+    private const string H = "linux/mm_types.h";
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "page");
+    public static readonly StructField RefCount = KernelLayout.Field(H, "page", "_refcount");
+}
+
+public static class GfpFlags
+{
+    private const string H = "linux/gfp.h";
+    public static readonly uint Zero = (uint)KernelLayout.Constant(H, "___GFP_ZERO", 0x100);
+}

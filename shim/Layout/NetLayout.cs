@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Fields of the networking structures the shim touches (net_device, netdev_queue,
+// napi_struct, sk_buff, skb_shared_info, dql) and the constants it relies on.
+namespace LinuxShim.Shim.Layout;
+
+public static class NetDevLayout
+{
+    private const string H = "linux/netdevice.h";
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "net_device");
+    public static readonly StructField Name = KernelLayout.Field(H, "net_device", "name");
+    public static readonly StructField State = KernelLayout.Field(H, "net_device", "state");
+    public static readonly StructField DevAddr = KernelLayout.Field(H, "net_device", "dev_addr");
+    public static readonly StructField PermAddr = KernelLayout.Field(H, "net_device", "perm_addr");
+    public static readonly StructField AddrLen = KernelLayout.Field(H, "net_device", "addr_len");
+    public static readonly StructField Type = KernelLayout.Field(H, "net_device", "type");
+    public static readonly StructField Mtu = KernelLayout.Field(H, "net_device", "mtu");
+    public static readonly StructField MinMtu = KernelLayout.Field(H, "net_device", "min_mtu");
+    public static readonly StructField MaxMtu = KernelLayout.Field(H, "net_device", "max_mtu");
+    public static readonly StructField HardHeaderLen = KernelLayout.Field(H, "net_device", "hard_header_len");
+    public static readonly StructField Flags = KernelLayout.Field(H, "net_device", "flags");
+    public static readonly StructField TxQueueLen = KernelLayout.Field(H, "net_device", "tx_queue_len");
+    public static readonly StructField Broadcast = KernelLayout.Field(H, "net_device", "broadcast");
+    public static readonly StructField NetdevOps = KernelLayout.Field(H, "net_device", "netdev_ops");
+    public static readonly StructField EthtoolOps = KernelLayout.Field(H, "net_device", "ethtool_ops");
+    public static readonly StructField Tx = KernelLayout.Field(H, "net_device", "_tx");
+    public static readonly StructField NumTxQueues = KernelLayout.Field(H, "net_device", "num_tx_queues");
+    public static readonly StructField RealNumTxQueues = KernelLayout.Field(H, "net_device", "real_num_tx_queues");
+    public static readonly StructField NumRxQueues = KernelLayout.Field(H, "net_device", "num_rx_queues");
+    public static readonly StructField RealNumRxQueues = KernelLayout.Field(H, "net_device", "real_num_rx_queues");
+    public static readonly StructField RegState = KernelLayout.Field(H, "net_device", "reg_state");
+    public static readonly StructField Ifindex = KernelLayout.Field(H, "net_device", "ifindex");
+    public static readonly StructField Stats = KernelLayout.Field(H, "net_device", "stats");
+    public static readonly StructField Dev = KernelLayout.Field(H, "net_device", "dev");
+    public static readonly StructField WatchdogTimeo = KernelLayout.Field(H, "net_device", "watchdog_timeo");
+    public static readonly StructField Features = KernelLayout.Field(H, "net_device", "features");
+    public static readonly StructField GsoMaxSize = KernelLayout.Field(H, "net_device", "gso_max_size");
+    public static readonly StructField GsoMaxSegs = KernelLayout.Field(H, "net_device", "gso_max_segs");
+
+    public static readonly int Align = (int)KernelLayout.Constant(H, "NETDEV_ALIGN", 32);
+    public static readonly int StateStart = (int)KernelLayout.Constant(H, "__LINK_STATE_START", 0);
+    public static readonly int StatePresent = (int)KernelLayout.Constant(H, "__LINK_STATE_PRESENT", 1);
+    public static readonly int StateNoCarrier = (int)KernelLayout.Constant(H, "__LINK_STATE_NOCARRIER", 2);
+    public static readonly byte Registered = (byte)KernelLayout.Constant(H, "NETREG_REGISTERED", 1);
+    public static readonly byte Unregistered = (byte)KernelLayout.Constant(H, "NETREG_UNREGISTERED", 3);
+    public static readonly uint IffUp = (uint)KernelLayout.Constant(H, "IFF_UP", 1);
+    public static readonly uint IffBroadcast = (uint)KernelLayout.Constant(H, "IFF_BROADCAST", 2);
+    public static readonly uint IffPromisc = (uint)KernelLayout.Constant(H, "IFF_PROMISC", 0x100);
+    public static readonly uint IffAllmulti = (uint)KernelLayout.Constant(H, "IFF_ALLMULTI", 0x200);
+    public static readonly uint IffMulticast = (uint)KernelLayout.Constant(H, "IFF_MULTICAST", 0x1000);
+    public static readonly int MaxAddrLen = (int)KernelLayout.Constant(H, "MAX_ADDR_LEN", 32);
+
+    public static readonly StructField OpsOpen = KernelLayout.Field(H, "net_device_ops", "ndo_open");
+    public static readonly StructField OpsStop = KernelLayout.Field(H, "net_device_ops", "ndo_stop");
+    public static readonly StructField OpsStartXmit = KernelLayout.Field(H, "net_device_ops", "ndo_start_xmit");
+    public static readonly StructField OpsSetRxMode = KernelLayout.Field(H, "net_device_ops", "ndo_set_rx_mode");
+    public static readonly StructField OpsGetStats64 = KernelLayout.Field(H, "net_device_ops", "ndo_get_stats64");
+    public static readonly StructField OpsChangeMtu = KernelLayout.Field(H, "net_device_ops", "ndo_change_mtu");
+    public static readonly StructField OpsSetMacAddress = KernelLayout.Field(H, "net_device_ops", "ndo_set_mac_address");
+    public static readonly StructField OpsTxTimeout = KernelLayout.Field(H, "net_device_ops", "ndo_tx_timeout");
+    public static readonly StructField OpsInit = KernelLayout.Field(H, "net_device_ops", "ndo_init");
+}
+
+public static class TxQueueLayout
+{
+    private const string H = "linux/netdevice.h";
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "netdev_queue");
+    public static readonly StructField Dev = KernelLayout.Field(H, "netdev_queue", "dev");
+    public static readonly StructField State = KernelLayout.Field(H, "netdev_queue", "state");
+    public static readonly StructField TransStart = KernelLayout.Field(H, "netdev_queue", "trans_start");
+    public static readonly StructField Dql = KernelLayout.Field(H, "netdev_queue", "dql");
+    public static readonly int DrvXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_DRV_XOFF", 0);
+    public static readonly int StackXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_STACK_XOFF", 1);
+}
+
+public static class DqlLayout
+{
+    private const string H = "linux/dynamic_queue_limits.h";
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "dql");
+    public static readonly StructField NumQueued = KernelLayout.Field(H, "dql", "num_queued");
+    public static readonly StructField AdjLimit = KernelLayout.Field(H, "dql", "adj_limit");
+    public static readonly StructField LastObjCnt = KernelLayout.Field(H, "dql", "last_obj_cnt");
+    public static readonly StructField Limit = KernelLayout.Field(H, "dql", "limit");
+    public static readonly StructField NumCompleted = KernelLayout.Field(H, "dql", "num_completed");
+    public static readonly StructField MaxLimit = KernelLayout.Field(H, "dql", "max_limit");
+    public static readonly StructField MinLimit = KernelLayout.Field(H, "dql", "min_limit");
+    public static readonly uint MaxLimitValue = (uint)KernelLayout.Constant(H, "DQL_MAX_LIMIT", 0x70000000);
+}
+
+public static class NapiLayout
+{
+    private const string H = "linux/netdevice.h";
+    public static readonly StructField State = KernelLayout.Field(H, "napi_struct", "state");
+    public static readonly StructField Weight = KernelLayout.Field(H, "napi_struct", "weight");
+    public static readonly StructField Poll = KernelLayout.Field(H, "napi_struct", "poll");
+    public static readonly StructField Dev = KernelLayout.Field(H, "napi_struct", "dev");
+    public static readonly StructField Skb = KernelLayout.Field(H, "napi_struct", "skb");
+    public static readonly int Sched = (int)KernelLayout.Constant(H, "NAPI_STATE_SCHED", 0);
+    public static readonly int Missed = (int)KernelLayout.Constant(H, "NAPI_STATE_MISSED", 1);
+    public static readonly int Disable = (int)KernelLayout.Constant(H, "NAPI_STATE_DISABLE", 2);
+    public static readonly int Npsvc = (int)KernelLayout.Constant(H, "NAPI_STATE_NPSVC", 3);
+}
+
+public static class SkbLayout
+{
+    private const string H = "linux/skbuff.h";
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "sk_buff");
+    public static readonly StructField Dev = KernelLayout.Field(H, "sk_buff", "dev");
+    public static readonly StructField Len = KernelLayout.Field(H, "sk_buff", "len");
+    public static readonly StructField DataLen = KernelLayout.Field(H, "sk_buff", "data_len");
+    public static readonly StructField MacLen = KernelLayout.Field(H, "sk_buff", "mac_len");
+    public static readonly StructField QueueMapping = KernelLayout.Field(H, "sk_buff", "queue_mapping");
+    public static readonly StructField IpSummed = KernelLayout.Field(H, "sk_buff", "ip_summed");
+    public static readonly StructField PktType = KernelLayout.Field(H, "sk_buff", "pkt_type");
+    public static readonly StructField HeadFrag = KernelLayout.Field(H, "sk_buff", "head_frag");
+    public static readonly StructField Protocol = KernelLayout.Field(H, "sk_buff", "protocol");
+    public static readonly StructField TransportHeader = KernelLayout.Field(H, "sk_buff", "transport_header");
+    public static readonly StructField NetworkHeader = KernelLayout.Field(H, "sk_buff", "network_header");
+    public static readonly StructField MacHeader = KernelLayout.Field(H, "sk_buff", "mac_header");
+    public static readonly StructField Tail = KernelLayout.Field(H, "sk_buff", "tail");
+    public static readonly StructField End = KernelLayout.Field(H, "sk_buff", "end");
+    public static readonly StructField Head = KernelLayout.Field(H, "sk_buff", "head");
+    public static readonly StructField Data = KernelLayout.Field(H, "sk_buff", "data");
+    public static readonly StructField Truesize = KernelLayout.Field(H, "sk_buff", "truesize");
+    public static readonly StructField Users = KernelLayout.Field(H, "sk_buff", "users");
+
+    public static readonly StructSize SharedInfoSize = KernelLayout.SizeOf(H, "skb_shared_info");
+    public static readonly StructField NrFrags = KernelLayout.Field(H, "skb_shared_info", "nr_frags");
+    public static readonly StructField Dataref = KernelLayout.Field(H, "skb_shared_info", "dataref");
+    public static readonly StructField Frags = KernelLayout.Field(H, "skb_shared_info", "frags");
+    public static readonly StructSize FragSize = KernelLayout.SizeOf("linux/bvec.h", "bio_vec");
+    public static readonly StructField FragPage = KernelLayout.Field("linux/bvec.h", "bio_vec", "bv_page");
+    public static readonly StructField FragLen = KernelLayout.Field("linux/bvec.h", "bio_vec", "bv_len");
+    public static readonly StructField FragOffset = KernelLayout.Field("linux/bvec.h", "bio_vec", "bv_offset");
+
+    // NET_SKB_PAD is max(32, L1_CACHE_BYTES), which a static assert cannot evaluate; assert its input.
+    public static readonly int Pad = Math.Max(32, (int)KernelLayout.Constant(H, "L1_CACHE_BYTES", 64));
+    public static readonly int CacheBytes = (int)KernelLayout.Constant(H, "SMP_CACHE_BYTES", 64);
+    public static readonly int PacketHost = (int)KernelLayout.Constant(H, "PACKET_HOST", 0);
+    public static readonly int PacketBroadcast = (int)KernelLayout.Constant(H, "PACKET_BROADCAST", 1);
+    public static readonly int PacketMulticast = (int)KernelLayout.Constant(H, "PACKET_MULTICAST", 2);
+    public static readonly int PacketOtherHost = (int)KernelLayout.Constant(H, "PACKET_OTHERHOST", 3);
+    public static readonly int ChecksumPartial = (int)KernelLayout.Constant(H, "CHECKSUM_PARTIAL", 3);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// Managed side. "linuxshim host LIB.so": runs a driver in this process under the shim (the driver
+// host; the supervisor and `run` start it in its own process). With --fake-pci it gets in-memory PCI
+// functions, enough to reach the driver's probe.
+using System.Diagnostics;
+using LinuxShim.Shim.Host;
+using LinuxShim.Shim.Kernel;
+using LinuxShim.Shim.Pci;
+
+namespace LinuxShim.Tools;
+
+public static class HostCommand
+{
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        var started = Stopwatch.StartNew();
+        string library = cl.Single("a driver library (from linuxshim port build)");
+        var functions = new List<IPciFunction>();
+        foreach (var id in cl.All("fake-pci"))
+        {
+            try
+            {
+                functions.Add(MemoryPciFunction.Parse(id));
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException(e.Message);
+            }
+        }
+        ulong memory = (ulong)cl.GetInt("memory", 64) << 20;
+        Machine.Log = (level, text) =>
+        {
+            lock (stderr)
+                stderr.WriteLine($"<{level}> {text}");
+        };
+        PciCore.Probed += (device, driver, result) =>
+        {
+            lock (stdout)
+            {
+                stdout.WriteLine($"probe {driver} {device.Name} {result} {started.Elapsed.TotalMilliseconds:F0}ms");
+                stdout.Flush();
+            }
+        };
+        NetCore.Added += d => Console.Out.Flush();
+
+        DriverHost host;
+        try
+        {
+            host = DriverHost.Load(new DriverHostOptions
+            {
+                Library = library,
+                Layout = cl.Get("layout"),
+                MemoryBytes = memory,
+                Parameters = cl.All("param"),
+            }, functions);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            return Cli.ExitFailure;
+        }
+        int init = host.Init();
+        stdout.WriteLine($"init {init} {started.Elapsed.TotalMilliseconds:F0}ms");
+        foreach (var d in NetCore.Registered)
+            stdout.WriteLine($"netdev {d.Name} {Convert.ToHexString(d.Mac)}");
+        if (init != 0)
+            return Cli.ExitFailure;
+        if (cl.Has("up"))
+            foreach (var d in NetCore.Registered)
+                stdout.WriteLine($"open {d.Name} {d.Open()}");
+        stdout.WriteLine($"rss {DriverHost.ResidentBytes()}");
+        stdout.Flush();
+        if (!cl.Has("exit-after-probe"))
+        {
+            using var stop = new ManualResetEventSlim();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Set(); };
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Set();
+            stop.Wait();
+        }
+        host.Exit();
+        stdout.WriteLine("exit 0");
+        return Cli.ExitOk;
+    }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// Managed side. "linuxshim port build PORT": compiles an upstream module from the kernel tree for
+// the shim (see LinuxShim.Import.Port.PortBuilder) into PORT/build/MODULE.so.
+using LinuxShim.Import;
+using LinuxShim.Import.Port;
+using LinuxShim.Shim;
+using LinuxShim.Shim.Host;
+using ShimLayout = LinuxShim.Shim.Layout.KernelLayout;
+
+namespace LinuxShim.Tools;
+
+public static class PortCommand
+{
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        if (cl.Positionals.Count == 0 || cl.Positionals[0] != "build")
+            throw new UsageException("port takes a subcommand: port build PORT");
+        if (cl.Positionals.Count != 2)
+            throw new UsageException("port build takes one port folder, e.g. ports/8139too");
+        var recipe = PortRecipe.Load(cl.Positionals[1]);
+        string outDir = cl.Get("out") ?? Path.Combine(recipe.Folder, "build");
+        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        var build = Build(importer, recipe, outDir, cl.Has("quiet") ? null : stderr);
+        stdout.WriteLine(build.Library);
+        if (!cl.Has("quiet"))
+        {
+            stderr.WriteLine($"{recipe.Module}: {build.Trampolines.Count} kernel symbols from the host, {build.Stubs.Count} unimplemented"
+                             + (build.Stubs.Count > 0 ? $" ({string.Join(", ", build.Stubs)}: calling one ends the driver)" : ""));
+            if (build.NotInModel.Count > 0)
+                stderr.WriteLine($"note: gcc's objects also need {string.Join(", ", build.NotInModel)} (not in the Import Model)");
+        }
+        return Cli.ExitOk;
+    }
+
+    /// <summary>Builds <paramref name="recipe"/> with this shim's native sources and managed symbols.</summary>
+    public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log)
+    {
+        string native = NativeSources.ExtractTo(Path.Combine(importer.CacheRoot, "shim-native",
+            typeof(NativeSources).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16]));
+        var managed = new HashSet<string>(DriverLibrary.ManagedEntryPoints().Keys, StringComparer.Ordinal);
+        var layout = ShimLayout.Requests().Select(r => new LayoutRequest(r.Struct, r.Field, r.Header)).ToList();
+        var assumptions = ShimLayout.Assumptions().Select(a => new ConstantAssumption(a.Expression, a.Value, a.Header)).ToList();
+        var shim = new ShimSide(Path.Combine(native, "native"), Path.Combine(native, "include"), managed, layout, assumptions);
+        return PortBuilder.Build(importer, recipe, shim, outDir, log is null ? null : m => log.WriteLine($"port: {m}"));
+    }
+}
