@@ -16,9 +16,25 @@ public static unsafe class Io
 
     private static readonly List<Window> Windows = [];
 
-    /// <summary>Gives BAR <paramref name="bar"/> its host address range (its resource start).</summary>
+    // I/O BARs get x86 port numbers (16 bits, what IN/OUT take); lib/iomap's cookies for them are
+    // the port plus PioOffset, so that ioread*() tells ports from memory.
+    private const int FirstPort = 0xc000, PioOffset = 0x10000;
+    private static int _nextPort = FirstPort;
+
+    /// <summary>Gives BAR <paramref name="bar"/> its resource start: a port number, or a host address range.</summary>
     internal static nint MapBar(IPciFunction function, PciBarInfo bar)
     {
+        if (bar.IsIo)
+        {
+            int size = (int)Math.Max(bar.Size, 4);
+            int port = (_nextPort + size - 1) / size * size;
+            if (port + size > 0x10000)
+                throw new IOException($"no room in the I/O port space for BAR {bar.Index} ({bar.Size} bytes)");
+            _nextPort = port + size;
+            lock (Windows)
+                Windows.Add(new Window(PioOffset + port, bar.Size, function, bar.Index, false));
+            return port;
+        }
         nint direct = !bar.IsIo && function is IDirectBars d ? d.MapBar(bar.Index) : 0;
         nint address = direct;
         if (address == 0)
@@ -126,18 +142,45 @@ public static unsafe class Io
     private static nint ResourceStart(nint pdev, int bar) =>
         (nint)(pdev.At(PciLayout.Resource) + bar * PciLayout.ResourceSize.Size).U64(PciLayout.ResourceStart);
 
+    /// <summary>The cookie pci_iomap gives for a BAR: its host address, or port + PIO offset for I/O.</summary>
+    private static nint Cookie(nint pdev, int bar)
+    {
+        if (bar is < 0 or >= 6)
+            return 0;
+        nint r = pdev.At(PciLayout.Resource) + bar * PciLayout.ResourceSize.Size;
+        nint start = (nint)r.U64(PciLayout.ResourceStart);
+        if (start == 0)
+            return 0;
+        return (r.U64(PciLayout.ResourceFlags) & PciLayout.IoResource) != 0 ? start + PioOffset : start;
+    }
+
     [KernelSymbol("pci_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint PciIomap(nint pdev, int bar, ulong maxlen) => bar is >= 0 and < 6 ? ResourceStart(pdev, bar) : 0;
+    public static nint PciIomap(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
 
     [KernelSymbol("pci_iomap_range"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIomapRange(nint pdev, int bar, ulong offset, ulong maxlen) =>
-        bar is >= 0 and < 6 && ResourceStart(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;
+        Cookie(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;
+
+    [KernelSymbol("ioport_map"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint IoportMap(ulong port, uint count) => (nint)(port + PioOffset);
+
+    [KernelSymbol("ioport_unmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void IoportUnmap(nint addr) { }
+
+    [HostOp("linuxshim_host_port_in"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint PortIn(ushort port, int size) => (uint)Read(PioOffset + port, size);
+
+    [HostOp("linuxshim_host_port_out"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PortOut(ushort port, int size, uint value) => Write(PioOffset + port, size, value);
 
     [KernelSymbol("pci_iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PciIounmap(nint pdev, nint addr) { }
 
     [KernelSymbol("pci_ioremap_bar"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIoremapBar(nint pdev, int bar) => bar is >= 0 and < 6 ? ResourceStart(pdev, bar) : 0;
+
+    [KernelSymbol("pci_iomap_wc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciIomapWc(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
 
     // A BAR's resource start is already its host address: "physical" and virtual coincide.
     [KernelSymbol("ioremap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -40,6 +40,7 @@ public sealed unsafe class NetDevice
 
     internal void OnTxWoken() => TxWoken?.Invoke();
     internal void OnCarrier(bool up) => CarrierChanged?.Invoke(up);
+    internal void OnCarrierChange(bool up) => CarrierChanged?.Invoke(up);
 
     public long RxFrames, RxDropped;
 

@@ -14,7 +14,7 @@ public sealed unsafe class KernelVfioFunction : IPciFunction
     private readonly int container, group, device;
     private readonly RegionInfo[] regions = new RegionInfo[VfioAbi.PciRegionCount];
     private readonly int[] irqCounts = new int[VfioAbi.PciIrqCount];
-    private readonly Dictionary<(PciIrqKind, int), InterruptThread> interrupts = [];
+    private readonly InterruptHandlers interrupts;
     private readonly PciBarInfo[] bars;
     private readonly uint deviceFlags;
 
@@ -42,6 +42,7 @@ public sealed unsafe class KernelVfioFunction : IPciFunction
             irqCounts[i] = (int)Math.Min(q.Count, 2048);
         }
         bars = PciBarLayout.Read(i => regions[i].Size, off => ReadConfig(off, 4));
+        interrupts = new InterruptHandlers(irqCounts, "vfio");
     }
 
     /// <summary>
@@ -155,31 +156,11 @@ public sealed unsafe class KernelVfioFunction : IPciFunction
         sys.Ioctl(container, IommuUnmapDma, (nint)(&u));
     }
 
-    public int IrqCount(PciIrqKind kind) => irqCounts[VfioAbi.IrqIndex(kind)];
+    public int IrqCount(PciIrqKind kind) => interrupts.Count(kind);
 
-    public void SetIrqHandler(PciIrqKind kind, int vector, Action? handler)
-    {
-        int index = VfioAbi.IrqIndex(kind);
-        if (vector < 0 || vector >= irqCounts[index])
-            throw new ArgumentOutOfRangeException(nameof(vector), $"{kind} has {irqCounts[index]} vectors");
-        lock (interrupts)
-        {
-            if (interrupts.Remove((kind, vector), out var old))
-                old.Dispose();
-            var thread = handler is null ? null : new InterruptThread($"vfio {kind} {vector}", handler);
-            try
-            {
-                SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, vector, thread?.Trigger.Handle ?? -1);
-            }
-            catch
-            {
-                thread?.Dispose();
-                throw;
-            }
-            if (thread is not null)
-                interrupts[(kind, vector)] = thread;
-        }
-    }
+    public void SetIrqHandler(PciIrqKind kind, int vector, Action? handler) =>
+        interrupts.Set(kind, vector, handler, (index, v, trigger) =>
+            SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, v, trigger?.Handle ?? -1));
 
     public void UnmaskIntx() => SetIrqs(VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, null);
 
@@ -206,12 +187,7 @@ public sealed unsafe class KernelVfioFunction : IPciFunction
 
     public void Dispose()
     {
-        lock (interrupts)
-        {
-            foreach (var t in interrupts.Values)
-                t.Dispose();
-            interrupts.Clear();
-        }
+        interrupts.Dispose();
         sys.Close(device);
         sys.Close(group);
         sys.Close(container);

@@ -17,7 +17,7 @@ public sealed class VfioUserClient : IPciFunction
     private readonly ulong[] regionSizes = new ulong[VfioAbi.PciRegionCount];
     private readonly uint[] regionFlags = new uint[VfioAbi.PciRegionCount];
     private readonly int[] irqCounts = new int[VfioAbi.PciIrqCount];
-    private readonly Dictionary<(PciIrqKind, int), InterruptThread> interrupts = [];
+    private readonly InterruptHandlers interrupts;
     private readonly PciBarInfo[] bars;
     private ushort nextId;
     private bool disposed;
@@ -30,6 +30,7 @@ public sealed class VfioUserClient : IPciFunction
         {
             ServerVersion = NegotiateVersion();
             ReadDeviceInfo();
+            interrupts = new InterruptHandlers(irqCounts, "vfio-user");
             bars = PciBarLayout.Read(i => regionSizes[i], off => ReadConfig(off, 4));
         }
         catch
@@ -78,35 +79,12 @@ public sealed class VfioUserClient : IPciFunction
         Transact(VfioUserCommand.DmaUnmap, p, default, stackalloc byte[24]);
     }
 
-    public int IrqCount(PciIrqKind kind) => irqCounts[VfioAbi.IrqIndex(kind)];
+    public int IrqCount(PciIrqKind kind) => interrupts.Count(kind);
 
-    public void SetIrqHandler(PciIrqKind kind, int vector, Action? handler)
-    {
-        int index = VfioAbi.IrqIndex(kind);
-        if (vector < 0 || vector >= irqCounts[index])
-            throw new ArgumentOutOfRangeException(nameof(vector), $"{kind} has {irqCounts[index]} vectors");
-        lock (interrupts)
-        {
-            if (interrupts.Remove((kind, vector), out var old))
-                old.Dispose();
-            if (handler is null)
-            {
-                SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, vector, 1, default);
-                return;
-            }
-            var thread = new InterruptThread($"vfio-user {kind} {vector}", handler);
-            try
-            {
-                SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, vector, 1, [thread.Trigger.Handle]);
-            }
-            catch
-            {
-                thread.Dispose();
-                throw;
-            }
-            interrupts[(kind, vector)] = thread;
-        }
-    }
+    public void SetIrqHandler(PciIrqKind kind, int vector, Action? handler) =>
+        interrupts.Set(kind, vector, handler, (index, v, trigger) =>
+            SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, v, 1,
+                trigger is null ? default : [trigger.Handle]));
 
     public void UnmaskIntx() =>
         SetIrqs(VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, 1, default);
@@ -259,12 +237,7 @@ public sealed class VfioUserClient : IPciFunction
 
     public void Dispose()
     {
-        lock (interrupts)
-        {
-            foreach (var t in interrupts.Values)
-                t.Dispose();
-            interrupts.Clear();
-        }
+        interrupts.Dispose();
         lock (sync)
         {
             disposed = true;

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The generic MII library (drivers/net/mii.c's API), written from IEEE 802.3 clause 22:
+// link state from BMSR, speed and duplex from the advertised and link-partner abilities, restart of
+// auto-negotiation, MII ioctls, and ethtool link settings through the driver's mdio_read/write.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
+
+namespace LinuxShim.Shim.Kernel;
+
+public static unsafe class Mii
+{
+    // Clause 22 registers and bits.
+    private const int Bmcr = 0, Bmsr = 1, Advertise = 4, Lpa = 5, Ctrl1000 = 9, Stat1000 = 10;
+    private const int BmcrSpeed1000 = 0x0040, BmcrFullDuplex = 0x0100, BmcrAnRestart = 0x0200, BmcrAnEnable = 0x1000, BmcrSpeed100 = 0x2000;
+    private const int BmsrLinkStatus = 0x0004;
+    private const int Adv10Half = 0x0020, Adv10Full = 0x0040, Adv100Half = 0x0080, Adv100Full = 0x0100, AdvCsma = 0x0001;
+    private const int Adv1000Half = 0x0100, Adv1000Full = 0x0200; // CTRL1000
+    private const int Lpa1000Half = 0x0400, Lpa1000Full = 0x0800; // STAT1000
+
+    // ethtool link mode bits, speeds, ports.
+    private const int Mode10Half = 0, Mode10Full = 1, Mode100Half = 2, Mode100Full = 3, Mode1000Half = 4, Mode1000Full = 5,
+        ModeAutoneg = 6, ModeTp = 7, ModeMii = 9;
+    private const byte PortMii = 0x02, MdioSupportC22 = 0x01;
+
+    private static int Read(nint mii, int reg)
+    {
+        var fn = (delegate* unmanaged<nint, int, int, int>)mii.Ptr(MiiLayout.MdioRead);
+        return fn(mii.Ptr(MiiLayout.Dev), mii.I32(MiiLayout.PhyId), reg);
+    }
+
+    private static void Write(nint mii, int reg, int value)
+    {
+        var fn = (delegate* unmanaged<nint, int, int, int, void>)mii.Ptr(MiiLayout.MdioWrite);
+        fn(mii.Ptr(MiiLayout.Dev), mii.I32(MiiLayout.PhyId), reg, value);
+    }
+
+    private static bool LinkOk(nint mii)
+    {
+        Read(mii, Bmsr); // the link bit latches low: the first read clears a stale failure
+        return (Read(mii, Bmsr) & BmsrLinkStatus) != 0;
+    }
+
+    [KernelSymbol("mii_link_ok"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int MiiLinkOk(nint mii) => LinkOk(mii) ? 1 : 0;
+
+    [KernelSymbol("mii_nway_restart"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int MiiNwayRestart(nint mii)
+    {
+        int bmcr = Read(mii, Bmcr);
+        if ((bmcr & BmcrAnEnable) == 0)
+            return -22;
+        Write(mii, Bmcr, bmcr | BmcrAnRestart);
+        return 0;
+    }
+
+    [KernelSymbol("mii_check_link"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MiiCheckLink(nint mii) => SetCarrier(mii.Ptr(MiiLayout.Dev), LinkOk(mii));
+
+    private static void SetCarrier(nint dev, bool up)
+    {
+        bool was = !dev.TestBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+        if (up == was)
+            return;
+        if (up)
+            dev.ClearBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+        else
+            dev.SetBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+        NetCore.Find(dev)?.OnCarrierChange(up);
+    }
+
+    /// <summary>Carrier from the link bit; on a change, duplex from the negotiated abilities. 1 if duplex changed.</summary>
+    [KernelSymbol("mii_check_media"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint MiiCheckMedia(nint mii, uint okToPrint, uint initMedia)
+    {
+        if (mii.Bits(MiiLayout.ForceMedia) != 0)
+            return 0;
+        nint dev = mii.Ptr(MiiLayout.Dev);
+        bool oldCarrier = !dev.TestBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+        bool newCarrier = LinkOk(mii);
+        if (initMedia == 0 && oldCarrier == newCarrier)
+            return 0;
+        SetCarrier(dev, newCarrier);
+        if (!newCarrier)
+        {
+            if (okToPrint != 0)
+                Machine.Log(6, $"{NetCore.Find(dev)?.Name ?? "?"}: link down");
+            return 0;
+        }
+        int negotiated = Read(mii, Advertise) & Read(mii, Lpa);
+        bool full = (negotiated & (Adv100Full | Adv10Full)) != 0;
+        if (okToPrint != 0)
+            Machine.Log(6, $"{NetCore.Find(dev)?.Name ?? "?"}: link up, {((negotiated & (Adv100Full | Adv100Half)) != 0 ? 100 : 10)}Mbps, {(full ? "full" : "half")}-duplex, lpa 0x{Read(mii, Lpa):X4}");
+        bool changed = mii.Bits(MiiLayout.FullDuplex) != (full ? 1u : 0u);
+        mii.Bits(MiiLayout.FullDuplex, full ? 1u : 0u);
+        return changed || initMedia != 0 ? 1u : 0u;
+    }
+
+    private const uint SiocGMiiPhy = 0x8947, SiocGMiiReg = 0x8948, SiocSMiiReg = 0x8949;
+
+    [KernelSymbol("generic_mii_ioctl"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int GenericMiiIoctl(nint mii, nint data, int cmd, uint* duplexChanged)
+    {
+        if (duplexChanged != null)
+            *duplexChanged = 0;
+        int phy = data.U16(MiiLayout.IoctlPhyId) & mii.I32(MiiLayout.PhyIdMask);
+        int reg = data.U16(MiiLayout.IoctlRegNum) & mii.I32(MiiLayout.RegNumMask);
+        nint dev = mii.Ptr(MiiLayout.Dev);
+        switch ((uint)cmd)
+        {
+            case SiocGMiiPhy:
+                data.U16(MiiLayout.IoctlPhyId, (ushort)mii.I32(MiiLayout.PhyId));
+                phy = mii.I32(MiiLayout.PhyId);
+                goto case SiocGMiiReg;
+            case SiocGMiiReg:
+            {
+                var read = (delegate* unmanaged<nint, int, int, int>)mii.Ptr(MiiLayout.MdioRead);
+                data.U16(MiiLayout.IoctlValOut, (ushort)read(dev, phy, reg));
+                return 0;
+            }
+            case SiocSMiiReg:
+            {
+                var write = (delegate* unmanaged<nint, int, int, int, void>)mii.Ptr(MiiLayout.MdioWrite);
+                write(dev, phy, reg, data.U16(MiiLayout.IoctlValIn));
+                return 0;
+            }
+            default:
+                return -95; // -EOPNOTSUPP
+        }
+    }
+
+    private static void SetMode(nint bitmap, int bit) => *(ulong*)(bitmap + bit / 64 * 8) |= 1UL << (bit % 64);
+    private static bool HasMode(nint bitmap, int bit) => (*(ulong*)(bitmap + bit / 64 * 8) >> (bit % 64) & 1) != 0;
+
+    private static void AbilitiesToModes(nint bitmap, int adv, int adv1000)
+    {
+        if ((adv & Adv10Half) != 0) SetMode(bitmap, Mode10Half);
+        if ((adv & Adv10Full) != 0) SetMode(bitmap, Mode10Full);
+        if ((adv & Adv100Half) != 0) SetMode(bitmap, Mode100Half);
+        if ((adv & Adv100Full) != 0) SetMode(bitmap, Mode100Full);
+        if ((adv1000 & Adv1000Half) != 0) SetMode(bitmap, Mode1000Half);
+        if ((adv1000 & Adv1000Full) != 0) SetMode(bitmap, Mode1000Full);
+    }
+
+    [KernelSymbol("mii_ethtool_get_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MiiEthtoolGetLinkKsettings(nint mii, nint cmd)
+    {
+        bool gmii = mii.Bits(MiiLayout.SupportsGmii) != 0;
+        nint supported = cmd.At(EthtoolLayout.Supported), advertising = cmd.At(EthtoolLayout.Advertising), lp = cmd.At(EthtoolLayout.LpAdvertising);
+        AbilitiesToModes(supported, Adv10Half | Adv10Full | Adv100Half | Adv100Full, gmii ? Adv1000Half | Adv1000Full : 0);
+        SetMode(supported, ModeAutoneg);
+        SetMode(supported, ModeTp);
+        SetMode(supported, ModeMii);
+        cmd.U8(EthtoolLayout.Port, PortMii);
+        cmd.U8(EthtoolLayout.PhyAddress, (byte)mii.I32(MiiLayout.PhyId));
+        cmd.U8(EthtoolLayout.MdioSupport, MdioSupportC22);
+
+        int bmcr = Read(mii, Bmcr), adv = Read(mii, Advertise);
+        int ctrl1000 = gmii ? Read(mii, Ctrl1000) : 0;
+        AbilitiesToModes(advertising, adv, ctrl1000);
+        uint speed;
+        bool full;
+        if ((bmcr & BmcrAnEnable) != 0)
+        {
+            SetMode(advertising, ModeAutoneg);
+            cmd.U8(EthtoolLayout.Autoneg, 1);
+            int lpa = Read(mii, Lpa);
+            int stat1000 = gmii ? Read(mii, Stat1000) >> 2 : 0;
+            AbilitiesToModes(lp, lpa, stat1000);
+            int common = adv & lpa, common1000 = ctrl1000 & stat1000;
+            if ((common1000 & (Adv1000Full | Adv1000Half)) != 0)
+            {
+                speed = 1000;
+                full = (common1000 & Adv1000Full) != 0;
+            }
+            else if ((common & (Adv100Full | Adv100Half)) != 0)
+            {
+                speed = 100;
+                full = (common & Adv100Full) != 0;
+            }
+            else
+            {
+                speed = 10;
+                full = (common & Adv10Full) != 0;
+            }
+        }
+        else
+        {
+            cmd.U8(EthtoolLayout.Autoneg, 0);
+            speed = (bmcr & BmcrSpeed1000) != 0 ? 1000u : (bmcr & BmcrSpeed100) != 0 ? 100u : 10u;
+            full = (bmcr & BmcrFullDuplex) != 0;
+        }
+        mii.Bits(MiiLayout.FullDuplex, full ? 1u : 0u);
+        bool link = LinkOk(mii);
+        cmd.U32(EthtoolLayout.Speed, link ? speed : 0xffffffff); // SPEED_UNKNOWN without link
+        cmd.U8(EthtoolLayout.Duplex, link ? (byte)(full ? 1 : 0) : (byte)0xff);
+    }
+
+    [KernelSymbol("mii_ethtool_set_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int MiiEthtoolSetLinkKsettings(nint mii, nint cmd)
+    {
+        uint speed = cmd.U32(EthtoolLayout.Speed);
+        byte duplex = cmd.U8(EthtoolLayout.Duplex);
+        if (cmd.U8(EthtoolLayout.PhyAddress) != mii.I32(MiiLayout.PhyId))
+            return -22;
+        if (cmd.U8(EthtoolLayout.Autoneg) != 0)
+        {
+            nint advertising = cmd.At(EthtoolLayout.Advertising);
+            int adv = Read(mii, Advertise) & ~(Adv10Half | Adv10Full | Adv100Half | Adv100Full);
+            if (HasMode(advertising, Mode10Half)) adv |= Adv10Half;
+            if (HasMode(advertising, Mode10Full)) adv |= Adv10Full;
+            if (HasMode(advertising, Mode100Half)) adv |= Adv100Half;
+            if (HasMode(advertising, Mode100Full)) adv |= Adv100Full;
+            Write(mii, Advertise, adv | AdvCsma);
+            Write(mii, Bmcr, Read(mii, Bmcr) | BmcrAnEnable | BmcrAnRestart);
+            mii.Bits(MiiLayout.ForceMedia, 0);
+            return 0;
+        }
+        if (speed is not (10 or 100 or 1000) || duplex > 1 || (speed == 1000 && mii.Bits(MiiLayout.SupportsGmii) == 0))
+            return -22;
+        int bmcr = Read(mii, Bmcr) & ~(BmcrAnEnable | BmcrSpeed100 | BmcrSpeed1000 | BmcrFullDuplex);
+        if (speed == 100) bmcr |= BmcrSpeed100;
+        if (speed == 1000) bmcr |= BmcrSpeed1000;
+        if (duplex == 1) bmcr |= BmcrFullDuplex;
+        Write(mii, Bmcr, bmcr);
+        mii.Bits(MiiLayout.ForceMedia, 1);
+        mii.Bits(MiiLayout.FullDuplex, duplex);
+        return 0;
+    }
+}
