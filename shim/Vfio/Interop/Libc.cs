@@ -89,6 +89,4 @@ internal static unsafe partial class Libc
 
     public static int LastError => Marshal.GetLastPInvokeError();
 
-    /// <summary>Duplicates a descriptor (close-on-exec), so the caller owns an independent copy.</summary>
-    public static int Dup(int fd) => (int)Check(Fcntl(fd, F_DUPFD_CLOEXEC, 0), "dup");
 }

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// Managed side. `linuxshim device`: runs an emulated NIC (RTL8139 or 82540EM) as a vfio-user
+// device server on a UNIX socket, with its cable on a wire backend, until SIGINT or SIGTERM.
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LinuxShim.Devices;
+using LinuxShim.Devices.E1000;
+using LinuxShim.Devices.Rtl8139;
+using LinuxShim.Devices.VfioUser;
+using LinuxShim.Devices.Wire;
+
+[assembly: InternalsVisibleTo("LinuxShim.Devices.Tests")]
+
+namespace LinuxShim.Tools;
+
+internal static class DeviceCommand
+{
+    public const string Help = """
+        linuxshim device: an emulated NIC served over vfio-user.
+
+        Usage:
+          linuxshim device rtl8139|e1000 --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
+
+        Options:
+          --socket PATH   UNIX socket to listen on for the vfio-user client (the driver host).
+          --wire WIRE     the NIC's cable: inproc (default: nothing at the other end),
+                          tap:NAME (a TAP interface, needs CAP_NET_ADMIN), or
+                          udp:HOST:PORT[:LOCALPORT] (one frame per datagram, as QEMU -netdev dgram).
+          --pcap FILE     also write every frame on the wire, both ways, to FILE (pcap).
+          --mac MAC       station address in the EEPROM (default 52:54:00:12:34:56).
+
+        Runs until SIGINT or SIGTERM. Exit status: 0 stopped, 1 could not start, 2 usage error.
+        """;
+
+    private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return Run(args, stdout, stderr, stop.Token);
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires (the signal handlers above cancel it).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        Options options;
+        try
+        {
+            var parsed = Parse(args);
+            if (parsed is null)
+            {
+                stdout.WriteLine(Help);
+                return 0;
+            }
+            options = parsed;
+        }
+        catch (FormatException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            stderr.WriteLine("usage: linuxshim device rtl8139|e1000 --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]");
+            return 2;
+        }
+
+        IWire? wire = null;
+        IWire? farEnd = null;
+        try
+        {
+            (wire, farEnd) = OpenWire(options.Wire);
+            if (options.Pcap is not null)
+                wire = new CaptureWire(wire, new PcapWriter(options.Pcap));
+            using NetworkDevice device = options.Model == "rtl8139" ? new Rtl8139Nic(options.Mac) : new Intel82540EmNic(options.Mac);
+            device.Connect(wire);
+            using var server = new VfioUserServer(device);
+            var serving = server.ListenAsync(options.Socket, cancellationToken);
+            stdout.WriteLine($"linuxshim device: {options.Model} {options.Mac} on {options.Socket}, wire {wire.Description}");
+            stdout.Flush();
+            try
+            {
+                serving.Wait(CancellationToken.None);
+            }
+            catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+            {
+            }
+            stdout.WriteLine($"linuxshim device: stopped after {server.Messages} messages, {device.FramesSent} frames sent, {device.FramesReceived} received");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            wire?.Dispose();
+            farEnd?.Dispose();
+        }
+    }
+
+    /// <summary>The options, or null for --help; FormatException on a usage error.</summary>
+    private static Options? Parse(string[] args)
+    {
+        if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
+            return null;
+        string model = args[0] switch
+        {
+            "rtl8139" or "8139" => "rtl8139",
+            "e1000" or "82540em" => "e1000",
+            _ => throw new FormatException($"unknown device '{args[0]}' (rtl8139 or e1000)"),
+        };
+        string? socket = null, pcap = null;
+        string wire = "inproc";
+        var mac = MacAddress.Default;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--socket":
+                    socket = Value();
+                    break;
+                case "--wire":
+                    wire = Value();
+                    break;
+                case "--pcap":
+                    pcap = Value();
+                    break;
+                case "--mac":
+                    mac = MacAddress.Parse(Value());
+                    if ((mac.B0 & 1) != 0)
+                        throw new FormatException($"{mac} is a multicast address");
+                    break;
+                default:
+                    throw new FormatException($"unknown option '{args[i]}'");
+            }
+        }
+        if (socket is null)
+            throw new FormatException("--socket PATH is required");
+        if (wire != "inproc" && !wire.StartsWith("tap:", StringComparison.Ordinal) && !wire.StartsWith("udp:", StringComparison.Ordinal))
+            throw new FormatException($"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])");
+        return new Options(model, socket, wire, pcap, mac);
+    }
+
+    /// <summary>The device's end of the wire, and the in-process far end to dispose with it (inproc only).</summary>
+    private static (IWire, IWire?) OpenWire(string spec)
+    {
+        if (spec == "inproc")
+        {
+            var (near, far) = InProcessWire.CreatePair();
+            return (near, far);
+        }
+        if (spec.StartsWith("tap:", StringComparison.Ordinal))
+            return (new TapWire(spec[4..]), null);
+        var parts = spec[4..].Split(':');
+        if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int port) || port is < 1 or > 65535)
+            throw new ArgumentException($"bad UDP wire '{spec}' (udp:HOST:PORT[:LOCALPORT])");
+        int local = 0;
+        if (parts.Length == 3 && (!int.TryParse(parts[2], out local) || local is < 0 or > 65535))
+            throw new ArgumentException($"bad local port in '{spec}'");
+        var address = IPAddress.TryParse(parts[0], out var ip) ? ip : Dns.GetHostAddresses(parts[0])[0];
+        return (new UdpWire(new IPEndPoint(address, port), local), null);
+    }
+}
