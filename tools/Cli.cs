@@ -22,6 +22,8 @@ public static class Cli
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
                                                          (default PORT/build/MODULE.so)
+          linuxshim device rtl8139|e1000 --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
+                                                         serve an emulated NIC over vfio-user (see device --help)
           linuxshim host LIB.so [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]... [--up]
                          [--exit-after-probe] [--memory MIB]
                                                          run a driver .so in this process under the shim
@@ -57,6 +59,9 @@ public static class Cli
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // The device server parses its own arguments (wire and socket specifications).
+        if (args.Length > 0 && args[0] == "device")
+            return DeviceCommand.Run(args[1..], stdout, stderr);
         CommandLine parsed;
         try
         {

@@ -33,14 +33,17 @@ public static class PortCommand
     }
 
     /// <summary>Builds <paramref name="recipe"/> with this shim's native sources and managed symbols.</summary>
-    public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log)
+    public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log) =>
+        PortBuilder.Build(importer, recipe, ShimSide(importer), outDir, log is null ? null : m => log.WriteLine($"port: {m}"));
+
+    /// <summary>What this shim brings to a build: its native sources (extracted once), managed symbols, layouts.</summary>
+    public static ShimSide ShimSide(Importer importer)
     {
         string native = NativeSources.ExtractTo(Path.Combine(importer.CacheRoot, "shim-native",
             typeof(NativeSources).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16]));
         var managed = new HashSet<string>(DriverLibrary.ManagedEntryPoints().Keys, StringComparer.Ordinal);
         var layout = ShimLayout.Requests().Select(r => new LayoutRequest(r.Struct, r.Field, r.Header)).ToList();
         var assumptions = ShimLayout.Assumptions().Select(a => new ConstantAssumption(a.Expression, a.Value, a.Header)).ToList();
-        var shim = new ShimSide(Path.Combine(native, "native"), Path.Combine(native, "include"), managed, layout, assumptions);
-        return PortBuilder.Build(importer, recipe, shim, outDir, log is null ? null : m => log.WriteLine($"port: {m}"));
+        return new ShimSide(Path.Combine(native, "native"), Path.Combine(native, "include"), managed, layout, assumptions);
     }
 }

@@ -26,11 +26,6 @@ public static class PortBuilder
     public static PortBuild Build(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log = null)
     {
         outDir = Path.GetFullPath(outDir);
-        string objDir = Path.Combine(outDir, "obj");
-        if (Directory.Exists(objDir))
-            Directory.Delete(objDir, recursive: true);
-        Directory.CreateDirectory(objDir);
-
         if (!importer.Kernel.Release.StartsWith(recipe.Kernel, StringComparison.Ordinal))
             log?.Invoke($"warning: {recipe.Name} was made for Linux {recipe.Kernel}; this tree is {importer.Kernel.Release}");
 
@@ -42,14 +37,44 @@ public static class PortBuilder
 
         string treeRoot = importer.Tree.SourceRoot;
         string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
-        string[] shadow = [shim.ShadowIncludes];
         var jobs = new List<(string Name, string File, List<string> Args)>();
-        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shadow))
-            jobs.Add(($"{source}", Path.Combine(sourceRoot, source), args));
-        var nativeArgs = importer.CommandLine.UserSpaceArgumentsFor(treeRoot, recipe.Module, "linuxshim", [], [.. shadow, shim.NativeDirectory]);
+        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, [shim.ShadowIncludes]))
+            jobs.Add((source, Path.Combine(sourceRoot, source), args));
+        var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
+            CompileAndLink(importer, recipe.Module, jobs, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
+        string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
+        WriteManifest(manifest, importer, recipe, module, library, trampolines, stubs, nativeArgs);
+        return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
+    }
+
+    /// <summary>
+    /// Builds a module that is not in the kernel tree (an external module, like Kbuild's M=): its C
+    /// <paramref name="sources"/> compiled with the tree's headers and flags, then glued and linked as a port.
+    /// </summary>
+    public static (string Library, IReadOnlyList<string> Trampolines, IReadOnlyList<string> Stubs) BuildExternal(
+        Importer importer, string moduleName, IReadOnlyList<string> sources, ShimSide shim, string outDir, Action<string>? log = null)
+    {
+        outDir = Path.GetFullPath(outDir);
+        var jobs = sources.Select(f => ($"external/{Path.GetFileName(f)}", Path.GetFullPath(f),
+            importer.CommandLine.UserSpaceArgumentsFor(importer.Tree.SourceRoot, moduleName, Path.GetFileNameWithoutExtension(f), [],
+                [shim.ShadowIncludes]))).ToList();
+        var r = CompileAndLink(importer, moduleName, jobs, [], shim, outDir, log);
+        return (r.Library, r.Trampolines, r.Stubs);
+    }
+
+    private static (string Library, string LayoutFile, List<string> Trampolines, List<string> Stubs, List<string> NotInModel, List<string> NativeArgs)
+        CompileAndLink(Importer importer, string moduleName, List<(string Name, string File, List<string> Args)> jobs, IReadOnlyList<string> requires,
+            ShimSide shim, string outDir, Action<string>? log)
+    {
+        string objDir = Path.Combine(outDir, "obj");
+        if (Directory.Exists(objDir))
+            Directory.Delete(objDir, recursive: true);
+        Directory.CreateDirectory(objDir);
+        string treeRoot = importer.Tree.SourceRoot;
+        string[] shadow = [shim.ShadowIncludes];
+        var nativeArgs = importer.CommandLine.UserSpaceArgumentsFor(treeRoot, moduleName, "linuxshim", [], [.. shadow, shim.NativeDirectory]);
         foreach (var file in Directory.GetFiles(shim.NativeDirectory, "*.c").Order(StringComparer.Ordinal))
             jobs.Add(($"shim/native/{Path.GetFileName(file)}", file, nativeArgs));
-
         log?.Invoke($"compiling {jobs.Count} sources with {importer.CommandLine.Compiler}");
         var objects = new ConcurrentBag<string>();
         var failures = new ConcurrentBag<string>();
@@ -68,27 +93,27 @@ public static class PortBuilder
         log?.Invoke("reading struct layouts with libclang");
         var layoutArgs = new List<string>();
         layoutArgs.AddRange(shadow.Select(s => "-I" + s));
-        layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, recipe.Module, "layout", []));
+        layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, moduleName, "layout", []));
         var layout = KernelLayout.Read(shim.Layout, layoutArgs, Path.Combine(outDir, "layout"));
 
         var (undefined, defined) = Symbols(objects);
         defined.Add("__this_module"); // the glue defines the module object
         var needed = new SortedSet<string>(undefined, StringComparer.Ordinal);
-        needed.UnionWith(module.Requires.Select(r => r.Symbol));
+        needed.UnionWith(requires);
         needed.ExceptWith(defined);
-        var notInModel = undefined.Where(u => !defined.Contains(u) && module.Requires.All(r => r.Symbol != u)
+        var notInModel = undefined.Where(u => !defined.Contains(u) && !requires.Contains(u)
                                               && !u.StartsWith("linuxshim_", StringComparison.Ordinal)).ToList();
         var trampolines = needed.Where(shim.Managed.Contains).ToList();
         var stubs = needed.Where(s => !shim.Managed.Contains(s)).ToList();
 
         string glue = Path.Combine(objDir, "linuxshim_glue.c");
-        File.WriteAllText(glue, GlueGenerator.Generate(recipe.Module, trampolines, stubs, layout, shim.Assumptions));
+        File.WriteAllText(glue, GlueGenerator.Generate(moduleName, trampolines, stubs, layout, shim.Assumptions));
         string glueObj = Path.Combine(objDir, "linuxshim_glue.o");
         if (Compile(importer, nativeArgs, glue, glueObj) is { } glueError)
             throw new ImportException($"the generated glue does not compile (a struct layout assert failing means libclang and gcc disagree):\n{glueError}");
         objects.Add(glueObj);
 
-        string library = Path.Combine(outDir, recipe.Module + ".so");
+        string library = Path.Combine(outDir, moduleName + ".so");
         log?.Invoke($"linking {Path.GetFileName(library)}: {trampolines.Count} symbols into the host, {stubs.Count} trace-and-fail stubs");
         var linkArgs = new List<string> { "-shared", "-nostdlib", "-Wl,-Bsymbolic", "-Wl,-z,defs", "-Wl,-z,noexecstack", "-Wl,--build-id", "-o", library };
         linkArgs.AddRange(objects.Order(StringComparer.Ordinal));
@@ -96,11 +121,9 @@ public static class PortBuilder
         if (code != 0)
             throw new ImportException($"linking {library} failed:\n{string.Join("\n", errors.Split('\n').Where(l => l.Length > 0).Distinct().Take(12))}");
 
-        string layoutFile = Path.Combine(outDir, recipe.Module + ".layout.json");
+        string layoutFile = Path.Combine(outDir, moduleName + ".layout.json");
         File.WriteAllText(layoutFile, layout.ToJson());
-        string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
-        WriteManifest(manifest, importer, recipe, module, library, trampolines, stubs, nativeArgs);
-        return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
+        return (library, layoutFile, trampolines, stubs, notInModel, nativeArgs);
     }
 
     private static string? Compile(Importer importer, List<string> args, string file, string obj)

@@ -131,7 +131,7 @@ public static unsafe class Locking
     public static void CallRcu(nint head, nint func) =>
         Softirq.Raise(() => ((delegate* unmanaged<nint, void>)func)(head));
 
-    [KernelSymbol("__SCT__cond_resched"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("__SCT__might_resched"), KernelSymbol("__SCT__cond_resched"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int CondResched()
     {
         if (!Cpu.InInterrupt)

@@ -128,6 +128,12 @@ public static unsafe class Time
     [KernelSymbol("del_timer_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int DelTimerSync(nint timer) => Disarm(timer) ? 1 : 0;
 
+    [KernelSymbol("timer_delete"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int TimerDelete(nint timer) => Disarm(timer) ? 1 : 0;
+
+    [KernelSymbol("timer_delete_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int TimerDeleteSync(nint timer) => Disarm(timer) ? 1 : 0;
+
     [KernelSymbol("__const_udelay"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConstUdelay(ulong xloops) => SpinNanoseconds((long)((xloops * 1000 + 0x10C6) / 0x10C7));
 

@@ -40,6 +40,8 @@ public sealed unsafe class MemoryPciFunction : IPciFunction, IDirectBars
         if (parts.Length != 2 || !ushort.TryParse(parts[0], System.Globalization.NumberStyles.HexNumber, null, out ushort v)
             || !ushort.TryParse(parts[1], System.Globalization.NumberStyles.HexNumber, null, out ushort d))
             throw new FormatException($"'{ids}' is not a PCI id (vendor:device in hex, e.g. 10ec:8139)");
+        if (v == 0x1af4 && d == 0x10ff)
+            return new MemoryPciFunction(v, d, 0xff0000, new PciBarInfo(0, 256, false, false)) { Doorbell = 0xfc };
         return v == 0x10ec && d == 0x8139
             ? new MemoryPciFunction(v, d, 0x020000, new PciBarInfo(0, 256, true, false), new PciBarInfo(1, 256, false, false))
             : new MemoryPciFunction(v, d, 0x020000, new PciBarInfo(0, 0x20000, false, false), new PciBarInfo(1, 64, true, false));
@@ -48,6 +50,9 @@ public sealed unsafe class MemoryPciFunction : IPciFunction, IDirectBars
     public IReadOnlyList<PciBarInfo> Bars => _bars;
 
     public List<(int Bar, ulong Offset, int Size, ulong Value)> Writes { get; } = [];
+
+    /// <summary>When set, a write to this BAR 0 offset raises INTx from another thread, as a device would.</summary>
+    public ulong? Doorbell { get; init; }
 
     public uint ReadConfig(int offset, int size)
     {
@@ -75,6 +80,8 @@ public sealed unsafe class MemoryPciFunction : IPciFunction, IDirectBars
     {
         lock (Writes)
             Writes.Add((bar, offset, size, value));
+        if (bar == 0 && offset == Doorbell)
+            ThreadPool.UnsafeQueueUserWorkItem(_ => RaiseIntx(), null);
         if (_memory[bar] == 0 || offset + (ulong)size > _bars[bar].Size)
             return;
         nint p = _memory[bar] + (nint)offset;
@@ -87,7 +94,8 @@ public sealed unsafe class MemoryPciFunction : IPciFunction, IDirectBars
         }
     }
 
-    public nint MapBar(int bar) => _bars[bar].IsIo ? 0 : _memory[bar];
+    // A doorbell must be seen: a function with one keeps its registers behind WriteBar.
+    public nint MapBar(int bar) => _bars[bar].IsIo || Doorbell is not null ? 0 : _memory[bar];
 
     public void MapDma(ulong iova, ulong size, int fd, long fileOffset, nint hostAddress, bool writable) { }
 
