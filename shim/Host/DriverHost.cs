@@ -41,6 +41,8 @@ public sealed unsafe class DriverHost
         if (_current is not null)
             throw new InvalidOperationException("this process already hosts a driver");
         string library = Path.GetFullPath(options.Library);
+        if (!File.Exists(library))
+            throw new FileNotFoundException($"{library}: no such driver library (build it with `linuxshim port build`)");
         string layout = options.Layout ?? Path.ChangeExtension(library, null) + ".layout.json";
         if (!File.Exists(layout))
             throw new FileNotFoundException($"{layout}: the driver's layout file is missing (rebuild the port)");
