@@ -15,8 +15,16 @@ using Xunit.Abstractions;
 namespace LinuxShim.Import.Tests.Host;
 
 [Collection(KernelCollection.Name)]
-public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper output)
+public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper output) : IDisposable
 {
+    private readonly List<string> _builds = [];
+
+    public void Dispose()
+    {
+        foreach (var dir in _builds)
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
     private static readonly string Repo = VsprintfLibrary.RepositoryRoot();
 
     private static (int Exit, string Stdout, string Stderr) RunHost(params string[] args)
@@ -40,6 +48,7 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
     private string BuildPort(string name)
     {
         string outDir = Path.Combine(Path.GetTempPath(), $"linuxshim-port-{name}-{Guid.NewGuid():N}");
+        _builds.Add(outDir);
         var build = PortCommand.Build(kernel.Importer, PortRecipe.Load(Path.Combine(Repo, "ports", name)), outDir, null);
         Assert.Empty(build.Stubs); // every symbol the module needs is implemented
         return build.Library;
@@ -77,6 +86,7 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
     private string BuildTestModule()
     {
         string outDir = Path.Combine(Path.GetTempPath(), $"linuxshim-shimtest-{Guid.NewGuid():N}");
+        _builds.Add(outDir);
         var (library, _, stubs) = PortBuilder.BuildExternal(kernel.Importer, "shimtest",
             [Path.Combine(Repo, "tests/LinuxShim.Import.Tests/Host/shimtest.c")], PortCommand.ShimSide(kernel.Importer), outDir);
         Assert.Equal(["kthread_bind"], stubs);
