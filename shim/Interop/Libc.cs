@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Managed side, raw libc bindings the host needs (dynamic loading, memory files, mappings).
+// Managed side, raw libc bindings the driver host needs: dynamic loading, and address-space reservations
+// for device windows (memory files, sockets and ioctls are in Vfio/Interop).
 using System.Runtime.InteropServices;
 
 namespace LinuxShim.Shim.Interop;
@@ -10,9 +11,8 @@ internal static unsafe partial class Libc
 
     public const int RTLD_NOW = 2;
     public const int RTLD_LOCAL = 0;
-    public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
-    public const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
-    public const uint MFD_CLOEXEC = 1;
+    public const int PROT_NONE = 0;
+    public const int MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
     public static readonly nint MAP_FAILED = -1;
 
     [LibraryImport(Library, EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
@@ -33,20 +33,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "dladdr")]
     public static partial int dladdr(nint address, out DlInfo info);
 
-    [LibraryImport(Library, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int memfd_create(string name, uint flags);
-
-    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
-    public static partial int ftruncate(int fd, long length);
-
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     public static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
-    public static partial int munmap(nint addr, nuint length);
-
-    [LibraryImport(Library, EntryPoint = "close")]
-    public static partial int close(int fd);
 
     public static string? DlError()
     {

@@ -36,11 +36,8 @@ public static unsafe class Dma
     public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, int direction, ulong attrs) { }
 
     // Shared memory is coherent: a barrier is all a sync needs.
-    [KernelSymbol("dma_sync_single_for_cpu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaSyncSingleForCpu(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
-
-    [KernelSymbol("dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaSyncSingleForDevice(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
+    [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaSyncSingle(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
 
     private static ulong Highest => PhysicalMemory.PhysicalBase + Machine.Memory.Size - 1;
 

@@ -129,11 +129,8 @@ public static unsafe class Irq
         });
     }
 
-    [KernelSymbol("disable_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("disable_irq"), KernelSymbol("disable_irq_nosync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void DisableIrq(uint irq) => Disable(irq);
-
-    [KernelSymbol("disable_irq_nosync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DisableIrqNosync(uint irq) => Disable(irq);
 
     [KernelSymbol("disable_hardirq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte DisableHardirq(uint irq)

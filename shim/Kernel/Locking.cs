@@ -14,11 +14,8 @@ public static unsafe class Locking
     private static readonly Dictionary<nint, Thread> MutexOwners = [];
     private static nint _rtnl;
 
-    [KernelSymbol("_raw_spin_lock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("_raw_spin_lock"), KernelSymbol("_raw_spin_unlock"), KernelSymbol("_raw_spin_lock_irq"), KernelSymbol("_raw_spin_unlock_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SpinLock(nint lockp) { }
-
-    [KernelSymbol("_raw_spin_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SpinUnlock(nint lockp) { }
 
     [KernelSymbol("_raw_spin_lock_bh"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SpinLockBh(nint lockp) => Cpu.AddPreempt(Cpu.SoftirqDisableOffset);
@@ -30,12 +27,6 @@ public static unsafe class Locking
         if (!Cpu.InInterrupt)
             Softirq.RunPending();
     }
-
-    [KernelSymbol("_raw_spin_lock_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SpinLockIrq(nint lockp) { }
-
-    [KernelSymbol("_raw_spin_unlock_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SpinUnlockIrq(nint lockp) { }
 
     [KernelSymbol("_raw_spin_lock_irqsave"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static ulong SpinLockIrqsave(nint lockp) => IrqEnabledFlags;
@@ -74,14 +65,10 @@ public static unsafe class Locking
         return 0;
     }
 
+    private static int TryLockMutex(nint mutex) => MutexOwners.TryAdd(mutex, Thread.CurrentThread) ? 1 : 0;
+
     [KernelSymbol("mutex_trylock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int MutexTrylock(nint mutex)
-    {
-        if (MutexOwners.ContainsKey(mutex))
-            return 0;
-        MutexOwners[mutex] = Thread.CurrentThread;
-        return 1;
-    }
+    public static int MutexTrylock(nint mutex) => TryLockMutex(mutex);
 
     [KernelSymbol("mutex_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void MutexUnlock(nint mutex) => UnlockMutex(mutex);
@@ -102,29 +89,15 @@ public static unsafe class Locking
     public static void RtnlUnlockEntry() => RtnlUnlock();
 
     [KernelSymbol("rtnl_trylock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int RtnlTrylock()
-    {
-        if (MutexOwners.ContainsKey(Rtnl))
-            return 0;
-        MutexOwners[Rtnl] = Thread.CurrentThread;
-        return 1;
-    }
+    public static int RtnlTrylock() => TryLockMutex(Rtnl);
 
     [KernelSymbol("rtnl_is_locked"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int RtnlIsLocked() => MutexOwners.ContainsKey(Rtnl) ? 1 : 0;
 
-    [KernelSymbol("synchronize_rcu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // Grace periods pass at once; under CONFIG_PREEMPT_RCU rcu_read_lock() calls the __rcu_read_* pair,
+    // and readers cannot be preempted here.
+    [KernelSymbol("synchronize_rcu"), KernelSymbol("synchronize_net"), KernelSymbol("__rcu_read_lock"), KernelSymbol("__rcu_read_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SynchronizeRcu() { }
-
-    [KernelSymbol("synchronize_net"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SynchronizeNet() { }
-
-    // Under CONFIG_PREEMPT_RCU rcu_read_lock() calls these; readers cannot be preempted here.
-    [KernelSymbol("__rcu_read_lock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void RcuReadLock() { }
-
-    [KernelSymbol("__rcu_read_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void RcuReadUnlock() { }
 
     /// <summary>call_rcu: the callback runs after the current readers, i.e. at the next softirq point.</summary>
     [KernelSymbol("call_rcu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

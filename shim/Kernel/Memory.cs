@@ -45,7 +45,7 @@ public static unsafe class Memory
     [KernelSymbol("kmalloc_large"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KmallocLarge(nuint size, uint gfp) => Allocate((long)size, gfp, PhysicalMemory.PageSize);
 
-    [KernelSymbol("kfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kfree"), KernelSymbol("vfree"), KernelSymbol("kvfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Kfree(nint p) => Free(p);
 
     [KernelSymbol("kfree_sensitive"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -102,12 +102,6 @@ public static unsafe class Memory
                 Vmalloced.Add(p);
         return p;
     }
-
-    [KernelSymbol("vfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void Vfree(nint p) => Free(p);
-
-    [KernelSymbol("kvfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void Kvfree(nint p) => Free(p);
 
     [KernelSymbol("kvmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KvmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);

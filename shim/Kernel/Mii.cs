@@ -55,19 +55,7 @@ public static unsafe class Mii
     }
 
     [KernelSymbol("mii_check_link"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void MiiCheckLink(nint mii) => SetCarrier(mii.Ptr(MiiLayout.Dev), LinkOk(mii));
-
-    private static void SetCarrier(nint dev, bool up)
-    {
-        bool was = !dev.TestBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
-        if (up == was)
-            return;
-        if (up)
-            dev.ClearBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
-        else
-            dev.SetBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
-        NetCore.Find(dev)?.OnCarrierChange(up);
-    }
+    public static void MiiCheckLink(nint mii) => NetCore.SetCarrier(mii.Ptr(MiiLayout.Dev), LinkOk(mii));
 
     /// <summary>Carrier from the link bit; on a change, duplex from the negotiated abilities. 1 if duplex changed.</summary>
     [KernelSymbol("mii_check_media"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -80,7 +68,7 @@ public static unsafe class Mii
         bool newCarrier = LinkOk(mii);
         if (initMedia == 0 && oldCarrier == newCarrier)
             return 0;
-        SetCarrier(dev, newCarrier);
+        NetCore.SetCarrier(dev, newCarrier);
         if (!newCarrier)
         {
             if (okToPrint != 0)

@@ -40,7 +40,6 @@ public sealed unsafe class NetDevice
 
     internal void OnTxWoken() => TxWoken?.Invoke();
     internal void OnCarrier(bool up) => CarrierChanged?.Invoke(up);
-    internal void OnCarrierChange(bool up) => CarrierChanged?.Invoke(up);
 
     public long RxFrames, RxDropped;
 
@@ -297,19 +296,21 @@ public static unsafe class NetCore
             dev.Ptr(NetDevLayout.Tx).SetBit(TxQueueLayout.State, TxQueueLayout.DrvXoff);
     }
 
-    [KernelSymbol("netif_carrier_on"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void NetifCarrierOn(nint dev)
+    /// <summary>Sets the carrier (the NOCARRIER state bit) and tells the host's device when it changes.</summary>
+    public static void SetCarrier(nint dev, bool up)
     {
-        if (dev.ClearBit(NetDevLayout.State, NetDevLayout.StateNoCarrier))
-            Find(dev)?.OnCarrier(true);
+        bool changed = up
+            ? dev.ClearBit(NetDevLayout.State, NetDevLayout.StateNoCarrier)
+            : !dev.SetBit(NetDevLayout.State, NetDevLayout.StateNoCarrier);
+        if (changed)
+            Find(dev)?.OnCarrier(up);
     }
 
+    [KernelSymbol("netif_carrier_on"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifCarrierOn(nint dev) => SetCarrier(dev, true);
+
     [KernelSymbol("netif_carrier_off"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void NetifCarrierOff(nint dev)
-    {
-        if (!dev.SetBit(NetDevLayout.State, NetDevLayout.StateNoCarrier))
-            Find(dev)?.OnCarrier(false);
-    }
+    public static void NetifCarrierOff(nint dev) => SetCarrier(dev, false);
 
     private static void WakeQueue(nint queue)
     {
@@ -377,11 +378,8 @@ public static unsafe class NetCore
         return 1;
     }
 
-    [KernelSymbol("__napi_schedule"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("__napi_schedule"), KernelSymbol("__napi_schedule_irqoff"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void NapiSchedule(nint napi) => Schedule(napi);
-
-    [KernelSymbol("__napi_schedule_irqoff"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void NapiScheduleIrqoff(nint napi) => Schedule(napi);
 
     private static void Schedule(nint napi)
     {
@@ -458,11 +456,8 @@ public static unsafe class NetCore
         return 0;
     }
 
-    [KernelSymbol("netif_receive_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("netif_receive_skb"), KernelSymbol("netif_rx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int NetifReceiveSkb(nint skb) => Receive(skb);
-
-    [KernelSymbol("netif_rx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int NetifRx(nint skb) => Receive(skb);
 
     private const int GroNormal = 3;
 

@@ -3,7 +3,7 @@
 // side maps too (DMA without copies). Every kernel allocation comes from it, so __pa(), virt_to_page()
 // and dma_map_*() are plain arithmetic, as on a real machine: physical address = offset + Base.
 using System.Runtime.InteropServices;
-using LinuxShim.Shim.Interop;
+using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Shim.Kernel;
 
@@ -23,17 +23,15 @@ public sealed unsafe class PhysicalMemory : IDisposable
     public nint PageArray { get; private set; }
     public int PageStructSize { get; private set; }
 
+    private readonly SharedMemory _shared;
+
+    /// <summary>A sealable memfd (SharedMemory), so the device side that maps it can forbid shrinking.</summary>
     public PhysicalMemory(ulong size)
     {
         Size = (size + PageSize - 1) / PageSize * PageSize;
-        Fd = Libc.memfd_create("linuxshim-dma", Libc.MFD_CLOEXEC);
-        if (Fd < 0)
-            throw new IOException($"memfd_create failed: {Libc.Errno()}");
-        if (Libc.ftruncate(Fd, (long)Size) != 0)
-            throw new IOException($"cannot size DMA memory to {Size} bytes: {Libc.Errno()}");
-        HostBase = Libc.mmap(0, (nuint)Size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, Fd, 0);
-        if (HostBase == Libc.MAP_FAILED)
-            throw new IOException($"cannot map DMA memory: {Libc.Errno()}");
+        _shared = SharedMemory.Create("linuxshim-dma", (long)Size);
+        Fd = _shared.Handle;
+        HostBase = _shared.Address;
     }
 
     internal void CreatePageArray(int pageStructSize)
@@ -62,8 +60,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
 
     public void Dispose()
     {
-        Libc.munmap(HostBase, (nuint)Size);
-        Libc.close(Fd);
+        _shared.Dispose();
         if (PageArray != 0)
             NativeMemory.Free((void*)PageArray);
     }

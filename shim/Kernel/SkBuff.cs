@@ -167,7 +167,8 @@ public static unsafe class SkBuff
         return skb;
     }
 
-    private static nint Build(nint data, uint fragSize)
+    [KernelSymbol("build_skb"), KernelSymbol("napi_build_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint BuildSkb(nint data, uint fragSize)
     {
         int size = (int)fragSize - Align(SkbLayout.SharedInfoSize.Size);
         nint skb = Wrap(data, size, 0);
@@ -176,17 +177,8 @@ public static unsafe class SkBuff
         return skb;
     }
 
-    [KernelSymbol("build_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint BuildSkb(nint data, uint fragSize) => Build(data, fragSize);
-
-    [KernelSymbol("napi_build_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint NapiBuildSkb(nint data, uint fragSize) => Build(data, fragSize);
-
-    [KernelSymbol("__netdev_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("__netdev_alloc_frag_align"), KernelSymbol("__napi_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint NetdevAllocFragAlign(uint size, uint alignMask) => Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
-
-    [KernelSymbol("__napi_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint NapiAllocFragAlign(uint size, uint alignMask) => Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
 
     [KernelSymbol("skb_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint SkbPut(nint skb, uint len) => Put(skb, (int)len);
@@ -365,18 +357,11 @@ public static unsafe class SkBuff
     [KernelSymbol("skb_clone_tx_timestamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SkbCloneTxTimestamp(nint skb) { }
 
-    [KernelSymbol("__dev_kfree_skb_any"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DevKfreeSkbAny(nint skb, int reason) => Free(skb);
-
-    [KernelSymbol("__dev_kfree_skb_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DevKfreeSkbIrq(nint skb, int reason) => Free(skb);
-
-    [KernelSymbol("kfree_skb_reason"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void KfreeSkbReason(nint skb, int reason) => Free(skb);
+    // The second argument (a drop reason, or napi_consume_skb's budget) changes nothing here.
+    [KernelSymbol("__dev_kfree_skb_any"), KernelSymbol("__dev_kfree_skb_irq"), KernelSymbol("kfree_skb_reason"),
+     KernelSymbol("napi_consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void KfreeSkb(nint skb, int reason) => Free(skb);
 
     [KernelSymbol("consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConsumeSkb(nint skb) => Free(skb);
-
-    [KernelSymbol("napi_consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void NapiConsumeSkb(nint skb, int budget) => Free(skb);
 }

@@ -121,18 +121,9 @@ public static unsafe class Time
     [KernelSymbol("add_timer"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void AddTimer(nint timer) => Arm(timer, timer.U64(TimerLayout.Expires));
 
-    [KernelSymbol("del_timer"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // The _sync forms too: on one CPU under one lock, a timer function cannot be running while its deleter holds the CPU.
+    [KernelSymbol("del_timer"), KernelSymbol("del_timer_sync"), KernelSymbol("timer_delete"), KernelSymbol("timer_delete_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int DelTimer(nint timer) => Disarm(timer) ? 1 : 0;
-
-    // One CPU under one lock: a timer function cannot be running while its deleter holds the CPU.
-    [KernelSymbol("del_timer_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int DelTimerSync(nint timer) => Disarm(timer) ? 1 : 0;
-
-    [KernelSymbol("timer_delete"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int TimerDelete(nint timer) => Disarm(timer) ? 1 : 0;
-
-    [KernelSymbol("timer_delete_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int TimerDeleteSync(nint timer) => Disarm(timer) ? 1 : 0;
 
     [KernelSymbol("__const_udelay"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConstUdelay(ulong xloops) => SpinNanoseconds((long)((xloops * 1000 + 0x10C6) / 0x10C7));

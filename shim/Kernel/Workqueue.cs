@@ -123,10 +123,14 @@ public static unsafe class Workqueue
         return pending;
     }
 
-    private static void WaitIdle(nint work)
-    {
-        Cpu.WaitUntil(() => Queues.Values.All(q => q.Running != work || q.Worker == Thread.CurrentThread));
-    }
+    // Running counts only on another worker: a work item flushing or cancelling itself must not wait for itself.
+    private static bool Running(nint work) => Queues.Values.Any(q => q.Running == work && q.Worker != Thread.CurrentThread);
+
+    private static bool Queued(nint work) => Queues.Values.Any(q => q.Items.Contains(work));
+
+    private static void WaitIdle(nint work) => Cpu.WaitUntil(() => !Running(work));
+
+    private static void WaitFlushed(nint work) => Cpu.WaitUntil(() => !Queued(work) && !Running(work));
 
     [KernelSymbol("cancel_work_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte CancelWorkSync(nint work)
@@ -152,7 +156,7 @@ public static unsafe class Workqueue
     public static byte FlushWork(nint work)
     {
         bool busy = Queues.Values.Any(q => q.Items.Contains(work) || q.Running == work);
-        Cpu.WaitUntil(() => Queues.Values.All(q => !q.Items.Contains(work) && (q.Running != work || q.Worker == Thread.CurrentThread)));
+        WaitFlushed(work);
         return (byte)(busy ? 1 : 0);
     }
 
@@ -162,7 +166,7 @@ public static unsafe class Workqueue
         nint work = dwork.At(WorkLayout.DelayedWork);
         if (Time.Disarm(dwork.At(WorkLayout.DelayedTimer)))
             Enqueue(dwork.Ptr(WorkLayout.DelayedWq), work);
-        Cpu.WaitUntil(() => Queues.Values.All(q => !q.Items.Contains(work) && (q.Running != work || q.Worker == Thread.CurrentThread)));
+        WaitFlushed(work);
         return 1;
     }
 
