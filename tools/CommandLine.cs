@@ -8,7 +8,7 @@ public sealed class CommandLine
 {
     private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose", "no-cache", "exit-after-probe", "up"];
     private static readonly HashSet<string> Valued = ["linux", "build", "json", "jobs", "cache", "shard", "html", "markdown", "out", "layout", "memory"];
-    private static readonly HashSet<string> Repeated = ["param", "fake-pci"];
+    private static readonly HashSet<string> Repeated = ["param", "fake-pci", "vfio-user"];
 
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _lists = new(StringComparer.Ordinal);

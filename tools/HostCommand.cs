@@ -6,6 +6,7 @@ using System.Diagnostics;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Pci;
+using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Tools;
 
@@ -25,6 +26,18 @@ public static class HostCommand
             catch (FormatException e)
             {
                 throw new UsageException(e.Message);
+            }
+        }
+        foreach (var socket in cl.All("vfio-user"))
+        {
+            try
+            {
+                functions.Add(VfioUserClient.Connect(socket));
+            }
+            catch (Exception e) when (e is NativeCallException or IOException or InvalidDataException)
+            {
+                stderr.WriteLine($"linuxshim: vfio-user device at {socket}: {e.Message}");
+                return Cli.ExitFailure;
             }
         }
         ulong memory = (ulong)cl.GetInt("memory", 64) << 20;

@@ -205,6 +205,8 @@ public static unsafe class NetCore
         dev.U16(NetDevLayout.GsoMaxSegs, 65535);
         NativeMemory.Fill((void*)dev.At(NetDevLayout.Broadcast), 6, 0xff);
         dev.Ptr(NetDevLayout.Tx, queues);
+        foreach (var list in (ReadOnlySpan<StructField>)[NetDevLayout.UnicastList, NetDevLayout.MulticastList, NetDevLayout.DevAddrsList])
+            Waiting.InitListHead(dev.At(list));
         dev.U32(NetDevLayout.NumTxQueues, txqs);
         dev.U32(NetDevLayout.RealNumTxQueues, txqs);
         dev.U32(NetDevLayout.NumRxQueues, Math.Max(rxqs, 1));

@@ -18,7 +18,7 @@ public static unsafe class Waiting
     public static void InitSwaitQueueHead(nint q, nint name, nint key) => InitListHead(q.At(WaitLayout.SwaitHead));
 
     // An empty list_head points at itself.
-    private static void InitListHead(nint list)
+    internal static void InitListHead(nint list)
     {
         *(nint*)list = list;
         *(nint*)(list + 8) = list;

@@ -36,6 +36,11 @@ public static class NetDevLayout
     public static readonly StructField GsoMaxSize = KernelLayout.Field(H, "net_device", "gso_max_size");
     public static readonly StructField GsoMaxSegs = KernelLayout.Field(H, "net_device", "gso_max_segs");
 
+    // The hardware address lists (netdev_hw_addr_list): list heads the driver walks in ndo_set_rx_mode.
+    public static readonly StructField UnicastList = KernelLayout.Field(H, "net_device", "uc.list");
+    public static readonly StructField MulticastList = KernelLayout.Field(H, "net_device", "mc.list");
+    public static readonly StructField DevAddrsList = KernelLayout.Field(H, "net_device", "dev_addrs.list");
+
     public static readonly int Align = (int)KernelLayout.Constant(H, "NETDEV_ALIGN", 32);
     public static readonly int StateStart = (int)KernelLayout.Constant(H, "__LINK_STATE_START", 0);
     public static readonly int StatePresent = (int)KernelLayout.Constant(H, "__LINK_STATE_PRESENT", 1);
