@@ -24,12 +24,28 @@ public static class Cli
                                                          (default PORT/build/MODULE.so)
           linuxshim device rtl8139|e1000 --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
                                                          serve an emulated NIC over vfio-user (see device --help)
-          linuxshim host LIB.so [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]... [--up]
-                         [--exit-after-probe] [--memory MIB]
-                                                         run a driver .so in this process under the shim
+          linuxshim run PORT [--tap NAME] [--wire inproc|tap:NAME|udp:HOST:PORT[:LOCALPORT]] [--pcap FILE]
+                         [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
+                                                         run a port's driver isolated on its emulated NIC, its
+                                                         interface on TAP NAME (default shim0), until Ctrl-C
+          linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
+                                                         link, MAC, MTU, driver, counters of running drivers
+          linuxshim netif bench PORT [--seconds N] [--json FILE]
+                                                         frames/s through the driver, isolated vs in one process
+          linuxshim host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
+                         [--netif SOCKET] [--up] [--exit-after-probe] [--memory MIB]
+                                                         run a driver .so in this process under the shim (what
+                                                         run starts); --netif serves its interfaces there
+          linuxshim licence DIR|PORT [--deployment FILE] [--json FILE] [--markdown FILE] [--html FILE]
+                         [--spdx FILE] [--cyclonedx FILE]
+                                                         licence boundary report: SPDX lines, GPL-only imports,
+                                                         address spaces, corresponding source (see licence --help)
           linuxshim --help | --version
 
-        DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek.
+        DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek. PORT is a port folder,
+        e.g. ports/8139too (run builds it first when its build/ is missing). run needs CAP_NET_ADMIN for
+        the TAP interfaces; its sockets are under /run/linuxshim/PORT (root; else $XDG_RUNTIME_DIR/linuxshim),
+        or $LINUXSHIM_RUNTIME_DIR.
 
         Options:
           --linux PATH[@REV]  kernel source: a git repository (optionally at a revision, read without
@@ -62,6 +78,9 @@ public static class Cli
         // The device server parses its own arguments (wire and socket specifications).
         if (args.Length > 0 && args[0] == "device")
             return DeviceCommand.Run(args[1..], stdout, stderr);
+        // licence splits off its own options (--deployment, --spdx, --cyclonedx) before the common parse.
+        if (args.Length > 0 && args[0] == "licence")
+            return LicenceCommand.Run(args[1..], stdout, stderr);
         CommandLine parsed;
         try
         {
@@ -93,6 +112,8 @@ public static class Cli
                 "commands" => CommandsCommand.Run(parsed, stdout),
                 "port" => PortCommand.Run(parsed, stdout, stderr),
                 "host" => HostCommand.Run(parsed, stdout, stderr),
+                "run" => RunCommand.Run(parsed, stdout, stderr),
+                "netif" => NetifCommand.Run(parsed, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
             };
         }

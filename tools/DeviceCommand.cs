@@ -150,7 +150,7 @@ internal static class DeviceCommand
     }
 
     /// <summary>The device's end of the wire, and the in-process far end to dispose with it (inproc only).</summary>
-    private static (IWire, IWire?) OpenWire(string spec)
+    internal static (IWire, IWire?) OpenWire(string spec)
     {
         if (spec == "inproc")
         {

@@ -3,8 +3,10 @@
 // host; the supervisor and `run` start it in its own process). With --fake-pci it gets in-memory PCI
 // functions, enough to reach the driver's probe.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
+using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Pci;
 using LinuxShim.Shim.Vfio;
 
@@ -81,15 +83,31 @@ public static class HostCommand
         if (cl.Has("up"))
             foreach (var d in NetCore.Registered)
                 stdout.WriteLine($"open {d.Name} {d.Open()}");
+        NetifServer? netif = null;
+        if (cl.Get("netif") is { } control)
+        {
+            netif = new NetifServer(() => NetCore.Registered);
+            netif.Listen(control);
+            stdout.WriteLine($"netif {control}");
+        }
         stdout.WriteLine($"rss {DriverHost.ResidentBytes()}");
         stdout.Flush();
         if (!cl.Has("exit-after-probe"))
         {
             using var stop = new ManualResetEventSlim();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Set(); };
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Set();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             stop.Wait();
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Set();
+            }
         }
+        netif?.Dispose();
+        if (cl.Get("netif") is { } socketFile)
+            File.Delete(socketFile);
         host.Exit();
         stdout.WriteLine("exit 0");
         return Cli.ExitOk;

@@ -47,6 +47,65 @@ public sealed unsafe class TapWire : IWire
     /// <summary>The interface's name as the kernel gave it.</summary>
     public string InterfaceName { get; }
 
+    private const ulong TUNSETCARRIER = 0x400454E2; // _IOW('T', 226, int)
+    private const ulong SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, SIOCSIFMTU = 0x8922, SIOCSIFHWADDR = 0x8924;
+    private const int AF_INET = 2, SOCK_DGRAM = 2, ARPHRD_ETHER = 1;
+    private const short IFF_UP = 1;
+
+    /// <summary>Gives the interface a station address (as `ip link set NAME address MAC`).</summary>
+    public void SetAddress(ReadOnlySpan<byte> mac)
+    {
+        if (mac.Length != 6)
+            throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
+        var copy = mac.ToArray();
+        InterfaceIoctl(SIOCSIFHWADDR, "SIOCSIFHWADDR", ifr =>
+        {
+            *(ushort*)(ifr + IfNameSize) = ARPHRD_ETHER;
+            copy.CopyTo(new Span<byte>(ifr + IfNameSize + 2, 6));
+        });
+    }
+
+    /// <summary>Sets the interface's MTU (as `ip link set NAME mtu N`).</summary>
+    public void SetMtu(int mtu) => InterfaceIoctl(SIOCSIFMTU, "SIOCSIFMTU", ifr => *(int*)(ifr + IfNameSize) = mtu);
+
+    /// <summary>Brings the interface up (as `ip link set NAME up`).</summary>
+    public void SetUp()
+    {
+        short flags = 0;
+        InterfaceIoctl(SIOCGIFFLAGS, "SIOCGIFFLAGS", null, ifr => flags = *(short*)(ifr + IfNameSize));
+        InterfaceIoctl(SIOCSIFFLAGS, "SIOCSIFFLAGS", ifr => *(short*)(ifr + IfNameSize) = (short)(flags | IFF_UP));
+    }
+
+    /// <summary>Sets the interface's carrier (link up or down), as the NIC behind it reports it.</summary>
+    public void SetCarrier(bool up)
+    {
+        int value = up ? 1 : 0;
+        if (Libc.Ioctl(fd, TUNSETCARRIER, &value) < 0)
+            throw new NativeCallException($"TUNSETCARRIER {InterfaceName}", Libc.LastError);
+    }
+
+    private delegate void IfReqAction(byte* ifr);
+
+    // An SIOC*IF* ioctl on an AF_INET socket, with an ifreq naming this interface.
+    private void InterfaceIoctl(ulong request, string what, IfReqAction? fill, IfReqAction? read = null)
+    {
+        int s = (int)Libc.Check(Libc.Socket(AF_INET, SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0), "socket");
+        try
+        {
+            byte* ifr = stackalloc byte[IfReqSize];
+            new Span<byte>(ifr, IfReqSize).Clear();
+            Encoding.UTF8.GetBytes(InterfaceName, new Span<byte>(ifr, IfNameSize - 1));
+            fill?.Invoke(ifr);
+            if (Libc.Ioctl(s, request, ifr) < 0)
+                throw new NativeCallException($"{what} {InterfaceName}", Libc.LastError);
+            read?.Invoke(ifr);
+        }
+        finally
+        {
+            Libc.Close(s);
+        }
+    }
+
     public void Send(ReadOnlySpan<byte> frame)
     {
         fixed (byte* p = frame)

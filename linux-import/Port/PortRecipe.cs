@@ -26,6 +26,9 @@ public sealed record PortRecipe
     /// <summary>Patches (unified diff, paths relative to the tree root), applied in order to copies of the sources.</summary>
     public IReadOnlyList<string> Patches { get; init; } = [];
 
+    /// <summary>The emulated device `linuxshim run` gives the driver (rtl8139, e1000), if the port names one.</summary>
+    public string? Device { get; init; }
+
     /// <summary>Module parameters the port passes to the driver at load ("name=value").</summary>
     public IReadOnlyList<string> Parameters { get; init; } = [];
 
@@ -38,7 +41,7 @@ public sealed record PortRecipe
             throw new ImportException($"{folder}: no such port folder");
         if (!File.Exists(file))
             throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
-        string? directory = null, module = null, kernel = null;
+        string? directory = null, module = null, kernel = null, device = null;
         var patches = new List<string>();
         var parameters = new List<string>();
         int number = 0;
@@ -59,6 +62,7 @@ public sealed record PortRecipe
                 case "directory": directory = KernelTreePath(value, file, number); break;
                 case "module": module = value; break;
                 case "kernel": kernel = value; break;
+                case "device": device = value; break;
                 case "patch":
                     string patch = Path.GetFullPath(Path.Combine(folder, value));
                     if (!File.Exists(patch))
@@ -71,7 +75,7 @@ public sealed record PortRecipe
                     parameters.Add(value);
                     break;
                 default:
-                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, patch, parameter)");
+                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, patch, parameter)");
             }
         }
         return new PortRecipe
@@ -81,6 +85,7 @@ public sealed record PortRecipe
             Directory = directory ?? throw new ImportException($"{file}: missing 'directory = <kernel tree directory>'"),
             Module = module ?? throw new ImportException($"{file}: missing 'module = <Kbuild module name>'"),
             Kernel = kernel ?? throw new ImportException($"{file}: missing 'kernel = <version>'"),
+            Device = device,
             Patches = patches,
             Parameters = parameters,
         };

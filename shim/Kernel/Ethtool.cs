@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Managed side. ethtool core helpers (net/ethtool): legacy 32-bit link-mode masks and the default
-// timestamping answer.
+// Managed side. ethtool (net/ethtool): the core helpers drivers call (legacy 32-bit link-mode masks,
+// the default timestamping and link answers) and the queries the host makes through a driver's
+// ethtool_ops, as `ethtool -i`, `ethtool` and `ethtool -S` do.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LinuxShim.Shim.Layout;
@@ -41,4 +42,113 @@ public static unsafe class Ethtool
 
     [KernelSymbol("ethtool_op_get_link"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static uint GetLink(nint dev) => dev.TestBit(NetDevLayout.State, NetDevLayout.StateNoCarrier) ? 0u : 1u;
+
+    /// <summary>get_drvinfo: driver, version, firmware, bus; null when the driver has none.</summary>
+    public static EthtoolDriverInfo? DriverInfo(NetDevice device) => Query(device, EthtoolLayout.OpsGetDrvinfo, op =>
+    {
+        nint info = Memory.Allocate(EthtoolLayout.DrvinfoSize.Size, GfpFlags.Zero);
+        try
+        {
+            ((delegate* unmanaged<nint, nint, void>)op)(device.Pointer, info);
+            return new EthtoolDriverInfo(Text(info, EthtoolLayout.DrvinfoDriver), Text(info, EthtoolLayout.DrvinfoVersion),
+                Text(info, EthtoolLayout.DrvinfoFwVersion), Text(info, EthtoolLayout.DrvinfoBusInfo));
+        }
+        finally
+        {
+            Memory.Free(info);
+        }
+    });
+
+    /// <summary>get_link: the driver's own view of the link; null when the driver has no get_link.</summary>
+    public static bool? Link(NetDevice device) =>
+        Query<bool?>(device, EthtoolLayout.OpsGetLink, op => ((delegate* unmanaged<nint, uint>)op)(device.Pointer) != 0);
+
+    /// <summary>get_link_ksettings: speed (Mbit/s, null when unknown), duplex and autonegotiation.</summary>
+    public static EthtoolLinkSettings? LinkSettings(NetDevice device) => Query(device, EthtoolLayout.OpsGetLinkKsettings, op =>
+    {
+        nint ks = Memory.Allocate(EthtoolLayout.LinkKsettingsSize.Size, GfpFlags.Zero);
+        try
+        {
+            if (((delegate* unmanaged<nint, nint, int>)op)(device.Pointer, ks) != 0)
+                return null;
+            uint speed = ks.U32(EthtoolLayout.Speed);
+            int duplex = ks.U8(EthtoolLayout.Duplex);
+            return new EthtoolLinkSettings(speed == EthtoolLayout.SpeedUnknown ? null : (int)speed,
+                duplex == EthtoolLayout.DuplexFull ? "full" : duplex == EthtoolLayout.DuplexHalf ? "half" : "unknown",
+                ks.U8(EthtoolLayout.Autoneg) != 0);
+        }
+        finally
+        {
+            Memory.Free(ks);
+        }
+    });
+
+    private const int MaxStatistics = 4096;
+
+    /// <summary>The driver's own counters (get_sset_count, get_strings, get_ethtool_stats), in its order.</summary>
+    public static List<KeyValuePair<string, ulong>> Statistics(NetDevice device)
+    {
+        return Query(device, EthtoolLayout.OpsGetEthtoolStats, op =>
+        {
+            nint ops = device.Pointer.Ptr(NetDevLayout.EthtoolOps);
+            nint countOp = ops.Ptr(EthtoolLayout.OpsGetSsetCount), stringsOp = ops.Ptr(EthtoolLayout.OpsGetStrings);
+            if (countOp == 0 || stringsOp == 0)
+                return [];
+            int n = ((delegate* unmanaged<nint, int, int>)countOp)(device.Pointer, EthtoolLayout.SsetStats);
+            if (n <= 0 || n > MaxStatistics)
+                return [];
+            nint names = Memory.Allocate((long)n * EthtoolLayout.GstringLen, GfpFlags.Zero);
+            nint stats = Memory.Allocate(EthtoolLayout.StatsSize.Size, GfpFlags.Zero);
+            nint values = Memory.Allocate((long)n * 8, GfpFlags.Zero);
+            try
+            {
+                ((delegate* unmanaged<nint, uint, nint, void>)stringsOp)(device.Pointer, (uint)EthtoolLayout.SsetStats, names);
+                stats.U32(EthtoolLayout.StatsNStats, (uint)n);
+                ((delegate* unmanaged<nint, nint, nint, void>)op)(device.Pointer, stats, values);
+                var list = new List<KeyValuePair<string, ulong>>(n);
+                for (int i = 0; i < n; i++)
+                {
+                    var name = new ReadOnlySpan<byte>((void*)(names + i * EthtoolLayout.GstringLen), EthtoolLayout.GstringLen);
+                    int end = name.IndexOf((byte)0);
+                    list.Add(new(System.Text.Encoding.UTF8.GetString(end < 0 ? name : name[..end]), ((ulong*)values)[i]));
+                }
+                return list;
+            }
+            finally
+            {
+                Memory.Free(names);
+                Memory.Free(stats);
+                Memory.Free(values);
+            }
+        }) ?? [];
+    }
+
+    // Calls one ethtool op under RTNL on the CPU, as the ethtool netlink handlers do; default when the driver lacks it.
+    private static T? Query<T>(NetDevice device, StructField op, Func<nint, T?> call) => Cpu.Run(() =>
+    {
+        nint ops = device.Pointer.Ptr(NetDevLayout.EthtoolOps);
+        nint fn = ops == 0 ? 0 : ops.Ptr(op);
+        if (fn == 0)
+            return default;
+        Locking.RtnlLock();
+        try
+        {
+            return call(fn);
+        }
+        finally
+        {
+            Locking.RtnlUnlock();
+        }
+    });
+
+    private static string Text(nint p, StructField f)
+    {
+        var bytes = new ReadOnlySpan<byte>((void*)p.At(f), f.Size);
+        int end = bytes.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+    }
 }
+
+public sealed record EthtoolDriverInfo(string Driver, string Version, string Firmware, string BusInfo);
+
+public sealed record EthtoolLinkSettings(int? SpeedMbps, string Duplex, bool Autoneg);

@@ -144,6 +144,56 @@ public sealed unsafe class NetDevice
         return true;
     }
 
+    /// <summary>Changes the MTU (dev_set_mtu): within min_mtu..max_mtu, through ndo_change_mtu where the driver has one. 0 or -errno.</summary>
+    public int ChangeMtu(int mtu) => Cpu.Run(() =>
+    {
+        if (mtu < (int)Pointer.U32(NetDevLayout.MinMtu) || mtu > (int)Pointer.U32(NetDevLayout.MaxMtu))
+            return -22; // EINVAL
+        Locking.RtnlLock();
+        try
+        {
+            var change = (delegate* unmanaged<nint, int, int>)Op(NetDevLayout.OpsChangeMtu);
+            if (change != null)
+                return change(Pointer, mtu);
+            Pointer.U32(NetDevLayout.Mtu, (uint)mtu);
+            return 0;
+        }
+        finally
+        {
+            Locking.RtnlUnlock();
+        }
+    });
+
+    /// <summary>Sets the station address (dev_set_mac_address) through ndo_set_mac_address. 0 or -errno.</summary>
+    public int SetMac(ReadOnlySpan<byte> mac)
+    {
+        if (mac.Length != 6)
+            return -22;
+        ulong packed = 0;
+        for (int i = 0; i < 6; i++)
+            packed |= (ulong)mac[i] << (8 * i);
+        return Cpu.Run(() =>
+        {
+            var set = (delegate* unmanaged<nint, nint, int>)Op(NetDevLayout.OpsSetMacAddress);
+            if (set == null)
+                return -95; // EOPNOTSUPP
+            nint sockaddr = Memory.Allocate(16, GfpFlags.Zero); // struct sockaddr: family, 14 bytes of address
+            *(ushort*)sockaddr = 1; // ARPHRD_ETHER
+            for (int i = 0; i < 6; i++)
+                *(byte*)(sockaddr + 2 + i) = (byte)(packed >> (8 * i));
+            Locking.RtnlLock();
+            try
+            {
+                return set(Pointer, sockaddr);
+            }
+            finally
+            {
+                Locking.RtnlUnlock();
+                Memory.Free(sockaddr);
+            }
+        });
+    }
+
     /// <summary>The driver's statistics (ndo_get_stats64), as rtnl_link_stats64's first fields.</summary>
     public ulong[] Statistics() => Cpu.Run(() =>
     {

@@ -36,4 +36,25 @@ public static class EthtoolLayout
     public static readonly StructField TsSoTimestamping = KernelLayout.Field(H, "ethtool_ts_info", "so_timestamping");
     public static readonly int LinkModeBits = (int)KernelLayout.Constant(H, "__ETHTOOL_LINK_MODE_MASK_NBITS", 93);
     public static readonly StructField TsPhcIndex = KernelLayout.Field(H, "ethtool_ts_info", "phc_index");
+    public static readonly StructSize LinkKsettingsSize = KernelLayout.SizeOf(H, "ethtool_link_ksettings");
+
+    // What the host asks a driver through its ethtool_ops (ethtool -i, ethtool, ethtool -S).
+    public static readonly StructField OpsGetDrvinfo = KernelLayout.Field(H, "ethtool_ops", "get_drvinfo");
+    public static readonly StructField OpsGetLink = KernelLayout.Field(H, "ethtool_ops", "get_link");
+    public static readonly StructField OpsGetLinkKsettings = KernelLayout.Field(H, "ethtool_ops", "get_link_ksettings");
+    public static readonly StructField OpsGetSsetCount = KernelLayout.Field(H, "ethtool_ops", "get_sset_count");
+    public static readonly StructField OpsGetStrings = KernelLayout.Field(H, "ethtool_ops", "get_strings");
+    public static readonly StructField OpsGetEthtoolStats = KernelLayout.Field(H, "ethtool_ops", "get_ethtool_stats");
+    public static readonly StructSize DrvinfoSize = KernelLayout.SizeOf(H, "ethtool_drvinfo");
+    public static readonly StructField DrvinfoDriver = KernelLayout.Field(H, "ethtool_drvinfo", "driver");
+    public static readonly StructField DrvinfoVersion = KernelLayout.Field(H, "ethtool_drvinfo", "version");
+    public static readonly StructField DrvinfoFwVersion = KernelLayout.Field(H, "ethtool_drvinfo", "fw_version");
+    public static readonly StructField DrvinfoBusInfo = KernelLayout.Field(H, "ethtool_drvinfo", "bus_info");
+    public static readonly StructSize StatsSize = KernelLayout.SizeOf(H, "ethtool_stats");
+    public static readonly StructField StatsNStats = KernelLayout.Field(H, "ethtool_stats", "n_stats");
+    public static readonly int GstringLen = (int)KernelLayout.Constant(H, "ETH_GSTRING_LEN", 32);
+    public static readonly int SsetStats = (int)KernelLayout.Constant(H, "ETH_SS_STATS", 1);
+    public static readonly uint SpeedUnknown = unchecked((uint)KernelLayout.Constant(H, "SPEED_UNKNOWN", -1));
+    public static readonly int DuplexHalf = (int)KernelLayout.Constant(H, "DUPLEX_HALF", 0);
+    public static readonly int DuplexFull = (int)KernelLayout.Constant(H, "DUPLEX_FULL", 1);
 }

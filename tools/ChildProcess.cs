@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A linuxshim subcommand run as a child process (the device server, the driver host):
+// its output lines are forwarded with a prefix and can be waited for; it is stopped with SIGTERM
+// (and SIGKILL when it does not go), and its exit is noticed.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace LinuxShim.Tools;
+
+public sealed partial class ChildProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly string label;
+    private readonly List<string> lines = [];
+    private readonly object gate = new();
+    private readonly TextWriter log;
+
+    private ChildProcess(Process process, string label, TextWriter log)
+    {
+        this.process = process;
+        this.label = label;
+        this.log = log;
+    }
+
+    public int Id => process.Id;
+    public bool HasExited => process.HasExited;
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>Raised (on a pool thread) when the child exits.</summary>
+    public event Action<ChildProcess>? Exited;
+
+    /// <summary>How to run this very program again: (file, leading arguments).</summary>
+    public static (string File, string[] Prefix) Self()
+    {
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
+        string dll = typeof(ChildProcess).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (path, []);
+    }
+
+    /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
+    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log)
+    {
+        var (file, prefix) = Self();
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(args))
+            info.ArgumentList.Add(a);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new ChildProcess(process, label, log);
+        process.OutputDataReceived += (_, e) => child.Line(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Line(e.Data);
+        process.Exited += (_, _) => child.Exited?.Invoke(child);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    private void Line(string? line)
+    {
+        if (line is null)
+            return;
+        lock (gate)
+        {
+            lines.Add(line);
+            Monitor.PulseAll(gate);
+        }
+        lock (log)
+            log.WriteLine($"[{label}] {line}");
+    }
+
+    /// <summary>
+    /// Waits for an output line starting with <paramref name="prefix"/> and returns it; throws when the
+    /// child exits first or the timeout passes.
+    /// </summary>
+    public string WaitForLine(string prefix, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        lock (gate)
+        {
+            int seen = 0;
+            while (true)
+            {
+                for (; seen < lines.Count; seen++)
+                    if (lines[seen].StartsWith(prefix, StringComparison.Ordinal))
+                        return lines[seen];
+                if (process.HasExited)
+                {
+                    // Output may still be arriving: give the readers a moment before giving up.
+                    process.WaitForExit();
+                    for (; seen < lines.Count; seen++)
+                        if (lines[seen].StartsWith(prefix, StringComparison.Ordinal))
+                            return lines[seen];
+                    throw new IOException($"{label} exited with status {process.ExitCode} before it was ready");
+                }
+                var left = timeout - deadline.Elapsed;
+                if (left <= TimeSpan.Zero)
+                    throw new TimeoutException($"{label} was not ready after {timeout.TotalSeconds:F0} s");
+                Monitor.Wait(gate, TimeSpan.FromMilliseconds(Math.Min(200, left.TotalMilliseconds)));
+            }
+        }
+    }
+
+    /// <summary>Every line so far.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (gate)
+                return [.. lines];
+        }
+    }
+
+    /// <summary>Asks the child to stop (SIGTERM) and waits; kills it after <paramref name="grace"/>. Its exit status.</summary>
+    public int Stop(TimeSpan grace)
+    {
+        if (!process.HasExited)
+        {
+            Kill(process.Id, SIGTERM);
+            if (!process.WaitForExit(grace))
+            {
+                lock (log)
+                    log.WriteLine($"[{label}] did not stop within {grace.TotalSeconds:F0} s: killed");
+                process.Kill();
+            }
+        }
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+            Stop(TimeSpan.FromSeconds(5));
+        process.Dispose();
+    }
+
+    private const int SIGTERM = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

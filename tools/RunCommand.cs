@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// Managed side. `linuxshim run PORT`: the port's unmodified upstream driver on its emulated NIC,
+// isolated in a driver host process, with the driver's net_device exposed on this machine as a TAP
+// interface (frames written to the TAP go to ndo_start_xmit, frames the driver passes up come out of
+// it) and the NIC's cable on a wire (a second TAP, UDP, or nothing). Runs until SIGINT/SIGTERM, then
+// takes the interface down (ndo_stop), unloads the driver (module exit) and stops the device.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LinuxShim.Devices.Wire;
+using LinuxShim.Import;
+using LinuxShim.Import.Port;
+using LinuxShim.Shim.Netif;
+using LinuxShim.Shim.Vfio;
+
+namespace LinuxShim.Tools;
+
+public static class RunCommand
+{
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        var recipe = PortRecipe.Load(cl.Single("a port folder (e.g. ports/8139too)"));
+        string device = recipe.Device ?? throw new UsageException($"{recipe.Folder}/{PortRecipe.FileName} names no device (add e.g. 'device = rtl8139')");
+        string tapName = cl.Get("tap") ?? "shim0";
+        string wire = cl.Get("wire") ?? "inproc";
+        if (wire != "inproc" && !wire.StartsWith("tap:", StringComparison.Ordinal) && !wire.StartsWith("udp:", StringComparison.Ordinal))
+            throw new UsageException($"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])");
+        string mac = cl.Get("mac") ?? "52:54:00:12:34:56";
+        if (!NetifMac.TryParse(mac, out _))
+            throw new UsageException($"--mac {mac}: not a unicast MAC address like 52:54:00:12:34:56");
+        string library = EnsureBuilt(cl, recipe, stderr);
+        var options = new StackOptions
+        {
+            Library = library,
+            Device = device,
+            Wire = wire,
+            Pcap = cl.Get("pcap"),
+            Mac = mac,
+            MemoryMiB = cl.GetInt("memory", 64),
+            Parameters = [.. recipe.Parameters, .. cl.All("param")],
+            RuntimeDirectory = cl.Get("runtime-dir") ?? Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name),
+        };
+
+        using var stop = new ManualResetEventSlim();
+        string? failure = null;
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+        var started = Stopwatch.StartNew();
+        DriverStack stack;
+        try
+        {
+            stack = cl.Has("in-process") ? DriverStack.StartInProcess(options, stderr) : DriverStack.StartIsolated(options, stderr);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or NetifException or NativeCallException or FormatException)
+        {
+            stderr.WriteLine($"linuxshim: {recipe.Name}: {e.Message}");
+            return Cli.ExitFailure;
+        }
+        stack.Failed += what =>
+        {
+            failure = what;
+            stop.Set();
+        };
+        using (stack)
+        {
+            var interfaces = stack.Netif.Show();
+            var chosen = cl.Get("interface") is { } wanted ? interfaces.FirstOrDefault(i => i.Name == wanted) : interfaces.FirstOrDefault();
+            if (chosen is null)
+            {
+                stderr.WriteLine(interfaces.Count == 0
+                    ? $"linuxshim: {recipe.Module} registered no network interface (did its probe fail? see the host's log above)"
+                    : $"linuxshim: no interface '{cl.Get("interface")}' (the driver has {string.Join(", ", interfaces.Select(i => i.Name))})");
+                return Cli.ExitFailure;
+            }
+            using var bridge = new TapBridge(stack.Netif, chosen.Name, tapName, stderr);
+            stdout.WriteLine($"linuxshim run: {recipe.Module} {chosen.Name} {chosen.Mac} <-> tap {bridge.TapName}; " +
+                             $"{device} cable on {wire}; {(cl.Has("in-process") ? "in one process" : $"isolated, control {stack.ControlSocket}")}; " +
+                             $"ready in {started.ElapsedMilliseconds} ms. Ctrl-C stops.");
+            stdout.Flush();
+            while (!stop.Wait(1000))
+                bridge.Refresh();
+            var counters = bridge.Counters;
+            stdout.WriteLine($"linuxshim run: stopping ({failure ?? "signal"}); {counters.ToDriver} frames to the driver, {counters.FromDriver} from it");
+        }
+        stdout.WriteLine("linuxshim run: stopped");
+        return failure is null ? Cli.ExitOk : Cli.ExitFailure;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Set();
+        }
+    }
+
+    /// <summary>The port's driver library, built first when missing.</summary>
+    internal static string EnsureBuilt(CommandLine cl, PortRecipe recipe, TextWriter stderr)
+    {
+        string library = Path.Combine(recipe.Folder, "build", recipe.Module + ".so");
+        if (File.Exists(library))
+            return library;
+        stderr.WriteLine($"linuxshim: building {recipe.Name} first (linuxshim port build {recipe.Folder}) ...");
+        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        return PortCommand.Build(importer, recipe, Path.GetDirectoryName(library)!, cl.Has("quiet") ? null : stderr).Library;
+    }
+}
+
+/// <summary>A TAP interface carrying a driver's netif: both directions, link state mirrored.</summary>
+public sealed class TapBridge : IDisposable
+{
+    private readonly NetifClient netif;
+    private readonly string name;
+    private readonly NetifPort port;
+    private readonly TapWire tap;
+    private readonly Thread upward;
+    private readonly TextWriter log;
+    private bool? carrier;
+    private long toDriver, fromDriver;
+
+    public TapBridge(NetifClient netif, string name, string tapName, TextWriter log)
+    {
+        this.netif = netif;
+        this.name = name;
+        this.log = log;
+        port = netif.Attach(name);
+        var info = netif.Up(name);
+        tap = new TapWire(tapName);
+        if (NetifMac.TryParse(info.Mac, out var mac))
+            tap.SetAddress(mac); // the interface is the driver's: replies must reach the NIC's own address
+        tap.SetMtu(info.Mtu);
+        tap.SetUp();
+        Refresh(info);
+        tap.Received += frame =>
+        {
+            if (frame.Length <= port.MaxFrame && port.Send(frame, 1000))
+                Interlocked.Increment(ref toDriver);
+        };
+        upward = new Thread(Upward) { IsBackground = true, Name = "tap-from-driver" };
+        upward.Start();
+    }
+
+    public string TapName => tap.InterfaceName;
+
+    public (long ToDriver, long FromDriver) Counters => (Interlocked.Read(ref toDriver), Interlocked.Read(ref fromDriver));
+
+    private void Upward()
+    {
+        var buffer = new byte[port.MaxFrame];
+        while (true)
+        {
+            int n = port.Receive(buffer);
+            if (n < 0)
+                return;
+            tap.Send(buffer.AsSpan(0, n));
+            Interlocked.Increment(ref fromDriver);
+        }
+    }
+
+    /// <summary>Mirrors the driver's link state on the TAP (called periodically; also a liveness check).</summary>
+    public void Refresh()
+    {
+        try
+        {
+            Refresh(netif.Show(name).FirstOrDefault());
+        }
+        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+        {
+            lock (log)
+                log.WriteLine($"linuxshim: netif: {e.Message}");
+        }
+    }
+
+    private void Refresh(NetifInterface? info)
+    {
+        if (info is null || info.Link.Carrier == carrier)
+            return;
+        carrier = info.Link.Carrier;
+        tap.SetCarrier(info.Link.Carrier);
+        lock (log)
+            log.WriteLine($"linuxshim: {info.Name}: link {(info.Link.Carrier ? $"up, {info.Link.SpeedMbps?.ToString() ?? "?"} Mbit/s {info.Link.Duplex} duplex" : "down")}");
+    }
+
+    public void Dispose()
+    {
+        port.Cancel();
+        upward.Join();
+        tap.Dispose();
+        try
+        {
+            netif.Down(name);
+        }
+        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+        {
+            lock (log)
+                log.WriteLine($"linuxshim: taking {name} down: {e.Message}");
+        }
+        port.Dispose();
+    }
+}
