@@ -70,6 +70,32 @@ public sealed class HeapAllocator
             return _sizes.TryGetValue(block, out int s) ? s : 0;
     }
 
+    /// <summary>The allocated block that <paramref name="address"/> lies in (0 if none): page_frag_free() gets
+    /// a pointer into its fragment (e1000 adds its headroom), as virt_to_head_page() allows.</summary>
+    public nint BlockContaining(nint address)
+    {
+        lock (_gate)
+        {
+            // Small blocks are aligned to their size class; runs start on a page and are recorded in _runs.
+            for (int shift = SmallestShift; shift <= LargestSmallShift; shift++)
+            {
+                nint start = address & ~(((nint)1 << shift) - 1);
+                if (_sizes.TryGetValue(start, out int size) && size == 1 << shift)
+                    return start;
+            }
+            long offset = address - _memory.HostBase;
+            if (offset < 0 || offset >= (long)_memory.PageCount * PhysicalMemory.PageSize)
+                return 0;
+            for (long page = offset / PhysicalMemory.PageSize; page >= 0 && Used((int)page); page--)
+            {
+                nint start = _memory.HostBase + (nint)(page * PhysicalMemory.PageSize);
+                if (_runs.TryGetValue(start, out int count))
+                    return address < start + (nint)count * PhysicalMemory.PageSize ? start : 0;
+            }
+            return 0;
+        }
+    }
+
     /// <summary>Frees a block from <see cref="Allocate"/>; false if it is not one (a double or wild free).</summary>
     public bool Free(nint block)
     {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Linux device I/O (lib/iomap.c, arch/x86/mm/ioremap.c): each BAR gets an address
-// range in the host. A BAR the function can map directly is plain memory there; any other range is
-// reserved inaccessible, and ioread*/iowrite* on it become register accesses of the function.
+// Managed side. Linux device I/O (lib/iomap.c, arch/x86/mm/ioremap.c, arch/x86/lib/iomem.c): each
+// BAR gets an address range in the host. A BAR the function can map directly is plain memory there;
+// any other range is reserved inaccessible, and ioread*/iowrite*, readb()..writeq() (shadow
+// asm/io.h) and the memcpy/memset_io family on it become register accesses of the function.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LinuxShim.Shim.Interop;
@@ -63,7 +64,7 @@ public static unsafe class Io
         var w = Find(address);
         if (w is null)
         {
-            Machine.Fatal($"ioread{size * 8} from 0x{address:x}, which is no mapped device register");
+            Machine.Fatal($"{size * 8}-bit register read from 0x{address:x}, which is no mapped device register");
             return 0;
         }
         if (w.Direct)
@@ -76,7 +77,7 @@ public static unsafe class Io
         var w = Find(address);
         if (w is null)
         {
-            Machine.Fatal($"iowrite{size * 8} to 0x{address:x}, which is no mapped device register");
+            Machine.Fatal($"{size * 8}-bit register write to 0x{address:x}, which is no mapped device register");
             return;
         }
         if (w.Direct)
@@ -138,6 +139,20 @@ public static unsafe class Io
         for (nuint i = 0; i < count; i++)
             Write(dst + (nint)i, 1, ((byte*)src)[i]);
     }
+
+    [KernelSymbol("memset_io"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MemsetIo(nint dst, int value, nuint count)
+    {
+        for (nuint i = 0; i < count; i++)
+            Write(dst + (nint)i, 1, (byte)value);
+    }
+
+    // readb()..writeq() and their __raw_/_relaxed forms (shadow asm/io.h): one MOV each on x86.
+    [HostOp("linuxshim_host_mmio_read"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong MmioRead(nint addr, int size) => Read(addr, size);
+
+    [HostOp("linuxshim_host_mmio_write"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MmioWrite(nint addr, int size, ulong value) => Write(addr, size, value);
 
     private static nint ResourceStart(nint pdev, int bar) =>
         (nint)(pdev.At(PciLayout.Resource) + bar * PciLayout.ResourceSize.Size).U64(PciLayout.ResourceStart);

@@ -183,5 +183,5 @@ public static unsafe class Memory
 
     /// <summary>Frees a page fragment by any address inside it (page_frag_free).</summary>
     [KernelSymbol("page_frag_free"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void PageFragFree(nint address) => Free(address);
+    public static void PageFragFree(nint address) => Free(address == 0 ? 0 : Machine.Heap.BlockContaining(address) is var b and not 0 ? b : address);
 }
