@@ -45,8 +45,9 @@ public static partial class LicenceCommand
           between = driver-host device          two processes, or a process and host-kernel
           transport = unix socket + memfd       what crosses it, for people
 
-        Exit status: 0 report written, 1 bad input (file:line and the problem), 2 usage error;
-        --strict also exits 1 on a mixed address space or an SPDX line that breaks the kernel's rules.
+        Exit status: 0 report written, 1 bad input (file:line and the problem; an SPDX line that breaks
+        the tree's rules is one, and the report is still written), 2 usage error; --strict also exits 1
+        on a mixed address space.
         """;
 
     private static readonly string[] OwnOptions = ["deployment", "spdx", "cyclonedx"];
@@ -132,8 +133,13 @@ public static partial class LicenceCommand
         }
         if (!cl.Has("quiet") && outputs.All(o => o.File != "-"))
             Summary(report, stdout);
-        // A mixed address space is a finding, not a failure to run; --strict makes it one (for CI).
-        return cl.Has("strict") && (report.Deployment?.Mixed == true || report.SpdxProblems.Count > 0) ? Cli.ExitFailure : Cli.ExitOk;
+        // SPDX lines that break the tree's rules are bad input: named (file:line) and exit 1, the report
+        // still written. A mixed address space is a finding; --strict makes it a failure too (for CI).
+        foreach (var p in report.SpdxProblems)
+            stderr.WriteLine($"linuxshim: {p}");
+        if (report.SpdxProblems.Count > 0)
+            return Cli.ExitFailure;
+        return cl.Has("strict") && report.Deployment?.Mixed == true ? Cli.ExitFailure : Cli.ExitOk;
     }
 
     private static void Summary(LicenceReport r, TextWriter w)
@@ -142,8 +148,6 @@ public static partial class LicenceCommand
             w.WriteLine($"{m.Name,-16} MODULE_LICENSE {m.ModuleLicense ?? "(none)"} ({(m.ModuleLicenseGplCompatible ? "GPL-compatible" : "NOT GPL-compatible")}), "
                         + $"{m.Sources.Count} files ({m.Sources.Count(s => s.Status == "none")} without SPDX, {m.Sources.Count(s => s.Status == "invalid")} invalid), "
                         + $"{m.GplOnlyImports.Count} GPL-only imports ({m.GplOnlyImports.Count(i => i.Shim is not null)} provided by the shim)");
-        foreach (var p in r.SpdxProblems)
-            w.WriteLine($"spdx: {p}");
         if (r.Deployment is { } d)
         {
             foreach (var p in d.Processes)
