@@ -100,7 +100,7 @@ public sealed class NetifPort : IDisposable
     public int MaxFrame => area.ToDriver.MaxFrame;
 
     /// <summary>Queues a frame for the driver, waiting while the ring is full; false on timeout or <see cref="Cancel"/>.</summary>
-    public bool Send(ReadOnlySpan<byte> frame, int timeoutMs = -1) => area.ToDriver.Write(frame, timeoutMs, cancel);
+    public bool Send(ReadOnlySpan<byte> frame, int timeoutMs = -1) => !cancelled && area.ToDriver.Write(frame, timeoutMs, cancel);
 
     /// <summary>Queues a frame for the driver; false when the ring is full.</summary>
     public bool TrySend(ReadOnlySpan<byte> frame) => area.ToDriver.TryWrite(frame);
@@ -111,14 +111,28 @@ public sealed class NetifPort : IDisposable
     /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: for ever) for a frame; its length, or -1 on timeout or <see cref="Cancel"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs = -1)
     {
-        int n = area.FromDriver.TryRead(buffer);
-        if (n >= 0 || !area.FromDriver.WaitForData(timeoutMs, cancel))
-            return n;
-        return area.FromDriver.TryRead(buffer);
+        long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        while (true)
+        {
+            int n = area.FromDriver.TryRead(buffer);
+            if (n >= 0)
+                return n;
+            long left = timeoutMs < 0 ? -1 : deadline - Environment.TickCount64;
+            if (cancelled || (timeoutMs >= 0 && left <= 0))
+                return -1;
+            // A wakeup can be stale (a signal for frames already read): look again until the deadline.
+            area.FromDriver.WaitForData((int)Math.Min(left, int.MaxValue), cancel);
+        }
     }
 
     /// <summary>Wakes threads blocked in <see cref="Send"/> or <see cref="Receive"/>, now and from then on (they return as if timed out): for shutting down.</summary>
-    public void Cancel() => cancel.Signal();
+    public void Cancel()
+    {
+        cancelled = true;
+        cancel.Signal();
+    }
+
+    private volatile bool cancelled;
 
     public void Dispose()
     {
