@@ -17,6 +17,11 @@ public static class HostCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         var started = Stopwatch.StartNew();
+        // SIGINT/SIGTERM are taken from the start: one that comes while the driver probes or opens
+        // ends the host cleanly (ndo_stop, module exit) as soon as it is up, instead of killing it.
+        using var stop = new ManualResetEventSlim();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         string library = cl.Single("a driver library (from linuxshim port build)");
         var functions = new List<IPciFunction>();
         foreach (var id in cl.All("fake-pci"))
@@ -93,23 +98,18 @@ public static class HostCommand
         stdout.WriteLine($"rss {DriverHost.ResidentBytes()}");
         stdout.Flush();
         if (!cl.Has("exit-after-probe"))
-        {
-            using var stop = new ManualResetEventSlim();
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             stop.Wait();
-
-            void Stop(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Set();
-            }
-        }
         netif?.Dispose();
         if (cl.Get("netif") is { } socketFile)
             File.Delete(socketFile);
         host.Exit();
         stdout.WriteLine("exit 0");
         return Cli.ExitOk;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Set();
+        }
     }
 }
