@@ -79,12 +79,15 @@ public abstract class NetworkDevice : PciDevice, IDisposable
         {
             if (held.Count == 0 && TryReceive(frame) != ReceiveOutcome.NoRoom)
                 return;
-            if (held.Count >= HeldFrameLimit)
-            {
+            // The ring is full: the frame waits in the FIFO, or is lost when that is full too. Either
+            // way the NIC tells the driver, as hardware does for every frame it cannot store.
+            bool lost = held.Count >= HeldFrameLimit;
+            if (lost)
                 FramesOverflowed++;
-                return;
-            }
-            held.Enqueue(frame.ToArray());
+            else
+                held.Enqueue(frame.ToArray());
+            OnNoRoom(lost);
+            UpdateInterrupt();
         }
     }
 
@@ -111,6 +114,14 @@ public abstract class NetworkDevice : PciDevice, IDisposable
 
     /// <summary>Filters and stores one frame (no FCS) into the driver's ring; called under Sync.</summary>
     protected abstract ReceiveOutcome ReceiveFrame(ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// A frame found the receive ring full (it waits in the FIFO), or the FIFO full too (<paramref name="lost"/>):
+    /// set the status bits and counters hardware sets; called under Sync.
+    /// </summary>
+    protected virtual void OnNoRoom(bool lost)
+    {
+    }
 
     /// <summary>Updates the PHY and status registers for a link change; called under Sync.</summary>
     protected abstract void OnLinkChanged(bool up);

@@ -375,6 +375,18 @@ public sealed class Rtl8139Nic : NetworkDevice
         return ReceiveOutcome.Delivered;
     }
 
+    // Every frame the full buffer turns away raises RxOverflow (the driver then empties the ring); one
+    // the FIFO cannot hold either is lost, counted in RxMissed, with RxFIFOOver.
+    protected override void OnNoRoom(bool lost)
+    {
+        isr |= RxOverflow;
+        if (lost)
+        {
+            isr |= RxFIFOOver;
+            rxMissed = (rxMissed + 1) & 0xFFFFFF;
+        }
+    }
+
     /// <summary>The receive status the address filter gives (RCR accept bits), 0 to drop.</summary>
     private ushort Filter(ReadOnlySpan<byte> frame)
     {
