@@ -53,6 +53,8 @@ public static unsafe class PciCore
         pdev.U32(PciLayout.Irq, (uint)irq);
         pdev.U64(PciLayout.DmaMask, 0xffffffff);
         pdev.I32(PciLayout.CurrentState, 0); // PCI_D0
+        // As pci_setup_device(): otherwise pci_channel_offline() is true and e1000 never updates its statistics.
+        pdev.U32(PciLayout.ErrorState, PciLayout.ChannelIoNormal);
 
         nint dev = pdev.At(PciLayout.EmbeddedDevice);
         nint nameBuf = (nint)NativeMemory.AllocZeroed(32);

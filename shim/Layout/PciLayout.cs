@@ -36,6 +36,8 @@ public static class PciLayout
     public static readonly StructField Resource = KernelLayout.Field(H, "pci_dev", "resource");
     public static readonly StructField IsBusmaster = KernelLayout.Field(H, "pci_dev", "is_busmaster");
     public static readonly StructField EnableCnt = KernelLayout.Field(H, "pci_dev", "enable_cnt");
+    public static readonly StructField ErrorState = KernelLayout.Field(H, "pci_dev", "error_state");
+    public static readonly uint ChannelIoNormal = (uint)KernelLayout.Constant(H, "pci_channel_io_normal", 1);
     public static readonly StructField BusNumber = KernelLayout.Field(H, "pci_bus", "number");
 
     public static readonly StructSize ResourceSize = KernelLayout.SizeOf("linux/ioport.h", "resource");
