@@ -138,11 +138,11 @@ public static class NetifChannel
         try
         {
             return (T?)JsonSerializer.Deserialize(body, typeof(T), NetifJson.Default)
-                ?? throw new NetifProtocolException("netif message is JSON null");
+                ?? throw new NetifBadMessageException("netif message is JSON null");
         }
         catch (JsonException e)
         {
-            throw new NetifProtocolException($"netif message is not a valid {typeof(T).Name}: {e.Message}");
+            throw new NetifBadMessageException($"netif message is not a valid {typeof(T).Name}: {e.Message}");
         }
     }
 

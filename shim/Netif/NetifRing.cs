@@ -10,7 +10,10 @@ using LinuxShim.Shim.Vfio.Interop;
 namespace LinuxShim.Shim.Netif;
 
 /// <summary>The peer broke the ring protocol (an index or a length out of range).</summary>
-public sealed class NetifProtocolException(string message) : Exception(message);
+public class NetifProtocolException(string message) : Exception(message);
+
+/// <summary>A control message arrived whole but its content is malformed (the stream is still in step).</summary>
+public sealed class NetifBadMessageException(string message) : NetifProtocolException(message);
 
 public sealed unsafe class NetifRing
 {

@@ -79,6 +79,14 @@ public sealed class NetifServer : IDisposable
                 {
                     request = NetifChannel.Receive<NetifRequest>(client, fds);
                 }
+                catch (NetifBadMessageException e)
+                {
+                    NetifChannel.CloseAll(fds);
+                    Interlocked.Increment(ref rejected);
+                    if (!TrySend(client, new NetifReply { Error = e.Message }))
+                        return;
+                    continue;
+                }
                 catch (NetifProtocolException e)
                 {
                     // The stream may be out of step after a bad length; tell the client and hang up.
