@@ -120,7 +120,7 @@ public static partial class LicenceCommand
         {
             string text = option switch
             {
-                "json" => LicenceMarkdown.Json(report),
+                "json" => LicenceReportJson.Serialize(report),
                 "markdown" => LicenceMarkdown.Write(report),
                 "html" => LicenceHtml.Write(report),
                 "spdx" => SpdxDocumentWriter.Write(report, created),

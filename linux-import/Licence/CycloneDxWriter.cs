@@ -151,7 +151,7 @@ public static class CycloneDxWriter
             ["$schema"] = "http://cyclonedx.org/schema/bom-1.6.schema.json",
             ["bomFormat"] = "CycloneDX",
             ["specVersion"] = SpecVersion,
-            ["serialNumber"] = "urn:uuid:" + Uuid(LicenceMarkdown.Json(r)),
+            ["serialNumber"] = "urn:uuid:" + Uuid(LicenceReportJson.Serialize(r)),
             ["version"] = 1,
             ["metadata"] = new JsonObject
             {

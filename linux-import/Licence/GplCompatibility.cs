@@ -14,9 +14,9 @@ public static class GplCompatibility
     public static bool IsGpl2(SpdxLicense l) =>
         l.Id is "GPL-2.0" or "GPL-2.0-only" or "GPL-2.0-or-later" || (l.Id == "GPL-1.0" && l.OrLater) || l.Id == "GPL-1.0-or-later";
 
-    /// <summary>True when any alternative of <paramref name="e"/> leaves the code under GPL-2.0 (an OR
-    /// with a permissive licence still lets the GPL apply, so the code counts as GPL for the check only
-    /// when every alternative is copyleft GPL-2.0; see <see cref="BindsGpl2"/>).</summary>
+    /// <summary>True when code under <paramref name="e"/> is bound by GPL-2.0: it is what makes an address
+    /// space "GPL". A dual-licensed file (GPL-2.0 OR MIT) may be taken under its other licence, and a uapi
+    /// header (WITH Linux-syscall-note) binds no code using it, so neither counts.</summary>
     public static bool BindsGpl2(SpdxExpression e) => e switch
     {
         SpdxLicense l => IsGpl2(l),

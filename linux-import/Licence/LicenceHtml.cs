@@ -78,47 +78,56 @@ public static class LicenceHtml
         return h.ToString();
     }
 
-    /// <summary>Processes as boxes in a row, the host kernel below them, channels as labelled lines.</summary>
+    /// <summary>Processes as boxes in a row; channels between processes as arcs above them (one lane
+    /// each), channels to the host kernel as lines down to it.</summary>
     private static string Graph(DeploymentReport d)
     {
-        const int boxW = 210, gap = 90, top = 20, boxH = 60;
-        var nodes = d.Processes.Select(p => p.Name).ToList();
-        bool kernel = d.Channels.Any(c => c.From == DeploymentFile.HostKernel || c.To == DeploymentFile.HostKernel);
-        int width = Math.Max(1, nodes.Count) * (boxW + gap);
-        int height = kernel ? 260 : 160;
-        var center = new Dictionary<string, (int X, int Y)>();
-        for (int i = 0; i < nodes.Count; i++)
-            center[nodes[i]] = (gap / 2 + i * (boxW + gap) + boxW / 2, top + boxH / 2);
-        if (kernel)
-            center[DeploymentFile.HostKernel] = (width / 2, 220);
+        const int boxW = 210, gap = 70, boxH = 56, lane = 30;
+        bool ToKernel(ChannelReport c) => c.From == DeploymentFile.HostKernel || c.To == DeploymentFile.HostKernel;
+        var arcs = d.Channels.Where(c => !ToKernel(c)).ToList();
+        var x = new Dictionary<string, int>();
+        for (int i = 0; i < d.Processes.Count; i++)
+            x[d.Processes[i].Name] = gap / 2 + i * (boxW + gap) + boxW / 2;
+        arcs = arcs.OrderBy(c => Math.Abs(x[c.From] - x[c.To])).ToList(); // short spans inside, long ones above them
+        var down = d.Channels.Where(ToKernel).ToList();
+        int top = 30 + lane * arcs.Count;
+        int width = Math.Max(1, d.Processes.Count) * (boxW + gap);
+        int kernelY = top + boxH + 110;
+        int height = down.Count > 0 ? kernelY + 40 : top + boxH + 20;
         var s = new StringBuilder();
         s.Append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").Append(width).Append("\" height=\"").Append(height).Append("\" role=\"img\">\n");
-        int lane = 0;
-        foreach (var c in d.Channels)
+        for (int i = 0; i < arcs.Count; i++)
         {
-            var (x1, y1) = center[c.From];
-            var (x2, y2) = center[c.To];
-            int bend = y1 == y2 ? 45 + 18 * (lane++ % 3) : 0;
-            s.Append("<path d=\"M").Append(x1).Append(',').Append(y1 + boxH / 2).Append(" Q").Append((x1 + x2) / 2).Append(',').Append(Math.Max(y1, y2) + boxH / 2 + bend)
-                .Append(' ').Append(x2).Append(',').Append(y2 == y1 ? y2 + boxH / 2 : y2 - 15).Append("\" fill=\"none\" stroke=\"#447\" stroke-width=\"2\"/>\n");
-            s.Append("<text x=\"").Append((x1 + x2) / 2).Append("\" y=\"").Append(Math.Max(y1, y2) + boxH / 2 + bend / 2 + 14).Append("\" text-anchor=\"middle\" fill=\"#447\">")
-                .Append(E(c.Name)).Append("</text>\n");
+            var c = arcs[i];
+            int x1 = x[c.From] + (i % 2 == 0 ? -20 : 20), x2 = x[c.To] + (i % 2 == 0 ? -20 : 20);
+            int peak = 16 + lane * i, apex = top - peak * 4 / 3; // a cubic reaches 3/4 of the way to its control points
+            s.Append("<path d=\"M").Append(x1).Append(',').Append(top).Append(" C").Append(x1).Append(',').Append(apex).Append(' ')
+                .Append(x2).Append(',').Append(apex).Append(' ').Append(x2).Append(',').Append(top).Append("\" fill=\"none\" stroke=\"#447\" stroke-width=\"2\"/>\n");
+            s.Append("<text x=\"").Append((x1 + x2) / 2).Append("\" y=\"").Append(top - peak - 5).Append("\" text-anchor=\"middle\" fill=\"#447\">")
+                .Append(E(c.Name)).Append(" (IPC)</text>\n");
+        }
+        if (down.Count > 0)
+        {
+            s.Append("<rect x=\"").Append(width / 2 - 90).Append("\" y=\"").Append(kernelY).Append("\" width=\"180\" height=\"30\" fill=\"#eee\" stroke=\"#555\"/>\n<text x=\"")
+                .Append(width / 2).Append("\" y=\"").Append(kernelY + 20).Append("\" text-anchor=\"middle\">host kernel</text>\n");
+            foreach (var c in down)
+            {
+                int px = x[c.From == DeploymentFile.HostKernel ? c.To : c.From];
+                int kx = width / 2 + Math.Clamp(px - width / 2, -80, 80);
+                s.Append("<line x1=\"").Append(px).Append("\" y1=\"").Append(top + boxH).Append("\" x2=\"").Append(kx).Append("\" y2=\"").Append(kernelY)
+                    .Append("\" stroke=\"#447\" stroke-width=\"2\"/>\n");
+                s.Append("<text x=\"").Append((px + kx) / 2 + 6).Append("\" y=\"").Append((top + boxH + kernelY) / 2).Append("\" fill=\"#447\">").Append(E(c.Name)).Append("</text>\n");
+            }
         }
         foreach (var p in d.Processes)
         {
-            var (x, y) = center[p.Name];
+            int cx = x[p.Name];
             string fill = p.Mixed ? "#f6c8c8" : p.ContainsGpl ? "#fde9b8" : "#dcefdc";
-            s.Append("<rect x=\"").Append(x - boxW / 2).Append("\" y=\"").Append(y - boxH / 2).Append("\" width=\"").Append(boxW).Append("\" height=\"").Append(boxH)
+            s.Append("<rect x=\"").Append(cx - boxW / 2).Append("\" y=\"").Append(top).Append("\" width=\"").Append(boxW).Append("\" height=\"").Append(boxH)
                 .Append("\" rx=\"8\" fill=\"").Append(fill).Append("\" stroke=\"#555\"/>\n");
-            s.Append("<text x=\"").Append(x).Append("\" y=\"").Append(y - 6).Append("\" text-anchor=\"middle\" font-weight=\"bold\">").Append(E(p.Name)).Append("</text>\n");
-            s.Append("<text x=\"").Append(x).Append("\" y=\"").Append(y + 14).Append("\" text-anchor=\"middle\">")
+            s.Append("<text x=\"").Append(cx).Append("\" y=\"").Append(top + 22).Append("\" text-anchor=\"middle\" font-weight=\"bold\">").Append(E(p.Name)).Append("</text>\n");
+            s.Append("<text x=\"").Append(cx).Append("\" y=\"").Append(top + 42).Append("\" text-anchor=\"middle\">")
                 .Append(p.Mixed ? "MIXED: GPL + incompatible" : p.ContainsGpl ? "GPL-2.0 address space" : "no GPL code").Append("</text>\n");
-        }
-        if (kernel)
-        {
-            var (x, y) = center[DeploymentFile.HostKernel];
-            s.Append("<rect x=\"").Append(x - 80).Append("\" y=\"").Append(y - 15).Append("\" width=\"160\" height=\"30\" fill=\"#eee\" stroke=\"#555\"/>\n<text x=\"")
-                .Append(x).Append("\" y=\"").Append(y + 5).Append("\" text-anchor=\"middle\">host kernel</text>\n");
         }
         s.Append("</svg>\n");
         return s.ToString();

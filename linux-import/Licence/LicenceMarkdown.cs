@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The licence boundary report for people, as Markdown (and its JSON form, which is the
-// report record itself). The process/IPC graph is a Mermaid block, which Markdown viewers draw.
+// Managed side. The licence boundary report for people, as Markdown. The process/IPC graph is a
+// Mermaid block, which Markdown viewers draw.
 using System.Text;
-using System.Text.Json;
-using LinuxShim.Import.Model;
 
 namespace LinuxShim.Import.Licence;
 
 public static class LicenceMarkdown
 {
-    public static string Json(LicenceReport report) => JsonSerializer.Serialize(report, ImportModelJson.Options) + "\n";
-
     public static string Write(LicenceReport r)
     {
         var md = new StringBuilder();

@@ -3,9 +3,16 @@
 // tree's rules, per module MODULE_LICENSE and its GPL-only imports (with the shim component providing
 // each), the deployment's address spaces and IPC channels, and the corresponding source of each
 // driver binary. Serialised as JSON (snake_case) like the Import Model.
+using System.Text.Json;
 using LinuxShim.Import.Model;
 
 namespace LinuxShim.Import.Licence;
+
+public static class LicenceReportJson
+{
+    /// <summary>The report as JSON, with the Import Model's conventions (snake_case, indented, nulls left out).</summary>
+    public static string Serialize(LicenceReport report) => JsonSerializer.Serialize(report, ImportModelJson.Options) + "\n";
+}
 
 public sealed record LicenceReport
 {

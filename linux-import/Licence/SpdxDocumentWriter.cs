@@ -91,10 +91,14 @@ public static class SpdxDocumentWriter
                     w.Relate(pid, c.Kind is "program" ? "CONTAINS" : "DYNAMIC_LINK", cid, $"loaded into process {p.Name}");
                 }
             }
+            string? hostKernel = d.Channels.Any(c => c.From == DeploymentFile.HostKernel || c.To == DeploymentFile.HostKernel)
+                ? w.Package("SPDXRef-Host-kernel", "host kernel", null, "OPERATING_SYSTEM", "NOASSERTION", "NOASSERTION", [],
+                    comment: "The operating system's kernel the processes run on, reached through system calls and file descriptors only")
+                : null;
             foreach (var c in d.Channels)
             {
-                string from = c.From == DeploymentFile.HostKernel ? kernel : $"SPDXRef-Process-{Builder.Safe(c.From)}";
-                string to = c.To == DeploymentFile.HostKernel ? kernel : $"SPDXRef-Process-{Builder.Safe(c.To)}";
+                string from = c.From == DeploymentFile.HostKernel ? hostKernel! : $"SPDXRef-Process-{Builder.Safe(c.From)}";
+                string to = c.To == DeploymentFile.HostKernel ? hostKernel! : $"SPDXRef-Process-{Builder.Safe(c.To)}";
                 w.Relate(from, "OTHER", to, $"IPC channel {c.Name} (process boundary, no shared address space): {c.Transport}");
             }
         }
@@ -107,7 +111,7 @@ public static class SpdxDocumentWriter
             ["dataLicense"] = "CC0-1.0",
             ["SPDXID"] = documentId,
             ["name"] = $"linuxshim-licence-{r.Target}",
-            ["documentNamespace"] = $"urn:uuid:{Builder.Uuid(LicenceMarkdown.Json(r))}",
+            ["documentNamespace"] = $"urn:uuid:{Builder.Uuid(LicenceReportJson.Serialize(r))}",
             ["creationInfo"] = new JsonObject
             {
                 ["created"] = created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
