@@ -19,6 +19,26 @@ public static class CycloneDxWriter
         var dependencies = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         string linux = "linux@" + r.Kernel.Release;
 
+        foreach (var m in r.Modules)
+        {
+            string mref = "module:" + m.Name;
+            components.Add(new JsonObject
+            {
+                ["type"] = "library",
+                ["bom-ref"] = mref,
+                ["name"] = m.Name,
+                ["version"] = r.Kernel.Release,
+                ["description"] = $"Kbuild module {m.Name} of {m.Directory}: its upstream sources",
+                ["components"] = new JsonArray(m.Sources.Select(x => (JsonNode)File($"{mref}:{x.Path}", x.Path, x.Sha1, x.Sha256, x.Effective,
+                    ("linuxshim:role", "upstream " + x.Role), ("linuxshim:git-blob", x.Blob), ("linuxshim:spdx-line", x.Spdx ?? "none"),
+                    ("linuxshim:spdx-status", x.Status))).ToArray()),
+                ["properties"] = Properties(
+                    [("linuxshim:module-license", m.ModuleLicense ?? "none"), ("linuxshim:module-license-gpl-compatible", m.ModuleLicenseGplCompatible ? "true" : "false"),
+                     .. m.GplOnlyImports.Select(i => ("linuxshim:gpl-only-import", $"{i.Symbol} <- {i.Shim?.Component ?? "not implemented by the shim"}"))]),
+            });
+            dependencies[mref] = [];
+        }
+
         foreach (var cs in r.CorrespondingSource)
         {
             var module = r.Modules.FirstOrDefault(m => m.Name == cs.Module);
@@ -78,7 +98,7 @@ public static class CycloneDxWriter
             if (cs.Library is { } lib)
                 so["hashes"] = Hashes(("SHA-256", lib.Sha256));
             components.Add(so);
-            dependencies[soRef] = [];
+            dependencies[soRef] = module is null ? [] : ["module:" + module.Name];
         }
 
         var services = new JsonArray();
@@ -170,7 +190,7 @@ public static class CycloneDxWriter
             },
             ["components"] = components,
             ["dependencies"] = new JsonArray(
-                [new JsonObject { ["ref"] = "target", ["dependsOn"] = new JsonArray(dependencies.Keys.Where(k => k.StartsWith("process:", StringComparison.Ordinal) || r.Deployment is null)
+                [new JsonObject { ["ref"] = "target", ["dependsOn"] = new JsonArray(dependencies.Keys.Where(k => r.Deployment is null ? !k.StartsWith("module:", StringComparison.Ordinal) || r.CorrespondingSource.Count == 0 : k.StartsWith("process:", StringComparison.Ordinal))
                     .Select(k => (JsonNode)JsonValue.Create(k)!).ToArray()) },
                  .. dependencies.Select(kv => (JsonNode)new JsonObject
                  {

@@ -93,10 +93,12 @@ public static class LicenceAnalyzer
     /// <summary>Checks a source's SPDX line: syntax, the tree's rules, and its placement (first line; second for scripts).</summary>
     public static SourceLicence Source(KernelTree tree, KernelLicenseRules rules, SourceFile s)
     {
+        var content = tree.FileExists(s.Path) ? tree.ReadFile(s.Path) : [];
+        string sha1 = Convert.ToHexStringLower(SHA1.HashData(content)), sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
         if (s.Spdx is null)
-            return new SourceLicence(s.Path, s.Role, s.Blob, null, null, "none", []);
+            return new SourceLicence(s.Path, s.Role, s.Blob, sha1, sha256, null, null, "none", []);
         var problems = new List<string>();
-        int line = SpdxLine(tree.FileExists(s.Path) ? tree.ReadFile(s.Path) : []);
+        int line = SpdxLine(content);
         if (line > 2)
             problems.Add("the SPDX-License-Identifier belongs on the first line (the second for scripts), license-rules.rst");
         try
@@ -107,7 +109,7 @@ public static class LicenceAnalyzer
         {
             problems.Add("malformed SPDX expression: " + e.Message);
         }
-        return new SourceLicence(s.Path, s.Role, s.Blob, s.Spdx, line > 0 ? line : null, problems.Count == 0 ? "ok" : "invalid", problems);
+        return new SourceLicence(s.Path, s.Role, s.Blob, sha1, sha256, s.Spdx, line > 0 ? line : null, problems.Count == 0 ? "ok" : "invalid", problems);
     }
 
     private static int SpdxLine(byte[] content)

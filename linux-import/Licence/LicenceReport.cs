@@ -40,8 +40,8 @@ public sealed record ModuleLicence
 }
 
 /// <summary>Status: "ok", "none" (no SPDX line; the kernel's COPYING makes it GPL-2.0-only) or "invalid";
-/// Line: where the SPDX-License-Identifier is (null when none).</summary>
-public sealed record SourceLicence(string Path, string Role, string Blob, string? Spdx, int? Line, string Status, IReadOnlyList<string> Problems)
+/// Line: where the SPDX-License-Identifier is (null when none); Blob: git blob id; Sha1, Sha256: of the content.</summary>
+public sealed record SourceLicence(string Path, string Role, string Blob, string Sha1, string Sha256, string? Spdx, int? Line, string Status, IReadOnlyList<string> Problems)
 {
     /// <summary>The licence the file is under: its SPDX expression, or GPL-2.0-only when it has none.</summary>
     public string Effective => Status == "ok" ? Spdx! : "GPL-2.0-only";

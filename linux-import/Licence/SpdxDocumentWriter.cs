@@ -20,6 +20,24 @@ public static class SpdxDocumentWriter
             fileName: r.Kernel.Source == "tarball" ? Path.GetFileName(r.Kernel.Location) : null);
         var describes = new List<string>();
 
+        // Each module of the tree: its files (with their SPDX lines), the licence MODULE_LICENSE declares.
+        foreach (var m in r.Modules)
+        {
+            string mid = w.Package($"SPDXRef-Module-{Builder.Safe(m.Name)}", $"{m.Name} (module sources)", r.Kernel.Release, "SOURCE",
+                Combine(m.Sources.Select(x => x.Effective).ToList()), "NOASSERTION", [],
+                comment: $"Kbuild module {m.Name} in {m.Directory}; MODULE_LICENSE(\"{m.ModuleLicense}\")"
+                         + (m.ModuleLicenseGplCompatible ? ", GPL-compatible per include/linux/license.h" : ", NOT GPL-compatible per include/linux/license.h")
+                         + $"; {m.GplOnlyImports.Count} GPL-only imports: {string.Join(", ", m.GplOnlyImports.Select(i => i.Symbol))}");
+            describes.Add(mid);
+            w.Relate(kernel, "CONTAINS", mid, null);
+            foreach (var src in m.Sources)
+            {
+                string id = w.File(src.Path, src.Sha1, src.Sha256, src.Effective, src.Spdx,
+                    $"upstream {src.Role}, git blob {src.Blob}" + (src.Spdx is null ? "; no SPDX line, GPL-2.0-only by the kernel's COPYING" : ""));
+                w.Relate(mid, "CONTAINS", id, null);
+            }
+        }
+
         foreach (var cs in r.CorrespondingSource)
         {
             var module = r.Modules.FirstOrDefault(m => m.Name == cs.Module);
@@ -29,14 +47,14 @@ public static class SpdxDocumentWriter
                 "NOASSERTION", "NOASSERTION", cs.Library is { } lib ? [("SHA256", lib.Sha256)] : [],
                 comment: $"Driver binary of port {cs.Port}: the upstream module built for the LinuxShim driver host" + (cs.Built ? "" : " (not built yet)"));
             describes.Add(so);
-            w.Relate(so, "GENERATED_FROM", kernel, "compiled from the upstream tree's sources and configured headers");
+            w.Relate(so, "GENERATED_FROM", r.Modules.Any(m => m.Name == cs.Module) ? $"SPDXRef-Module-{Builder.Safe(cs.Module)}" : kernel,
+                "compiled from the upstream module's sources and the tree's configured headers");
             foreach (var s in cs.Sources)
             {
                 var effective = module?.Sources.FirstOrDefault(x => x.Path == s.Path)?.Effective ?? s.Spdx ?? LicenceAnalyzer.DefaultKernelLicence;
                 string id = w.File(s.Path, s.Sha1, s.Sha256, effective, s.Spdx, $"upstream source, git blob {s.Blob}");
                 fileIds.Add(id);
                 licences.Add(effective);
-                w.Relate(kernel, "CONTAINS", id, null);
             }
             foreach (var s in cs.ShadowHeaders.Concat(cs.NativeRuntime))
             {
@@ -129,7 +147,7 @@ public static class SpdxDocumentWriter
     }
 
     /// <summary>The licences of a binary's parts, AND-ed (each distinct one once); NOASSERTION when one is unknown.</summary>
-    private static string Combine(List<string> licences)
+    private static string Combine(IReadOnlyList<string> licences)
     {
         var distinct = licences.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (distinct.Count == 0 || distinct.Contains("NOASSERTION"))

@@ -227,6 +227,27 @@ public sealed class LicenceReportTests(KernelFixture kernel, ITestOutputHelper o
     }
 
     [Fact]
+    public void DocumentsOfATreeDirectoryValidateAndListEveryModuleWithItsFiles()
+    {
+        string spdx = Path.Combine(_dir, "realtek.spdx.json"), cdx = Path.Combine(_dir, "realtek.cdx.json");
+        var run = Run("licence", "drivers/net/ethernet/realtek", "--spdx", spdx, "--cyclonedx", cdx, "--quiet", "--linux", kernel.Linux, "--build", kernel.Build);
+        Assert.True(run.Exit == 0, run.Err);
+        var spdxErrors = SchemaValidation.Spdx23(File.ReadAllText(spdx));
+        Assert.True(spdxErrors.Count == 0, string.Join("\n", spdxErrors));
+        var cdxErrors = SchemaValidation.CycloneDx16(File.ReadAllText(cdx));
+        Assert.True(cdxErrors.Count == 0, string.Join("\n", cdxErrors));
+
+        var doc = JsonNode.Parse(File.ReadAllText(spdx))!;
+        Assert.Equal(["SPDXRef-Module-8139cp", "SPDXRef-Module-8139too", "SPDXRef-Module-r8169"],
+            doc["documentDescribes"]!.AsArray().Select(x => x!.GetValue<string>()).Order(StringComparer.Ordinal));
+        var file = doc["files"]!.AsArray().Single(f => f!["fileName"]!.GetValue<string>() == "./drivers/net/ethernet/realtek/8139too.c")!;
+        Assert.Equal("GPL-2.0-only", file["licenseConcluded"]!.GetValue<string>());
+        Assert.Equal("NONE", file["licenseInfoInFiles"]![0]!.GetValue<string>());
+        var bom = JsonNode.Parse(File.ReadAllText(cdx))!;
+        Assert.Equal(3, bom["components"]!.AsArray().Count(c => c!["bom-ref"]!.GetValue<string>().StartsWith("module:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void CorrespondingSourceNamesTheUpstreamBlobsShadowHeadersGlueAndPatches()
     {
         string port = PatchedPort();
