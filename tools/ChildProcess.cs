@@ -38,10 +38,12 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
-    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log)
+    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null)
     {
         var (file, prefix) = Self();
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            info.Environment[k] = v;
         foreach (var a in prefix.Concat(args))
             info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
@@ -125,6 +127,17 @@ public sealed partial class ChildProcess : IDisposable
         }
         process.WaitForExit();
         return process.ExitCode;
+    }
+
+    /// <summary>Waits up to <paramref name="milliseconds"/> for the child to exit; true when it has.</summary>
+    public bool WaitForExit(int milliseconds) => process.WaitForExit(milliseconds);
+
+    /// <summary>Kills the child at once (SIGKILL).</summary>
+    public void Kill()
+    {
+        if (!process.HasExited)
+            process.Kill();
+        process.WaitForExit();
     }
 
     public void Dispose()

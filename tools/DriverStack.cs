@@ -12,6 +12,7 @@ using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.Tools.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -27,15 +28,27 @@ public sealed record StackOptions
 
     /// <summary>Where the isolated stack puts its sockets.</summary>
     public required string RuntimeDirectory { get; init; }
+
+    /// <summary>The driver's name in logs (the port's).</summary>
+    public string Name { get; init; } = "driver";
+
+    /// <summary>Watchdog: a host that does not answer a heartbeat within this is killed and replaced.</summary>
+    public int WatchdogMs { get; init; } = 500;
+
+    /// <summary>Where the supervisor's audit records go (null: memory only).</summary>
+    public string? AuditLog { get; init; }
 }
 
 public abstract class DriverStack : IDisposable
 {
-    /// <summary>The control connection to the driver host.</summary>
-    public abstract NetifClient Netif { get; }
+    /// <summary>The driver's interface: its rings and state.</summary>
+    public abstract IDriverLink Link { get; }
 
-    /// <summary>Where the netif control socket is (for `netif show`), or null in-process.</summary>
-    public virtual string? ControlSocket => null;
+    /// <summary>The supervisor, when the stack is isolated.</summary>
+    public virtual DriverSupervisor? Supervisor => null;
+
+    /// <summary>The audit log of the stack's supervisor (empty in-process).</summary>
+    public abstract AuditLog Audit { get; }
 
     /// <summary>Raised when a part of the stack stops by itself (its description).</summary>
     public event Action<string>? Failed;
@@ -60,52 +73,57 @@ public abstract class DriverStack : IDisposable
     private sealed class Isolated : DriverStack
     {
         private readonly ChildProcess device;
-        private readonly ChildProcess? host;
-        private readonly NetifClient? netif;
-        private readonly string control;
+        private readonly DriverSupervisor supervisor;
+        private readonly AuditLog audit;
         private volatile bool stopping;
 
         public Isolated(StackOptions o, TextWriter log)
         {
             Directory.CreateDirectory(o.RuntimeDirectory);
             string deviceSocket = Path.Combine(o.RuntimeDirectory, "device.sock");
-            control = Path.Combine(o.RuntimeDirectory, "netif.sock");
             var deviceArgs = new List<string> { "device", DeviceModel(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac };
             if (o.Pcap is not null)
                 deviceArgs.AddRange(["--pcap", o.Pcap]);
+            audit = new AuditLog(o.AuditLog);
             device = ChildProcess.Start("device", deviceArgs, log);
             try
             {
                 device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30));
-                var hostArgs = new List<string> { "host", o.Library, "--vfio-user", deviceSocket, "--netif", control, "--memory", o.MemoryMiB.ToString() };
-                foreach (var p in o.Parameters)
-                    hostArgs.AddRange(["--param", p]);
-                host = ChildProcess.Start("host", hostArgs, log);
-                host.WaitForLine("netif ", TimeSpan.FromSeconds(60));
-                netif = NetifClient.Connect(control);
+                supervisor = new DriverSupervisor(new SupervisorOptions
+                {
+                    Name = o.Name,
+                    Library = o.Library,
+                    DeviceSocket = deviceSocket,
+                    RuntimeDirectory = o.RuntimeDirectory,
+                    MemoryMiB = o.MemoryMiB,
+                    Parameters = o.Parameters,
+                    WatchdogMs = o.WatchdogMs,
+                }, log, audit);
+                supervisor.Start();
             }
             catch
             {
-                host?.Dispose();
                 device.Dispose();
+                audit.Dispose();
                 throw;
             }
             device.Exited += c => { if (!stopping) OnFailed($"the device server exited (status {c.ExitCode})"); };
-            host.Exited += c => { if (!stopping) OnFailed($"the driver host exited (status {c.ExitCode})"); };
+            supervisor.GaveUp += why => OnFailed($"the supervisor gave up: {why}");
         }
 
-        public override NetifClient Netif => netif!;
+        public override IDriverLink Link => supervisor;
 
-        public override string? ControlSocket => control;
+        public override DriverSupervisor? Supervisor => supervisor;
+
+        public override AuditLog Audit => audit;
 
         public override void Dispose()
         {
             stopping = true;
-            netif?.Dispose();
-            host?.Stop(TimeSpan.FromSeconds(10));
+            supervisor.Dispose();
             device.Stop(TimeSpan.FromSeconds(5));
-            host?.Dispose();
             device.Dispose();
+            audit.Dispose();
         }
     }
 
@@ -150,13 +168,21 @@ public abstract class DriverStack : IDisposable
             var (a, b) = UnixSocket.CreatePair();
             netifServer.Serve(a);
             netif = NetifClient.FromSocket(b);
+            link = new DirectLink(netif, netif.Show().FirstOrDefault()?.Name ?? throw new IOException("the driver registered no interface"));
         }
 
-        public override NetifClient Netif => netif;
+        private readonly DirectLink link;
+        private readonly AuditLog audit = new(null);
+
+        public override IDriverLink Link => link;
+
+        public override AuditLog Audit => audit;
 
         public override void Dispose()
         {
+            link.Port.Cancel();
             netif.Dispose();
+            link.Port.Dispose();
             netifServer.Dispose();
             host.Exit();
             client.Dispose();
@@ -165,5 +191,15 @@ public abstract class DriverStack : IDisposable
             wire.Dispose();
             farEnd?.Dispose();
         }
+    }
+
+    /// <summary>An interface reached directly over one netif connection (no supervisor).</summary>
+    private sealed class DirectLink(NetifClient netif, string name) : IDriverLink
+    {
+        public NetifPort Port { get; } = netif.Attach(name);
+        public string Interface => name;
+        public NetifInterface Up() => netif.Up(name);
+        public void Down() => netif.Down(name);
+        public NetifInterface? Show() => netif.Show(name).FirstOrDefault();
     }
 }

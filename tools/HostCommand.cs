@@ -8,6 +8,7 @@ using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Pci;
+using LinuxShim.Shim.Sandbox;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Tools;
@@ -22,6 +23,18 @@ public static class HostCommand
         using var stop = new ManualResetEventSlim();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        if (cl.Get("supervisor") is { } supervisor)
+        {
+            // Under a supervisor: everything (library, device, netif) comes through its socket.
+            if (cl.Positionals.Count > 0 || cl.Has("fake-pci") || cl.Has("vfio-user") || cl.Has("netif"))
+                throw new UsageException("host --supervisor SOCKET takes everything from the supervisor: no library, --fake-pci, --vfio-user or --netif");
+            Machine.Log = (level, text) =>
+            {
+                lock (stderr)
+                    stderr.WriteLine($"<{level}> {text}");
+            };
+            return SupervisedHost.Run(supervisor, stderr, lockDown: null, stop);
+        }
         string library = cl.Single("a driver library (from linuxshim port build)");
         var functions = new List<IPciFunction>();
         foreach (var id in cl.All("fake-pci"))
@@ -47,6 +60,8 @@ public static class HostCommand
                 return Cli.ExitFailure;
             }
         }
+        if (cl.Has("sandbox") && cl.Get("netif") is not null)
+            throw new UsageException("--sandbox and --netif: a locked-down host cannot create its netif socket (the supervisor grants it)");
         ulong memory = (ulong)cl.GetInt("memory", 64) << 20;
         Machine.Log = (level, text) =>
         {
@@ -79,6 +94,22 @@ public static class HostCommand
             stderr.WriteLine($"linuxshim: {e.Message}");
             return Cli.ExitFailure;
         }
+        // --sandbox: lock down before any driver code runs. With no supervisor to take the seccomp
+        // listener, this process answers its own notifications and logs each denial.
+        SandboxResult? sandbox = null;
+        if (cl.Has("sandbox"))
+        {
+            sandbox = Sandbox.LockDown(new SandboxOptions
+            {
+                ReportInProcess = n =>
+                {
+                    lock (stderr)
+                        stderr.WriteLine($"sandbox: denied {n}");
+                },
+            });
+            lock (stderr)
+                stderr.WriteLine($"sandbox: {sandbox}");
+        }
         int init = host.Init();
         stdout.WriteLine($"init {init} {started.Elapsed.TotalMilliseconds:F0}ms");
         foreach (var d in NetCore.Registered)
@@ -95,7 +126,7 @@ public static class HostCommand
             netif.Listen(control);
             stdout.WriteLine($"netif {control}");
         }
-        stdout.WriteLine($"rss {DriverHost.ResidentBytes()}");
+        stdout.WriteLine($"rss {(sandbox is null ? DriverHost.ResidentBytes() : Sandbox.ResidentBytes())}");
         stdout.Flush();
         if (!cl.Has("exit-after-probe"))
             stop.Wait();
@@ -103,6 +134,7 @@ public static class HostCommand
         if (cl.Get("netif") is { } socketFile)
             File.Delete(socketFile);
         host.Exit();
+        sandbox?.Notifications?.Dispose();
         stdout.WriteLine("exit 0");
         return Cli.ExitOk;
 

@@ -41,20 +41,19 @@ public static class NetifBench
                 Wire = $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}",
                 Parameters = recipe.Parameters,
                 RuntimeDirectory = Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name + "-bench"),
+                Name = recipe.Name,
             };
             using var stack = isolated ? DriverStack.StartIsolated(options, log) : DriverStack.StartInProcess(options, log);
-            string name = stack.Netif.Show().FirstOrDefault()?.Name ?? throw new IOException("the driver registered no interface");
-            using var port = stack.Netif.Attach(name);
-            var info = stack.Netif.Up(name);
-            WaitForCarrier(stack.Netif, name);
+            var link = stack.Link;
+            var info = link.Up();
+            WaitForCarrier(link);
             NetifMac.TryParse(info.Mac, out var mac);
             foreach (int size in new[] { 60, 1514 })
             {
-                results.Add(Transmit(mode, port, sink, mac, size, seconds));
-                results.Add(Receive(mode, port, new IPEndPoint(IPAddress.Loopback, nicPort), mac, size, seconds));
+                results.Add(Transmit(mode, link.Port, sink, mac, size, seconds));
+                results.Add(Receive(mode, link.Port, new IPEndPoint(IPAddress.Loopback, nicPort), mac, size, seconds));
             }
-            port.Cancel();
-            stack.Netif.Down(name);
+            link.Down();
         }
         stdout.WriteLine($"{recipe.Module} on the emulated {device}, {seconds:F0} s per measurement (frame sizes without FCS: 60 = a 64-byte frame)");
         stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6}");
@@ -77,13 +76,13 @@ public static class NetifBench
         return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
     }
 
-    private static void WaitForCarrier(NetifClient netif, string name)
+    private static void WaitForCarrier(Supervisor.IDriverLink link)
     {
         var deadline = Stopwatch.StartNew();
-        while (!(netif.Show(name).FirstOrDefault()?.Link.Carrier ?? false))
+        while (!(link.Show()?.Link.Carrier ?? false))
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(10))
-                throw new IOException($"{name}: no link after 10 s");
+                throw new IOException($"{link.Interface}: no link after 10 s");
             Thread.Sleep(50);
         }
     }

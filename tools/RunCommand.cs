@@ -11,6 +11,7 @@ using LinuxShim.Import;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.Tools.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -38,7 +39,10 @@ public static class RunCommand
             MemoryMiB = cl.GetInt("memory", 64),
             Parameters = [.. recipe.Parameters, .. cl.All("param")],
             RuntimeDirectory = cl.Get("runtime-dir") ?? Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name),
+            Name = recipe.Name,
+            WatchdogMs = cl.GetInt("watchdog-ms", 500),
         };
+        options = options with { AuditLog = cl.Get("audit") ?? Path.Combine(options.RuntimeDirectory, "audit.jsonl") };
 
         using var stop = new ManualResetEventSlim();
         string? failure = null;
@@ -51,7 +55,7 @@ public static class RunCommand
         {
             stack = cl.Has("in-process") ? DriverStack.StartInProcess(options, stderr) : DriverStack.StartIsolated(options, stderr);
         }
-        catch (Exception e) when (e is IOException or TimeoutException or NetifException or NativeCallException or FormatException)
+        catch (Exception e) when (e is IOException or TimeoutException or NetifException or NativeCallException or FormatException or NetifProtocolException)
         {
             stderr.WriteLine($"linuxshim: {recipe.Name}: {e.Message}");
             return Cli.ExitFailure;
@@ -63,24 +67,24 @@ public static class RunCommand
         };
         using (stack)
         {
-            var interfaces = stack.Netif.Show();
-            var chosen = cl.Get("interface") is { } wanted ? interfaces.FirstOrDefault(i => i.Name == wanted) : interfaces.FirstOrDefault();
-            if (chosen is null)
+            var link = stack.Link;
+            if (cl.Get("interface") is { } wanted && wanted != link.Interface)
             {
-                stderr.WriteLine(interfaces.Count == 0
-                    ? $"linuxshim: {recipe.Module} registered no network interface (did its probe fail? see the host's log above)"
-                    : $"linuxshim: no interface '{cl.Get("interface")}' (the driver has {string.Join(", ", interfaces.Select(i => i.Name))})");
+                stderr.WriteLine($"linuxshim: no interface '{wanted}' (the driver's is {link.Interface})");
                 return Cli.ExitFailure;
             }
-            using var bridge = new TapBridge(stack.Netif, chosen.Name, tapName, stderr);
-            stdout.WriteLine($"linuxshim run: {recipe.Module} {chosen.Name} {chosen.Mac} <-> tap {bridge.TapName}; " +
-                             $"{device} cable on {wire}; {(cl.Has("in-process") ? "in one process" : $"isolated, control {stack.ControlSocket}")}; " +
+            using var bridge = new TapBridge(link, tapName, stderr);
+            using var show = new NetifShowServer(link, Path.Combine(options.RuntimeDirectory, "netif.sock"));
+            var info = link.Show();
+            stdout.WriteLine($"linuxshim run: {recipe.Module} {link.Interface} {info?.Mac} <-> tap {bridge.TapName}; " +
+                             $"{device} cable on {wire}; {(cl.Has("in-process") ? "in one process" : "isolated, supervised")}; " +
                              $"ready in {started.ElapsedMilliseconds} ms. Ctrl-C stops.");
             stdout.Flush();
             while (!stop.Wait(1000))
                 bridge.Refresh();
             var counters = bridge.Counters;
-            stdout.WriteLine($"linuxshim run: stopping ({failure ?? "signal"}); {counters.ToDriver} frames to the driver, {counters.FromDriver} from it");
+            stdout.WriteLine($"linuxshim run: stopping ({failure ?? "signal"}); {counters.ToDriver} frames to the driver, {counters.FromDriver} from it" +
+                             (stack.Supervisor is { } sup ? $"; {sup.Restarts} driver restarts" : ""));
         }
         stdout.WriteLine("linuxshim run: stopped");
         return failure is null ? Cli.ExitOk : Cli.ExitFailure;
@@ -107,28 +111,25 @@ public static class RunCommand
 /// <summary>A TAP interface carrying a driver's netif: both directions, link state mirrored.</summary>
 public sealed class TapBridge : IDisposable
 {
-    private readonly NetifClient netif;
-    private readonly string name;
-    private readonly NetifPort port;
+    private readonly IDriverLink link;
     private readonly TapWire tap;
     private readonly Thread upward;
     private readonly TextWriter log;
     private bool? carrier;
     private long toDriver, fromDriver;
 
-    public TapBridge(NetifClient netif, string name, string tapName, TextWriter log)
+    public TapBridge(IDriverLink link, string tapName, TextWriter log)
     {
-        this.netif = netif;
-        this.name = name;
+        this.link = link;
         this.log = log;
-        port = netif.Attach(name);
-        var info = netif.Up(name);
+        var info = link.Up();
         tap = new TapWire(tapName);
         if (NetifMac.TryParse(info.Mac, out var mac))
             tap.SetAddress(mac); // the interface is the driver's: replies must reach the NIC's own address
         tap.SetMtu(info.Mtu);
         tap.SetUp();
         Refresh(info);
+        var port = link.Port;
         tap.Received += frame =>
         {
             if (frame.Length <= port.MaxFrame && port.Send(frame, 1000))
@@ -144,6 +145,7 @@ public sealed class TapBridge : IDisposable
 
     private void Upward()
     {
+        var port = link.Port;
         var buffer = new byte[port.MaxFrame];
         while (true)
         {
@@ -155,12 +157,12 @@ public sealed class TapBridge : IDisposable
         }
     }
 
-    /// <summary>Mirrors the driver's link state on the TAP (called periodically; also a liveness check).</summary>
+    /// <summary>Mirrors the driver's link state on the TAP (called periodically).</summary>
     public void Refresh()
     {
         try
         {
-            Refresh(netif.Show(name).FirstOrDefault());
+            Refresh(link.Show());
         }
         catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
         {
@@ -181,18 +183,17 @@ public sealed class TapBridge : IDisposable
 
     public void Dispose()
     {
-        port.Cancel();
+        link.Port.Cancel();
         upward.Join();
         tap.Dispose();
         try
         {
-            netif.Down(name);
+            link.Down();
         }
         catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
         {
             lock (log)
-                log.WriteLine($"linuxshim: taking {name} down: {e.Message}");
+                log.WriteLine($"linuxshim: taking {link.Interface} down: {e.Message}");
         }
-        port.Dispose();
     }
 }

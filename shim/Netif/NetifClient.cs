@@ -23,6 +23,9 @@ public sealed class NetifClient : IDisposable
 
     private NetifClient(UnixSocket socket) => this.socket = socket;
 
+    /// <summary>How long a request waits for its reply (a driver stuck on the CPU answers nothing).</summary>
+    public int TimeoutMs { get; set; } = 5000;
+
     public static NetifClient Connect(string controlSocket) => new(UnixSocket.Connect(controlSocket));
 
     /// <summary>A client on an already connected socket (e.g. one end of a socketpair).</summary>
@@ -46,18 +49,25 @@ public sealed class NetifClient : IDisposable
     /// </summary>
     public NetifPort Attach(string name, uint slots = NetifArea.DefaultSlots, int slotSize = NetifArea.DefaultSlotSize)
     {
-        var area = NetifArea.Create(slots, slotSize);
+        var port = new NetifPort(slots, slotSize);
         try
         {
-            var reply = Request(new NetifRequest { Op = NetifOps.Attach, Interface = name }, area.Descriptors);
-            return new NetifPort(Single(reply), area);
+            Attach(name, port);
+            return port;
         }
         catch
         {
-            area.Dispose();
+            port.Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// Hands an existing port's rings to this host (e.g. a restarted one): the port, and whoever holds
+    /// it, carries on where it was; frames already in the rings stay there.
+    /// </summary>
+    public NetifInterface Attach(string name, NetifPort port) =>
+        Single(Request(new NetifRequest { Op = NetifOps.Attach, Interface = name }, port.Descriptors));
 
     /// <summary>Sends one request and waits for its reply; throws <see cref="NetifException"/> on an error reply.</summary>
     public NetifReply Request(NetifRequest request, ReadOnlySpan<int> fds = default)
@@ -67,6 +77,8 @@ public sealed class NetifClient : IDisposable
         lock (gate)
         {
             NetifChannel.Send(socket, request, fds);
+            if (!socket.WaitReadable(TimeoutMs))
+                throw new NetifException($"the driver host did not answer {request.Op} within {TimeoutMs} ms");
             var reply = NetifChannel.Receive<NetifReply>(socket, null)
                 ?? throw new NetifException("the driver host closed the netif connection");
             if (!reply.Ok)
@@ -87,14 +99,10 @@ public sealed class NetifPort : IDisposable
     private readonly NetifArea area;
     private readonly EventFd cancel = new();
 
-    internal NetifPort(NetifInterface info, NetifArea area)
-    {
-        Interface = info;
-        this.area = area;
-    }
+    /// <summary>New rings, not attached to any host yet (see <see cref="NetifClient.Attach(string, NetifPort)"/>).</summary>
+    public NetifPort(uint slots = NetifArea.DefaultSlots, int slotSize = NetifArea.DefaultSlotSize) => area = NetifArea.Create(slots, slotSize);
 
-    /// <summary>The interface as it was when attached.</summary>
-    public NetifInterface Interface { get; }
+    internal int[] Descriptors => area.Descriptors;
 
     /// <summary>Largest frame the rings carry.</summary>
     public int MaxFrame => area.ToDriver.MaxFrame;

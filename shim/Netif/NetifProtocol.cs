@@ -106,14 +106,14 @@ public static class NetifMac
     public static string Format(ReadOnlySpan<byte> mac) => string.Join(':', mac.ToArray().Select(b => b.ToString("x2")));
 }
 
-/// <summary>Length-prefixed JSON messages on a UNIX socket.</summary>
+/// <summary>Length-prefixed JSON messages on a UNIX socket (netif's, or another protocol's with its own context).</summary>
 public static class NetifChannel
 {
     public const int MaxMessage = 1 << 20;
 
-    public static void Send<T>(UnixSocket socket, T message, ReadOnlySpan<int> fds = default)
+    public static void Send<T>(UnixSocket socket, T message, ReadOnlySpan<int> fds = default, JsonSerializerContext? context = null)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(message, typeof(T), NetifJson.Default);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(message, typeof(T), context ?? NetifJson.Default);
         var frame = new byte[4 + json.Length];
         BinaryPrimitives.WriteInt32LittleEndian(frame, json.Length);
         json.CopyTo(frame, 4);
@@ -124,7 +124,7 @@ public static class NetifChannel
     /// The next message, or default at end of stream. A malformed one throws
     /// <see cref="NetifProtocolException"/>; received descriptors go to <paramref name="fds"/> (closed when null).
     /// </summary>
-    public static T? Receive<T>(UnixSocket socket, List<int>? fds) where T : class
+    public static T? Receive<T>(UnixSocket socket, List<int>? fds, JsonSerializerContext? context = null) where T : class
     {
         Span<byte> prefix = stackalloc byte[4];
         if (!socket.ReceiveExactly(prefix, fds))
@@ -137,7 +137,7 @@ public static class NetifChannel
             throw new NetifProtocolException("netif message cut off");
         try
         {
-            return (T?)JsonSerializer.Deserialize(body, typeof(T), NetifJson.Default)
+            return (T?)JsonSerializer.Deserialize(body, typeof(T), context ?? NetifJson.Default)
                 ?? throw new NetifBadMessageException("netif message is JSON null");
         }
         catch (JsonException e)
@@ -146,7 +146,7 @@ public static class NetifChannel
         }
     }
 
-    internal static void CloseAll(List<int> fds)
+    public static void CloseAll(List<int> fds)
     {
         foreach (int f in fds)
             Libc.Close(f);

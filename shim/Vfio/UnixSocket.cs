@@ -211,6 +211,17 @@ public sealed unsafe class UnixSocket : IDisposable
             Libc.Shutdown(f, Libc.SHUT_RDWR);
     }
 
+    /// <summary>
+    /// Closes this process's descriptor without shutting the connection down: for a socket whose
+    /// other copy was passed to another process, which goes on using it.
+    /// </summary>
+    public void CloseDescriptor()
+    {
+        int f = Interlocked.Exchange(ref fd, -1);
+        if (f >= 0)
+            Libc.Close(f);
+    }
+
     public void Dispose()
     {
         int f = Interlocked.Exchange(ref fd, -1);

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// Managed side. A driver host under a supervisor: it connects to the supervisor's socket, receives
+// its capabilities (the device channel and the netif channel, as descriptors; it opens nothing
+// itself), loads the driver, locks itself down before any driver code runs, runs module_init,
+// serves netif on the channel it was given and answers heartbeats until the supervisor hangs up or
+// a signal asks it to stop.
+using System.Diagnostics;
+using LinuxShim.Shim.Kernel;
+using LinuxShim.Shim.Netif;
+using LinuxShim.Shim.Vfio;
+
+namespace LinuxShim.Shim.Host;
+
+public static class SupervisedHost
+{
+    /// <summary>
+    /// Runs the host; returns its exit status. <paramref name="lockDown"/> runs after the driver is
+    /// loaded and before its init (the sandbox); <paramref name="stopping"/> is set by a signal.
+    /// </summary>
+    public static int Run(string supervisorSocket, TextWriter log, Action? lockDown, ManualResetEventSlim stopping)
+    {
+        var started = Stopwatch.StartNew();
+        using var control = UnixSocket.Connect(supervisorSocket);
+        // A signal (the supervisor stopping a standby, or the host) shuts the control socket down,
+        // which ends whatever wait the host is in.
+        var watcher = new Thread(() =>
+        {
+            stopping.Wait();
+            control.Shutdown();
+        }) { IsBackground = true, Name = "host-stop" };
+        watcher.Start();
+        Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Hello, Pid = Environment.ProcessId });
+        var fds = new List<int>();
+        SupervisorMessage? grant;
+        try
+        {
+            grant = NetifChannel.Receive<SupervisorMessage>(control, fds, SupervisorJson.Default);
+        }
+        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        {
+            grant = null;
+        }
+        if (grant is null)
+            return stopping.IsSet ? 0 : 1; // a standby that was never needed
+        string? problem = grant.Type != SupervisorMessageTypes.Grant ? $"expected a grant, got {grant.Type}" : grant.Validate(fds.Count);
+        if (problem is not null)
+        {
+            NetifChannel.CloseAll(fds);
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = problem });
+            return 1;
+        }
+        var device = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
+        var netifChannel = UnixSocket.FromHandle(fds[1]);
+        DriverHost host;
+        try
+        {
+            host = DriverHost.Load(new DriverHostOptions
+            {
+                Library = grant.Library!,
+                MemoryBytes = (ulong)grant.MemoryMib!.Value << 20,
+                Parameters = grant.Parameters ?? [],
+            }, [device]);
+            lockDown?.Invoke();
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException or IOException)
+        {
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = e.Message });
+            return 1;
+        }
+        int init = host.Init();
+        if (init != 0 || NetCore.Registered.Count == 0)
+        {
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = init != 0 ? $"module init returned {init}" : "the driver registered no interface" });
+            return 1;
+        }
+        using var netif = new NetifServer(() => NetCore.Registered);
+        netif.Serve(netifChannel);
+        Send(control, new SupervisorMessage
+        {
+            Type = SupervisorMessageTypes.Ready,
+            Init = init,
+            Interfaces = [.. NetCore.Registered.Select(d => d.Name)],
+            ProbeMs = started.Elapsed.TotalMilliseconds,
+        });
+        log.WriteLine($"supervised: {Path.GetFileName(grant.Library)} ready in {started.ElapsedMilliseconds} ms");
+        log.Flush();
+
+        try
+        {
+            while (true)
+            {
+                SupervisorMessage? m;
+                try
+                {
+                    m = NetifChannel.Receive<SupervisorMessage>(control, null, SupervisorJson.Default);
+                }
+                catch (NetifBadMessageException)
+                {
+                    continue;
+                }
+                if (m is null)
+                    break;
+                if (m.Type != SupervisorMessageTypes.Ping || m.Validate(0) is not null)
+                    continue;
+                Cpu.Run(() => { }); // a driver stuck on the CPU never gets here
+                var heap = Machine.Heap;
+                Send(control, new SupervisorMessage
+                {
+                    Type = SupervisorMessageTypes.Pong,
+                    Seq = m.Seq,
+                    HeapUsed = heap.BytesInUse,
+                    HeapSize = (long)Machine.Memory.Size,
+                });
+            }
+        }
+        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        {
+        }
+        netif.Dispose();
+        host.Exit();
+        log.WriteLine("supervised: exit 0");
+        return 0;
+    }
+
+    private static void Send(UnixSocket control, SupervisorMessage message) =>
+        NetifChannel.Send(control, message, default, SupervisorJson.Default);
+}

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The supervisor of one driver: it starts the driver host as its own process and hands
+// it its capabilities as descriptors (the device channel, which the supervisor connects, and one end
+// of the netif channel); it keeps the netif rings itself, so its clients keep their port across a
+// restart. Health: heartbeats the host can only answer with the shim's CPU free; a watchdog that
+// kills a host that stops answering; exit and signal detection; a heap that fills up. Recovery: a
+// warm standby host (runtime started, nothing granted yet) takes over, the interface state (up, MTU,
+// MAC) is replayed, and the rings are handed over again; restarts back off and have a budget.
+// Every event goes to the audit log first.
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using LinuxShim.Shim.Host;
+using LinuxShim.Shim.Netif;
+using LinuxShim.Shim.Vfio;
+
+namespace LinuxShim.Tools.Supervisor;
+
+/// <summary>What a client of one interface needs: the rings and the interface's state.</summary>
+public interface IDriverLink
+{
+    NetifPort Port { get; }
+    string Interface { get; }
+    NetifInterface Up();
+    void Down();
+
+    /// <summary>The interface now, or null while the driver is being restarted.</summary>
+    NetifInterface? Show();
+}
+
+public sealed record SupervisorOptions
+{
+    public required string Name { get; init; }
+    public required string Library { get; init; }
+    public required string DeviceSocket { get; init; }
+    public required string RuntimeDirectory { get; init; }
+    public int MemoryMiB { get; init; } = 64;
+    public IReadOnlyList<string> Parameters { get; init; } = [];
+    public int HeartbeatMs { get; init; } = 50;
+    public int WatchdogMs { get; init; } = 500;
+    public int RestartBudget { get; init; } = 20;
+    public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
+    public double HeapLimit { get; init; } = 0.95;
+    public bool WarmStandby { get; init; } = true;
+
+    /// <summary>Managed heap ceiling of the host (DOTNET_GCHeapHardLimit).</summary>
+    public long ManagedHeapBytes { get; init; } = 256L << 20;
+}
+
+public sealed partial class DriverSupervisor : IDriverLink, IDisposable
+{
+    private readonly SupervisorOptions options;
+    private readonly TextWriter log;
+    private readonly AuditLog audit;
+    private readonly object gate = new();
+    private readonly List<DateTime> restarts = [];
+    private readonly CancellationTokenSource stopping = new();
+    private Thread? monitor;
+    private HostSlot? active, standby;
+    private NetifClient? netif;
+    private int hostNumber;
+    private bool wantUp;
+    private int? wantMtu;
+    private string? wantMac;
+
+    public DriverSupervisor(SupervisorOptions options, TextWriter log, AuditLog audit)
+    {
+        this.options = options;
+        this.log = log;
+        this.audit = audit;
+        Port = new NetifPort();
+    }
+
+    public NetifPort Port { get; }
+    public string Interface { get; private set; } = "";
+    public int Restarts { get; private set; }
+
+    /// <summary>Raised (on the monitor thread) when a new host is serving again after a failure: (what failed, ms from detection to ready).</summary>
+    public event Action<string, double>? Recovered;
+
+    /// <summary>Raised when the restart budget is spent; the supervisor stops trying.</summary>
+    public event Action<string>? GaveUp;
+
+    /// <summary>Raised when a failure is detected (crash, hang, memory).</summary>
+    public event Action<string>? Failed;
+
+    /// <summary>Starts the first host and the watchdog; throws when the driver does not come up.</summary>
+    public void Start()
+    {
+        Directory.CreateDirectory(options.RuntimeDirectory);
+        var first = Spawn();
+        Activate(first);
+        if (options.WarmStandby)
+            standby = Spawn();
+        monitor = new Thread(Monitor) { IsBackground = true, Name = "supervisor" };
+        monitor.Start();
+    }
+
+    private sealed class HostSlot(int number, ChildProcess process, UnixSocket listener, string path) : IDisposable
+    {
+        public int Number => number;
+        public ChildProcess Process => process;
+        public UnixSocket Listener => listener;
+        public UnixSocket? Control { get; set; }
+        public long Seq;
+
+        public void Dispose()
+        {
+            Control?.Dispose();
+            listener.Dispose();
+            process.Dispose();
+            File.Delete(path);
+        }
+    }
+
+    private HostSlot Spawn()
+    {
+        int n = Interlocked.Increment(ref hostNumber);
+        string path = Path.Combine(options.RuntimeDirectory, $"host-{n}.sock");
+        var listener = UnixSocket.Listen(path, 1);
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1",
+            ["DOTNET_GCHeapHardLimit"] = $"0x{options.ManagedHeapBytes:x}",
+            ["DOTNET_TieredPGO"] = "0",
+        };
+        var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env);
+        return new HostSlot(n, process, listener, path);
+    }
+
+    // Grants a started host its capabilities and waits until its driver is up; replays the interface state.
+    private void Activate(HostSlot slot)
+    {
+        var clock = Stopwatch.StartNew();
+        var control = slot.Listener.Accept(30_000) ?? throw new IOException($"driver host #{slot.Number} did not connect within 30 s");
+        slot.Control = control;
+        var hello = Receive(control, 30_000, null) ?? throw new IOException($"driver host #{slot.Number} hung up before hello");
+        if (hello.Type != SupervisorMessageTypes.Hello || hello.Validate(0) is not null)
+            throw new IOException($"driver host #{slot.Number} sent {hello.Type} instead of hello");
+        audit.Write("start", ("driver", options.Name), ("host", slot.Number), ("pid", hello.Pid));
+
+        var device = UnixSocket.Connect(options.DeviceSocket);
+        var (mine, theirs) = UnixSocket.CreatePair();
+        try
+        {
+            NetifChannel.Send(control, new SupervisorMessage
+            {
+                Type = SupervisorMessageTypes.Grant,
+                Library = options.Library,
+                MemoryMib = options.MemoryMiB,
+                Parameters = [.. options.Parameters],
+            }, [device.Handle, theirs.Handle], SupervisorJson.Default);
+        }
+        finally
+        {
+            // The host holds them now; our copies go without shutting the connections down.
+            device.CloseDescriptor();
+            theirs.CloseDescriptor();
+        }
+        audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "vfio-user device channel"), ("socket", options.DeviceSocket));
+        audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "netif control channel"));
+        audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "driver library"), ("library", options.Library));
+
+        var ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        if (ready.Type == SupervisorMessageTypes.Failed)
+            throw new IOException($"driver host #{slot.Number}: {ready.Error}");
+        if (ready.Type != SupervisorMessageTypes.Ready || ready.Validate(0) is not null || ready.Interfaces!.Count == 0)
+            throw new IOException($"driver host #{slot.Number} sent {ready.Type} instead of ready");
+
+        var client = NetifClient.FromSocket(mine);
+        client.TimeoutMs = Math.Max(options.WatchdogMs * 4, 2000);
+        string name = Interface.Length > 0 && ready.Interfaces.Contains(Interface) ? Interface : ready.Interfaces[0];
+        client.Attach(name, Port);
+        if (wantMac is not null)
+            client.SetMac(name, wantMac);
+        if (wantMtu is { } mtu)
+            client.SetMtu(name, mtu);
+        if (wantUp)
+            client.Up(name);
+        lock (gate)
+        {
+            netif?.Dispose();
+            netif = client;
+            active = slot;
+            Interface = name;
+        }
+        audit.Write("ready", ("host", slot.Number), ("pid", hello.Pid), ("interface", name), ("ms", Math.Round(clock.Elapsed.TotalMilliseconds, 1)));
+    }
+
+    private static SupervisorMessage? Receive(UnixSocket control, int timeoutMs, List<int>? fds)
+    {
+        if (!control.WaitReadable(timeoutMs))
+            throw new TimeoutException($"no message within {timeoutMs} ms");
+        return NetifChannel.Receive<SupervisorMessage>(control, fds, SupervisorJson.Default);
+    }
+
+    private void Monitor()
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var slot = active!;
+            string? failure = Check(slot);
+            if (failure is null)
+            {
+                stopping.Token.WaitHandle.WaitOne(options.HeartbeatMs);
+                continue;
+            }
+            if (stopping.IsCancellationRequested)
+                return;
+            var detected = Stopwatch.StartNew();
+            Failed?.Invoke(failure);
+            lock (gate)
+            {
+                netif?.Dispose();
+                netif = null;
+                active = null;
+            }
+            slot.Process.Kill();
+            slot.Dispose();
+            if (!Recover(failure, detected))
+                return;
+        }
+    }
+
+    // One heartbeat; null when healthy, else the failure (already in the audit log).
+    private string? Check(HostSlot slot)
+    {
+        var control = slot.Control!;
+        if (slot.Process.HasExited)
+            return Crashed(slot);
+        long seq = ++slot.Seq;
+        try
+        {
+            NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq }, default, SupervisorJson.Default);
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                int left = options.WatchdogMs - (int)clock.ElapsedMilliseconds;
+                if (left <= 0 || !control.WaitReadable(left))
+                {
+                    if (slot.Process.HasExited)
+                        return Crashed(slot);
+                    audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs));
+                    return "hang";
+                }
+                var pong = NetifChannel.Receive<SupervisorMessage>(control, null, SupervisorJson.Default);
+                if (pong is null)
+                    return Crashed(slot);
+                if (pong.Type != SupervisorMessageTypes.Pong || pong.Seq != seq)
+                    continue;
+                if (pong.HeapUsed is { } used && pong.HeapSize is { } size && size > 0 && used > options.HeapLimit * size)
+                {
+                    audit.Write("memory", ("host", slot.Number), ("pid", slot.Process.Id), ("heap_used", used), ("heap_size", size));
+                    return "memory exhaustion";
+                }
+                return null;
+            }
+        }
+        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        {
+            return Crashed(slot);
+        }
+    }
+
+    private string Crashed(HostSlot slot)
+    {
+        slot.Process.WaitForExit(2000);
+        int status = slot.Process.HasExited ? slot.Process.ExitCode : -1;
+        string? signal = status > 128 ? SignalName(status - 128) : null;
+        // The host's fault reporter names the driver function a fault happened in.
+        string? where = slot.Process.Lines.Select(l => FaultLine().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
+        audit.Write("crash", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("signal", signal), ("function", where));
+        return signal is null ? $"exit {status}" : $"crash ({signal}{(where is null ? "" : $" in {where}")})";
+    }
+
+    [GeneratedRegex(@"fault .* in (\S+)")]
+    private static partial Regex FaultLine();
+
+    private static string SignalName(int signal) => signal switch
+    {
+        4 => "SIGILL", 6 => "SIGABRT", 7 => "SIGBUS", 8 => "SIGFPE", 9 => "SIGKILL", 11 => "SIGSEGV", 15 => "SIGTERM", 31 => "SIGSYS",
+        _ => $"signal {signal}",
+    };
+
+    private bool Recover(string failure, Stopwatch detected)
+    {
+        int attempt = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            lock (gate)
+            {
+                var now = DateTime.UtcNow;
+                restarts.RemoveAll(t => now - t > options.BudgetWindow);
+                if (restarts.Count >= options.RestartBudget)
+                {
+                    audit.Write("give_up", ("driver", options.Name), ("restarts", restarts.Count), ("window_s", options.BudgetWindow.TotalSeconds));
+                    GaveUp?.Invoke($"{restarts.Count} restarts within {options.BudgetWindow.TotalSeconds:F0} s");
+                    return false;
+                }
+                restarts.Add(now);
+            }
+            // Back off when restarts fail one after another: 0, 50, 100, 200 ... 2000 ms.
+            int backoff = attempt == 0 ? 0 : Math.Min(2000, 50 << Math.Min(attempt - 1, 6));
+            if (backoff > 0 && stopping.Token.WaitHandle.WaitOne(backoff))
+                return false;
+            attempt++;
+            var slot = standby ?? Spawn();
+            standby = null;
+            audit.Write("restart", ("driver", options.Name), ("host", slot.Number), ("after", failure), ("attempt", attempt), ("backoff_ms", backoff));
+            try
+            {
+                Activate(slot);
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or NativeCallException or NetifException or NetifProtocolException)
+            {
+                audit.Write("restart_failed", ("host", slot.Number), ("error", e.Message));
+                slot.Dispose();
+                continue;
+            }
+            Restarts++;
+            if (options.WarmStandby)
+                standby = Spawn();
+            Recovered?.Invoke(failure, detected.Elapsed.TotalMilliseconds);
+            return true;
+        }
+        return false;
+    }
+
+    // ---- IDriverLink ----
+
+    private NetifClient Current => netif ?? throw new NetifException("the driver is restarting");
+
+    public NetifInterface Up()
+    {
+        wantUp = true;
+        lock (gate)
+            return Current.Up(Interface);
+    }
+
+    public void Down()
+    {
+        wantUp = false;
+        lock (gate)
+            netif?.Down(Interface);
+    }
+
+    public NetifInterface SetMtu(int mtu)
+    {
+        wantMtu = mtu;
+        lock (gate)
+            return Current.SetMtu(Interface, mtu);
+    }
+
+    public NetifInterface SetMac(string mac)
+    {
+        wantMac = mac;
+        lock (gate)
+            return Current.SetMac(Interface, mac);
+    }
+
+    public NetifInterface? Show()
+    {
+        lock (gate)
+        {
+            try
+            {
+                return netif?.Show(Interface).FirstOrDefault();
+            }
+            catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+            {
+                return null;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        stopping.Cancel();
+        monitor?.Join();
+        lock (gate)
+        {
+            netif?.Dispose();
+            netif = null;
+        }
+        if (active is { } a)
+        {
+            int status = a.Process.Stop(TimeSpan.FromSeconds(10));
+            audit.Write("stop", ("driver", options.Name), ("host", a.Number), ("status", status));
+            a.Dispose();
+        }
+        standby?.Dispose();
+        Port.Dispose();
+    }
+}
