@@ -28,6 +28,15 @@ internal static class SchemaValidation
 
     public static List<string> CycloneDx16(string json) => Validate(Schemas.Value.CycloneDx, json);
 
+    /// <summary>Asserts that the SPDX document in <paramref name="spdxFile"/> and the BOM in <paramref name="cycloneDxFile"/> are valid.</summary>
+    public static void AssertValid(string spdxFile, string cycloneDxFile)
+    {
+        var spdxErrors = Spdx23(File.ReadAllText(spdxFile));
+        Assert.True(spdxErrors.Count == 0, string.Join("\n", spdxErrors));
+        var cdxErrors = CycloneDx16(File.ReadAllText(cycloneDxFile));
+        Assert.True(cdxErrors.Count == 0, string.Join("\n", cdxErrors));
+    }
+
     private static List<string> Validate(JsonSchema schema, string json)
     {
         using var doc = JsonDocument.Parse(json);
