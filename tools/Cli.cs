@@ -28,6 +28,10 @@ public static class Cli
                          [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
                                                          run a port's driver isolated on its emulated NIC, its
                                                          interface on TAP NAME (default shim0), until Ctrl-C
+          linuxshim demo [--seconds N] [--json FILE] [--verbose]
+                                                         the seed scenario: a trojan in 8139too crashes, then
+                                                         hangs it; isolated, the monitor survives and loses
+                                                         nothing; in its process, everything dies
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
           linuxshim netif bench PORT [--seconds N] [--json FILE]
@@ -114,6 +118,7 @@ public static class Cli
                 "host" => HostCommand.Run(parsed, stdout, stderr),
                 "run" => RunCommand.Run(parsed, stdout, stderr),
                 "netif" => NetifCommand.Run(parsed, stdout, stderr),
+                "demo" => Demo.DemoCommand.Run(parsed, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
             };
         }

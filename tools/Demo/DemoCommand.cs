@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+// Managed side. `linuxshim demo`: the seed scenario. A critical hardware monitor (its own process)
+// produces events; its logger sends them through the shimmed upstream 8139too to a collector on the
+// NIC's cable (this process). An attacker on the wire sends the frame that triggers a trojan
+// planted in the driver (ports/8139too-trojan): first a crash, then a hang, with the driver isolated
+// under the supervisor; then, for contrast, the crash with the driver inside the monitor's process.
+// Prints a timeline and a summary; --json FILE writes the scenarios' numbers.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LinuxShim.Import.Port;
+
+namespace LinuxShim.Tools.Demo;
+
+public static partial class DemoCommand
+{
+    public sealed record Scenario(string Name, bool Isolated, int EventsProduced, int EventsDelivered, int EventsLost,
+        int DriverRestarts, bool MonitorSurvived, double? RecoveryMs);
+
+    private const int Rate = 50; // events per second (the monitor's default)
+
+    private sealed record Plan(string Name, string Title, bool Isolated, int Trojan);
+
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        if (cl.Positionals.Count > 0 && cl.Positionals[0] == "monitor")
+            return DemoMonitor.Run(cl, stdout, stderr);
+        string port = cl.Get("port") ?? FindPort("8139too-trojan");
+        var recipe = PortRecipe.Load(port);
+        RunCommand.EnsureBuilt(cl, recipe, stderr);
+        int seconds = cl.GetInt("seconds", 6);
+        var plans = new[]
+        {
+            new Plan("crash-isolated", "the trojan crashes the driver; the driver runs isolated under the supervisor", true, 1),
+            new Plan("hang-isolated", "the trojan hangs the driver; the driver runs isolated under the supervisor", true, 2),
+            new Plan("crash-in-process", "the trojan crashes the driver; the driver runs inside the monitor's own process", false, 1),
+        };
+        var results = new List<Scenario>();
+        for (int i = 0; i < plans.Length; i++)
+        {
+            stdout.WriteLine();
+            stdout.WriteLine($"== scenario {i + 1}/{plans.Length}: {plans[i].Title}");
+            results.Add(RunScenario(plans[i], port, seconds, cl.Has("verbose") ? stderr : TextWriter.Null, stdout));
+        }
+        stdout.WriteLine();
+        stdout.WriteLine($"{"scenario",-18} {"isolated",8} {"produced",9} {"delivered",9} {"lost",5} {"restarts",8} {"monitor",8} {"recovery",9}");
+        foreach (var r in results)
+            stdout.WriteLine($"{r.Name,-18} {(r.Isolated ? "yes" : "no"),8} {r.EventsProduced,9} {r.EventsDelivered,9} {r.EventsLost,5} {r.DriverRestarts,8} {(r.MonitorSurvived ? "alive" : "DEAD"),8} {(r.RecoveryMs is { } ms ? $"{ms:F0} ms" : "-"),9}");
+        if (cl.Get("json") is { } json)
+        {
+            var doc = new { scenarios = results.Select(r => new
+            {
+                name = r.Name, isolated = r.Isolated, events_produced = r.EventsProduced, events_delivered = r.EventsDelivered,
+                events_lost = r.EventsLost, driver_restarts = r.DriverRestarts, monitor_survived = r.MonitorSurvived,
+                recovery_ms = r.RecoveryMs is { } ms ? Math.Round(ms, 1) : (double?)null,
+            }) };
+            File.WriteAllText(json, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        bool asExpected = results.Where(r => r.Isolated).All(r => r.MonitorSurvived && r.EventsLost == 0 && r.DriverRestarts >= 1)
+                          && results.Where(r => !r.Isolated).All(r => !r.MonitorSurvived);
+        stdout.WriteLine(asExpected
+            ? "isolated: the monitor never stopped and every event arrived; in-process: the driver's crash took the monitor down."
+            : "linuxshim demo: the scenarios did not turn out as expected (see above)");
+        return asExpected ? Cli.ExitOk : Cli.ExitFailure;
+    }
+
+    private static string FindPort(string name)
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "ports", name);
+                if (File.Exists(Path.Combine(candidate, PortRecipe.FileName)))
+                    return candidate;
+            }
+        }
+        throw new UsageException($"cannot find ports/{name}; run from the repository or give --port");
+    }
+
+    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout)
+    {
+        var clock = Stopwatch.StartNew();
+        void Say(string who, string what)
+        {
+            lock (stdout)
+                stdout.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F2}s] {who,-10} {what}");
+        }
+
+        using var collector = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int nicPort;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            nicPort = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        var nic = new IPEndPoint(IPAddress.Loopback, nicPort);
+        string wire = $"udp:127.0.0.1:{((IPEndPoint)collector.Client.LocalEndPoint!).Port}:{nicPort}";
+        string runtime = Path.Combine(NetifCommand.RuntimeRoot(), "demo-" + plan.Name);
+        using var monitor = ChildProcess.Start("monitor", [
+            "demo", "monitor", "--port", port, "--mode", plan.Isolated ? "isolated" : "in-process", "--wire", wire,
+            "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime,
+            "--audit", Path.Combine(runtime, "audit.jsonl")], log);
+        string ready = monitor.WaitForLine("ready ", TimeSpan.FromSeconds(90));
+        var parts = ready.Split(' ');
+        NetifMacParse(parts[1], out var mac);
+        Say("monitor", $"up (pid {parts[2]}); driver 8139too {(plan.Isolated ? "in its own supervised process" : "inside the monitor process")}, NIC {parts[1]}");
+
+        // The collector: takes events off the wire, acknowledges them cumulatively.
+        var delivered = new HashSet<int>();
+        int contiguous = -1, highestBeforeAttack = -1;
+        double? recovery = null;
+        long attackAt = -1;
+        using var stop = new CancellationTokenSource();
+        var collecting = new Thread(() =>
+        {
+            collector.Client.ReceiveTimeout = 100;
+            var buffer = new byte[65536];
+            while (!stop.IsCancellationRequested)
+            {
+                int n;
+                try
+                {
+                    n = collector.Client.Receive(buffer);
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+                if (!DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
+                    continue;
+                lock (delivered)
+                {
+                    delivered.Add(seq);
+                    while (delivered.Contains(contiguous + 1))
+                        contiguous++;
+                    if (attackAt >= 0 && recovery is null && seq > highestBeforeAttack)
+                    {
+                        recovery = (Stopwatch.GetTimestamp() - attackAt) * 1000.0 / Stopwatch.Frequency;
+                        Say("collector", $"events arrive again: {recovery:F0} ms after the attack");
+                    }
+                }
+                if (contiguous >= 0)
+                    collector.Client.SendTo(DemoFrames.Ack(mac, contiguous), nic);
+            }
+        }) { IsBackground = true, Name = "collector" };
+        collecting.Start();
+
+        // Narrate what the monitor reports (supervisor audit records among them).
+        int shown = 0;
+        var narrator = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var lines = monitor.Lines;
+                for (; shown < lines.Count; shown++)
+                    if (Narrate(lines[shown]) is { } text)
+                        Say(text.Who, text.What);
+                Thread.Sleep(20);
+            }
+        }) { IsBackground = true };
+        narrator.Start();
+
+        Thread.Sleep(TimeSpan.FromSeconds(Math.Min(2, seconds / 3.0)));
+        lock (delivered)
+        {
+            highestBeforeAttack = delivered.Count == 0 ? -1 : delivered.Max();
+            attackAt = Stopwatch.GetTimestamp();
+        }
+        collector.Client.SendTo(DemoFrames.Attack(mac), nic);
+        Say("attacker", "sends the crafted frame (payload \"LSTROJAN\") to the NIC");
+
+        bool exited = monitor.WaitForExit((seconds + 30) * 1000);
+        Thread.Sleep(300);
+        stop.Cancel();
+        collecting.Join();
+        narrator.Join();
+        var all = monitor.Lines;
+        var done = all.Select(l => DoneLine().Match(l)).LastOrDefault(m => m.Success);
+        var status = all.Select(l => StatusLine().Match(l)).LastOrDefault(m => m.Success);
+        int produced = done is not null ? int.Parse(done.Groups[1].Value) : status is not null ? int.Parse(status.Groups[1].Value) : 0;
+        int restarts = done is not null ? int.Parse(done.Groups[3].Value) : 0;
+        bool survived = exited && monitor.ExitCode == 0 && done is not null;
+        if (!exited)
+            monitor.Kill();
+        if (!survived)
+            Say("monitor", exited ? $"DIED (exit status {monitor.ExitCode}{(monitor.ExitCode > 128 ? $", signal {monitor.ExitCode - 128}" : "")})" : "stopped answering; killed");
+        int deliveredCount;
+        lock (delivered)
+            deliveredCount = delivered.Count(s => s < produced);
+        // A monitor that died produced less than its schedule: what it never produced is lost too.
+        int expected = seconds * Rate;
+        int lost = survived ? produced - deliveredCount : Math.Max(expected, produced) - deliveredCount;
+        var result = new Scenario(plan.Name, plan.Isolated, produced, deliveredCount, lost, restarts, survived, survived ? recovery : null);
+        Say("summary", $"produced {result.EventsProduced}, delivered {result.EventsDelivered}, lost {result.EventsLost}, driver restarts {result.DriverRestarts}, monitor {(survived ? "survived" : "died")}");
+        return result;
+    }
+
+    private static (string Who, string What)? Narrate(string line)
+    {
+        if (line.StartsWith("audit ", StringComparison.Ordinal))
+        {
+            using var doc = JsonDocument.Parse(line[6..]);
+            var r = doc.RootElement;
+            string Get(string k) => r.TryGetProperty(k, out var v) ? v.ToString() : "";
+            return Get("event") switch
+            {
+                "crash" => ("supervisor", $"driver host #{Get("host")} crashed ({(Get("signal").Length > 0 ? Get("signal") : "exit " + Get("status"))}{(Get("function").Length > 0 ? " in " + Get("function") : "")})"),
+                "hang" => ("supervisor", $"driver host #{Get("host")} missed its heartbeat for {Get("watchdog_ms")} ms: hung, killed"),
+                "memory" => ("supervisor", $"driver host #{Get("host")} exhausted its memory"),
+                "restart" => ("supervisor", $"restart: warm standby host #{Get("host")} takes over (attempt {Get("attempt")})"),
+                "ready" when Get("host") != "1" => ("supervisor", $"driver host #{Get("host")} is up in {Get("ms")} ms; interface state replayed, rings handed over"),
+                "give_up" => ("supervisor", "restart budget spent: gave up"),
+                _ => null,
+            };
+        }
+        var done = DoneLine().Match(line);
+        if (done.Success)
+            return ("monitor", $"finished: produced {done.Groups[1].Value} events, {done.Groups[2].Value} acknowledged");
+        return null;
+    }
+
+    private static void NetifMacParse(string text, out byte[] mac)
+    {
+        if (!LinuxShim.Shim.Netif.NetifMac.TryParse(text, out mac))
+            throw new IOException($"the monitor reported a bad MAC '{text}'");
+    }
+
+    [GeneratedRegex(@"^done produced=(\d+) acked=(\d+) restarts=(\d+)")]
+    private static partial Regex DoneLine();
+
+    [GeneratedRegex(@"^status produced=(\d+) acked=(\d+)")]
+    private static partial Regex StatusLine();
+}
