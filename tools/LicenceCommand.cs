@@ -41,6 +41,8 @@ public static partial class LicenceCommand
                                                 ($NUGET_PACKAGES, else ~/.nuget/packages)
           load = KIND NAME [VERSION] : SPDX     KIND: assembly, library, runtime, program; e.g.
                                                 load = library libvendor.so 2.1 : LicenseRef-Vendor
+                                                (identifiers the report cannot judge are errors:
+                                                name other licences LicenseRef-NAME)
           [channel vfio-user]                   one section per IPC channel
           between = driver-host device          two processes, or a process and host-kernel
           transport = unix socket + memfd       what crosses it, for people

@@ -199,6 +199,11 @@ public static class DeploymentFile
             {
                 throw error(number, $"malformed licence expression: {e.Message}");
             }
+            // A licence the report cannot judge would silently count as incompatible: name it instead.
+            if (GplCompatibility.Unknown(licence) is { } unknown)
+                throw error(number, $"unknown licence identifier '{unknown}': name an SPDX licence or exception this report judges "
+                                    + $"({string.Join(", ", GplCompatibility.KnownLicences.Where(id => id is not ("NOASSERTION" or "NONE")))}), "
+                                    + "or LicenseRef-NAME for any other licence (then judged not GPL-2.0-compatible)");
         }
         switch (kind)
         {

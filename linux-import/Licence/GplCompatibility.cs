@@ -87,6 +87,29 @@ public static class GplCompatibility
         ["GCC-exception-3.1"] = ("GPL-3.0", "the GCC Runtime Library Exception lets the runtime be combined with independent code under any licence"),
     };
 
+    /// <summary>Exceptions this table knows besides the rescuing ones: they keep a GPL licence GPL towards GPL code.</summary>
+    private static readonly HashSet<string> GplExceptions =
+        ["Linux-syscall-note", "Classpath-exception-2.0", "GCC-exception-2.0", "linking-exception", "Autoconf-exception-2.0", "Bison-exception-2.2",
+         "Font-exception-2.0", "OCaml-LGPL-linking-exception", "Qt-GPL-exception-1.0", "Qt-LGPL-exception-1.1", "Universal-FOSS-exception-1.0"];
+
+    /// <summary>The first identifier in <paramref name="e"/> this table cannot judge (neither a licence or exception
+    /// it lists nor a LicenseRef-), or null. A deployment names other licences as LicenseRef-NAME.</summary>
+    public static string? Unknown(SpdxExpression e) => e switch
+    {
+        SpdxLicense l => KnownLicence(l) ? null : l.Text,
+        SpdxWith w => !KnownLicence(w.License) ? w.License.Text
+            : RescuingExceptions.ContainsKey(w.Exception) || GplExceptions.Contains(w.Exception) ? null : w.Exception,
+        SpdxAnd a => Unknown(a.Left) ?? Unknown(a.Right),
+        SpdxOr o => Unknown(o.Left) ?? Unknown(o.Right),
+        _ => e.ToString(),
+    };
+
+    private static bool KnownLicence(SpdxLicense l) =>
+        l.Id.StartsWith("LicenseRef-", StringComparison.Ordinal) || Compatible.ContainsKey(l.Id) || Incompatible.ContainsKey(l.Id);
+
+    /// <summary>Every licence identifier the table judges.</summary>
+    public static IEnumerable<string> KnownLicences => Compatible.Keys.Concat(Incompatible.Keys).Order(StringComparer.Ordinal);
+
     /// <summary>May code under <paramref name="e"/> be combined with GPL-2.0-only code?</summary>
     public static Verdict WithGpl2Only(SpdxExpression e)
     {

@@ -92,6 +92,8 @@ public sealed class DeploymentFileTests : IDisposable
     [InlineData("name = x\n[process p]\nload = assembly A.dll : MIT OR\n", 3, "malformed licence expression")]
     [InlineData("name = x\n[process p]\nload = assembly A.dll : (MIT\n", 3, "missing ')'")]
     [InlineData("name = x\n[process p]\nload = plugin A.dll : MIT\n", 3, "unknown kind 'plugin'")]
+    [InlineData("name = x\n[process p]\nload = library a.so : MIT OR Apache-2.1\n", 3, "unknown licence identifier 'Apache-2.1'")]
+    [InlineData("name = x\n[process p]\nload = library a.so : Apache-2.0 WITH LLVM-exceptions\n", 3, "unknown licence identifier 'LLVM-exceptions'")]
     [InlineData("name = x\n[process p]\nloads = assembly A.dll : MIT\n", 3, "unknown key 'loads'")]
     [InlineData("name = x\n[process p]\n", 2, "loads nothing")]
     [InlineData("name = x\n[process p]\nload = assembly A.dll : MIT\n[channel c]\nbetween = p q\ntransport = t\n", 4, "'q', which is no [process]")]
