@@ -27,7 +27,15 @@ public static unsafe class Irq
         public bool Pending;
         public Thread? Thread;
         public long Count;
+        public long WindowStart, WindowCount, WindowUnhandled;
     }
+
+    // Spurious-interrupt detection, as Linux's note_interrupt: a line that fires this often in one
+    // second with (nearly) nobody handling it is a storm. Linux disables the line ("nobody cared");
+    // here the driver cannot work without it either, so the host ends itself and its supervisor
+    // starts a fresh one.
+    private const int StormMinimum = 2000;
+    private const double StormUnhandledShare = 0.99;
 
     private static readonly Dictionary<int, Line> Lines = [];
 
@@ -89,13 +97,14 @@ public static unsafe class Irq
     private static void Handle(Line line)
     {
         line.Count++;
-        bool wake = false;
+        bool wake = false, handled = false;
         Cpu.AddPreempt(Cpu.HardirqOffset);
         try
         {
             foreach (var a in line.Actions.ToArray())
             {
                 int r = ((delegate* unmanaged<int, nint, int>)a.Handler)(line.Number, a.DevId);
+                handled |= r != IrqNone;
                 if (r == IrqWakeThread && a.ThreadFn != 0)
                 {
                     a.ThreadPending = true;
@@ -110,7 +119,27 @@ public static unsafe class Irq
         Softirq.RunPending();
         if (wake)
             Cpu.WakeAll();
+        if (NoteInterrupt(line, handled))
+            return; // the line stays masked
         line.Device.Function.UnmaskIntx();
+    }
+
+    /// <summary>Counts one interrupt; true when the line is storming (the host is then ending).</summary>
+    private static bool NoteInterrupt(Line line, bool handled)
+    {
+        long now = Environment.TickCount64;
+        if (now - line.WindowStart >= 1000)
+        {
+            line.WindowStart = now;
+            line.WindowCount = line.WindowUnhandled = 0;
+        }
+        line.WindowCount++;
+        if (!handled)
+            line.WindowUnhandled++;
+        if (line.WindowCount < StormMinimum || line.WindowUnhandled < StormUnhandledShare * line.WindowCount)
+            return false;
+        Machine.Abort($"irq {line.Number}: interrupt storm, {line.WindowUnhandled} of {line.WindowCount} interrupts in {now - line.WindowStart} ms unhandled (nobody cared); line disabled", Machine.ExitInterruptStorm);
+        return true;
     }
 
     private static void IrqThread(Line line)

@@ -27,10 +27,16 @@ public static class Machine
     }
 
     /// <summary>Reports a fatal error of the driver (a kernel "panic"/BUG) and ends the host.</summary>
-    public static Action<string> Fatal { get; set; } = message =>
+    /// <summary>Exit statuses of a host that ends itself: an unimplemented symbol; an interrupt storm.</summary>
+    public const int ExitUnimplemented = 70, ExitInterruptStorm = 71;
+
+    /// <summary>Ends the host with <paramref name="status"/> after saying why (the supervisor reads both).</summary>
+    public static Action<string, int> Abort { get; set; } = (message, status) =>
     {
         Console.Error.WriteLine($"linuxshim-host: {message}");
         Console.Error.Flush();
-        Environment.Exit(70);
+        Environment.Exit(status);
     };
+
+    public static Action<string> Fatal { get; set; } = message => Abort!(message, ExitUnimplemented);
 }

@@ -267,8 +267,16 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         int status = slot.Process.HasExited ? slot.Process.ExitCode : -1;
         string? signal = status > 128 ? SignalName(status - 128) : null;
         // The host's fault reporter names the driver function a fault happened in.
-        string? where = slot.Process.Lines.Select(l => FaultLine().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
-        audit.Write("crash", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("signal", signal), ("function", where));
+        var lines = slot.Process.Lines;
+        string? where = lines.Select(l => FaultLine().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
+        // A host that ends itself says why on its last "linuxshim-host:" line.
+        string? reason = lines.LastOrDefault(l => l.StartsWith("linuxshim-host: ", StringComparison.Ordinal))?["linuxshim-host: ".Length..];
+        if (status == Shim.Kernel.Machine.ExitInterruptStorm)
+        {
+            audit.Write("irq_storm", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("reason", reason));
+            return "interrupt storm";
+        }
+        audit.Write("crash", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("signal", signal), ("function", where), ("reason", reason));
         return signal is null ? $"exit {status}" : $"crash ({signal}{(where is null ? "" : $" in {where}")})";
     }
 

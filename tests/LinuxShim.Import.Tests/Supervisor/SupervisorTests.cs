@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// Tests of the supervisor (issue 8): the upstream 8139too with the demo trojan (ports/8139too-trojan)
+// runs isolated under the supervisor on the emulated RTL8139, its cable a UDP wire to this test.
+// A crafted frame makes the driver crash, hang, exhaust its memory or storm its interrupt line;
+// each time the failure is detected, written to the audit log, and a new host takes over with the
+// same netif rings, after which frames flow both ways again.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using LinuxShim.Import.Port;
+using LinuxShim.Import.Tests.Kernel;
+using LinuxShim.Import.Tests.Native;
+using LinuxShim.Shim.Netif;
+using LinuxShim.Tools;
+using LinuxShim.Tools.Demo;
+using Xunit.Abstractions;
+
+namespace LinuxShim.Import.Tests.Supervisor;
+
+[Collection(KernelCollection.Name)]
+public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper output) : IDisposable
+{
+    private static readonly string Repo = VsprintfLibrary.RepositoryRoot();
+    private readonly string work = Path.Combine(Path.GetTempPath(), $"linuxshim-sup-{Guid.NewGuid():N}"[..24]);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+    }
+
+    private string BuildTrojan()
+    {
+        string port = Path.Combine(work, "8139too-trojan");
+        Directory.CreateDirectory(port);
+        foreach (var f in Directory.GetFiles(Path.Combine(Repo, "ports", "8139too-trojan")))
+            File.Copy(f, Path.Combine(port, Path.GetFileName(f)));
+        return PortCommand.Build(kernel.Importer, PortRecipe.Load(port), Path.Combine(port, "build"), null).Library;
+    }
+
+    [Theory]
+    [InlineData(1, "crash", "crash (SIGSEGV)")]
+    [InlineData(2, "hang", "hang")]
+    [InlineData(3, "memory", "memory exhaustion")]
+    [InlineData(4, "irq_storm", "interrupt storm")]
+    public void AFailingDriverIsContainedAndReplaced(int trojan, string auditEvent, string failure)
+    {
+        string library = BuildTrojan();
+        using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var source = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        int nicPort;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            nicPort = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        var nic = new IPEndPoint(IPAddress.Loopback, nicPort);
+        var log = new StringWriter();
+        var options = new StackOptions
+        {
+            Library = library,
+            Device = "rtl8139",
+            Wire = $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}",
+            Parameters = [$"trojan={trojan}"],
+            RuntimeDirectory = Path.Combine(work, "run"),
+            Name = "8139too-trojan",
+            WatchdogMs = 300,
+            AuditLog = Path.Combine(work, "audit.jsonl"),
+        };
+        string? recoveredFrom = null;
+        using var recovered = new ManualResetEventSlim();
+        try
+        {
+            using var stack = DriverStack.StartIsolated(options, TextWriter.Synchronized(log));
+            stack.Supervisor!.Recovered += (what, _) =>
+            {
+                recoveredFrom = what;
+                recovered.Set();
+            };
+            var link = stack.Link;
+            var mac = Mac(link.Up());
+            WaitForCarrier(link);
+            AssertFramesFlow(link.Port, sink, source, nic, mac);
+
+            source.SendTo(DemoFrames.Attack(mac), nic);
+            // Keep the NIC busy: a storm needs interrupts, and everything else must survive traffic.
+            var clock = Stopwatch.StartNew();
+            while (!recovered.Wait(5) && clock.Elapsed < TimeSpan.FromSeconds(40))
+            {
+                link.Port.TrySend(DemoFrames.Event(mac, 0, 0, "traffic"));
+                source.SendTo(DemoFrames.Ack(mac, 0), nic);
+            }
+            Assert.True(recovered.IsSet, $"no recovery within 40 s\n{log}");
+            Assert.Equal(failure, recoveredFrom);
+            Assert.Equal(1, stack.Supervisor.Restarts);
+
+            WaitForCarrier(link);
+            AssertFramesFlow(link.Port, sink, source, nic, mac);
+
+            var events = stack.Audit.Records.Select(r => (string)r["event"]!).ToList();
+            output.WriteLine(string.Join(", ", events));
+            Assert.Contains(auditEvent, events);
+            int failed = events.IndexOf(auditEvent);
+            Assert.Equal("restart", events[failed + 1]);
+            Assert.Contains("ready", events.Skip(failed));
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+        }
+        // The log on disk holds the same records, one JSON object per line.
+        var lines = File.ReadAllLines(options.AuditLog);
+        Assert.Contains(lines, l => l.Contains($"\"event\":\"{auditEvent}\""));
+        Assert.Contains(lines, l => l.Contains("\"event\":\"stop\""));
+    }
+
+    private static byte[] Mac(NetifInterface info)
+    {
+        Assert.True(NetifMac.TryParse(info.Mac, out var mac));
+        return mac;
+    }
+
+    private static void WaitForCarrier(LinuxShim.Tools.Supervisor.IDriverLink link)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!(link.Show()?.Link.Carrier ?? false))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "no link");
+            Thread.Sleep(20);
+        }
+    }
+
+    // One event frame from the driver to the wire, and one acknowledgement from the wire up to the driver.
+    private static void AssertFramesFlow(NetifPort port, UdpClient sink, Socket source, IPEndPoint nic, byte[] mac)
+    {
+        int marker = Random.Shared.Next(1000, int.MaxValue);
+        var clock = Stopwatch.StartNew();
+        sink.Client.ReceiveTimeout = 100;
+        bool sent = false, received = false;
+        var buffer = new byte[65536];
+        var up = new byte[port.MaxFrame];
+        while (!(sent && received) && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            if (!sent)
+            {
+                port.TrySend(DemoFrames.Event(mac, marker, 0, "probe"));
+                try
+                {
+                    while (true)
+                    {
+                        int n = sink.Client.Receive(buffer);
+                        if (DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq) && seq == marker)
+                        {
+                            sent = true;
+                            break;
+                        }
+                    }
+                }
+                catch (SocketException)
+                {
+                }
+            }
+            if (!received)
+            {
+                source.SendTo(DemoFrames.Ack(mac, marker), nic);
+                int n;
+                while ((n = port.Receive(up, 50)) >= 0)
+                {
+                    if (DemoFrames.TryAck(up.AsSpan(0, n), out int upTo) && upTo == marker)
+                    {
+                        received = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Assert.True(sent, "a frame sent to the driver did not come out of the NIC");
+        Assert.True(received, "a frame put on the wire did not come up from the driver");
+    }
+}
