@@ -31,7 +31,7 @@ public static partial class LicenceCommand
         the process/IPC graph), --spdx (SPDX 2.3 JSON), --cyclonedx (CycloneDX 1.6 JSON). Documents are
         dated SOURCE_DATE_EPOCH when set.
 
-        Deployment file (lines; '#' starts a comment; errors name the file and line):
+        Deployment file (lines; '#' at the start or after a blank begins a comment; errors name the file and line):
           name = 8139too                        top level: name (required), description = TEXT
           [process driver-host]                 one section per process (address space)
           command = linuxshim host ...          optional, for people
