@@ -34,7 +34,7 @@ public static class SupervisedHost
         SupervisorMessage? grant;
         try
         {
-            grant = NetifChannel.Receive<SupervisorMessage>(control, fds, SupervisorJson.Default);
+            grant = NetifChannel.Receive<SupervisorMessage>(control, fds);
         }
         catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
         {
@@ -92,7 +92,7 @@ public static class SupervisedHost
                 SupervisorMessage? m;
                 try
                 {
-                    m = NetifChannel.Receive<SupervisorMessage>(control, null, SupervisorJson.Default);
+                    m = NetifChannel.Receive<SupervisorMessage>(control, null);
                 }
                 catch (NetifBadMessageException)
                 {
@@ -123,5 +123,5 @@ public static class SupervisedHost
     }
 
     private static void Send(UnixSocket control, SupervisorMessage message) =>
-        NetifChannel.Send(control, message, default, SupervisorJson.Default);
+        NetifChannel.Send(control, message);
 }

@@ -148,7 +148,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 Library = options.Library,
                 MemoryMib = options.MemoryMiB,
                 Parameters = [.. options.Parameters],
-            }, [device.Handle, theirs.Handle], SupervisorJson.Default);
+            }, [device.Handle, theirs.Handle]);
         }
         finally
         {
@@ -190,7 +190,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     {
         if (!control.WaitReadable(timeoutMs))
             throw new TimeoutException($"no message within {timeoutMs} ms");
-        return NetifChannel.Receive<SupervisorMessage>(control, fds, SupervisorJson.Default);
+        return NetifChannel.Receive<SupervisorMessage>(control, fds);
     }
 
     private void Monitor()
@@ -230,7 +230,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         long seq = ++slot.Seq;
         try
         {
-            NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq }, default, SupervisorJson.Default);
+            NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq });
             var clock = Stopwatch.StartNew();
             while (true)
             {
@@ -242,7 +242,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs));
                     return "hang";
                 }
-                var pong = NetifChannel.Receive<SupervisorMessage>(control, null, SupervisorJson.Default);
+                var pong = NetifChannel.Receive<SupervisorMessage>(control, null);
                 if (pong is null)
                     return Crashed(slot);
                 if (pong.Type != SupervisorMessageTypes.Pong || pong.Seq != seq)
