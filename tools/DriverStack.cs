@@ -35,6 +35,9 @@ public sealed record StackOptions
     /// <summary>Watchdog: a host that does not answer a heartbeat within this is killed and replaced.</summary>
     public int WatchdogMs { get; init; } = 500;
 
+    /// <summary>Restarts the supervisor allows per minute before it gives up.</summary>
+    public int RestartBudget { get; init; } = 20;
+
     /// <summary>Where the supervisor's audit records go (null: memory only).</summary>
     public string? AuditLog { get; init; }
 }
@@ -98,6 +101,7 @@ public abstract class DriverStack : IDisposable
                     MemoryMiB = o.MemoryMiB,
                     Parameters = o.Parameters,
                     WatchdogMs = o.WatchdogMs,
+                    RestartBudget = o.RestartBudget,
                 }, log, audit);
                 supervisor.Start();
             }

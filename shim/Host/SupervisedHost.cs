@@ -29,6 +29,10 @@ public static class SupervisedHost
             control.Shutdown();
         }) { IsBackground = true, Name = "host-stop" };
         watcher.Start();
+        // While it waits for its grant (a warm standby may wait long), compile the shim's code, so a
+        // restart does not pay for the JIT on the way to the driver's probe.
+        var warm = new Thread(WarmUp) { IsBackground = true, Name = "host-warm-up", Priority = ThreadPriority.BelowNormal };
+        warm.Start();
         Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Hello, Pid = Environment.ProcessId });
         var fds = new List<int>();
         SupervisorMessage? grant;
@@ -49,6 +53,7 @@ public static class SupervisedHost
             Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = problem });
             return 1;
         }
+        var granted = Stopwatch.StartNew();
         var device = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
         var netifChannel = UnixSocket.FromHandle(fds[1]);
         DriverHost host;
@@ -82,7 +87,7 @@ public static class SupervisedHost
             Interfaces = [.. NetCore.Registered.Select(d => d.Name)],
             ProbeMs = started.Elapsed.TotalMilliseconds,
         });
-        log.WriteLine($"supervised: {Path.GetFileName(grant.Library)} ready in {started.ElapsedMilliseconds} ms");
+        log.WriteLine($"supervised: {Path.GetFileName(grant.Library)} ready {granted.ElapsedMilliseconds} ms after its grant ({started.ElapsedMilliseconds} ms after start)");
         log.Flush();
 
         try
@@ -120,6 +125,30 @@ public static class SupervisedHost
         host.Exit();
         log.WriteLine("supervised: exit 0");
         return 0;
+    }
+
+    // JIT-compiles every method of the shim (those the driver calls back are entered through
+    // UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
+    private static void WarmUp()
+    {
+        foreach (var type in typeof(SupervisedHost).Assembly.GetTypes())
+        {
+            if (type.ContainsGenericParameters)
+                continue;
+            foreach (var method in type.GetMethods(System.Reflection.BindingFlags.DeclaredOnly | System.Reflection.BindingFlags.Public |
+                         System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance))
+            {
+                if (method.IsAbstract || method.ContainsGenericParameters || method.GetMethodBody() is null)
+                    continue;
+                try
+                {
+                    System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                }
+                catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or InvalidProgramException)
+                {
+                }
+            }
+        }
     }
 
     private static void Send(UnixSocket control, SupervisorMessage message) =>

@@ -31,6 +31,8 @@ public static partial class DemoCommand
         var recipe = PortRecipe.Load(port);
         RunCommand.EnsureBuilt(cl, recipe, stderr);
         int seconds = cl.GetInt("seconds", 6);
+        if (cl.Get("crashes") is not null)
+            return RecoveryBench(port, cl.GetInt("crashes", 50), cl, stdout);
         var plans = new[]
         {
             new Plan("crash-isolated", "the trojan crashes the driver; the driver runs isolated under the supervisor", true, 1),
@@ -66,6 +68,26 @@ public static partial class DemoCommand
         return asExpected ? Cli.ExitOk : Cli.ExitFailure;
     }
 
+    // Recovery time from a crash to events flowing again, over many crashes of the isolated driver.
+    private static int RecoveryBench(string port, int crashes, CommandLine cl, TextWriter stdout)
+    {
+        var plan = new Plan("recovery", "recovery time over repeated crashes (isolated)", true, 1);
+        stdout.WriteLine($"== {plan.Title}: {crashes} crashes, events at 500/s");
+        var result = RunScenario(plan, port, seconds: crashes * 5 / 2 + 5, cl.Has("verbose") ? Console.Error : TextWriter.Null, stdout, attacks: crashes, rate: 500);
+        var sorted = Recoveries.Order().ToList();
+        if (sorted.Count == 0)
+        {
+            stdout.WriteLine("linuxshim demo: no recovery measured");
+            return Cli.ExitFailure;
+        }
+        double Percentile(double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+        stdout.WriteLine($"crashes {crashes}, recoveries {sorted.Count}, restarts {result.DriverRestarts}, events lost {result.EventsLost}, monitor {(result.MonitorSurvived ? "survived" : "DIED")}");
+        stdout.WriteLine($"recovery (outage at the collector: last frame through the crashed driver host -> first through the new one): median {Percentile(0.5):F0} ms, p90 {Percentile(0.9):F0} ms, p99 {Percentile(0.99):F0} ms, min {sorted[0]:F0} ms, max {sorted[^1]:F0} ms");
+        if (cl.Get("json") is { } json)
+            File.WriteAllText(json, JsonSerializer.Serialize(new { crashes, recoveries_ms = sorted, median_ms = Percentile(0.5), p99_ms = Percentile(0.99) }) + "\n");
+        return sorted.Count == crashes && result.MonitorSurvived ? Cli.ExitOk : Cli.ExitFailure;
+    }
+
     private static string FindPort(string name)
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
@@ -80,7 +102,10 @@ public static partial class DemoCommand
         throw new UsageException($"cannot find ports/{name}; run from the repository or give --port");
     }
 
-    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout)
+    /// <summary>Every recovery time of the last multi-attack scenario (ms).</summary>
+    private static List<double> Recoveries = [];
+
+    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout, int attacks = 1, int rate = Rate)
     {
         var clock = Stopwatch.StartNew();
         void Say(string who, string what)
@@ -98,7 +123,7 @@ public static partial class DemoCommand
         string runtime = Path.Combine(NetifCommand.RuntimeRoot(), "demo-" + plan.Name);
         using var monitor = ChildProcess.Start("monitor", [
             "demo", "monitor", "--port", port, "--mode", plan.Isolated ? "isolated" : "in-process", "--wire", wire,
-            "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime,
+            "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime, "--rate", rate.ToString(), "--restart-budget", Math.Max(20, attacks * 2).ToString(),
             "--audit", Path.Combine(runtime, "audit.jsonl")], log);
         string ready = monitor.WaitForLine("ready ", TimeSpan.FromSeconds(90));
         var parts = ready.Split(' ');
@@ -109,6 +134,9 @@ public static partial class DemoCommand
         var delivered = new HashSet<int>();
         int contiguous = -1, highestBeforeAttack = -1;
         double? recovery = null;
+        var recoveries = new List<double>();
+        var arrivals = new List<long>();
+        var attackTimes = new List<long>();
         long attackAt = -1;
         using var stop = new CancellationTokenSource();
         var collecting = new Thread(() =>
@@ -130,13 +158,16 @@ public static partial class DemoCommand
                     continue;
                 lock (delivered)
                 {
+                    arrivals.Add(Stopwatch.GetTimestamp());
                     delivered.Add(seq);
                     while (delivered.Contains(contiguous + 1))
                         contiguous++;
                     if (attackAt >= 0 && recovery is null && seq > highestBeforeAttack)
                     {
                         recovery = (Stopwatch.GetTimestamp() - attackAt) * 1000.0 / Stopwatch.Frequency;
-                        Say("collector", $"events arrive again: {recovery:F0} ms after the attack");
+                        recoveries.Add(recovery.Value);
+                        if (attacks == 1)
+                            Say("collector", $"events arrive again: {recovery:F0} ms after the attack");
                     }
                 }
                 if (contiguous >= 0)
@@ -161,13 +192,61 @@ public static partial class DemoCommand
         narrator.Start();
 
         Thread.Sleep(TimeSpan.FromSeconds(Math.Min(2, seconds / 3.0)));
-        lock (delivered)
+        for (int a = 0; a < attacks; a++)
         {
-            highestBeforeAttack = delivered.Count == 0 ? -1 : delivered.Max();
-            attackAt = Stopwatch.GetTimestamp();
+            if (a > 0)
+            {
+                // The next attack once the driver is back (or after 5 s).
+                var wait = Stopwatch.StartNew();
+                while (wait.Elapsed < TimeSpan.FromSeconds(5))
+                {
+                    lock (delivered)
+                        if (recovery is not null)
+                            break;
+                    Thread.Sleep(10);
+                }
+                Thread.Sleep(1500); // let the supervisor's next warm standby start and warm up
+                if (a % 10 == 0)
+                    Say("attacker", $"{a} attacks, {recoveries.Count} recoveries so far");
+            }
+            lock (delivered)
+            {
+                highestBeforeAttack = delivered.Count == 0 ? -1 : delivered.Max();
+                recovery = null;
+                attackAt = Stopwatch.GetTimestamp();
+                attackTimes.Add(attackAt);
+            }
+            collector.Client.SendTo(DemoFrames.Attack(mac), nic);
+            if (attacks == 1)
+                Say("attacker", "sends the crafted frame (payload \"LSTROJAN\") to the NIC");
         }
-        collector.Client.SendTo(DemoFrames.Attack(mac), nic);
-        Say("attacker", "sends the crafted frame (payload \"LSTROJAN\") to the NIC");
+        if (attacks > 1)
+        {
+            var wait = Stopwatch.StartNew();
+            while (wait.Elapsed < TimeSpan.FromSeconds(5) && recoveries.Count < attacks)
+                Thread.Sleep(10);
+            // The outage each attack caused: the longest silence between two frames reaching the
+            // collector after it (events flow every 2 ms), i.e. from the last frame the crashed
+            // driver forwarded to the first one the new driver host forwarded.
+            Recoveries = [];
+            lock (delivered)
+            {
+                for (int k = 0; k < attackTimes.Count; k++)
+                {
+                    long from = attackTimes[k], to = k + 1 < attackTimes.Count ? attackTimes[k + 1] : long.MaxValue;
+                    var window = arrivals.Where(t => t >= from && t < to).ToList();
+                    long last = arrivals.LastOrDefault(t => t < from, from);
+                    long longest = 0;
+                    foreach (var t in window)
+                    {
+                        longest = Math.Max(longest, t - last);
+                        last = t;
+                    }
+                    Recoveries.Add(longest * 1000.0 / Stopwatch.Frequency);
+                }
+            }
+            Say("attacker", $"{attacks} attacks, {recoveries.Count} recoveries");
+        }
 
         bool exited = monitor.WaitForExit((seconds + 30) * 1000);
         Thread.Sleep(300);
@@ -188,7 +267,7 @@ public static partial class DemoCommand
         lock (delivered)
             deliveredCount = delivered.Count(s => s < produced);
         // A monitor that died produced less than its schedule: what it never produced is lost too.
-        int expected = seconds * Rate;
+        int expected = seconds * rate;
         int lost = survived ? produced - deliveredCount : Math.Max(expected, produced) - deliveredCount;
         var result = new Scenario(plan.Name, plan.Isolated, produced, deliveredCount, lost, restarts, survived, survived ? recovery : null);
         Say("summary", $"produced {result.EventsProduced}, delivered {result.EventsDelivered}, lost {result.EventsLost}, driver restarts {result.DriverRestarts}, monitor {(survived ? "survived" : "died")}");

@@ -29,6 +29,7 @@ public static class DemoMonitor
             Name = recipe.Name,
             WatchdogMs = cl.GetInt("watchdog-ms", 300),
             AuditLog = cl.Get("audit"),
+            RestartBudget = cl.GetInt("restart-budget", 20),
         };
         var output = TextWriter.Synchronized(stdout);
         using var stack = isolated ? DriverStack.StartIsolated(options, stderr) : DriverStack.StartInProcess(options, stderr);

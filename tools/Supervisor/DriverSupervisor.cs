@@ -160,7 +160,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "netif control channel"));
         audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "driver library"), ("library", options.Library));
 
+        double grantedAt = clock.Elapsed.TotalMilliseconds;
         var ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        double readyAt = clock.Elapsed.TotalMilliseconds;
         if (ready.Type == SupervisorMessageTypes.Failed)
             throw new IOException($"driver host #{slot.Number}: {ready.Error}");
         if (ready.Type != SupervisorMessageTypes.Ready || ready.Validate(0) is not null || ready.Interfaces!.Count == 0)
@@ -183,7 +185,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             active = slot;
             Interface = name;
         }
-        audit.Write("ready", ("host", slot.Number), ("pid", hello.Pid), ("interface", name), ("ms", Math.Round(clock.Elapsed.TotalMilliseconds, 1)));
+        audit.Write("ready", ("host", slot.Number), ("pid", hello.Pid), ("interface", name), ("ms", Math.Round(clock.Elapsed.TotalMilliseconds, 1)),
+            ("granted_ms", Math.Round(grantedAt, 1)), ("driver_up_ms", Math.Round(readyAt, 1)));
     }
 
     private static SupervisorMessage? Receive(UnixSocket control, int timeoutMs, List<int>? fds)
@@ -201,7 +204,14 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             string? failure = Check(slot);
             if (failure is null)
             {
-                stopping.Token.WaitHandle.WaitOne(options.HeartbeatMs);
+                // Between heartbeats, watch the control socket: a host that dies closes it at once.
+                try
+                {
+                    slot.Control!.WaitReadable(options.HeartbeatMs);
+                }
+                catch (NativeCallException)
+                {
+                }
                 continue;
             }
             if (stopping.IsCancellationRequested)
