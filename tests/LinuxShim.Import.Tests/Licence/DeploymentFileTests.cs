@@ -116,9 +116,9 @@ public sealed class DeploymentFileTests : IDisposable
         foreach (var port in new[] { "8139too", "e1000" })
         {
             var d = DeploymentFile.Load(Path.Combine(Repo, "ports", port, "deployment.conf"));
-            Assert.Equal(["driver-host", "device", "run"], d.Processes.Select(p => p.Name));
-            Assert.Single(d.Processes[0].Loads, l => l.Kind == "port");
-            Assert.All(d.Processes.Skip(1), p => Assert.DoesNotContain(p.Loads, l => l.Kind == "port"));
+            Assert.Equal(["driver-host", "standby-host", "device", "run"], d.Processes.Select(p => p.Name));
+            Assert.All(d.Processes.Take(2), p => Assert.Single(p.Loads, l => l.Kind == "port"));
+            Assert.All(d.Processes.Skip(2), p => Assert.DoesNotContain(p.Loads, l => l.Kind == "port"));
             Assert.Contains(d.Channels, c => c.Name == "vfio-user" && (c.From, c.To) == ("driver-host", "device"));
             Assert.Contains(d.Channels, c => c.Name == "netif" && (c.From, c.To) == ("driver-host", "run"));
         }
