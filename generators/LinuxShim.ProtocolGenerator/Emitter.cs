@@ -161,7 +161,7 @@ internal sealed class Emitter(ProtocolSchema schema, string schemaFile)
         Line($"{error}? e;");
         Line("message = null;");
         Open("try");
-        Line($"e = !reader.Read() ? {error}.Of(\"empty message\")");
+        Line($"e = json.IsEmpty || !reader.Read() ? {error}.Of(\"empty message\")");
         Line($"    : Read(ref reader, out message) ?? (reader.Read() ? {error}.Of(\"content after the message\") : null);");
         Close();
         Open("catch (global::System.Text.Json.JsonException x)");
@@ -414,7 +414,10 @@ internal sealed class Emitter(ProtocolSchema schema, string schemaFile)
                 Line($"    {err}.Of({json}.ReadString(ref reader, {v.MaxBytes}, out value)) ?? Check{key}(value);");
                 Line();
                 Line($"private static {err}? Check{key}(string value) =>");
-                Line($"    {err}.Of({json}.CheckString(value, {v.MinBytes}, {v.MaxBytes}, global::{schema.Namespace}.ControlChars.{Pascal(v.Chars)}, global::{schema.Namespace}.ControlFormat.{SchemaLoader.Pascal(v.Format)}){allowed});");
+                if (allowed.Length > 0)
+                    Line($"    {err}.Of({allowed.Substring(" ?? ".Length)});"); // one of the values: nothing else to check
+                else
+                    Line($"    {err}.Of({json}.CheckString(value, {v.MinBytes}, {v.MaxBytes}, global::{schema.Namespace}.ControlChars.{Pascal(v.Chars)}, global::{schema.Namespace}.ControlFormat.{SchemaLoader.Pascal(v.Format)}));");
                 Line();
                 break;
             }
