@@ -47,6 +47,7 @@ public static class NetifBench
             var link = stack.Link;
             var info = link.Up();
             WaitForCarrier(link);
+            Thread.Sleep(3000); // both modes settle first (the isolated one starts a warm standby host)
             NetifMac.TryParse(info.Mac, out var mac);
             foreach (int size in new[] { 60, 1514 })
             {

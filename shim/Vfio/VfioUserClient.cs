@@ -57,7 +57,35 @@ public sealed class VfioUserClient : IPciFunction
 
     public ulong ReadBar(int bar, ulong offset, int size) => ReadRegion(CheckBar(bar), offset, size);
 
-    public void WriteBar(int bar, ulong offset, int size, ulong value) => WriteRegion(CheckBar(bar), offset, size, value);
+    /// <summary>
+    /// A register write. To a memory BAR it is posted, as PCI memory writes are: sent without waiting
+    /// for the device (the stream keeps it ordered before any later access, whose reply then also
+    /// means the write is done). Port I/O writes wait, as PCI I/O writes are not posted.
+    /// </summary>
+    public void WriteBar(int bar, ulong offset, int size, ulong value)
+    {
+        CheckBar(bar);
+        if (bars[bar].IsIo)
+        {
+            WriteRegion(bar, offset, size, value);
+            return;
+        }
+        CheckSize(size);
+        Span<byte> p = stackalloc byte[RegionAccessHeader + 8];
+        WriteAccess(p, bar, offset, size);
+        BinaryPrimitives.WriteUInt64LittleEndian(p[RegionAccessHeader..], value);
+        Post(VfioUserCommand.RegionWrite, p[..(RegionAccessHeader + size)]);
+    }
+
+    // Sends a command that asks for no reply (No_reply flag).
+    private void Post(VfioUserCommand command, ReadOnlySpan<byte> payload)
+    {
+        lock (sync)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            connection.Send(new VfioUserHeader(nextId++, (ushort)command, 0, VfioUserHeader.TypeCommand | VfioUserHeader.NoReply, 0), payload, default);
+        }
+    }
 
     public void MapDma(ulong iova, ulong size, int fd, long fileOffset, nint hostAddress, bool writable)
     {
@@ -86,8 +114,13 @@ public sealed class VfioUserClient : IPciFunction
             SetIrqs(VfioAbi.IrqSetDataEventFd | VfioAbi.IrqSetActionTrigger, index, v, 1,
                 trigger is null ? default : [trigger.Handle]));
 
-    public void UnmaskIntx() =>
-        SetIrqs(VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, 1, default);
+    /// <summary>Unmasks INTx after its handler ran; posted (nothing the host does next depends on its completion).</summary>
+    public void UnmaskIntx()
+    {
+        Span<byte> p = stackalloc byte[20];
+        IrqSetPayload(p, VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, 1);
+        Post(VfioUserCommand.DeviceSetIrqs, p);
+    }
 
     public void Reset() => Transact(VfioUserCommand.DeviceReset, default, default, default);
 
@@ -152,12 +185,17 @@ public sealed class VfioUserClient : IPciFunction
     private void SetIrqs(uint flags, int index, int start, int count, ReadOnlySpan<int> fds)
     {
         Span<byte> p = stackalloc byte[20];
+        IrqSetPayload(p, flags, index, start, count);
+        Transact(VfioUserCommand.DeviceSetIrqs, p, fds, default);
+    }
+
+    private static void IrqSetPayload(Span<byte> p, uint flags, int index, int start, int count)
+    {
         BinaryPrimitives.WriteUInt32LittleEndian(p, 20);
         BinaryPrimitives.WriteUInt32LittleEndian(p[4..], flags);
         BinaryPrimitives.WriteInt32LittleEndian(p[8..], index);
         BinaryPrimitives.WriteInt32LittleEndian(p[12..], start);
         BinaryPrimitives.WriteInt32LittleEndian(p[16..], count);
-        Transact(VfioUserCommand.DeviceSetIrqs, p, fds, default);
     }
 
     private string NegotiateVersion()
