@@ -35,6 +35,9 @@ public sealed record StackOptions
     /// <summary>Watchdog: a host that does not answer a heartbeat within this is killed and replaced.</summary>
     public int WatchdogMs { get; init; } = 500;
 
+    /// <summary>Keep a warm standby driver host ready (false: start a host only when one is needed).</summary>
+    public bool WarmStandby { get; init; } = true;
+
     /// <summary>Restarts the supervisor allows per minute before it gives up.</summary>
     public int RestartBudget { get; init; } = 20;
 
@@ -102,6 +105,7 @@ public abstract class DriverStack : IDisposable
                     Parameters = o.Parameters,
                     WatchdogMs = o.WatchdogMs,
                     RestartBudget = o.RestartBudget,
+                    WarmStandby = o.WarmStandby,
                 }, log, audit);
                 supervisor.Start();
             }

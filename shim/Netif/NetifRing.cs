@@ -132,20 +132,27 @@ public sealed unsafe class NetifRing
     /// </summary>
     public bool WaitForData(int timeoutMs, EventFd? cancel = null)
     {
-        if (HasData)
-            return true;
-        Volatile.Write(ref ConsumerWaiting, 1);
-        Interlocked.MemoryBarrier(); // publish the flag before the last look at the producer's index
-        try
+        long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        while (true)
         {
             if (HasData)
                 return true;
-            Wait(dataReady, cancel, timeoutMs);
-            return HasData;
-        }
-        finally
-        {
-            Volatile.Write(ref ConsumerWaiting, 0);
+            Volatile.Write(ref ConsumerWaiting, 1);
+            Interlocked.MemoryBarrier(); // publish the flag before the last look at the producer's index
+            try
+            {
+                if (HasData)
+                    return true;
+                int left = timeoutMs < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
+                // A signal can be stale (sent for frames already read while we looked): then look
+                // again; no signal means the timeout passed or cancel fired.
+                if (!Wait(dataReady, cancel, left))
+                    return HasData;
+            }
+            finally
+            {
+                Volatile.Write(ref ConsumerWaiting, 0);
+            }
         }
     }
 

@@ -71,9 +71,10 @@ public static partial class DemoCommand
     // Recovery time from a crash to events flowing again, over many crashes of the isolated driver.
     private static int RecoveryBench(string port, int crashes, CommandLine cl, TextWriter stdout)
     {
-        var plan = new Plan("recovery", "recovery time over repeated crashes (isolated)", true, 1);
+        bool standby = !cl.Has("no-standby");
+        var plan = new Plan("recovery", $"recovery time over repeated crashes (isolated, {(standby ? "warm standby host" : "no standby: a host is started after each crash")})", true, 1);
         stdout.WriteLine($"== {plan.Title}: {crashes} crashes, events at 500/s");
-        var result = RunScenario(plan, port, seconds: crashes * 5 / 2 + 5, cl.Has("verbose") ? Console.Error : TextWriter.Null, stdout, attacks: crashes, rate: 500);
+        var result = RunScenario(plan, port, seconds: crashes * 5 / 2 + 5, cl.Has("verbose") ? Console.Error : TextWriter.Null, stdout, attacks: crashes, rate: 500, standby: standby);
         var sorted = Recoveries.Order().ToList();
         if (sorted.Count == 0)
         {
@@ -105,7 +106,7 @@ public static partial class DemoCommand
     /// <summary>Every recovery time of the last multi-attack scenario (ms).</summary>
     private static List<double> Recoveries = [];
 
-    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout, int attacks = 1, int rate = Rate)
+    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout, int attacks = 1, int rate = Rate, bool standby = true)
     {
         var clock = Stopwatch.StartNew();
         void Say(string who, string what)
@@ -123,7 +124,7 @@ public static partial class DemoCommand
         string runtime = Path.Combine(NetifCommand.RuntimeRoot(), "demo-" + plan.Name);
         using var monitor = ChildProcess.Start("monitor", [
             "demo", "monitor", "--port", port, "--mode", plan.Isolated ? "isolated" : "in-process", "--wire", wire,
-            "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime, "--rate", rate.ToString(), "--restart-budget", Math.Max(20, attacks * 2).ToString(),
+            "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime, "--rate", rate.ToString(), "--restart-budget", Math.Max(20, attacks * 2).ToString(), .. (standby ? Array.Empty<string>() : ["--no-standby"]),
             "--audit", Path.Combine(runtime, "audit.jsonl")], log);
         string ready = monitor.WaitForLine("ready ", TimeSpan.FromSeconds(90));
         var parts = ready.Split(' ');

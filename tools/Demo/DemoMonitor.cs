@@ -30,6 +30,7 @@ public static class DemoMonitor
             WatchdogMs = cl.GetInt("watchdog-ms", 300),
             AuditLog = cl.Get("audit"),
             RestartBudget = cl.GetInt("restart-budget", 20),
+            WarmStandby = !cl.Has("no-standby"),
         };
         var output = TextWriter.Synchronized(stdout);
         using var stack = isolated ? DriverStack.StartIsolated(options, stderr) : DriverStack.StartInProcess(options, stderr);
