@@ -82,7 +82,7 @@ public static partial class DemoCommand
             return Cli.ExitFailure;
         }
         double Percentile(double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-        stdout.WriteLine($"crashes {crashes}, recoveries {sorted.Count}, restarts {result.DriverRestarts}, events lost {result.EventsLost}, monitor {(result.MonitorSurvived ? "survived" : "DIED")}");
+        stdout.WriteLine($"{(standby ? "warm standby" : "no standby (baseline)")}: crashes {crashes}, recoveries {sorted.Count}, restarts {result.DriverRestarts}, events lost {result.EventsLost}, monitor {(result.MonitorSurvived ? "survived" : "DIED")}");
         stdout.WriteLine($"recovery (outage at the collector: last frame through the crashed driver host -> first through the new one): median {Percentile(0.5):F0} ms, p90 {Percentile(0.9):F0} ms, p99 {Percentile(0.99):F0} ms, min {sorted[0]:F0} ms, max {sorted[^1]:F0} ms");
         if (cl.Get("json") is { } json)
             File.WriteAllText(json, JsonSerializer.Serialize(new { crashes, recoveries_ms = sorted, median_ms = Percentile(0.5), p99_ms = Percentile(0.99) }) + "\n");
