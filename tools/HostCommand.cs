@@ -104,7 +104,7 @@ public static class HostCommand
                 ReportInProcess = n =>
                 {
                     lock (stderr)
-                        stderr.WriteLine($"sandbox: denied {n}");
+                        stderr.WriteLine($"sandbox: {(n.RuntimeProbe ? "refused runtime probe" : "denied")} {n}");
                 },
             });
             lock (stderr)
