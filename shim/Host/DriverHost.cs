@@ -52,6 +52,9 @@ public sealed unsafe class DriverHost
         Machine.Memory.CreatePageArray(PageLayout.Size.Size);
         var lib = DriverLibrary.Load(library);
         Machine.Library = lib;
+        // A fault inside the driver is reported with its offset before the signal ends the host.
+        if (lib.Symbol("linuxshim_fault_reporter_install") is not 0 and var install && MappedRange(library) is var (start, end))
+            ((delegate* unmanaged<nuint, nuint, void>)install)(start, end);
         Machine.Hz = (int)*(uint*)lib.RequireSymbol("linuxshim_hz");
         *(nint*)lib.RequireSymbol("page_offset_base") = Machine.Memory.PageOffsetBase;
         *(nint*)lib.RequireSymbol("vmemmap_base") = Machine.Memory.VmemmapBase;
@@ -107,6 +110,21 @@ public sealed unsafe class DriverHost
         nint exit = Library.Symbol("cleanup_module");
         if (exit != 0 && InitResult == 0)
             Cpu.Run(() => ((delegate* unmanaged<void>)exit)());
+    }
+
+    /// <summary>Where <paramref name="file"/> is mapped in this process (from /proc/self/maps), or null.</summary>
+    private static (nuint Start, nuint End)? MappedRange(string file)
+    {
+        ulong start = ulong.MaxValue, end = 0;
+        foreach (var line in File.ReadLines("/proc/self/maps"))
+        {
+            if (!line.EndsWith(" " + file, StringComparison.Ordinal))
+                continue;
+            var range = line[..line.IndexOf(' ')].Split('-');
+            start = Math.Min(start, Convert.ToUInt64(range[0], 16));
+            end = Math.Max(end, Convert.ToUInt64(range[1], 16));
+        }
+        return end == 0 ? null : ((nuint)start, (nuint)end);
     }
 
     /// <summary>Resident memory of this process, from /proc/self/status (bytes).</summary>

@@ -278,7 +278,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         string? signal = status > 128 ? SignalName(status - 128) : null;
         // The host's fault reporter names the driver function a fault happened in.
         var lines = slot.Process.Lines;
-        string? where = lines.Select(l => FaultLine().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
+        // The host's fault reporter gives the faulting instruction's offset in the driver library.
+        string? where = lines.Select(l => FaultLine().Match(l)).LastOrDefault(m => m.Success) is { } fault
+            ? ElfSymbols.Resolve(options.Library, Convert.ToUInt64(fault.Groups[1].Value, 16)) ?? $"driver+0x{fault.Groups[1].Value}"
+            : null;
         // A host that ends itself says why on its last "linuxshim-host:" line.
         string? reason = lines.LastOrDefault(l => l.StartsWith("linuxshim-host: ", StringComparison.Ordinal))?["linuxshim-host: ".Length..];
         if (status == Shim.Kernel.Machine.ExitInterruptStorm)
@@ -290,7 +293,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         return signal is null ? $"exit {status}" : $"crash ({signal}{(where is null ? "" : $" in {where}")})";
     }
 
-    [GeneratedRegex(@"fault .* in (\S+)")]
+    [GeneratedRegex(@"linuxshim-host: fault \S+ at \S+ in driver\+0x([0-9a-f]+)")]
     private static partial Regex FaultLine();
 
     private static string SignalName(int signal) => signal switch
