@@ -101,11 +101,7 @@ public static class HostCommand
         {
             sandbox = Sandbox.LockDown(new SandboxOptions
             {
-                ReportInProcess = n =>
-                {
-                    lock (stderr)
-                        stderr.WriteLine($"sandbox: {(n.RuntimeProbe ? "refused runtime probe" : "denied")} {n}");
-                },
+                ReportInProcess = Sandbox.LogTo(2), // not through stderr's lock: its holder may be the caller
             });
             lock (stderr)
                 stderr.WriteLine($"sandbox: {sandbox}");

@@ -38,6 +38,9 @@ public static class Sandbox
         _ = Console.IsErrorRedirected;
         Console.Out.Flush();
         Console.Error.Flush();
+        // On a terminal the console reads its terminfo description at its first write.
+        if (!Console.IsOutputRedirected || !Console.IsErrorRedirected)
+            (Console.IsErrorRedirected ? Console.OpenStandardOutput() : Console.OpenStandardError()).Write([]);
         _statm = Libc.Open("/proc/self/statm", Libc.O_CLOEXEC, 0);
 
         var descriptors = OpenDescriptors();
@@ -140,6 +143,30 @@ public static class Sandbox
             Elapsed = clock.Elapsed,
         };
     }
+
+    /// <summary>
+    /// A ReportInProcess that writes each call as one line, "sandbox: denied CALL at IP" (or "sandbox:
+    /// refused runtime probe ..."), straight to <paramref name="fd"/> with write(2). It takes no lock: the
+    /// thread whose call is being reported may hold any of them (a TextWriter's, while the console
+    /// reads its terminal description).
+    /// </summary>
+    public static Action<SeccompNotification> LogTo(int fd) => n =>
+    {
+        var line = System.Text.Encoding.UTF8.GetBytes($"sandbox: {(n.RuntimeProbe ? "refused runtime probe" : "denied")} {n}\n");
+        unsafe
+        {
+            fixed (byte* p = line)
+            {
+                for (int done = 0; done < line.Length;)
+                {
+                    nint w = Libc.Write(fd, p + done, (nuint)(line.Length - done));
+                    if (w <= 0 && SandboxCalls.Errno != SandboxCalls.EINTR)
+                        return;
+                    done += (int)Math.Max(w, 0);
+                }
+            }
+        }
+    };
 
     /// <summary>Resident memory (bytes) through /proc/self/statm opened before lock-down; else through the path.</summary>
     public static unsafe long ResidentBytes()

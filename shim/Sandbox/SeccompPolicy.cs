@@ -60,14 +60,12 @@ public sealed record SeccompPolicy
         0x53564d41, // PR_SET_VMA (glibc names anonymous mappings)
     ];
 
-    /// <summary>ioctl requests allowed on any descriptor: terminal and socket queries the runtime's console and sockets make.</summary>
-    public static readonly IReadOnlyList<uint> Ioctls =
-    [
-        0x5401, // TCGETS
-        0x5413, // TIOCGWINSZ
-        0x541B, // FIONREAD
-        0x5421, // FIONBIO
-    ];
+    /// <summary>
+    /// ioctl requests allowed on any descriptor: none. Traced under the filter (strace -f after
+    /// SECCOMP_SET_MODE_FILTER), neither the runtime nor the shim makes one once locked down, on a pipe
+    /// or a terminal, fake or vfio-user device: the console asks TCGETS before (Sandbox preloads it).
+    /// </summary>
+    public static readonly IReadOnlyList<uint> Ioctls = [];
 
     /// <summary>The seccomp listener's own requests, allowed only when the host answers its notifications itself.</summary>
     public static readonly IReadOnlyList<uint> NotificationIoctls =
@@ -194,9 +192,12 @@ public sealed record SeccompPolicy
 
     /// <summary>The names of the calls some argument check may allow (for documentation and tests).</summary>
     public static IReadOnlyList<string> Conditional =>
-        ["clone (CLONE_THREAD)", "clone3 (ENOSYS)", "mmap (anonymous or granted descriptor)", "ioctl (listed requests)",
-         "prctl (listed options)", "tgkill (own process)", "prlimit64 (own, read only)", "sched_setaffinity (calling thread)",
-         "accept/accept4 (granted listening sockets)", "process_vm_readv (own process, in-process notifications only)"];
+    [
+        "clone (CLONE_THREAD)", "clone3 (ENOSYS)", "mmap (anonymous or granted descriptor)",
+        "ioctl (none; the listener's own requests when serving in-process)", "prctl (listed options)", "tgkill (own process)",
+        "prlimit64 (own, read only)", "sched_setaffinity (calling thread)", "accept/accept4 (granted listening sockets)",
+        "process_vm_readv (own process, in-process notifications only)",
+    ];
 
     private static uint Nr(string name)
     {
