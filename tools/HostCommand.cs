@@ -33,7 +33,7 @@ public static class HostCommand
                 lock (stderr)
                     stderr.WriteLine($"<{level}> {text}");
             };
-            return SupervisedHost.Run(supervisor, stderr, lockDown: null, stop);
+            return SupervisedHost.Run(supervisor, stderr, LockDownForSupervisor, stop);
         }
         string library = cl.Single("a driver library (from linuxshim port build)");
         var functions = new List<IPciFunction>();
@@ -139,5 +139,13 @@ public static class HostCommand
             context.Cancel = true;
             stop.Set();
         }
+    }
+
+    // Under a supervisor: the listener goes to it (ReportInProcess stays null, so the filter does not
+    // let this process answer its own calls).
+    private static (string Summary, int Listener) LockDownForSupervisor()
+    {
+        var result = Sandbox.LockDown(new SandboxOptions { Preload = [typeof(HostCommand).Assembly] });
+        return (result.ToString(), result.ListenerFd);
     }
 }

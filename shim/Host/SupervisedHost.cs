@@ -17,7 +17,7 @@ public static class SupervisedHost
     /// Runs the host; returns its exit status. <paramref name="lockDown"/> runs after the driver is
     /// loaded and before its init (the sandbox); <paramref name="stopping"/> is set by a signal.
     /// </summary>
-    public static int Run(string supervisorSocket, TextWriter log, Action? lockDown, ManualResetEventSlim stopping)
+    public static int Run(string supervisorSocket, TextWriter log, Func<(string Summary, int Listener)>? lockDown, ManualResetEventSlim stopping)
     {
         var started = Stopwatch.StartNew();
         using var control = UnixSocket.Connect(supervisorSocket);
@@ -56,6 +56,16 @@ public static class SupervisedHost
         var granted = Stopwatch.StartNew();
         var device = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
         var netifChannel = UnixSocket.FromHandle(fds[1]);
+        NetifArea rings;
+        try
+        {
+            rings = NetifArea.Adopt(fds.GetRange(2, 5));
+        }
+        catch (NetifProtocolException e)
+        {
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = $"netif rings: {e.Message}" });
+            return 1;
+        }
         DriverHost host;
         try
         {
@@ -65,7 +75,18 @@ public static class SupervisedHost
                 MemoryBytes = (ulong)grant.MemoryMib!.Value << 20,
                 Parameters = grant.Parameters ?? [],
             }, [device]);
-            lockDown?.Invoke();
+            if (lockDown is not null)
+            {
+                // Locked down before any driver code runs; the seccomp listener goes to the
+                // supervisor, which answers (and audits) every call the filter refuses. No copy stays.
+                var (summary, listener) = lockDown();
+                if (listener >= 0)
+                {
+                    NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Sandboxed, Sandbox = summary }, [listener]);
+                    Vfio.Interop.Libc.Close(listener);
+                }
+                log.WriteLine($"supervised: sandbox: {summary}");
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException or IOException)
         {
@@ -79,6 +100,7 @@ public static class SupervisedHost
             return 1;
         }
         using var netif = new NetifServer(() => NetCore.Registered);
+        netif.Attach(NetCore.Registered[0], rings);
         netif.Serve(netifChannel);
         Send(control, new SupervisorMessage
         {

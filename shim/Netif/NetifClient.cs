@@ -102,7 +102,8 @@ public sealed class NetifPort : IDisposable
     /// <summary>New rings, not attached to any host yet (see <see cref="NetifClient.Attach(string, NetifPort)"/>).</summary>
     public NetifPort(uint slots = NetifArea.DefaultSlots, int slotSize = NetifArea.DefaultSlotSize) => area = NetifArea.Create(slots, slotSize);
 
-    internal int[] Descriptors => area.Descriptors;
+    /// <summary>The rings' descriptors (memfd, 4 eventfds), e.g. to grant them to a driver host.</summary>
+    public int[] Descriptors => area.Descriptors;
 
     /// <summary>Largest frame the rings carry.</summary>
     public int MaxFrame => area.ToDriver.MaxFrame;

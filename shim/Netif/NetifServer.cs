@@ -188,6 +188,19 @@ public sealed class NetifServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bridges <paramref name="device"/> to rings granted before any client asked (a supervised host
+    /// maps them before it locks itself down); the server owns <paramref name="area"/> from now on.
+    /// </summary>
+    public void Attach(NetDevice device, NetifArea area)
+    {
+        Detach(device.Name);
+        var attachment = new Attachment(device, area);
+        lock (gate)
+            attachments[device.Name] = attachment;
+        attachment.Start();
+    }
+
     private void Detach(string name)
     {
         Attachment? old;

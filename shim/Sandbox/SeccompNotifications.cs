@@ -35,13 +35,15 @@ public sealed partial record SeccompNotification(int Pid, int Number, ulong Inst
     /// A call the .NET runtime and glibc make whenever a thread starts, refused like any other but
     /// not the driver's doing: the CPU count (sysconf(_SC_NPROCESSORS_CONF) reads
     /// /sys/devices/system/cpu/possible, then online, then /proc/stat), the new thread's name
-    /// (/proc/self/task/TID/comm) and its SCHED_OTHER policy. The runtime carries on without them.
+    /// (/proc/self/task/TID/comm) and its SCHED_OTHER policy; the GC's look at
+    /// /proc/sys/vm/overcommit_memory when it grows the heap. The runtime carries on without them.
     /// A driver making the same call gets the same EPERM.
     /// </summary>
     public bool RuntimeProbe =>
         Name switch
         {
             "open" or "openat" => Path is "/sys/devices/system/cpu/possible" or "/sys/devices/system/cpu/online" or "/proc/stat"
+                    or "/proc/sys/vm/overcommit_memory"
                 || (Path is not null && ThreadComm().IsMatch(Path)),
             "sched_setscheduler" => Arguments[1] == 0, // SCHED_OTHER
             _ => false,

@@ -11,6 +11,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Netif;
+using LinuxShim.Shim.Sandbox;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Tools.Supervisor;
@@ -102,9 +103,12 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         public UnixSocket Listener => listener;
         public UnixSocket? Control { get; set; }
         public long Seq;
+        public SeccompNotifications? Notifications;
+        public long RuntimeProbes;
 
         public void Dispose()
         {
+            Notifications?.Dispose();
             Control?.Dispose();
             listener.Dispose();
             process.Dispose();
@@ -122,6 +126,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1",
             ["DOTNET_GCHeapHardLimit"] = $"0x{options.ManagedHeapBytes:x}",
             ["DOTNET_TieredPGO"] = "0",
+            // No W^X double mapping: the sandbox then lets the host map no file at all.
+            ["DOTNET_EnableWriteXorExecute"] = "0",
+            // No diagnostics IPC: no socket or pipes in /tmp for the host to create (or fail to remove).
+            ["DOTNET_EnableDiagnostics"] = "0",
         };
         var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env);
         return new HostSlot(n, process, listener, path);
@@ -148,7 +156,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 Library = options.Library,
                 MemoryMib = options.MemoryMiB,
                 Parameters = [.. options.Parameters],
-            }, [device.Handle, theirs.Handle]);
+            }, [device.Handle, theirs.Handle, .. Port.Descriptors]);
         }
         finally
         {
@@ -158,10 +166,19 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         }
         audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "vfio-user device channel"), ("socket", options.DeviceSocket));
         audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "netif control channel"));
+        audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "netif rings (memfd and 4 eventfds)"));
         audit.Write("capability", ("host", slot.Number), ("pid", hello.Pid), ("granted", "driver library"), ("library", options.Library));
 
         double grantedAt = clock.Elapsed.TotalMilliseconds;
-        var ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        var listener = new List<int>();
+        var ready = Receive(control, 60_000, listener) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        if (ready.Type == SupervisorMessageTypes.Sandboxed)
+        {
+            // The host locked itself down; from now on we answer every call its filter refuses.
+            slot.Notifications = Watch(slot, listener[0]);
+            audit.Write("sandbox", ("host", slot.Number), ("pid", hello.Pid), ("sandbox", ready.Sandbox));
+            ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        }
         double readyAt = clock.Elapsed.TotalMilliseconds;
         if (ready.Type == SupervisorMessageTypes.Failed)
             throw new IOException($"driver host #{slot.Number}: {ready.Error}");
@@ -171,7 +188,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var client = NetifClient.FromSocket(mine);
         client.TimeoutMs = Math.Max(options.WatchdogMs * 4, 2000);
         string name = Interface.Length > 0 && ready.Interfaces.Contains(Interface) ? Interface : ready.Interfaces[0];
-        client.Attach(name, Port);
+        // The rings went with the grant: the host bridged them to its interface before telling us it was ready.
         if (wantMac is not null)
             client.SetMac(name, wantMac);
         if (wantMtu is { } mtu)
@@ -195,6 +212,17 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             throw new TimeoutException($"no message within {timeoutMs} ms");
         return NetifChannel.Receive<SupervisorMessage>(control, fds);
     }
+
+    // Answers the host's refused system calls with EPERM and audits each attempt.
+    private SeccompNotifications Watch(HostSlot slot, int listener) => SeccompNotifications.Serve(listener, n =>
+    {
+        if (n.RuntimeProbe)
+        {
+            Interlocked.Increment(ref slot.RuntimeProbes); // the .NET runtime's own probes as threads start: refused, counted
+            return;
+        }
+        audit.Write("violation", ("host", slot.Number), ("pid", n.Pid), ("syscall", n.Name), ("call", n.Call), ("ip", $"0x{n.InstructionPointer:x}"), ("answer", "EPERM"));
+    });
 
     private void Monitor()
     {
@@ -405,7 +433,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         if (active is { } a)
         {
             int status = a.Process.Stop(TimeSpan.FromSeconds(10));
-            audit.Write("stop", ("driver", options.Name), ("host", a.Number), ("status", status));
+            audit.Write("stop", ("driver", options.Name), ("host", a.Number), ("status", status), ("runtime_probes_refused", Interlocked.Read(ref a.RuntimeProbes)));
             a.Dispose();
         }
         standby?.Dispose();

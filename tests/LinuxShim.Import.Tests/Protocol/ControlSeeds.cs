@@ -49,7 +49,7 @@ public static class ControlSeeds
     public static readonly ControlSeed[] Supervisor =
     [
         new("{\"type\":\"hello\",\"pid\":4242}", 0, ["type", "pid"], ["\"seq\":1", "\"library\":\"/x.so\""]),
-        new("{\"type\":\"grant\",\"library\":\"/tmp/8139too.so\",\"memory_mib\":64,\"parameters\":[\"debug=1\",\"media=0,1\"]}", 2,
+        new("{\"type\":\"grant\",\"library\":\"/tmp/8139too.so\",\"memory_mib\":64,\"parameters\":[\"debug=1\",\"media=0,1\"]}", 7,
             ["type", "library", "memory_mib"], ["\"pid\":1", "\"error\":\"x\""]),
         new("{\"type\":\"ready\",\"init\":0,\"interfaces\":[\"eth0\"],\"probe_ms\":12.5}", 0, ["type", "init", "interfaces"], ["\"seq\":1"]),
         new("{\"type\":\"failed\",\"error\":\"module init returned -19\"}", 0, ["type", "error"], ["\"init\":0"]),

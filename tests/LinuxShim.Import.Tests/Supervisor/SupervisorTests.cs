@@ -117,6 +117,50 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Contains(lines, l => l.Contains("\"event\":\"stop\""));
     }
 
+    [Fact]
+    public void AHostileModulesSystemCallsAreDeniedAndEachIsAudited()
+    {
+        // hostile.c bypasses the shim with raw system calls in its module_init: open, openat, socket,
+        // execve, ptrace and mmap of descriptors it was never given. It registers no interface, so
+        // the supervisor refuses the host once init is done; by then every attempt was answered.
+        var (library, _, _) = PortBuilder.BuildExternal(kernel.Importer, "hostile",
+            [Path.Combine(Repo, "tests/LinuxShim.Import.Tests/Host/hostile.c")], PortCommand.ShimSide(kernel.Importer), Path.Combine(work, "hostile"));
+        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var device = new LinuxShim.Devices.VfioUser.VfioUserServer(new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Default));
+        string socket = Path.Combine(work, "device.sock");
+        using var stop = new CancellationTokenSource();
+        Directory.CreateDirectory(work);
+        var serving = device.ListenAsync(socket, stop.Token);
+        var log = new StringWriter();
+        var supervisor = new LinuxShim.Tools.Supervisor.DriverSupervisor(new LinuxShim.Tools.Supervisor.SupervisorOptions
+        {
+            Name = "hostile",
+            Library = library,
+            DeviceSocket = socket,
+            RuntimeDirectory = Path.Combine(work, "run"),
+            WarmStandby = false,
+        }, TextWriter.Synchronized(log), audit);
+        var e = Assert.Throws<IOException>(supervisor.Start);
+        output.WriteLine(log.ToString());
+        Assert.Contains("registered no interface", e.Message);
+        supervisor.Dispose();
+        stop.Cancel();
+
+        var records = audit.Records;
+        Assert.Contains(records, r => (string)r["event"]! == "sandbox");
+        var violations = records.Where(r => (string)r["event"]! == "violation").Select(r => (string)r["syscall"]!).ToList();
+        output.WriteLine(string.Join(", ", violations));
+        foreach (var call in new[] { "open", "openat", "socket", "execve", "ptrace" })
+            Assert.Contains(call, violations);
+        Assert.Contains("mmap", violations);
+        // Denied every time: the module saw -1 (EPERM) for each, and getpid (allowed) worked.
+        Assert.Matches(@"hostile: getpid = [1-9]\d*", log.ToString());
+        foreach (var call in new[] { "open", "openat", "socket", "execve", "ptrace" })
+            Assert.Matches($@"hostile: {call} = -1\b", log.ToString());
+        // On disk too, one JSON object per line.
+        Assert.Equal(records.Count, File.ReadAllLines(Path.Combine(work, "audit.jsonl")).Length);
+    }
+
     private static byte[] Mac(NetifInterface info)
     {
         Assert.True(NetifMac.TryParse(info.Mac, out var mac));
