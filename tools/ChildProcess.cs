@@ -38,9 +38,16 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
-    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null)
+    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? wrapper = null)
     {
         var (file, prefix) = Self();
+        if (wrapper is { Count: > 0 })
+        {
+            // e.g. unshare --user ...: the wrapper execs this program, keeping the process id.
+            prefix = [.. wrapper.Skip(1), file, .. prefix];
+            file = wrapper[0];
+        }
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             info.Environment[k] = v;

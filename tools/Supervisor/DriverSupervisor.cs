@@ -43,6 +43,9 @@ public sealed record SupervisorOptions
     public double HeapLimit { get; init; } = 0.95;
     public bool WarmStandby { get; init; } = true;
 
+    /// <summary>Start each host in a user namespace of its own where the machine allows it.</summary>
+    public bool UserNamespace { get; init; } = true;
+
     /// <summary>Managed heap ceiling of the host (DOTNET_GCHeapHardLimit).</summary>
     public long ManagedHeapBytes { get; init; } = 256L << 20;
 }
@@ -131,9 +134,31 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             // No diagnostics IPC: no socket or pipes in /tmp for the host to create (or fail to remove).
             ["DOTNET_EnableDiagnostics"] = "0",
         };
-        var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env);
+        var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env, UserNamespaceWrapper());
         return new HostSlot(n, process, listener, path);
     }
+
+    private static readonly Lazy<string[]?> UserNamespace = new(() =>
+    {
+        // A .NET process cannot unshare its own user namespace (it has threads), so the host is
+        // started in one: unshare(1) from util-linux, mapping our ids, where the machine allows it.
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("unshare", ["--user", "--map-root-user", "--", "true"])
+                { RedirectStandardError = true, RedirectStandardOutput = true });
+            if (probe is not null && probe.WaitForExit(5000) && probe.ExitCode == 0)
+                return ["unshare", "--user", "--map-root-user", "--"];
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
+        return null;
+    });
+
+    private string[]? UserNamespaceWrapper() => options.UserNamespace ? UserNamespace.Value : null;
+
+    /// <summary>Whether hosts start in a user namespace of their own.</summary>
+    public bool HostsInUserNamespace => UserNamespaceWrapper() is not null;
 
     // Grants a started host its capabilities and waits until its driver is up; replays the interface state.
     private void Activate(HostSlot slot)
@@ -144,7 +169,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var hello = Receive(control, 30_000, null) ?? throw new IOException($"driver host #{slot.Number} hung up before hello");
         if (hello.Type != SupervisorMessageTypes.Hello || hello.Validate(0) is not null)
             throw new IOException($"driver host #{slot.Number} sent {hello.Type} instead of hello");
-        audit.Write("start", ("driver", options.Name), ("host", slot.Number), ("pid", hello.Pid));
+        audit.Write("start", ("driver", options.Name), ("host", slot.Number), ("pid", hello.Pid), ("user_namespace", HostsInUserNamespace));
 
         var device = UnixSocket.Connect(options.DeviceSocket);
         var (mine, theirs) = UnixSocket.CreatePair();
