@@ -73,7 +73,12 @@ internal sealed class DeviceHarness : IDisposable
 
     public uint Read(int bar, int offset, int size) => (uint)Client.ReadBar(bar, (ulong)offset, size);
 
-    public void Write(int bar, int offset, int size, uint value) => Client.WriteBar(bar, (ulong)offset, size, value);
+    /// <summary>A register write, then a read (of the vendor id) that returns once the device has done it: memory-BAR writes are posted.</summary>
+    public void Write(int bar, int offset, int size, uint value)
+    {
+        Client.WriteBar(bar, (ulong)offset, size, value);
+        Client.ReadConfig(0, 2);
+    }
 
     /// <summary>Polls until <paramref name="condition"/> holds (frames arrive on another thread).</summary>
     public static bool Eventually(Func<bool> condition, int timeoutMs = 2000)

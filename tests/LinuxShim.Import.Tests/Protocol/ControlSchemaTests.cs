@@ -160,7 +160,7 @@ public sealed class ControlSchemaTests
     [InlineData("{\"type\":\"pong\",\"seq\":1,\"heap_used\":9223372036854775808}", 0, "SupervisorMessage.heap_used: '9223372036854775808' is not a 64-bit integer")]
     [InlineData("{\"type\":\"ping\",\"seq\":1,\"pid\":5}", 0, "SupervisorMessage.pid: not allowed when type is ping")]
     [InlineData("{\"type\":\"failed\",\"error\":\"a\\u001bb\"}", 0, "SupervisorMessage.error: 'a?b' has a character outside")]
-    [InlineData("{\"type\":\"reboot\"}", 0, "SupervisorMessage.type: 'reboot' is not one of hello, grant, ready, failed, ping, pong")]
+    [InlineData("{\"type\":\"reboot\"}", 0, "SupervisorMessage.type: 'reboot' is not one of hello, grant, sandboxed, ready, failed, ping, pong")]
     public void SupervisorMessageConstraintsAreRefusedNamingTheField(string json, int descriptors, string error) =>
         Assert.StartsWith(error, Reject<SupervisorMessage>(json, descriptors));
 
