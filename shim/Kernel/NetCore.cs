@@ -194,6 +194,70 @@ public sealed unsafe class NetDevice
         });
     }
 
+    /// <summary>The multicast list the driver was given (dev->mc), in order.</summary>
+    public List<byte[]> Multicast => Cpu.Run(() =>
+    {
+        var list = new List<byte[]>();
+        nint head = Pointer.At(NetDevLayout.MulticastList);
+        for (nint e = *(nint*)head; e != head && list.Count < 4096; e = *(nint*)e)
+        {
+            nint ha = e - NetDevLayout.HwAddrList.Offset;
+            list.Add(new ReadOnlySpan<byte>((void*)ha.At(NetDevLayout.HwAddrAddr), 6).ToArray());
+        }
+        return list;
+    });
+
+    /// <summary>
+    /// Replaces the multicast list (as dev_mc_add/dev_mc_del would leave it) and lets the driver program
+    /// its filter (ndo_set_rx_mode) when the interface is up. 0 or -errno.
+    /// </summary>
+    public int SetMulticast(IReadOnlyList<byte[]> groups)
+    {
+        if (groups.Any(g => g.Length != 6 || (g[0] & 1) == 0))
+            return -22; // EINVAL: group addresses only
+        return Cpu.Run(() =>
+        {
+            Locking.RtnlLock();
+            try
+            {
+                nint head = Pointer.At(NetDevLayout.MulticastList);
+                for (nint e = *(nint*)head; e != head;)
+                {
+                    nint next = *(nint*)e;
+                    Memory.Free(e - NetDevLayout.HwAddrList.Offset);
+                    e = next;
+                }
+                Waiting.InitListHead(head);
+                int count = 0;
+                foreach (var g in groups.DistinctBy(Convert.ToHexString))
+                {
+                    nint ha = Memory.Allocate(NetDevLayout.HwAddrSize.Size, GfpFlags.Zero);
+                    if (ha == 0)
+                        return -12; // ENOMEM
+                    g.CopyTo(new Span<byte>((void*)ha.At(NetDevLayout.HwAddrAddr), 6));
+                    ha.U8(NetDevLayout.HwAddrType, NetDevLayout.HwAddrMulticast);
+                    ha.I32(NetDevLayout.HwAddrRefcount, 1);
+                    // list_add_tail
+                    nint node = ha.At(NetDevLayout.HwAddrList), last = ((nint*)head)[1];
+                    ((nint*)node)[0] = head;
+                    ((nint*)node)[1] = last;
+                    ((nint*)last)[0] = node;
+                    ((nint*)head)[1] = node;
+                    count++;
+                }
+                Pointer.I32(NetDevLayout.MulticastCount, count);
+                var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
+                if (IsUp && rxMode != null)
+                    rxMode(Pointer);
+                return 0;
+            }
+            finally
+            {
+                Locking.RtnlUnlock();
+            }
+        });
+    }
+
     /// <summary>The driver's statistics (ndo_get_stats64), as rtnl_link_stats64's first fields.</summary>
     public ulong[] Statistics() => Cpu.Run(() =>
     {

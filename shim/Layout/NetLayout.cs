@@ -40,6 +40,15 @@ public static class NetDevLayout
     public static readonly StructField UnicastList = KernelLayout.Field(H, "net_device", "uc.list");
     public static readonly StructField MulticastList = KernelLayout.Field(H, "net_device", "mc.list");
     public static readonly StructField DevAddrsList = KernelLayout.Field(H, "net_device", "dev_addrs.list");
+    public static readonly StructField MulticastCount = KernelLayout.Field(H, "net_device", "mc.count");
+
+    // One entry of such a list.
+    public static readonly StructSize HwAddrSize = KernelLayout.SizeOf(H, "netdev_hw_addr");
+    public static readonly StructField HwAddrList = KernelLayout.Field(H, "netdev_hw_addr", "list");
+    public static readonly StructField HwAddrAddr = KernelLayout.Field(H, "netdev_hw_addr", "addr");
+    public static readonly StructField HwAddrType = KernelLayout.Field(H, "netdev_hw_addr", "type");
+    public static readonly StructField HwAddrRefcount = KernelLayout.Field(H, "netdev_hw_addr", "refcount");
+    public static readonly byte HwAddrMulticast = (byte)KernelLayout.Constant(H, "NETDEV_HW_ADDR_T_MULTICAST", 4);
 
     public static readonly int Align = (int)KernelLayout.Constant(H, "NETDEV_ALIGN", 32);
     public static readonly int StateStart = (int)KernelLayout.Constant(H, "__LINK_STATE_START", 0);

@@ -41,6 +41,10 @@ public sealed class NetifClient : IDisposable
 
     public NetifInterface SetMtu(string name, int mtu) => Single(Request(new NetifRequest { Op = NetifOps.SetMtu, Interface = name, Mtu = mtu }));
 
+    /// <summary>Replaces the interface's multicast list (group addresses like 01:00:5e:00:00:01).</summary>
+    public NetifInterface SetMulticast(string name, IReadOnlyList<string> groups) =>
+        Single(Request(new NetifRequest { Op = NetifOps.SetMulticast, Interface = name, Multicast = [.. groups] }));
+
     public NetifInterface SetMac(string name, string mac) => Single(Request(new NetifRequest { Op = NetifOps.SetMac, Interface = name, Mac = mac }));
 
     /// <summary>

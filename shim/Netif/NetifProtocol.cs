@@ -14,7 +14,12 @@ namespace LinuxShim.Shim.Netif;
 
 public static class NetifMac
 {
-    public static bool TryParse(string text, out byte[] mac)
+    /// <summary>A station (unicast, non-zero) address like 52:54:00:12:34:56.</summary>
+    public static bool TryParse(string text, out byte[] mac) =>
+        TryParseAny(text, out mac) && (mac[0] & 1) == 0 && mac.Any(b => b != 0);
+
+    /// <summary>Any six colon-separated hex bytes (group addresses included).</summary>
+    public static bool TryParseAny(string text, out byte[] mac)
     {
         mac = new byte[6];
         var parts = text.Split(':');
@@ -25,7 +30,7 @@ public static class NetifMac
             if (parts[i].Length != 2 || !byte.TryParse(parts[i], System.Globalization.NumberStyles.HexNumber, null, out mac[i]))
                 return false;
         }
-        return (mac[0] & 1) == 0 && mac.Any(b => b != 0);
+        return true;
     }
 
     public static string Format(ReadOnlySpan<byte> mac) => string.Join(':', mac.ToArray().Select(b => b.ToString("x2")));

@@ -179,6 +179,16 @@ public sealed class NetifServer : IDisposable
             case NetifOps.SetMtu:
                 int m = device.ChangeMtu(request.Mtu!.Value);
                 return m == 0 ? new NetifReply { Ok = true, Interfaces = [Describe(device)] } : new NetifReply { Error = $"MTU {request.Mtu}: {ErrorText(m)}" };
+            case NetifOps.SetMulticast:
+                var groups = new List<byte[]>();
+                foreach (var text in request.Multicast!)
+                {
+                    if (!NetifMac.TryParseAny(text, out var g) || (g[0] & 1) == 0)
+                        return new NetifReply { Error = $"multicast: {text} is not a group address" };
+                    groups.Add(g);
+                }
+                int mc = device.SetMulticast(groups);
+                return mc == 0 ? new NetifReply { Ok = true, Interfaces = [Describe(device)] } : new NetifReply { Error = $"multicast list: {ErrorText(mc)}" };
             case NetifOps.SetMac:
                 NetifMac.TryParse(request.Mac!, out var mac);
                 int a = device.SetMac(mac);
@@ -238,6 +248,7 @@ public sealed class NetifServer : IDisposable
             Firmware = info?.Firmware ?? "",
             BusInfo = info?.BusInfo ?? "",
             Attached = attachment is not null,
+            Multicast = [.. d.Multicast.Select(m => NetifMac.Format(m))],
             Statistics = statistics,
             DriverStatistics = driverStats,
             Netif = attachment?.Counters() ?? [],

@@ -5,7 +5,7 @@
 // restart. Health: heartbeats the host can only answer with the shim's CPU free; a watchdog that
 // kills a host that stops answering; exit and signal detection; a heap that fills up. Recovery: a
 // warm standby host (runtime started, nothing granted yet) takes over, the interface state (up, MTU,
-// MAC) is replayed, and the rings are handed over again; restarts back off and have a budget.
+// MAC, multicast list) is replayed, and the rings are handed over again; restarts back off and have a budget.
 // Every event goes to the audit log first.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -65,6 +65,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private bool wantUp;
     private int? wantMtu;
     private string? wantMac;
+    private List<string>? wantMulticast;
 
     public DriverSupervisor(SupervisorOptions options, TextWriter log, AuditLog audit)
     {
@@ -220,6 +221,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             client.SetMtu(name, mtu);
         if (wantUp)
             client.Up(name);
+        if (wantMulticast is not null)
+            client.SetMulticast(name, wantMulticast);
         lock (gate)
         {
             netif?.Dispose();
@@ -429,6 +432,13 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         wantMac = mac;
         lock (gate)
             return Current.SetMac(Interface, mac);
+    }
+
+    public NetifInterface SetMulticast(IReadOnlyList<string> groups)
+    {
+        wantMulticast = [.. groups];
+        lock (gate)
+            return Current.SetMulticast(Interface, groups);
     }
 
     public NetifInterface? Show()

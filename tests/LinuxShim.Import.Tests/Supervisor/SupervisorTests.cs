@@ -77,6 +77,10 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             var mac = Mac(link.Up());
             WaitForCarrier(link);
             AssertFramesFlow(link.Port, sink, source, nic, mac);
+            // Interface state the supervisor must replay: a multicast group the driver programs into the NIC's filter.
+            byte[] group = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
+            stack.Supervisor.SetMulticast(["01:00:5e:00:00:fb"]);
+            AssertFramesFlow(link.Port, sink, source, nic, mac, group);
 
             source.SendTo(DemoFrames.Attack(mac), nic);
             // Keep the NIC busy: a storm needs interrupts, and everything else must survive traffic.
@@ -92,6 +96,8 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
 
             WaitForCarrier(link);
             AssertFramesFlow(link.Port, sink, source, nic, mac);
+            Assert.Equal(["01:00:5e:00:00:fb"], link.Show()!.Multicast);
+            AssertFramesFlow(link.Port, sink, source, nic, mac, group);
 
             var events = stack.Audit.Records.Select(r => (string)r["event"]!).ToList();
             output.WriteLine(string.Join(", ", events));
@@ -177,8 +183,9 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         }
     }
 
-    // One event frame from the driver to the wire, and one acknowledgement from the wire up to the driver.
-    private static void AssertFramesFlow(NetifPort port, UdpClient sink, Socket source, IPEndPoint nic, byte[] mac)
+    // One event frame from the driver to the wire, and one acknowledgement from the wire up to the
+    // driver (addressed to the NIC, or to a group it should accept).
+    private static void AssertFramesFlow(NetifPort port, UdpClient sink, Socket source, IPEndPoint nic, byte[] mac, byte[]? upwardTo = null)
     {
         int marker = Random.Shared.Next(1000, int.MaxValue);
         var clock = Stopwatch.StartNew();
@@ -209,7 +216,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             }
             if (!received)
             {
-                source.SendTo(DemoFrames.Ack(mac, marker), nic);
+                source.SendTo(DemoFrames.Ack(upwardTo ?? mac, marker), nic);
                 int n;
                 while ((n = port.Receive(up, 50)) >= 0)
                 {
