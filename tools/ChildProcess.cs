@@ -137,7 +137,13 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Waits up to <paramref name="milliseconds"/> for the child to exit; true when it has.</summary>
-    public bool WaitForExit(int milliseconds) => process.WaitForExit(milliseconds);
+    public bool WaitForExit(int milliseconds)
+    {
+        if (!process.WaitForExit(milliseconds))
+            return false;
+        process.WaitForExit(); // its last output lines are read too
+        return true;
+    }
 
     /// <summary>Kills the child at once (SIGKILL).</summary>
     public void Kill()

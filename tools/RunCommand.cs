@@ -100,9 +100,12 @@ public static class RunCommand
     internal static string EnsureBuilt(CommandLine cl, PortRecipe recipe, TextWriter stderr)
     {
         string library = Path.Combine(recipe.Folder, "build", recipe.Module + ".so");
-        if (File.Exists(library))
+        // A build older than this shim may lack fields the shim now reads (its layout file says which).
+        string shim = typeof(LinuxShim.Shim.Host.DriverHost).Assembly.Location;
+        bool stale = File.Exists(library) && File.GetLastWriteTimeUtc(library) < File.GetLastWriteTimeUtc(shim);
+        if (File.Exists(library) && !stale)
             return library;
-        stderr.WriteLine($"linuxshim: building {recipe.Name} first (linuxshim port build {recipe.Folder}) ...");
+        stderr.WriteLine($"linuxshim: building {recipe.Name} {(stale ? "again: its build is older than this shim" : "first")} (linuxshim port build {recipe.Folder}) ...");
         using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
         return PortCommand.Build(importer, recipe, Path.GetDirectoryName(library)!, cl.Has("quiet") ? null : stderr).Library;
     }

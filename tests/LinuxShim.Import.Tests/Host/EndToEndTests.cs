@@ -99,6 +99,7 @@ public sealed partial class EndToEndTests(KernelFixture kernel, ITestOutputHelpe
         // SIGTERM: ndo_stop, module exit, device stopped, exit 0.
         Must("kill", "-TERM", run.Process.Id.ToString());
         Assert.True(run.Process.WaitForExit(30_000), "run did not stop on SIGTERM");
+        run.Process.WaitForExit(); // and its last output lines have been read
         output.WriteLine(run.Text);
         Assert.Equal(0, run.Process.ExitCode);
         Assert.Matches(@"\[host#\d+\] supervised: exit 0", run.Text);
