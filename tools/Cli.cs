@@ -26,20 +26,27 @@ public static class Cli
                                                          serve an emulated NIC over vfio-user (see device --help)
           linuxshim run PORT [--tap NAME] [--wire inproc|tap:NAME|udp:HOST:PORT[:LOCALPORT]] [--pcap FILE]
                          [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
-                                                         run a port's driver isolated on its emulated NIC, its
-                                                         interface on TAP NAME (default shim0), until Ctrl-C
+                         [--watchdog-ms N] [--audit FILE]
+                                                         run a port's driver isolated and supervised on its
+                                                         emulated NIC, its interface on TAP NAME (default
+                                                         shim0), until Ctrl-C; audit log in the runtime dir
           linuxshim demo [--seconds N] [--json FILE] [--verbose]
                                                          the seed scenario: a trojan in 8139too crashes, then
                                                          hangs it; isolated, the monitor survives and loses
                                                          nothing; in its process, everything dies
+          linuxshim demo --crashes N [--no-standby] [--json FILE]
+                                                         recovery time over N crashes (median, p90, p99)
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
           linuxshim netif bench PORT [--seconds N] [--json FILE]
                                                          frames/s through the driver, isolated vs in one process
           linuxshim host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
-                         [--netif SOCKET] [--up] [--exit-after-probe] [--memory MIB]
-                                                         run a driver .so in this process under the shim (what
-                                                         run starts); --netif serves its interfaces there
+                         [--netif SOCKET] [--sandbox] [--up] [--exit-after-probe] [--memory MIB]
+                                                         run a driver .so in this process under the shim;
+                                                         --netif serves its interfaces there, --sandbox locks
+                                                         the process down before the driver's init
+          linuxshim host --supervisor SOCKET             a driver host as a supervisor starts it: everything
+                                                         comes as descriptors through SOCKET
           linuxshim licence DIR|PORT [--deployment FILE] [--json FILE] [--markdown FILE] [--html FILE]
                          [--spdx FILE] [--cyclonedx FILE]
                                                          licence boundary report: SPDX lines, GPL-only imports,
@@ -47,9 +54,9 @@ public static class Cli
           linuxshim --help | --version
 
         DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek. PORT is a port folder,
-        e.g. ports/8139too (run builds it first when its build/ is missing). run needs CAP_NET_ADMIN for
-        the TAP interfaces; its sockets are under /run/linuxshim/PORT (root; else $XDG_RUNTIME_DIR/linuxshim),
-        or $LINUXSHIM_RUNTIME_DIR.
+        e.g. ports/8139too (run builds it first when its build/ is missing or older than the shim).
+        run needs CAP_NET_ADMIN for the TAP interfaces; its sockets and audit log are under
+        /run/linuxshim/PORT (root; else $XDG_RUNTIME_DIR/linuxshim), or $LINUXSHIM_RUNTIME_DIR.
 
         Options:
           --linux PATH[@REV]  kernel source: a git repository (optionally at a revision, read without
