@@ -59,6 +59,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private readonly List<DateTime> restarts = [];
     private readonly CancellationTokenSource stopping = new();
     private Thread? monitor;
+    private HostLimits? limits;
     private HostSlot? active, standby;
     private NetifClient? netif;
     private int hostNumber;
@@ -76,6 +77,12 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     }
 
     public NetifPort Port { get; }
+
+    /// <summary>The hosts' control group limits, when the machine let the supervisor create them.</summary>
+    public HostLimits? Limits => limits;
+
+    /// <summary>Process id of the host serving now (0 while restarting).</summary>
+    public int ActiveHostPid => active?.Process.Id ?? 0;
     public string Interface { get; private set; } = "";
     public int Restarts { get; private set; }
 
@@ -92,6 +99,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     public void Start()
     {
         Directory.CreateDirectory(options.RuntimeDirectory);
+        // CPU, memory and task limits on every host: one CPU, its DMA memory plus the managed heap
+        // ceiling plus the runtime's own, 256 tasks.
+        limits = HostLimits.Create(options.Name, 1.0, ((long)options.MemoryMiB << 20) + options.ManagedHeapBytes + (256L << 20), 256, out string note);
+        audit.Write("limits", ("driver", options.Name), ("applied", limits is not null), ("limits", note));
         var first = Spawn();
         Activate(first);
         if (options.WarmStandby)
@@ -136,6 +147,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             ["DOTNET_EnableDiagnostics"] = "0",
         };
         var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env, UserNamespaceWrapper());
+        if (limits is not null && !limits.Add(process.Id))
+            audit.Write("limits", ("host", n), ("applied", false), ("limits", "the kernel refused to move the host into its control group"));
         return new HostSlot(n, process, listener, path);
     }
 
@@ -472,6 +485,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             a.Dispose();
         }
         standby?.Dispose();
+        limits?.Dispose();
         Port.Dispose();
     }
 }

@@ -75,6 +75,10 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             };
             var link = stack.Link;
             var mac = Mac(link.Up());
+            // Where the machine lets the supervisor create a control group, the host runs in it.
+            Assert.Contains(stack.Audit.Records, r => (string)r["event"]! == "limits");
+            if (stack.Supervisor.Limits is { } limits)
+                Assert.True(limits.Contains(stack.Supervisor.ActiveHostPid), limits.Description);
             WaitForCarrier(link);
             AssertFramesFlow(link.Port, sink, source, nic, mac);
             // Interface state the supervisor must replay: a multicast group the driver programs into the NIC's filter.
