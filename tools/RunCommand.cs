@@ -74,6 +74,7 @@ public static class RunCommand
                 return Cli.ExitFailure;
             }
             using var bridge = new TapBridge(link, tapName, stderr);
+            Directory.CreateDirectory(options.RuntimeDirectory); // in-process runs make no device socket there
             using var show = new NetifShowServer(link, Path.Combine(options.RuntimeDirectory, "netif.sock"));
             var info = link.Show();
             stdout.WriteLine($"linuxshim run: {recipe.Module} {link.Interface} {info?.Mac} <-> tap {bridge.TapName}; " +
