@@ -33,7 +33,14 @@ public static class SupervisedHost
         // restart does not pay for the JIT on the way to the driver's probe.
         var warm = new Thread(WarmUp) { IsBackground = true, Name = "host-warm-up", Priority = ThreadPriority.BelowNormal };
         warm.Start();
-        Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Hello, Pid = Environment.ProcessId });
+        try
+        {
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Hello, Pid = Environment.ProcessId });
+        }
+        catch (NativeCallException) when (stopping.IsSet)
+        {
+            return 0; // a standby stopped before it said hello
+        }
         var fds = new List<int>();
         SupervisorMessage? grant;
         try
