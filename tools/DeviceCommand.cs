@@ -77,7 +77,7 @@ internal static class DeviceCommand
             (wire, farEnd) = OpenWire(options.Wire);
             if (options.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(options.Pcap));
-            using NetworkDevice device = options.Model == "rtl8139" ? new Rtl8139Nic(options.Mac) : new Intel82540EmNic(options.Mac);
+            using NetworkDevice device = CreateNic(options.Model, options.Mac);
             device.Connect(wire);
             using var server = new VfioUserServer(device);
             var serving = server.ListenAsync(options.Socket, cancellationToken);
@@ -110,12 +110,7 @@ internal static class DeviceCommand
     {
         if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
             return null;
-        string model = args[0] switch
-        {
-            "rtl8139" or "8139" => "rtl8139",
-            "e1000" or "82540em" => "e1000",
-            _ => throw new FormatException($"unknown device '{args[0]}' (rtl8139 or e1000)"),
-        };
+        string model = ModelName(args[0]);
         string? socket = null, pcap = null;
         string wire = "inproc";
         var mac = MacAddress.Default;
@@ -144,10 +139,28 @@ internal static class DeviceCommand
         }
         if (socket is null)
             throw new FormatException("--socket PATH is required");
-        if (wire != "inproc" && !wire.StartsWith("tap:", StringComparison.Ordinal) && !wire.StartsWith("udp:", StringComparison.Ordinal))
-            throw new FormatException($"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])");
+        if (WireProblem(wire) is { } problem)
+            throw new FormatException(problem);
         return new Options(model, socket, wire, pcap, mac);
     }
+
+    /// <summary>A device model's name (aliases accepted); FormatException for one we do not emulate.</summary>
+    internal static string ModelName(string name) => name switch
+    {
+        "rtl8139" or "8139" => "rtl8139",
+        "e1000" or "82540em" => "e1000",
+        _ => throw new FormatException($"unknown device '{name}' (rtl8139 or e1000)"),
+    };
+
+    /// <summary>The emulated NIC of a model (see <see cref="ModelName"/>).</summary>
+    internal static NetworkDevice CreateNic(string model, MacAddress mac) =>
+        ModelName(model) == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
+
+    /// <summary>Null for a wire specification we know, else what is wrong with it.</summary>
+    internal static string? WireProblem(string wire) =>
+        wire == "inproc" || wire.StartsWith("tap:", StringComparison.Ordinal) || wire.StartsWith("udp:", StringComparison.Ordinal)
+            ? null
+            : $"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])";
 
     /// <summary>The device's end of the wire, and the in-process far end to dispose with it (inproc only).</summary>
     internal static (IWire, IWire?) OpenWire(string spec)

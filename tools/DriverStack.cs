@@ -4,8 +4,6 @@
 // meet only through a UNIX socket, shared DMA memory and the netif rings; in-process (for comparison
 // and for debugging), the same objects run in this process over socketpairs, with no isolation.
 using LinuxShim.Devices;
-using LinuxShim.Devices.E1000;
-using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
 using LinuxShim.Shim.Host;
@@ -63,12 +61,17 @@ public abstract class DriverStack : IDisposable
 
     public abstract void Dispose();
 
-    public static string DeviceModel(string name) => name switch
+    public static string DeviceModel(string name)
     {
-        "rtl8139" or "8139" => "rtl8139",
-        "e1000" or "82540em" => "e1000",
-        _ => throw new UsageException($"unknown device '{name}' (rtl8139 or e1000)"),
-    };
+        try
+        {
+            return DeviceCommand.ModelName(name);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
 
     /// <summary>Device server and driver host as child processes of this one.</summary>
     public static DriverStack StartIsolated(StackOptions options, TextWriter log) => new Isolated(options, log);
@@ -152,7 +155,7 @@ public abstract class DriverStack : IDisposable
             if (o.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(o.Pcap));
             var mac = MacAddress.Parse(o.Mac);
-            nic = DeviceModel(o.Device) == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
+            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac);
             nic.Connect(wire);
             server = new VfioUserServer(nic);
             var (serverEnd, clientEnd) = UnixSocket.CreatePair();

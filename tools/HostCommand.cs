@@ -23,16 +23,16 @@ public static class HostCommand
         using var stop = new ManualResetEventSlim();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        Machine.Log = (level, text) =>
+        {
+            lock (stderr)
+                stderr.WriteLine($"<{level}> {text}");
+        };
         if (cl.Get("supervisor") is { } supervisor)
         {
             // Under a supervisor: everything (library, device, netif) comes through its socket.
             if (cl.Positionals.Count > 0 || cl.Has("fake-pci") || cl.Has("vfio-user") || cl.Has("netif"))
                 throw new UsageException("host --supervisor SOCKET takes everything from the supervisor: no library, --fake-pci, --vfio-user or --netif");
-            Machine.Log = (level, text) =>
-            {
-                lock (stderr)
-                    stderr.WriteLine($"<{level}> {text}");
-            };
             return SupervisedHost.Run(supervisor, stderr, LockDownForSupervisor, stop);
         }
         string library = cl.Single("a driver library (from linuxshim port build)");
@@ -63,11 +63,6 @@ public static class HostCommand
         if (cl.Has("sandbox") && cl.Get("netif") is not null)
             throw new UsageException("--sandbox and --netif: a locked-down host cannot create its netif socket (the supervisor grants it)");
         ulong memory = (ulong)cl.GetInt("memory", 64) << 20;
-        Machine.Log = (level, text) =>
-        {
-            lock (stderr)
-                stderr.WriteLine($"<{level}> {text}");
-        };
         PciCore.Probed += (device, driver, result) =>
         {
             lock (stdout)

@@ -10,6 +10,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
+using LinuxShim.Tools.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -46,7 +47,8 @@ public static class NetifBench
             using var stack = isolated ? DriverStack.StartIsolated(options, log) : DriverStack.StartInProcess(options, log);
             var link = stack.Link;
             var info = link.Up();
-            WaitForCarrier(link);
+            if (!link.WaitForCarrier(TimeSpan.FromSeconds(10)))
+                throw new IOException($"{link.Interface}: no link after 10 s");
             Thread.Sleep(3000); // both modes settle first (the isolated one starts a warm standby host)
             NetifMac.TryParse(info.Mac, out var mac);
             foreach (int size in new[] { 60, 1514 })
@@ -71,21 +73,11 @@ public static class NetifBench
 
     private static string Format(Result r) => $"{r.FramesPerSecond,8:F0} f/s {r.Mbps,7:F1} Mb/s";
 
-    private static int FreeUdpPort()
+    /// <summary>A UDP port on loopback that was free a moment ago (for a wire's far end).</summary>
+    internal static int FreeUdpPort()
     {
         using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-    }
-
-    private static void WaitForCarrier(Supervisor.IDriverLink link)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!(link.Show()?.Link.Carrier ?? false))
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(10))
-                throw new IOException($"{link.Interface}: no link after 10 s");
-            Thread.Sleep(50);
-        }
     }
 
     private static byte[] Frame(byte[] destination, byte[] source, int size)

@@ -23,8 +23,8 @@ public static class RunCommand
         string device = recipe.Device ?? throw new UsageException($"{recipe.Folder}/{PortRecipe.FileName} names no device (add e.g. 'device = rtl8139')");
         string tapName = cl.Get("tap") ?? "shim0";
         string wire = cl.Get("wire") ?? "inproc";
-        if (wire != "inproc" && !wire.StartsWith("tap:", StringComparison.Ordinal) && !wire.StartsWith("udp:", StringComparison.Ordinal))
-            throw new UsageException($"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])");
+        if (DeviceCommand.WireProblem(wire) is { } problem)
+            throw new UsageException(problem);
         string mac = cl.Get("mac") ?? "52:54:00:12:34:56";
         if (!NetifMac.TryParse(mac, out _))
             throw new UsageException($"--mac {mac}: not a unicast MAC address like 52:54:00:12:34:56");

@@ -124,18 +124,11 @@ public sealed class NetifPort : IDisposable
     /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: for ever) for a frame; its length, or -1 on timeout or <see cref="Cancel"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs = -1)
     {
-        long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
-        while (true)
-        {
-            int n = area.FromDriver.TryRead(buffer);
-            if (n >= 0)
-                return n;
-            long left = timeoutMs < 0 ? -1 : deadline - Environment.TickCount64;
-            if (cancelled || (timeoutMs >= 0 && left <= 0))
-                return -1;
-            // A wakeup can be stale (a signal for frames already read): look again until the deadline.
-            area.FromDriver.WaitForData((int)Math.Min(left, int.MaxValue), cancel);
-        }
+        int n = area.FromDriver.TryRead(buffer);
+        if (n >= 0 || cancelled)
+            return n;
+        // WaitForData looks again after a stale wakeup and returns at the deadline or on Cancel.
+        return area.FromDriver.WaitForData(timeoutMs, cancel) ? area.FromDriver.TryRead(buffer) : -1;
     }
 
     /// <summary>Wakes threads blocked in <see cref="Send"/> or <see cref="Receive"/>, now and from then on (they return as if timed out): for shutting down.</summary>

@@ -116,9 +116,7 @@ public static partial class DemoCommand
         }
 
         using var collector = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        int nicPort;
-        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
-            nicPort = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        int nicPort = NetifBench.FreeUdpPort();
         var nic = new IPEndPoint(IPAddress.Loopback, nicPort);
         string wire = $"udp:127.0.0.1:{((IPEndPoint)collector.Client.LocalEndPoint!).Port}:{nicPort}";
         string runtime = Path.Combine(NetifCommand.RuntimeRoot(), "demo-" + plan.Name);

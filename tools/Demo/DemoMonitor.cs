@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
+using LinuxShim.Tools.Supervisor;
 
 namespace LinuxShim.Tools.Demo;
 
@@ -37,9 +38,7 @@ public static class DemoMonitor
         stack.Audit.Written += r => output.WriteLine("audit " + JsonSerializer.Serialize(r));
         var link = stack.Link;
         var info = link.Up();
-        var clock = Stopwatch.StartNew();
-        while (!(link.Show()?.Link.Carrier ?? false) && clock.Elapsed < TimeSpan.FromSeconds(10))
-            Thread.Sleep(20);
+        link.WaitForCarrier(TimeSpan.FromSeconds(10)); // events wait in the logger until there is link
         NetifMac.TryParse(info.Mac, out var mac);
         output.WriteLine($"ready {info.Mac} {Environment.ProcessId}");
         output.Flush();

@@ -28,6 +28,22 @@ public interface IDriverLink
     NetifInterface? Show();
 }
 
+public static class DriverLinks
+{
+    /// <summary>Waits until the driver reports carrier; false when it has not within <paramref name="timeout"/>.</summary>
+    public static bool WaitForCarrier(this IDriverLink link, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!(link.Show()?.Link.Carrier ?? false))
+        {
+            if (clock.Elapsed > timeout)
+                return false;
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+}
+
 public sealed record SupervisorOptions
 {
     public required string Name { get; init; }

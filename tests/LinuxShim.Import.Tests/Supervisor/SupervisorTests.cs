@@ -13,6 +13,7 @@ using LinuxShim.Import.Tests.Native;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Tools;
 using LinuxShim.Tools.Demo;
+using LinuxShim.Tools.Supervisor;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Import.Tests.Supervisor;
@@ -177,15 +178,8 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         return mac;
     }
 
-    private static void WaitForCarrier(LinuxShim.Tools.Supervisor.IDriverLink link)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!(link.Show()?.Link.Carrier ?? false))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "no link");
-            Thread.Sleep(20);
-        }
-    }
+    private static void WaitForCarrier(LinuxShim.Tools.Supervisor.IDriverLink link) =>
+        Assert.True(link.WaitForCarrier(TimeSpan.FromSeconds(20)), "no link");
 
     // One event frame from the driver to the wire, and one acknowledgement from the wire up to the
     // driver (addressed to the NIC, or to a group it should accept).
