@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Generator side (runs inside the compiler). The incremental generator: every AdditionalFiles item
 // named *.protocol.json is a protocol schema; its message types, parsers and writers are added to the
-// compilation. A schema that does not load is an error (LSP0001) naming the place in the file.
+// compilation; every *.wire.json is a binary protocol, whose structs and decoders are added likewise.
+// A schema that does not load is an error (LSP0001) naming the place in the file.
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -35,6 +36,26 @@ public sealed class ProtocolGenerator : IIncrementalGenerator
                 return;
             }
             foreach (var (name, source) in new Emitter(model, file).Files().ToList())
+                spc.AddSource(name, SourceText.From(source, Encoding.UTF8));
+        });
+
+        var wires = context.AdditionalTextsProvider
+            .Where(f => f.Path.EndsWith(".wire.json", System.StringComparison.OrdinalIgnoreCase))
+            .Select((f, ct) => (Path: f.Path, Text: f.GetText(ct)?.ToString() ?? ""));
+        context.RegisterSourceOutput(wires, static (spc, schema) =>
+        {
+            string file = Path.GetFileName(schema.Path);
+            WireSchema model;
+            try
+            {
+                model = WireSchemaLoader.Load(schema.Text);
+            }
+            catch (SchemaJsonException e)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(BadSchema, Location.None, file, e.Message));
+                return;
+            }
+            foreach (var (name, source) in new WireEmitter(model, file).Files().ToList())
                 spc.AddSource(name, SourceText.From(source, Encoding.UTF8));
         });
     }

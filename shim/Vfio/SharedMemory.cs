@@ -26,8 +26,8 @@ public sealed unsafe class SharedMemory : IDisposable
     public int Handle => fd;
 
     /// <summary>
-    /// A new memfd of <paramref name="size"/> bytes (zeroed), mapped read-write. It allows sealing, so a
-    /// device server that maps it can forbid shrinking (a shrunk file would fault the server's DMA).
+    /// A new memfd of <paramref name="size"/> bytes (zeroed), mapped read-write, sealed so that its size
+    /// never changes again (F_SEAL_SHRINK and F_SEAL_GROW).
     /// </summary>
     public static SharedMemory Create(string name, long size)
     {
@@ -37,6 +37,9 @@ public sealed unsafe class SharedMemory : IDisposable
         try
         {
             Libc.Check(Libc.Ftruncate(f, size), "ftruncate");
+            // Sealed against resizing: a device server maps it for DMA only when it can never shrink
+            // under that mapping (a shrunk file would fault the server). The seal is this side's to set.
+            Libc.Check(Libc.Fcntl(f, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW), "fcntl F_ADD_SEALS");
             return new SharedMemory(MapOrThrow(f, 0, size, writable: true), size, f);
         }
         catch

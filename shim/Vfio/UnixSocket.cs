@@ -91,6 +91,16 @@ public sealed unsafe class UnixSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bounds every later send: one that cannot go on for <paramref name="timeoutMs"/> (a peer that stops
+    /// reading) fails with EAGAIN instead of blocking for ever (SO_SNDTIMEO; 0: no bound).
+    /// </summary>
+    public void SetSendTimeout(int timeoutMs)
+    {
+        var tv = new Libc.TimeVal { Seconds = timeoutMs / 1000, Microseconds = timeoutMs % 1000 * 1000 };
+        Libc.Check(Libc.SetSockOpt(Handle, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &tv, (uint)sizeof(Libc.TimeVal)), "setsockopt SO_SNDTIMEO");
+    }
+
     /// <summary>Sends all of <paramref name="data"/>; <paramref name="fds"/> travel with its first byte.</summary>
     public void Send(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds = default)
     {
@@ -165,6 +175,33 @@ public sealed unsafe class UnixSocket : IDisposable
         int got = 0;
         while (got < buffer.Length)
         {
+            int n = Receive(buffer[got..], fds);
+            if (n == 0)
+            {
+                if (got == 0)
+                    return false;
+                throw new EndOfStreamException($"connection closed after {got} of {buffer.Length} bytes");
+            }
+            got += n;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Like <see cref="ReceiveExactly(Span{byte}, List{int}?)"/>, but the whole buffer must arrive before
+    /// <paramref name="deadline"/> (Environment.TickCount64; long.MaxValue: no bound), else <see cref="TimeoutException"/>.
+    /// </summary>
+    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds, long deadline)
+    {
+        int got = 0;
+        while (got < buffer.Length)
+        {
+            if (deadline != long.MaxValue)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || !WaitReadable((int)Math.Min(left, int.MaxValue)))
+                    throw new TimeoutException($"no data for {got} of {buffer.Length} bytes before the deadline");
+            }
             int n = Receive(buffer[got..], fds);
             if (n == 0)
             {

@@ -54,48 +54,81 @@ public sealed class VfioUserConnection : IDisposable
     }
 
     /// <summary>
-    /// Receives the next message; null at end of stream. A frame whose size field is below the header
-    /// size or above the limit comes back with <see cref="VfioUserMessage.FramingError"/> set and no
-    /// payload (an oversized payload is read and discarded so the stream stays in step).
+    /// Receives the next message; null at end of stream. A frame whose header does not decode (size below
+    /// the header, unknown flag bits or type) or whose size is above the limit comes back with
+    /// <see cref="VfioUserMessage.FramingError"/> set and no payload (the payload is read and discarded
+    /// so the stream stays in step). The whole message must arrive before <paramref name="deadline"/>
+    /// (Environment.TickCount64), else <see cref="TimeoutException"/>. When this throws, every descriptor
+    /// that came with the partial message has been closed.
     /// </summary>
-    public VfioUserMessage? Receive()
+    public VfioUserMessage? Receive(long deadline = long.MaxValue)
+    {
+        try
+        {
+            return ReceiveFrame(deadline);
+        }
+        catch
+        {
+            CloseFds(message.Fds);
+            throw;
+        }
+    }
+
+    /// <summary>Closes and forgets every descriptor in <paramref name="fds"/>.</summary>
+    public static void CloseFds(List<int> fds)
+    {
+        foreach (int fd in fds)
+            Interop.Libc.Close(fd);
+        fds.Clear();
+    }
+
+    private VfioUserMessage? ReceiveFrame(long deadline)
     {
         message.Fds.Clear();
         message.FramingError = null;
         message.Payload = ReadOnlyMemory<byte>.Empty;
         Span<byte> head = stackalloc byte[VfioUserHeader.Size];
-        if (!Socket.ReceiveExactly(head, message.Fds))
+        if (!Socket.ReceiveExactly(head, message.Fds, deadline))
             return null;
-        var header = VfioUserHeader.Read(head);
-        message.Header = header;
-        if (header.MessageSize < VfioUserHeader.Size)
+        if (!VfioUserHeader.TryDecode(head, out var header, out string? error))
         {
-            message.FramingError = $"message size {header.MessageSize} is smaller than the header";
+            header = VfioUserHeader.ReadUnchecked(head);
+            message.Header = header;
+            message.FramingError = error;
+            if (header.MessageSize >= VfioUserHeader.Size)
+                Discard(header.MessageSize - VfioUserHeader.Size, deadline);
             return message;
         }
+        message.Header = header;
         long payloadLength = header.MessageSize - VfioUserHeader.Size;
+        if ((header.Flags & VfioUserHeader.TypeMask) > VfioUserHeader.TypeReply)
+        {
+            Discard(payloadLength, deadline);
+            message.FramingError = $"header.flags: type {header.Flags & VfioUserHeader.TypeMask} is neither command (0) nor reply (1)";
+            return message;
+        }
         if (header.MessageSize > maxMessageSize)
         {
-            Discard(payloadLength);
-            message.FramingError = $"message size {header.MessageSize} exceeds {maxMessageSize}";
+            Discard(payloadLength, deadline);
+            message.FramingError = $"header.message_size: {header.MessageSize} exceeds {maxMessageSize}";
             return message;
         }
         if (buffer.Length < payloadLength)
             buffer = new byte[Math.Max(payloadLength, buffer.Length * 2)];
-        if (payloadLength > 0 && !Socket.ReceiveExactly(buffer.AsSpan(0, (int)payloadLength), message.Fds))
+        if (payloadLength > 0 && !Socket.ReceiveExactly(buffer.AsSpan(0, (int)payloadLength), message.Fds, deadline))
             throw new EndOfStreamException("connection closed inside a message");
         message.Payload = buffer.AsMemory(0, (int)payloadLength);
         return message;
     }
 
-    private void Discard(long length)
+    private void Discard(long length, long deadline)
     {
         Span<byte> sink = stackalloc byte[4096];
         while (length > 0)
         {
-            int n = Socket.Receive(sink[..(int)Math.Min(length, sink.Length)], message.Fds);
-            if (n == 0)
-                throw new EndOfStreamException("connection closed inside an oversized message");
+            int n = (int)Math.Min(length, sink.Length);
+            if (!Socket.ReceiveExactly(sink[..n], message.Fds, deadline))
+                throw new EndOfStreamException("connection closed inside a discarded message");
             length -= n;
         }
     }

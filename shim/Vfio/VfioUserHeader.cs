@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The 16-byte header in front of every vfio-user message, host-endian (little-endian
-// here): message id, command, size of the whole message, flags (type, No_reply, Error), errno.
-using System.Buffers.Binary;
-
+// Managed side. The 16-byte header in front of every vfio-user message (fields, TryDecode and Encode are
+// generated from vfio-user.wire.json); here the meaning of its flags.
 namespace LinuxShim.Shim.Vfio;
 
-public readonly record struct VfioUserHeader(ushort MessageId, ushort Command, uint MessageSize, uint Flags, uint Error)
+public readonly partial record struct VfioUserHeader
 {
-    public const int Size = 16;
+    public const int Size = FixedSize;
 
     public const uint TypeMask = 0xF, TypeCommand = 0, TypeReply = 1, NoReply = 0x10, ErrorFlag = 0x20;
 
@@ -19,19 +17,13 @@ public readonly record struct VfioUserHeader(ushort MessageId, ushort Command, u
 
     public bool IsError => (Flags & ErrorFlag) != 0;
 
-    public static VfioUserHeader Read(ReadOnlySpan<byte> b) => new(
-        BinaryPrimitives.ReadUInt16LittleEndian(b),
-        BinaryPrimitives.ReadUInt16LittleEndian(b[2..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(b[4..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(b[8..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(b[12..]));
+    /// <summary>A command header (the size is set when the message is sent).</summary>
+    public static VfioUserHeader NewCommand(ushort id, VfioUserCommand command, bool noReply = false) =>
+        new(id, (ushort)command, 0, TypeCommand | (noReply ? NoReply : 0), 0);
 
-    public void Write(Span<byte> b)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(b, MessageId);
-        BinaryPrimitives.WriteUInt16LittleEndian(b[2..], Command);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[4..], MessageSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[8..], Flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[12..], Error);
-    }
+    /// <summary>A reply to <paramref name="request"/>: success, or the error <paramref name="errno"/>.</summary>
+    public static VfioUserHeader ReplyTo(VfioUserHeader request, int errno = 0) =>
+        new(request.MessageId, request.Command, 0, TypeReply | (errno != 0 ? ErrorFlag : 0), (uint)errno);
+
+    public void Write(Span<byte> b) => Encode(b);
 }

@@ -11,6 +11,17 @@ internal static unsafe partial class Libc
     public const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
     public const int MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 0x8;
     public const int SHUT_RDWR = 2;
+    public const int SO_SNDTIMEO = 21, SO_RCVTIMEO = 20;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec

@@ -72,9 +72,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int cmd, int arg);
 
-    public const int F_DUPFD_CLOEXEC = 1030, F_ADD_SEALS = 1033, F_SEAL_SHRINK = 0x0002;
+    public const int F_DUPFD_CLOEXEC = 1030, F_ADD_SEALS = 1033, F_GET_SEALS = 1034, F_SEAL_SEAL = 0x0001, F_SEAL_SHRINK = 0x0002,
+        F_SEAL_GROW = 0x0004, F_SEAL_WRITE = 0x0008, F_SEAL_FUTURE_WRITE = 0x0010;
+    public const int F_GETFL = 3, F_SETFL = 4;
     public const int SEEK_END = 2;
     public const uint MFD_ALLOW_SEALING = 2;
+
+    [LibraryImport(Lib, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint ReadLink(string path, byte* buffer, nuint size);
 
     [LibraryImport(Lib, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);
