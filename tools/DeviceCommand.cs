@@ -46,6 +46,16 @@ internal static class DeviceCommand
         {
             context.Cancel = true;
             stop.Cancel();
+            // The server stops within a second however its clients behave; should anything still hold
+            // the process then, it ends anyway (nothing is left to save: the device state goes with it).
+            var deadline = new Thread(() =>
+            {
+                Thread.Sleep(1000);
+                Console.Error.WriteLine("linuxshim device: did not stop within 1 s of the signal; exiting");
+                Console.Error.Flush();
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+            }) { IsBackground = true, Name = "stop deadline" };
+            deadline.Start();
         }
     }
 
@@ -80,6 +90,11 @@ internal static class DeviceCommand
             using NetworkDevice device = CreateNic(options.Model, options.Mac);
             device.Connect(wire);
             using var server = new VfioUserServer(device);
+            server.Diagnostic += line =>
+            {
+                lock (stderr)
+                    stderr.WriteLine($"linuxshim device: {line}");
+            };
             var serving = server.ListenAsync(options.Socket, cancellationToken);
             stdout.WriteLine($"linuxshim device: {options.Model} {options.Mac} on {options.Socket}, wire {wire.Description}");
             stdout.Flush();
@@ -90,7 +105,8 @@ internal static class DeviceCommand
             catch (AggregateException e) when (e.InnerException is OperationCanceledException)
             {
             }
-            stdout.WriteLine($"linuxshim device: stopped after {server.Messages} messages, {device.FramesSent} frames sent, {device.FramesReceived} received");
+            stdout.WriteLine($"linuxshim device: stopped after {server.Messages} messages ({server.ErrorReplies} refused, " +
+                $"{server.DroppedClients} clients dropped), {device.FramesSent} frames sent, {device.FramesReceived} received");
             return 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)

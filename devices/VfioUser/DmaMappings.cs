@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The DMA windows a vfio-user client granted (VFIO_USER_DMA_MAP): each one the client's
-// file mapped here, so device models read and write the client's memory directly. A reader/writer
-// lock makes an unmap wait for DMA in flight, as the specification requires.
+// Managed side. The DMA windows a vfio-user client granted (VFIO_USER_DMA_MAP): each one either the
+// client's memfd mapped here, so device models read and write the client's memory directly, or (no
+// descriptor) reached through VFIO_USER_DMA_READ/WRITE messages to the client. A reader/writer lock
+// makes an unmap wait for DMA in flight, as the specification requires.
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Shim.Vfio.Interop;
 
@@ -17,7 +18,13 @@ internal sealed class DmaMappings : IDisposable
     private readonly ReaderWriterLockSlim rw = new();
     private readonly List<Window> windows = [];
 
-    private sealed record Window(ulong Iova, ulong Size, bool Writable, SharedMemory Memory);
+    // Memory null: the window has no descriptor; its bytes travel as DMA_READ/DMA_WRITE messages.
+    private sealed record Window(ulong Iova, ulong Size, bool Writable, SharedMemory? Memory);
+
+    /// <summary>Message DMA for windows without a descriptor: (address, buffer) → done; set by the session that owns them.</summary>
+    public Func<ulong, Memory<byte>, bool>? RemoteRead { get; set; }
+
+    public Func<ulong, ReadOnlyMemory<byte>, bool>? RemoteWrite { get; set; }
 
     public int Count
     {
@@ -29,31 +36,48 @@ internal sealed class DmaMappings : IDisposable
         }
     }
 
-    /// <summary>Maps <paramref name="fd"/> (not taken over) as window [iova, iova+size); 0 or an errno.</summary>
-    public int Map(ulong iova, ulong size, int fd, long fileOffset, bool writable)
+    /// <summary>
+    /// Maps window [iova, iova+size) from <paramref name="fileOffset"/> of <paramref name="fd"/> (not taken
+    /// over), or, with fd -1, a window reached by messages. 0 or an errno; <paramref name="why"/> says why not.
+    /// </summary>
+    public int Map(ulong iova, ulong size, int fd, long fileOffset, bool writable, out string? why)
     {
+        why = null;
         if (size == 0 || iova + size < iova || iova % PageSize != 0 || size % PageSize != 0
             || fileOffset < 0 || (ulong)fileOffset % PageSize != 0 || size > long.MaxValue)
+        {
+            why = $"window 0x{iova:x}+0x{size:x} at file offset 0x{fileOffset:x} is not page-aligned or wraps";
             return Libc.EINVAL;
+        }
         rw.EnterWriteLock();
         try
         {
             if (windows.Count >= MaxMappings)
+            {
+                why = $"already {MaxMappings} windows (max_dma_maps)";
                 return Libc.ENOSPC;
+            }
             foreach (var w in windows)
             {
                 if (iova < w.Iova + w.Size && w.Iova < iova + size)
+                {
+                    why = $"window 0x{iova:x}+0x{size:x} overlaps 0x{w.Iova:x}+0x{w.Size:x}";
                     return Libc.EEXIST;
+                }
             }
-            // A window past the end of the file would fault (SIGBUS) on the first DMA there, so the
-            // file must be long enough now and, where it allows sealing, may never shrink again.
-            long fileSize = Libc.LSeek(fd, 0, Libc.SEEK_END);
-            if (fileSize < 0 || (ulong)fileOffset + size > (ulong)fileSize)
-                return Libc.EINVAL;
-            Libc.Fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK);
-            var memory = SharedMemory.TryMap(fd, fileOffset, (long)size, writable, out int errno);
-            if (memory is null)
-                return errno;
+            SharedMemory? memory = null;
+            if (fd >= 0)
+            {
+                int errno = CheckSealed(fd, (ulong)fileOffset + size, out why);
+                if (errno != 0)
+                    return errno;
+                memory = SharedMemory.TryMap(fd, fileOffset, (long)size, writable, out errno);
+                if (memory is null)
+                {
+                    why = $"mmap of the window failed (errno {errno})";
+                    return errno;
+                }
+            }
             windows.Add(new Window(iova, size, writable, memory));
             return 0;
         }
@@ -62,6 +86,35 @@ internal sealed class DmaMappings : IDisposable
             rw.ExitWriteLock();
         }
     }
+
+    // A mapped window past the end of its file faults (SIGBUS) on the first DMA there, so only memory
+    // that can never shrink is mapped: a memfd its owner sealed with F_SEAL_SHRINK, long enough now.
+    // The server adds no seal of its own: seals cannot be removed, and the memory is the client's.
+    private static int CheckSealed(int fd, ulong end, out string? why)
+    {
+        why = null;
+        int seals = Libc.Fcntl(fd, Libc.F_GET_SEALS, 0);
+        if (seals < 0)
+        {
+            why = "the descriptor is not a memfd (F_GET_SEALS fails): only sealed memfds are mapped";
+            return Libc.EINVAL;
+        }
+        if ((seals & Libc.F_SEAL_SHRINK) == 0)
+        {
+            why = "the memfd is not sealed against shrinking: add F_SEAL_SHRINK (memfd_create with MFD_ALLOW_SEALING, then fcntl F_ADD_SEALS)";
+            return Libc.EINVAL;
+        }
+        long fileSize = Libc.LSeek(fd, 0, Libc.SEEK_END);
+        if (fileSize < 0 || end > (ulong)fileSize)
+        {
+            why = $"the window ends at 0x{end:x}, past the memfd's 0x{fileSize:x} bytes";
+            return Libc.EINVAL;
+        }
+        return 0;
+    }
+
+    /// <summary>Removes every window (VFIO_DMA_UNMAP_FLAG_ALL).</summary>
+    public void UnmapAll() => Clear();
 
     /// <summary>Removes the window that is exactly [iova, iova+size); 0 or an errno.</summary>
     public int Unmap(ulong iova, ulong size)
@@ -72,7 +125,7 @@ internal sealed class DmaMappings : IDisposable
             int i = windows.FindIndex(w => w.Iova == iova && w.Size == size);
             if (i < 0)
                 return Libc.ENOENT;
-            windows[i].Memory.Dispose();
+            windows[i].Memory?.Dispose();
             windows.RemoveAt(i);
             return 0;
         }
@@ -88,7 +141,7 @@ internal sealed class DmaMappings : IDisposable
         try
         {
             foreach (var w in windows)
-                w.Memory.Dispose();
+                w.Memory?.Dispose();
             windows.Clear();
         }
         finally
@@ -102,10 +155,12 @@ internal sealed class DmaMappings : IDisposable
         rw.EnterReadLock();
         try
         {
-            byte* p = Find(address, data.Length, write: false);
-            if (p == null)
+            var w = Find(address, data.Length, write: false);
+            if (w is null)
                 return false;
-            new ReadOnlySpan<byte>(p, data.Length).CopyTo(data);
+            if (w.Memory is null)
+                return RemoteCopy(address, data, read: true);
+            new ReadOnlySpan<byte>((byte*)w.Memory.Address + (long)(address - w.Iova), data.Length).CopyTo(data);
             return true;
         }
         finally
@@ -119,10 +174,15 @@ internal sealed class DmaMappings : IDisposable
         rw.EnterReadLock();
         try
         {
-            byte* p = Find(address, data.Length, write: true);
-            if (p == null)
+            var w = Find(address, data.Length, write: true);
+            if (w is null)
                 return false;
-            data.CopyTo(new Span<byte>(p, data.Length));
+            if (w.Memory is null)
+            {
+                byte[] copy = data.ToArray();
+                return RemoteWrite?.Invoke(address, copy) ?? false;
+            }
+            data.CopyTo(new Span<byte>((byte*)w.Memory.Address + (long)(address - w.Iova), data.Length));
             return true;
         }
         finally
@@ -131,8 +191,20 @@ internal sealed class DmaMappings : IDisposable
         }
     }
 
-    /// <summary>Where [address, address+length) lies in this process, if one window holds all of it.</summary>
-    private unsafe byte* Find(ulong address, int length, bool write)
+    private bool RemoteCopy(ulong address, Span<byte> data, bool read)
+    {
+        var remote = RemoteRead;
+        if (remote is null || !read)
+            return false;
+        byte[] buffer = new byte[data.Length];
+        if (!remote(address, buffer))
+            return false;
+        buffer.CopyTo(data);
+        return true;
+    }
+
+    /// <summary>The window that holds all of [address, address+length) with the access allowed, or null.</summary>
+    private Window? Find(ulong address, int length, bool write)
     {
         foreach (var w in windows)
         {
@@ -141,7 +213,7 @@ internal sealed class DmaMappings : IDisposable
             ulong offset = address - w.Iova;
             if ((ulong)length > w.Size - offset || (write && !w.Writable))
                 return null;
-            return (byte*)w.Memory.Address + (long)offset;
+            return w;
         }
         return null;
     }

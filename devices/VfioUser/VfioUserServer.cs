@@ -1,39 +1,77 @@
 // SPDX-License-Identifier: MIT
-// Managed side. A vfio-user server (QEMU docs/interop/vfio-user.rst) for one device: version
-// negotiation, device/region/IRQ information, region access, DMA windows shared as file descriptors,
-// interrupts through eventfds, reset. Every request is checked before the device sees it; a bad one
-// gets an error reply and the connection keeps being served. One client at a time.
-using System.Buffers.Binary;
-using System.Text;
+// Managed side. A vfio-user server (protocol 0.x, docs/vfio-user.rst in libvfio-user's history) for
+// one device. The device side stands where hardware and the IOMMU stand, so everything from a client is
+// hostile input: each client is a session of its own (VfioUserSession) whose every message is decoded
+// by the generated decoders before the device sees it. Several clients may connect; one at a time owns
+// the device (its DMA windows and interrupt eventfds), the others wait, and an owner that stays idle
+// while another waits, stops reading its replies, or never finishes a message is dropped.
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Devices.VfioUser;
 
+/// <summary>The bounds a server puts on each client.</summary>
+public sealed record VfioUserServerOptions
+{
+    /// <summary>A new connection must complete VERSION within this.</summary>
+    public int HandshakeTimeoutMs { get; init; } = 5000;
+
+    /// <summary>A message whose first byte arrived must be complete within this.</summary>
+    public int MessageTimeoutMs { get; init; } = 5000;
+
+    /// <summary>An owner that sends nothing for this long while another client waits loses the device.</summary>
+    public int IdleTimeoutMs { get; init; } = 3000;
+
+    /// <summary>A reply the client does not take within this (it stopped reading) drops the client.</summary>
+    public int SendTimeoutMs { get; init; } = 2000;
+
+    /// <summary>A DMA_READ/DMA_WRITE the client does not answer within this fails and drops the client.</summary>
+    public int DmaReplyTimeoutMs { get; init; } = 2000;
+
+    /// <summary>Connections served at once; more are closed at once.</summary>
+    public int MaxClients { get; init; } = 8;
+
+    /// <summary>Commands read but not yet handled; a client that floods past this is dropped.</summary>
+    public int MaxQueuedCommands { get; init; } = 4096;
+}
+
 public sealed class VfioUserServer : IDisposable
 {
-    private const int MaxMessageSize = VfioUserHeader.Size + 16 + VfioUserConnection.DefaultMaxDataTransfer;
+    /// <summary>What this server can receive: the "capabilities" of its VERSION reply.</summary>
+    public static readonly VfioUserCapabilities Capabilities = new()
+    {
+        MaxMsgFds = UnixSocket.MaxFdsPerMessage,
+        MaxDataXferSize = VfioUserConnection.DefaultMaxDataTransfer,
+        MaxDmaMaps = DmaMappings.MaxMappings,
+        PgSizes = DmaMappings.PageSize,
+    };
 
-    private static readonly byte[] Capabilities = Encoding.UTF8.GetBytes(
-        $"{{\"capabilities\":{{\"max_msg_fds\":{UnixSocket.MaxFdsPerMessage},\"max_data_xfer_size\":{VfioUserConnection.DefaultMaxDataTransfer}," +
-        $"\"max_dma_maps\":{DmaMappings.MaxMappings},\"pgsizes\":{DmaMappings.PageSize}}}}}\0");
+    internal const int MaxMessageSize = VfioUserHeader.Size + 16 + VfioUserConnection.DefaultMaxDataTransfer;
 
-    private readonly SemaphoreSlim oneClient = new(1, 1);
-    private readonly DmaMappings dma = new();
-    private readonly InterruptRouting irqs;
-    private readonly byte[] reply = new byte[MaxMessageSize];
-    private long messages, errorReplies, internalErrors;
+    private readonly SemaphoreSlim owner = new(1, 1);
+    private readonly object sessionsLock = new();
+    private readonly HashSet<VfioUserSession> sessions = [];
+    private int waiting;
+    private long messages, errorReplies, internalErrors, dropped, refused;
+    private int diagnostics;
 
-    public VfioUserServer(IVfioDevice device)
+    public VfioUserServer(IVfioDevice device, VfioUserServerOptions? options = null)
     {
         Device = device;
-        irqs = new InterruptRouting(i => Math.Max(0, Math.Min(device.IrqCount(i), 2048)));
+        Options = options ?? new VfioUserServerOptions();
+        Dma = new DmaMappings();
+        Irqs = new InterruptRouting(i => Math.Max(0, Math.Min(device.IrqCount(i), 2048)));
         device.Attach(new Bus(this));
     }
 
     public IVfioDevice Device { get; }
 
-    /// <summary>Messages handled since the server was made.</summary>
+    public VfioUserServerOptions Options { get; }
+
+    internal DmaMappings Dma { get; }
+
+    internal InterruptRouting Irqs { get; }
+
+    /// <summary>Messages received since the server was made.</summary>
     public long Messages => Interlocked.Read(ref messages);
 
     /// <summary>Requests answered with an error reply.</summary>
@@ -42,13 +80,31 @@ public sealed class VfioUserServer : IDisposable
     /// <summary>Requests during which the device model threw (answered EIO); should stay 0.</summary>
     public long InternalErrors => Interlocked.Read(ref internalErrors);
 
+    /// <summary>Clients dropped for breaking a bound (idle owner, flood, slow message, unread replies, DMA not answered).</summary>
+    public long DroppedClients => Interlocked.Read(ref dropped);
+
+    /// <summary>Connections closed at once because <see cref="VfioUserServerOptions.MaxClients"/> were being served.</summary>
+    public long RefusedClients => Interlocked.Read(ref refused);
+
     /// <summary>The last exception a device model threw, for diagnosis.</summary>
     public Exception? LastInternalError { get; private set; }
 
-    public int DmaWindowCount => dma.Count;
+    public int DmaWindowCount => Dma.Count;
 
     /// <summary>Interrupts delivered to the client's eventfds so far.</summary>
-    public long InterruptsDelivered => irqs.Delivered;
+    public long InterruptsDelivered => Irqs.Delivered;
+
+    /// <summary>Connections being served now (owner and waiting).</summary>
+    public int ClientCount
+    {
+        get { lock (sessionsLock) return sessions.Count; }
+    }
+
+    /// <summary>
+    /// Why a request was refused or a client dropped, one line each (the first 100; later ones only
+    /// counted), for the operator: an errno alone does not say which field was wrong.
+    /// </summary>
+    public event Action<string>? Diagnostic;
 
     /// <summary>
     /// Serves one connected client until it disconnects or <paramref name="cancellationToken"/> fires, on a
@@ -59,19 +115,38 @@ public sealed class VfioUserServer : IDisposable
         Task.Factory.StartNew(() => Serve(connection, cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>Listens at <paramref name="socketPath"/> and serves clients one after another until cancelled.</summary>
+    /// <summary>Listens at <paramref name="socketPath"/> and serves clients, each on a thread of its own, until cancelled.</summary>
     public Task ListenAsync(string socketPath, CancellationToken cancellationToken)
     {
-        var listener = UnixSocket.Listen(socketPath);
+        var listener = UnixSocket.Listen(socketPath, 16);
         return Task.Factory.StartNew(() =>
         {
             using (listener)
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
-                    var client = listener.Accept(100);
-                    if (client is not null)
-                        Serve(client, cancellationToken);
+                    UnixSocket? client;
+                    try
+                    {
+                        client = listener.Accept(100);
+                    }
+                    catch (NativeCallException e) when (e.Errno is Shim.Vfio.Interop.Libc.EMFILE or Shim.Vfio.Interop.Libc.ENFILE)
+                    {
+                        Report($"accept: out of descriptors ({e.Message}); waiting");
+                        Thread.Sleep(50);
+                        continue;
+                    }
+                    if (client is null)
+                        continue;
+                    if (ClientCount >= Options.MaxClients)
+                    {
+                        Interlocked.Increment(ref refused);
+                        Report($"connection refused: {Options.MaxClients} clients already served");
+                        client.Dispose();
+                        continue;
+                    }
+                    var thread = new Thread(() => Serve(client, cancellationToken)) { IsBackground = true, Name = "vfio-user client" };
+                    thread.Start();
                 }
             }
             File.Delete(socketPath);
@@ -81,280 +156,88 @@ public sealed class VfioUserServer : IDisposable
     /// <summary>Serves one client on the calling thread (see <see cref="ServeAsync"/>).</summary>
     public void Serve(UnixSocket connection, CancellationToken cancellationToken = default)
     {
-        oneClient.Wait(cancellationToken);
-        var conn = new VfioUserConnection(connection, MaxMessageSize);
-        using var wake = cancellationToken.Register(connection.Shutdown);
+        using var session = new VfioUserSession(this, connection, cancellationToken);
+        lock (sessionsLock)
+            sessions.Add(session);
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                VfioUserMessage? m;
-                try
-                {
-                    m = conn.Receive();
-                }
-                catch (Exception e) when (e is EndOfStreamException or NativeCallException)
-                {
-                    break;
-                }
-                if (m is null)
-                    break;
-                Interlocked.Increment(ref messages);
-                int length = 0;
-                int errno = m.FramingError is not null ? Libc.EINVAL : Dispatch(m, out length);
-                foreach (int fd in m.Fds)
-                    Libc.Close(fd);
-                if (m.Header.WantsNoReply && m.Header.IsCommand)
-                    continue;
-                if (errno != 0)
-                    Interlocked.Increment(ref errorReplies);
-                uint flags = VfioUserHeader.TypeReply | (errno != 0 ? VfioUserHeader.ErrorFlag : 0);
-                try
-                {
-                    conn.Send(new VfioUserHeader(m.Header.MessageId, m.Header.Command, 0, flags, (uint)errno),
-                        errno == 0 ? reply.AsSpan(0, length) : default);
-                }
-                catch (NativeCallException)
-                {
-                    break;
-                }
-            }
+            session.Run();
         }
         finally
         {
-            dma.Clear();
-            irqs.Clear();
-            conn.Dispose();
-            oneClient.Release();
+            lock (sessionsLock)
+                sessions.Remove(session);
         }
     }
 
-    private int Dispatch(VfioUserMessage m, out int length)
+    // ---- what sessions share ----
+
+    internal int Waiting => Volatile.Read(ref waiting);
+
+    /// <summary>Waits until the caller owns the device; false when <paramref name="stillWanted"/> says give up.</summary>
+    internal bool AcquireDevice(Func<bool> stillWanted)
     {
-        length = 0;
-        if (!m.Header.IsCommand)
-            return Libc.EINVAL;
-        var p = m.Payload.Span;
+        Interlocked.Increment(ref waiting);
         try
         {
-            return (VfioUserCommand)m.Header.Command switch
+            while (!owner.Wait(100))
             {
-                VfioUserCommand.Version => Version(p, out length),
-                VfioUserCommand.DmaMap => DmaMap(p, m.Fds),
-                VfioUserCommand.DmaUnmap => DmaUnmap(p, out length),
-                VfioUserCommand.DeviceGetInfo => GetInfo(p, out length),
-                VfioUserCommand.DeviceGetRegionInfo => GetRegionInfo(p, out length),
-                VfioUserCommand.DeviceGetIrqInfo => GetIrqInfo(p, out length),
-                VfioUserCommand.DeviceSetIrqs => SetIrqs(p, m.Fds),
-                VfioUserCommand.RegionRead => RegionRead(p, out length),
-                VfioUserCommand.RegionWrite => RegionWrite(p, out length),
-                VfioUserCommand.DeviceReset => p.IsEmpty ? ResetDevice() : Libc.EINVAL,
-                _ => Libc.ENOSYS,
-            };
+                if (!stillWanted())
+                    return false;
+            }
+            return true;
         }
-        catch (Exception e)
+        finally
         {
-            Interlocked.Increment(ref internalErrors);
-            LastInternalError = e;
-            length = 0;
-            return Libc.EIO;
+            Interlocked.Decrement(ref waiting);
         }
     }
 
-    private int Version(ReadOnlySpan<byte> p, out int length)
+    /// <summary>The owner left: its windows and eventfds go, the device stays as it is.</summary>
+    internal void ReleaseDevice()
     {
-        length = 0;
-        if (p.Length < 4)
-            return Libc.EINVAL;
-        if (BinaryPrimitives.ReadUInt16LittleEndian(p) != 1)
-            return Libc.ENOTSUP;
-        BinaryPrimitives.WriteUInt16LittleEndian(reply, 1);
-        BinaryPrimitives.WriteUInt16LittleEndian(reply.AsSpan(2), 0);
-        Capabilities.CopyTo(reply, 4);
-        length = 4 + Capabilities.Length;
-        return 0;
+        Dma.RemoteRead = null;
+        Dma.RemoteWrite = null;
+        Dma.Clear();
+        Irqs.Clear();
+        owner.Release();
     }
 
-    private int DmaMap(ReadOnlySpan<byte> p, List<int> fds)
+    internal void CountMessage() => Interlocked.Increment(ref messages);
+
+    internal void CountErrorReply() => Interlocked.Increment(ref errorReplies);
+
+    internal void CountDropped() => Interlocked.Increment(ref dropped);
+
+    internal void CountInternalError(Exception e)
     {
-        if (p.Length != 32 || BinaryPrimitives.ReadUInt32LittleEndian(p) < 32)
-            return Libc.EINVAL;
-        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
-        if ((flags & ~(VfioAbi.DmaFlagRead | VfioAbi.DmaFlagWrite)) != 0 || fds.Count != 1)
-            return Libc.EINVAL; // windows without a descriptor (DMA over messages) are not supported
-        long offset = BinaryPrimitives.ReadInt64LittleEndian(p[8..]);
-        ulong address = BinaryPrimitives.ReadUInt64LittleEndian(p[16..]);
-        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(p[24..]);
-        return dma.Map(address, size, fds[0], offset, (flags & VfioAbi.DmaFlagWrite) != 0);
+        Interlocked.Increment(ref internalErrors);
+        LastInternalError = e;
     }
 
-    private int DmaUnmap(ReadOnlySpan<byte> p, out int length)
+    internal void Report(string line)
     {
-        length = 0;
-        if (p.Length != 24 || BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0)
-            return Libc.EINVAL;
-        int errno = dma.Unmap(BinaryPrimitives.ReadUInt64LittleEndian(p[8..]), BinaryPrimitives.ReadUInt64LittleEndian(p[16..]));
-        if (errno == 0)
-        {
-            p.CopyTo(reply);
-            length = p.Length;
-        }
-        return errno;
-    }
-
-    private int GetInfo(ReadOnlySpan<byte> p, out int length)
-    {
-        length = 0;
-        if (p.Length != 16 || BinaryPrimitives.ReadUInt32LittleEndian(p) < 16)
-            return Libc.EINVAL;
-        var r = reply.AsSpan(0, 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(r, 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], VfioAbi.DeviceFlagsReset | VfioAbi.DeviceFlagsPci);
-        BinaryPrimitives.WriteInt32LittleEndian(r[8..], Device.RegionCount);
-        BinaryPrimitives.WriteInt32LittleEndian(r[12..], VfioAbi.PciIrqCount);
-        length = 16;
-        return 0;
-    }
-
-    private int GetRegionInfo(ReadOnlySpan<byte> p, out int length)
-    {
-        length = 0;
-        if (p.Length != 32 || BinaryPrimitives.ReadUInt32LittleEndian(p) < 32)
-            return Libc.EINVAL;
-        uint index = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
-        if (index >= (uint)Device.RegionCount)
-            return Libc.EINVAL;
-        var info = Device.GetRegion((int)index);
-        var r = reply.AsSpan(0, 32);
-        r.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(r, 32);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..],
-            (info.Readable ? VfioAbi.RegionInfoFlagRead : 0) | (info.Writable ? VfioAbi.RegionInfoFlagWrite : 0));
-        BinaryPrimitives.WriteUInt32LittleEndian(r[8..], index);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[16..], info.Size);
-        length = 32;
-        return 0;
-    }
-
-    private int GetIrqInfo(ReadOnlySpan<byte> p, out int length)
-    {
-        length = 0;
-        if (p.Length != 16 || BinaryPrimitives.ReadUInt32LittleEndian(p) < 16)
-            return Libc.EINVAL;
-        uint index = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
-        if (index >= VfioAbi.PciIrqCount)
-            return Libc.EINVAL;
-        uint flags = VfioAbi.IrqInfoEventFd | (index == VfioAbi.IrqIntx
-            ? VfioAbi.IrqInfoMaskable | VfioAbi.IrqInfoAutomasked
-            : VfioAbi.IrqInfoNoResize);
-        var r = reply.AsSpan(0, 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(r, 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[8..], index);
-        BinaryPrimitives.WriteInt32LittleEndian(r[12..], irqs.Count((int)index));
-        length = 16;
-        return 0;
-    }
-
-    private int SetIrqs(ReadOnlySpan<byte> p, List<int> fds)
-    {
-        if (p.Length < 20 || BinaryPrimitives.ReadUInt32LittleEndian(p) != (uint)p.Length)
-            return Libc.EINVAL;
-        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
-        uint index = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
-        uint start = BinaryPrimitives.ReadUInt32LittleEndian(p[12..]);
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(p[16..]);
-        uint dataType = flags & VfioAbi.IrqSetDataTypeMask;
-        uint action = flags & VfioAbi.IrqSetActionTypeMask;
-        if ((flags & ~(VfioAbi.IrqSetDataTypeMask | VfioAbi.IrqSetActionTypeMask)) != 0
-            || !IsSingleBit(dataType) || !IsSingleBit(action) || index >= VfioAbi.PciIrqCount)
-            return Libc.EINVAL;
-        int vectors = irqs.Count((int)index);
-        bool disableAll = count == 0 && start == 0 && dataType == VfioAbi.IrqSetDataNone && action == VfioAbi.IrqSetActionTrigger;
-        if (!disableAll && (count == 0 || start >= (uint)vectors || count > (uint)vectors - start))
-            return Libc.EINVAL;
-        var data = p[20..];
-        int expectedData = dataType == VfioAbi.IrqSetDataBool ? (int)count : 0;
-        if (data.Length != expectedData)
-            return Libc.EINVAL;
-        if (dataType == VfioAbi.IrqSetDataEventFd ? fds.Count != 0 && fds.Count != count : fds.Count != 0)
-            return Libc.EINVAL;
-        return irqs.Apply((int)index, action, dataType, (int)start, (int)count, data, fds);
-    }
-
-    private static bool IsSingleBit(uint v) => v != 0 && (v & (v - 1)) == 0;
-
-    private int RegionRead(ReadOnlySpan<byte> p, out int length)
-    {
-        length = 0;
-        if (p.Length != 16)
-            return Libc.EINVAL;
-        int errno = CheckAccess(p, out int region, out ulong offset, out int count, write: false);
-        if (errno != 0)
-            return errno;
-        p.CopyTo(reply);
-        Device.ReadRegion(region, offset, reply.AsSpan(16, count));
-        length = 16 + count;
-        return 0;
-    }
-
-    private int RegionWrite(ReadOnlySpan<byte> p, out int length)
-    {
-        length = 0;
-        if (p.Length < 16)
-            return Libc.EINVAL;
-        int errno = CheckAccess(p, out int region, out ulong offset, out int count, write: true);
-        if (errno != 0)
-            return errno;
-        if (p.Length != 16 + count)
-            return Libc.EINVAL;
-        Device.WriteRegion(region, offset, p.Slice(16, count));
-        p[..16].CopyTo(reply);
-        length = 16;
-        return 0;
-    }
-
-    private int CheckAccess(ReadOnlySpan<byte> p, out int region, out ulong offset, out int count, bool write)
-    {
-        offset = BinaryPrimitives.ReadUInt64LittleEndian(p);
-        uint index = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
-        uint n = BinaryPrimitives.ReadUInt32LittleEndian(p[12..]);
-        region = (int)Math.Min(index, int.MaxValue);
-        count = (int)Math.Min(n, int.MaxValue);
-        if (index >= (uint)Device.RegionCount || n == 0 || n > VfioUserConnection.DefaultMaxDataTransfer)
-            return Libc.EINVAL;
-        var info = Device.GetRegion(region);
-        if (info.Size == 0 || !(write ? info.Writable : info.Readable))
-            return Libc.EINVAL;
-        if (offset > info.Size || n > info.Size - offset)
-            return Libc.EINVAL;
-        if (region != VfioAbi.RegionConfig && n is not (1 or 2 or 4 or 8))
-            return Libc.EINVAL;
-        return 0;
-    }
-
-    private int ResetDevice()
-    {
-        Device.Reset();
-        return 0;
+        int n = Interlocked.Increment(ref diagnostics);
+        if (n <= 100)
+            Diagnostic?.Invoke(n == 100 ? line + " (further diagnostics only counted)" : line);
     }
 
     public void Dispose()
     {
-        dma.Dispose();
-        irqs.Dispose();
-        oneClient.Dispose();
+        Dma.Dispose();
+        Irqs.Dispose();
+        owner.Dispose();
     }
 
-    /// <summary>The device's side of the server: DMA through the mapped windows, interrupts to eventfds.</summary>
+    /// <summary>The device's side of the server: DMA through the owner's windows, interrupts to its eventfds.</summary>
     private sealed class Bus(VfioUserServer server) : IDeviceBus
     {
-        public bool DmaRead(ulong address, Span<byte> data) => server.dma.Read(address, data);
+        public bool DmaRead(ulong address, Span<byte> data) => server.Dma.Read(address, data);
 
-        public bool DmaWrite(ulong address, ReadOnlySpan<byte> data) => server.dma.Write(address, data);
+        public bool DmaWrite(ulong address, ReadOnlySpan<byte> data) => server.Dma.Write(address, data);
 
-        public void SetIntx(bool asserted) => server.irqs.SetIntx(asserted);
+        public void SetIntx(bool asserted) => server.Irqs.SetIntx(asserted);
 
-        public void SignalMsi(int vector) => server.irqs.SignalMsi(vector);
+        public void SignalMsi(int vector) => server.Irqs.SignalMsi(vector);
     }
 }

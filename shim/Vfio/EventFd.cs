@@ -16,7 +16,36 @@ public sealed unsafe class EventFd : IDisposable
 
     public int Handle => fd >= 0 ? fd : throw new ObjectDisposedException(nameof(EventFd));
 
-    /// <summary>Adds <paramref name="count"/> to the counter, waking a waiter. Never blocks in practice.</summary>
+    /// <summary>
+    /// Takes over a descriptor a peer sent to be signalled, once it is shown to be an eventfd (its
+    /// /proc/self/fd link is anon_inode:[eventfd]); its description is made non-blocking, so that a
+    /// counter the peer saturated makes <see cref="Signal"/> return (the event is pending anyway) instead
+    /// of blocking the signaller. Null, with <paramref name="why"/>, for anything else (not taken over).
+    /// </summary>
+    public static EventFd? AdoptForSignalling(int handle, out string? why)
+    {
+        why = null;
+        byte* link = stackalloc byte[64];
+        nint n = Libc.ReadLink($"/proc/self/fd/{handle}", link, 64);
+        string target = n > 0 ? System.Text.Encoding.UTF8.GetString(link, (int)n) : $"unreadable (errno {Libc.LastError})";
+        if (target != "anon_inode:[eventfd]")
+        {
+            why = $"descriptor is {target}, not an eventfd";
+            return null;
+        }
+        int flags = Libc.Fcntl(handle, Libc.F_GETFL, 0);
+        if (flags < 0 || ((flags & Libc.O_NONBLOCK) == 0 && Libc.Fcntl(handle, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0))
+        {
+            why = $"cannot make the eventfd non-blocking (errno {Libc.LastError})";
+            return null;
+        }
+        return new EventFd(handle);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> to the counter, waking a waiter. On a non-blocking eventfd (every one
+    /// this process creates or adopts) a saturated counter makes it return at once.
+    /// </summary>
     public void Signal(ulong count = 1)
     {
         int f = fd;
@@ -67,6 +96,9 @@ public sealed unsafe class EventFd : IDisposable
         }
         return (p[0].Revents & Libc.POLLIN) != 0;
     }
+
+    /// <summary>Gives the descriptor back without closing it (this object no longer owns it).</summary>
+    public int DetachHandle() => Interlocked.Exchange(ref fd, -1);
 
     public void Dispose()
     {

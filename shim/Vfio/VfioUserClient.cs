@@ -203,7 +203,8 @@ public sealed class VfioUserClient : IPciFunction
         byte[] caps = Encoding.UTF8.GetBytes(
             $"{{\"capabilities\":{{\"max_msg_fds\":{UnixSocket.MaxFdsPerMessage},\"max_data_xfer_size\":{VfioUserConnection.DefaultMaxDataTransfer}}}}}\0");
         var p = new byte[4 + caps.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(p, 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(p, VfioUserCapabilities.Major);
+        BinaryPrimitives.WriteUInt16LittleEndian(p.AsSpan(2), VfioUserCapabilities.Minor);
         caps.CopyTo(p, 4);
         var reply = new byte[4096];
         int n = Transact(VfioUserCommand.Version, p, default, reply);
@@ -211,8 +212,8 @@ public sealed class VfioUserClient : IPciFunction
             throw new InvalidDataException("vfio-user version reply too short");
         ushort major = BinaryPrimitives.ReadUInt16LittleEndian(reply);
         ushort minor = BinaryPrimitives.ReadUInt16LittleEndian(reply.AsSpan(2));
-        if (major != 1)
-            throw new InvalidDataException($"vfio-user server speaks version {major}.{minor}, not 1.x");
+        if (major != VfioUserCapabilities.Major || minor > VfioUserCapabilities.Minor)
+            throw new InvalidDataException($"vfio-user server replied version {major}.{minor} to {VfioUserCapabilities.Major}.{VfioUserCapabilities.Minor}");
         return $"{major}.{minor} {Encoding.UTF8.GetString(reply, 4, Math.Min(n, reply.Length) - 4).TrimEnd('\0')}";
     }
 

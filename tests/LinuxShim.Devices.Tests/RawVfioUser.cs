@@ -15,11 +15,26 @@ internal sealed class RawVfioUser : IDisposable
     private VfioUserConnection connection;
     private Task serving;
 
-    public RawVfioUser()
+    /// <summary>A connected peer; with <paramref name="handshake"/>, VERSION is already negotiated (servers need it first).</summary>
+    public RawVfioUser(bool handshake = true, VfioUserServerOptions? options = null)
     {
         Device = new Rtl8139Nic(MacAddress.Default);
-        Server = new VfioUserServer(Device);
+        Server = new VfioUserServer(Device, options);
         (socket, connection, serving) = Connect();
+        if (handshake)
+            Handshake();
+    }
+
+    /// <summary>Proposes version 0.1 with the given capabilities JSON; returns the reply.</summary>
+    public (VfioUserHeader Header, byte[] Payload) Handshake(string json = "{\"capabilities\":{\"max_msg_fds\":16}}")
+    {
+        byte[] caps = System.Text.Encoding.UTF8.GetBytes(json + "\0");
+        byte[] p = new byte[VfioUserVersion.FixedSize + caps.Length];
+        new VfioUserVersion(0, 1).Encode(p, caps);
+        Send(0, (ushort)VfioUserCommand.Version, p);
+        var r = Reply();
+        Assert.False(r.Header.IsError, $"VERSION refused: errno {r.Header.Error}");
+        return r;
     }
 
     public Rtl8139Nic Device { get; }
@@ -28,6 +43,9 @@ internal sealed class RawVfioUser : IDisposable
 
     public Task Serving => serving;
 
+    /// <summary>Whether the server ended this connection within <paramref name="timeoutMs"/>.</summary>
+    public bool ServerEnded(int timeoutMs) => serving.Wait(timeoutMs);
+
     private (UnixSocket, VfioUserConnection, Task) Connect()
     {
         var (client, server) = UnixSocket.CreatePair();
@@ -35,11 +53,13 @@ internal sealed class RawVfioUser : IDisposable
     }
 
     /// <summary>Drops the connection and opens a new one (the server cleans up the old client).</summary>
-    public void Reconnect()
+    public void Reconnect(bool handshake = true)
     {
         connection.Dispose();
         Assert.True(serving.Wait(5000), "server did not notice the client leaving");
         (socket, connection, serving) = Connect();
+        if (handshake)
+            Handshake();
     }
 
     public void SendRaw(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> fds = default) => socket.Send(bytes, fds);
@@ -48,16 +68,31 @@ internal sealed class RawVfioUser : IDisposable
     public void Send(ushort id, ushort command, ReadOnlySpan<byte> payload, uint flags = 0, ReadOnlySpan<int> fds = default) =>
         connection.Send(new VfioUserHeader(id, command, 0, flags, 0), payload, fds);
 
-    /// <summary>The next reply (fails the test after 5 s).</summary>
+    /// <summary>
+    /// The next reply (fails the test after 5 s). Commands the server sends meanwhile (DMA_READ/DMA_WRITE to
+    /// windows mapped without a descriptor) are answered as a client without such memory would: EFAULT.
+    /// </summary>
     public (VfioUserHeader Header, byte[] Payload) Reply()
     {
-        Assert.True(socket.WaitReadable(5000), "no reply from the server within 5 s");
-        var m = connection.Receive();
-        Assert.NotNull(m);
-        foreach (int fd in m.Fds)
-            LinuxShim.Shim.Vfio.Interop.Libc.Close(fd);
-        return (m.Header, m.Payload.ToArray());
+        while (true)
+        {
+            Assert.True(socket.WaitReadable(5000), "no reply from the server within 5 s");
+            var m = connection.Receive();
+            Assert.NotNull(m);
+            foreach (int fd in m.Fds)
+                LinuxShim.Shim.Vfio.Interop.Libc.Close(fd);
+            if (m.Header.IsCommand)
+            {
+                ServerCommands++;
+                connection.Send(VfioUserHeader.ReplyTo(m.Header, 14), default);
+                continue;
+            }
+            return (m.Header, m.Payload.ToArray());
+        }
     }
+
+    /// <summary>Commands the server sent this peer (answered EFAULT).</summary>
+    public int ServerCommands { get; private set; }
 
     public (VfioUserHeader Header, byte[] Payload) Call(ushort id, VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds = default)
     {

@@ -31,23 +31,67 @@ public sealed class VfioUserProtocolTests : IDisposable
     }
 
     [Fact]
-    public void Version_negotiation_answers_1_0_with_capabilities()
+    public void Version_is_negotiated_first_and_once_as_0_x_with_a_subset_of_the_proposed_capabilities()
     {
-        var r = peer.Call(1, VfioUserCommand.Version, [1, 0, 0, 0, (byte)'{', (byte)'}', 0]);
-        Assert.False(r.Header.IsError);
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload));
-        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload.AsSpan(2)));
+        using var fresh = new RawVfioUser(handshake: false);
+        var r = fresh.Handshake("{\"capabilities\":{\"max_data_xfer_size\":65536,\"pgsizes\":4096,\"future_thing\":[1,2]}}");
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload));
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload.AsSpan(2)));
+        Assert.Equal(0, r.Payload[^1]);
         var json = System.Text.Encoding.UTF8.GetString(r.Payload, 4, r.Payload.Length - 5);
         var caps = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("capabilities");
         Assert.Equal(1 << 20, caps.GetProperty("max_data_xfer_size").GetInt32());
-        Assert.Equal(0, r.Payload[^1]);
-        AssertError(ENOTSUP, peer.Call(2, VfioUserCommand.Version, [2, 0, 0, 0]));
+        Assert.Equal(4096, caps.GetProperty("pgsizes").GetInt32());
+        Assert.Equal(["max_data_xfer_size", "pgsizes"], caps.EnumerateObject().Select(c => c.Name).Order()); // nothing not proposed
+        AssertError(EINVAL, fresh.Call(2, VfioUserCommand.Version, [0, 0, 1, 0])); // once only
+    }
+
+    [Theory]
+    [InlineData(1, "{}", 95)] // major 1 is not what libvfio-user and QEMU speak
+    [InlineData(0, "{\"capabilities\":{\"max_msg_fds\":\"many\"}}", 22)]
+    [InlineData(0, "{\"capabilities\":{\"max_data_xfer_size\":-1}}", 22)]
+    [InlineData(0, "{\"capabilities\":[]}", 22)]
+    [InlineData(0, "{\"capabilities\":{},\"extra\":1}", 22)]
+    [InlineData(0, "not json", 22)]
+    [InlineData(0, "{\"capabilities\":{\"pgsizes\":8192}}", 95)]
+    public void A_bad_version_proposal_is_refused_and_the_connection_closed(int major, string json, int errno)
+    {
+        using var fresh = new RawVfioUser(handshake: false);
+        byte[] caps = System.Text.Encoding.UTF8.GetBytes(json + "\0");
+        byte[] p = new byte[4 + caps.Length];
+        new VfioUserVersion((ushort)major, 0).Encode(p, caps);
+        var r = fresh.Call(1, VfioUserCommand.Version, p);
+        Assert.True(r.Header.IsError);
+        Assert.Equal((uint)errno, r.Header.Error);
+        Assert.True(fresh.ServerEnded(5000), "the server kept a connection whose VERSION it refused");
+    }
+
+    [Fact]
+    public void Commands_before_version_are_refused_and_the_connection_closed()
+    {
+        using var fresh = new RawVfioUser(handshake: false);
+        AssertErrorOnly(EINVAL, fresh.Call(1, VfioUserCommand.DeviceGetInfo, Args(16, 0, 0, 0)));
+        Assert.True(fresh.ServerEnded(5000));
+    }
+
+    [Fact]
+    public void A_connection_that_never_sends_version_is_dropped_after_the_handshake_time()
+    {
+        using var fresh = new RawVfioUser(handshake: false, new Devices.VfioUser.VfioUserServerOptions { HandshakeTimeoutMs = 300 });
+        Assert.True(fresh.ServerEnded(5000), "a silent client held the server");
+        Assert.Equal(1, fresh.Server.DroppedClients);
+    }
+
+    private static void AssertErrorOnly(int errno, (VfioUserHeader Header, byte[] Payload) reply)
+    {
+        Assert.True(reply.Header.IsError, "expected an error reply");
+        Assert.Equal((uint)errno, reply.Header.Error);
     }
 
     [Fact]
     public void Truncated_payloads_are_refused()
     {
-        AssertError(EINVAL, peer.Call(1, VfioUserCommand.Version, [1, 0]));
+        AssertError(EINVAL, peer.Call(1, VfioUserCommand.Version, [0, 0]));
         AssertError(EINVAL, peer.Call(2, VfioUserCommand.DeviceGetInfo, Args(16, 0)));
         AssertError(EINVAL, peer.Call(3, VfioUserCommand.DeviceGetRegionInfo, Args(32, 0, 0)));
         AssertError(EINVAL, peer.Call(4, VfioUserCommand.DeviceGetIrqInfo, Args(16)));
@@ -85,11 +129,13 @@ public sealed class VfioUserProtocolTests : IDisposable
         AssertError(ENOSYS, peer.Call(1, (VfioUserCommand)0, []));
         AssertError(ENOSYS, peer.Call(2, (VfioUserCommand)14, []));
         AssertError(ENOSYS, peer.Call(3, (VfioUserCommand)0xFFFF, [1, 2, 3]));
-        AssertError(ENOSYS, peer.Call(4, VfioUserCommand.DmaRead, Args(0, 0, 0, 0)));
+        AssertError(EINVAL, peer.Call(4, VfioUserCommand.DmaRead, Args(0, 0, 0, 0))); // server to client only
         peer.Send(5, (ushort)VfioUserCommand.DeviceGetInfo, Args(16, 0, 0, 0), flags: VfioUserHeader.TypeReply);
+        peer.AssertAlive(); // a "reply" to nothing the server asked is ignored
+        peer.Send(6, (ushort)VfioUserCommand.DeviceGetInfo, Args(16, 0, 0, 0), flags: 7); // no such type
         var r = peer.Reply();
-        Assert.True(r.Header.IsError); // a "reply" sent to the server is not a command
-        peer.AssertAlive();
+        Assert.True(r.Header.IsError);
+        Assert.Equal(6, r.Header.MessageId);
     }
 
     [Fact]
@@ -100,7 +146,7 @@ public sealed class VfioUserProtocolTests : IDisposable
         AssertError(EINVAL, peer.Call(3, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(2, 0, 4))); // BAR2 absent
         AssertError(EINVAL, peer.Call(4, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(0, 0xFE, 4))); // past the end
         AssertError(EINVAL, peer.Call(5, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(0, ulong.MaxValue - 1, 4)));
-        AssertError(EINVAL, peer.Call(6, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(0, 0, 3))); // odd size on a BAR
+        AssertError(EINVAL, peer.Call(6, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(0, 0xFF, 2))); // straddles the end
         AssertError(EINVAL, peer.Call(7, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(7, 0, 0)));
         AssertError(EINVAL, peer.Call(8, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(7, 0, 257)));
         AssertError(EINVAL, peer.Call(9, VfioUserCommand.DeviceGetIrqInfo, Args(16, 0, 5, 0)));
@@ -124,7 +170,7 @@ public sealed class VfioUserProtocolTests : IDisposable
             BinaryPrimitives.WriteUInt64LittleEndian(p.AsSpan(24), size);
             return p;
         }
-        AssertError(EINVAL, peer.Call(1, VfioUserCommand.DmaMap, Map(0x10000, 0x10000))); // no descriptor
+        AssertError(EINVAL, peer.Call(1, VfioUserCommand.DmaMap, Map(0x10000, 0x10000, offset: 4096))); // no descriptor, yet an offset
         AssertError(EINVAL, peer.Call(2, VfioUserCommand.DmaMap, Map(0x10001, 0x1000), [memory.Handle])); // unaligned
         AssertError(EINVAL, peer.Call(3, VfioUserCommand.DmaMap, Map(ulong.MaxValue - 0xFFF, 0x2000), [memory.Handle])); // wraps
         AssertError(EINVAL, peer.Call(4, VfioUserCommand.DmaMap, Map(0x10000, 0x1000, flags: 0x80), [memory.Handle]));
@@ -160,10 +206,10 @@ public sealed class VfioUserProtocolTests : IDisposable
     {
         const uint EventFdTrigger = 0x24, NoneUnmask = 0x11, NoneTrigger = 0x21;
         AssertError(EINVAL, peer.Call(1, VfioUserCommand.DeviceSetIrqs, Args(20, 0x26, 0, 0, 1))); // two data types
-        AssertError(EINVAL, peer.Call(2, VfioUserCommand.DeviceSetIrqs, Args(20, 0x0C, 0, 0, 1))); // eventfd + mask
+        AssertError(EINVAL, peer.Call(2, VfioUserCommand.DeviceSetIrqs, Args(20, 0x30, 0, 0, 1))); // two actions
         AssertError(EINVAL, peer.Call(3, VfioUserCommand.DeviceSetIrqs, Args(20, EventFdTrigger, 7, 0, 1))); // no index 7
         AssertError(EINVAL, peer.Call(4, VfioUserCommand.DeviceSetIrqs, Args(20, EventFdTrigger, 0, 1, 1))); // INTx has one vector
-        AssertError(EINVAL, peer.Call(5, VfioUserCommand.DeviceSetIrqs, Args(20, NoneUnmask, 1, 0, 1))); // MSI is not maskable
+        AssertError(EINVAL, peer.Call(5, VfioUserCommand.DeviceSetIrqs, Args(20, NoneUnmask, 1, 1, 1))); // MSI has one vector
         AssertError(EINVAL, peer.Call(6, VfioUserCommand.DeviceSetIrqs, Args(24, NoneTrigger, 0, 0, 1, 0))); // stray data
         AssertError(EINVAL, peer.Call(7, VfioUserCommand.DeviceSetIrqs, Args(99, NoneTrigger, 0, 0, 1))); // argsz lies
         using var a = new EventFd();

@@ -11,7 +11,8 @@ internal static unsafe partial class Libc
     private const string Lib = "libc";
 
     public const int EINTR = 4, EAGAIN = 11, EBADF = 9, EINVAL = 22, ENOENT = 2, EEXIST = 17, ENOSPC = 28,
-        ENOSYS = 38, E2BIG = 7, EFAULT = 14, ENOTSUP = 95, EPERM = 1, ENODEV = 19, EIO = 5;
+        ENOSYS = 38, E2BIG = 7, EFAULT = 14, ENOTSUP = 95, EPERM = 1, ENODEV = 19, EIO = 5, EMFILE = 24, ENFILE = 23,
+        ETIMEDOUT = 110, EPROTO = 71, ECONNRESET = 104;
 
     public const int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+// Managed side. What the server does for each client command (docs/vfio-user.rst, "Commands"): each
+// payload is decoded by its generated decoder (vfio-user.wire.json), then checked against the device
+// (regions, vectors, limits) before the device sees it. Returns 0 and the reply payload, or an errno
+// and why (for the operator's log). Descriptors it keeps it removes from the list; the caller closes
+// the rest.
+using LinuxShim.Shim.Vfio;
+using LinuxShim.Shim.Vfio.Interop;
+
+namespace LinuxShim.Devices.VfioUser;
+
+internal sealed class CommandHandler(VfioUserServer server)
+{
+    private IVfioDevice Device => server.Device;
+
+    public int Handle(VfioUserHeader header, byte[] payload, List<int> fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        why = null;
+        if (!header.IsCommand)
+        {
+            why = "a message that is neither command nor reply";
+            return Libc.EINVAL;
+        }
+        var p = payload.AsSpan();
+        try
+        {
+            return (VfioUserCommand)header.Command switch
+            {
+                VfioUserCommand.Version => Fail(out why, "VERSION again: it is negotiated once, first", Libc.EINVAL),
+                VfioUserCommand.DmaMap => DmaMap(p, fds, out why),
+                VfioUserCommand.DmaUnmap => DmaUnmap(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetInfo => GetInfo(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetRegionInfo => GetRegionInfo(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetIrqInfo => GetIrqInfo(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceSetIrqs => SetIrqs(p, fds, out why),
+                VfioUserCommand.RegionRead => RegionRead(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.RegionWrite => RegionWrite(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceReset => Reset(p, fds.Count, out why),
+                VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite => Fail(out why, "DMA_READ/DMA_WRITE go from server to client", Libc.EINVAL),
+                _ => Fail(out why, $"command {header.Command} is not implemented", Libc.ENOSYS),
+            };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A device model threw: the request fails, the server goes on (the model contains its own faults).
+            server.CountInternalError(e);
+            length = 0;
+            why = $"device model: {e.GetType().Name}: {e.Message}";
+            return Libc.EIO;
+        }
+    }
+
+    private int DmaMap(ReadOnlySpan<byte> p, List<int> fds, out string? why)
+    {
+        if (!VfioUserDmaMap.TryDecode(p, fds.Count, out var m, out why))
+            return Libc.EINVAL;
+        if (fds.Count == 0 && m.Offset != 0)
+            return Fail(out why, "DMA_MAP.offset: not 0 for a window without a descriptor", Libc.EINVAL);
+        int fd = fds.Count == 1 ? fds[0] : -1;
+        return server.Dma.Map(m.Address, m.Size, fd, (long)m.Offset, (m.Flags & VfioAbi.DmaFlagWrite) != 0, out why);
+    }
+
+    private int DmaUnmap(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserDmaUnmap.TryDecode(p, fds, out var u, out _, out why))
+            return Libc.EINVAL;
+        if ((u.Flags & DmaUnmapGetDirtyBitmap) != 0)
+            return Fail(out why, "DMA_UNMAP.flags: dirty page tracking is not supported", Libc.ENOTSUP);
+        if ((u.Flags & DmaUnmapAll) != 0)
+        {
+            if (u.Address != 0 || u.Size != 0)
+                return Fail(out why, "DMA_UNMAP: unmap-all with an address or size", Libc.EINVAL);
+            server.Dma.UnmapAll();
+        }
+        else
+        {
+            int errno = server.Dma.Unmap(u.Address, u.Size);
+            if (errno != 0)
+                return Fail(out why, $"DMA_UNMAP: no window is exactly 0x{u.Address:x}+0x{u.Size:x}", errno);
+        }
+        length = (u with { Argsz = VfioUserDmaUnmap.FixedSize }).Encode(reply);
+        return 0;
+    }
+
+    private const uint DmaUnmapGetDirtyBitmap = 1, DmaUnmapAll = 2;
+
+    private int GetInfo(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserDeviceInfo.TryDecode(p, fds, out _, out why))
+            return Libc.EINVAL;
+        length = new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, VfioAbi.DeviceFlagsReset | VfioAbi.DeviceFlagsPci,
+            (uint)Device.RegionCount, VfioAbi.PciIrqCount).Encode(reply);
+        return 0;
+    }
+
+    private int GetRegionInfo(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionInfo.TryDecode(p, fds, out var q, out _, out why))
+            return Libc.EINVAL;
+        if (q.Index >= (uint)Device.RegionCount)
+            return Fail(out why, $"DEVICE_GET_REGION_INFO.index: {q.Index}, the device has {Device.RegionCount} regions", Libc.EINVAL);
+        var info = Device.GetRegion((int)q.Index);
+        uint flags = (info.Readable ? VfioAbi.RegionInfoFlagRead : 0) | (info.Writable ? VfioAbi.RegionInfoFlagWrite : 0);
+        length = new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, flags, q.Index, 0, info.Size, 0).Encode(reply);
+        return 0;
+    }
+
+    private int GetIrqInfo(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserIrqInfo.TryDecode(p, fds, out var q, out why))
+            return Libc.EINVAL;
+        if (q.Index >= VfioAbi.PciIrqCount)
+            return Fail(out why, $"DEVICE_GET_IRQ_INFO.index: {q.Index}, there are {VfioAbi.PciIrqCount}", Libc.EINVAL);
+        // Every index can be masked (INTx is also automasked); MSI and MSI-X keep a pending bit while masked.
+        uint flags = VfioAbi.IrqInfoEventFd | VfioAbi.IrqInfoMaskable | (q.Index == VfioAbi.IrqIntx
+            ? VfioAbi.IrqInfoAutomasked
+            : VfioAbi.IrqInfoNoResize);
+        length = new VfioUserIrqInfo(VfioUserIrqInfo.FixedSize, flags, q.Index, (uint)server.Irqs.Count((int)q.Index)).Encode(reply);
+        return 0;
+    }
+
+    private int SetIrqs(ReadOnlySpan<byte> p, List<int> fds, out string? why)
+    {
+        if (!VfioUserSetIrqs.TryDecode(p, fds.Count, out var s, out var data, out why))
+            return Libc.EINVAL;
+        uint dataType = s.Flags & VfioAbi.IrqSetDataTypeMask;
+        uint action = s.Flags & VfioAbi.IrqSetActionTypeMask;
+        if (!IsSingleBit(dataType) || !IsSingleBit(action))
+            return Fail(out why, $"DEVICE_SET_IRQS.flags: 0x{s.Flags:x} must name one data type and one action", Libc.EINVAL);
+        if (s.Index >= VfioAbi.PciIrqCount)
+            return Fail(out why, $"DEVICE_SET_IRQS.index: {s.Index}, there are {VfioAbi.PciIrqCount}", Libc.EINVAL);
+        int vectors = server.Irqs.Count((int)s.Index);
+        bool disableAll = s.Count == 0 && s.Start == 0 && dataType == VfioAbi.IrqSetDataNone;
+        if (!disableAll && (s.Count == 0 || s.Start >= (uint)vectors || s.Count > (uint)vectors - s.Start))
+            return Fail(out why, $"DEVICE_SET_IRQS: vectors {s.Start}+{s.Count} outside the {vectors} of index {s.Index}", Libc.EINVAL);
+        int expectedData = dataType == VfioAbi.IrqSetDataBool ? (int)s.Count : 0;
+        if (data.Length != expectedData)
+            return Fail(out why, $"DEVICE_SET_IRQS.data: {data.Length} bytes, expected {expectedData}", Libc.EINVAL);
+        bool eventFds = dataType == VfioAbi.IrqSetDataEventFd;
+        if (eventFds ? fds.Count != 0 && fds.Count != s.Count : fds.Count != 0)
+            return Fail(out why, $"DEVICE_SET_IRQS: {fds.Count} descriptors for {s.Count} vectors", Libc.EINVAL);
+        var adopted = new EventFd[eventFds ? fds.Count : 0];
+        for (int i = 0; i < adopted.Length; i++)
+        {
+            var e = EventFd.AdoptForSignalling(fds[i], out string? bad);
+            if (e is null)
+            {
+                // Not taken over: give back the ones adopted so far to the list the caller closes.
+                for (int j = 0; j < i; j++)
+                    adopted[j].DetachHandle();
+                return Fail(out why, $"DEVICE_SET_IRQS: descriptor {i}: {bad}", Libc.EINVAL);
+            }
+            adopted[i] = e;
+        }
+        fds.Clear();
+        return server.Irqs.Apply((int)s.Index, action, dataType, (int)s.Start, (int)s.Count, data, adopted);
+    }
+
+    private static bool IsSingleBit(uint v) => v != 0 && (v & (v - 1)) == 0;
+
+    private int RegionRead(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionAccess.TryDecode(p, fds, out var a, out why))
+            return Libc.EINVAL;
+        int errno = CheckAccess(a.Region, a.Offset, a.Count, write: false, out why);
+        if (errno != 0)
+            return errno;
+        var data = reply.AsSpan(VfioUserRegionData.FixedSize, (int)a.Count);
+        Device.ReadRegion((int)a.Region, a.Offset, data);
+        length = new VfioUserRegionData(a.Offset, a.Region, a.Count).Encode(reply) + (int)a.Count;
+        return 0;
+    }
+
+    private int RegionWrite(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionData.TryDecode(p, fds, out var a, out var data, out why))
+            return Libc.EINVAL;
+        int errno = CheckAccess(a.Region, a.Offset, a.Count, write: true, out why);
+        if (errno != 0)
+            return errno;
+        Device.WriteRegion((int)a.Region, a.Offset, data);
+        length = new VfioUserRegionAccess(a.Offset, a.Region, a.Count).Encode(reply);
+        return 0;
+    }
+
+    // Any size from 1 byte to the negotiated max_data_xfer_size, anywhere inside the region; the device
+    // splits it into the naturally aligned register accesses its bus would make.
+    private int CheckAccess(uint region, ulong offset, uint count, bool write, out string? why)
+    {
+        why = null;
+        string op = write ? "REGION_WRITE" : "REGION_READ";
+        if (region >= (uint)Device.RegionCount)
+            return Fail(out why, $"{op}.region: {region}, the device has {Device.RegionCount}", Libc.EINVAL);
+        if (count > (uint)VfioUserServer.Capabilities.MaxDataXferSize)
+            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Libc.EINVAL);
+        var info = Device.GetRegion((int)region);
+        if (info.Size == 0)
+            return Fail(out why, $"{op}.region: region {region} is not implemented", Libc.EINVAL);
+        if (!(write ? info.Writable : info.Readable))
+            return Fail(out why, $"{op}.region: region {region} is not {(write ? "writable" : "readable")}", Libc.EINVAL);
+        if (offset > info.Size || count > info.Size - offset)
+            return Fail(out why, $"{op}: 0x{offset:x}+{count} outside region {region}'s 0x{info.Size:x} bytes", Libc.EINVAL);
+        return 0;
+    }
+
+    private int Reset(ReadOnlySpan<byte> p, int fds, out string? why)
+    {
+        why = null;
+        if (!p.IsEmpty || fds != 0)
+            return Fail(out why, "DEVICE_RESET: has no payload and no descriptors", Libc.EINVAL);
+        Device.Reset();
+        return 0;
+    }
+
+    private static int Fail(out string? why, string message, int errno)
+    {
+        why = message;
+        return errno;
+    }
+}

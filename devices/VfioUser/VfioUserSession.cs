@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: MIT
+// Managed side. One vfio-user client of a VfioUserServer. Its thread reads: VERSION first and once
+// (within the handshake time), then, once the session owns the device, every message in full (within
+// the message time), replies to the server's own DMA_READ/DMA_WRITE handed to their waiters, commands
+// queued (bounded). A second thread dispatches the commands and replies; so a device model that waits
+// for a DMA reply (a window without a descriptor) never waits on the thread that must read it. Every
+// descriptor that arrives is adopted or closed on every path.
+using System.Collections.Concurrent;
+using LinuxShim.Shim.Vfio;
+using LinuxShim.Shim.Vfio.Interop;
+
+namespace LinuxShim.Devices.VfioUser;
+
+internal sealed class VfioUserSession : IDisposable
+{
+    private readonly VfioUserServer server;
+    private readonly VfioUserServerOptions options;
+    private readonly VfioUserConnection connection;
+    private readonly CancellationToken cancellation;
+    private readonly object sendLock = new();
+    private readonly BlockingCollection<Command> queue;
+    private readonly ConcurrentDictionary<ushort, DmaWaiter> dmaWaiters = new();
+    private readonly byte[] reply = new byte[VfioUserServer.MaxMessageSize];
+    private readonly CommandHandler handler;
+    private VfioUserCapabilities client = new();
+    private string? dropReason;
+    private int nextDmaId;
+
+    private sealed record Command(VfioUserHeader Header, byte[] Payload, List<int> Fds, string? FramingError);
+
+    private sealed class DmaWaiter
+    {
+        public readonly ManualResetEventSlim Done = new();
+        public byte[]? Payload;
+        public int Errno;
+    }
+
+    public VfioUserSession(VfioUserServer server, UnixSocket socket, CancellationToken cancellation)
+    {
+        this.server = server;
+        options = server.Options;
+        this.cancellation = cancellation;
+        connection = new VfioUserConnection(socket, VfioUserServer.MaxMessageSize);
+        queue = new BlockingCollection<Command>(new ConcurrentQueue<Command>());
+        handler = new CommandHandler(server);
+        try
+        {
+            socket.SetSendTimeout(options.SendTimeoutMs);
+        }
+        catch (NativeCallException)
+        {
+            // a socket that takes no options is already gone; the first receive says so
+        }
+    }
+
+    /// <summary>The client's capabilities (limits on what the server may send it).</summary>
+    public VfioUserCapabilities Client => client;
+
+    public void Run()
+    {
+        using var wake = cancellation.Register(connection.Socket.Shutdown);
+        if (!Handshake())
+            return;
+        if (!server.AcquireDevice(() => !cancellation.IsCancellationRequested && !PeerGone()))
+            return;
+        server.Dma.RemoteRead = RemoteRead;
+        server.Dma.RemoteWrite = RemoteWrite;
+        var dispatcher = new Thread(Dispatch) { IsBackground = true, Name = "vfio-user dispatch" };
+        dispatcher.Start();
+        try
+        {
+            ReadLoop();
+        }
+        finally
+        {
+            queue.CompleteAdding();
+            connection.Socket.Shutdown();
+            foreach (var w in dmaWaiters.Values)
+            {
+                w.Errno = Libc.ECONNRESET;
+                w.Done.Set();
+            }
+            dispatcher.Join();
+            server.ReleaseDevice();
+        }
+    }
+
+    // VERSION, first and within the handshake time; anything else ends the connection.
+    private bool Handshake()
+    {
+        VfioUserMessage? m;
+        try
+        {
+            long deadline = Environment.TickCount64 + options.HandshakeTimeoutMs;
+            if (!connection.Socket.WaitReadable(options.HandshakeTimeoutMs))
+            {
+                Drop($"no VERSION within {options.HandshakeTimeoutMs} ms");
+                return false;
+            }
+            m = connection.Receive(deadline);
+        }
+        catch (Exception e) when (e is EndOfStreamException or NativeCallException or TimeoutException)
+        {
+            Drop($"handshake: {e.Message}");
+            return false;
+        }
+        if (m is null)
+            return false;
+        server.CountMessage();
+        try
+        {
+            int errno;
+            int length = 0;
+            string? why;
+            if (m.FramingError is not null)
+            {
+                errno = Libc.EINVAL;
+                why = m.FramingError;
+            }
+            else if (!m.Header.IsCommand || m.Header.Command != (ushort)VfioUserCommand.Version)
+            {
+                errno = Libc.EINVAL;
+                why = $"command {m.Header.Command} before VERSION";
+            }
+            else
+            {
+                errno = Version(m.Payload.Span, m.Fds.Count, out length, out why);
+            }
+            if (errno != 0)
+            {
+                server.Report($"vfio-user: {why}; connection closed");
+                if (!m.Header.WantsNoReply)
+                    SendReply(m.Header, errno, default);
+                Drop(why ?? "handshake refused");
+                return false;
+            }
+            SendReply(m.Header, 0, reply.AsSpan(0, length));
+            return true;
+        }
+        catch (Exception e) when (e is NativeCallException or IOException)
+        {
+            Drop($"handshake reply: {e.Message}");
+            return false;
+        }
+        finally
+        {
+            VfioUserConnection.CloseFds(m.Fds);
+        }
+    }
+
+    private int Version(ReadOnlySpan<byte> payload, int fds, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserVersion.TryDecode(payload, fds, out var v, out var json, out why))
+            return Libc.EINVAL;
+        if (v.Major != VfioUserCapabilities.Major)
+        {
+            why = $"VERSION.major: {v.Major}, this server speaks {VfioUserCapabilities.Major}.x";
+            return Libc.ENOTSUP;
+        }
+        var caps = VfioUserCapabilities.Parse(json, out why);
+        if (caps is null)
+            return Libc.EINVAL;
+        if ((caps.PgSizes & DmaMappings.PageSize) == 0)
+        {
+            why = $"VERSION.json.capabilities.pgsizes: 0x{caps.PgSizes:x} lacks the 4 KiB pages this server maps";
+            return Libc.ENOTSUP;
+        }
+        client = caps;
+        byte[] data = VfioUserServer.Capabilities.ToJson(caps);
+        ushort minor = Math.Min(v.Minor, VfioUserCapabilities.Minor);
+        length = new VfioUserVersion(VfioUserCapabilities.Major, minor).Encode(reply, data);
+        return 0;
+    }
+
+    private void ReadLoop()
+    {
+        long lastMessage = Environment.TickCount64;
+        while (!cancellation.IsCancellationRequested && Volatile.Read(ref dropReason) is null)
+        {
+            VfioUserMessage? m;
+            try
+            {
+                if (!connection.Socket.WaitReadable(100))
+                {
+                    if (server.Waiting > 0 && Environment.TickCount64 - lastMessage > options.IdleTimeoutMs)
+                        Drop($"idle for {options.IdleTimeoutMs} ms while another client waits");
+                    continue;
+                }
+                m = connection.Receive(Environment.TickCount64 + options.MessageTimeoutMs);
+            }
+            catch (Exception e) when (e is EndOfStreamException or NativeCallException or TimeoutException)
+            {
+                if (e is TimeoutException)
+                    Drop($"a message not complete within {options.MessageTimeoutMs} ms");
+                return;
+            }
+            if (m is null)
+                return;
+            lastMessage = Environment.TickCount64;
+            server.CountMessage();
+            if (m.FramingError is null && m.Header.IsReply)
+            {
+                CompleteDma(m);
+                VfioUserConnection.CloseFds(m.Fds);
+                continue;
+            }
+            if (queue.Count >= options.MaxQueuedCommands)
+            {
+                VfioUserConnection.CloseFds(m.Fds);
+                Drop($"more than {options.MaxQueuedCommands} commands waiting");
+                return;
+            }
+            var fds = new List<int>(m.Fds);
+            m.Fds.Clear();
+            var command = new Command(m.Header, m.Payload.ToArray(), fds, m.FramingError);
+            if (!TryQueue(command))
+            {
+                VfioUserConnection.CloseFds(fds);
+                return;
+            }
+        }
+    }
+
+    private bool TryQueue(Command command)
+    {
+        try
+        {
+            queue.Add(command);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // the dispatcher stopped
+        }
+    }
+
+    private void Dispatch()
+    {
+        foreach (var c in queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                if (Volatile.Read(ref dropReason) is not null)
+                    continue;
+                int errno;
+                int length = 0;
+                string? why;
+                if (c.FramingError is not null)
+                    (errno, why) = (Libc.EINVAL, c.FramingError);
+                else
+                    errno = handler.Handle(c.Header, c.Payload, c.Fds, reply, out length, out why);
+                if (errno != 0)
+                {
+                    server.CountErrorReply();
+                    server.Report($"vfio-user: {(VfioUserCommand)c.Header.Command} refused ({NativeCallException.Describe(errno)}): {why}");
+                }
+                if (c.Header.WantsNoReply && c.Header.IsCommand)
+                    continue;
+                SendReply(c.Header, errno, errno == 0 ? reply.AsSpan(0, length) : default);
+            }
+            catch (Exception e) when (e is NativeCallException or IOException)
+            {
+                Drop($"reply not taken: {e.Message}");
+            }
+            finally
+            {
+                VfioUserConnection.CloseFds(c.Fds);
+            }
+        }
+    }
+
+    private void SendReply(VfioUserHeader request, int errno, ReadOnlySpan<byte> payload)
+    {
+        lock (sendLock)
+            connection.Send(VfioUserHeader.ReplyTo(request, errno), payload);
+    }
+
+    // ---- DMA through messages (windows mapped without a descriptor) ----
+
+    private bool RemoteRead(ulong address, Memory<byte> buffer)
+    {
+        int chunk = Math.Max(1, client.MaxDataXferSize);
+        Span<byte> p = stackalloc byte[VfioUserDmaAccess.FixedSize];
+        for (int done = 0; done < buffer.Length; done += chunk)
+        {
+            int n = Math.Min(chunk, buffer.Length - done);
+            new VfioUserDmaAccess(address + (ulong)done, (ulong)n).Encode(p);
+            var answer = RemoteCall(VfioUserCommand.DmaRead, p);
+            if (answer is null)
+                return false;
+            if (!VfioUserDmaData.TryDecode(answer, 0, out var data, out var bytes, out string? why)
+                || data.Address != address + (ulong)done || data.Count != (ulong)n)
+            {
+                Drop($"DMA_READ reply does not answer the request: {why ?? "address or count differs"}");
+                return false;
+            }
+            bytes.CopyTo(buffer.Span[done..]);
+        }
+        return true;
+    }
+
+    private bool RemoteWrite(ulong address, ReadOnlyMemory<byte> buffer)
+    {
+        int chunk = Math.Max(1, client.MaxDataXferSize);
+        for (int done = 0; done < buffer.Length; done += chunk)
+        {
+            int n = Math.Min(chunk, buffer.Length - done);
+            byte[] p = new byte[VfioUserDmaData.FixedSize + n];
+            new VfioUserDmaData(address + (ulong)done, (ulong)n).Encode(p, buffer.Span.Slice(done, n));
+            var answer = RemoteCall(VfioUserCommand.DmaWrite, p);
+            if (answer is null)
+                return false;
+            if (!VfioUserDmaAccess.TryDecode(answer, 0, out var ack, out string? why)
+                || ack.Address != address + (ulong)done || ack.Count != (ulong)n)
+            {
+                Drop($"DMA_WRITE reply does not answer the request: {why ?? "address or count differs"}");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Sends a server-to-client command and waits for its reply's payload; null on error or timeout.
+    private byte[]? RemoteCall(VfioUserCommand command, ReadOnlySpan<byte> payload)
+    {
+        if (Volatile.Read(ref dropReason) is not null)
+            return null;
+        ushort id = (ushort)Interlocked.Increment(ref nextDmaId);
+        var waiter = new DmaWaiter();
+        dmaWaiters[id] = waiter;
+        try
+        {
+            lock (sendLock)
+                connection.Send(VfioUserHeader.NewCommand(id, command), payload);
+            if (!waiter.Done.Wait(options.DmaReplyTimeoutMs))
+            {
+                Drop($"{command} not answered within {options.DmaReplyTimeoutMs} ms");
+                return null;
+            }
+            return waiter.Errno == 0 ? waiter.Payload : null;
+        }
+        catch (Exception e) when (e is NativeCallException or IOException)
+        {
+            Drop($"{command}: {e.Message}");
+            return null;
+        }
+        finally
+        {
+            dmaWaiters.TryRemove(id, out _);
+            waiter.Done.Dispose();
+        }
+    }
+
+    private void CompleteDma(VfioUserMessage m)
+    {
+        var h = m.Header;
+        if (!dmaWaiters.TryGetValue(h.MessageId, out var w)
+            || h.Command is not ((ushort)VfioUserCommand.DmaRead or (ushort)VfioUserCommand.DmaWrite))
+        {
+            server.Report($"vfio-user: a reply ({h.MessageId}/{h.Command}) to nothing this server asked; ignored");
+            return;
+        }
+        w.Payload = m.Payload.ToArray();
+        w.Errno = h.IsError ? (h.Error == 0 ? Libc.EIO : (int)Math.Min(h.Error, 4095)) : 0;
+        try
+        {
+            w.Done.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the waiter timed out and went
+        }
+    }
+
+    // ---- ending ----
+
+    private bool PeerGone()
+    {
+        var p = new Libc.PollFd { Fd = connection.Socket.Handle, Events = 0 };
+        unsafe
+        {
+            return Libc.Poll(&p, 1, 0) > 0 && (p.Revents & (Libc.POLLHUP | Libc.POLLERR)) != 0;
+        }
+    }
+
+    /// <summary>Ends the session for breaking a bound; the reader and dispatcher see it and stop.</summary>
+    public void Drop(string why)
+    {
+        if (Interlocked.CompareExchange(ref dropReason, why, null) is not null)
+            return;
+        server.CountDropped();
+        server.Report($"vfio-user client dropped: {why}");
+        connection.Socket.Shutdown();
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in queue)
+            VfioUserConnection.CloseFds(c.Fds);
+        queue.Dispose();
+        connection.Dispose();
+    }
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The capabilities JSON of VFIO_USER_VERSION (docs/vfio-user.rst, "Version"): what each
+// side can receive. Parsed strictly (UTF-8, NUL-terminated, an object whose "capabilities" member is an
+// object, every known capability of its type and range); unknown capabilities are ignored, as the
+// specification lets versions add them. Defaults are the specification's.
+using System.Text;
+using System.Text.Json;
+
+namespace LinuxShim.Shim.Vfio;
+
+public sealed record VfioUserCapabilities
+{
+    /// <summary>The protocol version both sides speak: major 0, as libvfio-user and QEMU.</summary>
+    public const ushort Major = 0, Minor = 1;
+
+    /// <summary>Most descriptors the sender can receive in one message (default 1).</summary>
+    public int MaxMsgFds { get; init; } = 1;
+
+    /// <summary>Most bytes in one data transfer (region or DMA access) the sender accepts (default 1 MiB).</summary>
+    public int MaxDataXferSize { get; init; } = 1 << 20;
+
+    /// <summary>Most DMA windows at once (default 65535).</summary>
+    public int MaxDmaMaps { get; init; } = 65535;
+
+    /// <summary>Page sizes for DMA windows, or'ed (default 4 KiB).</summary>
+    public ulong PgSizes { get; init; } = 4096;
+
+    /// <summary>The capability names the sender gave (a reply may only name a subset of them).</summary>
+    public IReadOnlySet<string> Named { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether twin_socket.supported was true.</summary>
+    public bool TwinSocket { get; init; }
+
+    /// <summary>Parses the version data (empty: every default); null and <paramref name="error"/> when it is malformed.</summary>
+    public static VfioUserCapabilities? Parse(ReadOnlySpan<byte> data, out string? error)
+    {
+        error = null;
+        if (data.IsEmpty)
+            return new VfioUserCapabilities();
+        if (data[^1] != 0)
+        {
+            error = "VERSION.json: not NUL-terminated";
+            return null;
+        }
+        data = data[..^1];
+        if (data.IndexOf((byte)0) >= 0)
+        {
+            error = "VERSION.json: a NUL inside the JSON";
+            return null;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(data.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                return Fail(out error, "VERSION.json: not a JSON object");
+            var caps = new VfioUserCapabilities();
+            foreach (var root in doc.RootElement.EnumerateObject())
+            {
+                if (root.Name != "capabilities")
+                    return Fail(out error, $"VERSION.json: unknown member {Quote(root.Name)}");
+                if (root.Value.ValueKind != JsonValueKind.Object)
+                    return Fail(out error, "VERSION.json.capabilities: not an object");
+                var named = new HashSet<string>();
+                foreach (var c in root.Value.EnumerateObject())
+                {
+                    string where = $"VERSION.json.capabilities.{Quote(c.Name)}";
+                    if (!named.Add(c.Name))
+                        return Fail(out error, $"{where}: given twice");
+                    switch (c.Name)
+                    {
+                        case "max_msg_fds":
+                            if (!Int(c.Value, 1, 253, out int fds))
+                                return Fail(out error, $"{where}: not an integer 1..253");
+                            caps = caps with { MaxMsgFds = fds };
+                            break;
+                        case "max_data_xfer_size":
+                            if (!Int(c.Value, 1, 1 << 30, out int xfer))
+                                return Fail(out error, $"{where}: not an integer 1..{1 << 30}");
+                            caps = caps with { MaxDataXferSize = xfer };
+                            break;
+                        case "max_dma_maps":
+                            if (!Int(c.Value, 0, 65535, out int maps))
+                                return Fail(out error, $"{where}: not an integer 0..65535");
+                            caps = caps with { MaxDmaMaps = maps };
+                            break;
+                        case "pgsizes":
+                            if (c.Value.ValueKind != JsonValueKind.Number || !c.Value.TryGetUInt64(out ulong pages) || pages == 0)
+                                return Fail(out error, $"{where}: not a non-zero unsigned integer");
+                            caps = caps with { PgSizes = pages };
+                            break;
+                        case "twin_socket":
+                            if (c.Value.ValueKind != JsonValueKind.Object)
+                                return Fail(out error, $"{where}: not an object");
+                            bool twin = false;
+                            foreach (var t in c.Value.EnumerateObject())
+                            {
+                                if (t.Name == "supported" && t.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                                    twin = t.Value.GetBoolean();
+                                else if (t.Name == "fd_index" && Int(t.Value, 0, 252, out _))
+                                    continue;
+                                else
+                                    return Fail(out error, $"{where}.{Quote(t.Name)}: unknown or of the wrong type");
+                            }
+                            caps = caps with { TwinSocket = twin };
+                            break;
+                        case "write_multiple":
+                            if (c.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                                return Fail(out error, $"{where}: not a boolean");
+                            break;
+                        case "migration":
+                            if (c.Value.ValueKind != JsonValueKind.Object)
+                                return Fail(out error, $"{where}: not an object");
+                            break;
+                        default:
+                            break; // a capability of a later minor version: not proposed back
+                    }
+                }
+                caps = caps with { Named = named };
+            }
+            return caps;
+        }
+        catch (JsonException e)
+        {
+            return Fail(out error, $"VERSION.json: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// This side's capabilities as version data (NUL-terminated JSON). With <paramref name="proposed"/> (a
+    /// server's reply), only the capabilities the client named, as the specification requires.
+    /// </summary>
+    public byte[] ToJson(VfioUserCapabilities? proposed = null)
+    {
+        var entries = new List<string>();
+        bool Named(string name) => proposed is null || proposed.Named.Contains(name);
+        if (Named("max_msg_fds"))
+            entries.Add($"\"max_msg_fds\":{MaxMsgFds}");
+        if (Named("max_data_xfer_size"))
+            entries.Add($"\"max_data_xfer_size\":{MaxDataXferSize}");
+        if (Named("max_dma_maps"))
+            entries.Add($"\"max_dma_maps\":{MaxDmaMaps}");
+        if (Named("pgsizes"))
+            entries.Add($"\"pgsizes\":{PgSizes}");
+        if (proposed is not null && proposed.Named.Contains("twin_socket"))
+            entries.Add("\"twin_socket\":{\"supported\":false}");
+        if (proposed is not null && proposed.Named.Contains("write_multiple"))
+            entries.Add("\"write_multiple\":false");
+        return Encoding.UTF8.GetBytes($"{{\"capabilities\":{{{string.Join(",", entries)}}}}}\0");
+    }
+
+    private static bool Int(JsonElement e, int min, int max, out int value)
+    {
+        value = 0;
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out value) && value >= min && value <= max;
+    }
+
+    private static string Quote(string name) => name.Length > 40 ? name[..40] + "…" : name;
+
+    private static VfioUserCapabilities? Fail(out string? error, string message)
+    {
+        error = message;
+        return null;
+    }
+}
