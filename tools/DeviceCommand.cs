@@ -21,6 +21,7 @@ internal static class DeviceCommand
 
         Usage:
           linuxshim device rtl8139|e1000 --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
+          linuxshim device attack [rtl8139|e1000|all] [--messages N] [--seed S] [--json FILE]
 
         Options:
           --socket PATH   UNIX socket to listen on for the vfio-user client (the driver host).
@@ -30,13 +31,23 @@ internal static class DeviceCommand
           --pcap FILE     also write every frame on the wire, both ways, to FILE (pcap).
           --mac MAC       station address in the EEPROM (default 52:54:00:12:34:56).
 
-        Runs until SIGINT or SIGTERM. Exit status: 0 stopped, 1 could not start, 2 usage error.
+        The server treats its clients as hostile: VERSION first and once, every message decoded and
+        checked, DMA windows only from memfds sealed against shrinking (or without a descriptor, then
+        reached by DMA_READ/DMA_WRITE), interrupt descriptors only eventfds (made non-blocking), several
+        clients with one owning the device, and bounds on handshake, message, idle and reply times.
+        Why a request was refused goes to standard error (the first 100 lines). `device attack --help`
+        describes the campaign that tests all of this.
+
+        Runs until SIGINT or SIGTERM (gone within a second). Exit status: 0 stopped, 1 could not start,
+        2 usage error.
         """;
 
     private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Length > 0 && args[0] == "attack")
+            return AttackCommand.Run(args[1..], stdout, stderr);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
