@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. What the emulated NICs share: a MAC address, a wire, link state, and a small
 // receive FIFO that holds frames while the driver's ring is full (as the chips' own packet buffers do).
+// Frames from the wire run the model under the same fault containment as region accesses (PciDevice).
 using LinuxShim.Devices.Pci;
 using LinuxShim.Devices.Wire;
 
@@ -26,6 +27,7 @@ public abstract class NetworkDevice : PciDevice, IDisposable
     private readonly Queue<byte[]> held = new();
     private IWire? wire;
     private bool linkUp = true;
+    private long droppedInErrorState;
 
     protected NetworkDevice(PciIdentity identity, MacAddress mac, params PciBar[] bars)
         : base(identity, bars)
@@ -43,6 +45,15 @@ public abstract class NetworkDevice : PciDevice, IDisposable
     /// <summary>Frames lost because the receive FIFO overflowed.</summary>
     public long FramesOverflowed { get; private set; }
 
+    /// <summary>
+    /// Frames from the cable dropped because the device was in its error state (<see cref="PciDevice.Fault"/>),
+    /// including the one whose handling put it there and any the receive FIFO held then.
+    /// </summary>
+    public long FramesDroppedInErrorState
+    {
+        get { lock (Sync) return droppedInErrorState; }
+    }
+
     /// <summary>Cable plugged in. Changing it raises the chip's link-change interrupt.</summary>
     public bool LinkUp
     {
@@ -54,8 +65,16 @@ public abstract class NetworkDevice : PciDevice, IDisposable
                 if (linkUp == value)
                     return;
                 linkUp = value;
-                OnLinkChanged(value);
-                UpdateInterrupt();
+                // The PHY follows the cable even in the error state, so the model's link view is right after reset.
+                try
+                {
+                    OnLinkChanged(value);
+                    UpdateInterrupt();
+                }
+                catch (Exception e)
+                {
+                    EnterErrorState(e);
+                }
             }
         }
     }
@@ -72,23 +91,43 @@ public abstract class NetworkDevice : PciDevice, IDisposable
         }
     }
 
-    /// <summary>A frame from the wire, or injected by a test.</summary>
+    /// <summary>A frame from the wire, or injected by a test. Never throws: a model exception is contained.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
         lock (Sync)
         {
-            if (held.Count == 0 && TryReceive(frame) != ReceiveOutcome.NoRoom)
+            if (InErrorState)
+            {
+                droppedInErrorState++;
                 return;
-            // The ring is full: the frame waits in the FIFO, or is lost when that is full too. Either
-            // way the NIC tells the driver, as hardware does for every frame it cannot store.
-            bool lost = held.Count >= HeldFrameLimit;
-            if (lost)
-                FramesOverflowed++;
-            else
-                held.Enqueue(frame.ToArray());
-            OnNoRoom(lost);
-            UpdateInterrupt();
+            }
+            try
+            {
+                if (held.Count == 0 && TryReceive(frame) != ReceiveOutcome.NoRoom)
+                    return;
+                // The ring is full: the frame waits in the FIFO, or is lost when that is full too. Either
+                // way the NIC tells the driver, as hardware does for every frame it cannot store.
+                bool lost = held.Count >= HeldFrameLimit;
+                if (lost)
+                    FramesOverflowed++;
+                else
+                    held.Enqueue(frame.ToArray());
+                OnNoRoom(lost);
+                UpdateInterrupt();
+            }
+            catch (Exception e)
+            {
+                EnterErrorState(e);
+                droppedInErrorState++;
+            }
         }
+    }
+
+    // A function in its error state has lost what its packet buffer held.
+    private protected override void OnErrorState()
+    {
+        droppedInErrorState += held.Count;
+        held.Clear();
     }
 
     private void OnWireFrame(ReadOnlySpan<byte> frame) => Receive(frame);

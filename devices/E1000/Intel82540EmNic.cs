@@ -23,7 +23,7 @@ public sealed class Intel82540EmNic : NetworkDevice
     private readonly M88E1011Phy phy = new();
     private readonly List<byte> txPacket = [];
     private OffloadContext context;
-    private bool txTso, txIpChecksum, txL4Checksum, txFirst = true;
+    private bool txTso, txIpChecksum, txL4Checksum, txFirst = true, txDiscard;
     private uint ioAddress;
 
     public Intel82540EmNic(MacAddress mac)
@@ -223,6 +223,7 @@ public sealed class Intel82540EmNic : NetworkDevice
         ioAddress = 0;
         txPacket.Clear();
         txFirst = true;
+        txDiscard = false;
         context = default;
         ClearHeldFrames();
     }
@@ -283,22 +284,32 @@ public sealed class Intel82540EmNic : NetworkDevice
             txL4Checksum = extended && (d[13] & TxPoptsTxsm) != 0;
             txFirst = false;
         }
-        if (txPacket.Count + length <= MaxPacket)
+        // A packet longer than the model buffers, or one whose data cannot be fetched, is malformed: its
+        // descriptors still complete, but no frame with a piece missing goes on the wire.
+        if (!txDiscard)
         {
-            var data = new byte[length];
-            if (DmaRead(address, data))
+            var data = txPacket.Count + length <= MaxPacket ? new byte[length] : null;
+            if (data is not null && DmaRead(address, data))
                 txPacket.AddRange(data);
+            else
+                txDiscard = true;
         }
         if ((cmd & TxCmdEop) == 0)
             return cmd;
 
         byte[] packet = [.. txPacket];
+        bool discard = txDiscard;
         txPacket.Clear();
         txFirst = true;
+        txDiscard = false;
+        if (discard)
+            return cmd;
         ushort vlan = BinaryPrimitives.ReadUInt16LittleEndian(d[14..]);
         bool insertVlan = (cmd & TxCmdVle) != 0 && (Reg(CTRL) & CtrlVme) != 0;
+        // Legacy descriptor: CSO is bits 23:16 of the lower dword (byte 10; byte 11 is CMD), CSS byte 13,
+        // and the sum runs from CSS to the end of the packet (82540em.md, "Transmit").
         if (!extended && (cmd & TxCmdIc) != 0)
-            TransmitOffload.InsertChecksum(packet, d[13], d[11], 0);
+            TransmitOffload.InsertChecksum(packet, d[13], d[10], 0);
         if (txTso)
         {
             foreach (var segment in TransmitOffload.Segment(packet, context, txIpChecksum, txL4Checksum))

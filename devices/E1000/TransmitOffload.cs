@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. What the 82540EM does to a packet on its way out when a context descriptor asked
 // for it: IP and TCP/UDP checksum insertion and TCP segmentation (TSO), per the SDM's sections on
-// transmit context descriptors and TCP segmentation. Pure functions over byte buffers.
+// transmit context descriptors and TCP segmentation. Pure functions over byte buffers. Every offset
+// comes from a driver-written descriptor: one outside the packet is not inserted, never an exception.
 using System.Buffers.Binary;
 
 namespace LinuxShim.Devices.E1000;
@@ -12,10 +13,13 @@ internal readonly record struct OffloadContext(int Ipcss, int Ipcso, int Ipcse, 
 
 internal static class TransmitOffload
 {
-    /// <summary>Stores the one's-complement sum of [start, end] (end inclusive, 0 = to the end) at <paramref name="at"/>, big-endian.</summary>
+    /// <summary>
+    /// Stores the one's-complement sum of [start, end] (end inclusive, 0 = to the end) at <paramref name="at"/>,
+    /// big-endian. A start or field outside the packet, or an end before the start, inserts nothing.
+    /// </summary>
     public static void InsertChecksum(Span<byte> packet, int start, int at, int end, uint add = 0)
     {
-        if (start >= packet.Length || at < 0 || at + 2 > packet.Length)
+        if (start < 0 || start >= packet.Length || !Fits(at, 2, packet.Length))
             return;
         int last = end == 0 || end >= packet.Length ? packet.Length - 1 : end;
         if (last < start)
@@ -23,6 +27,9 @@ internal static class TransmitOffload
         uint sum = add + Sum(packet[start..(last + 1)]);
         BinaryPrimitives.WriteUInt16BigEndian(packet[at..], (ushort)~Fold(sum));
     }
+
+    /// <summary>Whether <paramref name="length"/> bytes at <paramref name="at"/> lie inside <paramref name="limit"/> bytes.</summary>
+    private static bool Fits(int at, int length, int limit) => at >= 0 && at <= limit - length;
 
     private static uint Sum(ReadOnlySpan<byte> data)
     {
@@ -55,12 +62,17 @@ internal static class TransmitOffload
     /// Cuts a TSO packet (header + payload) into frames of at most MSS payload bytes: per segment the
     /// IPv4 total length and id (or IPv6 payload length), the TCP sequence number, PSH/FIN only on the
     /// last, and checksums with the segment's length added to the pseudo-header sum the driver left.
+    /// A context that cannot describe the packet (HDRLEN 0 or past the packet, MSS 0, an IP or TCP/UDP
+    /// header that does not fit in HDRLEN) is malformed: nothing is sent. Checksum fields (IPCSO, TUCSO)
+    /// must lie in the header every segment repeats; one that does not is not inserted.
     /// </summary>
     public static IEnumerable<byte[]> Segment(byte[] packet, OffloadContext c, bool ip, bool l4)
     {
         int hdr = c.HeaderLength;
-        if (hdr <= 0 || hdr > packet.Length || c.Mss <= 0 || c.Tucss + 20 > hdr || c.Ipcss + 20 > hdr)
+        if (hdr <= 0 || hdr > packet.Length || c.Mss <= 0 || !Fits(c.Tucss, 20, hdr) || !Fits(c.Ipcss, 20, hdr))
             yield break;
+        ip &= Fits(c.Ipcso, 2, hdr);
+        l4 &= Fits(c.Tucso, 2, hdr);
         bool ipv4 = (c.TuCmd & E1000Registers.TuCmdIp) != 0;
         bool tcp = (c.TuCmd & E1000Registers.TuCmdTcp) != 0;
         int payload = packet.Length - hdr;

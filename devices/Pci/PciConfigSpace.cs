@@ -88,14 +88,28 @@ public sealed class PciConfigSpace
 
     public void Reset() => initial.CopyTo(bytes, 0);
 
-    public void Read(int offset, Span<byte> data) => bytes.AsSpan(offset, data.Length).CopyTo(data);
+    /// <summary>Reads any number of bytes at any offset; bytes outside the 256-byte space read as all ones.</summary>
+    public void Read(int offset, Span<byte> data)
+    {
+        for (int i = 0; i < data.Length; i++)
+        {
+            long o = (long)offset + i;
+            data[i] = o is >= 0 and < Size ? bytes[o] : (byte)0xFF;
+        }
+    }
 
+    /// <summary>
+    /// Writes any number of bytes at any offset, each through its writable-bit mask, so a register written
+    /// in pieces or together with its neighbours ends up as if written byte by byte (configuration space
+    /// is byte-addressable, PCI Local Bus 3.0, 6.1); bytes outside the space are dropped.
+    /// </summary>
     public void Write(int offset, ReadOnlySpan<byte> data)
     {
         for (int i = 0; i < data.Length; i++)
         {
-            int o = offset + i;
-            bytes[o] = (byte)((bytes[o] & ~writable[o]) | (data[i] & writable[o]));
+            long o = (long)offset + i;
+            if (o is >= 0 and < Size)
+                bytes[o] = (byte)((bytes[o] & ~writable[o]) | (data[i] & writable[o]));
         }
     }
 }

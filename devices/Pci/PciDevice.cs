@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Base of the emulated PCI functions: configuration space, BAR dispatch, DMA gated by
-// bus mastering, and the interrupt output (INTx level, or an MSI message on a rising edge when MSI
-// is enabled). All model state is guarded by one lock, Sync.
+// Managed side. Base of the emulated PCI functions: configuration space, BAR dispatch (every access
+// split into naturally aligned 1/2/4-byte register accesses), DMA gated by bus mastering, the
+// interrupt output (INTx level, or an MSI message on a rising edge when MSI is enabled), and fault
+// containment: a model exception puts the function in an error state until function-level reset.
+// All model state is guarded by one lock, Sync.
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
 
@@ -12,6 +14,9 @@ public abstract class PciDevice : IVfioDevice
     private readonly PciBar[] bars;
     private IDeviceBus? bus;
     private bool irqLevel;
+    private Exception? fault;
+    private Exception? firstFault;
+    private long faultCount;
 
     protected PciDevice(PciIdentity identity, params PciBar[] bars)
     {
@@ -36,6 +41,28 @@ public abstract class PciDevice : IVfioDevice
         get { lock (Sync) return irqLevel; }
     }
 
+    /// <summary>
+    /// The exception that put the device in its error state, or null while it works. In the error state
+    /// BAR reads return all ones, BAR writes and frames from the cable are dropped and the interrupt is
+    /// deasserted; configuration space keeps working. <see cref="Reset"/> leaves the error state.
+    /// </summary>
+    public Exception? Fault
+    {
+        get { lock (Sync) return fault; }
+    }
+
+    /// <summary>Exceptions the device model threw and the device contained, over its whole life.</summary>
+    public long FaultCount
+    {
+        get { lock (Sync) return faultCount; }
+    }
+
+    /// <summary>The first exception the device model ever threw (kept across resets, for diagnosis).</summary>
+    public Exception? FirstFault
+    {
+        get { lock (Sync) return firstFault; }
+    }
+
     public VfioRegionInfo GetRegion(int index)
     {
         if (index == VfioAbi.RegionConfig)
@@ -49,25 +76,48 @@ public abstract class PciDevice : IVfioDevice
 
     public void Attach(IDeviceBus deviceBus) => bus = deviceBus;
 
+    /// <summary>
+    /// Reads <paramref name="data"/>.Length bytes (any length, any offset) of a region. BAR accesses reach the
+    /// model as naturally aligned 1, 2 or 4-byte register reads, lowest address first (see <see cref="AccessSize"/>);
+    /// bytes outside the region, and every byte in the error state, read as all ones.
+    /// </summary>
     public void ReadRegion(int region, ulong offset, Span<byte> data)
     {
         lock (Sync)
         {
             if (region == VfioAbi.RegionConfig)
             {
-                Config.Read((int)offset, data);
+                Config.Read(ConfigOffset(offset), data);
                 return;
             }
-            for (int i = 0; i < data.Length; i += 4)
+            data.Fill(0xFF);
+            int length = InsideBar(region, offset, data.Length);
+            if (fault is not null)
+                return;
+            try
             {
-                int size = Math.Min(4, data.Length - i);
-                uint v = ReadBar(region, offset + (ulong)i, size);
-                for (int b = 0; b < size; b++)
-                    data[i + b] = (byte)(v >> (8 * b));
+                for (int i = 0; i < length;)
+                {
+                    ulong at = offset + (ulong)i;
+                    int size = AccessSize(at, length - i);
+                    uint v = ReadBar(region, at, size);
+                    for (int b = 0; b < size; b++)
+                        data[i + b] = (byte)(v >> (8 * b));
+                    i += size;
+                }
+            }
+            catch (Exception e)
+            {
+                EnterErrorState(e);
+                data.Fill(0xFF);
             }
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> (any length, any offset) to a region, split as <see cref="ReadRegion"/>
+    /// splits reads; bytes outside the region, and every byte in the error state, are dropped.
+    /// </summary>
     public void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data)
     {
         lock (Sync)
@@ -75,36 +125,74 @@ public abstract class PciDevice : IVfioDevice
             if (region == VfioAbi.RegionConfig)
             {
                 var routing = (Config.MsiEnabled, Config.IntxDisabled);
-                Config.Write((int)offset, data);
+                Config.Write(ConfigOffset(offset), data);
                 if (routing != (Config.MsiEnabled, Config.IntxDisabled))
-                    RouteInterrupt(force: true);
+                    Contained(static d => d.RouteInterrupt(force: true));
                 return;
             }
-            for (int i = 0; i < data.Length; i += 4)
+            int length = InsideBar(region, offset, data.Length);
+            if (fault is not null)
+                return;
+            try
             {
-                int size = Math.Min(4, data.Length - i);
-                uint v = 0;
-                for (int b = 0; b < size; b++)
-                    v |= (uint)data[i + b] << (8 * b);
-                WriteBar(region, offset + (ulong)i, size, v);
+                for (int i = 0; i < length;)
+                {
+                    ulong at = offset + (ulong)i;
+                    int size = AccessSize(at, length - i);
+                    uint v = 0;
+                    for (int b = 0; b < size; b++)
+                        v |= (uint)data[i + b] << (8 * b);
+                    WriteBar(region, at, size, v);
+                    i += size;
+                }
+            }
+            catch (Exception e)
+            {
+                EnterErrorState(e);
             }
         }
     }
 
+    /// <summary>
+    /// The register access that starts an access's remainder at <paramref name="at"/>: the widest of 4, 2, 1
+    /// bytes that is naturally aligned there and fits in <paramref name="left"/> bytes. So an aligned 8-byte
+    /// access is two 4-byte ones, low first; 3 bytes at offset 1 are 1 byte at 1 then 2 bytes at 2. A PCI
+    /// data phase carries at most one DWORD with byte enables (PCI Local Bus 3.0, chapter 3), and the models'
+    /// registers are written for the 1/2/4-byte accesses a CPU makes, so nothing wider or unaligned reaches them.
+    /// </summary>
+    internal static int AccessSize(ulong at, int left) =>
+        left >= 4 && (at & 3) == 0 ? 4 : left >= 2 && (at & 1) == 0 ? 2 : 1;
+
+    // Offsets past the 256-byte space all behave alike (nothing there), so clamping keeps them in int range.
+    private static int ConfigOffset(ulong offset) => (int)Math.Min(offset, PciConfigSpace.Size);
+
+    /// <summary>How many bytes of an access at <paramref name="offset"/> lie inside BAR <paramref name="region"/> (0 if none).</summary>
+    private int InsideBar(int region, ulong offset, int length)
+    {
+        if (region is < 0 or >= 6 || bars[region].Size == 0 || offset >= bars[region].Size)
+            return 0;
+        return (int)Math.Min((ulong)length, bars[region].Size - offset);
+    }
+
+    /// <summary>Function-level reset: configuration space and model to power-on state, leaving any error state.</summary>
     public void Reset()
     {
         lock (Sync)
         {
             Config.Reset();
-            ResetDevice();
-            RouteInterrupt(force: true);
+            fault = null;
+            Contained(static d =>
+            {
+                d.ResetDevice();
+                d.RouteInterrupt(force: true);
+            });
         }
     }
 
-    /// <summary>A register read of 1, 2 or 4 bytes inside BAR <paramref name="bar"/>; called under Sync.</summary>
+    /// <summary>A register read of 1, 2 or 4 bytes, naturally aligned, inside BAR <paramref name="bar"/>; called under Sync.</summary>
     protected abstract uint ReadBar(int bar, ulong offset, int size);
 
-    /// <summary>A register write of 1, 2 or 4 bytes; called under Sync.</summary>
+    /// <summary>A register write of 1, 2 or 4 bytes, naturally aligned; called under Sync.</summary>
     protected abstract void WriteBar(int bar, ulong offset, int size, uint value);
 
     /// <summary>Puts the device registers in their power-on state; called under Sync.</summary>
@@ -113,12 +201,72 @@ public abstract class PciDevice : IVfioDevice
     /// <summary>Whether the device wants to interrupt (e.g. ISR &amp; IMR ≠ 0); evaluated after every change.</summary>
     protected abstract bool InterruptPending { get; }
 
+    /// <summary>Whether a model exception has put the device in its error state; read under Sync.</summary>
+    protected bool InErrorState => fault is not null;
+
+    /// <summary>
+    /// Contains <paramref name="e"/>, which the model threw: records it and enters the error state (interrupt
+    /// deasserted, BARs read all ones) until <see cref="Reset"/>, as a PCI function that hit an internal error
+    /// stops answering until reset instead of taking the machine down. Call under Sync.
+    /// </summary>
+    protected void EnterErrorState(Exception e)
+    {
+        faultCount++;
+        firstFault ??= e;
+        if (fault is not null)
+            return;
+        fault = e;
+        OnErrorState();
+        irqLevel = false;
+        Config.InterruptStatus = false;
+        bus?.SetIntx(false);
+    }
+
+    /// <summary>
+    /// Runs model code that does not come from a region access (a timer tick, say) under Sync with fault
+    /// containment; does nothing in the error state. Re-evaluates the interrupt afterwards.
+    /// </summary>
+    protected void RunContained(Action action)
+    {
+        lock (Sync)
+        {
+            if (fault is not null)
+                return;
+            try
+            {
+                action();
+                RouteInterrupt(force: false);
+            }
+            catch (Exception e)
+            {
+                EnterErrorState(e);
+            }
+        }
+    }
+
+    private void Contained(Action<PciDevice> action)
+    {
+        try
+        {
+            action(this);
+        }
+        catch (Exception e)
+        {
+            EnterErrorState(e);
+        }
+    }
+
+    /// <summary>What a subclass drops on entering the error state (held frames); called under Sync.</summary>
+    private protected virtual void OnErrorState()
+    {
+    }
+
     /// <summary>Re-evaluates <see cref="InterruptPending"/> and drives INTx or sends MSI; call under Sync.</summary>
     protected void UpdateInterrupt() => RouteInterrupt(force: false);
 
     private void RouteInterrupt(bool force)
     {
-        bool level = InterruptPending;
+        bool level = fault is null && InterruptPending; // a function in its error state drives no interrupt
         if (level == irqLevel && !force)
             return;
         bool rising = level && !irqLevel;

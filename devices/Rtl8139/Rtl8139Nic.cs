@@ -114,7 +114,8 @@ public sealed class Rtl8139Nic : NetworkDevice
             case RxConfig:
                 return rcr;
             case TimerCount:
-                return (uint)(timer.ElapsedTicks * 33_000_000 / Stopwatch.Frequency);
+                // 33 MHz PCI clock counts (datasheet TCTR); TimeSpan ticks are 100 ns, so ×3.3 cannot overflow.
+                return (uint)(timer.Elapsed.Ticks * 33 / 10);
             case RxMissed:
                 return rxMissed;
             case Cfg9346:
@@ -198,6 +199,11 @@ public sealed class Rtl8139Nic : NetworkDevice
                 break;
             case RxConfig:
                 rcr = v;
+                // The buffer address counters wrap modulo the ring length (rtl8139.md, "Receive ring": the
+                // next write position wraps modulo the size, a CAPR write is taken modulo the size), so a
+                // ring made smaller sees both pointers reduced modulo its new length, never past its end.
+                readPtr %= RingSize;
+                writePtr %= RingSize;
                 break;
             case TimerCount:
                 timer.Restart();
@@ -341,6 +347,8 @@ public sealed class Rtl8139Nic : NetworkDevice
         int length = padded + 4; // the header's length counts the CRC
         int total = (4 + length + 3) & ~3;
         int ring = RingSize;
+        readPtr %= ring; // already inside after RCR and CAPR writes; the same wrap rule, kept where the ring is indexed
+        writePtr %= ring;
         int avail = ((readPtr - writePtr) % ring + ring) % ring;
         if (avail != 0 && total >= avail)
         {

@@ -4,6 +4,7 @@ namespace LinuxShim.Devices.Wire;
 
 public sealed class CaptureWire : IWire
 {
+    private readonly FrameDispatch dispatch = new();
     private readonly IWire inner;
     private readonly PcapWriter capture;
 
@@ -16,6 +17,10 @@ public sealed class CaptureWire : IWire
 
     public event FrameHandler? Received;
 
+    public long HandlerFaults => dispatch.Faults;
+
+    public Exception? FirstHandlerFault => dispatch.FirstFault;
+
     public string Description => $"{inner.Description} (captured)";
 
     public void Send(ReadOnlySpan<byte> frame)
@@ -27,7 +32,7 @@ public sealed class CaptureWire : IWire
     private void OnReceived(ReadOnlySpan<byte> frame)
     {
         capture.Write(frame);
-        Received?.Invoke(frame);
+        dispatch.Raise(Received, frame);
     }
 
     public void Dispose()

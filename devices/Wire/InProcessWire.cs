@@ -9,6 +9,7 @@ public sealed class InProcessWire : IWire
 {
     private const int MaxQueued = 1024;
 
+    private readonly FrameDispatch dispatch = new();
     private readonly BlockingCollection<byte[]> inbox = new(MaxQueued);
     private readonly Thread delivery;
     private InProcessWire? peer;
@@ -21,6 +22,10 @@ public sealed class InProcessWire : IWire
     }
 
     public event FrameHandler? Received;
+
+    public long HandlerFaults => dispatch.Faults;
+
+    public Exception? FirstHandlerFault => dispatch.FirstFault;
 
     public string Description { get; }
 
@@ -53,7 +58,7 @@ public sealed class InProcessWire : IWire
     private void Deliver()
     {
         foreach (var frame in inbox.GetConsumingEnumerable())
-            Received?.Invoke(frame);
+            dispatch.Raise(Received, frame);
     }
 
     public void Dispose()

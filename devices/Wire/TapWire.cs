@@ -14,6 +14,7 @@ public sealed unsafe class TapWire : IWire
     private const short IFF_TAP = 0x0002, IFF_NO_PI = 0x1000;
     private const int IfNameSize = 16, IfReqSize = 40;
 
+    private readonly FrameDispatch dispatch = new();
     private readonly int fd;
     private readonly EventFd stop = new();
     private readonly Thread receiver;
@@ -41,6 +42,10 @@ public sealed unsafe class TapWire : IWire
     }
 
     public event FrameHandler? Received;
+
+    public long HandlerFaults => dispatch.Faults;
+
+    public Exception? FirstHandlerFault => dispatch.FirstFault;
 
     public string Description { get; }
 
@@ -137,7 +142,7 @@ public sealed unsafe class TapWire : IWire
             {
                 nint n = Libc.Read(fd, p, (nuint)buffer.Length);
                 if (n > 0)
-                    Received?.Invoke(buffer.AsSpan(0, (int)n));
+                    dispatch.Raise(Received, buffer.AsSpan(0, (int)n));
             }
         }
     }

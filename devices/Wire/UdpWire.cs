@@ -8,6 +8,7 @@ namespace LinuxShim.Devices.Wire;
 
 public sealed class UdpWire : IWire
 {
+    private readonly FrameDispatch dispatch = new();
     private readonly Socket socket;
     private readonly EndPoint remote;
     private readonly Thread receiver;
@@ -26,6 +27,10 @@ public sealed class UdpWire : IWire
     }
 
     public event FrameHandler? Received;
+
+    public long HandlerFaults => dispatch.Faults;
+
+    public Exception? FirstHandlerFault => dispatch.FirstFault;
 
     public string Description { get; }
 
@@ -65,7 +70,7 @@ public sealed class UdpWire : IWire
                 return;
             }
             if (n > 0)
-                Received?.Invoke(buffer.AsSpan(0, n));
+                dispatch.Raise(Received, buffer.AsSpan(0, n));
         }
     }
 

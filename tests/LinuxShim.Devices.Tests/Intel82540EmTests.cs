@@ -343,6 +343,146 @@ public sealed class Intel82540EmTests : IDisposable
         Assert.Null(h.NextSent(50));
     }
 
+    /// <summary>A context descriptor with every field given (the offsets e1000 uses are 14, 24, 33, 34, 50, 0; HDRLEN 54).</summary>
+    private void RawContext(int index, int ipcss, int ipcso, int ipcse, int tucss, int tucso, int tucse, bool tso, int payloadLength,
+        int hdrlen, int mss)
+    {
+        var d = h.Dma(TxRing + (ulong)(16 * index), 16);
+        d[0] = (byte)ipcss; d[1] = (byte)ipcso; BinaryPrimitives.WriteUInt16LittleEndian(d[2..], (ushort)ipcse);
+        d[4] = (byte)tucss; d[5] = (byte)tucso; BinaryPrimitives.WriteUInt16LittleEndian(d[6..], (ushort)tucse);
+        uint tucmd = 0x20 | 0x08 | 0x02 | 0x01 | (tso ? 0x04u : 0u);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], tucmd << 24 | (uint)payloadLength);
+        d[12] = 0; d[13] = (byte)hdrlen; BinaryPrimitives.WriteUInt16LittleEndian(d[14..], (ushort)mss);
+    }
+
+    /// <summary>After a malformed offload request: the descriptors completed, the device works and sends the next frame.</summary>
+    private void AssertStillTransmits(int tdt)
+    {
+        Assert.Equal((uint)tdt, R(TDH));
+        Assert.Equal(0x01, h.Dma(TxRing + (ulong)(16 * (tdt - 1)) + 12, 1)[0] & 1); // DD on the EOP descriptor
+        Assert.Null(h.Device.Fault);
+        var frame = Frames.To(Frames.OtherStation, 100, seed: 8);
+        frame.CopyTo(h.Dma(TxBuffers + 0x8000, 100));
+        Descriptor(tdt, TxBuffers + 0x8000, 0x0B000000 | 100, 0);
+        W(TDT, (uint)tdt + 1);
+        byte[]? sent;
+        do
+            sent = h.NextSent();
+        while (sent is not null && !sent.AsSpan().SequenceEqual(frame));
+        Assert.NotNull(sent);
+        Assert.Equal((uint)tdt + 1, R(TDH));
+    }
+
+    [Theory]
+    [InlineData(14, 255, 33, 34, 50, 54, 50, "IPCSO beyond every segment")]
+    [InlineData(14, 53, 33, 34, 50, 54, 50, "IPCSO straddling the header's end")]
+    [InlineData(14, 24, 33, 34, 255, 54, 50, "TUCSO beyond every segment")]
+    [InlineData(14, 24, 33, 250, 50, 54, 50, "TUCSS beyond the header")]
+    [InlineData(250, 24, 33, 34, 50, 54, 50, "IPCSS beyond the header")]
+    [InlineData(14, 24, 33, 34, 50, 255, 50, "HDRLEN beyond the packet")]
+    [InlineData(14, 24, 33, 34, 50, 0, 50, "HDRLEN 0")]
+    [InlineData(14, 24, 33, 34, 50, 54, 0, "MSS 0")]
+    [InlineData(14, 24, 2, 34, 50, 54, 50, "IPCSE before IPCSS")]
+    public void A_malformed_tso_context_never_stops_the_transmitter(int ipcss, int ipcso, int ipcse, int tucss, int tucso, int hdrlen,
+        int mss, string what)
+    {
+        OpenTransmit();
+        const int payload = 100;
+        var packet = TcpPacket(payload, forTso: true);
+        packet.CopyTo(h.Dma(TxBuffers, packet.Length));
+        RawContext(0, ipcss, ipcso, ipcse, tucss, tucso, 0, tso: true, payload, hdrlen, mss);
+        Descriptor(1, TxBuffers, 0x2C100000 | 54u, 0x03u << 8);
+        Descriptor(2, TxBuffers + 54, 0x2F100000 | payload, 0x03u << 8);
+        W(TDT, 3); // before the fix: the model threw, this write and every later TDT write answered EIO
+        Assert.True(h.Device.FaultCount == 0, what);
+        AssertStillTransmits(3);
+    }
+
+    [Fact]
+    public void Checksum_offsets_outside_the_header_are_not_inserted_into_tso_segments()
+    {
+        OpenTransmit();
+        const int payload = 100, mss = 50;
+        var packet = TcpPacket(payload, forTso: true);
+        packet.CopyTo(h.Dma(TxBuffers, packet.Length));
+        RawContext(0, 14, 60, 33, 34, 50, 0, tso: true, payload, 54, mss); // IPCSO inside the payload
+        Descriptor(1, TxBuffers, 0x2C100000 | 54u, 0x03u << 8);
+        Descriptor(2, TxBuffers + 54, 0x2F100000 | payload, 0x03u << 8);
+        W(TDT, 3);
+        for (int n = 0; n < 2; n++)
+        {
+            var f = h.NextSent();
+            Assert.NotNull(f);
+            Assert.True(f.AsSpan(54).SequenceEqual(packet.AsSpan(54 + n * mss, mss))); // payload untouched
+            Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(24))); // no IP checksum either
+        }
+        AssertStillTransmits(3);
+    }
+
+    [Theory]
+    [InlineData(250, 50, "TUCSS beyond the frame")]
+    [InlineData(34, 255, "TUCSO beyond the frame")]
+    public void A_checksum_context_beyond_the_frame_sends_it_without_the_checksum(int tucss, int tucso, string what)
+    {
+        OpenTransmit();
+        var packet = TcpPacket(10, forTso: false);
+        packet.CopyTo(h.Dma(TxBuffers, packet.Length));
+        RawContext(0, 14, 24, 33, tucss, tucso, 0, tso: false, 0, 0, 0);
+        Descriptor(1, TxBuffers, 0x2B100000 | (uint)packet.Length, 0x03u << 8);
+        W(TDT, 2);
+        var sent = h.NextSent();
+        Assert.NotNull(sent);
+        Assert.True(sent.AsSpan(34).SequenceEqual(packet.AsSpan(34)), what); // TCP part as given
+        Assert.Equal(0xFFFF, Checksum(sent.AsSpan(14, 20)));               // the IP checksum still inserted
+        AssertStillTransmits(2);
+    }
+
+    [Fact]
+    public void A_legacy_descriptor_inserts_its_checksum_at_cso_from_css()
+    {
+        OpenTransmit();
+        var frame = Frames.To(Frames.OtherStation, 80, seed: 2);
+        frame[40] = 0;
+        frame[41] = 0;
+        frame.CopyTo(h.Dma(TxBuffers, 80));
+        // lower dword: length 80, CSO 40 (bits 16-23), CMD EOP | IFCS | IC | RS; upper: CSS 20 (bits 8-15)
+        Descriptor(0, TxBuffers, 0x0F000000 | 40u << 16 | 80, 20u << 8);
+        W(TDT, 1);
+        var sent = h.NextSent();
+        Assert.NotNull(sent);
+        Assert.Equal(0xFFFF, Checksum(sent.AsSpan(20)));        // the sum from CSS to the end verifies
+        Assert.True(sent.AsSpan(0, 40).SequenceEqual(frame.AsSpan(0, 40))); // nothing else changed
+        Assert.True(sent.AsSpan(42).SequenceEqual(frame.AsSpan(42)));
+    }
+
+    [Fact]
+    public void A_legacy_checksum_offset_beyond_the_frame_is_ignored()
+    {
+        OpenTransmit();
+        var frame = Frames.To(Frames.OtherStation, 60, seed: 2);
+        frame.CopyTo(h.Dma(TxBuffers, 60));
+        Descriptor(0, TxBuffers, 0x0F000000 | 200u << 16 | 60, 250u << 8);
+        W(TDT, 1);
+        Assert.Equal(frame, h.NextSent());
+        AssertStillTransmits(1);
+    }
+
+    [Fact]
+    public void Descriptor_lengths_past_the_packet_limit_drop_the_packet_not_the_device()
+    {
+        OpenTransmit();
+        Frames.To(Frames.OtherStation, 100).CopyTo(h.Dma(TxBuffers, 100));
+        Descriptor(0, TxBuffers, 0x20100000 | 100, 0);      // data, DEXT
+        Descriptor(1, TxBuffers, 0x20100000 | 0xFFFFF, 0);  // 1 MiB - 1: more than the 64 KiB a packet may hold
+        Descriptor(2, TxBuffers, 0x2B100000 | 100, 0);      // EOP | IFCS | RS
+        W(TDT, 3);
+        Assert.Null(h.NextSent(100)); // not a frame with its middle missing
+        Descriptor(3, TxBuffers, 0x0B000000, 0);             // a legacy EOP of length 0: nothing to send
+        W(TDT, 4);
+        Assert.Null(h.NextSent(100));
+        AssertStillTransmits(4);
+    }
+
     [Fact]
     public void A_bogus_ring_is_not_walked()
     {

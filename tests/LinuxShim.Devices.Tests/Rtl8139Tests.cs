@@ -264,6 +264,59 @@ public sealed class Rtl8139Tests : IDisposable
     }
 
     [Fact]
+    public void Shrinking_the_ring_below_the_write_pointer_wraps_the_pointers_into_the_new_ring()
+    {
+        Open(rcr: 0x00001F0A); // 64K ring (RBLEN = 11), no WRAP bit
+        for (int i = 0; i < 6; i++)
+            h.Device.Receive(Frames.To(Mac.ToArray(), 1500, seed: (byte)i)); // 6 x 1508 bytes
+        Assert.Equal(9048u, h.Read(Io, CBR, 2)); // past the end of an 8K ring
+        h.Write(Io, CAPR, 2, 9048 - 16);          // the driver took them all
+
+        h.Write(Io, RCR, 4, 0x0000070A);          // 8K ring: both pointers wrap to 9048 mod 8192
+        Assert.Equal(856u, h.Read(Io, CBR, 2));
+        Assert.Equal(856u - 16, h.Read(Io, CAPR, 2));
+        var frame = Frames.To(Mac.ToArray(), 1500, seed: 9);
+        h.Device.Receive(frame); // on the test thread: before the fix this threw (on the wire thread it aborted the process)
+        Assert.Null(h.Device.Fault);
+        Assert.Equal(7, h.Device.FramesReceived);
+        Assert.Equal(1504, BinaryPrimitives.ReadUInt16LittleEndian(h.Dma(RxRing + 856 + 2, 2)));
+        Assert.True(h.Dma(RxRing + 856 + 4, 1500).SequenceEqual(frame));
+        Assert.Equal(856u + 1508, h.Read(Io, CBR, 2));
+        Assert.Equal(0u, h.Read(Io, ChipCmd, 1) & 0x01); // BUFE clear
+    }
+
+    [Fact]
+    public void Ring_pointers_stay_inside_the_ring_whatever_the_driver_writes()
+    {
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        Open();
+        uint[] sizes = [0x0000, 0x0800, 0x1000, 0x1800];
+        for (int n = 0; n < 400; n++)
+        {
+            switch (rng.Next(4))
+            {
+                case 0:
+                    h.Write(Io, RCR, 4, 0x0000E70A & ~0x1800u | sizes[rng.Next(4)] | (rng.Next(2) == 0 ? 0x80u : 0u));
+                    break;
+                case 1:
+                    h.Write(Io, CAPR, 2, (uint)rng.Next(65536));
+                    break;
+                case 2:
+                    h.Write(Io, RBSTART, 4, (uint)RxRing + (uint)rng.Next(4) * 4);
+                    break;
+                default:
+                    h.Device.Receive(Frames.To(Mac.ToArray(), rng.Next(14, 1519), seed: (byte)n));
+                    break;
+            }
+            int ring = 8192 << (int)((h.Read(Io, RCR, 4) >> 11) & 3);
+            Assert.True(h.Read(Io, CBR, 2) < ring, $"seed {seed}, step {n}: CBR outside the ring");
+            Assert.True(((h.Read(Io, CAPR, 2) + 16) & 0xFFFF) < ring, $"seed {seed}, step {n}: CAPR outside the ring");
+        }
+        Assert.Null(h.Device.Fault);
+    }
+
+    [Fact]
     public void Msi_replaces_intx_when_enabled()
     {
         Open();

@@ -151,6 +151,7 @@ public sealed class VfioUserFuzzTests(ITestOutputHelper output)
         }
         peer.AssertAlive();
         Assert.Equal(0, peer.Server.InternalErrors);
+        Assert.Equal(0, peer.Device.FaultCount); // model exceptions are contained now, so check the device too
         Assert.True(errors > FramedMessages / 10, $"only {errors} error replies: the fuzzer is too tame");
         output.WriteLine($"{FramedMessages} framed messages, {errors} error replies, {clock.Elapsed.TotalSeconds:F1} s");
 
@@ -170,6 +171,7 @@ public sealed class VfioUserFuzzTests(ITestOutputHelper output)
         peer.Reconnect();
         peer.AssertAlive();
         Assert.Equal(0, peer.Server.InternalErrors);
+        Assert.Equal(0, peer.Device.FaultCount);
         Assert.False(peer.Serving.IsFaulted);
         output.WriteLine($"{GarbageStreams} garbage streams, {clock.Elapsed.TotalSeconds:F1} s");
     }

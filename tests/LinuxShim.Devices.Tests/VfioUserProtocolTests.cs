@@ -199,6 +199,7 @@ public sealed class VfioUserProtocolTests : IDisposable
         Assert.Equal(unmap, ok.Payload);
         Assert.Equal(0, peer.Server.DmaWindowCount);
         Assert.Equal(0, peer.Server.InternalErrors);
+        Assert.Equal(0, peer.Device.FaultCount);
     }
 
     [Fact]

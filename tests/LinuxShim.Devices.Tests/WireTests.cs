@@ -20,6 +20,82 @@ public sealed class WireTests
         return frames;
     }
 
+    /// <summary>
+    /// Subscribes a handler that throws on the first frame, then a collector: the collector must still get
+    /// that frame and every later one, on a receive loop that survived the throw.
+    /// </summary>
+    private static BlockingCollection<byte[]> ThrowOnceThenCollect(IWire wire)
+    {
+        int seen = 0;
+        wire.Received += _ =>
+        {
+            if (Interlocked.Increment(ref seen) == 1)
+                throw new InvalidOperationException("handler bug");
+        };
+        return Collect(wire);
+    }
+
+    private static void AssertContainedOnce(IWire wire)
+    {
+        Assert.Equal(1, wire.HandlerFaults);
+        Assert.Equal("handler bug", wire.FirstHandlerFault?.Message);
+    }
+
+    [Fact]
+    public void An_in_process_receive_loop_survives_a_throwing_handler()
+    {
+        var (a, b) = InProcessWire.CreatePair();
+        using (a)
+        using (b)
+        {
+            var atB = ThrowOnceThenCollect(b);
+            for (byte i = 1; i <= 3; i++)
+                a.Send(Frames.To(Frames.Broadcast, 60, i));
+            for (byte i = 1; i <= 3; i++)
+            {
+                Assert.True(atB.TryTake(out var got, 2000));
+                Assert.Equal(Frames.To(Frames.Broadcast, 60, i), got);
+            }
+            AssertContainedOnce(b);
+        }
+    }
+
+    [Fact]
+    public void A_udp_receive_loop_survives_a_throwing_handler()
+    {
+        using var qemuSide = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        qemuSide.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var wire = new UdpWire((IPEndPoint)qemuSide.LocalEndPoint!, 0);
+        var received = ThrowOnceThenCollect(wire);
+        var to = new IPEndPoint(IPAddress.Loopback, wire.LocalPort);
+        for (byte i = 1; i <= 3; i++)
+            qemuSide.SendTo(Frames.To(Frames.OtherStation, 70, i), to);
+        for (byte i = 1; i <= 3; i++)
+        {
+            Assert.True(received.TryTake(out var got, 2000));
+            Assert.Equal(Frames.To(Frames.OtherStation, 70, i), got);
+        }
+        AssertContainedOnce(wire);
+    }
+
+    [Fact]
+    public void A_captured_wire_survives_a_throwing_handler_and_still_records_every_frame()
+    {
+        var pcap = new MemoryStream();
+        var (a, b) = InProcessWire.CreatePair();
+        using (b)
+        using (var captured = new CaptureWire(a, new PcapWriter(pcap)))
+        {
+            var received = ThrowOnceThenCollect(captured);
+            for (byte i = 1; i <= 3; i++)
+                b.Send(Frames.To(Frames.Broadcast, 60, i));
+            for (byte i = 1; i <= 3; i++)
+                Assert.True(received.TryTake(out _, 2000));
+            AssertContainedOnce(captured);
+            Assert.Equal(0, a.HandlerFaults); // contained by the capture, not by the wire beneath it
+        }
+    }
+
     [Fact]
     public void An_in_process_pair_carries_frames_both_ways()
     {
@@ -105,49 +181,65 @@ public sealed class WireTests
     }
 
     [Fact]
-    public unsafe void A_tap_interface_reaches_the_host_kernel_which_answers_arp()
+    public void A_tap_interface_reaches_the_host_kernel_which_answers_arp()
     {
         string name = $"lsdev{Environment.ProcessId % 10000}";
-        byte[] mac = [0x02, 0x4C, 0x53, 0x00, 0x00, 0x01];
-        byte[] hostIp = [10, 251, 77, 1], ourIp = [10, 251, 77, 2];
         using (var tap = new TapWire(name))
         {
             Assert.Equal(name, tap.InterfaceName);
-            var received = Collect(tap);
-            ConfigureInterface(name, hostIp);
-
-            var request = new byte[42];
-            Frames.Broadcast.CopyTo(request, 0);
-            mac.CopyTo(request, 6);
-            request[12] = 0x08; request[13] = 0x06;                 // ARP
-            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(14), 1);      // Ethernet
-            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(16), 0x0800); // IPv4
-            request[18] = 6; request[19] = 4;
-            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(20), 1);      // request
-            mac.CopyTo(request, 22);
-            ourIp.CopyTo(request, 28);
-            hostIp.CopyTo(request, 38);
-
-            byte[]? reply = null;
-            var deadline = Environment.TickCount64 + 5000;
-            while (reply is null && Environment.TickCount64 < deadline)
-            {
-                tap.Send(request);
-                while (received.TryTake(out var f, 200))
-                {
-                    if (f.Length >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2)
-                    {
-                        reply = f;
-                        break;
-                    }
-                }
-            }
-            Assert.NotNull(reply);
-            Assert.Equal(mac, reply[..6]);               // to us
-            Assert.Equal(hostIp, reply[28..32]);          // "10.251.77.1 is at ..."
-            Assert.Equal(ourIp, reply[38..42]);
+            ArpExchange(tap, Collect(tap), 77);
         }
         Assert.False(Directory.Exists($"/sys/class/net/{name}"), "the TAP interface outlived its wire");
+    }
+
+    [Fact]
+    public void A_tap_receive_loop_survives_a_throwing_handler()
+    {
+        using var tap = new TapWire($"lsdex{Environment.ProcessId % 10000}");
+        var received = ThrowOnceThenCollect(tap);
+        ArpExchange(tap, received, 78);                    // the first frame from the kernel hits the throwing handler
+        ArpExchange(tap, received, 78, configure: false);  // and later ones still arrive
+        AssertContainedOnce(tap);
+    }
+
+    /// <summary>Gives the interface 10.251.<paramref name="net"/>.1/24 and asks it for its MAC; asserts the reply.</summary>
+    private static void ArpExchange(TapWire tap, BlockingCollection<byte[]> received, byte net, bool configure = true)
+    {
+        byte[] mac = [0x02, 0x4C, 0x53, 0x00, 0x00, 0x01];
+        byte[] hostIp = [10, 251, net, 1], ourIp = [10, 251, net, 2];
+        if (configure)
+            ConfigureInterface(tap.InterfaceName, hostIp);
+
+        var request = new byte[42];
+        Frames.Broadcast.CopyTo(request, 0);
+        mac.CopyTo(request, 6);
+        request[12] = 0x08; request[13] = 0x06;                 // ARP
+        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(14), 1);      // Ethernet
+        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(16), 0x0800); // IPv4
+        request[18] = 6; request[19] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(20), 1);      // request
+        mac.CopyTo(request, 22);
+        ourIp.CopyTo(request, 28);
+        hostIp.CopyTo(request, 38);
+
+        byte[]? reply = null;
+        var deadline = Environment.TickCount64 + 5000;
+        while (reply is null && Environment.TickCount64 < deadline)
+        {
+            tap.Send(request);
+            while (received.TryTake(out var f, 200))
+            {
+                if (f.Length >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2)
+                {
+                    reply = f;
+                    break;
+                }
+            }
+        }
+        Assert.NotNull(reply);
+        Assert.Equal(mac, reply[..6]);               // to us
+        Assert.Equal(hostIp, reply[28..32]);          // "10.251.NET.1 is at ..."
+        Assert.Equal(ourIp, reply[38..42]);
     }
 
     /// <summary>ip addr add HOST/24 dev NAME; ip link set NAME up — through SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS.</summary>
