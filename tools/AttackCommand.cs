@@ -131,6 +131,8 @@ internal static class AttackCommand
         stdout.WriteLine($"  server DMA_READ/WRITE answered: {r.ServerDmaCommands:N0}; connections: {r.Connections:N0}");
         stdout.WriteLine($"  server descriptors {r.FdsBefore} -> {r.FdsAfter}, resident memory {r.RssBeforeKiB / 1024.0:F1} -> {r.RssAfterKiB / 1024.0:F1} MiB");
         stdout.WriteLine($"  alive {r.ServerAlive}, fresh client served {r.FreshClientServed}, no seal added {r.NoSealAdded}; {r.Seconds:F1} s");
+        if (r.NewDescriptors.Count > 0)
+            stdout.WriteLine($"  new server descriptors: {string.Join(", ", r.NewDescriptors)}");
         foreach (var f in r.Failures)
             stdout.WriteLine($"  FAILURE: {f}");
         stdout.WriteLine($"  {(r.Passed ? "held" : "FAILED")}");

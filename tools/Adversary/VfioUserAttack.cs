@@ -35,6 +35,9 @@ public sealed record VfioUserAttackReport
     public double Seconds { get; set; }
     public List<string> Failures { get; } = [];
 
+    /// <summary>What the server's descriptors that were not there before point at (empty when flat).</summary>
+    public List<string> NewDescriptors { get; } = [];
+
     /// <summary>Whether the campaign found nothing wrong.</summary>
     public bool Passed => Failures.Count == 0 && Unanswered == 0 && ServerAlive && FreshClientServed && NoSealAdded && FdsAfter <= FdsBefore;
 }
@@ -62,6 +65,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             Close();
             Thread.Sleep(300);
             (report.FdsBefore, report.RssBeforeKiB) = Measure();
+            var before = Descriptors();
             Reopen();
             long lastProgress = Environment.TickCount64;
             for (long n = 0; report.Messages < messages; n++)
@@ -82,11 +86,13 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             Close();
             Thread.Sleep(500);
             (report.FdsAfter, report.RssAfterKiB) = Measure();
+            var after = Descriptors();
+            report.NewDescriptors.AddRange(after.Where(kv => !before.TryGetValue(kv.Key, out var t) || t != kv.Value).Select(kv => $"{kv.Key} -> {kv.Value}"));
             report.NoSealAdded = HostileDescriptors.Seals(fds.Shrinkable) == 0;
             if (!report.NoSealAdded)
                 report.Failures.Add("the server added a seal to a client's memfd");
-            report.ServerAlive = Alive();
             report.FreshClientServed = FreshClientServed();
+            report.ServerAlive = Directory.Exists($"/proc/{serverPid}") && report.FreshClientServed;
         }
         udp?.Dispose();
         report.Seconds = clock.Elapsed.TotalSeconds;
@@ -216,7 +222,10 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
     private void DmaReplies()
     {
         Count("dma_replies");
-        peer!.Policy = (DmaReplyPolicy)rng.Next(5);
+        // A reply under a wrong id costs the server its DMA reply time (2 s) before it drops the client: rarer.
+        int r = rng.Next(100);
+        peer!.Policy = r < 40 ? DmaReplyPolicy.Correct : r < 60 ? DmaReplyPolicy.WrongCount : r < 78 ? DmaReplyPolicy.Garbage
+            : r < 98 ? DmaReplyPolicy.Error : DmaReplyPolicy.WrongId;
         var p = new byte[VfioUserDmaMap.FixedSize];
         ulong address = (ulong)rng.Next(1, 64) << 20;
         new VfioUserDmaMap(VfioUserDmaMap.FixedSize, 3, 0, address, 0x10000).Encode(p);
@@ -491,9 +500,30 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
         peer = null;
     }
 
+    private Dictionary<string, string> Descriptors()
+    {
+        var map = new Dictionary<string, string>();
+        foreach (var f in Directory.GetFileSystemEntries($"/proc/{serverPid}/fd"))
+        {
+            try
+            {
+                string target = new FileInfo(f).LinkTarget ?? "?";
+                if (!target.EndsWith(".dll", StringComparison.Ordinal))
+                    map[Path.GetFileName(f)] = target;
+            }
+            catch (IOException)
+            {
+                // closed while we looked
+            }
+        }
+        return map;
+    }
+
+    // Descriptors count without the runtime's own assembly files, which .NET opens when code first
+    // needs them (a path the warm-up did not take): they are loads, not leaks.
     private (int Fds, long RssKiB) Measure()
     {
-        int fdCount = Directory.GetFileSystemEntries($"/proc/{serverPid}/fd").Length;
+        int fdCount = Descriptors().Count;
         long rss = 0;
         foreach (var line in File.ReadLines($"/proc/{serverPid}/status"))
         {
