@@ -84,11 +84,63 @@ internal sealed class RawVfioUser : IDisposable
             if (m.Header.IsCommand)
             {
                 ServerCommands++;
-                connection.Send(VfioUserHeader.ReplyTo(m.Header, 14), default);
+                var answer = AnswerServer?.Invoke(m.Header, m.Payload.ToArray());
+                if (answer is null)
+                    connection.Send(VfioUserHeader.ReplyTo(m.Header, 14), default);
+                else
+                    connection.Send(VfioUserHeader.ReplyTo(m.Header) with { MessageId = answer.Value.Id ?? m.Header.MessageId }, answer.Value.Payload);
                 continue;
             }
             return (m.Header, m.Payload.ToArray());
         }
+    }
+
+    /// <summary>
+    /// How this peer answers the server's commands (header, payload) → (reply id or null for the
+    /// command's own, reply payload); null: EFAULT.
+    /// </summary>
+    public Func<VfioUserHeader, byte[], (ushort? Id, byte[] Payload)?>? AnswerServer { get; set; }
+
+    /// <summary>The client's socket, for tests that misbehave on it.</summary>
+    public UnixSocket Socket => socket;
+
+    /// <summary>
+    /// Reads and answers whatever the server sends until it closes the connection; false when it is
+    /// still open after <paramref name="timeoutMs"/>.
+    /// </summary>
+    public bool PumpUntilClosed(int timeoutMs)
+    {
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (Environment.TickCount64 < deadline)
+        {
+            if (!socket.WaitReadable((int)Math.Max(1, deadline - Environment.TickCount64)))
+                return false;
+            VfioUserMessage? m;
+            try
+            {
+                m = connection.Receive();
+            }
+            catch (Exception e) when (e is EndOfStreamException or NativeCallException)
+            {
+                return true;
+            }
+            if (m is null)
+                return true;
+            VfioUserConnection.CloseFds(m.Fds);
+            if (m.Header.IsCommand && AnswerServer?.Invoke(m.Header, m.Payload.ToArray()) is { } answer)
+            {
+                ServerCommands++;
+                try
+                {
+                    connection.Send(VfioUserHeader.ReplyTo(m.Header) with { MessageId = answer.Id ?? m.Header.MessageId }, answer.Payload);
+                }
+                catch (NativeCallException)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /// <summary>Commands the server sent this peer (answered EFAULT).</summary>
