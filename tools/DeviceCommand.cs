@@ -35,7 +35,7 @@ internal static class DeviceCommand
         checked, DMA windows only from memfds sealed against shrinking (or without a descriptor, then
         reached by DMA_READ/DMA_WRITE), interrupt descriptors only eventfds (made non-blocking), several
         clients with one owning the device, and bounds on handshake, message, idle and reply times.
-        Why a request was refused goes to standard error (the first 100 lines). `device attack --help`
+        Why a request was refused goes to standard error (at most 100 lines in 10 s). `device attack --help`
         describes the campaign that tests all of this.
 
         Runs until SIGINT or SIGTERM (gone within a second). Exit status: 0 stopped, 1 could not start,

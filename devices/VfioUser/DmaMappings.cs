@@ -104,7 +104,16 @@ internal sealed class DmaMappings : IDisposable
             why = "the memfd is not sealed against shrinking: add F_SEAL_SHRINK (memfd_create with MFD_ALLOW_SEALING, then fcntl F_ADD_SEALS)";
             return Libc.EINVAL;
         }
-        long fileSize = Libc.LSeek(fd, 0, Libc.SEEK_END);
+        // fstat, not lseek: the descriptor shares the client's open file, whose position is the client's.
+        long fileSize;
+        try
+        {
+            fileSize = RandomAccess.GetLength(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            fileSize = -1;
+        }
         if (fileSize < 0 || end > (ulong)fileSize)
         {
             why = $"the window ends at 0x{end:x}, past the memfd's 0x{fileSize:x} bytes";

@@ -53,6 +53,7 @@ public sealed class VfioUserServer : IDisposable
     private int waiting;
     private long messages, errorReplies, internalErrors, dropped, refused;
     private int diagnostics;
+    private long diagnosticsWindow = Environment.TickCount64, diagnosticsSuppressed;
 
     public VfioUserServer(IVfioDevice device, VfioUserServerOptions? options = null)
     {
@@ -101,8 +102,8 @@ public sealed class VfioUserServer : IDisposable
     }
 
     /// <summary>
-    /// Why a request was refused or a client dropped, one line each (the first 100; later ones only
-    /// counted), for the operator: an errno alone does not say which field was wrong.
+    /// Why a request was refused or a client dropped, one line each (at most 100 in 10 s; the rest
+    /// counted and said so), for the operator: an errno alone does not say which field was wrong.
     /// </summary>
     public event Action<string>? Diagnostic;
 
@@ -215,11 +216,25 @@ public sealed class VfioUserServer : IDisposable
         LastInternalError = e;
     }
 
+    // At most 100 lines in any 10 s, so a client cannot flood the operator's log; the rest are counted.
     internal void Report(string line)
     {
-        int n = Interlocked.Increment(ref diagnostics);
-        if (n <= 100)
-            Diagnostic?.Invoke(n == 100 ? line + " (further diagnostics only counted)" : line);
+        long now = Environment.TickCount64;
+        lock (sessionsLock)
+        {
+            if (now - diagnosticsWindow > 10_000)
+            {
+                if (diagnosticsSuppressed > 0)
+                    Diagnostic?.Invoke($"({diagnosticsSuppressed} more diagnostics in the last 10 s not shown)");
+                diagnosticsWindow = now;
+                diagnostics = 0;
+                diagnosticsSuppressed = 0;
+            }
+            if (++diagnostics <= 100)
+                Diagnostic?.Invoke(line);
+            else
+                diagnosticsSuppressed++;
+        }
     }
 
     public void Dispose()

@@ -57,7 +57,7 @@ public sealed record VfioUserCapabilities
             foreach (var root in doc.RootElement.EnumerateObject())
             {
                 if (root.Name != "capabilities")
-                    return Fail(out error, $"VERSION.json: unknown member {Quote(root.Name)}");
+                    continue; // members of a later version: ignored, as libvfio-user does
                 if (root.Value.ValueKind != JsonValueKind.Object)
                     return Fail(out error, "VERSION.json.capabilities: not an object");
                 var named = new HashSet<string>();
@@ -69,9 +69,10 @@ public sealed record VfioUserCapabilities
                     switch (c.Name)
                     {
                         case "max_msg_fds":
-                            if (!Int(c.Value, 1, 253, out int fds))
-                                return Fail(out error, $"{where}: not an integer 1..253");
-                            caps = caps with { MaxMsgFds = fds };
+                            // Any count is valid; a message never carries more than SCM_RIGHTS allows (253).
+                            if (c.Value.ValueKind != JsonValueKind.Number || !c.Value.TryGetInt64(out long fds) || fds < 0)
+                                return Fail(out error, $"{where}: not a non-negative integer");
+                            caps = caps with { MaxMsgFds = (int)Math.Min(fds, 253) };
                             break;
                         case "max_data_xfer_size":
                             if (!Int(c.Value, 1, 1 << 30, out int xfer))

@@ -75,6 +75,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
         AssertError(peer.Call(2, VfioUserCommand.DmaMap, Map(0x10000, 4096, offset: 1 << 20), [hostile.Sealed.Handle])); // past the end
         Assert.False(peer.Call(3, VfioUserCommand.DmaMap, Map(0x10000, 1 << 20), [hostile.Sealed.Handle]).Header.IsError);
         Assert.Equal(1, peer.Server.DmaWindowCount);
+        Assert.Equal(0, LinuxShim.Shim.Vfio.Interop.Libc.LSeek(hostile.Sealed.Handle, 0, 1)); // the client's file position is the client's
         peer.AssertAlive();
     }
 
