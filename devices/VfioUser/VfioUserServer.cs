@@ -166,10 +166,10 @@ public sealed class VfioUserServer : IDisposable
         length = 0;
         if (p.Length < 4)
             return Libc.EINVAL;
-        if (BinaryPrimitives.ReadUInt16LittleEndian(p) != 1)
+        if (BinaryPrimitives.ReadUInt16LittleEndian(p) != 0)
             return Libc.ENOTSUP;
-        BinaryPrimitives.WriteUInt16LittleEndian(reply, 1);
-        BinaryPrimitives.WriteUInt16LittleEndian(reply.AsSpan(2), 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(reply, 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(reply.AsSpan(2), 1);
         Capabilities.CopyTo(reply, 4);
         length = 4 + Capabilities.Length;
         return 0;

@@ -31,12 +31,12 @@ public sealed class VfioUserProtocolTests : IDisposable
     }
 
     [Fact]
-    public void Version_negotiation_answers_1_0_with_capabilities()
+    public void Version_negotiation_answers_0_1_with_capabilities()
     {
-        var r = peer.Call(1, VfioUserCommand.Version, [1, 0, 0, 0, (byte)'{', (byte)'}', 0]);
+        var r = peer.Call(1, VfioUserCommand.Version, [0, 0, 1, 0, (byte)'{', (byte)'}', 0]);
         Assert.False(r.Header.IsError);
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload));
-        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload.AsSpan(2)));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload));
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(r.Payload.AsSpan(2)));
         var json = System.Text.Encoding.UTF8.GetString(r.Payload, 4, r.Payload.Length - 5);
         var caps = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("capabilities");
         Assert.Equal(1 << 20, caps.GetProperty("max_data_xfer_size").GetInt32());
