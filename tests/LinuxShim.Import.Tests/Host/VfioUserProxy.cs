@@ -9,7 +9,7 @@ using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Import.Tests.Host;
 
-internal sealed class VfioUserProxy : IDisposable
+public sealed class VfioUserProxy : IDisposable
 {
     public enum Sabotage { None, Garbage, Silence, Close }
 
@@ -24,7 +24,7 @@ internal sealed class VfioUserProxy : IDisposable
     private int mode;
     private long replies;
 
-    public VfioUserProxy(VfioUserServer server, string socketPath)
+    internal VfioUserProxy(VfioUserServer server, string socketPath)
     {
         this.server = server;
         SocketPath = socketPath;
