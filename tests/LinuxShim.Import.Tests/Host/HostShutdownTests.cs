@@ -9,8 +9,8 @@ using System.Runtime.InteropServices;
 using LinuxShim.Devices;
 using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
-using LinuxShim.Devices.Wire;
 using LinuxShim.Import.Tests.Kernel;
+using LinuxShim.Shim.Host;
 using LinuxShim.Tools;
 using Xunit.Abstractions;
 
@@ -21,7 +21,7 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
 {
     // How long any host may take from SIGTERM (or from its last step) to its end: the host's own stop
     // deadline (1 s) plus the runtime's teardown on a loaded machine.
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
     private readonly string dir = Directory.CreateTempSubdirectory("linuxshim-exit-").FullName;
 
     public void Dispose()
@@ -63,6 +63,115 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
         }
         output.WriteLine($"{interrupts} interrupts raised");
         Assert.True(interrupts > 10, "the proxy never got the host's INTx eventfd");
+    }
+
+    [Fact]
+    public void SigtermAtAnyMomentEndsTheHostWithinABound()
+    {
+        string library = BuiltPorts.Library(kernel, "8139too");
+        var mac = MacAddress.Parse("02:4c:53:00:e1:02");
+        using var nic = new Rtl8139Nic(mac);
+        using var server = new VfioUserServer(nic);
+        using var proxy = new VfioUserProxy(server, Path.Combine(dir, "nic.sock"));
+        // Traffic the whole time: broadcast frames into the NIC (received once the driver has opened
+        // it) and now and then a bare INTx, so signals land among interrupts, NAPI polls and register I/O.
+        using var stopTraffic = new CancellationTokenSource();
+        long frames = 0;
+        var traffic = new Thread(() =>
+        {
+            byte[] frame = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, .. mac.ToArray(), 0x88, 0xb5, .. new byte[46]];
+            for (int i = 0; !stopTraffic.IsCancellationRequested; i++)
+            {
+                nic.Receive(frame);
+                frames++;
+                if (i % 5 == 0)
+                    proxy.RaiseIntx();
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Name = "traffic" };
+        traffic.Start();
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+        output.WriteLine($"seed {seed}");
+        var outcomes = new List<string>();
+        long slowest = 0;
+        try
+        {
+            for (int run = 1; run <= 20; run++)
+            {
+                var log = new StringWriter();
+                using var host = ChildProcess.Start("host", ["host", library, "--vfio-user", proxy.SocketPath, "--up"], TextWriter.Synchronized(log));
+                // Odd runs: a moment from the start (runtime start-up, load, probe, open); even runs: a
+                // moment after the interface is open, while frames and interrupts arrive.
+                if (run % 2 == 0)
+                    host.WaitForLine("open eth0", TimeSpan.FromSeconds(60));
+                Thread.Sleep(random.Next(0, run % 2 == 0 ? 300 : 250));
+                string phase = host.Lines.LastOrDefault(l => !l.StartsWith('<')) ?? "(nothing yet)";
+                Assert.Equal(0, kill(host.Id, SIGTERM));
+                var clock = Stopwatch.StartNew();
+                bool ended = host.WaitForExit((int)Bound.TotalMilliseconds);
+                slowest = Math.Max(slowest, clock.ElapsedMilliseconds);
+                if (!ended)
+                    host.Kill();
+                string outcome = !ended ? "HUNG" : host.ExitCode switch
+                {
+                    0 => "orderly",
+                    HostExit.ShutdownTimedOut => "deadline",
+                    128 + SIGTERM => "signal before the handler",
+                    var other => $"status {other}",
+                };
+                outcomes.Add(outcome);
+                output.WriteLine($"run {run}: SIGTERM at \"{phase}\": {outcome} after {clock.ElapsedMilliseconds} ms");
+                Assert.True(ended, $"run {run}: the host did not end within {Bound.TotalSeconds} s of SIGTERM\n{log}");
+                Assert.True(outcome is "orderly" or "deadline" or "signal before the handler", $"run {run}: {outcome}\n{log}");
+                if (outcome == "orderly")
+                    Assert.Contains(host.Lines, l => l.StartsWith("exit 0", StringComparison.Ordinal));
+                if (outcome == "deadline")
+                    Assert.Contains(host.Lines, l => l.StartsWith("linuxshim-host: SIGTERM: the orderly shutdown did not finish", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            stopTraffic.Cancel();
+            traffic.Join();
+        }
+        output.WriteLine($"{frames} frames offered; slowest end {slowest} ms after SIGTERM; {string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} {g.Key}"))}");
+        Assert.True(outcomes.Count(o => o == "orderly") >= 10, "most stops should be orderly");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AShutdownThatCannotFinishEndsAtItsDeadlineOrAtASecondSignal(bool secondSignal)
+    {
+        string library = BuiltPorts.Library(kernel, "8139too");
+        using var nic = new Rtl8139Nic(MacAddress.Parse("02:4c:53:00:e1:03"));
+        using var server = new VfioUserServer(nic);
+        using var proxy = new VfioUserProxy(server, Path.Combine(dir, "nic.sock"));
+        var log = new StringWriter();
+        // The device will stop answering and the host would wait a minute for it: only the deadline
+        // (or a second signal) can end the host in time.
+        using var host = ChildProcess.Start("host", ["host", library, "--vfio-user", proxy.SocketPath, "--up",
+            "--device-timeout-ms", "60000", "--stop-timeout-ms", secondSignal ? "60000" : "1000"], TextWriter.Synchronized(log));
+        host.WaitForLine("rss ", TimeSpan.FromSeconds(60));
+        proxy.Next = VfioUserProxy.Sabotage.Silence;
+        Assert.Equal(0, kill(host.Id, SIGTERM));
+        var clock = Stopwatch.StartNew();
+        // ndo_stop's first register read meets the silence.
+        Assert.True(proxy.Sabotaged.Wait(TimeSpan.FromSeconds(10)), $"the host made no register access on its way out\n{log}");
+        if (secondSignal)
+            Assert.Equal(0, kill(host.Id, SIGTERM));
+        bool ended = host.WaitForExit((int)Bound.TotalMilliseconds);
+        output.WriteLine(log.ToString());
+        output.WriteLine($"ended {clock.ElapsedMilliseconds} ms after SIGTERM");
+        Assert.True(ended, "the host outlived its deadline");
+        Assert.Equal(HostExit.ShutdownTimedOut, host.ExitCode);
+        Assert.DoesNotContain("exit 0", host.Lines);
+        Assert.Contains(host.Lines, l => l.StartsWith(secondSignal
+            ? "linuxshim-host: SIGTERM again: exiting at once"
+            : "linuxshim-host: SIGTERM: the orderly shutdown did not finish within 1000 ms; exiting", StringComparison.Ordinal));
+        if (!secondSignal)
+            Assert.True(clock.ElapsedMilliseconds >= 900, $"ended {clock.ElapsedMilliseconds} ms after SIGTERM, before its deadline");
     }
 
     private const int SIGTERM = 15;
