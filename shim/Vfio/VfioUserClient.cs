@@ -4,7 +4,9 @@
 // One request/reply message per register access; DMA memory is shared by passing the host's memfd
 // (SCM_RIGHTS), interrupts arrive on eventfds. The server is not trusted to behave: every reply is
 // checked against its request, every request has a deadline, and a server that breaks the protocol
-// or does not answer in time leaves the function dead (every later call throws at once).
+// or does not answer in time leaves the function dead (every later call throws at once). The server's
+// own commands (DMA_READ, DMA_WRITE) are answered while a request waits for its reply; one sent
+// while the client is idle waits for the client's next request (this client has no reader thread).
 using System.Buffers.Binary;
 using System.Text;
 using LinuxShim.Shim.Pci;
