@@ -162,7 +162,9 @@ public static class HostCommand
         stdout.Flush();
         if (!cl.Has("exit-after-probe"))
             stop.Wait();
-        deadline.Begin("exit"); // the way out is bounded too, signal or not
+        // The way out is bounded too, signal or not: without one it may take longer (e1000 needs
+        // about 0.1 s here, much more on a loaded machine), a signal still brings the end closer.
+        deadline.Begin("exit", TimeSpan.FromMilliseconds(Math.Max(deadline.Timeout.TotalMilliseconds, 5000)));
         netif?.Dispose();
         if (cl.Get("netif") is { } socketFile)
             File.Delete(socketFile);
