@@ -42,9 +42,11 @@ public static class Cli
                                                          frames/s through the driver, isolated vs in one process
           linuxshim host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
                          [--netif SOCKET] [--sandbox] [--up] [--exit-after-probe] [--memory MIB]
+                         [--device-timeout-ms N] [--stop-timeout-ms N]
                                                          run a driver .so in this process under the shim;
                                                          --netif serves its interfaces there, --sandbox locks
-                                                         the process down before the driver's init
+                                                         the process down before the driver's init; a device
+                                                         reply may take N ms (5000), a shutdown N ms (1000)
           linuxshim host --supervisor SOCKET             a driver host as a supervisor starts it: everything
                                                          comes as descriptors through SOCKET
           linuxshim licence DIR|PORT [--deployment FILE] [--json FILE] [--markdown FILE] [--html FILE]

@@ -20,7 +20,14 @@ public static class HostCommand
         var started = Stopwatch.StartNew();
         // SIGINT/SIGTERM are taken from the start: one that comes while the driver probes or opens
         // ends the host cleanly (ndo_stop, module exit) as soon as it is up, instead of killing it.
+        // Cleanly or not, it ends within --stop-timeout-ms (default 1 s) of the signal; a second
+        // signal ends it at once.
+        int stopTimeout = cl.GetInt("stop-timeout-ms", 1000);
+        if (stopTimeout <= 0)
+            throw new UsageException("--stop-timeout-ms must be positive");
+        using var deadline = new ShutdownDeadline(TimeSpan.FromMilliseconds(stopTimeout));
         using var stop = new ManualResetEventSlim();
+        int signals = 0;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         Machine.Log = (level, text) =>
@@ -28,6 +35,30 @@ public static class HostCommand
             lock (stderr)
                 stderr.WriteLine($"<{level}> {text}");
         };
+        // A host that must end itself (unimplemented symbol, interrupt storm) does so without waiting
+        // for the runtime's shutdown, which a thread stuck in the driver could hold up.
+        Machine.Abort = HostExit.Now;
+        try
+        {
+            return Serve(cl, stdout, stderr, started, stop, deadline);
+        }
+        finally
+        {
+            deadline.Finished();
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref signals) > 1)
+                HostExit.Now($"{context.Signal} again: exiting at once", HostExit.ShutdownTimedOut);
+            deadline.Begin(context.Signal.ToString());
+            stop.Set();
+        }
+    }
+
+    private static int Serve(CommandLine cl, TextWriter stdout, TextWriter stderr, Stopwatch started, ManualResetEventSlim stop, ShutdownDeadline deadline)
+    {
         if (cl.Get("supervisor") is { } supervisor)
         {
             // Under a supervisor: everything (library, device, netif) comes through its socket.
@@ -48,11 +79,16 @@ public static class HostCommand
                 throw new UsageException(e.Message);
             }
         }
+        int deviceTimeout = cl.GetInt("device-timeout-ms", (int)VfioUserClient.DefaultReplyTimeout.TotalMilliseconds);
+        if (deviceTimeout <= 0)
+            throw new UsageException("--device-timeout-ms must be positive");
         foreach (var socket in cl.All("vfio-user"))
         {
             try
             {
-                functions.Add(VfioUserClient.Connect(socket));
+                // A device that fails later (breaks the protocol, closes, does not answer within the
+                // timeout) ends the host with one line and status 72.
+                functions.Add(new FailStopPciFunction(VfioUserClient.Connect(socket, TimeSpan.FromMilliseconds(deviceTimeout)), $"vfio-user {socket}"));
             }
             catch (Exception e) when (e is NativeCallException or IOException or InvalidDataException)
             {
@@ -101,13 +137,18 @@ public static class HostCommand
             lock (stderr)
                 stderr.WriteLine($"sandbox: {sandbox}");
         }
+        if (stop.IsSet)
+        {
+            stdout.WriteLine("exit 0 (stopped before init)");
+            return Cli.ExitOk;
+        }
         int init = host.Init();
         stdout.WriteLine($"init {init} {started.Elapsed.TotalMilliseconds:F0}ms");
         foreach (var d in NetCore.Registered)
             stdout.WriteLine($"netdev {d.Name} {Convert.ToHexString(d.Mac)}");
         if (init != 0)
             return Cli.ExitFailure;
-        if (cl.Has("up"))
+        if (cl.Has("up") && !stop.IsSet)
             foreach (var d in NetCore.Registered)
                 stdout.WriteLine($"open {d.Name} {d.Open()}");
         NetifServer? netif = null;
@@ -121,6 +162,9 @@ public static class HostCommand
         stdout.Flush();
         if (!cl.Has("exit-after-probe"))
             stop.Wait();
+        // The way out is bounded too, signal or not: without one it may take longer (e1000 needs
+        // about 0.1 s here, much more on a loaded machine), a signal still brings the end closer.
+        deadline.Begin("exit", TimeSpan.FromMilliseconds(Math.Max(deadline.Timeout.TotalMilliseconds, 5000)));
         netif?.Dispose();
         if (cl.Get("netif") is { } socketFile)
             File.Delete(socketFile);
@@ -128,12 +172,6 @@ public static class HostCommand
         sandbox?.Notifications?.Dispose();
         stdout.WriteLine("exit 0");
         return Cli.ExitOk;
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Set();
-        }
     }
 
     // Under a supervisor: the listener goes to it (ReportInProcess stays null, so the filter does not

@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
+using LinuxShim.Shim.Pci;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Shim.Host;
@@ -61,7 +62,18 @@ public static class SupervisedHost
             return 1;
         }
         var granted = Stopwatch.StartNew();
-        var device = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
+        IPciFunction device;
+        try
+        {
+            // A device that fails later ends this host with one line and status 72 (device_failed).
+            device = new FailStopPciFunction(new VfioUserClient(UnixSocket.FromHandle(fds[0])), "vfio-user");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            NetifChannel.CloseAll(fds.GetRange(1, fds.Count - 1));
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = $"vfio-user device: {e.Message}" });
+            return 1;
+        }
         var netifChannel = UnixSocket.FromHandle(fds[1]);
         NetifArea rings;
         try

@@ -24,7 +24,7 @@ public static unsafe class Irq
         public readonly PciDevice Device = device;
         public readonly List<Action> Actions = [];
         public int DisableDepth;
-        public bool Pending;
+        public bool Pending, Freed;
         public Thread? Thread;
         public long Count;
         public long WindowStart, WindowCount, WindowUnhandled;
@@ -75,8 +75,11 @@ public static unsafe class Irq
         line.Actions.Remove(action);
         if (line.Actions.Count == 0)
         {
-            line.Device.Function.SetIrqHandler(PciIrqKind.Intx, 0, null);
+            // The function's interrupt thread is not waited for: it may be blocked on this very CPU
+            // to deliver one more interrupt, which Deliver then drops (Freed).
+            line.Freed = true;
             Lines.Remove((int)irq);
+            line.Device.Function.SetIrqHandler(PciIrqKind.Intx, 0, null);
         }
         return action.Name;
     }
@@ -85,6 +88,8 @@ public static unsafe class Irq
     {
         Cpu.Run(() =>
         {
+            if (line.Freed)
+                return; // signalled before free_irq, delivered after it: as Linux, no handler runs late
             if (line.DisableDepth > 0)
             {
                 line.Pending = true; // replayed by enable_irq, as Linux's lazy disable does
@@ -186,7 +191,8 @@ public static unsafe class Irq
         }
     }
 
-    // The handler runs only while its caller does not hold the CPU, so it has finished by now.
+    // The handler runs only while its caller does not hold the CPU, so it has finished by now (and one
+    // already signalled waits for the CPU and finds its line as the caller leaves it).
     [KernelSymbol("synchronize_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SynchronizeIrq(uint irq) { }
 }

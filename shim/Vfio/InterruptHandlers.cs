@@ -13,7 +13,9 @@ internal sealed class InterruptHandlers(int[] counts, string owner) : IDisposabl
 
     /// <summary>
     /// Routes (kind, vector) to <paramref name="handler"/>; <paramref name="register"/> tells the device
-    /// (VFIO index, vector, eventfd or null to disconnect) and may throw, leaving nothing routed.
+    /// (VFIO index, vector, eventfd or null to disconnect) and may throw, leaving nothing routed. The
+    /// thread of an earlier handler is stopped but not waited for (the caller may hold the lock that
+    /// handler is waiting for): a call of it already under way can still complete afterwards.
     /// </summary>
     public void Set(PciIrqKind kind, int vector, Action? handler, Action<int, int, EventFd?> register)
     {

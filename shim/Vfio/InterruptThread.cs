@@ -8,6 +8,8 @@ internal sealed class InterruptThread : IDisposable
     private readonly EventFd stop = new();
     private readonly Action handler;
     private readonly Thread thread;
+    private volatile bool stopped;
+    private int disposed;
 
     public InterruptThread(string name, Action handler)
     {
@@ -21,19 +23,35 @@ internal sealed class InterruptThread : IDisposable
 
     private void Loop()
     {
-        while (EventFd.WaitEither(Trigger, stop))
+        try
         {
-            if (Trigger.Consume() != 0)
-                handler();
+            while (EventFd.WaitEither(Trigger, stop) && !stopped)
+            {
+                if (Trigger.Consume() != 0 && !stopped)
+                    handler();
+            }
+        }
+        finally
+        {
+            // The thread closes its descriptors itself: nobody waits for it (see Dispose), and a
+            // descriptor closed under its poll could be reused by another file meanwhile.
+            Trigger.Dispose();
+            stop.Dispose();
         }
     }
 
+    /// <summary>
+    /// Stops the thread without waiting for it. A handler call already under way may still finish (or,
+    /// blocked on a lock the caller holds, even start its work) after this returns: waiting here
+    /// deadlocked free_irq, which runs on the shim's CPU while the handler waits for that CPU. A
+    /// handler that must not run late checks its own state under its own lock (Irq does, on the CPU).
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        // Signal first: the thread cannot leave (and close the descriptor) before the write is done.
         stop.Signal();
-        if (Thread.CurrentThread != thread)
-            thread.Join();
-        Trigger.Dispose();
-        stop.Dispose();
+        stopped = true;
     }
 }

@@ -31,6 +31,20 @@ public sealed record VfioUserCapabilities
     /// <summary>Whether twin_socket.supported was true.</summary>
     public bool TwinSocket { get; init; }
 
+    /// <summary>The specification's defaults (what an empty or capability-less VERSION means).</summary>
+    public static VfioUserCapabilities Defaults { get; } = new();
+
+    /// <summary>The smallest page size in <see cref="PgSizes"/>.</summary>
+    public ulong SmallestPage => PgSizes & (~PgSizes + 1);
+
+    /// <summary>What a client proposes: what it can receive, NUL-terminated JSON.</summary>
+    public static byte[] ClientProposal(int maxMsgFds, int maxDataXferSize) =>
+        Encoding.UTF8.GetBytes($"{{\"capabilities\":{{\"max_msg_fds\":{maxMsgFds},\"max_data_xfer_size\":{maxDataXferSize}}}}}\0");
+
+    /// <summary>Like <see cref="Parse(ReadOnlySpan{byte}, out string?)"/>, but <see cref="InvalidDataException"/> naming what is wrong.</summary>
+    public static VfioUserCapabilities Parse(ReadOnlySpan<byte> data) =>
+        Parse(data, out string? error) ?? throw new InvalidDataException(error);
+
     /// <summary>Parses the version data (empty: every default); null and <paramref name="error"/> when it is malformed.</summary>
     public static VfioUserCapabilities? Parse(ReadOnlySpan<byte> data, out string? error)
     {
@@ -50,7 +64,7 @@ public sealed record VfioUserCapabilities
         }
         try
         {
-            using var doc = JsonDocument.Parse(data.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            using var doc = JsonDocument.Parse(data.ToArray(), new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 return Fail(out error, "VERSION.json: not a JSON object");
             var caps = new VfioUserCapabilities();
@@ -75,14 +89,15 @@ public sealed record VfioUserCapabilities
                             caps = caps with { MaxMsgFds = (int)Math.Min(fds, 253) };
                             break;
                         case "max_data_xfer_size":
-                            if (!Int(c.Value, 1, 1 << 30, out int xfer))
-                                return Fail(out error, $"{where}: not an integer 1..{1 << 30}");
-                            caps = caps with { MaxDataXferSize = xfer };
+                            // Any positive size; nothing here sends more than 1 GiB in one message.
+                            if (c.Value.ValueKind != JsonValueKind.Number || !c.Value.TryGetInt64(out long xfer) || xfer < 1)
+                                return Fail(out error, $"{where}: not a positive integer");
+                            caps = caps with { MaxDataXferSize = (int)Math.Min(xfer, 1 << 30) };
                             break;
                         case "max_dma_maps":
-                            if (!Int(c.Value, 0, 65535, out int maps))
-                                return Fail(out error, $"{where}: not an integer 0..65535");
-                            caps = caps with { MaxDmaMaps = maps };
+                            if (c.Value.ValueKind != JsonValueKind.Number || !c.Value.TryGetInt64(out long maps) || maps < 0)
+                                return Fail(out error, $"{where}: not a non-negative integer");
+                            caps = caps with { MaxDmaMaps = (int)Math.Min(maps, int.MaxValue) };
                             break;
                         case "pgsizes":
                             if (c.Value.ValueKind != JsonValueKind.Number || !c.Value.TryGetUInt64(out ulong pages) || pages == 0)

@@ -1,31 +1,62 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The driver host's end of vfio-user: a PCI function whose registers, DMA windows and
-// interrupts live in a device server process. One request/reply message per register access; DMA
-// memory is shared by passing the host's memfd (SCM_RIGHTS), interrupts arrive on eventfds.
+// Managed side. The driver host's end of vfio-user (libvfio-user docs/vfio-user.rst 0.9.x, protocol
+// 0.1): a PCI function whose registers, DMA windows and interrupts live in a device server process.
+// One request/reply message per register access; DMA memory is shared by passing the host's memfd
+// (SCM_RIGHTS), interrupts arrive on eventfds. The server is not trusted to behave: every reply is
+// checked against its request, every request has a deadline, and a server that breaks the protocol
+// or does not answer in time leaves the function dead (every later call throws at once). The server's
+// own commands (DMA_READ, DMA_WRITE) are answered while a request waits for its reply; one sent
+// while the client is idle waits for the client's next request (this client has no reader thread).
 using System.Buffers.Binary;
 using System.Text;
 using LinuxShim.Shim.Pci;
 
 namespace LinuxShim.Shim.Vfio;
 
-public sealed class VfioUserClient : IPciFunction
+public sealed unsafe class VfioUserClient : IPciFunction
 {
-    private const int RegionAccessHeader = 16;
+    /// <summary>The protocol version this client proposes: major 0, minor 1.</summary>
+    public const ushort Major = VfioUserCapabilities.Major, Minor = VfioUserCapabilities.Minor;
+
+    /// <summary>How long a request waits for its reply unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultReplyTimeout = TimeSpan.FromSeconds(5);
+
+    private const int RegionAccessHeader = 16, DmaAccessHeader = 16, ETIMEDOUT = 110;
+
+    // What this client takes from the server in one message: a DMA_WRITE of the specification's
+    // default max_data_xfer_size (which this client announces), or a version reply of that size.
+    private const int MaxDataTransfer = VfioUserConnection.DefaultMaxDataTransfer;
+    private const int MaxIncoming = VfioUserHeader.Size + DmaAccessHeader + MaxDataTransfer;
 
     private readonly object sync = new();
-    private readonly VfioUserConnection connection;
+    private readonly UnixSocket socket;
+    private readonly VfioUserClientChannel channel;
+    private readonly int timeoutMs;
     private readonly ulong[] regionSizes = new ulong[VfioAbi.PciRegionCount];
     private readonly uint[] regionFlags = new uint[VfioAbi.PciRegionCount];
     private readonly int[] irqCounts = new int[VfioAbi.PciIrqCount];
+    private readonly List<DmaWindow> windows = [];
     private readonly InterruptHandlers interrupts;
     private readonly PciBarInfo[] bars;
+    private byte[] dmaReply = [];
     private ushort nextId;
-    private bool disposed;
+    private long serverCommands;
+    private string? failure;
+    private volatile bool disposed;
+
+    private readonly record struct DmaWindow(ulong Iova, ulong Size, nint Host, bool Writable);
 
     /// <summary>Negotiates the protocol version on a connected socket and reads the device's description.</summary>
-    public VfioUserClient(UnixSocket socket)
+    /// <param name="socket">The connection; the client owns it from now on.</param>
+    /// <param name="replyTimeout">How long each request may wait for its reply (default 5 s).</param>
+    public VfioUserClient(UnixSocket socket, TimeSpan? replyTimeout = null)
     {
-        connection = new VfioUserConnection(socket);
+        this.socket = socket;
+        ReplyTimeout = replyTimeout ?? DefaultReplyTimeout;
+        if (ReplyTimeout <= TimeSpan.Zero || ReplyTimeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(replyTimeout), "the reply timeout must be positive");
+        timeoutMs = (int)Math.Ceiling(ReplyTimeout.TotalMilliseconds);
+        channel = new VfioUserClientChannel(socket, MaxIncoming);
         try
         {
             ServerVersion = NegotiateVersion();
@@ -35,16 +66,29 @@ public sealed class VfioUserClient : IPciFunction
         }
         catch
         {
-            connection.Dispose();
+            socket.Dispose();
             throw;
         }
     }
 
     /// <summary>Connects to a device server listening at <paramref name="socketPath"/>.</summary>
-    public static VfioUserClient Connect(string socketPath) => new(UnixSocket.Connect(socketPath));
+    public static VfioUserClient Connect(string socketPath, TimeSpan? replyTimeout = null) =>
+        new(UnixSocket.Connect(socketPath), replyTimeout);
 
     /// <summary>The server's version reply: "major.minor" and its capabilities JSON.</summary>
     public string ServerVersion { get; }
+
+    /// <summary>What the server said it takes (or the specification's defaults).</summary>
+    public VfioUserCapabilities ServerCapabilities { get; private set; } = VfioUserCapabilities.Defaults;
+
+    /// <summary>How long each request waits for its reply.</summary>
+    public TimeSpan ReplyTimeout { get; }
+
+    /// <summary>Why the function is dead (the server broke the protocol, closed or did not answer), or null.</summary>
+    public string? Failure => Volatile.Read(ref failure);
+
+    /// <summary>Commands the server sent this client (DMA_READ, DMA_WRITE and any it does not know).</summary>
+    public long ServerCommands => Interlocked.Read(ref serverCommands);
 
     /// <summary>Device flags from VFIO_USER_DEVICE_GET_INFO (VfioAbi.DeviceFlags*).</summary>
     public uint DeviceFlags { get; private set; }
@@ -70,41 +114,61 @@ public sealed class VfioUserClient : IPciFunction
             WriteRegion(bar, offset, size, value);
             return;
         }
-        CheckSize(size);
+        CheckAccess(VfioUserCommand.RegionWrite, size);
         Span<byte> p = stackalloc byte[RegionAccessHeader + 8];
-        WriteAccess(p, bar, offset, size);
+        EncodeRegionAccess(p, bar, offset, size);
         BinaryPrimitives.WriteUInt64LittleEndian(p[RegionAccessHeader..], value);
         Post(VfioUserCommand.RegionWrite, p[..(RegionAccessHeader + size)]);
     }
 
-    // Sends a command that asks for no reply (No_reply flag).
-    private void Post(VfioUserCommand command, ReadOnlySpan<byte> payload)
+    /// <summary>Reads <paramref name="size"/> (1–8) bytes of any region, little-endian.</summary>
+    public ulong ReadRegion(int region, ulong offset, int size)
     {
+        CheckAccess(VfioUserCommand.RegionRead, size);
+        Span<byte> p = stackalloc byte[RegionAccessHeader];
+        EncodeRegionAccess(p, region, offset, size);
         lock (sync)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            connection.Send(new VfioUserHeader(nextId++, (ushort)command, 0, VfioUserHeader.TypeCommand | VfioUserHeader.NoReply, 0), payload, default);
-        }
+            return DecodeRegionRead(Exchange(VfioUserCommand.RegionRead, p, default, RegionAccessHeader + size, RegionAccessHeader).Span);
+    }
+
+    /// <summary>Writes <paramref name="size"/> (1–8) bytes of any region, little-endian.</summary>
+    public void WriteRegion(int region, ulong offset, int size, ulong value)
+    {
+        CheckAccess(VfioUserCommand.RegionWrite, size);
+        Span<byte> p = stackalloc byte[RegionAccessHeader + 8];
+        EncodeRegionAccess(p, region, offset, size);
+        BinaryPrimitives.WriteUInt64LittleEndian(p[RegionAccessHeader..], value);
+        lock (sync)
+            Exchange(VfioUserCommand.RegionWrite, p[..(RegionAccessHeader + size)], default, RegionAccessHeader, RegionAccessHeader);
     }
 
     public void MapDma(ulong iova, ulong size, int fd, long fileOffset, nint hostAddress, bool writable)
     {
         Span<byte> p = stackalloc byte[32];
-        BinaryPrimitives.WriteUInt32LittleEndian(p, 32);
-        BinaryPrimitives.WriteUInt32LittleEndian(p[4..], VfioAbi.DmaFlagRead | (writable ? VfioAbi.DmaFlagWrite : 0));
-        BinaryPrimitives.WriteInt64LittleEndian(p[8..], fileOffset);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[16..], iova);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[24..], size);
-        Transact(VfioUserCommand.DmaMap, p, [fd], default);
+        EncodeDmaMap(p, iova, size, fileOffset, writable);
+        lock (sync)
+        {
+            var caps = ServerCapabilities;
+            ulong page = caps.SmallestPage;
+            if (iova % page != 0 || size % page != 0 || (ulong)fileOffset % page != 0 || size == 0)
+                throw new IOException($"vfio-user DmaMap: window 0x{iova:x}+0x{size:x} (file offset 0x{fileOffset:x}) is not aligned to the server's smallest page size, {page} bytes");
+            if (windows.Count >= caps.MaxDmaMaps)
+                throw new IOException($"vfio-user DmaMap: the server takes at most {caps.MaxDmaMaps} DMA windows");
+            Exchange(VfioUserCommand.DmaMap, p, [fd], 0, 0);
+            windows.Add(new DmaWindow(iova, size, hostAddress, writable));
+        }
     }
 
     public void UnmapDma(ulong iova, ulong size)
     {
         Span<byte> p = stackalloc byte[24];
-        BinaryPrimitives.WriteUInt32LittleEndian(p, 24);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[8..], iova);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[16..], size);
-        Transact(VfioUserCommand.DmaUnmap, p, default, stackalloc byte[24]);
+        EncodeDmaUnmap(p, iova, size);
+        lock (sync)
+        {
+            // The server answers with the request's own entry (specification, VFIO_USER_DMA_UNMAP).
+            Exchange(VfioUserCommand.DmaUnmap, p, default, 24, 24);
+            windows.RemoveAll(w => w.Iova == iova && w.Size == size);
+        }
     }
 
     public int IrqCount(PciIrqKind kind) => interrupts.Count(kind);
@@ -118,139 +182,281 @@ public sealed class VfioUserClient : IPciFunction
     public void UnmaskIntx()
     {
         Span<byte> p = stackalloc byte[20];
-        IrqSetPayload(p, VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, 1);
+        EncodeIrqSet(p, VfioAbi.IrqSetDataNone | VfioAbi.IrqSetActionUnmask, VfioAbi.IrqIntx, 0, 1);
         Post(VfioUserCommand.DeviceSetIrqs, p);
     }
 
-    public void Reset() => Transact(VfioUserCommand.DeviceReset, default, default, default);
-
-    /// <summary>Reads <paramref name="size"/> (1–8) bytes of any region, little-endian.</summary>
-    public ulong ReadRegion(int region, ulong offset, int size)
+    public void Reset()
     {
-        CheckSize(size);
-        Span<byte> p = stackalloc byte[RegionAccessHeader];
-        WriteAccess(p, region, offset, size);
-        Span<byte> reply = stackalloc byte[RegionAccessHeader + 8];
-        int n = Transact(VfioUserCommand.RegionRead, p, default, reply);
-        if (n < RegionAccessHeader + size)
-            throw new InvalidDataException($"vfio-user region read reply of {n} bytes for {size}");
-        Span<byte> value = stackalloc byte[8];
-        value.Clear();
-        reply.Slice(RegionAccessHeader, size).CopyTo(value);
-        return BinaryPrimitives.ReadUInt64LittleEndian(value);
-    }
-
-    /// <summary>Writes <paramref name="size"/> (1–8) bytes of any region, little-endian.</summary>
-    public void WriteRegion(int region, ulong offset, int size, ulong value)
-    {
-        CheckSize(size);
-        Span<byte> p = stackalloc byte[RegionAccessHeader + 8];
-        WriteAccess(p, region, offset, size);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[RegionAccessHeader..], value);
-        Transact(VfioUserCommand.RegionWrite, p[..(RegionAccessHeader + size)], default, stackalloc byte[RegionAccessHeader]);
+        lock (sync)
+            Exchange(VfioUserCommand.DeviceReset, default, default, 0, 0);
     }
 
     /// <summary>
     /// Sends one command and waits for its reply; copies the reply payload into <paramref name="reply"/>
-    /// (as much as fits) and returns the payload's length. An error reply throws <see cref="VfioUserException"/>.
+    /// (as much as fits) and returns the payload's length, which the caller checks. An error reply
+    /// throws <see cref="VfioUserException"/>.
     /// </summary>
     public int Transact(VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds, Span<byte> reply)
     {
         lock (sync)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            ushort id = nextId++;
-            connection.Send(new VfioUserHeader(id, (ushort)command, 0, VfioUserHeader.TypeCommand, 0), payload, fds);
-            while (true)
+            var r = Exchange(command, payload, fds, -1, 0).Span;
+            r[..Math.Min(r.Length, reply.Length)].CopyTo(reply);
+            return r.Length;
+        }
+    }
+
+    // ---- the exchange: send, wait, check; serve the server's own commands meanwhile ----
+
+    // Sends a command that asks for no reply (No_reply flag).
+    private void Post(VfioUserCommand command, ReadOnlySpan<byte> payload)
+    {
+        lock (sync)
+        {
+            ThrowIfUnusable(command);
+            try
             {
-                var m = connection.Receive() ?? throw new EndOfStreamException("vfio-user server closed the connection");
-                foreach (int fd in m.Fds)
-                    Interop.Libc.Close(fd);
-                var h = m.Header;
-                if (!h.IsReply || h.MessageId != id || h.Command != (ushort)command)
-                {
-                    if (h.IsCommand)
-                        continue; // server-to-client commands (DMA_READ/WRITE) are not negotiated; ignore
-                    throw new InvalidDataException($"vfio-user reply {h.MessageId}/{h.Command} does not answer {id}/{command}");
-                }
-                if (h.IsError)
-                    throw new VfioUserException(command, h.Error == 0 ? Interop.Libc.EIO : (int)h.Error);
-                int n = Math.Min(m.Payload.Length, reply.Length);
-                m.Payload.Span[..n].CopyTo(reply);
-                return m.Payload.Length;
+                channel.Send(Header(nextId++, command, noReply: true), payload, default, Deadline());
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
+            {
+                throw Die(command, e);
             }
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="command"/> and returns its reply's payload (valid until the next exchange;
+    /// the caller holds <see cref="sync"/>). The reply must be exactly <paramref name="replyLength"/>
+    /// bytes (-1: any) and start with the request's first <paramref name="echo"/> bytes. A well-formed
+    /// error reply throws <see cref="VfioUserException"/> and leaves the function alive; anything else
+    /// wrong kills it.
+    /// </summary>
+    private ReadOnlyMemory<byte> Exchange(VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds, int replyLength, int echo)
+    {
+        ThrowIfUnusable(command);
+        if (fds.Length > ServerCapabilities.MaxMsgFds || fds.Length > UnixSocket.MaxFdsPerMessage)
+            throw new IOException($"vfio-user {command}: needs {fds.Length} descriptors in one message; the server takes at most {ServerCapabilities.MaxMsgFds}");
+        uint errno;
+        ReadOnlyMemory<byte> reply;
+        try
+        {
+            long deadline = Deadline();
+            ushort id = nextId++;
+            long served = 0;
+            channel.Send(Header(id, command), payload, fds, deadline);
+            while (true)
+            {
+                VfioUserFrame m;
+                try
+                {
+                    m = channel.Receive(deadline);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new TimeoutException($"no reply within {timeoutMs} ms ({e.Message}{(served > 0 ? $"; {served} server commands answered meanwhile" : "")})");
+                }
+                var h = m.Header;
+                if (m.Descriptors > 0)
+                    throw new InvalidDataException($"message {h.MessageId}/{h.Command} from the server carries {m.Descriptors} descriptors; none was asked for");
+                if (h.IsCommand)
+                {
+                    // Server-to-client commands may come between a request and its reply (specification, "Command Concurrency").
+                    Serve(h, m.Payload.Span, deadline);
+                    served++;
+                    continue;
+                }
+                if (!h.IsReply)
+                    throw new InvalidDataException($"message {h.MessageId}/{h.Command} from the server has type {h.Flags & VfioUserHeader.TypeMask}, neither command nor reply");
+                if (h.MessageId != id || h.Command != (ushort)command)
+                    throw new InvalidDataException($"reply {h.MessageId}/{Name(h.Command)} does not answer request {id}/{command}");
+                if (h.IsError)
+                {
+                    if (m.Payload.Length != 0)
+                        throw new InvalidDataException($"error reply carries {m.Payload.Length} bytes; an error reply is the header alone");
+                    errno = h.Error == 0 ? (uint)Interop.Libc.EIO : h.Error;
+                    reply = default;
+                    break;
+                }
+                CheckReply(m.Payload.Span, payload, replyLength, echo);
+                errno = 0;
+                reply = m.Payload;
+                break;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
+        {
+            throw Die(command, e);
+        }
+        if (errno != 0)
+            throw new VfioUserException(command, (int)Math.Min(errno, int.MaxValue));
+        return reply;
+    }
+
+    private static void CheckReply(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> request, int replyLength, int echo)
+    {
+        if (replyLength >= 0 && reply.Length != replyLength)
+            throw new InvalidDataException($"reply carries {reply.Length} bytes, not {replyLength}");
+        if (echo > 0 && !reply[..echo].SequenceEqual(request[..echo]))
+            throw new InvalidDataException($"reply does not repeat the request's first {echo} bytes: {Convert.ToHexString(reply[..echo])} for {Convert.ToHexString(request[..echo])}");
+    }
+
+    // Answers one server-to-client command: DMA_READ and DMA_WRITE on the windows this client mapped;
+    // ENOSYS for anything else. A command marked No_reply is executed and not answered.
+    private void Serve(VfioUserHeader h, ReadOnlySpan<byte> p, long deadline)
+    {
+        Interlocked.Increment(ref serverCommands);
+        int length = 0;
+        int errno = (VfioUserCommand)h.Command switch
+        {
+            VfioUserCommand.DmaRead => ServeDmaRead(p, out length),
+            VfioUserCommand.DmaWrite => ServeDmaWrite(p, out length),
+            _ => Interop.Libc.ENOSYS,
+        };
+        if (h.WantsNoReply)
+            return;
+        uint flags = VfioUserHeader.TypeReply | (errno != 0 ? VfioUserHeader.ErrorFlag : 0);
+        channel.Send(new VfioUserHeader(h.MessageId, h.Command, 0, flags, (uint)errno),
+            errno == 0 ? dmaReply.AsSpan(0, length) : default, default, deadline);
+    }
+
+    private int ServeDmaRead(ReadOnlySpan<byte> p, out int length)
+    {
+        length = 0;
+        if (!DecodeDmaAccess(p, exactly: true, out ulong address, out ulong count))
+            return Interop.Libc.EINVAL;
+        int errno = FindWindow(address, count, write: false, out var data);
+        if (errno != 0)
+            return errno;
+        length = DmaAccessHeader + (int)count;
+        if (dmaReply.Length < length)
+            dmaReply = new byte[Math.Max(length, 4096)];
+        EncodeDmaAccess(dmaReply, address, count);
+        data.CopyTo(dmaReply.AsSpan(DmaAccessHeader));
+        return 0;
+    }
+
+    private int ServeDmaWrite(ReadOnlySpan<byte> p, out int length)
+    {
+        length = 0;
+        if (!DecodeDmaAccess(p, exactly: false, out ulong address, out ulong count))
+            return Interop.Libc.EINVAL;
+        int errno = FindWindow(address, count, write: true, out var data);
+        if (errno != 0)
+            return errno;
+        p[DmaAccessHeader..].CopyTo(data);
+        if (dmaReply.Length < DmaAccessHeader)
+            dmaReply = new byte[4096];
+        EncodeDmaAccess(dmaReply, address, count);
+        length = DmaAccessHeader;
+        return 0;
+    }
+
+    // The host memory behind [address, address + count) when it lies in one mapped window.
+    private int FindWindow(ulong address, ulong count, bool write, out Span<byte> data)
+    {
+        data = default;
+        if (count == 0 || count > MaxDataTransfer)
+            return Interop.Libc.EINVAL;
+        foreach (var w in windows)
+        {
+            if (address < w.Iova || address - w.Iova >= w.Size || count > w.Size - (address - w.Iova))
+                continue;
+            if (write && !w.Writable)
+                return Interop.Libc.EPERM;
+            data = new Span<byte>((byte*)w.Host + (long)(address - w.Iova), (int)count);
+            return 0;
+        }
+        return Interop.Libc.EFAULT;
+    }
+
+    private long Deadline() => Environment.TickCount64 + timeoutMs;
+
+    private static VfioUserHeader Header(ushort id, VfioUserCommand command, bool noReply = false) =>
+        VfioUserHeader.NewCommand(id, command, noReply);
+
+    private void ThrowIfUnusable(VfioUserCommand command)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (Failure is { } why)
+            throw new IOException($"vfio-user {command}: the device failed earlier ({why}); nothing more is sent to it");
+    }
+
+    // Declares the function dead and returns the exception to throw, naming the command.
+    private Exception Die(VfioUserCommand command, Exception e)
+    {
+        string what = disposed ? "the client was closed" : e.Message;
+        Interlocked.CompareExchange(ref failure, $"{command}: {what}", null);
+        socket.Shutdown(); // the server learns it lost this client; nothing more goes out
+        return e switch
+        {
+            TimeoutException => new VfioUserException(command, ETIMEDOUT),
+            InvalidDataException => new InvalidDataException($"vfio-user {command}: {what}", e),
+            EndOfStreamException => new EndOfStreamException($"vfio-user {command}: {what}", e),
+            _ => new IOException($"vfio-user {command}: {what}", e),
+        };
+    }
+
+    private static string Name(ushort command) =>
+        Enum.IsDefined((VfioUserCommand)command) ? ((VfioUserCommand)command).ToString() : command.ToString();
+
+    // ---- setup ----
+
     private void SetIrqs(uint flags, int index, int start, int count, ReadOnlySpan<int> fds)
     {
         Span<byte> p = stackalloc byte[20];
-        IrqSetPayload(p, flags, index, start, count);
-        Transact(VfioUserCommand.DeviceSetIrqs, p, fds, default);
-    }
-
-    private static void IrqSetPayload(Span<byte> p, uint flags, int index, int start, int count)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(p, 20);
-        BinaryPrimitives.WriteUInt32LittleEndian(p[4..], flags);
-        BinaryPrimitives.WriteInt32LittleEndian(p[8..], index);
-        BinaryPrimitives.WriteInt32LittleEndian(p[12..], start);
-        BinaryPrimitives.WriteInt32LittleEndian(p[16..], count);
+        EncodeIrqSet(p, flags, index, start, count);
+        lock (sync)
+            Exchange(VfioUserCommand.DeviceSetIrqs, p, fds, 0, 0);
     }
 
     private string NegotiateVersion()
     {
-        byte[] caps = Encoding.UTF8.GetBytes(
-            $"{{\"capabilities\":{{\"max_msg_fds\":{UnixSocket.MaxFdsPerMessage},\"max_data_xfer_size\":{VfioUserConnection.DefaultMaxDataTransfer}}}}}\0");
-        var p = new byte[4 + caps.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(p, VfioUserCapabilities.Major);
-        BinaryPrimitives.WriteUInt16LittleEndian(p.AsSpan(2), VfioUserCapabilities.Minor);
-        caps.CopyTo(p, 4);
-        var reply = new byte[4096];
-        int n = Transact(VfioUserCommand.Version, p, default, reply);
-        if (n < 4)
-            throw new InvalidDataException("vfio-user version reply too short");
-        ushort major = BinaryPrimitives.ReadUInt16LittleEndian(reply);
-        ushort minor = BinaryPrimitives.ReadUInt16LittleEndian(reply.AsSpan(2));
-        if (major != VfioUserCapabilities.Major || minor > VfioUserCapabilities.Minor)
-            throw new InvalidDataException($"vfio-user server replied version {major}.{minor} to {VfioUserCapabilities.Major}.{VfioUserCapabilities.Minor}");
-        return $"{major}.{minor} {Encoding.UTF8.GetString(reply, 4, Math.Min(n, reply.Length) - 4).TrimEnd('\0')}";
+        byte[] caps = VfioUserCapabilities.ClientProposal(UnixSocket.MaxFdsPerMessage, MaxDataTransfer);
+        var p = new byte[VfioUserVersion.FixedSize + caps.Length];
+        new VfioUserVersion(Major, Minor).Encode(p, caps);
+        lock (sync)
+        {
+            var reply = Exchange(VfioUserCommand.Version, p, default, -1, 0).Span;
+            try
+            {
+                var (major, minor) = DecodeVersion(reply);
+                var json = reply[4..];
+                ServerCapabilities = VfioUserCapabilities.Parse(json);
+                return $"{major}.{minor} {Encoding.UTF8.GetString(json.IsEmpty ? json : json[..^1])}";
+            }
+            catch (InvalidDataException e)
+            {
+                throw Die(VfioUserCommand.Version, e);
+            }
+        }
     }
 
     private void ReadDeviceInfo()
     {
-        Span<byte> p = stackalloc byte[16];
-        p.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(p, 16);
-        Span<byte> r = stackalloc byte[16];
-        if (Transact(VfioUserCommand.DeviceGetInfo, p, default, r) < 16)
-            throw new InvalidDataException("vfio-user device info reply too short");
-        DeviceFlags = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]);
-        if ((DeviceFlags & VfioAbi.DeviceFlagsPci) == 0)
-            throw new InvalidDataException("vfio-user device is not a PCI device");
-        int regions = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(r[8..]), VfioAbi.PciRegionCount);
-        int irqs = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(r[12..]), VfioAbi.PciIrqCount);
-
         Span<byte> q = stackalloc byte[32];
-        Span<byte> qr = stackalloc byte[32];
-        for (int i = 0; i < regions; i++)
+        lock (sync)
         {
-            q.Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(q, 32);
-            BinaryPrimitives.WriteInt32LittleEndian(q[8..], i);
-            if (Transact(VfioUserCommand.DeviceGetRegionInfo, q, default, qr) < 32)
-                throw new InvalidDataException("vfio-user region info reply too short");
-            regionFlags[i] = BinaryPrimitives.ReadUInt32LittleEndian(qr[4..]);
-            regionSizes[i] = BinaryPrimitives.ReadUInt64LittleEndian(qr[16..]);
-        }
-        for (int i = 0; i < irqs; i++)
-        {
-            q.Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(q, 16);
-            BinaryPrimitives.WriteInt32LittleEndian(q[8..], i);
-            if (Transact(VfioUserCommand.DeviceGetIrqInfo, q[..16], default, qr) < 16)
-                throw new InvalidDataException("vfio-user irq info reply too short");
-            irqCounts[i] = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(qr[12..]), 2048);
+            try
+            {
+                new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, 0, 0, 0).Encode(q);
+                (DeviceFlags, int regions, int irqs) = DecodeDeviceInfo(Exchange(VfioUserCommand.DeviceGetInfo, q[..16], default, 16, 0).Span);
+                for (int i = 0; i < regions; i++)
+                {
+                    new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, 0, (uint)i, 0, 0, 0).Encode(q);
+                    (regionFlags[i], regionSizes[i]) = DecodeRegionInfo(Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, 32, 0).Span, i);
+                }
+                for (int i = 0; i < irqs; i++)
+                {
+                    new VfioUserIrqInfo(VfioUserIrqInfo.FixedSize, 0, (uint)i, 0).Encode(q);
+                    irqCounts[i] = DecodeIrqInfo(Exchange(VfioUserCommand.DeviceGetIrqInfo, q[..16], default, 16, 0).Span, i);
+                }
+            }
+            catch (InvalidDataException e) when (Failure is null)
+            {
+                throw Die(VfioUserCommand.DeviceGetInfo, e);
+            }
         }
     }
 
@@ -261,26 +467,108 @@ public sealed class VfioUserClient : IPciFunction
         return bar;
     }
 
-    private static void CheckSize(int size)
+    // Accesses are 1, 2, 4 or 8 bytes, and never more than the server takes in one message.
+    private void CheckAccess(VfioUserCommand command, int size)
     {
         if (size is not (1 or 2 or 4 or 8))
             throw new ArgumentOutOfRangeException(nameof(size), "access size must be 1, 2, 4 or 8");
+        if (size > ServerCapabilities.MaxDataXferSize)
+            throw new IOException($"vfio-user {command}: a {size}-byte access exceeds the server's max_data_xfer_size of {ServerCapabilities.MaxDataXferSize}");
     }
 
-    private static void WriteAccess(Span<byte> p, int region, ulong offset, int size)
+    // ---- payload encoding and decoding: the structs generated from vfio-user.wire.json ----
+
+    private static void EncodeRegionAccess(Span<byte> p, int region, ulong offset, int count) =>
+        new VfioUserRegionAccess(offset, (uint)region, (uint)count).Encode(p);
+
+    // {offset, region, count} (already checked to repeat the request's), then count bytes of data.
+    private static ulong DecodeRegionRead(ReadOnlySpan<byte> reply)
     {
-        BinaryPrimitives.WriteUInt64LittleEndian(p, offset);
-        BinaryPrimitives.WriteInt32LittleEndian(p[8..], region);
-        BinaryPrimitives.WriteInt32LittleEndian(p[12..], size);
+        if (!VfioUserRegionData.TryDecode(reply, 0, out _, out var data, out string? error))
+            throw new InvalidDataException(error);
+        Span<byte> value = stackalloc byte[8];
+        value.Clear();
+        data[..Math.Min(8, data.Length)].CopyTo(value);
+        return BinaryPrimitives.ReadUInt64LittleEndian(value);
+    }
+
+    private static void EncodeDmaMap(Span<byte> p, ulong iova, ulong size, long fileOffset, bool writable) =>
+        new VfioUserDmaMap(VfioUserDmaMap.FixedSize, VfioAbi.DmaFlagRead | (writable ? VfioAbi.DmaFlagWrite : 0), (ulong)fileOffset, iova, size).Encode(p);
+
+    private static void EncodeDmaUnmap(Span<byte> p, ulong iova, ulong size) =>
+        new VfioUserDmaUnmap(VfioUserDmaUnmap.FixedSize, 0, iova, size).Encode(p);
+
+    // DMA_READ ({u64 address, u64 count}, exactly) and DMA_WRITE (the same, then count bytes).
+    private static bool DecodeDmaAccess(ReadOnlySpan<byte> p, bool exactly, out ulong address, out ulong count)
+    {
+        address = count = 0;
+        if (exactly)
+        {
+            if (!VfioUserDmaAccess.TryDecode(p, 0, out var a, out _))
+                return false;
+            (address, count) = (a.Address, a.Count);
+            return true;
+        }
+        if (!VfioUserDmaData.TryDecode(p, 0, out var d, out _, out _))
+            return false;
+        (address, count) = (d.Address, d.Count);
+        return true;
+    }
+
+    private static void EncodeDmaAccess(Span<byte> p, ulong address, ulong count) =>
+        new VfioUserDmaAccess(address, count).Encode(p);
+
+    private static void EncodeIrqSet(Span<byte> p, uint flags, int index, int start, int count) =>
+        new VfioUserSetIrqs(VfioUserSetIrqs.FixedSize, flags, (uint)index, (uint)start, (uint)count).Encode(p);
+
+    // {u16 major, u16 minor, version data}: the server must answer our major with a minor no higher than ours.
+    private static (ushort Major, ushort Minor) DecodeVersion(ReadOnlySpan<byte> reply)
+    {
+        if (!VfioUserVersion.TryDecode(reply, 0, out var v, out _, out string? error))
+            throw new InvalidDataException(error);
+        if (v.Major != Major || v.Minor > Minor)
+            throw new InvalidDataException($"the server answered protocol version {v.Major}.{v.Minor} to {Major}.{Minor}; this client speaks {Major}.0 to {Major}.{Minor}");
+        return (v.Major, v.Minor);
+    }
+
+    // A PCI device (VFIO_DEVICE_FLAGS_PCI), at most the regions and IRQ indexes of one.
+    private static (uint Flags, int Regions, int Irqs) DecodeDeviceInfo(ReadOnlySpan<byte> r)
+    {
+        if (!VfioUserDeviceInfo.TryDecode(r, 0, out var d, out string? error))
+            throw new InvalidDataException(error);
+        if ((d.Flags & VfioAbi.DeviceFlagsPci) == 0)
+            throw new InvalidDataException($"device flags 0x{d.Flags:x}: not a PCI device");
+        return (d.Flags, (int)Math.Min(d.NumRegions, VfioAbi.PciRegionCount), (int)Math.Min(d.NumIrqs, VfioAbi.PciIrqCount));
+    }
+
+    // For the index asked.
+    private static (uint Flags, ulong Size) DecodeRegionInfo(ReadOnlySpan<byte> r, int index)
+    {
+        if (!VfioUserRegionInfo.TryDecode(r, 0, out var info, out _, out string? error))
+            throw new InvalidDataException(error);
+        if (info.Index != (uint)index)
+            throw new InvalidDataException($"region info for index {info.Index} answers a request for {index}");
+        return (info.Flags, info.Size);
+    }
+
+    // For the index asked; at most 2048 vectors (MSI-X's limit).
+    private static int DecodeIrqInfo(ReadOnlySpan<byte> r, int index)
+    {
+        if (!VfioUserIrqInfo.TryDecode(r, 0, out var info, out string? error))
+            throw new InvalidDataException(error);
+        if (info.Index != (uint)index)
+            throw new InvalidDataException($"irq info for index {info.Index} answers a request for {index}");
+        return (int)Math.Min(info.Count, 2048);
     }
 
     public void Dispose()
     {
-        interrupts.Dispose();
+        if (disposed)
+            return;
+        disposed = true;
+        socket.Shutdown(); // a request waiting for its reply ends now
+        interrupts?.Dispose();
         lock (sync)
-        {
-            disposed = true;
-            connection.Dispose();
-        }
+            socket.Dispose();
     }
 }

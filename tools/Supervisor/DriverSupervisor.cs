@@ -108,7 +108,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     /// <summary>Raised when the restart budget is spent; the supervisor stops trying.</summary>
     public event Action<string>? GaveUp;
 
-    /// <summary>Raised when a failure is detected (crash, hang, memory).</summary>
+    /// <summary>Raised when a failure is detected (crash, hang, memory, interrupt storm, device failure).</summary>
     public event Action<string>? Failed;
 
     /// <summary>Starts the first host and the watchdog; throws when the driver does not come up.</summary>
@@ -226,13 +226,13 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
         double grantedAt = clock.Elapsed.TotalMilliseconds;
         var listener = new List<int>();
-        var ready = Receive(control, 60_000, listener) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+        var ready = Receive(control, 60_000, listener) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
         if (ready.Type == SupervisorMessageTypes.Sandboxed)
         {
             // The host locked itself down; from now on we answer every call its filter refuses.
             slot.Notifications = Watch(slot, listener[0]);
             audit.Write("sandbox", ("host", slot.Number), ("pid", hello.Pid), ("sandbox", ready.Sandbox));
-            ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up");
+            ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
         }
         double readyAt = clock.Elapsed.TotalMilliseconds;
         if (ready.Type == SupervisorMessageTypes.Failed)
@@ -374,8 +374,23 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             audit.Write("irq_storm", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("reason", reason));
             return "interrupt storm";
         }
+        if (status == HostExit.DeviceFailed)
+        {
+            // The device broke the protocol, closed or stopped answering: the host said which and how.
+            audit.Write("device_failed", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("reason", reason));
+            return "device failure";
+        }
         audit.Write("crash", ("host", slot.Number), ("pid", slot.Process.Id), ("status", status), ("signal", signal), ("function", where), ("reason", reason));
         return signal is null ? $"exit {status}" : $"crash ({signal}{(where is null ? "" : $" in {where}")})";
+    }
+
+    // ": REASON (status N)" from a host that said why it ended itself (e.g. its device failed during probe).
+    private static string ExitReason(HostSlot slot)
+    {
+        if (!slot.Process.WaitForExit(2000))
+            return "";
+        string? reason = slot.Process.Lines.LastOrDefault(l => l.StartsWith("linuxshim-host: ", StringComparison.Ordinal))?["linuxshim-host: ".Length..];
+        return reason is null ? $" (status {slot.Process.ExitCode})" : $": {reason} (status {slot.Process.ExitCode})";
     }
 
     [GeneratedRegex(@"linuxshim-host: fault \S+ at \S+ in driver\+0x([0-9a-f]+)")]

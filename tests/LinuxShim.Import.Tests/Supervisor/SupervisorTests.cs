@@ -3,7 +3,8 @@
 // runs isolated under the supervisor on the emulated RTL8139, its cable a UDP wire to this test.
 // A crafted frame makes the driver crash, hang, exhaust its memory or storm its interrupt line;
 // each time the failure is detected, written to the audit log, and a new host takes over with the
-// same netif rings, after which frames flow both ways again.
+// same netif rings, after which frames flow both ways again. A device that turns hostile ends its
+// host the same way (device_failed).
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -170,6 +171,73 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             Assert.Matches($@"hostile: {call} = -1\b", log.ToString());
         // On disk too, one JSON object per line.
         Assert.Equal(records.Count, File.ReadAllLines(Path.Combine(work, "audit.jsonl")).Length);
+    }
+
+    [Fact]
+    public void AHostileDeviceEndsItsHostTheFailureIsAuditedAndANewHostTakesOver()
+    {
+        // The upstream 8139too under the supervisor; its device channel goes through a proxy that,
+        // once the interface is up, answers one register read with garbage.
+        string library = LinuxShim.Import.Tests.Host.BuiltPorts.Library(kernel, "8139too");
+        Directory.CreateDirectory(work);
+        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var nic = new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Parse("02:4c:53:00:de:ad"));
+        using var server = new LinuxShim.Devices.VfioUser.VfioUserServer(nic);
+        using var proxy = new LinuxShim.Import.Tests.Host.VfioUserProxy(server, Path.Combine(work, "device.sock"));
+        var log = new StringWriter();
+        var supervisor = new DriverSupervisor(new SupervisorOptions
+        {
+            Name = "8139too",
+            Library = library,
+            DeviceSocket = proxy.SocketPath,
+            RuntimeDirectory = Path.Combine(work, "run"),
+            WarmStandby = false,
+        }, TextWriter.Synchronized(log), audit);
+        string? recoveredFrom = null;
+        using var recovered = new ManualResetEventSlim();
+        supervisor.Recovered += (what, _) =>
+        {
+            recoveredFrom = what;
+            recovered.Set();
+        };
+        try
+        {
+            supervisor.Start();
+            supervisor.Up();
+            int firstHost = supervisor.ActiveHostPid;
+            proxy.Next = LinuxShim.Import.Tests.Host.VfioUserProxy.Sabotage.Garbage;
+            // The driver's interrupt handler reads the NIC's status: that read meets the garbage.
+            var clock = Stopwatch.StartNew();
+            while (!proxy.Sabotaged.IsSet && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                proxy.RaiseIntx();
+                proxy.Sabotaged.Wait(10);
+            }
+            Assert.True(proxy.Sabotaged.IsSet, "the host made no register access");
+            Assert.True(recovered.Wait(TimeSpan.FromSeconds(30)), $"no recovery within 30 s\n{log}");
+            output.WriteLine($"recovered {clock.ElapsedMilliseconds} ms after the garbage");
+            Assert.Equal("device failure", recoveredFrom);
+            Assert.NotEqual(firstHost, supervisor.ActiveHostPid);
+            Assert.Equal(2, proxy.Connections);
+            Assert.True(supervisor.WaitForCarrier(TimeSpan.FromSeconds(20)), "the new host has no link"); // replayed: up
+
+            var records = audit.Records;
+            output.WriteLine(string.Join(", ", records.Select(r => (string)r["event"]!)));
+            var failed = Assert.Single(records, r => (string)r["event"]! == "device_failed");
+            Assert.Equal(LinuxShim.Shim.Host.HostExit.DeviceFailed, Convert.ToInt32(failed["status"]));
+            Assert.Contains("vfio-user RegionRead", (string)failed["reason"]!);
+            Assert.Contains("neither command nor reply", (string)failed["reason"]!);
+            var events = records.Select(r => (string)r["event"]!).ToList();
+            Assert.Equal("restart", events[events.IndexOf("device_failed") + 1]);
+            Assert.Contains("ready", events.Skip(events.IndexOf("device_failed")));
+            Assert.DoesNotContain("crash", events);
+        }
+        finally
+        {
+            supervisor.Dispose();
+            output.WriteLine(log.ToString());
+        }
+        Assert.Contains(File.ReadAllLines(Path.Combine(work, "audit.jsonl")), l => l.Contains("\"event\":\"device_failed\""));
     }
 
     private static byte[] Mac(NetifInterface info)

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The vfio-user client's end of its socket: whole messages out and in, each within a
+// deadline and none larger than a limit, so a device server that stops reading, sends one byte at a
+// time, never answers or announces a huge message holds the client no longer than the deadline and
+// makes it allocate no more than the limit. Descriptors arriving with a message are closed and counted.
+using System.Buffers;
+using LinuxShim.Shim.Vfio.Interop;
+
+namespace LinuxShim.Shim.Vfio;
+
+/// <summary>One received message; <see cref="Payload"/> is valid until the next receive.</summary>
+internal readonly record struct VfioUserFrame(VfioUserHeader Header, ReadOnlyMemory<byte> Payload, int Descriptors);
+
+internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMessage)
+{
+    private const int MSG_DONTWAIT = 0x40, EPIPE = 32;
+
+    // Received bytes not yet handed out are rx[start..end); the buffer grows to the largest message
+    // actually received, never beyond maxMessage.
+    private byte[] rx = new byte[4096];
+    private int start, end;
+
+    public int MaxMessage => maxMessage;
+
+    /// <summary>Milliseconds left until <paramref name="deadline"/> (an <see cref="Environment.TickCount64"/> value).</summary>
+    public static int Remaining(long deadline) => (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+
+    /// <summary>
+    /// Sends one message (its size field set from the payload); <paramref name="fds"/> travel with its
+    /// first byte. <see cref="TimeoutException"/> when the server has not taken it all by the deadline.
+    /// </summary>
+    public void Send(VfioUserHeader header, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds, long deadline)
+    {
+        int total = VfioUserHeader.Size + payload.Length;
+        byte[]? rented = total > 256 ? ArrayPool<byte>.Shared.Rent(total) : null;
+        Span<byte> frame = rented ?? stackalloc byte[256];
+        try
+        {
+            (header with { MessageSize = (uint)total }).Write(frame);
+            payload.CopyTo(frame[VfioUserHeader.Size..]);
+            SendAll(frame[..total], fds, deadline);
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds, long deadline)
+    {
+        int controlLength = fds.IsEmpty ? 0 : Libc.CmsgSpace(fds.Length * sizeof(int));
+        byte* control = stackalloc byte[Libc.CmsgSpace(UnixSocket.MaxFdsPerMessage * sizeof(int))];
+        if (fds.Length > UnixSocket.MaxFdsPerMessage)
+            throw new ArgumentException($"at most {UnixSocket.MaxFdsPerMessage} descriptors per message", nameof(fds));
+        if (controlLength > 0)
+        {
+            new Span<byte>(control, controlLength).Clear();
+            var cmsg = (Libc.CmsgHdr*)control;
+            cmsg->Length = (nuint)(Libc.CmsgHeaderSize + fds.Length * sizeof(int));
+            cmsg->Level = Libc.SOL_SOCKET;
+            cmsg->Type = Libc.SCM_RIGHTS;
+            fds.CopyTo(new Span<int>(control + Libc.CmsgHeaderSize, fds.Length));
+        }
+        fixed (byte* first = data)
+        {
+            int sent = 0;
+            while (sent < data.Length)
+            {
+                var iov = new Libc.IoVec { Base = first + sent, Length = (nuint)(data.Length - sent) };
+                var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+                if (sent == 0 && controlLength > 0)
+                {
+                    msg.Control = control;
+                    msg.ControlLength = (nuint)controlLength;
+                }
+                nint n = Libc.SendMsg(socket.Handle, &msg, Libc.MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n >= 0)
+                {
+                    sent += (int)n;
+                    continue;
+                }
+                int err = Libc.LastError;
+                if (err == Libc.EINTR)
+                    continue;
+                if (err == EPIPE)
+                    throw new EndOfStreamException("the server closed the connection");
+                if (err != Libc.EAGAIN)
+                    throw new NativeCallException("sendmsg", err);
+                if (!Wait(Libc.POLLOUT, deadline))
+                    throw new TimeoutException($"the server took {sent} of {data.Length} bytes and no more");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next message. <see cref="TimeoutException"/> when it is not all there by the deadline,
+    /// <see cref="EndOfStreamException"/> when the server closed the connection,
+    /// <see cref="InvalidDataException"/> when its size field is below the header or above the limit.
+    /// </summary>
+    public VfioUserFrame Receive(long deadline)
+    {
+        int descriptors = Fill(VfioUserHeader.Size, deadline, 0);
+        if (!VfioUserHeader.TryDecode(rx.AsSpan(start, VfioUserHeader.Size), out var header, out string? error))
+            throw new InvalidDataException(error);
+        if (header.MessageSize > (uint)maxMessage)
+            throw new InvalidDataException($"message size {header.MessageSize} exceeds this client's limit of {maxMessage}");
+        int size = (int)header.MessageSize;
+        descriptors = Fill(size, deadline, descriptors);
+        var payload = rx.AsMemory(start + VfioUserHeader.Size, size - VfioUserHeader.Size);
+        start += size;
+        if (start == end)
+            start = end = 0;
+        return new VfioUserFrame(header, payload, descriptors);
+    }
+
+    // Makes at least `need` unread bytes available (need <= maxMessage); returns the descriptors seen.
+    private int Fill(int need, long deadline, int descriptors)
+    {
+        if (end - start >= need)
+            return descriptors;
+        if (rx.Length - start < need)
+        {
+            var target = rx.Length >= need ? rx : new byte[Math.Min(maxMessage, Math.Max(need, rx.Length * 2))];
+            Buffer.BlockCopy(rx, start, target, 0, end - start);
+            end -= start;
+            start = 0;
+            rx = target;
+        }
+        int controlSize = Libc.CmsgSpace(UnixSocket.MaxFdsPerMessage * sizeof(int));
+        byte* control = stackalloc byte[controlSize];
+        while (end - start < need)
+        {
+            if (!Wait(Libc.POLLIN, deadline))
+                throw new TimeoutException(end == start ? "nothing arrived" : $"{end - start} of {need} bytes arrived");
+            fixed (byte* buffer = rx)
+            {
+                var iov = new Libc.IoVec { Base = buffer + end, Length = (nuint)(rx.Length - end) };
+                var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
+                nint n = Libc.RecvMsg(socket.Handle, &msg, Libc.MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+                if (n < 0)
+                {
+                    int err = Libc.LastError;
+                    if (err is Libc.EINTR or Libc.EAGAIN)
+                        continue;
+                    throw new NativeCallException("recvmsg", err);
+                }
+                descriptors += CloseDescriptors(&msg);
+                if (n == 0)
+                    throw new EndOfStreamException(end == start
+                        ? "the server closed the connection"
+                        : $"the server closed the connection inside a message ({end - start} of {need} bytes)");
+                end += (int)n;
+            }
+        }
+        return descriptors;
+    }
+
+    // Waits until the socket is ready for `events` or the deadline passes (false).
+    private bool Wait(short events, long deadline)
+    {
+        var p = new Libc.PollFd { Fd = socket.Handle, Events = events };
+        while (true)
+        {
+            int n = Libc.Poll(&p, 1, Remaining(deadline));
+            if (n > 0)
+                return true;
+            if (n == 0)
+            {
+                if (Environment.TickCount64 >= deadline)
+                    return false;
+                continue; // poll's millisecond rounding woke it a little early
+            }
+            if (Libc.LastError != Libc.EINTR)
+                throw new NativeCallException("poll", Libc.LastError);
+        }
+    }
+
+    // A server passes the client no descriptor in any message this client understands: each is closed.
+    private static int CloseDescriptors(Libc.MsgHdr* msg)
+    {
+        int count = (msg->Flags & Libc.MSG_CTRUNC) != 0 ? 1 : 0;
+        byte* p = (byte*)msg->Control;
+        byte* last = p + (long)msg->ControlLength;
+        while (p + Libc.CmsgHeaderSize <= last)
+        {
+            var cmsg = (Libc.CmsgHdr*)p;
+            long len = (long)cmsg->Length;
+            if (len < Libc.CmsgHeaderSize || p + len > last)
+                break;
+            if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
+            {
+                int n = (int)((len - Libc.CmsgHeaderSize) / sizeof(int));
+                for (int i = 0; i < n; i++)
+                    Libc.Close(((int*)(p + Libc.CmsgHeaderSize))[i]);
+                count += n;
+            }
+            p += (len + 7) & ~7;
+        }
+        return count;
+    }
+}
