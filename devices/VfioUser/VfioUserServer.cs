@@ -51,6 +51,7 @@ public sealed class VfioUserServer : IDisposable
     private readonly object sessionsLock = new();
     private readonly HashSet<VfioUserSession> sessions = [];
     private int waiting;
+    private bool disposing;
     private long messages, errorReplies, internalErrors, dropped, refused;
     private int diagnostics;
     private long diagnosticsWindow = Environment.TickCount64, diagnosticsSuppressed;
@@ -159,7 +160,11 @@ public sealed class VfioUserServer : IDisposable
     {
         using var session = new VfioUserSession(this, connection, cancellationToken);
         lock (sessionsLock)
+        {
+            if (disposing)
+                return;
             sessions.Add(session);
+        }
         try
         {
             session.Run();
@@ -237,8 +242,22 @@ public sealed class VfioUserServer : IDisposable
         }
     }
 
+    /// <summary>Ends every session (their sockets shut down) and waits up to 2 s for them to leave; then frees what they used.</summary>
     public void Dispose()
     {
+        VfioUserSession[] open;
+        lock (sessionsLock)
+        {
+            disposing = true;
+            open = [.. sessions];
+        }
+        foreach (var session in open)
+            session.Stop();
+        long deadline = Environment.TickCount64 + 2000;
+        while (ClientCount > 0 && Environment.TickCount64 < deadline)
+            Thread.Sleep(10);
+        if (ClientCount > 0)
+            return; // a session still runs (a device model that never returns): leave it its objects
         Dma.Dispose();
         Irqs.Dispose();
         owner.Dispose();

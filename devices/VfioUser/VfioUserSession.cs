@@ -384,6 +384,13 @@ internal sealed class VfioUserSession : IDisposable
         }
     }
 
+    /// <summary>Ends the session because the server stops (not counted as a dropped client).</summary>
+    public void Stop()
+    {
+        Interlocked.CompareExchange(ref dropReason, "the server stops", null);
+        connection.Socket.Shutdown();
+    }
+
     /// <summary>Ends the session for breaking a bound; the reader and dispatcher see it and stop.</summary>
     public void Drop(string why)
     {

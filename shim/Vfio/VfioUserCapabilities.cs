@@ -66,7 +66,7 @@ public sealed record VfioUserCapabilities
         {
             using var doc = JsonDocument.Parse(data.ToArray(), new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                return Fail(out error, "VERSION.json: not a JSON object");
+                return Fail(out error, $"VERSION.json: a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object");
             var caps = new VfioUserCapabilities();
             foreach (var root in doc.RootElement.EnumerateObject())
             {
@@ -137,7 +137,7 @@ public sealed record VfioUserCapabilities
         }
         catch (JsonException e)
         {
-            return Fail(out error, $"VERSION.json: {e.Message}");
+            return Fail(out error, $"VERSION.json: not valid JSON: {e.Message}");
         }
     }
 
