@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Test side. Fuzzes the vfio-user server with well-framed random and mutated messages (every one
-// must be answered, in order, and none may make a device model throw), then with raw garbage
-// streams on fresh connections (each must end promptly, and the next client must be served).
+// Test side. Fuzzes the vfio-user server with well-framed random and mutated messages (the requests
+// and mutations of tools/Adversary/Requests.cs; every one must be answered, in order, and none may
+// make a device model throw), then with raw garbage streams on fresh connections (each must end
+// promptly, and the next client must be served).
 using System.Buffers.Binary;
 using System.Diagnostics;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.Tools.Adversary;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;
@@ -14,89 +16,8 @@ public sealed class VfioUserFuzzTests(ITestOutputHelper output)
     private const int FramedMessages = 100_000;
     private const int GarbageStreams = 300;
 
-    private static byte[] Words(params uint[] words)
-    {
-        var p = new byte[words.Length * 4];
-        for (int i = 0; i < words.Length; i++)
-            BinaryPrimitives.WriteUInt32LittleEndian(p.AsSpan(4 * i), words[i]);
-        return p;
-    }
-
-    /// <summary>A valid request of a random kind, as (command, payload).</summary>
-    private static (ushort, byte[]) ValidRequest(Random rng)
-    {
-        int region = rng.Next(10) switch { < 4 => 0, < 6 => 1, < 9 => 7, _ => rng.Next(9) };
-        const int regionSize = 256; // config space and both RTL8139 BARs
-        int[] sizes = [1, 2, 4, 8];
-        int count = region == 7 ? rng.Next(1, 9) : sizes[rng.Next(4)];
-        ulong offset = (ulong)rng.Next(regionSize - count + 1);
-        switch (rng.Next(11))
-        {
-            case 0:
-                return (1, [1, 0, 0, 0, .. "{\"capabilities\":{}}"u8, 0]);
-            case 1:
-                return (4, Words(16, 0, 0, 0));
-            case 2:
-                return (5, Words(32, 0, (uint)rng.Next(10), 0, 0, 0, 0, 0));
-            case 3:
-                return (7, Words(16, 0, (uint)rng.Next(6), 0));
-            case 4:
-                uint[] flags = [0x21, 0x11, 0x09, 0x22, 0x24];
-                return (8, Words(20, flags[rng.Next(flags.Length)], (uint)rng.Next(3), 0, 1));
-            case 5 or 6:
-                return (9, RawVfioUser.RegionAccess(region, offset, count));
-            case 7 or 8:
-                var data = new byte[count];
-                rng.NextBytes(data);
-                return (10, RawVfioUser.RegionAccess(region, offset, count, data));
-            case 9:
-                var map = Words(32, 3, 0, 0, (uint)rng.Next(16) << 12, 0, 0x1000, 0);
-                return (rng.Next(2) == 0 ? (ushort)2 : (ushort)3, rng.Next(2) == 0 ? map : map[..24]);
-            default:
-                return (13, []);
-        }
-    }
-
-    private static byte[] Mutate(Random rng, byte[] payload)
-    {
-        var p = new List<byte>(payload);
-        int edits = rng.Next(1, 4);
-        for (int e = 0; e < edits; e++)
-        {
-            switch (rng.Next(6))
-            {
-                case 0 when p.Count > 0:
-                    int i = rng.Next(p.Count);
-                    p[i] ^= (byte)(1 << rng.Next(8));
-                    break;
-                case 1 when p.Count > 0:
-                    int from = rng.Next(p.Count);
-                    p.RemoveRange(from, Math.Min(rng.Next(1, 9), p.Count - from)); // cut a piece out
-                    break;
-                case 2:
-                    var extra = new byte[rng.Next(1, 16)];
-                    rng.NextBytes(extra);
-                    p.AddRange(extra);
-                    break;
-                case 3 when p.Count >= 4:
-                    uint[] boundary = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFF, 0x100, 0xFFF];
-                    int at = rng.Next(p.Count - 3);
-                    uint v = boundary[rng.Next(boundary.Length)];
-                    for (int b = 0; b < 4; b++)
-                        p[at + b] = (byte)(v >> (8 * b));
-                    break;
-                case 4 when p.Count > 0:
-                    int cut = rng.Next(p.Count);
-                    p.RemoveRange(cut, p.Count - cut); // truncate
-                    break;
-                default:
-                    if (p.Count > 0)
-                        p.RemoveAt(p.Count - 1);
-                    break;
-            }
-        }
-        return [.. p];
-    }
+    // The RTL8139's regions: BAR0 (I/O) and BAR1 (memory) of 256 bytes, config space of 256.
+    private static readonly ulong[] RegionSizes = [256, 256, 0, 0, 0, 0, 0, 256, 0];
 
     [Fact]
     public void Random_and_mutated_messages_never_crash_or_hang_the_server()
@@ -123,9 +44,9 @@ public sealed class VfioUserFuzzTests(ITestOutputHelper output)
             }
             else
             {
-                (command, payload) = ValidRequest(rng);
+                (command, payload) = Requests.Valid(rng, RegionSizes);
                 if (kind < 8)
-                    payload = Mutate(rng, payload);
+                    payload = Requests.Mutate(rng, payload);
             }
             int[] fds = rng.Next(12) switch
             {

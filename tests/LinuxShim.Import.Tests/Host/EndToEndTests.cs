@@ -94,6 +94,13 @@ public sealed partial class EndToEndTests(KernelFixture kernel, ITestOutputHelpe
         var show = Must("dotnet", Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"), "netif", "show", "--socket", Path.Combine(port, "run", "netif.sock"));
         Assert.Contains($"driver: {recipe.Module}", show);
         var tx = TxPackets().Match(show);
+        // What the supervisor saw (a restart resets the driver's counters): in the output on any failure.
+        string audit = Path.Combine(port, "run", "audit.jsonl");
+        if (File.Exists(audit))
+        {
+            foreach (var line in File.ReadLines(audit).Where(l => !l.Contains("\"capability\"") && !l.Contains("\"violation\"")))
+                output.WriteLine($"audit: {line}");
+        }
         Assert.True(tx.Success && long.Parse(tx.Groups[1].Value) > 30_000, show);
 
         // SIGTERM: ndo_stop, module exit, device stopped, exit 0.
