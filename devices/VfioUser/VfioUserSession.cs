@@ -78,7 +78,14 @@ internal sealed class VfioUserSession : IDisposable
             foreach (var w in dmaWaiters.Values)
             {
                 w.Errno = Libc.ECONNRESET;
-                w.Done.Set();
+                try
+                {
+                    w.Done.Set();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // that DMA already gave up waiting
+                }
             }
             dispatcher.Join();
             server.ReleaseDevice();
