@@ -147,7 +147,7 @@ public sealed class VfioUserServer : IDisposable
                         client.Dispose();
                         continue;
                     }
-                    var thread = new Thread(() => Serve(client, cancellationToken)) { IsBackground = true, Name = "vfio-user client" };
+                    var thread = new Thread(() => ServeContained(client, cancellationToken)) { IsBackground = true, Name = "vfio-user client" };
                     thread.Start();
                 }
             }
@@ -173,6 +173,20 @@ public sealed class VfioUserServer : IDisposable
         {
             lock (sessionsLock)
                 sessions.Remove(session);
+        }
+    }
+
+    // A session that fails in a way nobody foresaw ends that client, never the server.
+    private void ServeContained(UnixSocket client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Serve(client, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            CountInternalError(e);
+            Report($"vfio-user session ended by an internal error: {e.GetType().Name}: {e.Message}");
         }
     }
 

@@ -270,6 +270,10 @@ internal sealed class VfioUserSession : IDisposable
             {
                 Drop($"reply not taken: {e.Message}");
             }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+            {
+                Drop($"internal: {e.GetType().Name}: {e.Message}");
+            }
             finally
             {
                 VfioUserConnection.CloseFds(c.Fds);
