@@ -38,7 +38,7 @@ public static class Cli
                                                          recovery time over N crashes (median, p90, p99)
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
-          linuxshim netif bench PORT [--seconds N] [--json FILE]
+          linuxshim netif bench PORT [--seconds N] [--json FILE] [--audit FILE] [--watchdog-ms N]
                                                          frames/s through the driver, isolated vs in one process
           linuxshim host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
                          [--netif SOCKET] [--sandbox] [--up] [--exit-after-probe] [--memory MIB]
