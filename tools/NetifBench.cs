@@ -34,6 +34,7 @@ public static class NetifBench
         var log = cl.Has("verbose") ? stderr : TextWriter.Null;
         var results = new List<Result>();
         var restarts = new Dictionary<string, IReadOnlyList<RestartWatch.Restart>>();
+        DriverSupervisor.HeartbeatStatistics? heartbeats = null;
         // Isolated first: the in-process mode loads the driver into this process for good.
         foreach (bool isolated in new[] { true, false })
         {
@@ -57,6 +58,7 @@ public static class NetifBench
                 using var stack = isolated ? DriverStack.StartIsolated(options, log) : DriverStack.StartInProcess(options, log);
                 watch = new RestartWatch(stack);
                 results.AddRange(Measure(stack, mode, sink, nic, Cells, seconds, watch));
+                heartbeats = stack.Supervisor?.Heartbeats ?? heartbeats;
                 stack.Link.Down();
                 restarts[mode] = watch.Restarts;
                 if (watch.Fatal is { } fatal)
@@ -83,10 +85,12 @@ public static class NetifBench
         }
         var isolatedRestarts = restarts.GetValueOrDefault("isolated") ?? [];
         stdout.WriteLine($"restarts (isolated): {isolatedRestarts.Count}; longest stretch without a frame: {results.Where(r => r.Mode == "isolated").Max(r => r.LongestGapMs):F0} ms isolated, {results.Where(r => r.Mode == "in-process").Max(r => r.LongestGapMs):F0} ms in one process");
+        if (heartbeats is { } h)
+            stdout.WriteLine(Describe(h, cl.GetInt("watchdog-ms", 500)));
         foreach (var r in isolatedRestarts)
             stdout.WriteLine($"  {r.Failure} at {r.DetectedAtSeconds:F1} s: {(r.ServingAfterMs is { } ms ? $"a new host served {ms:F0} ms after detection" : "no host served again")}");
         if (cl.Get("json") is { } json)
-            File.WriteAllText(json, JsonSerializer.Serialize(new { results, restarts = isolatedRestarts }, JsonOptions) + "\n");
+            File.WriteAllText(json, JsonSerializer.Serialize(new { results, restarts = isolatedRestarts, heartbeats }, JsonOptions) + "\n");
         if (isolatedRestarts.Count > 0)
         {
             // This run injects no fault: any restart is a false detection or a real failure, and its
@@ -96,6 +100,12 @@ public static class NetifBench
         }
         return Cli.ExitOk;
     }
+
+    /// <summary>One line on what the supervisor's heartbeats saw (how much margin the watchdog had).</summary>
+    public static string Describe(DriverSupervisor.HeartbeatStatistics h, int watchdogMs) =>
+        $"heartbeats (isolated): {h.Answers} answered, {(h.Answers > 0 ? 100.0 * h.BusyAnswers / h.Answers : 0):F0}% with the driver's CPU busy; " +
+        $"longest stall without progress {h.LongestStallMs} ms (its holder used {(h.LongestStallCpuMs >= 0 ? $"{h.LongestStallCpuMs} ms" : "unknown")} of processor time), " +
+        $"longest silence {h.LongestSilenceMs} ms (watchdog {watchdogMs} ms)";
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
