@@ -88,7 +88,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private readonly object gate = new();
     private readonly List<DateTime> restarts = [];
     private readonly CancellationTokenSource stopping = new();
-    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Stopwatch uptime = Stopwatch.StartNew(); // the watchdog's clock
     private Thread? monitor;
     private HostLimits? limits;
     private HostSlot? active, standby;
@@ -114,6 +114,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
     /// <summary>Process id of the host serving now (0 while restarting).</summary>
     public int ActiveHostPid => active?.Process.Id ?? 0;
+
+    /// <summary>Process id of the warm standby host (0: none).</summary>
+    public int StandbyHostPid => standby?.Process.Id ?? 0;
     public string Interface { get; private set; } = "";
     public int Restarts { get; private set; }
 
@@ -290,7 +293,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         if (wantMulticast is not null)
             client.SetMulticast(name, wantMulticast);
         slot.Watchdog = new HangWatchdog(options.WatchdogMs, options.NoAnswerMs ?? 4 * options.WatchdogMs);
-        slot.Watchdog.Start(clock.ElapsedMilliseconds);
+        slot.Watchdog.Start(uptime.ElapsedMilliseconds);
         lock (gate)
         {
             netif?.Dispose();
@@ -373,12 +376,12 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq });
             while (true)
             {
-                long left = watchdog.AnswerDue(clock.ElapsedMilliseconds);
+                long left = watchdog.AnswerDue(uptime.ElapsedMilliseconds);
                 if (left <= 0 || !control.WaitReadable((int)left))
                 {
                     if (slot.Process.HasExited)
                         return Crashed(slot);
-                    if (watchdog.Silent(clock.ElapsedMilliseconds) is not { } silent)
+                    if (watchdog.Silent(uptime.ElapsedMilliseconds) is not { } silent)
                         continue;
                     audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs),
                         ("reason", "no answer"), ("silent_ms", silent));
@@ -395,7 +398,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     return "memory exhaustion";
                 }
                 var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
-                if (watchdog.Answer(clock.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)
+                if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)
                 {
                     // A near miss (half the watchdog without progress) is worth a line: it is the margin.
                     if (watchdog.CurrentStall is var (ms, cpu) && ms >= options.WatchdogMs / 2 && ms - options.HeartbeatMs < options.WatchdogMs / 2)
