@@ -150,7 +150,7 @@ public static class NetifBench
         return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
     }
 
-    private static byte[] Frame(byte[] destination, byte[] source, int size)
+    internal static byte[] Frame(byte[] destination, byte[] source, int size)
     {
         var frame = new byte[size];
         destination.CopyTo(frame, 0);
