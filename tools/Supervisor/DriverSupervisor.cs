@@ -3,11 +3,11 @@
 // it its capabilities as descriptors (the device channel, which the supervisor connects, and one end
 // of the netif channel); it keeps the netif rings itself, so its clients keep their port across a
 // restart. Health: heartbeats the host answers without the shim's CPU, with the CPU's progress
-// counters; a watchdog that kills a host whose CPU stays held with nothing getting done (a busy
-// driver keeps the counters moving, a stuck one does not) or that stops answering; exit and signal
-// detection; a heap that fills up. Recovery: a
-// warm standby host (runtime started, nothing granted yet) takes over, the interface state (up, MTU,
-// MAC, multicast list) is replayed, and the rings are handed over again; restarts back off and have a budget.
+// counters; a watchdog (HangWatchdog) that kills a host whose CPU stays held with nothing getting
+// done (a busy driver keeps the counters moving, a stuck one does not) or that stops answering; exit
+// and signal detection; a heap that fills up. Recovery: a warm standby host (runtime started, nothing
+// granted yet) takes over, the interface state (up, MTU, MAC, multicast list) is replayed, and the
+// rings are handed over again; restarts back off and have a budget.
 // Every event goes to the audit log first.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -361,9 +361,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     }
 
     // One heartbeat; null when healthy, else the failure (already in the audit log). The host answers
-    // without the shim's CPU, so a driver that keeps the CPU busy still answers; it is hung when its
-    // CPU has been held for the watchdog time with no progress counter moving (a spin in a handler or
-    // a poll loop), or when it has not answered at all for NoAnswerMs (a frozen process).
+    // without the shim's CPU, so a driver that keeps the CPU busy still answers; HangWatchdog decides
+    // from the answers (a CPU held with no progress counter moving: for the watchdog time while the
+    // holder spins, four times that otherwise) and from their absence (NoAnswerMs).
     private string? Check(HostSlot slot)
     {
         var control = slot.Control!;
