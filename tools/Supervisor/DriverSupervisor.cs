@@ -376,8 +376,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq });
             while (true)
             {
-                long left = watchdog.AnswerDue(uptime.ElapsedMilliseconds);
-                if (left <= 0 || !control.WaitReadable((int)left))
+                // Past the deadline the socket is still looked at once: a supervisor that was itself
+                // not scheduled for a while finds the answer waiting, and that is not a hang.
+                long left = Math.Max(0, watchdog.AnswerDue(uptime.ElapsedMilliseconds));
+                if (!control.WaitReadable((int)Math.Min(left, int.MaxValue)))
                 {
                     if (slot.Process.HasExited)
                         return Crashed(slot);
