@@ -38,8 +38,12 @@ public static class Cli
                                                          recovery time over N crashes (median, p90, p99)
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
-          linuxshim netif bench PORT [--seconds N] [--json FILE]
+          linuxshim netif bench PORT [--seconds N] [--json FILE] [--audit FILE] [--watchdog-ms N]
                                                          frames/s through the driver, isolated vs in one process
+          linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N]
+                                                         N minutes (10) at full rate both ways, isolated and
+                                                         supervised: restarts (must be 0), events lost (0),
+                                                         resident memory of every process at start and end
           linuxshim host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
                          [--netif SOCKET] [--sandbox] [--up] [--exit-after-probe] [--memory MIB]
                          [--device-timeout-ms N] [--stop-timeout-ms N]

@@ -51,6 +51,9 @@ public abstract class DriverStack : IDisposable
     /// <summary>The supervisor, when the stack is isolated.</summary>
     public virtual DriverSupervisor? Supervisor => null;
 
+    /// <summary>Process id of the device server (this process's in one process).</summary>
+    public virtual int DevicePid => Environment.ProcessId;
+
     /// <summary>The audit log of the stack's supervisor (empty in-process).</summary>
     public abstract AuditLog Audit { get; }
 
@@ -125,6 +128,8 @@ public abstract class DriverStack : IDisposable
         public override IDriverLink Link => supervisor;
 
         public override DriverSupervisor? Supervisor => supervisor;
+
+        public override int DevicePid => device.Id;
 
         public override AuditLog Audit => audit;
 

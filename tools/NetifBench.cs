@@ -16,7 +16,12 @@ namespace LinuxShim.Tools;
 
 public static class NetifBench
 {
-    public sealed record Result(string Mode, string Direction, int FrameBytes, double FramesPerSecond, double Mbps, long Frames);
+    /// <summary>One measurement: frames per second, and what interrupted it (restarts, the longest stretch without a frame).</summary>
+    public sealed record Result(string Mode, string Direction, int FrameBytes, double FramesPerSecond, double Mbps, long Frames,
+        int Restarts = 0, double LongestGapMs = 0);
+
+    /// <summary>The measurements of one run: transmit and receive at 60 and 1514 bytes.</summary>
+    public static readonly (string Direction, int FrameBytes)[] Cells = [("transmit", 60), ("receive", 60), ("transmit", 1514), ("receive", 1514)];
 
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
@@ -28,35 +33,47 @@ public static class NetifBench
         string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
         var log = cl.Has("verbose") ? stderr : TextWriter.Null;
         var results = new List<Result>();
+        var restarts = new Dictionary<string, IReadOnlyList<RestartWatch.Restart>>();
+        DriverSupervisor.HeartbeatStatistics? heartbeats = null;
         // Isolated first: the in-process mode loads the driver into this process for good.
         foreach (bool isolated in new[] { true, false })
         {
             string mode = isolated ? "isolated" : "in-process";
             stderr.WriteLine($"netif bench: {recipe.Module} {mode} ...");
             using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-            int nicPort = FreeUdpPort();
             var options = new StackOptions
             {
                 Library = library,
                 Device = device,
-                Wire = $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}",
+                Wire = Wire(sink, out var nic),
                 Parameters = recipe.Parameters,
                 RuntimeDirectory = Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name + "-bench"),
                 Name = recipe.Name,
+                WatchdogMs = cl.GetInt("watchdog-ms", 500),
+                AuditLog = isolated ? cl.Get("audit") : null,
             };
-            using var stack = isolated ? DriverStack.StartIsolated(options, log) : DriverStack.StartInProcess(options, log);
-            var link = stack.Link;
-            var info = link.Up();
-            if (!link.WaitForCarrier(TimeSpan.FromSeconds(10)))
-                throw new IOException($"{link.Interface}: no link after 10 s");
-            Thread.Sleep(3000); // both modes settle first (the isolated one starts a warm standby host)
-            NetifMac.TryParse(info.Mac, out var mac);
-            foreach (int size in new[] { 60, 1514 })
+            RestartWatch? watch = null;
+            try
             {
-                results.Add(Transmit(mode, link.Port, sink, mac, size, seconds));
-                results.Add(Receive(mode, link.Port, new IPEndPoint(IPAddress.Loopback, nicPort), mac, size, seconds));
+                using var stack = isolated ? DriverStack.StartIsolated(options, log) : DriverStack.StartInProcess(options, log);
+                watch = new RestartWatch(stack);
+                results.AddRange(Measure(stack, mode, sink, nic, Cells, seconds, watch));
+                heartbeats = stack.Supervisor?.Heartbeats ?? heartbeats;
+                stack.Link.Down();
+                restarts[mode] = watch.Restarts;
+                if (watch.Fatal is { } fatal)
+                    throw new IOException(fatal);
             }
-            link.Down();
+            catch (Exception e) when (e is NetifException or NetifProtocolException or IOException or TimeoutException)
+            {
+                // The driver host (or the device server) died under the run and did not come back in time.
+                stderr.WriteLine($"netif bench: FAILED: {recipe.Module} {mode}: {e.Message}{(watch is null ? "" : $" ({watch.Describe()})")}");
+                return Cli.ExitFailure;
+            }
+            finally
+            {
+                watch?.Dispose();
+            }
         }
         stdout.WriteLine($"{recipe.Module} on the emulated {device}, {seconds:F0} s per measurement (frame sizes without FCS: 60 = a 64-byte frame)");
         stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6}");
@@ -66,9 +83,62 @@ public static class NetifBench
             var inp = group.First(r => r.Mode == "in-process");
             stdout.WriteLine($"{group.Key.Direction,-10} {group.Key.FrameBytes,6} {Format(iso),22} {Format(inp),22} {(inp.FramesPerSecond > 0 ? iso.FramesPerSecond / inp.FramesPerSecond : 0),6:F2}");
         }
+        var isolatedRestarts = restarts.GetValueOrDefault("isolated") ?? [];
+        stdout.WriteLine($"restarts (isolated): {isolatedRestarts.Count}; longest stretch without a frame: {results.Where(r => r.Mode == "isolated").Max(r => r.LongestGapMs):F0} ms isolated, {results.Where(r => r.Mode == "in-process").Max(r => r.LongestGapMs):F0} ms in one process");
+        if (heartbeats is { } h)
+            stdout.WriteLine(Describe(h, cl.GetInt("watchdog-ms", 500)));
+        foreach (var r in isolatedRestarts)
+            stdout.WriteLine($"  {r.Failure} at {r.DetectedAtSeconds:F1} s: {(r.ServingAfterMs is { } ms ? $"a new host served {ms:F0} ms after detection" : "no host served again")}");
         if (cl.Get("json") is { } json)
-            File.WriteAllText(json, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n");
+            File.WriteAllText(json, JsonSerializer.Serialize(new { results, restarts = isolatedRestarts, heartbeats }, JsonOptions) + "\n");
+        if (isolatedRestarts.Count > 0)
+        {
+            // This run injects no fault: any restart is a false detection or a real failure, and its
+            // outage is inside the isolated figures.
+            stdout.WriteLine($"netif bench: FAILED: the supervisor restarted the driver host {isolatedRestarts.Count} time(s) in a run that injected no fault; the isolated figures include the outages");
+            return Cli.ExitFailure;
+        }
         return Cli.ExitOk;
+    }
+
+    /// <summary>One line on what the supervisor's heartbeats saw (how much margin the watchdog had).</summary>
+    public static string Describe(DriverSupervisor.HeartbeatStatistics h, int watchdogMs) =>
+        $"heartbeats (isolated): {h.Answers} answered, {(h.Answers > 0 ? 100.0 * h.BusyAnswers / h.Answers : 0):F0}% with the driver's CPU busy; " +
+        $"longest stall without progress {h.LongestStallMs} ms (its holder used {(h.LongestStallCpuMs >= 0 ? $"{h.LongestStallCpuMs} ms" : "unknown")} of processor time), " +
+        $"longest silence {h.LongestSilenceMs} ms (watchdog {watchdogMs} ms)";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>A UDP wire from the NIC to <paramref name="sink"/>; <paramref name="nic"/> is where frames for the NIC go.</summary>
+    public static string Wire(UdpClient sink, out IPEndPoint nic)
+    {
+        int nicPort = FreeUdpPort();
+        nic = new IPEndPoint(IPAddress.Loopback, nicPort);
+        return $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}";
+    }
+
+    /// <summary>
+    /// Brings the stack's interface up, waits for link and runs each cell for <paramref name="seconds"/>
+    /// at full rate (<paramref name="sink"/> and <paramref name="nic"/>: the cable's far end, see <see cref="Wire"/>);
+    /// each result counts the restarts <paramref name="watch"/> saw during it.
+    /// </summary>
+    public static List<Result> Measure(DriverStack stack, string mode, UdpClient sink, IPEndPoint nic,
+        IEnumerable<(string Direction, int FrameBytes)> cells, double seconds, RestartWatch? watch)
+    {
+        var link = stack.Link;
+        var info = link.Up();
+        if (!link.WaitForCarrier(TimeSpan.FromSeconds(10)))
+            throw new IOException($"{link.Interface}: no link after 10 s");
+        Thread.Sleep(3000); // both modes settle first (the isolated one starts a warm standby host)
+        NetifMac.TryParse(info.Mac, out var mac);
+        var results = new List<Result>();
+        foreach (var (direction, size) in cells)
+        {
+            int before = watch?.Count ?? 0;
+            var r = direction == "transmit" ? Transmit(mode, link.Port, sink, mac, size, seconds) : Receive(mode, link.Port, nic, mac, size, seconds);
+            results.Add(r with { Restarts = (watch?.Count ?? 0) - before });
+        }
+        return results;
     }
 
     private static string Format(Result r) => $"{r.FramesPerSecond,8:F0} f/s {r.Mbps,7:F1} Mb/s";
@@ -80,7 +150,7 @@ public static class NetifBench
         return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
     }
 
-    private static byte[] Frame(byte[] destination, byte[] source, int size)
+    internal static byte[] Frame(byte[] destination, byte[] source, int size)
     {
         var frame = new byte[size];
         destination.CopyTo(frame, 0);
@@ -101,11 +171,11 @@ public static class NetifBench
                 port.Send(frame, 100);
         }) { IsBackground = true };
         sender.Start();
-        long frames = Count(sink.Client, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(seconds));
+        var (frames, gap) = Count(sink.Client, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(seconds));
         stop.Cancel();
         sender.Join();
         Drain(sink.Client);
-        return Make(mode, "transmit", size, frames, seconds);
+        return Make(mode, "transmit", size, frames, seconds) with { LongestGapMs = gap };
     }
 
     // The driver receives: frames onto the cable as fast as this thread sends them, counted as they come up the ring.
@@ -132,39 +202,63 @@ public static class NetifBench
         while (warm.Elapsed < TimeSpan.FromSeconds(0.5))
             port.Receive(buffer, 50);
         long frames = 0;
+        var gaps = new Gaps();
         var window = Stopwatch.StartNew();
         while (window.Elapsed < TimeSpan.FromSeconds(seconds))
         {
             if (port.Receive(buffer, 50) >= 0)
+            {
                 frames++;
+                gaps.Frame(window.Elapsed);
+            }
         }
+        gaps.Frame(window.Elapsed);
         stop.Cancel();
         sender.Join();
         while (port.Receive(buffer, 200) >= 0)
         {
         }
-        return Make(mode, "receive", size, frames, seconds);
+        return Make(mode, "receive", size, frames, seconds) with { LongestGapMs = gaps.LongestMs };
     }
 
-    private static long Count(Socket socket, TimeSpan warmUp, TimeSpan window)
+    private static (long Frames, double LongestGapMs) Count(Socket socket, TimeSpan warmUp, TimeSpan window)
     {
         var buffer = new byte[65536];
         socket.ReceiveTimeout = 50;
         var clock = Stopwatch.StartNew();
         long frames = 0;
+        var gaps = new Gaps(warmUp);
         while (clock.Elapsed < warmUp + window)
         {
             try
             {
                 socket.Receive(buffer);
                 if (clock.Elapsed >= warmUp)
+                {
                     frames++;
+                    gaps.Frame(clock.Elapsed);
+                }
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
             {
             }
         }
-        return frames;
+        gaps.Frame(clock.Elapsed);
+        return (frames, gaps.LongestMs);
+    }
+
+    /// <summary>The longest stretch without a frame in a measurement window (an outage shows up here).</summary>
+    internal sealed class Gaps(TimeSpan start = default)
+    {
+        private TimeSpan last = start;
+
+        public double LongestMs { get; private set; }
+
+        public void Frame(TimeSpan now)
+        {
+            LongestMs = Math.Max(LongestMs, (now - last).TotalMilliseconds);
+            last = now;
+        }
     }
 
     private static void Drain(Socket socket)

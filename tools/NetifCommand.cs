@@ -29,7 +29,8 @@ public static class NetifCommand
         {
             "show" => Show(cl, stdout, stderr),
             "bench" => NetifBench.Run(cl, stdout, stderr),
-            _ => throw new UsageException($"unknown netif subcommand '{sub}' (show, bench)"),
+            "soak" => SoakBench.Run(cl, stdout, stderr),
+            _ => throw new UsageException($"unknown netif subcommand '{sub}' (show, bench, soak)"),
         };
     }
 

@@ -2,8 +2,8 @@
 // Managed side. A driver host under a supervisor: it connects to the supervisor's socket, receives
 // its capabilities (the device channel and the netif channel, as descriptors; it opens nothing
 // itself), loads the driver, locks itself down before any driver code runs, runs module_init,
-// serves netif on the channel it was given and answers heartbeats until the supervisor hangs up or
-// a signal asks it to stop.
+// serves netif on the channel it was given and answers heartbeats (with the CPU's progress, read
+// without taking the CPU) until the supervisor hangs up or a signal asks it to stop.
 using System.Diagnostics;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
@@ -148,7 +148,9 @@ public static class SupervisedHost
                     break;
                 if (m.Type != SupervisorMessageTypes.Ping || m.Validate(0) is not null)
                     continue;
-                Cpu.Run(() => { }); // a driver stuck on the CPU never gets here
+                // Answered without the CPU, which a busy driver may never leave free: what the CPU
+                // got done and how long it has been held tell the supervisor busy from stuck.
+                var progress = Progress.Read();
                 var heap = Machine.Heap;
                 Send(control, new SupervisorMessage
                 {
@@ -156,6 +158,9 @@ public static class SupervisedHost
                     Seq = m.Seq,
                     HeapUsed = heap.BytesInUse,
                     HeapSize = (long)Machine.Memory.Size,
+                    Progress = progress.ToMap(),
+                    CpuHeldMs = progress.CpuHeldMs,
+                    HolderCpuMs = progress.HolderCpuMs >= 0 ? progress.HolderCpuMs : null,
                 });
             }
         }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Managed side, raw libc bindings the driver host needs: dynamic loading, and address-space reservations
-// for device windows (memory files, sockets and ioctls are in Vfio/Interop).
+// Managed side, raw libc bindings the driver host needs: dynamic loading, address-space reservations
+// for device windows, thread ids and CPU-time clocks (memory files, sockets and ioctls are in Vfio/Interop).
 using System.Runtime.InteropServices;
 
 namespace LinuxShim.Shim.Interop;
@@ -35,6 +35,21 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     public static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Library, EntryPoint = "gettid")]
+    public static partial int gettid();
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Timespec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [LibraryImport(Library, EntryPoint = "clock_gettime")]
+    public static partial int clock_gettime(int clock, out Timespec time);
+
+    /// <summary>The CPU-time clock of thread <paramref name="tid"/> of this process (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), include/linux/posix-timers.h).</summary>
+    public static int ThreadCpuClock(int tid) => (~tid << 3) | 4 | 2;
 
     public static string? DlError()
     {

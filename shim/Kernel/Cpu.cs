@@ -43,6 +43,7 @@ public static unsafe class Cpu
         Monitor.Enter(BigLock);
         try
         {
+            Progress.Acquired();
             BecomeCurrent();
             if (_preemptCount != null)
                 *_preemptCount = PreemptEnabled;
@@ -50,6 +51,7 @@ public static unsafe class Cpu
         }
         finally
         {
+            Progress.Releasing();
             Monitor.Exit(BigLock);
         }
     }
@@ -100,7 +102,9 @@ public static unsafe class Cpu
     public static void WaitOnce(int milliseconds)
     {
         int saved = _preemptCount != null ? *_preemptCount : 0;
+        Progress.Releasing();
         Monitor.Wait(BigLock, milliseconds);
+        Progress.Acquired();
         BecomeCurrent();
         if (_preemptCount != null)
             *_preemptCount = saved;

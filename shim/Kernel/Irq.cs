@@ -116,6 +116,7 @@ public static unsafe class Irq
                     wake = true;
                 }
             }
+            Progress.HardirqReturned();
         }
         finally
         {
@@ -158,6 +159,7 @@ public static unsafe class Irq
                 {
                     a.ThreadPending = false;
                     ((delegate* unmanaged<int, nint, int>)a.ThreadFn)(line.Number, a.DevId);
+                    Progress.HardirqReturned();
                 }
             }
         });

@@ -135,6 +135,7 @@ public sealed unsafe class NetDevice
         {
             Cpu.AddPreempt(-Cpu.SoftirqDisableOffset);
         }
+        Progress.Transmitted();
         if (r != 0)
         {
             SkBuff.Free(skb); // NETDEV_TX_BUSY: the skb is still ours
@@ -538,6 +539,7 @@ public static unsafe class NetCore
                 var poll = (delegate* unmanaged<nint, int, int>)napi.Ptr(NapiLayout.Poll);
                 int weight = napi.I32(NapiLayout.Weight);
                 int work = poll(napi, weight);
+                Progress.NapiPolled();
                 if (work < weight && napi.TestBit(NapiLayout.State, NapiLayout.Sched) && !napi.TestBit(NapiLayout.State, NapiLayout.Missed))
                     continue; // the driver did not complete; poll it again next round
             }
@@ -568,6 +570,7 @@ public static unsafe class NetCore
         var frame = SkBuff.Frame(skb);
         SkBuff.Free(skb);
         device.RxFrames++;
+        Progress.FramePassedUp();
         handler(frame);
         return 0;
     }

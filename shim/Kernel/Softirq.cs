@@ -54,7 +54,10 @@ public static unsafe class Softirq
             {
                 int n = Work.Count;
                 for (int i = 0; i < n; i++)
+                {
                     Work.Dequeue()();
+                    Progress.SoftirqDone();
+                }
                 RunTasklets();
             }
             if (Work.Count > 0 || Tasklets.Count > 0)
@@ -88,6 +91,7 @@ public static unsafe class Softirq
             else
                 ((delegate* unmanaged<ulong, void>)fn)(t.U64(TaskletLayout.Data));
             t.ClearBit(TaskletLayout.State, 1);
+            Progress.SoftirqDone();
         }
     }
 

@@ -64,6 +64,7 @@ public static unsafe class Time
                             var fn = (delegate* unmanaged<nint, void>)timer.Ptr(TimerLayout.Function);
                             if (fn != null)
                                 fn(timer);
+                            Progress.TimerReturned();
                         }
                     }
                     finally

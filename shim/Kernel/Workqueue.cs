@@ -49,6 +49,7 @@ public static unsafe class Workqueue
                 q.Running = work;
                 var fn = (delegate* unmanaged<nint, void>)work.Ptr(WorkLayout.Func);
                 fn(work);
+                Progress.WorkDone();
                 q.Running = 0;
                 Cpu.WakeAll();
             }

@@ -17,7 +17,46 @@ namespace LinuxShim.Tools.Demo;
 public static partial class DemoCommand
 {
     public sealed record Scenario(string Name, bool Isolated, int EventsProduced, int EventsDelivered, int EventsLost,
-        int DriverRestarts, bool MonitorSurvived, double? RecoveryMs);
+        int DriverRestarts, bool MonitorSurvived, double? RecoveryMs)
+    {
+        /// <summary>Faults the scenario injected (attack frames sent).</summary>
+        public int Injected { get; init; }
+
+        /// <summary>Every failure the supervisor detected, with the outage it caused (detection to a new host ready; null: none came).</summary>
+        public IReadOnlyList<(string Failure, double? OutageMs)> Failures { get; init; } = [];
+
+        /// <summary>Failures beyond those injected: false detections or failures nobody asked for.</summary>
+        public int Unexpected => Math.Max(0, Failures.Count - (Isolated ? Injected : 0));
+    }
+
+    // Audit events that are a detected failure of the driver host.
+    private static readonly HashSet<string> FailureEvents = ["crash", "hang", "memory", "irq_storm", "device_failed"];
+
+    // The failures in the audit records the monitor printed, each with the outage it caused: from the
+    // failure record to the next host's ready record.
+    private static List<(string Failure, double? OutageMs)> FailuresIn(IEnumerable<string> lines)
+    {
+        var records = new List<(DateTimeOffset Time, string Event)>();
+        foreach (var line in lines.Where(l => l.StartsWith("audit ", StringComparison.Ordinal)))
+        {
+            using var doc = JsonDocument.Parse(line[6..]);
+            var r = doc.RootElement;
+            if (r.TryGetProperty("event", out var e) && r.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var time))
+                records.Add((time, e.GetString() ?? ""));
+        }
+        var failures = new List<(string, double?)>();
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (!FailureEvents.Contains(records[i].Event))
+                continue;
+            var ready = records.Skip(i + 1).TakeWhile(r => !FailureEvents.Contains(r.Event)).FirstOrDefault(r => r.Event == "ready");
+            failures.Add((records[i].Event, ready.Event is null ? null : (ready.Time - records[i].Time).TotalMilliseconds));
+        }
+        return failures;
+    }
+
+    private static string Describe(IReadOnlyList<(string Failure, double? OutageMs)> failures) =>
+        string.Join(", ", failures.Select(f => $"{f.Failure} ({(f.OutageMs is { } ms ? $"a new host ready {ms:F0} ms after detection" : "no host came back")})"));
 
     private const int Rate = 50; // events per second (the monitor's default)
 
@@ -47,21 +86,26 @@ public static partial class DemoCommand
             results.Add(RunScenario(plans[i], port, seconds, cl.Has("verbose") ? stderr : TextWriter.Null, stdout));
         }
         stdout.WriteLine();
-        stdout.WriteLine($"{"scenario",-18} {"isolated",8} {"produced",9} {"delivered",9} {"lost",5} {"restarts",8} {"monitor",8} {"recovery",9}");
+        stdout.WriteLine($"{"scenario",-18} {"isolated",8} {"produced",9} {"delivered",9} {"lost",5} {"injected",8} {"restarts",8} {"outage",8} {"monitor",8} {"recovery",9}");
         foreach (var r in results)
-            stdout.WriteLine($"{r.Name,-18} {(r.Isolated ? "yes" : "no"),8} {r.EventsProduced,9} {r.EventsDelivered,9} {r.EventsLost,5} {r.DriverRestarts,8} {(r.MonitorSurvived ? "alive" : "DEAD"),8} {(r.RecoveryMs is { } ms ? $"{ms:F0} ms" : "-"),9}");
+            stdout.WriteLine($"{r.Name,-18} {(r.Isolated ? "yes" : "no"),8} {r.EventsProduced,9} {r.EventsDelivered,9} {r.EventsLost,5} {r.Injected,8} {r.DriverRestarts,8} {Outage(r),8} {(r.MonitorSurvived ? "alive" : "DEAD"),8} {(r.RecoveryMs is { } ms ? $"{ms:F0} ms" : "-"),9}");
         if (cl.Get("json") is { } json)
         {
             var doc = new { scenarios = results.Select(r => new
             {
                 name = r.Name, isolated = r.Isolated, events_produced = r.EventsProduced, events_delivered = r.EventsDelivered,
-                events_lost = r.EventsLost, driver_restarts = r.DriverRestarts, monitor_survived = r.MonitorSurvived,
+                events_lost = r.EventsLost, injected_faults = r.Injected, driver_restarts = r.DriverRestarts,
+                failures = r.Failures.Select(f => new { failure = f.Failure, outage_ms = f.OutageMs is { } o ? Math.Round(o, 1) : (double?)null }),
+                unexpected_restarts = r.Unexpected, monitor_survived = r.MonitorSurvived,
                 recovery_ms = r.RecoveryMs is { } ms ? Math.Round(ms, 1) : (double?)null,
             }) };
             File.WriteAllText(json, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         }
+        foreach (var r in results.Where(r => r.Unexpected > 0))
+            stdout.WriteLine($"linuxshim demo: FAILED: {r.Name}: {r.Failures.Count} failures detected, {r.Injected} injected: {Describe(r.Failures)}");
         bool asExpected = results.Where(r => r.Isolated).All(r => r.MonitorSurvived && r.EventsLost == 0 && r.DriverRestarts >= 1)
-                          && results.Where(r => !r.Isolated).All(r => !r.MonitorSurvived);
+                          && results.Where(r => !r.Isolated).All(r => !r.MonitorSurvived)
+                          && results.All(r => r.Unexpected == 0);
         stdout.WriteLine(asExpected
             ? "isolated: the monitor never stopped and every event arrived; in-process: the driver's crash took the monitor down."
             : "linuxshim demo: the scenarios did not turn out as expected (see above)");
@@ -82,11 +126,13 @@ public static partial class DemoCommand
             return Cli.ExitFailure;
         }
         double Percentile(double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-        stdout.WriteLine($"{(standby ? "warm standby" : "no standby (baseline)")}: crashes {crashes}, recoveries {sorted.Count}, restarts {result.DriverRestarts}, events lost {result.EventsLost}, monitor {(result.MonitorSurvived ? "survived" : "DIED")}");
+        stdout.WriteLine($"{(standby ? "warm standby" : "no standby (baseline)")}: crashes {crashes}, recoveries {sorted.Count}, restarts {result.DriverRestarts}, failures detected {result.Failures.Count}, events lost {result.EventsLost}, monitor {(result.MonitorSurvived ? "survived" : "DIED")}");
         stdout.WriteLine($"recovery (outage at the collector: last frame through the crashed driver host -> first through the new one): median {Percentile(0.5):F0} ms, p90 {Percentile(0.9):F0} ms, p99 {Percentile(0.99):F0} ms, min {sorted[0]:F0} ms, max {sorted[^1]:F0} ms");
         if (cl.Get("json") is { } json)
             File.WriteAllText(json, JsonSerializer.Serialize(new { crashes, recoveries_ms = sorted, median_ms = Percentile(0.5), p99_ms = Percentile(0.99) }) + "\n");
-        return sorted.Count == crashes && result.MonitorSurvived ? Cli.ExitOk : Cli.ExitFailure;
+        if (result.Unexpected > 0)
+            stdout.WriteLine($"linuxshim demo: FAILED: {result.Failures.Count} failures detected, {crashes} injected: {Describe(result.Failures)}");
+        return sorted.Count == crashes && result.MonitorSurvived && result.Unexpected == 0 ? Cli.ExitOk : Cli.ExitFailure;
     }
 
     private static string FindPort(string name)
@@ -165,8 +211,6 @@ public static partial class DemoCommand
                     {
                         recovery = (Stopwatch.GetTimestamp() - attackAt) * 1000.0 / Stopwatch.Frequency;
                         recoveries.Add(recovery.Value);
-                        if (attacks == 1)
-                            Say("collector", $"events arrive again: {recovery:F0} ms after the attack");
                     }
                 }
                 if (contiguous >= 0)
@@ -252,6 +296,24 @@ public static partial class DemoCommand
         stop.Cancel();
         collecting.Join();
         narrator.Join();
+        if (attacks == 1 && attackAt >= 0)
+        {
+            // Events that were on their way when the attack frame arrived still come through: the
+            // driver is back when events arrive after the longest silence that follows the attack.
+            lock (delivered)
+            {
+                long last = arrivals.LastOrDefault(t => t < attackAt, attackAt), longest = -1, end = -1;
+                foreach (var t in arrivals.Where(t => t >= attackAt))
+                {
+                    if (t - last > longest)
+                        (longest, end) = (t - last, t);
+                    last = t;
+                }
+                recovery = end < 0 ? null : (end - attackAt) * 1000.0 / Stopwatch.Frequency;
+                if (recovery is { } r)
+                    Say("collector", $"events arrive again: {r:F0} ms after the attack (after {longest * 1000.0 / Stopwatch.Frequency:F0} ms without any)");
+            }
+        }
         var all = monitor.Lines;
         var done = all.Select(l => DoneLine().Match(l)).LastOrDefault(m => m.Success);
         var status = all.Select(l => StatusLine().Match(l)).LastOrDefault(m => m.Success);
@@ -268,10 +330,20 @@ public static partial class DemoCommand
         // A monitor that died produced less than its schedule: what it never produced is lost too.
         int expected = seconds * rate;
         int lost = survived ? produced - deliveredCount : Math.Max(expected, produced) - deliveredCount;
-        var result = new Scenario(plan.Name, plan.Isolated, produced, deliveredCount, lost, restarts, survived, survived ? recovery : null);
-        Say("summary", $"produced {result.EventsProduced}, delivered {result.EventsDelivered}, lost {result.EventsLost}, driver restarts {result.DriverRestarts}, monitor {(survived ? "survived" : "died")}");
+        var result = new Scenario(plan.Name, plan.Isolated, produced, deliveredCount, lost, restarts, survived, survived ? recovery : null)
+        {
+            Injected = attacks,
+            Failures = FailuresIn(all),
+        };
+        Say("summary", $"produced {result.EventsProduced}, delivered {result.EventsDelivered}, lost {result.EventsLost}, driver restarts {result.DriverRestarts} ({attacks} injected), monitor {(survived ? "survived" : "died")}");
+        if (result.Failures.Count > 0 && attacks == 1)
+            Say("summary", $"failures detected: {Describe(result.Failures)}");
         return result;
     }
+
+    // The outage the scenario's restarts caused in all (detection to a new host ready), or "-".
+    private static string Outage(Scenario r) =>
+        r.Failures.Count == 0 ? "-" : r.Failures.Any(f => f.OutageMs is null) ? "none back" : $"{r.Failures.Sum(f => f.OutageMs!.Value):F0} ms";
 
     private static (string Who, string What)? Narrate(string line)
     {
@@ -283,7 +355,9 @@ public static partial class DemoCommand
             return Get("event") switch
             {
                 "crash" => ("supervisor", $"driver host #{Get("host")} crashed ({(Get("signal").Length > 0 ? Get("signal") : "exit " + Get("status"))}{(Get("function").Length > 0 ? " in " + Get("function") : "")})"),
-                "hang" => ("supervisor", $"driver host #{Get("host")} missed its heartbeat for {Get("watchdog_ms")} ms: hung, killed"),
+                "hang" => ("supervisor", Get("reason") == "no answer"
+                    ? $"driver host #{Get("host")} did not answer for {Get("silent_ms")} ms: hung, killed"
+                    : $"driver host #{Get("host")} held its CPU with no progress for {Get("stalled_ms")} ms (watchdog {Get("watchdog_ms")} ms): hung, killed"),
                 "memory" => ("supervisor", $"driver host #{Get("host")} exhausted its memory"),
                 "restart" => ("supervisor", $"restart: warm standby host #{Get("host")} takes over (attempt {Get("attempt")})"),
                 "ready" when Get("host") != "1" => ("supervisor", $"driver host #{Get("host")} is up in {Get("ms")} ms; interface state replayed, rings handed over"),

@@ -2,10 +2,12 @@
 // Managed side. The supervisor of one driver: it starts the driver host as its own process and hands
 // it its capabilities as descriptors (the device channel, which the supervisor connects, and one end
 // of the netif channel); it keeps the netif rings itself, so its clients keep their port across a
-// restart. Health: heartbeats the host can only answer with the shim's CPU free; a watchdog that
-// kills a host that stops answering; exit and signal detection; a heap that fills up. Recovery: a
-// warm standby host (runtime started, nothing granted yet) takes over, the interface state (up, MTU,
-// MAC, multicast list) is replayed, and the rings are handed over again; restarts back off and have a budget.
+// restart. Health: heartbeats the host answers without the shim's CPU, with the CPU's progress
+// counters; a watchdog (HangWatchdog) that kills a host whose CPU stays held with nothing getting
+// done (a busy driver keeps the counters moving, a stuck one does not) or that stops answering; exit
+// and signal detection; a heap that fills up. Recovery: a warm standby host (runtime started, nothing
+// granted yet) takes over, the interface state (up, MTU, MAC, multicast list) is replayed, and the
+// rings are handed over again; restarts back off and have a budget.
 // Every event goes to the audit log first.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -53,7 +55,19 @@ public sealed record SupervisorOptions
     public int MemoryMiB { get; init; } = 64;
     public IReadOnlyList<string> Parameters { get; init; } = [];
     public int HeartbeatMs { get; init; } = 50;
+
+    /// <summary>
+    /// A host whose CPU stays held this long with no progress while its holder spins is hung (four
+    /// times this long whatever the holder does).
+    /// </summary>
     public int WatchdogMs { get; init; } = 500;
+
+    /// <summary>
+    /// A host that sends no answer at all for this long is hung (default: four watchdog times).
+    /// Answers need no CPU, so silence means a frozen or starved process, not a stuck driver; the
+    /// longer wait keeps a loaded machine's scheduling delays from passing for a hang.
+    /// </summary>
+    public int? NoAnswerMs { get; init; }
     public int RestartBudget { get; init; } = 20;
     public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
     public double HeapLimit { get; init; } = 0.95;
@@ -74,6 +88,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private readonly object gate = new();
     private readonly List<DateTime> restarts = [];
     private readonly CancellationTokenSource stopping = new();
+    private readonly Stopwatch uptime = Stopwatch.StartNew(); // the watchdog's clock
     private Thread? monitor;
     private HostLimits? limits;
     private HostSlot? active, standby;
@@ -99,8 +114,30 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
     /// <summary>Process id of the host serving now (0 while restarting).</summary>
     public int ActiveHostPid => active?.Process.Id ?? 0;
+
+    /// <summary>Process id of the warm standby host (0: none).</summary>
+    public int StandbyHostPid => standby?.Process.Id ?? 0;
     public string Interface { get; private set; } = "";
     public int Restarts { get; private set; }
+
+    /// <summary>What the heartbeats saw, over every host so far.</summary>
+    public sealed record HeartbeatStatistics(long Answers, long BusyAnswers, long LongestStallMs, long LongestStallCpuMs, long LongestSilenceMs);
+
+    private HeartbeatStatistics retired = new(0, 0, 0, -1, 0);
+
+    public HeartbeatStatistics Heartbeats
+    {
+        get
+        {
+            lock (gate)
+                return active?.Watchdog is { } w ? Add(retired, w) : retired;
+        }
+    }
+
+    private static HeartbeatStatistics Add(HeartbeatStatistics s, HangWatchdog w) => new(
+        s.Answers + w.Answers, s.BusyAnswers + w.BusyAnswers,
+        Math.Max(s.LongestStallMs, w.LongestStallMs), w.LongestStallMs > s.LongestStallMs ? w.LongestStallCpuMs : s.LongestStallCpuMs,
+        Math.Max(s.LongestSilenceMs, w.LongestSilenceMs));
 
     /// <summary>Raised (on the monitor thread) when a new host is serving again after a failure: (what failed, ms from detection to ready).</summary>
     public event Action<string, double>? Recovered;
@@ -135,6 +172,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         public UnixSocket? Control { get; set; }
         public long Seq;
         public SeccompNotifications? Notifications;
+
+        // The hang decision, on the supervisor's clock (ms).
+        public HangWatchdog? Watchdog;
         public long RuntimeProbes;
 
         public void Dispose()
@@ -252,6 +292,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             client.Up(name);
         if (wantMulticast is not null)
             client.SetMulticast(name, wantMulticast);
+        slot.Watchdog = new HangWatchdog(options.WatchdogMs, options.NoAnswerMs ?? 4 * options.WatchdogMs);
+        slot.Watchdog.Start(uptime.ElapsedMilliseconds);
         lock (gate)
         {
             netif?.Dispose();
@@ -308,6 +350,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 netif?.Dispose();
                 netif = null;
                 active = null;
+                if (slot.Watchdog is { } w)
+                    retired = Add(retired, w);
             }
             slot.Process.Kill();
             slot.Dispose();
@@ -316,25 +360,33 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         }
     }
 
-    // One heartbeat; null when healthy, else the failure (already in the audit log).
+    // One heartbeat; null when healthy, else the failure (already in the audit log). The host answers
+    // without the shim's CPU, so a driver that keeps the CPU busy still answers; HangWatchdog decides
+    // from the answers (a CPU held with no progress counter moving: for the watchdog time while the
+    // holder spins, four times that otherwise) and from their absence (NoAnswerMs).
     private string? Check(HostSlot slot)
     {
         var control = slot.Control!;
         if (slot.Process.HasExited)
             return Crashed(slot);
         long seq = ++slot.Seq;
+        var watchdog = slot.Watchdog!;
         try
         {
             NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq });
-            var clock = Stopwatch.StartNew();
             while (true)
             {
-                int left = options.WatchdogMs - (int)clock.ElapsedMilliseconds;
-                if (left <= 0 || !control.WaitReadable(left))
+                // Past the deadline the socket is still looked at once: a supervisor that was itself
+                // not scheduled for a while finds the answer waiting, and that is not a hang.
+                long left = Math.Max(0, watchdog.AnswerDue(uptime.ElapsedMilliseconds));
+                if (!control.WaitReadable((int)Math.Min(left, int.MaxValue)))
                 {
                     if (slot.Process.HasExited)
                         return Crashed(slot);
-                    audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs));
+                    if (watchdog.Silent(uptime.ElapsedMilliseconds) is not { } silent)
+                        continue;
+                    audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs),
+                        ("reason", "no answer"), ("silent_ms", silent));
                     return "hang";
                 }
                 var pong = NetifChannel.Receive<SupervisorMessage>(control, null);
@@ -347,7 +399,18 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     audit.Write("memory", ("host", slot.Number), ("pid", slot.Process.Id), ("heap_used", used), ("heap_size", size));
                     return "memory exhaustion";
                 }
-                return null;
+                var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
+                if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)
+                {
+                    // A near miss (half the watchdog without progress) is worth a line: it is the margin.
+                    if (watchdog.CurrentStall is var (ms, cpu) && ms >= options.WatchdogMs / 2 && ms - options.HeartbeatMs < options.WatchdogMs / 2)
+                        log.WriteLine($"supervisor: host #{slot.Number}: its CPU held {ms} ms without progress (holder used {cpu} ms of processor time meanwhile)");
+                    return null;
+                }
+                audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs),
+                    ("reason", hang.Spinning ? "no progress, spinning" : "no progress"), ("stalled_ms", hang.StalledMs), ("holder_cpu_ms", hang.HolderCpuMs),
+                    ("cpu_held_ms", pong.CpuHeldMs), ("progress", pong.Progress));
+                return "hang";
             }
         }
         catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)

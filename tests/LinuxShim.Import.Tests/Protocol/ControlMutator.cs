@@ -26,7 +26,7 @@ public enum Mutation
 public sealed class ControlMutator(int seed)
 {
     private const string Raw = "@@raw@@";
-    private static readonly HashSet<string> Maps = ["statistics", "driver_statistics", "netif"];
+    private static readonly HashSet<string> Maps = ["statistics", "driver_statistics", "netif", "progress"];
     private static readonly HashSet<string> Enums = ["op", "type", "duplex"];
     private static readonly HashSet<string> IfNames = ["interface", "name", "interfaces[]"];
     private static readonly string[] InterfaceFields =

@@ -158,6 +158,8 @@ public sealed class ControlSchemaTests
     [InlineData("{\"type\":\"ping\"}", 0, "SupervisorMessage.seq: missing (type ping needs it)")]
     [InlineData("{\"type\":\"pong\",\"seq\":-1}", 0, "SupervisorMessage.seq: -1 is out of range 0..9223372036854775807")]
     [InlineData("{\"type\":\"pong\",\"seq\":1,\"heap_used\":9223372036854775808}", 0, "SupervisorMessage.heap_used: '9223372036854775808' is not a 64-bit integer")]
+    [InlineData("{\"type\":\"pong\",\"seq\":1,\"cpu_held_ms\":0}", 0, "SupervisorMessage.progress: missing (type pong needs it)")]
+    [InlineData("{\"type\":\"pong\",\"seq\":1,\"progress\":{\"napi_polls\":-1},\"cpu_held_ms\":0}", 0, "SupervisorMessage.progress['napi_polls']: -1 is out of range 0..9223372036854775807")]
     [InlineData("{\"type\":\"ping\",\"seq\":1,\"pid\":5}", 0, "SupervisorMessage.pid: not allowed when type is ping")]
     [InlineData("{\"type\":\"failed\",\"error\":\"a\\u001bb\"}", 0, "SupervisorMessage.error: 'a?b' has a character outside")]
     [InlineData("{\"type\":\"reboot\"}", 0, "SupervisorMessage.type: 'reboot' is not one of hello, grant, sandboxed, ready, failed, ping, pong")]

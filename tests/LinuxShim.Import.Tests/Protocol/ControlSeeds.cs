@@ -54,7 +54,8 @@ public static class ControlSeeds
         new("{\"type\":\"ready\",\"init\":0,\"interfaces\":[\"eth0\"],\"probe_ms\":12.5}", 0, ["type", "init", "interfaces"], ["\"seq\":1"]),
         new("{\"type\":\"failed\",\"error\":\"module init returned -19\"}", 0, ["type", "error"], ["\"init\":0"]),
         new("{\"type\":\"ping\",\"seq\":7}", 0, ["type", "seq"], ["\"heap_used\":1"]),
-        new("{\"type\":\"pong\",\"seq\":7,\"heap_used\":1024,\"heap_size\":67108864}", 0, ["type", "seq"], ["\"pid\":1"]),
+        new("{\"type\":\"pong\",\"seq\":7,\"heap_used\":1024,\"heap_size\":67108864,\"progress\":{\"cpu_handoffs\":912,\"hardirq\":40,\"napi_polls\":38},\"cpu_held_ms\":3,\"holder_cpu_ms\":1250}", 0,
+            ["type", "seq", "progress", "cpu_held_ms"], ["\"pid\":1"]),
     ];
 
     private static string Json<T>(T message) where T : class, IControlMessage<T> =>

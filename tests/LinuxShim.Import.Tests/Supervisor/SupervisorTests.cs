@@ -67,9 +67,17 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         };
         string? recoveredFrom = null;
         using var recovered = new ManualResetEventSlim();
+        var sinceAttack = new Stopwatch();
+        double detectedMs = -1;
         try
         {
             using var stack = DriverStack.StartIsolated(options, TextWriter.Synchronized(log));
+            int failures = 0;
+            stack.Supervisor!.Failed += _ =>
+            {
+                detectedMs = detectedMs < 0 ? sinceAttack.Elapsed.TotalMilliseconds : detectedMs;
+                Interlocked.Increment(ref failures);
+            };
             stack.Supervisor!.Recovered += (what, _) =>
             {
                 recoveredFrom = what;
@@ -88,6 +96,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             stack.Supervisor.SetMulticast(["01:00:5e:00:00:fb"]);
             AssertFramesFlow(link.Port, sink, source, nic, mac, group);
 
+            sinceAttack.Start();
             source.SendTo(DemoFrames.Attack(mac), nic);
             // Keep the NIC busy: a storm needs interrupts, and everything else must survive traffic.
             var clock = Stopwatch.StartNew();
@@ -107,10 +116,25 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
 
             var events = stack.Audit.Records.Select(r => (string)r["event"]!).ToList();
             output.WriteLine(string.Join(", ", events));
+            // One fault injected, one failure: the new host, busy with the traffic above, is not taken for hung.
+            Assert.Equal(1, failures);
+            Assert.Equal(1, stack.Supervisor.Restarts);
+            Assert.Single(events, e => e is "crash" or "hang" or "memory" or "irq_storm" or "device_failed");
             Assert.Contains(auditEvent, events);
             int failed = events.IndexOf(auditEvent);
             Assert.Equal("restart", events[failed + 1]);
             Assert.Contains("ready", events.Skip(failed));
+            if (auditEvent == "hang")
+            {
+                // The spin in the NAPI poll: the CPU held, nothing done, the holder burning processor
+                // time. Caught after the watchdog time without progress, not before, and soon after
+                // it (the attack frame's trip, one heartbeat, and a loaded machine's delays).
+                output.WriteLine($"hang detected {detectedMs:F0} ms after the attack frame was sent");
+                var hang = stack.Audit.Records.First(r => (string)r["event"]! == "hang");
+                Assert.Equal("no progress, spinning", hang["reason"]);
+                Assert.InRange(Convert.ToInt64(hang["stalled_ms"]), options.WatchdogMs, 4L * options.WatchdogMs);
+                Assert.InRange(detectedMs, options.WatchdogMs, options.WatchdogMs + HangMarginMs);
+            }
             if (auditEvent == "crash")
             {
                 // The fault reporter named the driver function the trojan's NULL store is in.
@@ -128,6 +152,9 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Contains(lines, l => l.Contains($"\"event\":\"{auditEvent}\""));
         Assert.Contains(lines, l => l.Contains("\"event\":\"stop\""));
     }
+
+    /// <summary>How late after the watchdog time a spinning driver may be caught (a heartbeat, the frame's trip, a loaded machine).</summary>
+    private const int HangMarginMs = 1000;
 
     [Fact]
     public void AHostileModulesSystemCallsAreDeniedAndEachIsAudited()

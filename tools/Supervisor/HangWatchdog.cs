@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The supervisor's hang decision for one driver host, apart from any socket or clock so
+// it can be tested on its own. The host answers each heartbeat without the shim's CPU, with the CPU's
+// progress counters, how long the CPU has been held and the processor time of its holder. A busy
+// driver keeps the CPU held but the counters moving; an idle one leaves the CPU free; a stuck one
+// holds the CPU with nothing moving. Hung: the CPU held with no counter moving for the watchdog time
+// while its holder kept running (a spin in a handler or a poll loop: it burned at least a quarter of
+// that time), or for four watchdog times whatever the holder did (blocked for ever, or so starved by
+// a loaded machine that it made no progress either); or no answer at all for the no-answer time.
+namespace LinuxShim.Tools.Supervisor;
+
+public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
+{
+    /// <summary>A hang: how long the CPU had made no progress, the processor time its holder used meanwhile (-1: unknown), and whether it spun.</summary>
+    public sealed record Hang(long StalledMs, long HolderCpuMs, bool Spinning);
+
+    private long answeredAt, progressAt, stallCpuFrom = -1;
+    private long[]? progress;
+
+    public int WatchdogMs => watchdogMs;
+    public int NoAnswerMs => noAnswerMs;
+
+    /// <summary>A held CPU that does not spin is hung after this long without progress.</summary>
+    public long StuckMs => 4L * watchdogMs;
+
+    /// <summary>Answers received.</summary>
+    public long Answers { get; private set; }
+
+    /// <summary>Answers that found the CPU held (a heartbeat that needed the CPU would have waited).</summary>
+    public long BusyAnswers { get; private set; }
+
+    /// <summary>The longest time the CPU was seen held with no counter moving, short of a hang (ms).</summary>
+    public long LongestStallMs { get; private set; }
+
+    /// <summary>The processor time the holder used during that longest stall (ms, -1: unknown).</summary>
+    public long LongestStallCpuMs { get; private set; } = -1;
+
+    /// <summary>The stall the last answer showed (ms without progress, the holder's processor time meanwhile; 0 and -1 when none).</summary>
+    public (long Ms, long HolderCpuMs) CurrentStall { get; private set; } = (0, -1);
+
+    /// <summary>The longest time between two answers (ms).</summary>
+    public long LongestSilenceMs { get; private set; }
+
+    /// <summary>Starts watching at <paramref name="now"/> (ms), when the host is up.</summary>
+    public void Start(long now)
+    {
+        answeredAt = progressAt = now;
+        progress = null;
+        stallCpuFrom = -1;
+    }
+
+    /// <summary>How long to wait for the next answer before the host counts as silent (ms, ≤ 0: already).</summary>
+    public long AnswerDue(long now) => answeredAt + noAnswerMs - now;
+
+    /// <summary>Silent for the no-answer time: the ms since the last answer, else null.</summary>
+    public long? Silent(long now) => now - answeredAt >= noAnswerMs ? now - answeredAt : null;
+
+    /// <summary>
+    /// An answer at <paramref name="now"/> (ms): the host's counters, how long its CPU had been held (0:
+    /// free) and the processor time of the holding thread (ms, -1: unknown). Null while healthy, else the hang.
+    /// </summary>
+    public Hang? Answer(long now, long[] counters, long cpuHeldMs, long holderCpuMs)
+    {
+        Answers++;
+        LongestSilenceMs = Math.Max(LongestSilenceMs, now - answeredAt);
+        answeredAt = now;
+        if (cpuHeldMs > 0)
+            BusyAnswers++;
+        if (cpuHeldMs == 0 || progress is null || !counters.AsSpan().SequenceEqual(progress))
+        {
+            // Something got done since the last answer that showed progress, or the CPU is free: not
+            // stuck. The counters changed at the latest now, so a stall is measured from here, never
+            // from earlier: a hang needs a full watchdog time without progress.
+            progress = (long[])counters.Clone();
+            progressAt = now;
+            stallCpuFrom = cpuHeldMs > 0 ? holderCpuMs : -1;
+            CurrentStall = (0, -1);
+            return null;
+        }
+        // The same counters with the CPU held: one holder all along since progressAt (a release would
+        // have moved cpu_handoffs), but no longer than the host says it has held the CPU.
+        if (stallCpuFrom < 0)
+            stallCpuFrom = holderCpuMs;
+        long stalled = Math.Min(now - progressAt, cpuHeldMs);
+        long spent = stallCpuFrom >= 0 && holderCpuMs >= stallCpuFrom ? holderCpuMs - stallCpuFrom : -1;
+        bool spinning = spent * 4 >= watchdogMs;
+        CurrentStall = (stalled, spent);
+        if ((stalled >= watchdogMs && spinning) || stalled >= StuckMs)
+            return new Hang(stalled, spent, spinning);
+        if (stalled > LongestStallMs)
+            (LongestStallMs, LongestStallCpuMs) = (stalled, spent);
+        return null;
+    }
+}
