@@ -63,11 +63,16 @@ public static class Cli
         Options:
           --linux PATH[@REV]  kernel source: a git repository (optionally at a revision, read without
                               checkout), a source directory, or a linux-source-*.tar.xz tarball.
-                              Default: $LINUXSHIM_LINUX, else /usr/src/linux-source-* (directory or
-                              tarball), else /lib/modules/$(uname -r)/build.
+                              Default: $LINUXSHIM_LINUX, else the installed source of --build's version.
           --build DIR         configured build directory (include/generated/autoconf.h,
                               include/config/auto.conf, Module.symvers). Default: $LINUXSHIM_BUILD,
-                              else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
+                              else the installed build directory of --linux's version.
+          --kernel X.Y        with neither given, the installed pair of Linux X.Y (6.1, 6.12). Default:
+                              the newest installed pair (for a port, the newest it supports; a pair
+                              is /usr/src/linux-source-X.Y[.tar.xz] with /usr/src/linux-headers-*-amd64
+                              or /lib/modules/$(uname -r)/build of the same X.Y, newest patch level).
+                              A tree and a build directory of different versions are refused. Installed
+                              kernels are looked for under $LINUXSHIM_SYSROOT (default /).
           --json FILE         write the Import Model, with coverage against the shim, as JSON to
                               FILE ("-" for standard output).
           --markdown FILE     write the scan report as Markdown.
@@ -122,7 +127,7 @@ public static class Cli
                 "version" => Version(stdout),
                 "scan" => ScanCommand.Run(parsed, stdout, stderr),
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
-                "commands" => CommandsCommand.Run(parsed, stdout),
+                "commands" => CommandsCommand.Run(parsed, stdout, stderr),
                 "port" => PortCommand.Run(parsed, stdout, stderr),
                 "host" => HostCommand.Run(parsed, stdout, stderr),
                 "run" => RunCommand.Run(parsed, stdout, stderr),

@@ -19,7 +19,7 @@ public static class PortCommand
             throw new UsageException("port build takes one port folder, e.g. ports/8139too");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
         string outDir = cl.Get("out") ?? Path.Combine(recipe.Folder, "build");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr, recipe);
         var build = Build(importer, recipe, outDir, cl.Has("quiet") ? null : stderr);
         stdout.WriteLine(build.Library);
         if (!cl.Has("quiet"))

@@ -11,7 +11,7 @@ public static class VerifyCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         string dir = cl.Single("a directory of the kernel tree");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr);
         if (cl.Has("no-cache"))
             importer.Cache = null;
         string treeDir = ScanCommand.ToTreePath(dir, importer);

@@ -26,8 +26,8 @@ public static class PortBuilder
     public static PortBuild Build(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log = null)
     {
         outDir = Path.GetFullPath(outDir);
-        if (!importer.Kernel.Release.StartsWith(recipe.Kernel, StringComparison.Ordinal))
-            log?.Invoke($"warning: {recipe.Name} was made for Linux {recipe.Kernel}; this tree is {importer.Kernel.Release}");
+        if (!recipe.Supports(importer.Version))
+            log?.Invoke($"warning: {recipe.Name} supports Linux {recipe.KernelList}; this tree is Linux {importer.Version} ({importer.Kernel.Release})");
 
         log?.Invoke($"analysing {recipe.Directory} module {recipe.Module}");
         var model = importer.Scan(recipe.Directory, parallelism: 0, module: recipe.Module);
