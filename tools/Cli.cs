@@ -56,7 +56,9 @@ public static class Cli
           linuxshim --help | --version
 
         DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek. PORT is a port folder,
-        e.g. ports/8139too (run builds it first when its build/ is missing or older than the shim).
+        e.g. ports/8139too (run builds it first when its build/ is missing or older than the shim, with
+        the kernel of its last build while that is installed; --kernel X.Y builds it for another, and
+        says so).
         run needs CAP_NET_ADMIN for the TAP interfaces; its sockets and audit log are under
         /run/linuxshim/PORT (root; else $XDG_RUNTIME_DIR/linuxshim), or $LINUXSHIM_RUNTIME_DIR.
 
