@@ -108,6 +108,9 @@ public sealed class InstalledKernels
     /// <summary>What keeps a half-installed build directory of the series from being used (one line), or null.</summary>
     public string? ProblemFor(KernelVersion series) => Builds.LastOrDefault(b => b.Problem is not null && b.Version.SameSeries(series))?.Problem;
 
+    /// <summary>" under ROOT" for messages, or nothing for "/".</summary>
+    public string Under => Root == "/" ? "" : $" under {Root}";
+
     /// <summary>"6.1, 6.12" (series with a usable pair), or "none".</summary>
     public string DescribeComplete() => CompleteSeries.Count == 0 ? "none" : string.Join(", ", CompleteSeries);
 

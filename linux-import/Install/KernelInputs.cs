@@ -46,7 +46,7 @@ public static class KernelInputs
                 if (match is null)
                     throw new ImportException(installed.ProblemFor(version) is { } problem
                         ? $"the build directory of Linux {version.Series} (for {tree!.Location}) is unusable: {problem}"
-                        : $"no configured build directory for Linux {version.Series} (the version of {tree!.Location}) is installed under {installed.Root}: install {DebianPackages.Headers(version)}, or pass --build DIR");
+                        : $"no configured build directory for Linux {version.Series} (the version of {tree!.Location}) is installed{installed.Under}: install {DebianPackages.Headers(version)}, or pass --build DIR");
                 build = BuildDirectory.Open(match.Path);
                 buildHow = $"the installed build directory of Linux {version.Series}";
                 defaulted = true;
@@ -56,7 +56,7 @@ public static class KernelInputs
                 var version = build.Version;
                 var installed = Installed();
                 var source = installed.SourceFor(version)
-                    ?? throw new ImportException($"no source tree for Linux {version.Series} (the version of {build.Path}) is installed under {installed.Root}: install {DebianPackages.Source(version)}, or pass --linux PATH");
+                    ?? throw new ImportException($"no source tree for Linux {version.Series} (the version of {build.Path}) is installed{installed.Under}: install {DebianPackages.Source(version)}, or pass --linux PATH");
                 tree = KernelTree.Open(source.Path, cacheRoot);
                 linuxHow = $"the installed source of Linux {version.Series}";
                 defaulted = true;
@@ -99,7 +99,7 @@ public static class KernelInputs
             return (installed.SourceFor(series)!, installed.BuildFor(series)!, why);
         }
 
-        string where = installed.Root == "/" ? "" : $" under {installed.Root}";
+        string where = installed.Under;
         if (wanted.Count == 0)
         {
             // Something of a series may be there without the rest: name what completes the newest one.
