@@ -6,6 +6,7 @@ using LinuxShim.Import.Analysis;
 using LinuxShim.Import.Cache;
 using LinuxShim.Import.Clang;
 using LinuxShim.Import.Compile;
+using LinuxShim.Import.Install;
 using LinuxShim.Import.Kbuild;
 using LinuxShim.Import.Model;
 using LinuxShim.Import.Tree;
@@ -30,80 +31,47 @@ public sealed class Importer : IDisposable
     /// <summary>How the last scan went: sources parsed, and sources whose cached result was reused.</summary>
     public (int Parsed, int Cached) LastScan { get; private set; }
 
-    /// <summary>How each input was chosen ("--linux", "LINUXSHIM_LINUX", "/usr/src/…"), for --verbose output.</summary>
-    public string LinuxChosenBy { get; }
-    public string BuildChosenBy { get; }
+    /// <summary>The Linux version of the pair (the build directory's, with its patch level).</summary>
+    public KernelVersion Version { get; }
 
-    private Importer(KernelTree tree, BuildDirectory build, KbuildCommandLine commandLine, string cacheRoot, string linuxHow, string buildHow)
+    /// <summary>One line: which source tree and build directory, of which version, and why.</summary>
+    public string Choice { get; }
+
+    /// <summary>True when any input came from the installed kernels rather than from --linux/--build.</summary>
+    public bool Defaulted { get; }
+
+    private Importer(KernelPair pair, KbuildCommandLine commandLine, string cacheRoot)
     {
-        Tree = tree;
-        Build = build;
+        Tree = pair.Tree;
+        Build = pair.Build;
+        Version = pair.Version;
+        Choice = pair.Choice;
+        Defaulted = pair.Defaulted;
         CommandLine = commandLine;
         CacheRoot = cacheRoot;
         Cache = new UnitCache(cacheRoot);
-        LinuxChosenBy = linuxHow;
-        BuildChosenBy = buildHow;
     }
 
-    /// <summary>Opens the inputs, applying the documented defaults for those not given.</summary>
-    public static Importer Open(string? linux, string? build, string? cacheRoot = null)
+    /// <summary>Opens --linux and --build (or $LINUXSHIM_LINUX, $LINUXSHIM_BUILD); what is not given is taken
+    /// from the installed kernels, of the same version (see <see cref="KernelInputs"/>).</summary>
+    public static Importer Open(string? linux, string? build, string? cacheRoot = null) =>
+        Open(KernelRequest.FromCommandLine(linux, build, null), cacheRoot);
+
+    /// <summary>Opens a matching source tree and build directory for <paramref name="request"/>.</summary>
+    public static Importer Open(KernelRequest request, string? cacheRoot = null)
     {
         cacheRoot = TreeCache.ResolveRoot(cacheRoot);
-        string buildHow = "--build";
-        if (build is null)
-        {
-            build = BuildDirectory.FindDefault(out buildHow)
-                ?? throw new ImportException("no kernel build directory: pass --build DIR, set LINUXSHIM_BUILD, or install linux-headers-amd64");
-        }
-        var buildDir = BuildDirectory.Open(build);
-        string linuxHow = "--linux";
-        if (linux is null)
-        {
-            linux = FindDefaultLinux(out linuxHow)
-                ?? throw new ImportException("no kernel source tree: pass --linux PATH, set LINUXSHIM_LINUX, or install linux-source-6.1");
-        }
-        var tree = KernelTree.Open(linux, cacheRoot);
+        var pair = KernelInputs.Open(request, cacheRoot);
         try
         {
-            var commandLine = KbuildCommandLine.ForBuild(buildDir.Path, cacheRoot);
-            return new Importer(tree, buildDir, commandLine, cacheRoot, linuxHow, buildHow);
+            var commandLine = KbuildCommandLine.ForBuild(pair.Build.Path, cacheRoot);
+            return new Importer(pair, commandLine, cacheRoot);
         }
         catch
         {
-            tree.Dispose();
+            pair.Tree.Dispose();
             throw;
         }
-    }
-
-    /// <summary>LINUXSHIM_LINUX, else the newest /usr/src/linux-source-* directory or tarball, else the running kernel's build tree.</summary>
-    public static string? FindDefaultLinux(out string how)
-    {
-        var env = Environment.GetEnvironmentVariable("LINUXSHIM_LINUX");
-        if (!string.IsNullOrEmpty(env))
-        {
-            how = "LINUXSHIM_LINUX";
-            return env;
-        }
-        if (Directory.Exists("/usr/src"))
-        {
-            var candidates = Directory.GetDirectories("/usr/src", "linux-source-*")
-                .Concat(Directory.GetFiles("/usr/src", "linux-source-*.tar.*"))
-                .OrderByDescending(p => p, StringComparer.Ordinal).ToList();
-            if (candidates.Count > 0)
-            {
-                how = "/usr/src/linux-source-*";
-                return candidates[0];
-            }
-        }
-        string running = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "";
-        string build = $"/lib/modules/{running}/build";
-        if (running.Length > 0 && Directory.Exists(build))
-        {
-            how = "/lib/modules/$(uname -r)/build";
-            return build;
-        }
-        how = "";
-        return null;
     }
 
     public KernelInfo Kernel => new()
@@ -113,6 +81,7 @@ public sealed class Importer : IDisposable
         Revision = Tree.Revision,
         Commit = Tree.Commit,
         Release = Build.KernelRelease,
+        Version = Version.ToString(),
         Build = Build.Path,
         Arch = Build.Arch,
         Config = Build.Config.Hash,

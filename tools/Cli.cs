@@ -60,18 +60,25 @@ public static class Cli
           linuxshim --help | --version
 
         DIR is a directory of the kernel tree, e.g. drivers/net/ethernet/realtek. PORT is a port folder,
-        e.g. ports/8139too (run builds it first when its build/ is missing or older than the shim).
+        e.g. ports/8139too (run builds it first when its build/ is missing or older than the shim, with
+        the kernel of its last build while that is installed; --kernel X.Y builds it for another, and
+        says so).
         run needs CAP_NET_ADMIN for the TAP interfaces; its sockets and audit log are under
         /run/linuxshim/PORT (root; else $XDG_RUNTIME_DIR/linuxshim), or $LINUXSHIM_RUNTIME_DIR.
 
         Options:
           --linux PATH[@REV]  kernel source: a git repository (optionally at a revision, read without
                               checkout), a source directory, or a linux-source-*.tar.xz tarball.
-                              Default: $LINUXSHIM_LINUX, else /usr/src/linux-source-* (directory or
-                              tarball), else /lib/modules/$(uname -r)/build.
+                              Default: $LINUXSHIM_LINUX, else the installed source of --build's version.
           --build DIR         configured build directory (include/generated/autoconf.h,
                               include/config/auto.conf, Module.symvers). Default: $LINUXSHIM_BUILD,
-                              else /usr/src/linux-headers-*-amd64, else /lib/modules/$(uname -r)/build.
+                              else the installed build directory of --linux's version.
+          --kernel X.Y        with neither given, the installed pair of Linux X.Y (6.1, 6.12). Default:
+                              the newest installed pair (for a port, the newest it supports; a pair
+                              is /usr/src/linux-source-X.Y[.tar.xz] with /usr/src/linux-headers-*-amd64
+                              or /lib/modules/$(uname -r)/build of the same X.Y, newest patch level).
+                              A tree and a build directory of different versions are refused. Installed
+                              kernels are looked for under $LINUXSHIM_SYSROOT (default /).
           --json FILE         write the Import Model, with coverage against the shim, as JSON to
                               FILE ("-" for standard output).
           --markdown FILE     write the scan report as Markdown.
@@ -126,7 +133,7 @@ public static class Cli
                 "version" => Version(stdout),
                 "scan" => ScanCommand.Run(parsed, stdout, stderr),
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
-                "commands" => CommandsCommand.Run(parsed, stdout),
+                "commands" => CommandsCommand.Run(parsed, stdout, stderr),
                 "port" => PortCommand.Run(parsed, stdout, stderr),
                 "host" => HostCommand.Run(parsed, stdout, stderr),
                 "run" => RunCommand.Run(parsed, stdout, stderr),

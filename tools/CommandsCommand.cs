@@ -8,13 +8,13 @@ namespace LinuxShim.Tools;
 
 public static class CommandsCommand
 {
-    public static int Run(CommandLine cl, TextWriter stdout)
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         string dir = cl.Single("a directory of the kernel tree");
         string json = cl.Get("json") ?? "-";
         if (json != "-")
             ScanCommand.CheckWritable(json);
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr);
         var commands = importer.CompileCommands(ScanCommand.ToTreePath(dir, importer));
         var entries = commands.Select(c => new Dictionary<string, object>
         {

@@ -110,10 +110,10 @@ public static partial class LicenceCommand
                 ScanCommand.CheckWritable(file!);
         // The deployment is read first: its mistakes are found before the kernel tree is opened.
         var deployment = own.GetValueOrDefault("deployment") is { } deploymentFile ? DeploymentFile.Load(deploymentFile) : null;
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        bool isPort = File.Exists(Path.Combine(target, Import.Port.PortRecipe.FileName));
+        using var importer = KernelOptions.Open(cl, stderr, isPort ? Import.Port.PortRecipe.Load(target) : null);
         if (cl.Has("no-cache"))
             importer.Cache = null;
-        bool isPort = File.Exists(Path.Combine(target, Import.Port.PortRecipe.FileName));
         string resolved = isPort ? target : ScanCommand.ToTreePath(target, importer);
         var report = LicenceAnalyzer.Analyze(importer, resolved, Inventory(), deployment, cl.Has("quiet") ? null : m => stderr.WriteLine($"licence: {m}"));
 

@@ -19,7 +19,7 @@ public static class PortCommand
             throw new UsageException("port build takes one port folder, e.g. ports/8139too");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
         string outDir = cl.Get("out") ?? Path.Combine(recipe.Folder, "build");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr, recipe);
         var build = Build(importer, recipe, outDir, cl.Has("quiet") ? null : stderr);
         stdout.WriteLine(build.Library);
         if (!cl.Has("quiet"))
@@ -44,6 +44,8 @@ public static class PortCommand
         var managed = new HashSet<string>(DriverLibrary.ManagedEntryPoints().Keys, StringComparer.Ordinal);
         var layout = ShimLayout.Requests().Select(r => new LayoutRequest(r.Struct, r.Field, r.Header)).ToList();
         var assumptions = ShimLayout.Assumptions().Select(a => new ConstantAssumption(a.Expression, a.Value, a.Header)).ToList();
-        return new ShimSide(Path.Combine(native, "native"), Path.Combine(native, "include"), managed, layout, assumptions);
+        var constants = ShimLayout.ConstantRequests().Select(c => new ConstantRequest(c.Expression, c.Header)).ToList();
+        return new ShimSide(Path.Combine(native, "native"), ShadowHeaders.For(Path.Combine(native, "include"), importer.Version), managed, layout, assumptions,
+            constants);
     }
 }

@@ -6,6 +6,7 @@
 // takes the interface down (ndo_stop), unloads the driver (module exit) and stops the device.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using LinuxShim.Devices.Wire;
 using LinuxShim.Import;
 using LinuxShim.Import.Port;
@@ -97,18 +98,66 @@ public static class RunCommand
         }
     }
 
-    /// <summary>The port's driver library, built first when missing.</summary>
-    internal static string EnsureBuilt(CommandLine cl, PortRecipe recipe, TextWriter stderr)
+    /// <summary>
+    /// The port's driver library, built first when missing. A build older than this shim is built again with
+    /// the kernel it was built for while that is still installed; --kernel, --linux or --build asking for
+    /// another kernel than the build's builds it again for that one. Either change of kernel is said.
+    /// </summary>
+    /// <param name="root">Where installed kernels are looked for (null: $LINUXSHIM_SYSROOT, else "/").</param>
+    public static string EnsureBuilt(CommandLine cl, PortRecipe recipe, TextWriter stderr, string? root = null)
     {
-        string library = Path.Combine(recipe.Folder, "build", recipe.Module + ".so");
+        string outDir = Path.Combine(recipe.Folder, "build");
+        string library = Path.Combine(outDir, recipe.Module + ".so");
         // A build older than this shim may lack fields the shim now reads (its layout file says which).
         string shim = typeof(LinuxShim.Shim.Host.DriverHost).Assembly.Location;
-        bool stale = File.Exists(library) && File.GetLastWriteTimeUtc(library) < File.GetLastWriteTimeUtc(shim);
-        if (File.Exists(library) && !stale)
+        bool exists = File.Exists(library);
+        bool stale = exists && File.GetLastWriteTimeUtc(library) < File.GetLastWriteTimeUtc(shim);
+        var given = KernelOptions.Request(cl, recipe) with { Root = root };
+        if (exists && !stale && !given.IsExplicit)
             return library;
-        stderr.WriteLine($"linuxshim: building {recipe.Name} {(stale ? "again: its build is older than this shim" : "first")} (linuxshim port build {recipe.Folder}) ...");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
-        return PortCommand.Build(importer, recipe, Path.GetDirectoryName(library)!, cl.Has("quiet") ? null : stderr).Library;
+        var built = exists ? BuiltKernel.Read(Path.Combine(outDir, recipe.Module + ".port.json")) : null;
+        var request = given;
+        string why = !exists ? "first" : stale ? "again: its build is older than this shim;" : "again";
+        if (stale && !given.IsExplicit && built is { StillInstalled: true })
+            request = given with { Linux = built.Spec, LinuxGivenBy = "as its last build", Build = built.Build, BuildGivenBy = "as its last build" };
+        using var importer = KernelOptions.Open(request, cl, stderr);
+        if (exists && !stale && built is not null && built.Is(importer))
+            return library;
+        string kernel = built is null ? $"for Linux {importer.Version}"
+            : built.Is(importer) ? $"for Linux {importer.Version}, as before"
+            : $"for Linux {importer.Version} ({importer.Build.Path}); its build was for Linux {built.Version} ({built.Build})";
+        stderr.WriteLine($"linuxshim: building {recipe.Name} {why} {kernel} (linuxshim port build {recipe.Folder}) ...");
+        return PortCommand.Build(importer, recipe, outDir, cl.Has("quiet") ? null : stderr).Library;
+    }
+}
+
+/// <summary>The kernel a port's build was made with, read from its manifest (MODULE.port.json).</summary>
+internal sealed record BuiltKernel(string Location, string? Commit, string Build, string Version)
+{
+    /// <summary>The --linux value that opens the same tree again.</summary>
+    public string Spec => Commit is null ? Location : $"{Location}@{Commit}";
+
+    public bool StillInstalled => Path.Exists(Location) && Directory.Exists(Build);
+
+    public bool Is(Importer importer) =>
+        importer.Kernel.Location == Location && importer.Kernel.Commit == Commit && importer.Build.Path == Build;
+
+    /// <summary>Null when the manifest is missing or unreadable (then the build's kernel is unknown).</summary>
+    public static BuiltKernel? Read(string manifest)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
+            var k = doc.RootElement.GetProperty("kernel");
+            string? Text(string name) => k.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            return Text("location") is { } location && Text("build") is { } build
+                ? new BuiltKernel(location, Text("commit"), build, Text("version") ?? Text("release") ?? "of unknown version")
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 }
 

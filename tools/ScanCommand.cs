@@ -34,7 +34,7 @@ public static class ScanCommand
                 CheckWritable(output);
         if (shard is not null && (cl.Has("html") || cl.Has("markdown")))
             throw new UsageException("--html and --markdown describe a whole scan: write them with scan merge");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr);
         if (cl.Has("no-cache"))
             importer.Cache = null;
         var progress = quiet ? null : new Progress(stderr);

@@ -11,7 +11,7 @@ public static class VerifyCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         string dir = cl.Single("a directory of the kernel tree");
-        using var importer = Importer.Open(cl.Get("linux"), cl.Get("build"), cl.Get("cache"));
+        using var importer = KernelOptions.Open(cl, stderr);
         if (cl.Has("no-cache"))
             importer.Cache = null;
         string treeDir = ScanCommand.ToTreePath(dir, importer);
@@ -22,9 +22,10 @@ public static class VerifyCommand
             if (!cl.Has("quiet"))
                 stderr.WriteLine($"linuxshim: building {treeDir} with Kbuild in {importer.Build.Path} ...");
             var moduleDirectories = model.Modules.Select(m => m.Directory).Distinct().ToList();
-            string? oracleCache = cl.Has("no-cache") ? null : Path.Combine(importer.CacheRoot, "kbuild-oracle");
+            // --no-cache builds everything again; what succeeds replaces what was kept.
+            string oracleCache = Path.Combine(importer.CacheRoot, "kbuild-oracle");
             var oracle = KbuildOracle.BuildEach(importer.Tree, importer.Build.Path, importer.Build.Config.Hash, moduleDirectories, work, oracleCache, out var failures,
-                cl.Has("quiet") ? null : d => stderr.WriteLine($"linuxshim: kbuild {d}"), cl.GetInt("jobs", 0));
+                cl.Has("quiet") ? null : d => stderr.WriteLine($"linuxshim: kbuild {d}"), cl.GetInt("jobs", 0), readCache: !cl.Has("no-cache"));
             foreach (var failure in failures)
                 stderr.WriteLine($"linuxshim: kbuild: {failure}");
             var rows = OracleComparison.Compare(model, oracle);

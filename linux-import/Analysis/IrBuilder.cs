@@ -119,6 +119,8 @@ internal sealed class IrBuilder(UnitIndex index)
             }
             case CursorKind.ConditionalOperator:
                 return With(IrKind.Conditional, c.Children());
+            case CursorKind.ArraySubscriptExpr:
+                return With(IrKind.Index, c.Children());
             case CursorKind.ParenExpr:
                 return With(IrKind.Pass, c.Children());
             case CursorKind.CStyleCastExpr:

@@ -27,6 +27,7 @@ internal enum IrKind : byte
     Label,        // a goto target: code after a return becomes live again here
     Asm,          // GCC inline assembly; Text holds the template, children its operands
     Unevaluated,  // sizeof/typeof operands that clang could not fold: no code, no references
+    Index,        // a[i]: child 0 the array or pointer, child 1 the index
 }
 
 internal sealed class IrNode

@@ -222,6 +222,13 @@ internal sealed partial class Reachability
                 return EvalBinary(n, f);
             case IrKind.Unary:
                 return EvalUnary(n, f);
+            case IrKind.Index:
+            {
+                if (n.Kids.Length != 2)
+                    return EvalAll(n, f);
+                Eval(n.Kids[0], f);
+                return CharacterOf(n.Kids[0], Eval(n.Kids[1], f), f);
+            }
             case IrKind.Conditional:
             {
                 if (n.Kids.Length < 3)

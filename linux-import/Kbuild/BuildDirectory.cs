@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// A configured kernel build directory (autoconf.h, auto.conf, Module.symvers) and how to find the default one.
+// A configured kernel build directory (autoconf.h, auto.conf, Module.symvers), its release and version.
 using System.Text.RegularExpressions;
+using LinuxShim.Import.Install;
 
 namespace LinuxShim.Import.Kbuild;
 
@@ -10,9 +11,6 @@ namespace LinuxShim.Import.Kbuild;
 /// </summary>
 public sealed partial class BuildDirectory
 {
-    /// <summary>Environment variable that names the build directory when --build is not given.</summary>
-    public const string EnvironmentVariable = "LINUXSHIM_BUILD";
-
     private const string AutoconfH = "include/generated/autoconf.h";
     private const string AutoConf = "include/config/auto.conf";
     private const string SymversFile = "Module.symvers";
@@ -21,6 +19,7 @@ public sealed partial class BuildDirectory
     private readonly Lazy<KernelConfig> _config;
     private readonly Lazy<ModuleSymvers> _symvers;
     private readonly Lazy<string> _arch;
+    private readonly Lazy<KernelVersion> _version;
 
     private BuildDirectory(string path)
     {
@@ -29,6 +28,7 @@ public sealed partial class BuildDirectory
         _config = new Lazy<KernelConfig>(() => KernelConfig.Load(System.IO.Path.Combine(path, AutoConf)));
         _symvers = new Lazy<ModuleSymvers>(() => ModuleSymvers.Load(System.IO.Path.Combine(path, SymversFile)));
         _arch = new Lazy<string>(ReadArch);
+        _version = new Lazy<KernelVersion>(ReadVersion);
     }
 
     /// <summary>Absolute path of the build directory.</summary>
@@ -36,6 +36,9 @@ public sealed partial class BuildDirectory
 
     /// <summary>The kernel release (uname -r, UTS_RELEASE), e.g. 6.1.0-56-amd64; from include/generated/utsrelease.h, else include/config/kernel.release.</summary>
     public string KernelRelease => _release.Value;
+
+    /// <summary>The Linux version it is configured for (6.1.192, 6.12.118): see <see cref="ReadVersion"/>.</summary>
+    public KernelVersion Version => _version.Value;
 
     /// <summary>The configuration (include/config/auto.conf), read on first use.</summary>
     public KernelConfig Config => _config.Value;
@@ -59,46 +62,6 @@ public sealed partial class BuildDirectory
         if (!File.Exists(System.IO.Path.Combine(full, SymversFile)))
             throw new ImportException($"{full} is not a configured kernel build directory: {SymversFile} is missing (run make modules or install the linux-headers package)");
         return new BuildDirectory(full);
-    }
-
-    /// <summary>
-    /// The build directory to use when none is given: $LINUXSHIM_BUILD; else the newest
-    /// /usr/src/linux-headers-*-amd64 (Debian); else /lib/modules/$(uname -r)/build.
-    /// Returns null when none applies. <paramref name="how"/> says which rule decided.
-    /// </summary>
-    public static string? FindDefault(out string how) =>
-        FindDefault(Environment.GetEnvironmentVariable(EnvironmentVariable), "/usr/src", "/lib/modules", RunningRelease(), out how);
-
-    /// <summary>FindDefault with every input explicit (for tests and unusual layouts).</summary>
-    public static string? FindDefault(string? environmentValue, string usrSrc, string libModules, string? runningRelease, out string how)
-    {
-        if (!string.IsNullOrWhiteSpace(environmentValue))
-        {
-            how = $"from the {EnvironmentVariable} environment variable";
-            return environmentValue;
-        }
-        if (Directory.Exists(usrSrc))
-        {
-            var newest = Directory.GetDirectories(usrSrc, "linux-headers-*-amd64")
-                .OrderBy(d => System.IO.Path.GetFileName(d), Comparer<string>.Create(CompareVersions))
-                .LastOrDefault();
-            if (newest != null)
-            {
-                how = $"the newest Debian headers package directory {usrSrc}/linux-headers-*-amd64";
-                return newest;
-            }
-        }
-        if (runningRelease != null)
-        {
-            string build = System.IO.Path.Combine(libModules, runningRelease, "build");
-            if (Directory.Exists(build))
-            {
-                how = $"the running kernel's {libModules}/{runningRelease}/build";
-                return build;
-            }
-        }
-        how = $"no {EnvironmentVariable}, no {usrSrc}/linux-headers-*-amd64 and no {libModules}/<release>/build";
-        return null;
     }
 
     /// <summary>Compares two strings like sort -V: digit runs numerically, everything else ordinally.</summary>
@@ -128,19 +91,6 @@ public sealed partial class BuildDirectory
         return (a.Length - i).CompareTo(b.Length - j);
     }
 
-    private static string? RunningRelease()
-    {
-        try
-        {
-            string r = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-            return r.Length > 0 ? r : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     // UTS_RELEASE is what vermagic and uname -r report; Debian's include/config/kernel.release holds
     // the upstream version instead (6.1.192 for 6.1.0-56-amd64), so it is only the fallback.
     private string ReadRelease()
@@ -160,6 +110,37 @@ public sealed partial class BuildDirectory
                 return r;
         }
         throw new ImportException($"{Path} has no kernel release: neither include/generated/utsrelease.h defines UTS_RELEASE nor include/config/kernel.release exists (run make prepare)");
+    }
+
+    // include/config/kernel.release first: Debian's UTS_RELEASE (6.1.0-57-amd64) carries the package's ABI
+    // number where the patch level belongs. Then the top-level Makefile's VERSION/PATCHLEVEL/SUBLEVEL (a
+    // Debian build directory's Makefile includes the -common tree's), then UTS_RELEASE.
+    private KernelVersion ReadVersion()
+    {
+        string releaseFile = System.IO.Path.Combine(Path, "include/config/kernel.release");
+        if (File.Exists(releaseFile) && KernelVersion.TryParseRelease(File.ReadAllText(releaseFile), out var fromRelease))
+            return fromRelease;
+        string makefile = System.IO.Path.Combine(Path, "Makefile");
+        if (File.Exists(makefile))
+        {
+            string text = File.ReadAllText(makefile);
+            if (KernelVersion.FromMakefile(text) is { } own)
+                return own;
+            foreach (var line in text.Split('\n'))
+                if (line.StartsWith("include ", StringComparison.Ordinal) && line[8..].Trim() is var included
+                    && System.IO.Path.IsPathRooted(included) && File.Exists(included)
+                    && KernelVersion.FromMakefile(File.ReadAllText(included)) is { } common)
+                    return common;
+        }
+        try
+        {
+            if (KernelVersion.TryParseRelease(KernelRelease, out var fromUts))
+                return fromUts;
+        }
+        catch (ImportException)
+        {
+        }
+        throw new ImportException($"cannot tell which Linux version {Path} is configured for: no include/config/kernel.release, no VERSION and PATCHLEVEL in its Makefile, no UTS_RELEASE");
     }
 
     private string ReadArch()

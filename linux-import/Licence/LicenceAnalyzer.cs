@@ -5,6 +5,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using LinuxShim.Import.Analysis;
+using LinuxShim.Import.Install;
 using LinuxShim.Import.Model;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tree;
@@ -172,8 +173,7 @@ public static class LicenceAnalyzer
         foreach (var s in module.Sources)
             yield return Component("upstream", s.Path, null, Parse(s.Spdx ?? DefaultKernelLicence), s.Spdx is null ? "kernel COPYING (no SPDX line)" : "SPDX line", so);
         yield return Component("upstream", "kernel headers (include/, arch/x86/include/)", null, Parse(DefaultKernelLicence), "kernel COPYING", so);
-        var native = built.NativeRuntime.Count > 0 ? built.NativeRuntime.Concat(built.ShadowHeaders)
-            : shim.Files.Select(f => Digest(f.Path, f.Content));
+        var native = built.NativeRuntime.Concat(built.ShadowHeaders);
         foreach (var f in native)
             yield return Component("shim", f.Path, null, Parse(f.Spdx ?? "NOASSERTION"), f.Spdx is null ? "no SPDX line" : "SPDX line", so);
         foreach (var g in built.Generated)
@@ -215,14 +215,15 @@ public static class LicenceAnalyzer
             return new CorrespondingSource
             {
                 Port = recipe.Name, Module = recipe.Module, Built = false, Upstream = upstream, Sources = sources, Patches = patches,
-                ShadowHeaders = shim.Files.Where(f => f.Path.StartsWith("shim/include/", StringComparison.Ordinal)).Select(f => Digest(f.Path, f.Content)).ToList(),
+                ShadowHeaders = UsedShadowHeaders(shim.Files, importer.Version).Select(f => Digest(f.Path, f.Content)).ToList(),
                 NativeRuntime = shim.Files.Where(f => f.Path.StartsWith("shim/native/", StringComparison.Ordinal)).Select(f => Digest(f.Path, f.Content)).ToList(),
             };
         }
         var manifest = PortManifest.Load(manifestFile);
         // The exact native sources and shadow headers the build used are where its -I flags point; the
-        // shim's embedded copies stand in when that extraction is gone.
-        var shimFiles = manifest.ShimFiles() ?? shim.Files;
+        // shim's embedded copies (those of the build's kernel version) stand in when that extraction is gone.
+        var shimFiles = manifest.ShimFiles() ?? [.. UsedShadowHeaders(shim.Files, manifest.KernelVersion ?? importer.Version),
+            .. shim.Files.Where(f => !f.Path.StartsWith(ShimIncludePrefix, StringComparison.Ordinal))];
         string glue = Path.Combine(buildDir, "obj", "linuxshim_glue.c");
         var generated = new List<GeneratedFile>();
         if (File.Exists(glue))
@@ -242,12 +243,23 @@ public static class LicenceAnalyzer
             Upstream = upstream,
             Sources = sources,
             Patches = patches,
-            ShadowHeaders = shimFiles.Where(f => f.Path.StartsWith("shim/include/", StringComparison.Ordinal)).Select(f => Digest(f.Path, f.Content)).ToList(),
+            ShadowHeaders = shimFiles.Where(f => f.Path.StartsWith(ShimIncludePrefix, StringComparison.Ordinal)).Select(f => Digest(f.Path, f.Content)).ToList(),
             NativeRuntime = shimFiles.Where(f => f.Path.StartsWith("shim/native/", StringComparison.Ordinal)).Select(f => Digest(f.Path, f.Content)).ToList(),
             Generated = generated,
             Compiler = manifest.Compiler,
             Flags = manifest.Flags,
         };
+    }
+
+    private const string ShimIncludePrefix = "shim/include/";
+
+    /// <summary>The shim's shadow headers a build for <paramref name="version"/> has on its include path: the shared
+    /// ones and its versioned directory's (<see cref="ShadowHeaders.For"/>).</summary>
+    private static IEnumerable<ShimFile> UsedShadowHeaders(IReadOnlyList<ShimFile> files, KernelVersion version)
+    {
+        var headers = files.Where(f => f.Path.StartsWith(ShimIncludePrefix, StringComparison.Ordinal)).ToList();
+        var all = headers.Select(f => f.Path[ShimIncludePrefix.Length..]).ToList();
+        return headers.Where(f => ShadowHeaders.IsUsed(f.Path[ShimIncludePrefix.Length..], all, version));
     }
 
     /// <summary>A patch's digests and the files it changes ("+++ b/path" with -p1, as the port build applies it).</summary>
@@ -274,7 +286,8 @@ public static class LicenceAnalyzer
 }
 
 /// <summary>The manifest a port build writes (MODULE.port.json), as far as the report needs it.</summary>
-public sealed record PortManifest(string File, FileDigest? Library, IReadOnlyList<FileDigest> Patches, string? Compiler, IReadOnlyList<string> Flags, string? Analyser)
+public sealed record PortManifest(string File, FileDigest? Library, IReadOnlyList<FileDigest> Patches, string? Compiler, IReadOnlyList<string> Flags, string? Analyser,
+    KernelVersion? KernelVersion = null)
 {
     public static PortManifest Load(string file)
     {
@@ -289,7 +302,9 @@ public sealed record PortManifest(string File, FileDigest? Library, IReadOnlyLis
             var flags = root.TryGetProperty("flags", out var f) ? f.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
             string? compiler = root.TryGetProperty("compiler", out var c) ? c.GetString() : null;
             string? analyser = root.TryGetProperty("kernel", out var k) && k.TryGetProperty("analyser", out var a) ? a.GetString() : null;
-            return new PortManifest(file, library, patches, compiler, flags, analyser);
+            KernelVersion? version = k.ValueKind == JsonValueKind.Object && k.TryGetProperty("version", out var v) && v.GetString() is { } text
+                && Install.KernelVersion.TryParseRelease(text, out var parsed) ? parsed : null;
+            return new PortManifest(file, library, patches, compiler, flags, analyser, version);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
         {
@@ -308,7 +323,14 @@ public sealed record PortManifest(string File, FileDigest? Library, IReadOnlyLis
         var files = new List<ShimFile>();
         foreach (var (dir, prefix) in new[] { (include, "shim/include/"), (native, "shim/native/") })
             foreach (var path in Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-                files.Add(new ShimFile(prefix + Path.GetRelativePath(dir, path).Replace('\\', '/'), System.IO.File.ReadAllBytes(path)));
+            {
+                string relative = Path.GetRelativePath(dir, path).Replace('\\', '/');
+                // Another kernel version's shadow headers were not on this build's include path.
+                if (dir == include && relative.IndexOf('/') is > 0 and var slash && Install.KernelVersion.TryParseSeries(relative[..slash], out _)
+                    && !dirs.Contains(Path.Combine(include, relative[..slash])))
+                    continue;
+                files.Add(new ShimFile(prefix + relative, System.IO.File.ReadAllBytes(path)));
+            }
         return files;
     }
 }

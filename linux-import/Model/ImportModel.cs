@@ -42,6 +42,8 @@ public sealed record KernelInfo
     public string? Revision { get; init; }
     public string? Commit { get; init; }
     public required string Release { get; init; }
+    /// <summary>The Linux version (6.1.192, 6.12.118) the tree and build directory were paired by.</summary>
+    public string? Version { get; init; }
     public required string Build { get; init; }
     public required string Arch { get; init; }
     /// <summary>SHA-256 of the configuration (include/config/auto.conf).</summary>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The layout of the kernel structures the shim touches, as the configured headers
-// define them: struct sizes and field offsets (bits, for bit-fields), read by libclang. Written next
+// define them: struct sizes and field offsets (bits, for bit-fields) and the constants it reads, by libclang. Written next
 // to a port's driver .so for the host, and turned into static asserts in the generated C glue so
 // gcc and libclang must agree.
 using System.Text.Json;
@@ -14,6 +14,9 @@ public sealed record LayoutRequest(string Struct, string? Field, string Header);
 
 /// <summary>A constant (enum value or macro) the managed side relies on, checked by gcc in the glue.</summary>
 public sealed record ConstantAssumption(string Expression, long Value, string Header);
+
+/// <summary>A constant (enum value or macro) the managed side reads from the configured headers: its value differs between kernels.</summary>
+public sealed record ConstantRequest(string Expression, string Header);
 
 public sealed record FieldLayout(
     [property: JsonPropertyName("offset_bits")] long OffsetBits,
@@ -33,18 +36,26 @@ public sealed class KernelLayout
     [JsonPropertyName("structs")]
     public SortedDictionary<string, StructLayout> Structs { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>The values of the requested constants in this kernel, by expression.</summary>
+    [JsonPropertyName("constants")]
+    public SortedDictionary<string, long> Constants { get; init; } = new(StringComparer.Ordinal);
+
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
-    /// <summary>Reads every requested struct and field from the headers, parsing one translation unit with <paramref name="arguments"/>.</summary>
-    public static KernelLayout Read(IReadOnlyCollection<LayoutRequest> requests, IReadOnlyList<string> arguments, string scratchDirectory)
+    /// <summary>Reads every requested struct, field and constant from the headers, parsing one translation unit with <paramref name="arguments"/>.</summary>
+    public static KernelLayout Read(IReadOnlyCollection<LayoutRequest> requests, IReadOnlyList<ConstantRequest> constants, IReadOnlyList<string> arguments,
+        string scratchDirectory)
     {
         Directory.CreateDirectory(scratchDirectory);
         string file = Path.Combine(scratchDirectory, "layout.c");
-        var headers = requests.Select(r => r.Header).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var headers = requests.Select(r => r.Header).Concat(constants.Select(c => c.Header)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        // Each constant becomes an enumerator, whose value libclang gives as the compiler computes it.
+        var enumerators = constants.Select((c, i) => $"\tlinuxshim_constant_{i} = ({c.Expression}),");
         // REUSE-IgnoreStart (a licence line the generated C file carries, not this file's)
-        File.WriteAllLines(file, ["/* SPDX-License-Identifier: GPL-2.0-only */", .. headers.Select(h => $"#include <{h}>")]);
+        File.WriteAllLines(file, ["/* SPDX-License-Identifier: GPL-2.0-only */", .. headers.Select(h => $"#include <{h}>"),
+            .. constants.Count > 0 ? ["enum linuxshim_constants {", .. enumerators, "};"] : Array.Empty<string>()]);
         // REUSE-IgnoreEnd
 
         using var index = new ClangIndex();
@@ -54,11 +65,20 @@ public sealed class KernelLayout
             throw new ImportException($"the kernel headers for the shim's structures do not parse: {errors[0]}");
 
         var records = new Dictionary<string, Cursor>(StringComparer.Ordinal);
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var c in unit.Cursor.Children())
+        {
             if (c.Kind is CursorKind.StructDecl or CursorKind.UnionDecl && c.IsDefinition && c.Spelling.Length > 0)
                 records.TryAdd(c.Spelling, c);
+            if (c.Kind == CursorKind.EnumDecl && c.Spelling == "linuxshim_constants")
+                foreach (var e in c.Children().Where(e => e.Kind == CursorKind.EnumConstantDecl))
+                    values[e.Spelling] = e.EnumValue;
+        }
 
         var layout = new KernelLayout();
+        for (int i = 0; i < constants.Count; i++)
+            layout.Constants[constants[i].Expression] = values.TryGetValue($"linuxshim_constant_{i}", out long v)
+                ? v : throw new ImportException($"{constants[i].Expression} has no value in <{constants[i].Header}> of this kernel tree");
         layout.Headers.UnionWith(requests.Select(r => r.Header));
         foreach (var request in requests)
         {
@@ -110,6 +130,8 @@ public sealed class KernelLayout
     /// <summary>C static asserts that make gcc check every value libclang read (compiled into the glue).</summary>
     public IEnumerable<string> StaticAsserts()
     {
+        foreach (var (expression, value) in Constants)
+            yield return $"_Static_assert(({expression}) == {value}, \"{expression}: value differs between libclang and gcc\");";
         foreach (var (name, s) in Structs)
         {
             yield return $"_Static_assert(sizeof(struct {name}) == {s.Size}, \"struct {name}: size differs between libclang and gcc\");";

@@ -11,12 +11,13 @@ namespace LinuxShim.Import.Port;
 
 /// <summary>What the shim brings to a port build.</summary>
 /// <param name="NativeDirectory">The shim's native C sources (shim/native).</param>
-/// <param name="ShadowIncludes">The shadow header directory, searched before the kernel's.</param>
+/// <param name="ShadowIncludes">The shadow header directories for this kernel (<see cref="ShadowHeaders.For"/>), searched before the kernel's.</param>
 /// <param name="Managed">Symbols the managed host implements (kernel symbols and host operations).</param>
 /// <param name="Layout">Struct fields the managed host reads or writes.</param>
 /// <param name="Assumptions">Constants the managed host relies on; the glue asserts them.</param>
-public sealed record ShimSide(string NativeDirectory, string ShadowIncludes, IReadOnlySet<string> Managed, IReadOnlyList<LayoutRequest> Layout,
-    IReadOnlyList<ConstantAssumption> Assumptions);
+/// <param name="Constants">Constants the managed host reads from the configured headers (they differ between kernels).</param>
+public sealed record ShimSide(string NativeDirectory, IReadOnlyList<string> ShadowIncludes, IReadOnlySet<string> Managed, IReadOnlyList<LayoutRequest> Layout,
+    IReadOnlyList<ConstantAssumption> Assumptions, IReadOnlyList<ConstantRequest> Constants);
 
 public sealed record PortBuild(string Library, string LayoutFile, string ManifestFile, ModuleInfo Module,
     IReadOnlyList<string> Trampolines, IReadOnlyList<string> Stubs, IReadOnlyList<string> NotInModel);
@@ -26,8 +27,8 @@ public static class PortBuilder
     public static PortBuild Build(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log = null)
     {
         outDir = Path.GetFullPath(outDir);
-        if (!importer.Kernel.Release.StartsWith(recipe.Kernel, StringComparison.Ordinal))
-            log?.Invoke($"warning: {recipe.Name} was made for Linux {recipe.Kernel}; this tree is {importer.Kernel.Release}");
+        if (!recipe.Supports(importer.Version))
+            log?.Invoke($"warning: {recipe.Name} supports Linux {recipe.KernelList}; this tree is Linux {importer.Version} ({importer.Kernel.Release})");
 
         log?.Invoke($"analysing {recipe.Directory} module {recipe.Module}");
         var model = importer.Scan(recipe.Directory, parallelism: 0, module: recipe.Module);
@@ -38,7 +39,7 @@ public static class PortBuilder
         string treeRoot = importer.Tree.SourceRoot;
         string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
         var jobs = new List<(string Name, string File, List<string> Args)>();
-        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, [shim.ShadowIncludes]))
+        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shim.ShadowIncludes))
             jobs.Add((source, Path.Combine(sourceRoot, source), args));
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
             CompileAndLink(importer, recipe.Module, jobs, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
@@ -57,7 +58,7 @@ public static class PortBuilder
         outDir = Path.GetFullPath(outDir);
         var jobs = sources.Select(f => ($"external/{Path.GetFileName(f)}", Path.GetFullPath(f),
             importer.CommandLine.UserSpaceArgumentsFor(importer.Tree.SourceRoot, moduleName, Path.GetFileNameWithoutExtension(f), [],
-                [shim.ShadowIncludes]))).ToList();
+                shim.ShadowIncludes))).ToList();
         var r = CompileAndLink(importer, moduleName, jobs, [], shim, outDir, log);
         return (r.Library, r.Trampolines, r.Stubs);
     }
@@ -71,7 +72,7 @@ public static class PortBuilder
             Directory.Delete(objDir, recursive: true);
         Directory.CreateDirectory(objDir);
         string treeRoot = importer.Tree.SourceRoot;
-        string[] shadow = [shim.ShadowIncludes];
+        var shadow = shim.ShadowIncludes;
         var nativeArgs = importer.CommandLine.UserSpaceArgumentsFor(treeRoot, moduleName, "linuxshim", [], [.. shadow, shim.NativeDirectory]);
         foreach (var file in Directory.GetFiles(shim.NativeDirectory, "*.c").Order(StringComparer.Ordinal))
             jobs.Add(($"shim/native/{Path.GetFileName(file)}", file, nativeArgs));
@@ -94,7 +95,7 @@ public static class PortBuilder
         var layoutArgs = new List<string>();
         layoutArgs.AddRange(shadow.Select(s => "-I" + s));
         layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, moduleName, "layout", []));
-        var layout = KernelLayout.Read(shim.Layout, layoutArgs, Path.Combine(outDir, "layout"));
+        var layout = KernelLayout.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
 
         var (undefined, defined) = Symbols(objects);
         defined.Add("__this_module"); // the glue defines the module object

@@ -2,6 +2,8 @@
 // Managed side. A port's recipe (ports/<name>/port.conf): which upstream module to build, from which
 // directory of the kernel tree, for which kernel version, with which optional patches. The recipe
 // names upstream files; it never holds them.
+using LinuxShim.Import.Install;
+
 namespace LinuxShim.Import.Port;
 
 public sealed record PortRecipe
@@ -20,8 +22,30 @@ public sealed record PortRecipe
     /// <summary>Kbuild module name, e.g. 8139too.</summary>
     public required string Module { get; init; }
 
-    /// <summary>Kernel version the recipe was made for ("6.1"); a tree of another version gets a warning.</summary>
-    public required string Kernel { get; init; }
+    /// <summary>The Linux series the port supports ("kernel = 6.1, 6.12"), compared exactly by major.minor:
+    /// port build and run take the newest installed of them; a tree of another version gets a warning.</summary>
+    public required IReadOnlyList<KernelVersion> Kernels { get; init; }
+
+    /// <summary>True when <paramref name="version"/> is of a series the port supports.</summary>
+    public bool Supports(KernelVersion version) => Kernels.Any(k => k.SameSeries(version));
+
+    /// <summary>"6.1, 6.12".</summary>
+    public string KernelList => string.Join(", ", Kernels);
+
+    /// <summary>What to ask of the kernel inputs for this port: the series it supports, and --linux, --build,
+    /// --kernel as given (<paramref name="given"/>, see <see cref="KernelRequest.FromCommandLine"/>).</summary>
+    public KernelRequest Request(KernelRequest given) =>
+        given with { Supported = Kernels, SupportedBy = DisplayName };
+
+    /// <summary>The folder as the user would name it: relative to the working directory when inside it.</summary>
+    public string DisplayName
+    {
+        get
+        {
+            string relative = Path.GetRelativePath(Environment.CurrentDirectory, Folder);
+            return relative.StartsWith("..", StringComparison.Ordinal) ? Folder : relative;
+        }
+    }
 
     /// <summary>Patches (unified diff, paths relative to the tree root), applied in order to copies of the sources.</summary>
     public IReadOnlyList<string> Patches { get; init; } = [];
@@ -41,7 +65,8 @@ public sealed record PortRecipe
             throw new ImportException($"{folder}: no such port folder");
         if (!File.Exists(file))
             throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
-        string? directory = null, module = null, kernel = null, device = null;
+        string? directory = null, module = null, device = null;
+        List<KernelVersion>? kernels = null;
         var patches = new List<string>();
         var parameters = new List<string>();
         int number = 0;
@@ -61,7 +86,7 @@ public sealed record PortRecipe
             {
                 case "directory": directory = KernelTreePath(value, file, number); break;
                 case "module": module = value; break;
-                case "kernel": kernel = value; break;
+                case "kernel": kernels = KernelSeries(value, file, number); break;
                 case "device": device = value; break;
                 case "patch":
                     string patch = Path.GetFullPath(Path.Combine(folder, value));
@@ -84,11 +109,27 @@ public sealed record PortRecipe
             Folder = folder,
             Directory = directory ?? throw new ImportException($"{file}: missing 'directory = <kernel tree directory>'"),
             Module = module ?? throw new ImportException($"{file}: missing 'module = <Kbuild module name>'"),
-            Kernel = kernel ?? throw new ImportException($"{file}: missing 'kernel = <version>'"),
+            Kernels = kernels ?? throw new ImportException($"{file}: missing 'kernel = <versions>' (e.g. kernel = 6.1, 6.12)"),
             Device = device,
             Patches = patches,
             Parameters = parameters,
         };
+    }
+
+    /// <summary>"6.1, 6.12": MAJOR.MINOR series, separated by commas or spaces, each once.</summary>
+    private static List<KernelVersion> KernelSeries(string value, string file, int number)
+    {
+        var list = new List<KernelVersion>();
+        foreach (string word in value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!KernelVersion.TryParseSeries(word, out var v))
+                throw new ImportException($"{file}:{number}: kernel versions are MAJOR.MINOR (6.1, 6.12), found '{word}'");
+            if (list.Contains(v))
+                throw new ImportException($"{file}:{number}: kernel {v} is listed twice");
+            list.Add(v);
+        }
+        list.Sort();
+        return list;
     }
 
     private static string KernelTreePath(string value, string file, int number)

@@ -2,6 +2,7 @@
 // Managed side. Read access to an upstream Linux source tree: a git repository at any revision, a plain
 // source directory or a release tarball, plus an on-disk copy (SourceRoot) a compiler can include from.
 using System.Text;
+using LinuxShim.Import.Install;
 
 namespace LinuxShim.Import.Tree;
 
@@ -9,6 +10,7 @@ public abstract class KernelTree : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private bool _disposed;
+    private KernelVersion? _version;
 
     private protected KernelTree(string sourceRoot)
     {
@@ -35,6 +37,9 @@ public abstract class KernelTree : IDisposable
     /// <summary>An on-disk directory holding the tree's files (for git and tarballs, a cache directory).
     /// For git only the materialized directories are present; see <see cref="Materialize"/>.</summary>
     public string SourceRoot { get; }
+
+    /// <summary>The version the top-level Makefile declares (VERSION, PATCHLEVEL, SUBLEVEL); null when it declares none.</summary>
+    public KernelVersion? Version => _version ??= FileExists("Makefile") ? KernelVersion.FromMakefile(ReadText("Makefile")) : null;
 
     public abstract bool FileExists(string path);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A kernel tree given as a release tarball (linux-source-*.tar.xz and the like): extracted once
-// into the cache, keyed by the tarball's path, size and modification time; reads go to the extracted files.
+// into the cache, keyed by the tarball's real path (links followed), size and modification time, so each
+// version has its own; reads go to the extracted files.
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,7 +28,10 @@ internal sealed class TarballKernelTree : FileSystemKernelTree
         FileInfo info;
         try
         {
+            // Keyed by the file itself: a symbolic link to an installed tarball reuses its extraction.
             info = new FileInfo(tarball);
+            if (info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+                info = target;
             _ = info.Length; // fails early when the file vanished or cannot be inspected
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -19,24 +19,25 @@ public static class KbuildOracle
     /// directories are emptied: they are built in their own turn.
     /// </summary>
     /// <param name="cacheDir">Where each directory's answer is kept, keyed by the build directory, its
-    /// configuration and the blob ids of the directory's files; null to build every time.</param>
+    /// configuration and the blob ids of the directory's files; null to build every time. Only answers
+    /// of builds that succeeded are kept: a failure (a broken pipe, a full disk) is never replayed.</param>
+    /// <param name="readCache">False to build every directory again (--no-cache), replacing what was kept.</param>
     public static Dictionary<string, SortedSet<string>> BuildEach(KernelTree tree, string buildDir, string configHash, IEnumerable<string> directories,
-        string workDir, string? cacheDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0)
+        string workDir, string? cacheDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0, bool readCache = true)
     {
         var all = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var dir in directories.Distinct().Order(StringComparer.Ordinal))
         {
             string? cached = cacheDir is null ? null : Path.Combine(cacheDir, Key(tree, buildDir, configHash, dir) + ".json");
-            if (cached is not null && File.Exists(cached))
+            if (readCache && cached is not null && File.Exists(cached))
             {
                 var saved = System.Text.Json.JsonSerializer.Deserialize<Saved>(File.ReadAllText(cached));
-                if (saved is not null)
+                // Earlier versions kept failed builds too (Failure set): those are built again.
+                if (saved is { Failure: null })
                 {
                     foreach (var (module, symbols) in saved.Modules)
                         all[module] = new SortedSet<string>(symbols, StringComparer.Ordinal);
-                    if (saved.Failure is { } failure)
-                        problems.Add(failure);
                     continue;
                 }
             }
@@ -49,7 +50,10 @@ public static class KbuildOracle
                 foreach (var name in new[] { "Makefile", "Kbuild" })
                     if (File.Exists(Path.Combine(nested, name)))
                         File.WriteAllText(Path.Combine(nested, name), "");
-            var (exit, _, errors) = Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount)], copy);
+            // No BTF for the modules: it changes no symbol, and since 6.x it needs pahole (dwarves), which
+            // a build machine for 6.1 never did.
+            var (exit, _, errors) = Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount),
+                "CONFIG_DEBUG_INFO_BTF_MODULES="], copy);
             string? problem = exit == 0 ? null
                 : $"{dir}: " + (errors.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))?.Trim() ?? $"make exit {exit}");
             if (problem is not null)
@@ -58,11 +62,11 @@ public static class KbuildOracle
             foreach (var (module, symbols) in modules)
                 all[module] = symbols;
             Directory.Delete(copy, recursive: true);
-            if (cached is not null)
+            if (cached is not null && problem is null)
             {
                 Directory.CreateDirectory(cacheDir!);
                 string tmp = $"{cached}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp";
-                File.WriteAllText(tmp, System.Text.Json.JsonSerializer.Serialize(new Saved(modules.ToDictionary(m => m.Key, m => m.Value.ToList()), problem)));
+                File.WriteAllText(tmp, System.Text.Json.JsonSerializer.Serialize(new Saved(modules.ToDictionary(m => m.Key, m => m.Value.ToList()), null)));
                 File.Move(tmp, cached, overwrite: true);
             }
         }

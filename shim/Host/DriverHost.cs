@@ -59,8 +59,10 @@ public sealed unsafe class DriverHost
         *(nint*)lib.RequireSymbol("page_offset_base") = Machine.Memory.PageOffsetBase;
         *(nint*)lib.RequireSymbol("vmemmap_base") = Machine.Memory.VmemmapBase;
         *(nint*)lib.RequireSymbol("phys_base") = 0;
-        Cpu.Attach(lib.RequireSymbol("__preempt_count"), lib.RequireSymbol("current_task"), (int)*(uint*)lib.RequireSymbol("linuxshim_task_size"));
-        Cpu.Run(() => *(nint*)lib.RequireSymbol("system_wq") = Workqueue.Create("events"));
+        // Where the kernel version keeps them (native/runtime.c): their own per-CPU variables, or pcpu_hot's members.
+        Cpu.Attach(*(nint*)lib.RequireSymbol("linuxshim_preempt_count"), *(nint*)lib.RequireSymbol("linuxshim_current_task"),
+            (int)*(uint*)lib.RequireSymbol("linuxshim_task_size"));
+        Cpu.Run(() => *(nint*)lib.RequireSymbol("system_wq") = *(nint*)lib.RequireSymbol("system_percpu_wq") = Workqueue.Create("events"));
         Time.Start(lib.RequireSymbol("jiffies"));
         Softirq.Start();
 

@@ -35,8 +35,10 @@ public static unsafe class Dma
     [KernelSymbol("dma_unmap_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, int direction, ulong attrs) { }
 
-    // Shared memory is coherent: a barrier is all a sync needs.
-    [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // Shared memory is coherent: a barrier is all a sync needs. Since 6.11 the inline dma_sync_single_for_*()
+    // call __dma_sync_single_for_*() (same arguments) when the device may need syncing.
+    [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("dma_sync_single_for_device"), KernelSymbol("__dma_sync_single_for_cpu"),
+     KernelSymbol("__dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void DmaSyncSingle(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
 
     private static ulong Highest => PhysicalMemory.PhysicalBase + Machine.Memory.Size - 1;

@@ -10,7 +10,7 @@ namespace LinuxShim.Shim.Kernel;
 
 public static unsafe class Ethtool
 {
-    private static readonly int MaskWords = (EthtoolLayout.LinkModeBits + 63) / 64;
+    private static int MaskWords => (int)((EthtoolLayout.LinkModeBits.Value + 63) / 64);
 
     [KernelSymbol("ethtool_convert_legacy_u32_to_link_mode"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConvertLegacyToLinkMode(ulong* dst, uint legacy)

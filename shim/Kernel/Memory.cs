@@ -30,19 +30,21 @@ public static unsafe class Memory
             Machine.Fatal($"kfree of 0x{p:x}, which is not an allocated block (double free or wild pointer)");
     }
 
-    [KernelSymbol("__kmalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // 6.10's memory allocation profiling renamed the allocators *_noprof (the old names are now macros
+    // that tag the call site); the arguments stayed.
+    [KernelSymbol("__kmalloc"), KernelSymbol("__kmalloc_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Kmalloc(nuint size, uint gfp) => Allocate((long)size, gfp);
 
     [KernelSymbol("__kmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);
 
-    [KernelSymbol("kmalloc_trace"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kmalloc_trace"), KernelSymbol("__kmalloc_cache_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KmallocTrace(nint cache, uint gfp, nuint size) => Allocate((long)size, gfp);
 
-    [KernelSymbol("kmalloc_node_trace"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kmalloc_node_trace"), KernelSymbol("__kmalloc_cache_node_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KmallocNodeTrace(nint cache, uint gfp, int node, nuint size) => Allocate((long)size, gfp);
 
-    [KernelSymbol("kmalloc_large"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kmalloc_large"), KernelSymbol("__kmalloc_large_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint KmallocLarge(nuint size, uint gfp) => Allocate((long)size, gfp, PhysicalMemory.PageSize);
 
     [KernelSymbol("kfree"), KernelSymbol("vfree"), KernelSymbol("kvfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -59,7 +61,7 @@ public static unsafe class Memory
     [KernelSymbol("ksize"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nuint Ksize(nint p) => (nuint)Machine.Heap.SizeOf(p);
 
-    [KernelSymbol("krealloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("krealloc"), KernelSymbol("krealloc_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Krealloc(nint p, nuint size, uint gfp)
     {
         if (size == 0)
@@ -88,10 +90,10 @@ public static unsafe class Memory
         return p;
     }
 
-    [KernelSymbol("vmalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("vmalloc"), KernelSymbol("vmalloc_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Vmalloc(nuint size) => Vmalloc((long)size, 0);
 
-    [KernelSymbol("vzalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("vzalloc"), KernelSymbol("vzalloc_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Vzalloc(nuint size) => Vmalloc((long)size, GfpFlags.Zero);
 
     private static nint Vmalloc(long size, uint gfp)
@@ -136,7 +138,7 @@ public static unsafe class Memory
         Free(Machine.Memory.PageToVirtual(page));
     }
 
-    [KernelSymbol("alloc_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("alloc_pages"), KernelSymbol("alloc_pages_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint AllocPages(uint gfp, uint order) => AllocatePages(gfp, (int)order);
 
     [KernelSymbol("__alloc_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -177,8 +179,9 @@ public static unsafe class Memory
     [KernelSymbol("__folio_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void FolioPut(nint folio) => FreePages(folio);
 
-    // Only reached for ZONE_DEVICE pages when devmap_managed_key is on; it never is here.
-    [KernelSymbol("__put_devmap_managed_page_refs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // Only reached for ZONE_DEVICE pages when devmap_managed_key is on; it never is here. 6.10 made it
+    // __put_devmap_managed_folio_refs(folio, refs): an order-0 page is its own folio.
+    [KernelSymbol("__put_devmap_managed_page_refs"), KernelSymbol("__put_devmap_managed_folio_refs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte PutDevmapManagedPageRefs(nint page, int refs) => 0;
 
     /// <summary>Frees a page fragment by any address inside it (page_frag_free).</summary>

@@ -159,7 +159,13 @@ public static unsafe class SkBuff
     }
 
     [KernelSymbol("__napi_alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint NapiAllocSkb(nint napi, uint len, uint gfp)
+    public static nint NapiAllocSkb(nint napi, uint len, uint gfp) => NapiAlloc(napi, len, gfp);
+
+    // 6.9 dropped the gfp argument (net/core/skbuff.c allocates with GFP_ATOMIC, which zeroes nothing).
+    [KernelSymbol("napi_alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint NapiAllocSkbAtomic(nint napi, uint len) => NapiAlloc(napi, len, 0);
+
+    private static nint NapiAlloc(nint napi, uint len, uint gfp)
     {
         nint skb = Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
         if (skb != 0 && napi != 0)
@@ -357,10 +363,16 @@ public static unsafe class SkBuff
     [KernelSymbol("skb_clone_tx_timestamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SkbCloneTxTimestamp(nint skb) { }
 
-    // The second argument (a drop reason, or napi_consume_skb's budget) changes nothing here.
-    [KernelSymbol("__dev_kfree_skb_any"), KernelSymbol("__dev_kfree_skb_irq"), KernelSymbol("kfree_skb_reason"),
-     KernelSymbol("napi_consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // The second argument (a drop reason, or napi_consume_skb's budget) changes nothing here. 6.2 renamed
+    // __dev_kfree_skb_any/_irq to dev_kfree_skb_any_reason/_irq_reason (same arguments).
+    [KernelSymbol("__dev_kfree_skb_any"), KernelSymbol("__dev_kfree_skb_irq"), KernelSymbol("dev_kfree_skb_any_reason"),
+     KernelSymbol("dev_kfree_skb_irq_reason"), KernelSymbol("kfree_skb_reason"), KernelSymbol("napi_consume_skb"),
+     UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void KfreeSkb(nint skb, int reason) => Free(skb);
+
+    // 6.11: kfree_skb_reason(skb, reason) is inline over sk_skb_reason_drop(NULL, skb, reason).
+    [KernelSymbol("sk_skb_reason_drop"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkSkbReasonDrop(nint sk, nint skb, int reason) => Free(skb);
 
     [KernelSymbol("consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConsumeSkb(nint skb) => Free(skb);

@@ -34,7 +34,8 @@ public static class EthtoolLayout
     public static readonly StructField Advertising = KernelLayout.Field(H, "ethtool_link_ksettings", "link_modes.advertising");
     public static readonly StructField LpAdvertising = KernelLayout.Field(H, "ethtool_link_ksettings", "link_modes.lp_advertising");
     public static readonly StructField TsSoTimestamping = KernelLayout.Field(H, "ethtool_ts_info", "so_timestamping");
-    public static readonly int LinkModeBits = (int)KernelLayout.Constant(H, "__ETHTOOL_LINK_MODE_MASK_NBITS", 93);
+    // 93 link modes in 6.1, 103 in 6.12: the mask's length is the configured headers'.
+    public static readonly KernelConstant LinkModeBits = KernelLayout.ConstantOf(H, "__ETHTOOL_LINK_MODE_MASK_NBITS");
     public static readonly StructField TsPhcIndex = KernelLayout.Field(H, "ethtool_ts_info", "phc_index");
     public static readonly StructSize LinkKsettingsSize = KernelLayout.SizeOf(H, "ethtool_link_ksettings");
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Registry of the struct fields and sizes the shim uses, and of the constants it
-// assumes (checked by static asserts in the generated glue); loaded from the layout file a port
+// Managed side. Registry of the struct fields, sizes and constants the shim reads, and of the constants
+// it assumes (checked by static asserts in the generated glue); loaded from the layout file a port
 // build writes next to the driver .so.
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -12,6 +12,7 @@ public static class KernelLayout
     private static readonly List<StructField> Fields = [];
     private static readonly List<StructSize> Sizes = [];
     private static readonly List<(string Expression, long Value, string Header)> Constants = [];
+    private static readonly List<KernelConstant> ReadConstants = [];
     private static readonly object Gate = new();
 
     public static StructField Field(string header, string structName, string path)
@@ -36,6 +37,24 @@ public static class KernelLayout
         lock (Gate)
             Constants.Add((expression, value, header));
         return value;
+    }
+
+    /// <summary>A value that differs between kernels (an enum constant or macro): read from the configured headers
+    /// at port build, like a field's offset, and loaded with the layout.</summary>
+    public static KernelConstant ConstantOf(string header, string expression)
+    {
+        var c = new KernelConstant(header, expression);
+        lock (Gate)
+            ReadConstants.Add(c);
+        return c;
+    }
+
+    /// <summary>(expression, header) of every constant read from the headers.</summary>
+    public static IReadOnlyList<(string Expression, string Header)> ConstantRequests()
+    {
+        RegisterAll();
+        lock (Gate)
+            return [.. ReadConstants.Select(c => (c.Expression, c.Header))];
     }
 
     /// <summary>Runs the static initialisers of every layout class, so all registrations exist.</summary>
@@ -76,6 +95,14 @@ public static class KernelLayout
                     s.Resolve(st.GetProperty("size").GetInt64());
                 else
                     missing.Add(s.ToString());
+            }
+            var constants = doc.RootElement.TryGetProperty("constants", out var cs) ? cs : default;
+            foreach (var c in ReadConstants)
+            {
+                if (constants.ValueKind == JsonValueKind.Object && constants.TryGetProperty(c.Expression, out var v))
+                    c.Resolve(v.GetInt64());
+                else
+                    missing.Add(c.ToString());
             }
             foreach (var f in Fields)
             {

@@ -5,6 +5,7 @@
  * the static-call trampolines gcc reaches from inline asm that saves no registers.
  */
 #include <linux/types.h>
+#include <linux/version.h>
 #include <linux/compiler.h>
 #include <linux/jiffies.h>
 #include <linux/sched.h>
@@ -24,14 +25,28 @@ SHIM_SYMBOL(jiffies)
 
 /*
  * One CPU (DESIGN D5): the per-CPU variables are ordinary variables. User space runs with a zero
- * %gs base, so the kernel's %gs-relative per-CPU accesses reach exactly these objects.
+ * %gs base, so the kernel's %gs-relative per-CPU accesses reach exactly these objects. The host finds
+ * the current task and the preempt count through linuxshim_current_task and linuxshim_preempt_count.
  */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+/* Since 6.2 they are members of one struct (arch/x86/include/asm/current.h); const_pcpu_hot is the
+ * linker's alias of it (arch/x86/kernel/vmlinux.lds.S). */
+DEFINE_PER_CPU_ALIGNED(struct pcpu_hot, pcpu_hot) = { .preempt_count = INIT_PREEMPT_COUNT };
+SHIM_SYMBOL(pcpu_hot)
+asm(".globl const_pcpu_hot\n\t.set const_pcpu_hot, pcpu_hot\n");
+SHIM_SYMBOL(const_pcpu_hot)
+struct task_struct **const linuxshim_current_task = &pcpu_hot.current_task;
+int *const linuxshim_preempt_count = &pcpu_hot.preempt_count;
+#else
 DEFINE_PER_CPU(struct task_struct *, current_task);
 SHIM_SYMBOL(current_task)
 DEFINE_PER_CPU(int, __preempt_count) = INIT_PREEMPT_COUNT;
 SHIM_SYMBOL(__preempt_count)
 DEFINE_PER_CPU_READ_MOSTLY(int, cpu_number);
 SHIM_SYMBOL(cpu_number)
+struct task_struct **const linuxshim_current_task = &current_task;
+int *const linuxshim_preempt_count = &__preempt_count;
+#endif
 DEFINE_PER_CPU_ALIGNED(struct softnet_data, softnet_data);
 SHIM_SYMBOL(softnet_data)
 
@@ -56,9 +71,12 @@ SHIM_SYMBOL(devmap_managed_key)
 DEFINE_STATIC_KEY_FALSE(hugetlb_optimize_vmemmap_key);
 SHIM_SYMBOL(hugetlb_optimize_vmemmap_key)
 
-/* The system workqueue; the host creates it before any driver code runs. */
+/* The system workqueue; the host creates it before any driver code runs. Linux 6.12 (Debian's) names it
+ * system_percpu_wq too, and means to drop system_wq: both name the one queue. */
 struct workqueue_struct *system_wq;
 SHIM_SYMBOL(system_wq)
+struct workqueue_struct *system_percpu_wq;
+SHIM_SYMBOL(system_percpu_wq)
 
 /* byte_rev_table[b] is b with its 8 bits in reverse order. */
 #define LINUXSHIM_R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
@@ -79,11 +97,25 @@ void __noreturn __stack_chk_fail(void)
 }
 SHIM_SYMBOL(__stack_chk_fail)
 
+#ifdef fortify_panic
+/* Since 6.9 fortify_panic() is a macro over this (include/linux/fortify-string.h): the reason packs
+ * the string function (bits 7..1) and whether it wrote (bit 0); lib/string_helpers.c names them. */
+void __noreturn __fortify_panic(const u8 reason, const size_t avail, const size_t size)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "fortify: %s of %zu bytes with %zu available (string function %u)",
+		 FORTIFY_REASON_DIR(reason) ? "write" : "read", size, avail, (unsigned int)FORTIFY_REASON_FUNC(reason));
+	linuxshim_host_panic(why, __builtin_return_address(0), __builtin_frame_address(0));
+}
+SHIM_SYMBOL(__fortify_panic)
+#else
 void __noreturn fortify_panic(const char *name)
 {
 	linuxshim_host_panic(name, __builtin_return_address(0), __builtin_frame_address(0));
 }
 SHIM_SYMBOL(fortify_panic)
+#endif
 
 /*
  * preempt_enable() reaches these from inline asm that declares no clobbers, so they must preserve

@@ -148,3 +148,6 @@ ssize_t strscpy(char *dest, const char *src, size_t size)
 	return -E2BIG;
 }
 SHIM_SYMBOL(strscpy)
+/* 6.8 renamed it: strscpy() became a macro that passes sizeof(dst) when it can (include/linux/string.h). */
+ssize_t sized_strscpy(char *dest, const char *src, size_t size) __alias(strscpy);
+SHIM_SYMBOL(sized_strscpy)

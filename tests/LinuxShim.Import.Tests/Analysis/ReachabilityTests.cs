@@ -57,6 +57,24 @@ public class ReachabilityTests
     }
 
     [Fact]
+    public void CharactersOfAStringLiteralArgumentFold()
+    {
+        // Linux 6.12's seq_puts(): a literal of one character is seq_putc(), a longer one seq_write().
+        const string seq = """
+            struct seq_file; void __seq_puts(struct seq_file *, const char *); void seq_putc(struct seq_file *, char);
+            void seq_write(struct seq_file *, const void *, unsigned long);
+            static inline void seq_puts(struct seq_file *m, const char *s) {
+                if (!__builtin_constant_p(*s)) __seq_puts(m, s);
+                else if (s[0] && !s[1]) seq_putc(m, s[0]);
+                else seq_write(m, s, __builtin_strlen(s));
+            }
+            """;
+        Assert.Equal(["seq_write"], Snippet.Undefined(seq + "void a(struct seq_file *m) { seq_puts(m, \"hello\"); }"));
+        Assert.Equal(["seq_putc"], Snippet.Undefined(seq + "void b(struct seq_file *m) { seq_puts(m, \"\\n\"); }"));
+        Assert.Equal(["__seq_puts"], Snippet.Undefined(seq + "void c(struct seq_file *m, const char *s) { seq_puts(m, s); }"));
+    }
+
+    [Fact]
     public void LocalsAssignedConstantsFoldAndSwitchesOnConstantsPickOneCase()
     {
         var undefined = Snippet.Undefined("""

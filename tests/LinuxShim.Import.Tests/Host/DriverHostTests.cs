@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Tests of the driver host (issue 5): the upstream 8139too and e1000 modules built from the Debian
-// 6.1 tree load and reach their probe against fake PCI functions; the project's test module
-// exercises every subsystem from every context; a call to a symbol nobody implements is reported by
+// Tests of the driver host (issue 5): the upstream 8139too and e1000 modules built from each installed
+// Debian kernel the ports support (6.1, and 6.12 when installed: see TestKernels) load and reach their
+// probe against fake PCI functions; the project's test module exercises every subsystem from every context; a call to a symbol nobody implements is reported by
 // name and ends the host cleanly. Each driver runs in its own `linuxshim host` process.
 using System.Diagnostics;
 using LinuxShim.Import.Port;
@@ -45,21 +45,27 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private string BuildPort(string name)
+    private string BuildPort(Importer importer, string name)
     {
         string outDir = Path.Combine(Path.GetTempPath(), $"linuxshim-port-{name}-{Guid.NewGuid():N}");
         _builds.Add(outDir);
-        var build = PortCommand.Build(kernel.Importer, PortRecipe.Load(Path.Combine(Repo, "ports", name)), outDir, null);
+        var build = PortCommand.Build(importer, PortRecipe.Load(Path.Combine(Repo, "ports", name)), outDir, null);
         Assert.Empty(build.Stubs); // every symbol the module needs is implemented
         return build.Library;
     }
 
+    public static TheoryData<string, string> Ports => TestKernels.EachPort("8139too", "e1000");
+
+    private static readonly Dictionary<string, string> PciIds = new() { ["8139too"] = "10ec:8139", ["e1000"] = "8086:100e" };
+
     [Theory]
-    [InlineData("8139too", "10ec:8139")]
-    [InlineData("e1000", "8086:100e")]
-    public void UpstreamModuleReachesProbe(string port, string pciId)
+    [MemberData(nameof(Ports))]
+    public void UpstreamModuleReachesProbe(string kernelVersion, string port)
     {
-        string library = BuildPort(port);
+        var importer = TestKernels.Open(kernelVersion);
+        Assert.Equal(kernelVersion, importer.Version.Series.ToString());
+        string pciId = PciIds[port];
+        string library = BuildPort(importer, port);
         var (exit, stdout, stderr) = RunHost(library, "--fake-pci", pciId, "--exit-after-probe");
         output.WriteLine(stdout);
         output.WriteLine(stderr);
@@ -70,12 +76,16 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Contains("exit 0", stdout);
     }
 
-    [Fact]
-    public void ScanReportsNothingMissingForTheTargets()
+    public static TheoryData<string> Kernels => TestKernels.Each();
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void ScanReportsNothingMissingForTheTargets(string kernelVersion)
     {
+        var importer = TestKernels.Open(kernelVersion);
         foreach (var (dir, module) in new[] { ("drivers/net/ethernet/realtek", "8139too"), ("drivers/net/ethernet/intel/e1000", "e1000") })
         {
-            var model = kernel.Importer.Scan(dir, module: module);
+            var model = importer.Scan(dir, module: module);
             var coverage = Coverage.Compute(model, ShimSymbols.Implemented());
             var m = coverage.Modules.Single();
             Assert.True(m.Missing.Count == 0, $"{module} misses {string.Join(", ", m.Missing)}");
@@ -83,20 +93,22 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
         }
     }
 
-    private string BuildTestModule()
+    private string BuildTestModule(Importer? importer = null)
     {
+        importer ??= kernel.Importer;
         string outDir = Path.Combine(Path.GetTempPath(), $"linuxshim-shimtest-{Guid.NewGuid():N}");
         _builds.Add(outDir);
-        var (library, _, stubs) = PortBuilder.BuildExternal(kernel.Importer, "shimtest",
-            [Path.Combine(Repo, "tests/LinuxShim.Import.Tests/Host/shimtest.c")], PortCommand.ShimSide(kernel.Importer), outDir);
+        var (library, _, stubs) = PortBuilder.BuildExternal(importer, "shimtest",
+            [Path.Combine(Repo, "tests/LinuxShim.Import.Tests/Host/shimtest.c")], PortCommand.ShimSide(importer), outDir);
         Assert.Equal(["kthread_bind"], stubs);
         return library;
     }
 
-    [Fact]
-    public void TestModuleExercisesEverySubsystemFromEveryContext()
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void TestModuleExercisesEverySubsystemFromEveryContext(string kernelVersion)
     {
-        string library = BuildTestModule();
+        string library = BuildTestModule(TestKernels.Open(kernelVersion));
         var (exit, stdout, stderr) = RunHost(library, "--fake-pci", "1af4:10ff", "--param", "weights=2,3,4", "--exit-after-probe");
         output.WriteLine(stdout);
         output.WriteLine(stderr);

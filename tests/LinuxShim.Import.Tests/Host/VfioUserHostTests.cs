@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests of the upstream drivers against the emulated NICs over vfio-user (issues 7 and 9): this
+// Tests of the upstream drivers, built from each installed kernel the ports support (TestKernels), against
+// the emulated NICs over vfio-user (issues 7 and 9): this
 // process serves the model (82540EM for e1000, RTL8139 for 8139too) on a UNIX socket; `linuxshim
 // host --vfio-user SOCKET --up` runs the unmodified driver in its own process, every register access
 // a vfio-user message. The driver must probe, read the model's station address from its EEPROM,
@@ -20,7 +21,7 @@ using Xunit.Abstractions;
 namespace LinuxShim.Import.Tests.Host;
 
 [Collection(KernelCollection.Name)]
-public sealed partial class VfioUserHostTests(KernelFixture kernel, ITestOutputHelper output) : IDisposable
+public sealed partial class VfioUserHostTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string Repo = VsprintfLibrary.RepositoryRoot();
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -31,12 +32,24 @@ public sealed partial class VfioUserHostTests(KernelFixture kernel, ITestOutputH
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    [Fact]
-    public void E1000ProbesReadsTheEepromAndLinksUpOnThe82540Em()
+    public static TheoryData<string> E1000Kernels => Kernels("e1000");
+    public static TheoryData<string> Rtl8139Kernels => Kernels("8139too");
+
+    private static TheoryData<string> Kernels(string port)
+    {
+        var data = new TheoryData<string>();
+        foreach (var row in TestKernels.EachPort(port))
+            data.Add((string)row[0]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(E1000Kernels))]
+    public void E1000ProbesReadsTheEepromAndLinksUpOnThe82540Em(string kernelVersion)
     {
         var mac = MacAddress.Parse("02:4c:53:00:00:e1");
         using var nic = new Intel82540EmNic(mac);
-        var (stdout, stderr) = RunAgainst(nic, "e1000", "e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex");
+        var (stdout, stderr) = RunAgainst(nic, kernelVersion, "e1000", "e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex");
 
         Assert.Contains("probe e1000 0000:00:03.0 0 ", stdout);
         Assert.Contains("netdev eth0 024C530000E1", stdout);
@@ -46,12 +59,13 @@ public sealed partial class VfioUserHostTests(KernelFixture kernel, ITestOutputH
         Assert.DoesNotContain("Invalid MAC Address", stderr);
     }
 
-    [Fact]
-    public void Rtl8139TooOpensAndLinksUpOnTheRtl8139()
+    [Theory]
+    [MemberData(nameof(Rtl8139Kernels))]
+    public void Rtl8139TooOpensAndLinksUpOnTheRtl8139(string kernelVersion)
     {
         var mac = MacAddress.Parse("02:4c:53:00:81:39");
         using var nic = new Rtl8139Nic(mac);
-        var (stdout, stderr) = RunAgainst(nic, "8139too", "eth0: link up, 100Mbps, full-duplex");
+        var (stdout, stderr) = RunAgainst(nic, kernelVersion, "8139too", "eth0: link up, 100Mbps, full-duplex");
 
         Assert.Contains("probe 8139too 0000:00:03.0 0 ", stdout);
         Assert.Contains("netdev eth0 024C53008139", stdout);
@@ -62,10 +76,12 @@ public sealed partial class VfioUserHostTests(KernelFixture kernel, ITestOutputH
     /// Serves <paramref name="nic"/>, runs the port's driver against it with --up until <paramref name="linkUp"/>
     /// is logged, stops it with SIGTERM and checks it went through open and a clean exit.
     /// </summary>
-    private (string Stdout, string Stderr) RunAgainst(NetworkDevice nic, string port, string linkUp)
+    private (string Stdout, string Stderr) RunAgainst(NetworkDevice nic, string kernelVersion, string port, string linkUp)
     {
         Directory.CreateDirectory(_dir);
-        var build = PortCommand.Build(kernel.Importer, PortRecipe.Load(Path.Combine(Repo, "ports", port)), Path.Combine(_dir, port), null);
+        var importer = TestKernels.Open(kernelVersion);
+        Assert.Equal(kernelVersion, importer.Version.Series.ToString());
+        var build = PortCommand.Build(importer, PortRecipe.Load(Path.Combine(Repo, "ports", port)), Path.Combine(_dir, port), null);
         Assert.Empty(build.Stubs);
 
         string socket = Path.Combine(_dir, "nic.sock");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for BuildDirectory: validation errors, release/arch detection, default lookup and the real Debian headers.
+using LinuxShim.Import.Install;
 using LinuxShim.Import.Kbuild;
 
 namespace LinuxShim.Import.Tests.Kbuild;
@@ -94,34 +95,35 @@ public sealed class BuildDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void FindDefaultOrder()
+    public void VersionFromKernelReleaseThenMakefileThenUtsRelease()
     {
-        string usrSrc = Path.Combine(_root, "usr/src");
-        string modules = Path.Combine(_root, "lib/modules");
-        Directory.CreateDirectory(Path.Combine(modules, "6.9.0-test/build"));
-
-        Assert.Equal("/my/build", BuildDirectory.FindDefault("/my/build", usrSrc, modules, "6.9.0-test", out string how));
-        Assert.Contains(BuildDirectory.EnvironmentVariable, how);
-
-        Assert.Equal(Path.Combine(modules, "6.9.0-test", "build"), BuildDirectory.FindDefault(null, usrSrc, modules, "6.9.0-test", out how));
-        Assert.Contains("6.9.0-test/build", how);
-
-        foreach (string d in new[] { "linux-headers-6.1.0-9-amd64", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-common", "linux-headers-6.1.0-10-amd64" })
-            Directory.CreateDirectory(Path.Combine(usrSrc, d));
-        Assert.Equal(Path.Combine(usrSrc, "linux-headers-6.1.0-56-amd64"), BuildDirectory.FindDefault("", usrSrc, modules, "6.9.0-test", out how));
-        Assert.Contains("linux-headers", how);
-
-        Assert.Null(BuildDirectory.FindDefault(null, Path.Combine(_root, "none"), Path.Combine(_root, "none"), "x", out how));
-        Assert.Contains("no " + BuildDirectory.EnvironmentVariable, how);
+        string dir = MakeBuildDir("b");
+        Write("b/include/generated/utsrelease.h", "#define UTS_RELEASE \"6.1.0-57-amd64\"\n");
+        Assert.Equal(new KernelVersion(6, 1, 0), BuildDirectory.Open(dir).Version); // Debian's ABI number, the last resort
+        string common = Write("common/Makefile", "# top\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n");
+        Write("b/Makefile", $"include {common}\n");
+        Assert.Equal(new KernelVersion(6, 1, 192), BuildDirectory.Open(dir).Version);
+        Write("b/include/config/kernel.release", "6.12.118+deb12-amd64\n");
+        Assert.Equal(new KernelVersion(6, 12, 118), BuildDirectory.Open(dir).Version);
     }
 
-    // CI installs Debian's linux-headers-*-amd64 package; these are its real files.
+    [Fact]
+    public void NoVersionIsImportException()
+    {
+        var e = Assert.Throws<ImportException>(() => BuildDirectory.Open(MakeBuildDir("b")).Version);
+        Assert.Contains("cannot tell which Linux version", e.Message);
+    }
+
+    // CI installs Debian's linux-headers-amd64 package (6.1); these are its real files.
     [Fact]
     public void RealDebianHeaders()
     {
-        string? path = BuildDirectory.FindDefault(null, "/usr/src", "/nonexistent", null, out string how);
-        Assert.True(path != null, $"no /usr/src/linux-headers-*-amd64 ({how}); install the linux-headers-amd64 package");
+        string? path = InstalledKernels.Find().BuildFor(new KernelVersion(6, 1))?.Path;
+        Assert.True(path != null, "no /usr/src/linux-headers-6.1*-amd64; install the linux-headers-amd64 package");
         var b = BuildDirectory.Open(path);
+        Assert.Equal(6, b.Version.Major);
+        Assert.Equal(1, b.Version.Minor);
+        Assert.True(b.Version.Patch > 100, $"{b.Version}: the upstream patch level, not Debian's ABI number");
         Assert.Equal(Path.GetFileName(path), "linux-headers-" + b.KernelRelease);
         Assert.Equal("x86", b.Arch);
         Assert.Equal("m", b.Config["CONFIG_8139TOO"]);

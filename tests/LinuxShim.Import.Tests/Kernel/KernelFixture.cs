@@ -1,30 +1,22 @@
 // SPDX-License-Identifier: MIT
-// Test helper. The Debian kernel inputs the integration tests run against: the linux-source-6.1
-// tarball and the linux-headers-*-amd64 build directory, opened once and shared. Missing inputs
-// fail the tests (they are installed by .ci/run), they never skip them.
-using LinuxShim.Import.Kbuild;
-
+// Test helper. The Debian kernel inputs the integration tests run against unless they name a version:
+// Linux 6.1's source (the linux-source-6.1 tarball) and its configured headers, taken by version from the
+// installed kernels (whatever else is installed beside it) and shared. Missing inputs fail the tests
+// (they are installed by .ci/run), they never skip them.
 namespace LinuxShim.Import.Tests.Kernel;
 
-public sealed class KernelFixture : IDisposable
+public sealed class KernelFixture
 {
-    public Importer Importer { get; }
-    public string Linux { get; }
-    public string Build { get; }
+    public Importer Importer { get; } = TestKernels.Open(TestKernels.Default);
 
-    public KernelFixture()
-    {
-        Linux = Importer.FindDefaultLinux(out _)
-            ?? throw new InvalidOperationException("no kernel source tree: install linux-source-6.1 (.ci/run does)");
-        Build = BuildDirectory.FindDefault(out _)
-            ?? throw new InvalidOperationException("no kernel build directory: install linux-headers-amd64 (.ci/run does)");
-        Importer = Importer.Open(Linux, Build);
-    }
+    /// <summary>The source tree's location (the tarball), as --linux takes it.</summary>
+    public string Linux => Importer.Tree.Location;
+
+    /// <summary>The configured build directory, as --build takes it.</summary>
+    public string Build => Importer.Build.Path;
 
     /// <summary>The on-disk tree (the extracted tarball) to build derived test trees from.</summary>
     public string SourceRoot => Importer.Tree.SourceRoot;
-
-    public void Dispose() => Importer.Dispose();
 }
 
 [CollectionDefinition(Name)]

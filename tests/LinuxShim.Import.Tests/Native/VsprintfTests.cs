@@ -5,7 +5,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using LinuxShim.Import.Compile;
-using LinuxShim.Import.Kbuild;
+using LinuxShim.Import.Install;
 using LinuxShim.Import.Tree;
 
 namespace LinuxShim.Import.Tests.Native;
@@ -20,8 +20,8 @@ public sealed class VsprintfLibrary : IDisposable
 
     public VsprintfLibrary()
     {
-        string build = BuildDirectory.FindDefault(out _)
-            ?? throw new InvalidOperationException("no kernel build directory: install linux-headers-amd64 (.ci/run does)");
+        string build = InstalledKernels.Find().BuildFor(new KernelVersion(6, 1))?.Path
+            ?? throw new InvalidOperationException("no Linux 6.1 build directory: install linux-headers-amd64 (.ci/run does)");
         string repo = RepositoryRoot();
         var kbuild = KbuildCommandLine.ForBuild(build, TreeCache.ResolveRoot(null));
         var (compiler, flags) = UserSpaceCommand(kbuild.OriginalCommand);

@@ -24,6 +24,28 @@ public sealed class TarballTreeTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public void ALinkToTheTarballSharesItsExtractionAndAnotherVersionHasItsOwn()
+    {
+        string link = _temp.Combine("sysroot", "linux-source-9.9.tar.xz");
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, _tarball);
+        string other = _temp.Combine("v10", "linux-source-9.9");
+        FakeKernel.Write(other);
+        File.WriteAllText(Path.Combine(other, "Makefile"), "VERSION = 9\nPATCHLEVEL = 10\nSUBLEVEL = 3\n");
+        string otherTarball = _temp.Combine("v10", "linux-source-9.10.tar.xz");
+        FakeKernel.CreateTarball(other, otherTarball);
+
+        using KernelTree tarball = KernelTree.Open(_tarball, _cache);
+        using KernelTree linked = KernelTree.Open(link, _cache);
+        using KernelTree newer = KernelTree.Open(otherTarball, _cache);
+        Assert.Equal(tarball.SourceRoot, linked.SourceRoot);
+        Assert.Equal(link, linked.Location);
+        Assert.NotEqual(tarball.SourceRoot, newer.SourceRoot);
+        Assert.Equal(new LinuxShim.Import.Install.KernelVersion(9, 9), tarball.Version);
+        Assert.Equal(new LinuxShim.Import.Install.KernelVersion(9, 10, 3), newer.Version);
+    }
+
+    [Fact]
     public void ReadsTheSameAsTheDirectory()
     {
         using KernelTree plain = KernelTree.Open(_source, _cache);

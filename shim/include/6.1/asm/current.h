@@ -2,7 +2,8 @@
 /*
  * LinuxShim shadow of <asm/current.h>.
  *
- * Replaces: arch/x86/include/asm/current.h.
+ * Replaces: arch/x86/include/asm/current.h of 6.1 (shim/include/6.1: the kernels before 6.12, whose
+ * current_task is a per-CPU variable of its own; see shim/include/6.12 for pcpu_hot).
  * Why: the real get_current() reads the per-CPU current_task with this_cpu_read_stable(), whose
  * "p" operand is the variable's absolute address: not possible in a position-independent .so.
  * Instead: current_task is an ordinary variable the shim defines and sets for the thread that

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The Debian 12 packages that install a kernel's source tree and configured headers, named
+// in messages so that what is missing can be installed with one apt-get line.
+namespace LinuxShim.Import.Install;
+
+public static class DebianPackages
+{
+    /// <summary>The source tarball of a series: linux-source-6.12 installs /usr/src/linux-source-6.12.tar.xz.</summary>
+    public static string Source(KernelVersion series) => $"linux-source-{series.Series}";
+
+    /// <summary>The headers meta-package of a series (it pulls in linux-headers-ABI-amd64, its -common and
+    /// linux-kbuild). Debian 12's own kernel, 6.1, is plain linux-headers-amd64; the others carry the series.</summary>
+    public static string Headers(KernelVersion series) =>
+        series.SameSeries(new KernelVersion(6, 1)) ? "linux-headers-amd64" : $"linux-headers-{series.Series}-amd64";
+
+    /// <summary>
+    /// The package that owns <paramref name="path"/>, read from Debian's layout: the first directory under
+    /// usr/src or usr/lib is named after its package (linux-headers-6.12.118+deb12-common,
+    /// linux-kbuild-6.12.118+deb12). Null when the path is elsewhere.
+    /// </summary>
+    public static string? Owning(string path)
+    {
+        var parts = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i + 2 < parts.Length; i++)
+            if (parts[i] == "usr" && parts[i + 1] is "src" or "lib" && parts[i + 2].StartsWith("linux-", StringComparison.Ordinal))
+                return parts[i + 2];
+        return null;
+    }
+}
