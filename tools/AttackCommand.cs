@@ -108,12 +108,11 @@ internal static class AttackCommand
             if (device.HasExited)
                 report.Failures.Add($"the device server exited (status {device.ExitCode})");
             var clock = Stopwatch.StartNew();
-            int status = device.Stop(TimeSpan.FromSeconds(5));
+            device.Stop(TimeSpan.FromSeconds(5));
             if (clock.ElapsedMilliseconds > 1500)
                 report.Failures.Add($"the device server took {clock.ElapsedMilliseconds} ms to stop after SIGTERM");
             foreach (var line in device.Lines.Where(l => l.Contains("did not stop") || l.Contains("Unhandled")))
                 report.Failures.Add($"device server: {line}");
-            _ = status;
             return report;
         }
         finally

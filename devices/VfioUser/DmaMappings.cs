@@ -168,7 +168,13 @@ internal sealed class DmaMappings : IDisposable
             if (w is null)
                 return false;
             if (w.Memory is null)
-                return RemoteCopy(address, data, read: true);
+            {
+                byte[] buffer = new byte[data.Length];
+                if (RemoteRead?.Invoke(address, buffer) != true)
+                    return false;
+                buffer.CopyTo(data);
+                return true;
+            }
             new ReadOnlySpan<byte>((byte*)w.Memory.Address + (long)(address - w.Iova), data.Length).CopyTo(data);
             return true;
         }
@@ -198,18 +204,6 @@ internal sealed class DmaMappings : IDisposable
         {
             rw.ExitReadLock();
         }
-    }
-
-    private bool RemoteCopy(ulong address, Span<byte> data, bool read)
-    {
-        var remote = RemoteRead;
-        if (remote is null || !read)
-            return false;
-        byte[] buffer = new byte[data.Length];
-        if (!remote(address, buffer))
-            return false;
-        buffer.CopyTo(data);
-        return true;
     }
 
     /// <summary>The window that holds all of [address, address+length) with the access allowed, or null.</summary>

@@ -106,17 +106,8 @@ public sealed unsafe class UnixSocket : IDisposable
     {
         if (fds.Length > MaxFdsPerMessage)
             throw new ArgumentException($"at most {MaxFdsPerMessage} descriptors per message", nameof(fds));
-        int controlLength = fds.IsEmpty ? 0 : Libc.CmsgSpace(fds.Length * sizeof(int));
         byte* control = stackalloc byte[Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int))];
-        if (controlLength > 0)
-        {
-            new Span<byte>(control, controlLength).Clear();
-            var cmsg = (Libc.CmsgHdr*)control;
-            cmsg->Length = (nuint)(Libc.CmsgHeaderSize + fds.Length * sizeof(int));
-            cmsg->Level = Libc.SOL_SOCKET;
-            cmsg->Type = Libc.SCM_RIGHTS;
-            fds.CopyTo(new Span<int>(control + Libc.CmsgHeaderSize, fds.Length));
-        }
+        int controlLength = WriteRights(control, fds);
         fixed (byte* start = data)
         {
             int sent = 0;
@@ -214,8 +205,31 @@ public sealed unsafe class UnixSocket : IDisposable
         return true;
     }
 
-    private static void CollectFds(Libc.MsgHdr* msg, List<int>? fds)
+    /// <summary>
+    /// Writes an SCM_RIGHTS control message carrying <paramref name="fds"/> (at most <see cref="MaxFdsPerMessage"/>)
+    /// to <paramref name="control"/>; returns its length, 0 when there are none.
+    /// </summary>
+    internal static int WriteRights(byte* control, ReadOnlySpan<int> fds)
     {
+        if (fds.IsEmpty)
+            return 0;
+        int controlLength = Libc.CmsgSpace(fds.Length * sizeof(int));
+        new Span<byte>(control, controlLength).Clear();
+        var cmsg = (Libc.CmsgHdr*)control;
+        cmsg->Length = (nuint)(Libc.CmsgHeaderSize + fds.Length * sizeof(int));
+        cmsg->Level = Libc.SOL_SOCKET;
+        cmsg->Type = Libc.SCM_RIGHTS;
+        fds.CopyTo(new Span<int>(control + Libc.CmsgHeaderSize, fds.Length));
+        return controlLength;
+    }
+
+    /// <summary>
+    /// The descriptors of every SCM_RIGHTS message in <paramref name="msg"/>: appended to <paramref name="fds"/>,
+    /// or closed when it is null. Returns how many there were.
+    /// </summary>
+    internal static int CollectFds(Libc.MsgHdr* msg, List<int>? fds)
+    {
+        int total = 0;
         byte* p = (byte*)msg->Control;
         byte* end = p + (long)msg->ControlLength;
         while (p + Libc.CmsgHeaderSize <= end)
@@ -227,6 +241,7 @@ public sealed unsafe class UnixSocket : IDisposable
             if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
             {
                 int count = (int)((len - Libc.CmsgHeaderSize) / sizeof(int));
+                total += count;
                 int* data = (int*)(p + Libc.CmsgHeaderSize);
                 for (int i = 0; i < count; i++)
                 {
@@ -238,6 +253,7 @@ public sealed unsafe class UnixSocket : IDisposable
             }
             p += (len + 7) & ~7;
         }
+        return total;
     }
 
     /// <summary>Wakes any thread blocked on this socket (it then sees end of stream or an error).</summary>

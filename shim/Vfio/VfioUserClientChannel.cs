@@ -49,19 +49,10 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
 
     private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds, long deadline)
     {
-        int controlLength = fds.IsEmpty ? 0 : Libc.CmsgSpace(fds.Length * sizeof(int));
-        byte* control = stackalloc byte[Libc.CmsgSpace(UnixSocket.MaxFdsPerMessage * sizeof(int))];
         if (fds.Length > UnixSocket.MaxFdsPerMessage)
             throw new ArgumentException($"at most {UnixSocket.MaxFdsPerMessage} descriptors per message", nameof(fds));
-        if (controlLength > 0)
-        {
-            new Span<byte>(control, controlLength).Clear();
-            var cmsg = (Libc.CmsgHdr*)control;
-            cmsg->Length = (nuint)(Libc.CmsgHeaderSize + fds.Length * sizeof(int));
-            cmsg->Level = Libc.SOL_SOCKET;
-            cmsg->Type = Libc.SCM_RIGHTS;
-            fds.CopyTo(new Span<int>(control + Libc.CmsgHeaderSize, fds.Length));
-        }
+        byte* control = stackalloc byte[Libc.CmsgSpace(UnixSocket.MaxFdsPerMessage * sizeof(int))];
+        int controlLength = UnixSocket.WriteRights(control, fds);
         fixed (byte* first = data)
         {
             int sent = 0;
@@ -177,26 +168,6 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
     }
 
     // A server passes the client no descriptor in any message this client understands: each is closed.
-    private static int CloseDescriptors(Libc.MsgHdr* msg)
-    {
-        int count = (msg->Flags & Libc.MSG_CTRUNC) != 0 ? 1 : 0;
-        byte* p = (byte*)msg->Control;
-        byte* last = p + (long)msg->ControlLength;
-        while (p + Libc.CmsgHeaderSize <= last)
-        {
-            var cmsg = (Libc.CmsgHdr*)p;
-            long len = (long)cmsg->Length;
-            if (len < Libc.CmsgHeaderSize || p + len > last)
-                break;
-            if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
-            {
-                int n = (int)((len - Libc.CmsgHeaderSize) / sizeof(int));
-                for (int i = 0; i < n; i++)
-                    Libc.Close(((int*)(p + Libc.CmsgHeaderSize))[i]);
-                count += n;
-            }
-            p += (len + 7) & ~7;
-        }
-        return count;
-    }
+    private static int CloseDescriptors(Libc.MsgHdr* msg) =>
+        ((msg->Flags & Libc.MSG_CTRUNC) != 0 ? 1 : 0) + UnixSocket.CollectFds(msg, null);
 }
