@@ -157,7 +157,18 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         limits = HostLimits.Create(options.Name, 1.0, ((long)options.MemoryMiB << 20) + options.ManagedHeapBytes + (256L << 20), 256, out string note);
         audit.Write("limits", ("driver", options.Name), ("applied", limits is not null), ("limits", note));
         var first = Spawn();
-        Activate(first);
+        try
+        {
+            Activate(first);
+        }
+        catch
+        {
+            // The host ends by itself after telling us why; its last output lines are read before we
+            // throw, so whoever reads our log sees all it said (and no host outlives a failed start).
+            first.Process.WaitForExit(2000);
+            first.Dispose();
+            throw;
+        }
         if (options.WarmStandby)
             standby = Spawn();
         monitor = new Thread(Monitor) { IsBackground = true, Name = "supervisor" };
