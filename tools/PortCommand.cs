@@ -41,11 +41,12 @@ public static class PortCommand
     {
         string native = NativeSources.ExtractTo(Path.Combine(importer.CacheRoot, "shim-native",
             typeof(NativeSources).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16]));
-        var managed = new HashSet<string>(DriverLibrary.ManagedEntryPoints().Keys, StringComparer.Ordinal);
+        var methods = DriverLibrary.ManagedMethods();
+        var managed = new HashSet<string>(methods.Keys, StringComparer.Ordinal);
         var layout = ShimLayout.Requests().Select(r => new LayoutRequest(r.Struct, r.Field, r.Header)).ToList();
         var assumptions = ShimLayout.Assumptions().Select(a => new ConstantAssumption(a.Expression, a.Value, a.Header)).ToList();
         var constants = ShimLayout.ConstantRequests().Select(c => new ConstantRequest(c.Expression, c.Header)).ToList();
         return new ShimSide(Path.Combine(native, "native"), ShadowHeaders.For(Path.Combine(native, "include"), importer.Version), managed, layout, assumptions,
-            constants);
+            constants, methods.ToDictionary(m => m.Key, m => ManagedPrototype.From(m.Value), StringComparer.Ordinal));
     }
 }

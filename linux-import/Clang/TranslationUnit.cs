@@ -19,9 +19,10 @@ public sealed unsafe class TranslationUnit : IDisposable
     /// <summary>
     /// Parses <paramref name="file"/> with compiler <paramref name="arguments"/> (no program name).
     /// Throws <see cref="ClangException"/> only when libclang cannot produce an AST at all;
-    /// compile errors are reported through <see cref="Diagnostics"/>.
+    /// compile errors are reported through <see cref="Diagnostics"/>. With <paramref name="declarationsOnly"/>,
+    /// function bodies are skipped (declarations and types only, several times faster).
     /// </summary>
-    public static TranslationUnit Parse(ClangIndex index, string file, IReadOnlyList<string> arguments)
+    public static TranslationUnit Parse(ClangIndex index, string file, IReadOnlyList<string> arguments, bool declarationsOnly = false)
     {
         var pinned = new List<nint>();
         try
@@ -34,7 +35,8 @@ public sealed unsafe class TranslationUnit : IDisposable
             {
                 var code = Native.clang_parseTranslationUnit2(
                     index.Handle, (byte*)fileName, (byte**)args, argv.Length, null, 0,
-                    Native.TranslationUnitKeepGoing | Native.TranslationUnitIgnoreNonErrorsFromIncludedFiles,
+                    Native.TranslationUnitKeepGoing | Native.TranslationUnitIgnoreNonErrorsFromIncludedFiles
+                    | (declarationsOnly ? Native.TranslationUnitSkipFunctionBodies : 0),
                     out nint tu);
                 if (code != CXErrorCode.Success || tu == 0)
                     throw new ClangException($"libclang could not parse {file} ({code})");

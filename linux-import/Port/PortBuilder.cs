@@ -16,8 +16,10 @@ namespace LinuxShim.Import.Port;
 /// <param name="Layout">Struct fields the managed host reads or writes.</param>
 /// <param name="Assumptions">Constants the managed host relies on; the glue asserts them.</param>
 /// <param name="Constants">Constants the managed host reads from the configured headers (they differ between kernels).</param>
+/// <param name="Signatures">The C# signature of every managed symbol, checked against the C prototypes (<see cref="PrototypeCheck"/>); null skips the check.</param>
 public sealed record ShimSide(string NativeDirectory, IReadOnlyList<string> ShadowIncludes, IReadOnlySet<string> Managed, IReadOnlyList<LayoutRequest> Layout,
-    IReadOnlyList<ConstantAssumption> Assumptions, IReadOnlyList<ConstantRequest> Constants);
+    IReadOnlyList<ConstantAssumption> Assumptions, IReadOnlyList<ConstantRequest> Constants,
+    IReadOnlyDictionary<string, ManagedPrototype>? Signatures = null);
 
 public sealed record PortBuild(string Library, string LayoutFile, string ManifestFile, ModuleInfo Module,
     IReadOnlyList<string> Trampolines, IReadOnlyList<string> Stubs, IReadOnlyList<string> NotInModel);
@@ -41,8 +43,11 @@ public static class PortBuilder
         var jobs = new List<(string Name, string File, List<string> Args)>();
         foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shim.ShadowIncludes))
             jobs.Add((source, Path.Combine(sourceRoot, source), args));
+        var sources = module.Sources.Select(s => Path.Combine(treeRoot, s.Path)).ToHashSet(StringComparer.Ordinal);
+        var declarations = importer.CompileCommands(recipe.Directory).Where(u => sources.Contains(u.File))
+            .Select(u => (u.File, (IReadOnlyList<string>)[.. shim.ShadowIncludes.Select(i => "-I" + i), .. u.Arguments])).ToList();
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
-            CompileAndLink(importer, recipe.Module, jobs, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
+            CompileAndLink(importer, recipe.Module, jobs, declarations, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
         string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
         WriteManifest(manifest, importer, recipe, module, library, trampolines, stubs, nativeArgs);
         return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
@@ -59,13 +64,14 @@ public static class PortBuilder
         var jobs = sources.Select(f => ($"external/{Path.GetFileName(f)}", Path.GetFullPath(f),
             importer.CommandLine.UserSpaceArgumentsFor(importer.Tree.SourceRoot, moduleName, Path.GetFileNameWithoutExtension(f), [],
                 shim.ShadowIncludes))).ToList();
-        var r = CompileAndLink(importer, moduleName, jobs, [], shim, outDir, log);
+        var declarations = sources.Select(f => (Path.GetFullPath(f), ClangArguments(importer, moduleName, Path.GetFileNameWithoutExtension(f), shim.ShadowIncludes))).ToList();
+        var r = CompileAndLink(importer, moduleName, jobs, declarations, [], shim, outDir, log);
         return (r.Library, r.Trampolines, r.Stubs);
     }
 
     private static (string Library, string LayoutFile, List<string> Trampolines, List<string> Stubs, List<string> NotInModel, List<string> NativeArgs)
-        CompileAndLink(Importer importer, string moduleName, List<(string Name, string File, List<string> Args)> jobs, IReadOnlyList<string> requires,
-            ShimSide shim, string outDir, Action<string>? log)
+        CompileAndLink(Importer importer, string moduleName, List<(string Name, string File, List<string> Args)> jobs,
+            List<(string File, IReadOnlyList<string> Arguments)> declarations, IReadOnlyList<string> requires, ShimSide shim, string outDir, Action<string>? log)
     {
         string objDir = Path.Combine(outDir, "obj");
         if (Directory.Exists(objDir))
@@ -106,6 +112,13 @@ public static class PortBuilder
                                               && !u.StartsWith("linuxshim_", StringComparison.Ordinal)).ToList();
         var trampolines = needed.Where(shim.Managed.Contains).ToList();
         var stubs = needed.Where(s => !shim.Managed.Contains(s)).ToList();
+        if (shim.Signatures is { } signatures)
+        {
+            // The shim's C declares its host operations; it is read after the driver, for what the driver does not declare.
+            var nativeUnits = Directory.GetFiles(shim.NativeDirectory, "*.c").Order(StringComparer.Ordinal)
+                .Select(f => (f, ClangArguments(importer, moduleName, "linuxshim", [.. shadow, shim.NativeDirectory])));
+            CheckPrototypes(trampolines, [.. declarations, .. nativeUnits], signatures, log);
+        }
 
         string glue = Path.Combine(objDir, "linuxshim_glue.c");
         File.WriteAllText(glue, GlueGenerator.Generate(moduleName, trampolines, stubs, layout, shim.Assumptions));
@@ -125,6 +138,22 @@ public static class PortBuilder
         string layoutFile = Path.Combine(outDir, moduleName + ".layout.json");
         File.WriteAllText(layoutFile, layout.ToJson());
         return (library, layoutFile, trampolines, stubs, notInModel, nativeArgs);
+    }
+
+    private static IReadOnlyList<string> ClangArguments(Importer importer, string moduleName, string baseName, IReadOnlyList<string> includes) =>
+        [.. includes.Select(i => "-I" + i), .. importer.CommandLine.ArgumentsFor(importer.Tree.SourceRoot, moduleName, baseName, [])];
+
+    private static void CheckPrototypes(IReadOnlyList<string> symbols, IEnumerable<(string File, IReadOnlyList<string> Arguments)> units,
+        IReadOnlyDictionary<string, ManagedPrototype> signatures, Action<string>? log)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var wanted = symbols.Where(signatures.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        var report = PrototypeCheck.Compare(wanted, PrototypeCheck.Read(units, wanted), signatures);
+        if (report.Mismatches.Count > 0)
+            throw new ImportException($"the shim's C# signatures differ from the kernel's prototypes for {report.Mismatches.Count} symbol(s):\n"
+                                      + string.Join("\n", report.Mismatches));
+        log?.Invoke($"checked {report.Checked} C# signatures against the headers' prototypes in {clock.ElapsedMilliseconds} ms"
+                    + (report.Undeclared.Count > 0 ? $"; no prototype declared for {string.Join(", ", report.Undeclared)}" : ""));
     }
 
     private static string? Compile(Importer importer, List<string> args, string file, string obj)

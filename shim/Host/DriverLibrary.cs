@@ -38,18 +38,22 @@ public sealed unsafe class DriverLibrary
     }
 
     /// <summary>Every managed entry point by symbol name: [KernelSymbol] and [HostOp] methods that are [UnmanagedCallersOnly].</summary>
-    public static Dictionary<string, nint> ManagedEntryPoints()
+    public static Dictionary<string, nint> ManagedEntryPoints() =>
+        ManagedMethods().ToDictionary(m => m.Key, m => m.Value.MethodHandle.GetFunctionPointer(), StringComparer.Ordinal);
+
+    /// <summary>Every kernel symbol and host operation the managed host implements, with the method that does.</summary>
+    public static Dictionary<string, MethodInfo> ManagedMethods()
     {
-        var map = new Dictionary<string, nint>(StringComparer.Ordinal);
+        var map = new Dictionary<string, MethodInfo>(StringComparer.Ordinal);
         foreach (var type in typeof(DriverLibrary).Assembly.GetTypes())
             foreach (var m in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             {
                 if (m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is null)
                     continue;
                 foreach (var k in m.GetCustomAttributes<KernelSymbolAttribute>())
-                    map[k.Name] = m.MethodHandle.GetFunctionPointer();
+                    map[k.Name] = m;
                 if (m.GetCustomAttribute<HostOpAttribute>() is { } op)
-                    map[op.Name] = m.MethodHandle.GetFunctionPointer();
+                    map[op.Name] = m;
             }
         return map;
     }

@@ -26,20 +26,20 @@ public static unsafe class Dma
     public static void DmaFreeAttrs(nint dev, nuint size, nint cpuAddress, ulong handle, ulong attrs) => Memory.Free(cpuAddress);
 
     [KernelSymbol("dma_map_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static ulong DmaMapPageAttrs(nint dev, nint page, nuint offset, nuint size, int direction, ulong attrs)
+    public static ulong DmaMapPageAttrs(nint dev, nint page, nuint offset, nuint size, uint direction, ulong attrs)
     {
         nint virt = Machine.Memory.PageToVirtual(page) + (nint)offset;
         return Machine.Memory.Contains(virt) ? Machine.Memory.ToPhysical(virt) : MappingError;
     }
 
     [KernelSymbol("dma_unmap_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, int direction, ulong attrs) { }
+    public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, uint direction, ulong attrs) { }
 
     // Shared memory is coherent: a barrier is all a sync needs. Since 6.11 the inline dma_sync_single_for_*()
     // call __dma_sync_single_for_*() (same arguments) when the device may need syncing.
     [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("dma_sync_single_for_device"), KernelSymbol("__dma_sync_single_for_cpu"),
      KernelSymbol("__dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaSyncSingle(nint dev, ulong address, nuint size, int direction) => Interlocked.MemoryBarrier();
+    public static void DmaSyncSingle(nint dev, ulong address, nuint size, uint direction) => Interlocked.MemoryBarrier();
 
     private static ulong Highest => PhysicalMemory.PhysicalBase + Machine.Memory.Size - 1;
 

@@ -578,10 +578,10 @@ public static unsafe class NetCore
     [KernelSymbol("netif_receive_skb"), KernelSymbol("netif_rx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int NetifReceiveSkb(nint skb) => Receive(skb);
 
-    private const int GroNormal = 3;
+    private const uint GroNormal = 3; // enum gro_result: GRO_NORMAL
 
     [KernelSymbol("napi_gro_receive"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int NapiGroReceive(nint napi, nint skb)
+    public static uint NapiGroReceive(nint napi, nint skb)
     {
         Receive(skb);
         return GroNormal;
@@ -602,7 +602,7 @@ public static unsafe class NetCore
     }
 
     [KernelSymbol("napi_gro_frags"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int NapiGroFrags(nint napi)
+    public static uint NapiGroFrags(nint napi)
     {
         nint skb = napi.Ptr(NapiLayout.Skb);
         napi.Ptr(NapiLayout.Skb, 0);

@@ -363,16 +363,20 @@ public static unsafe class SkBuff
     [KernelSymbol("skb_clone_tx_timestamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SkbCloneTxTimestamp(nint skb) { }
 
-    // The second argument (a drop reason, or napi_consume_skb's budget) changes nothing here. 6.2 renamed
-    // __dev_kfree_skb_any/_irq to dev_kfree_skb_any_reason/_irq_reason (same arguments).
+    // The drop reason changes nothing here. 6.2 renamed __dev_kfree_skb_any/_irq to
+    // dev_kfree_skb_any_reason/_irq_reason (same arguments).
     [KernelSymbol("__dev_kfree_skb_any"), KernelSymbol("__dev_kfree_skb_irq"), KernelSymbol("dev_kfree_skb_any_reason"),
-     KernelSymbol("dev_kfree_skb_irq_reason"), KernelSymbol("kfree_skb_reason"), KernelSymbol("napi_consume_skb"),
+     KernelSymbol("dev_kfree_skb_irq_reason"), KernelSymbol("kfree_skb_reason"),
      UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void KfreeSkb(nint skb, int reason) => Free(skb);
+    public static void KfreeSkb(nint skb, uint reason) => Free(skb);
+
+    // The NAPI budget (0 from a non-NAPI context) changes nothing here either.
+    [KernelSymbol("napi_consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiConsumeSkb(nint skb, int budget) => Free(skb);
 
     // 6.11: kfree_skb_reason(skb, reason) is inline over sk_skb_reason_drop(NULL, skb, reason).
     [KernelSymbol("sk_skb_reason_drop"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SkSkbReasonDrop(nint sk, nint skb, int reason) => Free(skb);
+    public static void SkSkbReasonDrop(nint sk, nint skb, uint reason) => Free(skb);
 
     [KernelSymbol("consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConsumeSkb(nint skb) => Free(skb);

@@ -139,7 +139,7 @@ public static unsafe class Softirq
     }
 
     [KernelSymbol("__local_bh_enable_ip"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void LocalBhEnableIp(nint ip, uint count)
+    public static void LocalBhEnableIp(nuint ip, uint count)
     {
         Cpu.AddPreempt(-(int)count);
         if (!Cpu.InInterrupt)

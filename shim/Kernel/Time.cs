@@ -147,7 +147,7 @@ public static unsafe class Time
     public static void Msleep(uint ms) => Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
 
     [KernelSymbol("msleep_interruptible"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static uint MsleepInterruptible(uint ms)
+    public static ulong MsleepInterruptible(uint ms)
     {
         Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
         return 0;
