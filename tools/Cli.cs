@@ -22,13 +22,15 @@ public static class Cli
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
                                                          (default PORT/build/MODULE.so)
-          linuxshim device rtl8139|e1000 --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
+          linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
                                                          serve an emulated NIC over vfio-user (see device --help)
+          linuxshim device --list                        the NIC models (ours and QEMU's), their PCI ids, their ports
           linuxshim run PORT [--tap NAME] [--wire inproc|tap:NAME|udp:HOST:PORT[:LOCALPORT]] [--pcap FILE]
-                         [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
+                         [--device MODEL] [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
                          [--watchdog-ms N] [--audit FILE]
                                                          run a port's driver isolated and supervised on its
-                                                         emulated NIC, its interface on TAP NAME (default
+                                                         emulated NIC (the port's device line, or --device,
+                                                         e.g. qemu:e1000), its interface on TAP NAME (default
                                                          shim0), until Ctrl-C; audit log in the runtime dir
           linuxshim demo [--seconds N] [--json FILE] [--verbose]
                                                          the seed scenario: a trojan in 8139too crashes, then

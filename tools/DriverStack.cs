@@ -147,7 +147,7 @@ public abstract class DriverStack : IDisposable
     {
         private readonly IWire wire;
         private readonly IWire? farEnd;
-        private readonly NetworkDevice nic;
+        private readonly INic nic;
         private readonly VfioUserServer server;
         private readonly VfioUserClient client;
         private readonly DriverHost host;
@@ -160,7 +160,11 @@ public abstract class DriverStack : IDisposable
             if (o.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(o.Pcap));
             var mac = MacAddress.Parse(o.Mac);
-            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac);
+            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac, line =>
+            {
+                lock (log)
+                    log.WriteLine($"[device] {line}");
+            });
             nic.Connect(wire);
             server = new VfioUserServer(nic);
             var (serverEnd, clientEnd) = UnixSocket.CreatePair();
