@@ -32,7 +32,7 @@ public static class Cli
                                                          emulated NIC (the port's device line, or --device,
                                                          e.g. qemu:e1000), its interface on TAP NAME (default
                                                          shim0), until Ctrl-C; audit log in the runtime dir
-          linuxshim demo [--seconds N] [--json FILE] [--verbose]
+          linuxshim demo [--seconds N] [--json FILE] [--verbose] [--port PORT] [--device MODEL]
                                                          the seed scenario: a trojan in 8139too crashes, then
                                                          hangs it; isolated, the monitor survives and loses
                                                          nothing; in its process, everything dies
@@ -41,7 +41,9 @@ public static class Cli
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
           linuxshim netif bench PORT [--seconds N] [--json FILE] [--audit FILE] [--watchdog-ms N]
+                         [--device MODEL] [--compare MODEL]...
                                                          frames/s through the driver, isolated vs in one process
+                                                         (and isolated on each --compare model, e.g. qemu:e1000)
           linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N]
                                                          N minutes (10) at full rate both ways, isolated and
                                                          supervised: restarts (must be 0), events lost (0),

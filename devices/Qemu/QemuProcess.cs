@@ -261,15 +261,15 @@ internal sealed unsafe class QemuProcess : IDisposable
         }
     }
 
-    /// <summary>Waits up to <paramref name="milliseconds"/> for QEMU to exit.</summary>
-    public bool WaitForExit(int milliseconds) => reaper.Join(milliseconds);
+    /// <summary>Waits up to <paramref name="milliseconds"/> for QEMU to exit (at once on the reaper's own thread, which saw it).</summary>
+    public bool WaitForExit(int milliseconds) => Thread.CurrentThread == reaper || reaper.Join(milliseconds);
 
     /// <summary>Ends QEMU at once (SIGKILL) and waits for it.</summary>
     public void Kill()
     {
         if (!HasExited)
             Spawn.Kill(Pid, Spawn.SIGKILL);
-        reaper.Join();
+        WaitForExit(Timeout.Infinite);
     }
 
     /// <summary>Stops QEMU: its channel closed (x-remote then shuts down), SIGTERM after 2 s, SIGKILL after 2 more.</summary>

@@ -102,8 +102,8 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(100, int.Parse(m.Groups[1].Value));
         Assert.Equal(100, int.Parse(m.Groups[2].Value));
 
-        // 50 MB of random bytes over TCP, from the driver's side to the wire's side.
-        string sent = Path.Combine(port, "sent.bin"), received = Path.Combine(port, "received.bin");
+        // 50 MB of random bytes over TCP each way: from the driver's side to the wire's side, then back.
+        string sent = Path.Combine(port, "sent.bin");
         using (var f = File.Create(sent))
         {
             var block = new byte[1 << 20];
@@ -113,14 +113,8 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
                 f.Write(block);
             }
         }
-        using var listener = Start(null, "sh", "-c", $"exec ip netns exec {nsWire} nc -l -d {wireIp} 5001 > {received}");
-        WaitUntil(() => Command("ip", "netns", "exec", nsWire, "ss", "-ltn").Output.Contains($"{wireIp}:5001"), TimeSpan.FromSeconds(10));
-        var clock = Stopwatch.StartNew();
-        Must("sh", TimeSpan.FromSeconds(300), "-c", $"ip netns exec {nsDriver} nc -N {wireIp} 5001 < {sent}");
-        Assert.True(listener.Process.WaitForExit(60_000), "the receiving nc did not finish");
-        output.WriteLine($"50 MB over TCP in {clock.Elapsed.TotalSeconds:F1} s ({50 * 8 / clock.Elapsed.TotalSeconds:F1} Mbit/s)");
-        Assert.Equal(new FileInfo(sent).Length, new FileInfo(received).Length);
-        Assert.Equal(Sha256(sent), Sha256(received));
+        Transfer(sent, Path.Combine(port, "received.bin"), (nsDriver, driverIp), (nsWire, wireIp), "driver -> wire");
+        Transfer(sent, Path.Combine(port, "returned.bin"), (nsWire, wireIp), (nsDriver, driverIp), "wire -> driver");
 
         // The driver's own counters saw the traffic (netif show, through its ethtool and stats ops).
         var show = Must("dotnet", Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"), "netif", "show", "--socket", Path.Combine(port, "run", "netif.sock"));
@@ -144,6 +138,19 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.Matches(@"\[host#\d+\] supervised: exit 0", run.Text);
         Assert.Contains("linuxshim run: stopped", run.Text);
         return run.Text;
+    }
+
+    /// <summary>Sends <paramref name="sent"/> with nc from one namespace to a listener in the other; the bytes must match.</summary>
+    private void Transfer(string sent, string received, (string Ns, string Ip) from, (string Ns, string Ip) to, string what)
+    {
+        using var listener = Start(null, "sh", "-c", $"exec ip netns exec {to.Ns} nc -l -d {to.Ip} 5001 > {received}");
+        WaitUntil(() => Command("ip", "netns", "exec", to.Ns, "ss", "-ltn").Output.Contains($"{to.Ip}:5001"), TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        Must("sh", TimeSpan.FromSeconds(300), "-c", $"ip netns exec {from.Ns} nc -N {to.Ip} 5001 < {sent}");
+        Assert.True(listener.Process.WaitForExit(60_000), $"the receiving nc did not finish ({what})");
+        output.WriteLine($"50 MB over TCP {what} in {clock.Elapsed.TotalSeconds:F1} s ({50 * 8 / clock.Elapsed.TotalSeconds:F1} Mbit/s)");
+        Assert.Equal(new FileInfo(sent).Length, new FileInfo(received).Length);
+        Assert.Equal(Sha256(sent), Sha256(received));
     }
 
     [GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]
