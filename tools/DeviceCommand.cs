@@ -60,8 +60,6 @@ internal static class DeviceCommand
     {
         if (args.Length > 0 && args[0] == "attack")
             return AttackCommand.Run(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "--list")
-            return List(stdout, stderr);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -87,6 +85,8 @@ internal static class DeviceCommand
     /// <summary>Runs until <paramref name="cancellationToken"/> fires (the signal handlers above cancel it).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        if (args.Length > 0 && args[0] == "--list")
+            return List(stdout, stderr);
         Options options;
         try
         {
