@@ -14,6 +14,7 @@ internal sealed unsafe class QemuCable : IDisposable
     private readonly int fd;
     private readonly IWire wire;
     private readonly Thread reader;
+    private readonly object gate = new();
     private volatile bool closed;
     private long sent, received, dropped;
 
@@ -38,16 +39,20 @@ internal sealed unsafe class QemuCable : IDisposable
     /// <summary>Frames from the wire dropped because QEMU did not take them (its socket buffer full).</summary>
     public long FramesDropped => Interlocked.Read(ref dropped);
 
+    // Under the gate, so no write is in flight once Dispose returns (the descriptor is closed after it).
     private void ToQemu(ReadOnlySpan<byte> frame)
     {
-        if (closed)
-            return;
-        fixed (byte* p = frame)
+        lock (gate)
         {
-            if (Libc.Write(fd, p, (nuint)frame.Length) == frame.Length)
-                Interlocked.Increment(ref received);
-            else
-                Interlocked.Increment(ref dropped);
+            if (closed)
+                return;
+            fixed (byte* p = frame)
+            {
+                if (Libc.Write(fd, p, (nuint)frame.Length) == frame.Length)
+                    Interlocked.Increment(ref received);
+                else
+                    Interlocked.Increment(ref dropped);
+            }
         }
     }
 
@@ -77,7 +82,8 @@ internal sealed unsafe class QemuCable : IDisposable
 
     public void Dispose()
     {
-        closed = true;
+        lock (gate)
+            closed = true;
         wire.Received -= ToQemu;
         if (Thread.CurrentThread != reader)
             reader.Join();

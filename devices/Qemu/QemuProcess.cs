@@ -199,6 +199,8 @@ internal sealed unsafe class QemuProcess : IDisposable
             Spawn.FileActionsAddDup2(actions, devNull, 0);
             for (int i = 0; i < fds.Length; i++)
                 Spawn.FileActionsAddDup2(actions, copies[i], fds[i].To);
+            // Anything this process inherited without close-on-exec stays behind too.
+            Spawn.FileActionsAddCloseFrom(actions, fds.Length == 0 ? 3 : fds.Max(f => f.To) + 1);
             // Its own session: a terminal's Ctrl-C reaches LinuxShim, which stops QEMU in order.
             Spawn.AttributesSetFlags(attributes, Spawn.POSIX_SPAWN_SETSIGMASK | Spawn.POSIX_SPAWN_SETSIGDEF | Spawn.POSIX_SPAWN_SETSID);
             Spawn.AttributesSetSigMask(attributes, noSignals);

@@ -96,6 +96,21 @@ public sealed class QemuNicTests
     }
 
     [Fact]
+    public void Qemu_runs_confined_with_only_its_channel_and_cable_sockets_its_output_and_no_network()
+    {
+        using var nic = Start("e1000");
+        int pid = nic.QemuPid;
+        var fds = Directory.GetFiles($"/proc/{pid}/fd").ToDictionary(f => int.Parse(Path.GetFileName(f)), f => new FileInfo(f).LinkTarget ?? "");
+        // The channel and the cable; the QMP socket (5) QEMU closed when LinuxShim hung up after the handshake.
+        Assert.Equal([3, 4], fds.Where(kv => kv.Value.StartsWith("socket:")).Select(kv => kv.Key).Order());
+        Assert.Equal([1, 2], fds.Where(kv => kv.Value.StartsWith("pipe:")).Select(kv => kv.Key).Order());
+        Assert.Equal("/dev/null", fds[0]);
+        Assert.Empty(File.ReadAllText($"/proc/{pid}/environ"));
+        Assert.Matches(@"Seccomp:\s+2\b", File.ReadAllText($"/proc/{pid}/status")); // a seccomp filter
+        Assert.NotEqual(new FileInfo("/proc/self/ns/net").LinkTarget, new FileInfo($"/proc/{pid}/ns/net").LinkTarget);
+    }
+
+    [Fact]
     public void Qemu_properties_may_add_but_never_re_plug_the_device()
     {
         Assert.Equal("e1000,id=nic0,netdev=n0,romfile=,mac=52:54:00:12:34:56,autonegotiation=off",

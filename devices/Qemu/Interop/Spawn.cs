@@ -26,6 +26,10 @@ internal static unsafe partial class Spawn
     [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_adddup2")]
     public static partial int FileActionsAddDup2(void* actions, int fd, int newFd);
 
+    /// <summary>glibc 2.34+: close every descriptor from <paramref name="from"/> up in the child (inherited ones without close-on-exec too).</summary>
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    public static partial int FileActionsAddCloseFrom(void* actions, int from);
+
     [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_destroy")]
     public static partial int FileActionsDestroy(void* actions);
 
