@@ -44,7 +44,7 @@ public static class Cli
                          [--device MODEL] [--compare MODEL]...
                                                          frames/s through the driver, isolated vs in one process
                                                          (and isolated on each --compare model, e.g. qemu:e1000)
-          linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N]
+          linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N] [--device MODEL]
                                                          N minutes (10) at full rate both ways, isolated and
                                                          supervised: restarts (must be 0), events lost (0),
                                                          resident memory of every process at start and end

@@ -64,6 +64,11 @@ public abstract class DriverStack : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>The device a command runs a port on: --device, else the port's device line.</summary>
+    public static string DeviceOf(CommandLine cl, Import.Port.PortRecipe recipe) =>
+        DeviceModel(cl.Get("device") ?? recipe.Device ?? throw new UsageException(
+            $"{recipe.Folder}/{Import.Port.PortRecipe.FileName} names no device (add e.g. 'device = rtl8139') and no --device was given"));
+
     public static string DeviceModel(string name)
     {
         try

@@ -29,7 +29,7 @@ public static class NetifBench
         if (cl.Positionals.Count != 2)
             throw new UsageException("netif bench takes one port folder, e.g. ports/8139too");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
-        string device = DriverStack.DeviceModel(cl.Get("device") ?? recipe.Device ?? throw new UsageException($"{recipe.Name} names no device"));
+        string device = DriverStack.DeviceOf(cl, recipe);
         var compared = cl.All("compare").Select(DriverStack.DeviceModel).ToList();
         double seconds = cl.GetInt("seconds", 3);
         string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
