@@ -24,7 +24,7 @@ internal static class DeviceCommand
         Usage:
           linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
           linuxshim device --list
-          linuxshim device attack [rtl8139|e1000|all] [--messages N] [--seed S] [--json FILE]
+          linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]
 
         Models:
           rtl8139, e1000  LinuxShim's own models (RTL8139, 82540EM), written from the datasheets.
