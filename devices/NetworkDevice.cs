@@ -19,7 +19,7 @@ public enum ReceiveOutcome
     NoRoom,
 }
 
-public abstract class NetworkDevice : PciDevice, IDisposable
+public abstract class NetworkDevice : PciDevice, INic
 {
     /// <summary>Frames the receive FIFO holds while the ring is full.</summary>
     public const int HeldFrameLimit = 64;

@@ -15,7 +15,7 @@ internal static class AttackCommand
         linuxshim device attack: a compromised driver host's campaign against the vfio-user device server.
 
         Usage:
-          linuxshim device attack [rtl8139|e1000|all] [--messages N] [--seed S] [--json FILE]
+          linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]
 
         Starts `linuxshim device MODEL` as its own process (cable: UDP on loopback) and sends it N
         messages per model (default 100000): malformed and mutated requests, hostile descriptors (pipes,
@@ -74,7 +74,7 @@ internal static class AttackCommand
         catch (FormatException e)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
-            stderr.WriteLine("usage: linuxshim device attack [rtl8139|e1000|all] [--messages N] [--seed S] [--json FILE]");
+            stderr.WriteLine("usage: linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]");
             return 2;
         }
 

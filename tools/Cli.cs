@@ -22,15 +22,17 @@ public static class Cli
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
                                                          (default PORT/build/MODULE.so)
-          linuxshim device rtl8139|e1000 --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
+          linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
                                                          serve an emulated NIC over vfio-user (see device --help)
+          linuxshim device --list                        the NIC models (ours and QEMU's), their PCI ids, their ports
           linuxshim run PORT [--tap NAME] [--wire inproc|tap:NAME|udp:HOST:PORT[:LOCALPORT]] [--pcap FILE]
-                         [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
+                         [--device MODEL] [--mac MAC] [--param NAME=VALUE]... [--in-process] [--runtime-dir DIR]
                          [--watchdog-ms N] [--audit FILE]
                                                          run a port's driver isolated and supervised on its
-                                                         emulated NIC, its interface on TAP NAME (default
+                                                         emulated NIC (the port's device line, or --device,
+                                                         e.g. qemu:e1000), its interface on TAP NAME (default
                                                          shim0), until Ctrl-C; audit log in the runtime dir
-          linuxshim demo [--seconds N] [--json FILE] [--verbose]
+          linuxshim demo [--seconds N] [--json FILE] [--verbose] [--port PORT] [--device MODEL]
                                                          the seed scenario: a trojan in 8139too crashes, then
                                                          hangs it; isolated, the monitor survives and loses
                                                          nothing; in its process, everything dies
@@ -39,8 +41,10 @@ public static class Cli
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
           linuxshim netif bench PORT [--seconds N] [--json FILE] [--audit FILE] [--watchdog-ms N]
+                         [--device MODEL] [--compare MODEL]...
                                                          frames/s through the driver, isolated vs in one process
-          linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N]
+                                                         (and isolated on each --compare model, e.g. qemu:e1000)
+          linuxshim netif soak PORT [--minutes N] [--json FILE] [--audit FILE] [--watchdog-ms N] [--device MODEL]
                                                          N minutes (10) at full rate both ways, isolated and
                                                          supervised: restarts (must be 0), events lost (0),
                                                          resident memory of every process at start and end

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Managed side. `linuxshim device`: runs an emulated NIC (RTL8139 or 82540EM) as a vfio-user
-// device server on a UNIX socket, with its cable on a wire backend, until SIGINT or SIGTERM.
+// Managed side. `linuxshim device`: runs an emulated NIC (our RTL8139 or 82540EM, or one of QEMU's
+// models in a child QEMU) as a vfio-user device server on a UNIX socket, with its cable on a wire
+// backend, until SIGINT or SIGTERM. `device --list` says which models there are.
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LinuxShim.Devices;
 using LinuxShim.Devices.E1000;
+using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
@@ -20,8 +22,18 @@ internal static class DeviceCommand
         linuxshim device: an emulated NIC served over vfio-user.
 
         Usage:
-          linuxshim device rtl8139|e1000 --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
-          linuxshim device attack [rtl8139|e1000|all] [--messages N] [--seed S] [--json FILE]
+          linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
+          linuxshim device --list
+          linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]
+
+        Models:
+          rtl8139, e1000  LinuxShim's own models (RTL8139, 82540EM), written from the datasheets.
+          qemu:NAME[,PROPERTY=VALUE...]
+                          QEMU's model NAME (e.g. qemu:e1000, qemu:rtl8139), run in a child
+                          qemu-system-x86_64 -machine x-remote that this command starts, confines (its
+                          own process and network namespace, QEMU's seccomp filter, only its channel and
+                          cable descriptors) and stops; the properties go to its -device option.
+                          `device --list` shows the models, their PCI ids and the ports that drive them.
 
         Options:
           --socket PATH   UNIX socket to listen on for the vfio-user client (the driver host).
@@ -73,6 +85,8 @@ internal static class DeviceCommand
     /// <summary>Runs until <paramref name="cancellationToken"/> fires (the signal handlers above cancel it).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        if (args.Length > 0 && args[0] == "--list")
+            return List(stdout, stderr);
         Options options;
         try
         {
@@ -87,7 +101,7 @@ internal static class DeviceCommand
         catch (FormatException e)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
-            stderr.WriteLine("usage: linuxshim device rtl8139|e1000 --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]");
+            stderr.WriteLine("usage: linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]");
             return 2;
         }
 
@@ -98,14 +112,10 @@ internal static class DeviceCommand
             (wire, farEnd) = OpenWire(options.Wire);
             if (options.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(options.Pcap));
-            using NetworkDevice device = CreateNic(options.Model, options.Mac);
+            using INic device = CreateNic(options.Model, options.Mac, Report);
             device.Connect(wire);
             using var server = new VfioUserServer(device);
-            server.Diagnostic += line =>
-            {
-                lock (stderr)
-                    stderr.WriteLine($"linuxshim device: {line}");
-            };
+            server.Diagnostic += Report;
             var serving = server.ListenAsync(options.Socket, cancellationToken);
             stdout.WriteLine($"linuxshim device: {options.Model} {options.Mac} on {options.Socket}, wire {wire.Description}");
             stdout.Flush();
@@ -120,7 +130,8 @@ internal static class DeviceCommand
                 $"{server.DroppedClients} clients dropped), {device.FramesSent} frames sent, {device.FramesReceived} received");
             return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException
+                                       or Shim.Vfio.NativeCallException)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
             return 1;
@@ -130,6 +141,45 @@ internal static class DeviceCommand
             wire?.Dispose();
             farEnd?.Dispose();
         }
+
+        void Report(string line)
+        {
+            lock (stderr)
+                stderr.WriteLine($"linuxshim device: {line}");
+        }
+    }
+
+    /// <summary>`device --list`: our models and QEMU's, with the PCI identity each reports and the port that drives it.</summary>
+    private static int List(TextWriter stdout, TextWriter stderr)
+    {
+        stdout.WriteLine($"{"MODEL",-22} {"PCI ID",-10} {"REV",-4} {"SUBSYSTEM",-10} {"PORT",-14} DESCRIPTION");
+        foreach (var (name, nic, port, what) in new[] { ("rtl8139", "rtl8139", "ports/8139too", "RTL8139 (LinuxShim's model)"), ("e1000", "e1000", "ports/e1000", "82540EM (LinuxShim's model)") })
+        {
+            using var device = CreateNic(nic, MacAddress.Default, _ => { });
+            Row(name, QemuModels.Identity(device), port, what);
+        }
+        if (QemuModels.Executable is null)
+        {
+            stdout.WriteLine("(QEMU's models: qemu-system-x86_64 is not installed; Debian: apt-get install qemu-system-x86)");
+            return 0;
+        }
+        int failed = 0;
+        foreach (var m in QemuModels.All)
+        {
+            try
+            {
+                Row($"qemu:{m.Name}", QemuModels.ReadIdentity(m.Name), m.Port ?? "-", m.Description);
+            }
+            catch (Exception e) when (e is IOException or FormatException or Shim.Vfio.NativeCallException)
+            {
+                failed++;
+                stderr.WriteLine($"linuxshim: qemu:{m.Name}: {e.Message}");
+            }
+        }
+        return failed == 0 ? 0 : 1;
+
+        void Row(string name, Devices.Pci.PciIdentity id, string port, string what) =>
+            stdout.WriteLine($"{name,-22} {id.VendorId:x4}:{id.DeviceId:x4} {id.Revision:x2}   {id.SubsystemVendorId:x4}:{id.SubsystemId:x4}  {port,-14} {what}");
     }
 
     /// <summary>The options, or null for --help; FormatException on a usage error.</summary>
@@ -171,17 +221,36 @@ internal static class DeviceCommand
         return new Options(model, socket, wire, pcap, mac);
     }
 
-    /// <summary>A device model's name (aliases accepted); FormatException for one we do not emulate.</summary>
-    internal static string ModelName(string name) => name switch
-    {
-        "rtl8139" or "8139" => "rtl8139",
-        "e1000" or "82540em" => "e1000",
-        _ => throw new FormatException($"unknown device '{name}' (rtl8139 or e1000)"),
-    };
+    /// <summary>The prefix of QEMU's models: qemu:NAME[,PROPERTIES].</summary>
+    public const string QemuPrefix = "qemu:";
 
-    /// <summary>The emulated NIC of a model (see <see cref="ModelName"/>).</summary>
-    internal static NetworkDevice CreateNic(string model, MacAddress mac) =>
-        ModelName(model) == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
+    /// <summary>A device model's name (aliases accepted); FormatException for one there is not.</summary>
+    internal static string ModelName(string name)
+    {
+        if (name.StartsWith(QemuPrefix, StringComparison.Ordinal))
+        {
+            QemuNic.DeviceArgument(name[QemuPrefix.Length..], MacAddress.Default); // throws when malformed
+            return name;
+        }
+        return name switch
+        {
+            "rtl8139" or "8139" => "rtl8139",
+            "e1000" or "82540em" => "e1000",
+            _ => throw new FormatException($"unknown device '{name}' (rtl8139, e1000 or qemu:MODEL; see linuxshim device --list)"),
+        };
+    }
+
+    /// <summary>
+    /// The NIC of a model (see <see cref="ModelName"/>); a QEMU model starts its QEMU here, whose output and
+    /// failures go to <paramref name="log"/>.
+    /// </summary>
+    internal static INic CreateNic(string model, MacAddress mac, Action<string> log)
+    {
+        string name = ModelName(model);
+        if (name.StartsWith(QemuPrefix, StringComparison.Ordinal))
+            return new QemuNic(name[QemuPrefix.Length..], mac, log);
+        return name == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
+    }
 
     /// <summary>Null for a wire specification we know, else what is wrong with it.</summary>
     internal static string? WireProblem(string wire) =>

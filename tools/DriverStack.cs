@@ -64,6 +64,11 @@ public abstract class DriverStack : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>The device a command runs a port on: --device, else the port's device line.</summary>
+    public static string DeviceOf(CommandLine cl, Import.Port.PortRecipe recipe) =>
+        DeviceModel(cl.Get("device") ?? recipe.Device ?? throw new UsageException(
+            $"{recipe.Folder}/{Import.Port.PortRecipe.FileName} names no device (add e.g. 'device = rtl8139') and no --device was given"));
+
     public static string DeviceModel(string name)
     {
         try
@@ -147,7 +152,7 @@ public abstract class DriverStack : IDisposable
     {
         private readonly IWire wire;
         private readonly IWire? farEnd;
-        private readonly NetworkDevice nic;
+        private readonly INic nic;
         private readonly VfioUserServer server;
         private readonly VfioUserClient client;
         private readonly DriverHost host;
@@ -160,7 +165,11 @@ public abstract class DriverStack : IDisposable
             if (o.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(o.Pcap));
             var mac = MacAddress.Parse(o.Mac);
-            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac);
+            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac, line =>
+            {
+                lock (log)
+                    log.WriteLine($"[device] {line}");
+            });
             nic.Connect(wire);
             server = new VfioUserServer(nic);
             var (serverEnd, clientEnd) = UnixSocket.CreatePair();

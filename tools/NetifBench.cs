@@ -3,7 +3,8 @@
 // (device server and driver host in their own processes) and in one process (same code, no
 // isolation), side by side in one run. The NIC's cable is a UDP wire to this process, so both ends
 // of every frame are counted here: transmit = frames sent into the netif ring that come out of the
-// cable; receive = frames put on the cable that the driver passes up the netif ring.
+// cable; receive = frames put on the cable that the driver passes up the netif ring. --compare MODEL
+// adds a column: the same driver isolated on another model (QEMU's, say), in the same run.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -28,7 +29,8 @@ public static class NetifBench
         if (cl.Positionals.Count != 2)
             throw new UsageException("netif bench takes one port folder, e.g. ports/8139too");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
-        string device = recipe.Device ?? throw new UsageException($"{recipe.Name} names no device");
+        string device = DriverStack.DeviceOf(cl, recipe);
+        var compared = cl.All("compare").Select(DriverStack.DeviceModel).ToList();
         double seconds = cl.GetInt("seconds", 3);
         string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
         var log = cl.Has("verbose") ? stderr : TextWriter.Null;
@@ -36,15 +38,17 @@ public static class NetifBench
         var restarts = new Dictionary<string, IReadOnlyList<RestartWatch.Restart>>();
         DriverSupervisor.HeartbeatStatistics? heartbeats = null;
         // Isolated first: the in-process mode loads the driver into this process for good.
-        foreach (bool isolated in new[] { true, false })
+        var columns = new List<(string Mode, string Device, bool Isolated)> { ("isolated", device, true) };
+        columns.AddRange(compared.Select(m => ($"isolated on {m}", m, true)));
+        columns.Add(("in-process", device, false));
+        foreach (var (mode, columnDevice, isolated) in columns)
         {
-            string mode = isolated ? "isolated" : "in-process";
             stderr.WriteLine($"netif bench: {recipe.Module} {mode} ...");
             using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
             var options = new StackOptions
             {
                 Library = library,
-                Device = device,
+                Device = columnDevice,
                 Wire = Wire(sink, out var nic),
                 Parameters = recipe.Parameters,
                 RuntimeDirectory = Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name + "-bench"),
@@ -60,7 +64,7 @@ public static class NetifBench
                 results.AddRange(Measure(stack, mode, sink, nic, Cells, seconds, watch));
                 heartbeats = stack.Supervisor?.Heartbeats ?? heartbeats;
                 stack.Link.Down();
-                restarts[mode] = watch.Restarts;
+                restarts[isolated ? "isolated" : mode] = [.. restarts.GetValueOrDefault("isolated") ?? [], .. watch.Restarts];
                 if (watch.Fatal is { } fatal)
                     throw new IOException(fatal);
             }
@@ -75,13 +79,20 @@ public static class NetifBench
                 watch?.Dispose();
             }
         }
-        stdout.WriteLine($"{recipe.Module} on the emulated {device}, {seconds:F0} s per measurement (frame sizes without FCS: 60 = a 64-byte frame)");
-        stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6}");
+        stdout.WriteLine($"{recipe.Module} on the emulated {device}{string.Concat(compared.Select(m => $" and on {m}"))}, {seconds:F0} s per measurement (frame sizes without FCS: 60 = a 64-byte frame)");
+        stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6}" +
+                         string.Concat(compared.Select(m => $" {"isolated on " + m,28} {"vs isolated",11}")));
         foreach (var group in results.GroupBy(r => (r.Direction, r.FrameBytes)))
         {
             var iso = group.First(r => r.Mode == "isolated");
             var inp = group.First(r => r.Mode == "in-process");
-            stdout.WriteLine($"{group.Key.Direction,-10} {group.Key.FrameBytes,6} {Format(iso),22} {Format(inp),22} {(inp.FramesPerSecond > 0 ? iso.FramesPerSecond / inp.FramesPerSecond : 0),6:F2}");
+            stdout.Write($"{group.Key.Direction,-10} {group.Key.FrameBytes,6} {Format(iso),22} {Format(inp),22} {Ratio(iso, inp),6:F2}");
+            foreach (var m in compared)
+            {
+                var other = group.First(r => r.Mode == $"isolated on {m}");
+                stdout.Write($" {Format(other),28} {Ratio(other, iso),11:F2}");
+            }
+            stdout.WriteLine();
         }
         var isolatedRestarts = restarts.GetValueOrDefault("isolated") ?? [];
         stdout.WriteLine($"restarts (isolated): {isolatedRestarts.Count}; longest stretch without a frame: {results.Where(r => r.Mode == "isolated").Max(r => r.LongestGapMs):F0} ms isolated, {results.Where(r => r.Mode == "in-process").Max(r => r.LongestGapMs):F0} ms in one process");
@@ -100,6 +111,8 @@ public static class NetifBench
         }
         return Cli.ExitOk;
     }
+
+    private static double Ratio(Result a, Result b) => b.FramesPerSecond > 0 ? a.FramesPerSecond / b.FramesPerSecond : 0;
 
     /// <summary>One line on what the supervisor's heartbeats saw (how much margin the watchdog had).</summary>
     public static string Describe(DriverSupervisor.HeartbeatStatistics h, int watchdogMs) =>

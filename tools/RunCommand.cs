@@ -21,7 +21,7 @@ public static class RunCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         var recipe = PortRecipe.Load(cl.Single("a port folder (e.g. ports/8139too)"));
-        string device = recipe.Device ?? throw new UsageException($"{recipe.Folder}/{PortRecipe.FileName} names no device (add e.g. 'device = rtl8139')");
+        string device = DriverStack.DeviceOf(cl, recipe);
         string tapName = cl.Get("tap") ?? "shim0";
         string wire = cl.Get("wire") ?? "inproc";
         if (DeviceCommand.WireProblem(wire) is { } problem)

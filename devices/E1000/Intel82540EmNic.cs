@@ -34,12 +34,17 @@ public sealed class Intel82540EmNic : NetworkDevice
             ResetDevice();
     }
 
-    /// <summary>The 64-word EEPROM: MAC in words 0-2, default LEDs, full flow control, checksum 0xBABA.</summary>
+    /// <summary>
+    /// The 64-word EEPROM: MAC in words 0-2, default LEDs, full flow control, the PCI ids the function loads
+    /// its configuration space from (8254x manual, EEPROM map: 0Bh subsystem ID, 0Ch subsystem vendor ID,
+    /// 0Dh device ID, 0Eh vendor ID), checksum 0xBABA.
+    /// </summary>
     public static ushort[] EepromImage(MacAddress mac)
     {
         var w = MicrowireEeprom.WithMac([], 0, mac);
         w[0x04] = 0xFFFF; // ID LED settings: use defaults
         w[0x0A] = 0x4408; // initialization control 1
+        (w[0x0B], w[0x0C], w[0x0D], w[0x0E]) = (Identity.SubsystemId, Identity.SubsystemVendorId, Identity.DeviceId, Identity.VendorId);
         w[0x0F] = 0x3000; // initialization control 2: pause bits = full flow control
         ushort sum = 0;
         for (int i = 0; i < 0x3F; i++)

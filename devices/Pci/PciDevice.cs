@@ -96,15 +96,8 @@ public abstract class PciDevice : IVfioDevice
                 return;
             try
             {
-                for (int i = 0; i < length;)
-                {
-                    ulong at = offset + (ulong)i;
-                    int size = AccessSize(at, length - i);
-                    uint v = ReadBar(region, at, size);
-                    for (int b = 0; b < size; b++)
-                        data[i + b] = (byte)(v >> (8 * b));
-                    i += size;
-                }
+                foreach (var (i, size) in Split(offset, length))
+                    Scatter(ReadBar(region, offset + (ulong)i, size), data.Slice(i, size));
             }
             catch (Exception e)
             {
@@ -135,16 +128,8 @@ public abstract class PciDevice : IVfioDevice
                 return;
             try
             {
-                for (int i = 0; i < length;)
-                {
-                    ulong at = offset + (ulong)i;
-                    int size = AccessSize(at, length - i);
-                    uint v = 0;
-                    for (int b = 0; b < size; b++)
-                        v |= (uint)data[i + b] << (8 * b);
-                    WriteBar(region, at, size, v);
-                    i += size;
-                }
+                foreach (var (i, size) in Split(offset, length))
+                    WriteBar(region, offset + (ulong)i, size, (uint)Gather(data.Slice(i, size)));
             }
             catch (Exception e)
             {
@@ -162,6 +147,33 @@ public abstract class PciDevice : IVfioDevice
     /// </summary>
     internal static int AccessSize(ulong at, int left) =>
         left >= 4 && (at & 3) == 0 ? 4 : left >= 2 && (at & 1) == 0 ? 2 : 1;
+
+    /// <summary>The register accesses (start in the data, size) that <paramref name="length"/> bytes at <paramref name="offset"/> split into.</summary>
+    internal static IEnumerable<(int Index, int Size)> Split(ulong offset, int length)
+    {
+        for (int i = 0; i < length;)
+        {
+            int size = AccessSize(offset + (ulong)i, length - i);
+            yield return (i, size);
+            i += size;
+        }
+    }
+
+    /// <summary>The little-endian value of up to 8 bytes.</summary>
+    internal static ulong Gather(ReadOnlySpan<byte> bytes)
+    {
+        ulong v = 0;
+        for (int b = 0; b < bytes.Length; b++)
+            v |= (ulong)bytes[b] << (8 * b);
+        return v;
+    }
+
+    /// <summary>Stores the low <paramref name="bytes"/>.Length bytes of <paramref name="value"/>, little-endian.</summary>
+    internal static void Scatter(ulong value, Span<byte> bytes)
+    {
+        for (int b = 0; b < bytes.Length; b++)
+            bytes[b] = (byte)(value >> (8 * b));
+    }
 
     // Offsets past the 256-byte space all behave alike (nothing there), so clamping keeps them in int range.
     private static int ConfigOffset(ulong offset) => (int)Math.Min(offset, PciConfigSpace.Size);

@@ -26,6 +26,9 @@ internal sealed class DmaMappings : IDisposable
 
     public Func<ulong, ReadOnlyMemory<byte>, bool>? RemoteWrite { get; set; }
 
+    /// <summary>A device that must hear of every window (its DMA happens elsewhere); set once by the server.</summary>
+    public IDmaWindowObserver? Observer { get; set; }
+
     public int Count
     {
         get
@@ -76,6 +79,15 @@ internal sealed class DmaMappings : IDisposable
                 {
                     why = $"mmap of the window failed (errno {errno})";
                     return errno;
+                }
+            }
+            if (Observer is { } observer)
+            {
+                int refused = observer.Mapping(iova, size, fd, fileOffset, writable, out why);
+                if (refused != 0)
+                {
+                    memory?.Dispose();
+                    return refused;
                 }
             }
             windows.Add(new Window(iova, size, writable, memory));
@@ -136,6 +148,7 @@ internal sealed class DmaMappings : IDisposable
                 return Libc.ENOENT;
             windows[i].Memory?.Dispose();
             windows.RemoveAt(i);
+            Observer?.Unmapped(iova, size);
             return 0;
         }
         finally
@@ -152,6 +165,7 @@ internal sealed class DmaMappings : IDisposable
             foreach (var w in windows)
                 w.Memory?.Dispose();
             windows.Clear();
+            Observer?.Cleared();
         }
         finally
         {

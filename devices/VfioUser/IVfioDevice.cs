@@ -31,3 +31,31 @@ public interface IVfioDevice
     /// <summary>Connects the device to its bus (DMA and interrupts); called once by the server.</summary>
     void Attach(IDeviceBus bus);
 }
+
+/// <summary>
+/// A device whose DMA happens outside this process (QEMU's device server): it is told of every DMA window
+/// with a descriptor, and may refuse one it cannot honour.
+/// </summary>
+public interface IDmaWindowObserver
+{
+    /// <summary>
+    /// Window [iova, iova+size) at <paramref name="fileOffset"/> of <paramref name="fd"/> (valid during the call
+    /// only; -1 for a window reached by messages) is about to be mapped: 0 to allow it, else an errno and why.
+    /// </summary>
+    int Mapping(ulong iova, ulong size, int fd, long fileOffset, bool writable, out string? why);
+
+    /// <summary>Window [iova, iova+size) is gone; the device must no longer reach it when this returns.</summary>
+    void Unmapped(ulong iova, ulong size);
+
+    /// <summary>Every window is gone (unmap-all, or the client left).</summary>
+    void Cleared();
+}
+
+/// <summary>
+/// A device that drives INTx through a resampled line (QEMU's irqfd and resample fd): told when the client
+/// unmasks INTx, it asserts the line again if the device still holds it.
+/// </summary>
+public interface IIntxResampler
+{
+    void IntxUnmasked();
+}

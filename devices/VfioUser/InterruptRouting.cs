@@ -34,6 +34,12 @@ internal sealed class InterruptRouting : IDisposable
         }
     }
 
+    /// <summary>
+    /// A device whose INTx is resampled (QEMU's): on unmask the line counts as deasserted and the device is
+    /// asked to assert it again if it still holds it, instead of the last level firing again here.
+    /// </summary>
+    public IIntxResampler? Resampler { get; set; }
+
     /// <summary>How many times an interrupt was delivered to an eventfd (for tests and statistics).</summary>
     public long Delivered { get; private set; }
 
@@ -115,7 +121,12 @@ internal sealed class InterruptRouting : IDisposable
                         break;
                     default:
                         SetMasked(index, v, false);
-                        if (index == VfioAbi.IrqIntx)
+                        if (index == VfioAbi.IrqIntx && Resampler is { } resampler)
+                        {
+                            intxLevel = false;
+                            resampler.IntxUnmasked();
+                        }
+                        else if (index == VfioAbi.IrqIntx)
                             FireIntxIfDue();
                         else if (pending[index][v])
                             Raise(index, v);

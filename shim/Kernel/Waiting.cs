@@ -54,6 +54,18 @@ public static unsafe class Waiting
         return left > 0 ? left : 0;
     }
 
+    /// <summary>
+    /// schedule_timeout_uninterruptible(): TASK_UNINTERRUPTIBLE, so nothing but the timeout ends the sleep
+    /// here (no wake_up_process target exists in the shim): sleeps it all, the big lock dropped; returns 0.
+    /// </summary>
+    [KernelSymbol("schedule_timeout_uninterruptible"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static long ScheduleTimeoutUninterruptible(long timeout)
+    {
+        if (timeout > 0)
+            Cpu.Sleep(TimeSpan.FromMilliseconds(Math.Min(Time.JiffiesToMilliseconds(timeout), int.MaxValue)));
+        return 0;
+    }
+
     [KernelSymbol("complete"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Complete(nint x)
     {

@@ -22,6 +22,33 @@ public sealed class DeviceCommandTests
         Assert.Contains("udp:HOST:PORT", help.ToString());
     }
 
+    [Fact]
+    public void A_malformed_qemu_model_is_a_usage_error_and_one_qemu_lacks_fails_with_qemus_reason()
+    {
+        var err = new StringWriter();
+        Assert.Equal(2, DeviceCommand.Run(["qemu:e1000,netdev=elsewhere", "--socket", "/tmp/x"], TextWriter.Null, err, CancellationToken.None));
+        Assert.Contains("'netdev' is LinuxShim's to set", err.ToString());
+        err = new StringWriter();
+        string socket = Path.Combine(Path.GetTempPath(), $"linuxshim-qemu-none-{Environment.ProcessId}.sock");
+        Assert.Equal(1, DeviceCommand.Run(["qemu:no-such-nic", "--socket", socket], TextWriter.Null, err, CancellationToken.None));
+        Assert.Contains("did not come up", err.ToString());
+        Assert.Contains("no-such-nic", err.ToString()); // QEMU's own line, forwarded
+        Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
+    public void List_shows_our_models_and_qemus_with_the_ids_they_report_and_their_ports()
+    {
+        var list = new StringWriter();
+        Assert.Equal(0, DeviceCommand.Run(["--list"], list, TextWriter.Null, CancellationToken.None));
+        string text = list.ToString();
+        Assert.Matches(@"(?m)^rtl8139\s+10ec:8139 10\s.*ports/8139too", text);
+        Assert.Matches(@"(?m)^e1000\s+8086:100e 03\s.*ports/e1000", text);
+        Assert.Matches(@"(?m)^qemu:rtl8139\s+10ec:8139 20\s.*ports/8139cp", text);
+        Assert.Matches(@"(?m)^qemu:e1000-82544gc\s+8086:100c 03\s.*ports/e1000", text);
+        Assert.Matches(@"(?m)^qemu:virtio-net-pci\s+1af4:1000 00\s.* - ", text);
+    }
+
     /// <summary>What a synchronized writer (which locks itself per call) has written so far.</summary>
     private static string Read(TextWriter synchronized, StringWriter inner)
     {

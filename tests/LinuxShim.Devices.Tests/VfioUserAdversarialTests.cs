@@ -3,7 +3,7 @@
 // per test: descriptors left behind by cut-off messages, DMA windows from memory that can shrink,
 // interrupt descriptors that are not eventfds or would block, hostile answers to the server's own
 // DMA_READ, idle and non-reading clients, floods, and SIGTERM with a wedged client; then the whole
-// campaign (`linuxshim device attack`) on both models, each server in its own process.
+// campaign (`linuxshim device attack`) on both our models and on QEMU's e1000, each server in its own process.
 using System.Buffers.Binary;
 using System.Diagnostics;
 using LinuxShim.Devices.VfioUser;
@@ -256,6 +256,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
     [Theory]
     [InlineData("rtl8139")]
     [InlineData("e1000")]
+    [InlineData("qemu:e1000")]
     public void The_adversarial_campaign_holds_on_each_model(string model)
     {
         const int Messages = 50_000; // bench/vfio-user-attack runs 1,000,000 per model
@@ -269,7 +270,15 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
         Assert.Empty(report.Failures);
         Assert.True(report.FdsAfter <= report.FdsBefore, $"server descriptors {report.FdsBefore} -> {report.FdsAfter}: {string.Join(", ", report.NewDescriptors)}");
         Assert.True(report.ServerAlive && report.FreshClientServed && report.NoSealAdded);
-        Assert.True(report.DroppedByServer > 0 && report.ErrorReplies > Messages / 10, "the campaign was too tame to mean anything");
+        Assert.True(report.ErrorReplies > Messages / 10, "the campaign was too tame to mean anything");
+        if (model.StartsWith(DeviceCommand.QemuPrefix, StringComparison.Ordinal))
+        {
+            // QEMU reaches memory only through descriptors: windows without one are refused, so no DMA goes
+            // through messages. (Drops for idle or slow clients depend on timing; the runs here saw none on it.)
+            Assert.Equal(0, report.ServerDmaCommands);
+            return;
+        }
+        Assert.True(report.DroppedByServer > 0, "no client was ever dropped: the campaign was too tame to mean anything");
         Assert.True(report.ServerDmaCommands > 0, "no DMA went through messages");
     }
 

@@ -83,7 +83,7 @@ public static partial class DemoCommand
         {
             stdout.WriteLine();
             stdout.WriteLine($"== scenario {i + 1}/{plans.Length}: {plans[i].Title}");
-            results.Add(RunScenario(plans[i], port, seconds, cl.Has("verbose") ? stderr : TextWriter.Null, stdout));
+            results.Add(RunScenario(plans[i], port, seconds, cl.Has("verbose") ? stderr : TextWriter.Null, stdout, device: cl.Get("device")));
         }
         stdout.WriteLine();
         stdout.WriteLine($"{"scenario",-18} {"isolated",8} {"produced",9} {"delivered",9} {"lost",5} {"injected",8} {"restarts",8} {"outage",8} {"monitor",8} {"recovery",9}");
@@ -118,7 +118,8 @@ public static partial class DemoCommand
         bool standby = !cl.Has("no-standby");
         var plan = new Plan("recovery", $"recovery time over repeated crashes (isolated, {(standby ? "warm standby host" : "no standby: a host is started after each crash")})", true, 1);
         stdout.WriteLine($"== {plan.Title}: {crashes} crashes, events at 500/s");
-        var result = RunScenario(plan, port, seconds: crashes * 5 / 2 + 5, cl.Has("verbose") ? Console.Error : TextWriter.Null, stdout, attacks: crashes, rate: 500, standby: standby);
+        var result = RunScenario(plan, port, seconds: crashes * 5 / 2 + 5, cl.Has("verbose") ? Console.Error : TextWriter.Null, stdout, attacks: crashes, rate: 500, standby: standby,
+            device: cl.Get("device"));
         var sorted = Recoveries.Order().ToList();
         if (sorted.Count == 0)
         {
@@ -152,7 +153,8 @@ public static partial class DemoCommand
     /// <summary>Every recovery time of the last multi-attack scenario (ms).</summary>
     private static List<double> Recoveries = [];
 
-    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout, int attacks = 1, int rate = Rate, bool standby = true)
+    private static Scenario RunScenario(Plan plan, string port, int seconds, TextWriter log, TextWriter stdout, int attacks = 1, int rate = Rate, bool standby = true,
+        string? device = null)
     {
         var clock = Stopwatch.StartNew();
         void Say(string who, string what)
@@ -169,6 +171,7 @@ public static partial class DemoCommand
         using var monitor = ChildProcess.Start("monitor", [
             "demo", "monitor", "--port", port, "--mode", plan.Isolated ? "isolated" : "in-process", "--wire", wire,
             "--param", $"trojan={plan.Trojan}", "--seconds", seconds.ToString(), "--runtime-dir", runtime, "--rate", rate.ToString(), "--restart-budget", Math.Max(20, attacks * 2).ToString(), .. (standby ? Array.Empty<string>() : ["--no-standby"]),
+            .. (device is null ? Array.Empty<string>() : ["--device", device]),
             "--audit", Path.Combine(runtime, "audit.jsonl")], log);
         string ready = monitor.WaitForLine("ready ", TimeSpan.FromSeconds(90));
         var parts = ready.Split(' ');

@@ -23,7 +23,7 @@ public static class DemoMonitor
         var options = new StackOptions
         {
             Library = RunCommand.EnsureBuilt(cl, recipe, stderr),
-            Device = recipe.Device ?? "rtl8139",
+            Device = DriverStack.DeviceModel(cl.Get("device") ?? recipe.Device ?? "rtl8139"),
             Wire = cl.Get("wire") ?? throw new UsageException("demo monitor needs --wire"),
             Parameters = [.. recipe.Parameters, .. cl.All("param")],
             RuntimeDirectory = cl.Get("runtime-dir") ?? Path.Combine(NetifCommand.RuntimeRoot(), "demo"),

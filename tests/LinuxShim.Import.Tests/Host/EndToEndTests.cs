@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// End-to-end test of a port (issues 7 and 9), on each installed kernel the port supports (TestKernels):
-// `linuxshim run` starts the emulated NIC and the unmodified upstream driver in its own driver host process; its interface appears as a TAP, the
+// End-to-end test of a port (issues 7 and 9), on each installed kernel the port supports (TestKernels),
+// on our NIC models and on QEMU's (issue 15: the same run with --device qemu:MODEL, QEMU's model in a
+// child QEMU device server): `linuxshim run` starts the emulated NIC and the unmodified upstream driver in its own driver host process; its interface appears as a TAP, the
 // NIC's cable as a second TAP; the two are moved into two fresh network namespaces, and real traffic
 // crosses between them through the driver: 100 pings with no loss, then a 50 MB TCP transfer whose
 // SHA-256 matches on both sides. Needs root (CI runs as root) and iproute2, ping, netcat-openbsd.
@@ -33,9 +34,35 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
 
     public static TheoryData<string, string> Ports => TestKernels.EachPort("8139too", "e1000");
 
+    /// <summary>Each port on the QEMU models it drives, per kernel: (kernel, port, device).</summary>
+    public static TheoryData<string, string, string> QemuModels()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var row in TestKernels.EachPort("e1000", "8139cp"))
+        {
+            string kernel = (string)row[0], port = (string)row[1];
+            foreach (var m in LinuxShim.Devices.Qemu.QemuModels.All.Where(m => m.Port == $"ports/{port}"))
+                data.Add(kernel, port, $"qemu:{m.Name}");
+        }
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(Ports))]
-    public void PingAndTcpCrossTheShimmedDriverBetweenNamespaces(string kernelVersion, string portName)
+    public void PingAndTcpCrossTheShimmedDriverBetweenNamespaces(string kernelVersion, string portName) =>
+        PingAndTcp(kernelVersion, portName, null);
+
+    [Theory]
+    [MemberData(nameof(QemuModels))]
+    public void PingAndTcpCrossTheShimmedDriverOnQemusModel(string kernelVersion, string portName, string device)
+    {
+        var show = PingAndTcp(kernelVersion, portName, device);
+        // The run served QEMU's model: the device server named it, and the driver's counters saw the traffic.
+        Assert.Contains($"{device} cable on tap:", show);
+    }
+
+    /// <summary>The whole scenario on the port's own device, or on <paramref name="device"/>; returns run's output.</summary>
+    private string PingAndTcp(string kernelVersion, string portName, string? device)
     {
         // A copy of the port, built here, so the test neither needs nor disturbs ports/NAME/build.
         string port = Path.Combine(Path.GetTempPath(), $"linuxshim-e2e-{portName}-{id}");
@@ -52,7 +79,8 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         string subnet = $"10.{Random.Shared.Next(64, 250)}.{Random.Shared.Next(1, 250)}";
         string driverIp = $"{subnet}.1", wireIp = $"{subnet}.2";
 
-        using var run = Start("run", port, "--tap", tap, "--wire", $"tap:{wire}", "--runtime-dir", Path.Combine(port, "run"));
+        string[] deviceArgs = device is null ? [] : ["--device", device];
+        using var run = Start("run", [port, "--tap", tap, "--wire", $"tap:{wire}", "--runtime-dir", Path.Combine(port, "run"), .. deviceArgs]);
         run.WaitFor("linuxshim run: ", TimeSpan.FromSeconds(120));
         Assert.DoesNotContain("building", run.Text); // the build above, for this kernel, is what runs
 
@@ -74,8 +102,8 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(100, int.Parse(m.Groups[1].Value));
         Assert.Equal(100, int.Parse(m.Groups[2].Value));
 
-        // 50 MB of random bytes over TCP, from the driver's side to the wire's side.
-        string sent = Path.Combine(port, "sent.bin"), received = Path.Combine(port, "received.bin");
+        // 50 MB of random bytes over TCP each way: from the driver's side to the wire's side, then back.
+        string sent = Path.Combine(port, "sent.bin");
         using (var f = File.Create(sent))
         {
             var block = new byte[1 << 20];
@@ -85,14 +113,8 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
                 f.Write(block);
             }
         }
-        using var listener = Start(null, "sh", "-c", $"exec ip netns exec {nsWire} nc -l -d {wireIp} 5001 > {received}");
-        WaitUntil(() => Command("ip", "netns", "exec", nsWire, "ss", "-ltn").Output.Contains($"{wireIp}:5001"), TimeSpan.FromSeconds(10));
-        var clock = Stopwatch.StartNew();
-        Must("sh", TimeSpan.FromSeconds(300), "-c", $"ip netns exec {nsDriver} nc -N {wireIp} 5001 < {sent}");
-        Assert.True(listener.Process.WaitForExit(60_000), "the receiving nc did not finish");
-        output.WriteLine($"50 MB over TCP in {clock.Elapsed.TotalSeconds:F1} s ({50 * 8 / clock.Elapsed.TotalSeconds:F1} Mbit/s)");
-        Assert.Equal(new FileInfo(sent).Length, new FileInfo(received).Length);
-        Assert.Equal(Sha256(sent), Sha256(received));
+        Transfer(sent, Path.Combine(port, "received.bin"), (nsDriver, driverIp), (nsWire, wireIp), "driver -> wire");
+        Transfer(sent, Path.Combine(port, "returned.bin"), (nsWire, wireIp), (nsDriver, driverIp), "wire -> driver");
 
         // The driver's own counters saw the traffic (netif show, through its ethtool and stats ops).
         var show = Must("dotnet", Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"), "netif", "show", "--socket", Path.Combine(port, "run", "netif.sock"));
@@ -115,6 +137,20 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(0, run.Process.ExitCode);
         Assert.Matches(@"\[host#\d+\] supervised: exit 0", run.Text);
         Assert.Contains("linuxshim run: stopped", run.Text);
+        return run.Text;
+    }
+
+    /// <summary>Sends <paramref name="sent"/> with nc from one namespace to a listener in the other; the bytes must match.</summary>
+    private void Transfer(string sent, string received, (string Ns, string Ip) from, (string Ns, string Ip) to, string what)
+    {
+        using var listener = Start(null, "sh", "-c", $"exec ip netns exec {to.Ns} nc -l -d {to.Ip} 5001 > {received}");
+        WaitUntil(() => Command("ip", "netns", "exec", to.Ns, "ss", "-ltn").Output.Contains($"{to.Ip}:5001"), TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        Must("sh", TimeSpan.FromSeconds(300), "-c", $"ip netns exec {from.Ns} nc -N {to.Ip} 5001 < {sent}");
+        Assert.True(listener.Process.WaitForExit(60_000), $"the receiving nc did not finish ({what})");
+        output.WriteLine($"50 MB over TCP {what} in {clock.Elapsed.TotalSeconds:F1} s ({50 * 8 / clock.Elapsed.TotalSeconds:F1} Mbit/s)");
+        Assert.Equal(new FileInfo(sent).Length, new FileInfo(received).Length);
+        Assert.Equal(Sha256(sent), Sha256(received));
     }
 
     [GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]

@@ -123,4 +123,15 @@ public sealed class DeploymentFileTests : IDisposable
             Assert.Contains(d.Channels, c => c.Name == "netif" && (c.From, c.To) == ("driver-host", "run"));
         }
     }
+
+    [Fact]
+    public void The_8139cp_deployment_has_qemu_as_a_process_of_its_own_reached_only_from_the_device_server()
+    {
+        var d = DeploymentFile.Load(Path.Combine(Repo, "ports", "8139cp", "deployment.conf"));
+        Assert.Equal(["driver-host", "standby-host", "device", "run", "qemu"], d.Processes.Select(p => p.Name));
+        var qemu = d.Processes.Single(p => p.Name == "qemu");
+        Assert.DoesNotContain(qemu.Loads, l => l.Kind == "port");
+        Assert.All(d.Channels.Where(c => c.From == "qemu" || c.To == "qemu"), c => Assert.Equal(("device", "qemu"), (c.From, c.To)));
+        Assert.Equal(2, d.Channels.Count(c => c.To == "qemu"));
+    }
 }

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// Test side. QEMU's NIC models behind the vfio-user server (issue 15): identities as QEMU reports them,
+// BARs placed and decoding kept on whatever the client writes, DMA windows refused where QEMU cannot
+// honour them, QEMU dying (the function reads all ones, the server goes on, reset starts a fresh QEMU),
+// and the mpqemu channel refusing every malformed answer. Needs qemu-system-x86 (CI installs it).
+using System.Buffers.Binary;
+using LinuxShim.Devices.Qemu;
+using LinuxShim.Shim.Vfio;
+
+namespace LinuxShim.Devices.Tests;
+
+public sealed class QemuNicTests
+{
+    private const int ENOTSUP = 95, EINVAL = 22, ENOSPC = 28;
+
+    private static QemuNic Start(string model, List<string>? log = null) =>
+        new(model, MacAddress.Parse("52:54:00:ab:cd:ef"), line => { if (log is not null) lock (log) log.Add(line); });
+
+    [Theory]
+    [InlineData("e1000", 0x8086, 0x100E, 0x03)]
+    [InlineData("e1000-82545em", 0x8086, 0x100F, 0x03)]
+    [InlineData("e1000-82544gc", 0x8086, 0x100C, 0x03)]
+    [InlineData("rtl8139", 0x10EC, 0x8139, 0x20)]
+    public void Each_ported_model_reports_the_identity_its_port_expects(string model, int vendor, int device, int revision)
+    {
+        var id = QemuModels.ReadIdentity(model);
+        Assert.Equal((vendor, device, revision), (id.VendorId, id.DeviceId, id.Revision));
+    }
+
+    [Fact]
+    public void The_client_sees_its_own_bars_and_decode_bits_while_qemu_keeps_decoding()
+    {
+        using var nic = Start("e1000");
+        Assert.Equal(128UL * 1024, nic.GetRegion(0).Size);
+        Assert.Equal(64UL, nic.GetRegion(1).Size);
+        Assert.Equal(0UL, nic.GetRegion(2).Size);
+        Assert.Equal(0x01u, ConfigDword(nic, 0x14)); // the I/O BAR says so before any write
+        WriteConfig(nic, 0x10, 0xFFFF_FFFF);
+        Assert.Equal(0xFFFE_0000u, ConfigDword(nic, 0x10)); // sizing as on hardware
+        WriteConfig(nic, 0x10, 0x1234_5678);
+        Assert.Equal(0x1234_0000u, ConfigDword(nic, 0x10));
+        WriteConfig(nic, 0x04, 0); // decoding off, as the client sees it ...
+        Assert.Equal(0u, ConfigDword(nic, 0x04) & 3);
+        // ... but QEMU's model still answers: STATUS of QEMU's e1000 has link up, and the MAC is the one given.
+        Span<byte> status = stackalloc byte[4];
+        nic.ReadRegion(0, 8, status);
+        Assert.NotEqual(0u, BinaryPrimitives.ReadUInt32LittleEndian(status) & 2);
+        Span<byte> ral = stackalloc byte[4];
+        nic.ReadRegion(0, 0x5400, ral);
+        Assert.Equal(0xAB00_5452u, BinaryPrimitives.ReadUInt32LittleEndian(ral) & 0xFF00_FFFF);
+        Assert.Null(nic.Fault);
+    }
+
+    [Fact]
+    public void Dma_windows_qemu_cannot_honour_are_refused_with_a_reason()
+    {
+        using var nic = Start("e1000");
+        using var memory = SharedMemory.Create("qemu-test", 8 * 4096);
+        Assert.Equal(ENOTSUP, nic.Mapping(0x10000, 4096, -1, 0, true, out var why));
+        Assert.Contains("descriptor", why);
+        Assert.Equal(ENOTSUP, nic.Mapping(0x10000, 4096, memory.Handle, 0, false, out why));
+        Assert.Contains("read-only", why);
+        Assert.Equal(EINVAL, nic.Mapping(QemuNic.BarWindowBase - 4096, 8192, memory.Handle, 0, true, out why));
+        Assert.Contains("BARs", why);
+        for (int i = 0; i < 7; i++)
+            Assert.Equal(0, nic.Mapping(0x10000 + (ulong)i * 0x10000, 4096, memory.Handle, i * 4096, true, out _));
+        Assert.Equal(ENOSPC, nic.Mapping(0x100000, 4096, memory.Handle, 0, true, out why));
+        nic.Unmapped(0x10000, 4096);
+        Assert.Equal(0, nic.Mapping(0x100000, 4096, memory.Handle, 0, true, out _));
+        nic.Cleared();
+        Assert.Null(nic.Fault); // QEMU took every map, including the placeholder that stands for none
+        Assert.Equal(0x8086u, ConfigDword(nic, 0) & 0xFFFF);
+    }
+
+    [Fact]
+    public void Qemu_dying_leaves_the_function_reading_all_ones_and_a_reset_starts_a_fresh_qemu()
+    {
+        var log = new List<string>();
+        using var nic = Start("rtl8139", log);
+        int first = nic.QemuPid;
+        Span<byte> mac = stackalloc byte[4];
+        nic.ReadRegion(0, 0, mac);
+        Assert.Equal(0x0054_5452u & 0xFFFF, BinaryPrimitives.ReadUInt32LittleEndian(mac) & 0xFFFF);
+        System.Diagnostics.Process.GetProcessById(first).Kill();
+        Assert.True(DeviceHarness.Eventually(() => nic.Fault is not null, 5000), "QEMU's death went unnoticed");
+        nic.ReadRegion(0, 0, mac);
+        Assert.Equal(0xFFFF_FFFFu, BinaryPrimitives.ReadUInt32LittleEndian(mac));
+        nic.WriteRegion(0, 0x37, [0x10]); // dropped, no exception
+        lock (log)
+            Assert.Contains(log, l => l.Contains("QEMU's device server failed") && l.Contains("signal 9"));
+        nic.Reset();
+        Assert.Null(nic.Fault);
+        Assert.NotEqual(first, nic.QemuPid);
+        nic.ReadRegion(0, 0, mac);
+        Assert.Equal(0x5452u, BinaryPrimitives.ReadUInt32LittleEndian(mac) & 0xFFFF);
+    }
+
+    [Fact]
+    public void Qemu_runs_confined_with_only_its_channel_and_cable_sockets_its_output_and_no_network()
+    {
+        using var nic = Start("e1000");
+        int pid = nic.QemuPid;
+        var fds = Directory.GetFiles($"/proc/{pid}/fd").ToDictionary(f => int.Parse(Path.GetFileName(f)), f => new FileInfo(f).LinkTarget ?? "");
+        // The channel and the cable; the QMP socket (5) QEMU closed when LinuxShim hung up after the handshake.
+        Assert.Equal([3, 4], fds.Where(kv => kv.Value.StartsWith("socket:")).Select(kv => kv.Key).Order());
+        Assert.Equal([1, 2], fds.Where(kv => kv.Value.StartsWith("pipe:")).Select(kv => kv.Key).Order());
+        Assert.Equal("/dev/null", fds[0]);
+        Assert.Empty(File.ReadAllText($"/proc/{pid}/environ"));
+        Assert.Matches(@"Seccomp:\s+2\b", File.ReadAllText($"/proc/{pid}/status")); // a seccomp filter
+        Assert.NotEqual(new FileInfo("/proc/self/ns/net").LinkTarget, new FileInfo($"/proc/{pid}/ns/net").LinkTarget);
+    }
+
+    [Fact]
+    public void Qemu_properties_may_add_but_never_re_plug_the_device()
+    {
+        Assert.Equal("e1000,id=nic0,netdev=n0,romfile=,mac=52:54:00:12:34:56,autonegotiation=off",
+            QemuNic.DeviceArgument("e1000,autonegotiation=off", MacAddress.Default));
+        Assert.Equal("rtl8139,id=nic0,netdev=n0,romfile=,mac=52:54:00:00:00:01",
+            QemuNic.DeviceArgument("rtl8139,mac=52:54:00:00:00:01", MacAddress.Default));
+        foreach (var bad in new[] { "e1000,netdev=x", "e1000,id=y", "e1000,bus=pci.1", "e1000,romfile=/etc/passwd", "e1000,x", "e1000,a=b c", "" })
+            Assert.Throws<FormatException>(() => QemuNic.DeviceArgument(bad, MacAddress.Default));
+    }
+
+    [Theory]
+    [InlineData("wrong command")]
+    [InlineData("oversized")]
+    [InlineData("descriptors")]
+    [InlineData("closed")]
+    [InlineData("silent")]
+    public void Every_malformed_answer_from_qemu_ends_the_channel_with_a_reason(string how)
+    {
+        var (ours, theirs) = UnixSocket.CreatePair();
+        using var _ = ours;
+        using var peer = theirs;
+        var link = new MpqemuLink(ours, replyTimeoutMs: 300);
+        using var stray = new EventFd();
+        var answer = new Thread(() =>
+        {
+            var request = new byte[MpqemuLink.HeaderSize + 12];
+            peer.ReceiveExactly(request, null);
+            var reply = new byte[MpqemuLink.HeaderSize + 8];
+            BinaryPrimitives.WriteInt32LittleEndian(reply, how == "wrong command" ? 5 : 1);
+            BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(8), how == "oversized" ? 4096UL : 8UL);
+            switch (how)
+            {
+                case "closed":
+                    peer.Shutdown();
+                    break;
+                case "silent":
+                    break;
+                case "descriptors":
+                    peer.Send(reply, [stray.Handle]);
+                    break;
+                default:
+                    peer.Send(reply);
+                    break;
+            }
+        });
+        answer.Start();
+        var e = Assert.Throws<MpqemuException>(() => link.ConfigRead(0, 4));
+        answer.Join();
+        Assert.Contains(how switch
+        {
+            "wrong command" => "not RET",
+            "oversized" => "4096 payload bytes",
+            "descriptors" => "descriptors",
+            "closed" => "closed the channel",
+            _ => "did not answer",
+        }, e.Message);
+    }
+
+    private static uint ConfigDword(QemuNic nic, int offset)
+    {
+        Span<byte> b = stackalloc byte[4];
+        nic.ReadRegion(VfioAbi.RegionConfig, (ulong)offset, b);
+        return BinaryPrimitives.ReadUInt32LittleEndian(b);
+    }
+
+    private static void WriteConfig(QemuNic nic, int offset, uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
+        nic.WriteRegion(VfioAbi.RegionConfig, (ulong)offset, b);
+    }
+}
