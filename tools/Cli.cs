@@ -108,7 +108,11 @@ public static class Cli
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, mayInstall: true);
+
+    /// <param name="mayInstall">When the command stops for want of Debian packages, install them and run it again
+    /// (once) where this process may (see <see cref="PackageInstaller"/>).</param>
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool mayInstall)
     {
         // The device server parses its own arguments (wire and socket specifications).
         if (args.Length > 0 && args[0] == "device")
@@ -162,6 +166,8 @@ public static class Cli
         catch (ImportException e)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
+            if (mayInstall && e.Packages.Count > 0 && PackageInstaller.Provide(e.Packages, stderr))
+                return Run(args, stdout, stderr, mayInstall: false);
             return ExitFailure;
         }
         catch (IOException e)
