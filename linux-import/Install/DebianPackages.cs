@@ -30,6 +30,18 @@ public static class DebianPackages
         return null;
     }
 
+    /// <summary>The package a source tarball as Debian installs it comes from: /usr/src/linux-source-6.1.tar.xz is
+    /// linux-source-6.1's. Null for a tarball elsewhere or named otherwise.</summary>
+    public static string? SourceTarball(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path), name = System.IO.Path.GetFileName(full);
+        if (System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(full)) != "src" || !name.StartsWith("linux-source-", StringComparison.Ordinal)
+            || !name.EndsWith(".tar.xz", StringComparison.Ordinal))
+            return null;
+        string series = name["linux-source-".Length..^".tar.xz".Length];
+        return KernelVersion.TryParseSeries(series, out _) ? "linux-source-" + series : null;
+    }
+
     /// <summary>The programs LinuxShim runs and the Debian 12 package of each: Kbuild (make) and the compiler its
     /// headers were configured with (gcc-12), nm (binutils), patch for port patches, xz for source tarballs.</summary>
     public static readonly IReadOnlyDictionary<string, string> Programs = new Dictionary<string, string>(StringComparer.Ordinal)

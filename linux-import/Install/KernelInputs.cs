@@ -21,6 +21,10 @@ public static class KernelInputs
             ? InstalledKernels.Find()
             : InstalledKernels.Find(request.Root, request.RunningRelease);
 
+        // A build directory given explicitly may be a half-installed Debian one: say so now, naming the package.
+        if (request.Build is not null && DebianPackages.Owning(System.IO.Path.GetFullPath(request.Build)) is not null
+            && Directory.Exists(request.Build) && InstalledKernels.Problem("/", System.IO.Path.GetFullPath(request.Build).TrimEnd('/')) is { } halfInstalled)
+            throw new ImportException(halfInstalled);
         BuildDirectory? build = request.Build is null ? null : BuildDirectory.Open(request.Build);
         string? linux = request.Linux;
         string linuxHow = request.LinuxGivenBy, buildHow = request.BuildGivenBy;
