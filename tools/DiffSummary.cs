@@ -25,7 +25,7 @@ public static class DiffSummary
                 w.WriteLine($"  {c.Modules.Count,4}  {c.Kind,-9} {c.Symbol}{(c.Detail is { } detail ? (c.Kind == "renamed" ? " → " : ": ") + detail : "")}");
         }
         foreach (var p in d.Ports)
-            w.WriteLine($"port {p.Port} ({p.Module}): recipe names {to}: {(p.SupportsNew ? "yes" : "no")}; shim lacks on {to}: "
+            w.WriteLine($"port {p.Port} ({p.Module}): recipe names {DiffMarkdownReport.Series(d.New)}: {(p.SupportsNew ? "yes" : "no")}; shim lacks on {to}: "
                         + DiffMarkdownReport.Lacks(p.LacksNew).Replace("`", "", StringComparison.Ordinal)
                         + (p.Renamed.Count > 0 ? $"; renamed: {string.Join(", ", p.Renamed)}" : ""));
     }

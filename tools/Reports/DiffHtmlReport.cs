@@ -23,7 +23,7 @@ public static class DiffHtmlReport
             h.Append("<tr><th>").Append(E(label)).Append("</th><td class=n>").Append(E(value)).Append("</td></tr>\n");
         h.Append("</table>\n");
 
-        h.Append("<h2>Ports</h2>\n<table><tr><th>port</th><th>module</th><th>recipe names ").Append(E(from)).Append(" / ").Append(E(to))
+        h.Append("<h2>Ports</h2>\n<table><tr><th>port</th><th>module</th><th>recipe names ").Append(E(DiffMarkdownReport.Series(d.Old))).Append(" / ").Append(E(DiffMarkdownReport.Series(d.New)))
             .Append("</th><th>shim lacks on ").Append(E(to)).Append("</th><th>renamed</th></tr>\n");
         foreach (var p in d.Ports)
             h.Append("<tr><td>").Append(E(p.Port)).Append("</td><td>").Append(E(p.Module)).Append("</td><td>")

@@ -21,7 +21,7 @@ public static class DiffMarkdownReport
         md.AppendLine();
 
         md.AppendLine("## Ports").AppendLine();
-        md.AppendLine($"| port | module | recipe names {Version(d.Old)} / {Version(d.New)} | shim lacks on {Version(d.New)} | renamed |").AppendLine("|---|---|---|---|---|");
+        md.AppendLine($"| port | module | recipe names {Series(d.Old)} / {Series(d.New)} | shim lacks on {Version(d.New)} | renamed |").AppendLine("|---|---|---|---|---|");
         foreach (var p in d.Ports)
             md.AppendLine($"| {p.Port} | {p.Module} | {YesNo(p.SupportsOld)} / {YesNo(p.SupportsNew)} | {Lacks(p.LacksNew)} | {string.Join(", ", p.Renamed.Select(r => $"`{r}`"))} |");
         md.AppendLine();
@@ -89,6 +89,10 @@ public static class DiffMarkdownReport
     }
 
     public static string Version(Import.Model.KernelInfo k) => k.Version ?? k.Release;
+
+    /// <summary>MAJOR.MINOR, as a port's recipe names kernels.</summary>
+    public static string Series(Import.Model.KernelInfo k) =>
+        Import.Install.KernelVersion.TryParseRelease(Version(k), out var v) ? v.Series.ToString() : Version(k);
 
     public static string Lacks(IReadOnlyList<string>? lacks) =>
         lacks is null ? "not built" : lacks.Count == 0 ? "nothing" : Code(lacks);
