@@ -9,16 +9,13 @@ using LinuxShim.Tools;
 
 namespace LinuxShim.Import.Tests.Tools;
 
-public sealed class ScanDiffTests : IDisposable
+public class ScanDiffTests
 {
-    private readonly TempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
-
     [Fact]
     public void RealtekFrom61To612()
     {
-        string json = _dir.Combine("diff.json"), md = _dir.Combine("diff.md"), html = _dir.Combine("diff.html");
+        using var dir = new TempDirectory();
+        string json = dir.Combine("diff.json"), md = dir.Combine("diff.md"), html = dir.Combine("diff.html");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int exit = Cli.Run(["scan", "diff", "6.1", "6.12", "drivers/net/ethernet/realtek", "--json", json, "--markdown", md, "--html", html, "--quiet"], stdout, stderr);
