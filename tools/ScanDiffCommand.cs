@@ -62,7 +62,7 @@ public static class ScanDiffCommand
     }
 
     /// <summary>What OLD or NEW names: an installed series (6.1), @REV of --linux's repository, or a tree PATH[@REV].</summary>
-    internal static KernelRequest Side(string spec, string? build, string? linux, string which)
+    public static KernelRequest Side(string spec, string? build, string? linux, string which)
     {
         string given = $"{which} ({spec})";
         if (KernelVersion.TryParseSeries(spec, out var series) && !Path.Exists(spec))
@@ -114,7 +114,7 @@ public static class ScanDiffCommand
     }
 
     /// <summary>The deepest directory holding all of <paramref name="directories"/> (drivers/net/ethernet for realtek and intel/e1000).</summary>
-    internal static string? CommonDirectory(IEnumerable<string> directories)
+    public static string? CommonDirectory(IEnumerable<string> directories)
     {
         List<string>? common = null;
         foreach (var d in directories)

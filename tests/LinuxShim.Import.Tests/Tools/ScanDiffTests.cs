@@ -53,4 +53,19 @@ public class ScanDiffTests
         Assert.Contains("irq_setup", free.Callers);
         Assert.Equal("void (cpumask_var_t)", free.Prototype);
     }
+    [Fact]
+    public void OldAndNewAreInstalledVersionsTreesOrRevisionsOfTheLinuxRepository()
+    {
+        var installed = ScanDiffCommand.Side("6.12", null, null, "NEW");
+        Assert.Equal(new LinuxShim.Import.Install.KernelVersion(6, 12), installed.Kernel);
+        Assert.Null(installed.Linux);
+        var revision = ScanDiffCommand.Side("@v6.12", "/b612", "/src/linux.git@v6.1", "NEW");
+        Assert.Equal(("/src/linux.git@v6.12", "/b612"), (revision.Linux, revision.Build));
+        var tree = ScanDiffCommand.Side("/usr/src/linux-source-6.1.tar.xz", null, null, "OLD");
+        Assert.Equal("/usr/src/linux-source-6.1.tar.xz", tree.Linux);
+        Assert.Null(tree.Kernel);
+        Assert.Throws<UsageException>(() => ScanDiffCommand.Side("6.1", "/b61", null, "OLD"));
+        Assert.Equal("drivers/net/ethernet", ScanDiffCommand.CommonDirectory(["drivers/net/ethernet/realtek", "drivers/net/ethernet/intel/e1000"]));
+        Assert.Null(ScanDiffCommand.CommonDirectory(["drivers/net", "sound/pci"]));
+    }
 }
