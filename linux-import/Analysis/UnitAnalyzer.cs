@@ -49,12 +49,14 @@ public static partial class UnitAnalyzer
 
         var undefined = new SortedSet<string>(StringComparer.Ordinal);
         var prototypes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var canonical = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var symbol in reach.External)
             if (!Provided.Contains(symbol.LinkName) && !Builtins.IsBuiltin(symbol.LinkName) && !IsCompileTimeError(symbol))
             {
                 undefined.Add(symbol.LinkName);
-                if (symbol.Declaration.TypeSpelling is { Length: > 0 } type)
-                    prototypes.TryAdd(symbol.LinkName, type);
+                if (symbol.Declaration.TypeSpelling is { Length: > 0 } type && prototypes.TryAdd(symbol.LinkName, type)
+                    && symbol.Declaration.CanonicalTypeSpelling is var resolved && resolved != type)
+                    canonical.TryAdd(symbol.LinkName, resolved);
             }
         undefined.UnionWith(reach.NamedReferences);
         undefined.ExceptWith(defined);
@@ -70,12 +72,16 @@ public static partial class UnitAnalyzer
             if (undefined.Contains(name))
                 callers[name] = set.ToList();
         foreach (var name in prototypes.Keys.Where(n => !undefined.Contains(n)).ToList())
+        {
             prototypes.Remove(name);
+            canonical.Remove(name);
+        }
 
         return new UnitResult
         {
             ReferencedFrom = from,
             Prototypes = prototypes,
+            CanonicalPrototypes = canonical,
             Callers = callers,
             Path = relativePath,
             Defined = defined.ToList(),

@@ -121,7 +121,9 @@ public static class ModelDiffer
         {
             if (!o.TryGetValue(r.Symbol, out var before))
                 continue;
-            if (before.Prototype is { } p0 && r.Prototype is { } p1 && Normalize(p0) != Normalize(p1))
+            // Compared with typedefs resolved: u64 (void) is unsigned long long (void).
+            if (before.Prototype is { } p0 && r.Prototype is { } p1
+                && Normalize(before.CanonicalPrototype ?? p0) != Normalize(r.CanonicalPrototype ?? p1))
                 prototypes.Add(new PrototypeChange(r.Symbol, p0, p1));
             if (before.Export != r.Export || before.Provider != r.Provider || before.Namespace != r.Namespace)
                 exports.Add(new ExportChange(r.Symbol, before.Export, r.Export, before.Provider, r.Provider, before.Namespace, r.Namespace));

@@ -85,6 +85,10 @@ public sealed record RequiredSymbol(string Symbol, string Export, string? Namesp
     /// null for names only assembly or the compiler refers to.</summary>
     public string? Prototype { get; init; }
 
+    /// <summary>The prototype with typedefs resolved ("unsigned long long (void)" for "u64 (void)"); null when
+    /// that spells it the same. Two kernels' prototypes differ when these do.</summary>
+    public string? CanonicalPrototype { get; init; }
+
     /// <summary>The module's functions (and variables) whose compiled code references it: its call sites.</summary>
     public IReadOnlyList<string> Callers { get; init; } = [];
 }

@@ -21,6 +21,9 @@ public sealed record UnitResult
     /// for a function, "struct workqueue_struct *" for a variable.</summary>
     public IReadOnlyDictionary<string, string> Prototypes { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The same types with typedefs resolved, for the symbols where that spells them differently.</summary>
+    public IReadOnlyDictionary<string, string> CanonicalPrototypes { get; init; } = new Dictionary<string, string>();
+
     /// <summary>For each undefined symbol, every function (or variable) the object file emits whose code
     /// references it, inline callees counted in their caller.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Callers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();

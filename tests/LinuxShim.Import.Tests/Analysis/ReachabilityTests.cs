@@ -291,6 +291,8 @@ public class ReachabilityTests
             """);
         Assert.Empty(result.Errors);
         Assert.Equal("void *(size_t, unsigned int)", result.Prototypes["__kmalloc"]);
+        Assert.Equal("void *(unsigned long, unsigned int)", result.CanonicalPrototypes["__kmalloc"]);
+        Assert.False(result.CanonicalPrototypes.ContainsKey("debug_level"));
         Assert.Equal("int", result.Prototypes["debug_level"]);
         Assert.Equal(["open_queue", "open_ring"], result.Callers["__kmalloc"]);
         Assert.Equal(["open_queue"], result.Callers["debug_level"]);

@@ -54,6 +54,16 @@ public class ModelDifferTests
     }
 
     [Fact]
+    public void PrototypesSpelledThroughAnotherTypedefAreUnchanged()
+    {
+        var old = M("m", "d", R("sched_clock", "unsigned long long (void)", ["f"]), R("kmalloc_caches", "struct kmem_cache *[4][14]", ["f"]));
+        var @new = M("m", "d", R("sched_clock", "u64 (void)", ["f"]) with { CanonicalPrototype = "unsigned long long (void)" },
+            R("kmalloc_caches", "kmem_buckets[5]", ["f"]) with { CanonicalPrototype = "struct kmem_cache *[5][14]" });
+        var change = Assert.Single(ModelDiffer.CompareModule(old, @new).Prototypes);
+        Assert.Equal(new PrototypeChange("kmalloc_caches", "struct kmem_cache *[4][14]", "kmem_buckets[5]"), change);
+    }
+
+    [Fact]
     public void TwoCandidatesWithUnrelatedNamesAreNotGuessed()
     {
         var old = M("m", "d", R("alpha", "void (int)", ["f"]));
