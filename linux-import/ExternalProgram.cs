@@ -29,7 +29,10 @@ internal static class ExternalProgram
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException)
         {
-            throw new ImportException(cannotStart(e.Message), e);
+            // Not installed: name the Debian package that provides it, so it can be installed.
+            throw Install.DebianPackages.ForProgram(program) is { } package
+                ? new ImportException(cannotStart(e.Message), [package])
+                : new ImportException(cannotStart(e.Message), e);
         }
         using (process)
         {

@@ -18,6 +18,17 @@ public static class Cli
           linuxshim scan DIR [--json FILE] [--html FILE] [--markdown FILE] [options]
                                                          what each module under DIR is made of and needs
           linuxshim scan merge PART.json... --json FILE  join the results of scan --shard runs
+          linuxshim scan diff OLD NEW [DIR] [--json FILE] [--html FILE] [--markdown FILE]
+                         [--old-build DIR] [--new-build DIR]
+                                                         per module of DIR, what changed between two kernels:
+                                                         required symbols added, removed, likely renamed,
+                                                         prototypes, export type or provider; per port what
+                                                         the shim lacks on NEW. OLD and NEW: an installed
+                                                         version (6.1, 6.12), a tree PATH[@REV] (its build
+                                                         directory: --old-build/--new-build, else the
+                                                         installed one of its version), or @REV of the git
+                                                         repository --linux names. DIR defaults to the
+                                                         directory holding every port's module
           linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
@@ -101,7 +112,11 @@ public static class Cli
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, mayInstall: true);
+
+    /// <param name="mayInstall">When the command stops for want of Debian packages, install them and run it again
+    /// (once) where this process may (see <see cref="PackageInstaller"/>).</param>
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool mayInstall)
     {
         // The device server parses its own arguments (wire and socket specifications).
         if (args.Length > 0 && args[0] == "device")
@@ -155,6 +170,8 @@ public static class Cli
         catch (ImportException e)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
+            if (mayInstall && e.Packages.Count > 0 && PackageInstaller.Provide(e.Packages, stderr))
+                return Run(args, stdout, stderr, mayInstall: false);
             return ExitFailure;
         }
         catch (IOException e)

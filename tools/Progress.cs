@@ -2,7 +2,7 @@
 // Managed side. A one-line progress bar on a terminal (stderr); silent when stderr is redirected.
 namespace LinuxShim.Tools;
 
-public sealed class Progress(TextWriter stderr)
+public sealed class Progress(TextWriter stderr, string label = "")
 {
     private readonly bool _terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
     private readonly Lock _lock = new();
@@ -19,7 +19,7 @@ public sealed class Progress(TextWriter stderr)
             int filled = total == 0 ? width : done * width / total;
             double seconds = (DateTime.UtcNow - _start).TotalSeconds;
             string name = file.Length > 40 ? "…" + file[^39..] : file;
-            stderr.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} {seconds,5:0.0}s {name,-40}");
+            stderr.Write($"\r{label}[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} {seconds,5:0.0}s {name,-40}");
             _drawn = true;
         }
     }

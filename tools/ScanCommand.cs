@@ -14,6 +14,8 @@ public static class ScanCommand
     {
         if (cl.Positionals.Count > 0 && cl.Positionals[0] == "merge")
             return Merge(cl, stdout);
+        if (cl.Positionals.Count > 0 && cl.Positionals[0] == "diff")
+            return ScanDiffCommand.Run(cl, stdout, stderr);
         string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
         Shard? shard = null;
         if (cl.Get("shard") is { } spec)
@@ -94,19 +96,21 @@ public static class ScanCommand
     /// <summary>--json, --markdown and --html, each to a file or ("-") standard output.</summary>
     private static void WriteOutputs(ImportModel model, CommandLine cl, TextWriter stdout)
     {
-        void Emit(string? target, Func<string> render)
-        {
-            if (target is null)
-                return;
-            string text = render();
-            if (target == "-")
-                stdout.Write(text);
-            else
-                WriteAtomically(target, text);
-        }
-        Emit(cl.Get("json"), () => ImportModelJson.Serialize(model));
-        Emit(cl.Get("markdown"), () => MarkdownReport.Write(model));
-        Emit(cl.Get("html"), () => HtmlReport.Write(model));
+        Emit(cl.Get("json"), () => ImportModelJson.Serialize(model), stdout);
+        Emit(cl.Get("markdown"), () => MarkdownReport.Write(model), stdout);
+        Emit(cl.Get("html"), () => HtmlReport.Write(model), stdout);
+    }
+
+    /// <summary>One report to a file (written atomically) or, for "-", to standard output; nothing when not asked for.</summary>
+    internal static void Emit(string? target, Func<string> render, TextWriter stdout)
+    {
+        if (target is null)
+            return;
+        string text = render();
+        if (target == "-")
+            stdout.Write(text);
+        else
+            WriteAtomically(target, text);
     }
 
     /// <summary>DIR may be tree-relative, or an absolute path inside an on-disk tree.</summary>

@@ -245,7 +245,13 @@ internal sealed class IrBuilder(UnitIndex index)
         if (_loopDepth > 0)
             _opaque.Add(slot);
         var init = c.VarInitializer;
-        return new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
+        var declaration = new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
+        // __attribute__((cleanup(fn))) (the kernel's __free(x), guard(), scoped_guard()) calls fn(&var) when
+        // the variable goes out of scope. Where exactly does not change what is referenced: the call is
+        // walked right after the declaration, with an argument whose value is unknown.
+        if (UnitIndex.CleanupFunction(c) is { } name && index.Function(name) is { } cleanup)
+            return new IrNode { Kind = IrKind.Pass, Kids = [declaration, new IrNode { Kind = IrKind.Call, Target = cleanup, Kids = [Leaf(IrKind.Generic)] }] };
+        return declaration;
     }
 
     private IrNode Reference(Cursor referenced)

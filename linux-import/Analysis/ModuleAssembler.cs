@@ -15,14 +15,30 @@ internal static class ModuleAssembler
     {
         var defined = new HashSet<string>(units.SelectMany(u => u.Defined), StringComparer.Ordinal);
         var from = new Dictionary<string, string>(StringComparer.Ordinal);
+        var prototypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
+        var callers = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var u in units)
+        {
             foreach (var (s, f) in u.ReferencedFrom)
                 from.TryAdd(s, f);
+            foreach (var (s, p) in u.Prototypes)
+                prototypes.TryAdd(s, p);
+            foreach (var (s, p) in u.CanonicalPrototypes)
+                canonical.TryAdd(s, p);
+            foreach (var (s, list) in u.Callers)
+            {
+                if (!callers.TryGetValue(s, out var set))
+                    callers[s] = set = new SortedSet<string>(StringComparer.Ordinal);
+                set.UnionWith(list);
+            }
+        }
         var requires = units.SelectMany(u => u.Undefined).Where(s => !defined.Contains(s))
             .Distinct().Order(StringComparer.Ordinal)
-            .Select(s => symvers.TryGet(s, out var e)
-                ? new RequiredSymbol(s, e.ExportType, e.Namespace.Length == 0 ? null : e.Namespace, e.Module, from.GetValueOrDefault(s))
-                : new RequiredSymbol(s, "unexported", null, null, from.GetValueOrDefault(s)))
+            .Select(s => (symvers.TryGet(s, out var e)
+                    ? new RequiredSymbol(s, e.ExportType, e.Namespace.Length == 0 ? null : e.Namespace, e.Module, from.GetValueOrDefault(s))
+                    : new RequiredSymbol(s, "unexported", null, null, from.GetValueOrDefault(s)))
+                with { Prototype = prototypes.GetValueOrDefault(s), CanonicalPrototype = canonical.GetValueOrDefault(s), Callers = callers.TryGetValue(s, out var c) ? c.ToList() : [] })
             .ToList();
 
         var modinfo = units.SelectMany(u => u.Metadata.ModInfo).ToList();

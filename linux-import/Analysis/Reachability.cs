@@ -18,6 +18,9 @@ internal sealed partial class Reachability
     private readonly Dictionary<Symbol, HashSet<string>> _contexts = new();
     private readonly Queue<(Symbol Symbol, Binding? Args)> _work = new();
     private Symbol? _current;
+
+    /// <summary>The definition the object file emits whose code is being walked (inline callees are walked inside it).</summary>
+    private Symbol? _emitted;
     private int _quiet;
     private readonly Dictionary<(Symbol, string), long?> _returns = new();
     private readonly HashSet<(Symbol, string)> _inlining = new();
@@ -30,6 +33,10 @@ internal sealed partial class Reachability
 
     /// <summary>Link name → the definition whose code first referenced it (for explanations).</summary>
     public Dictionary<string, string> Origins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Link name → the emitted functions (and variables) whose code references it, inline callees
+    /// walked inside their caller: a symbol's call sites as the object file has them.</summary>
+    public Dictionary<string, SortedSet<string>> Callers { get; } = new(StringComparer.Ordinal);
 
     public Reachability(UnitIndex index) => _index = index;
 
@@ -118,7 +125,7 @@ internal sealed partial class Reachability
             _index.EnsureBody(symbol);
             if (symbol.Body is null)
                 continue;
-            _current = symbol;
+            _current = _emitted = symbol;
             if (Trace)
                 Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
             Eval(symbol.Body, new Frame(symbol, args));
@@ -154,12 +161,23 @@ internal sealed partial class Reachability
     {
         if (External.Add(symbol) && _current is not null)
             Origins.TryAdd(symbol.LinkName, _current.Name);
+        NoteCaller(symbol.LinkName);
     }
 
     private void AddNamed(string name)
     {
         if (NamedReferences.Add(name) && _current is not null)
             Origins.TryAdd(name, _current.Name);
+        NoteCaller(name);
+    }
+
+    private void NoteCaller(string name)
+    {
+        if (_emitted is null)
+            return;
+        if (!Callers.TryGetValue(name, out var callers))
+            Callers[name] = callers = new SortedSet<string>(StringComparer.Ordinal);
+        callers.Add(_emitted.Name);
     }
 
     private long? Eval(IrNode n, Frame f)

@@ -48,9 +48,16 @@ public static partial class UnitAnalyzer
                 defined.Add(m.Groups[1].Value);
 
         var undefined = new SortedSet<string>(StringComparer.Ordinal);
+        var prototypes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var canonical = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var symbol in reach.External)
             if (!Provided.Contains(symbol.LinkName) && !Builtins.IsBuiltin(symbol.LinkName) && !IsCompileTimeError(symbol))
+            {
                 undefined.Add(symbol.LinkName);
+                if (symbol.Declaration.TypeSpelling is { Length: > 0 } type && prototypes.TryAdd(symbol.LinkName, type)
+                    && symbol.Declaration.CanonicalTypeSpelling is var resolved && resolved != type)
+                    canonical.TryAdd(symbol.LinkName, resolved);
+            }
         undefined.UnionWith(reach.NamedReferences);
         undefined.ExceptWith(defined);
         foreach (var s in symbols.Roots)
@@ -60,10 +67,22 @@ public static partial class UnitAnalyzer
         foreach (var (name, origin) in reach.Origins)
             if (undefined.Contains(name))
                 from.TryAdd(name, origin);
+        var callers = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (name, set) in reach.Callers)
+            if (undefined.Contains(name))
+                callers[name] = set.ToList();
+        foreach (var name in prototypes.Keys.Where(n => !undefined.Contains(n)).ToList())
+        {
+            prototypes.Remove(name);
+            canonical.Remove(name);
+        }
 
         return new UnitResult
         {
             ReferencedFrom = from,
+            Prototypes = prototypes,
+            CanonicalPrototypes = canonical,
+            Callers = callers,
             Path = relativePath,
             Defined = defined.ToList(),
             Undefined = undefined.ToList(),

@@ -139,6 +139,33 @@ internal sealed partial class UnitIndex
     private const int AsmLabelAttrKind = 407;
     private const CursorKind UnexposedDecl = (CursorKind)1;
 
+    private Dictionary<string, Cursor>? _functionsByName;
+
+    /// <summary>The function a file-scope declaration of this unit names (null when none does): what an
+    /// __attribute__((cleanup(name))) calls. The index of names is built on first use, since few units need it.</summary>
+    public Symbol? Function(string name)
+    {
+        if (_byName.TryGetValue(name, out var known))
+            return known.IsFunction ? known : null;
+        if (_functionsByName is null)
+        {
+            _functionsByName = new Dictionary<string, Cursor>(StringComparer.Ordinal);
+            foreach (var c in Unit.Cursor.Children())
+                if (c.Kind == CursorKind.FunctionDecl)
+                    _functionsByName.TryAdd(c.Spelling, c);
+        }
+        return _functionsByName.TryGetValue(name, out var declaration) ? SymbolFor(declaration) : null;
+    }
+
+    [GeneratedRegex(@"__attribute__\(\(cleanup\(([A-Za-z_][A-Za-z0-9_]*)\)\)\)")]
+    private static partial Regex CleanupPattern();
+
+    /// <summary>The function a local variable's __attribute__((cleanup(fn))) names (the kernel's __free(x)
+    /// is cleanup(__free_x)), or null.</summary>
+    public static string? CleanupFunction(Cursor declaration) =>
+        declaration.HasAttributes && CleanupPattern().Match(declaration.PrettyPrintedDeclaration()) is { Success: true } m
+            ? m.Groups[1].Value : null;
+
     /// <summary>Builds the IR of a symbol's body or initializer on first use.</summary>
     public void EnsureBody(Symbol symbol)
     {

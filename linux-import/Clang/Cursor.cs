@@ -32,6 +32,9 @@ public readonly struct Cursor : IEquatable<Cursor>
     public UnaryOp UnaryOperator => (UnaryOp)Native.clang_getCursorUnaryOperatorKind(Raw);
     public long EnumValue => Native.clang_getEnumConstantDeclValue(Raw);
     public string TypeSpelling => Native.Take(Native.clang_getTypeSpelling(Native.clang_getCursorType(Raw)));
+
+    /// <summary>The spelling of the cursor's canonical type: typedefs resolved (u64 is unsigned long long).</summary>
+    public string CanonicalTypeSpelling => Native.Take(Native.clang_getTypeSpelling(Native.clang_getCanonicalType(Native.clang_getCursorType(Raw))));
     /// <summary>Size in bytes of the cursor's type, or null when incomplete or dependent.</summary>
     public long? TypeSize
     {

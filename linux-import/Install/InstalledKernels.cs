@@ -150,7 +150,9 @@ public sealed class InstalledKernels
         return new InstalledBuild(dir, version.Value, Problem(root, dir));
     }
 
-    private static string? Problem(string root, string dir)
+    /// <summary>What keeps a build directory a Debian headers package installed from working (one line naming the
+    /// package), or null: also for a directory given with --build, which Kbuild would otherwise fail on later.</summary>
+    public static string? Problem(string root, string dir)
     {
         string package = DebianPackages.Owning(dir) ?? "the headers package";
         foreach (string file in new[] { "Makefile", "include/generated/autoconf.h", "include/config/auto.conf", "Module.symvers" })

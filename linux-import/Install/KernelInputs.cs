@@ -21,6 +21,10 @@ public static class KernelInputs
             ? InstalledKernels.Find()
             : InstalledKernels.Find(request.Root, request.RunningRelease);
 
+        // A build directory given explicitly may be a half-installed Debian one: say so now, naming the package.
+        if (request.Build is not null && DebianPackages.Owning(System.IO.Path.GetFullPath(request.Build)) is not null
+            && Directory.Exists(request.Build) && InstalledKernels.Problem("/", System.IO.Path.GetFullPath(request.Build).TrimEnd('/')) is { } halfInstalled)
+            throw new ImportException(halfInstalled);
         BuildDirectory? build = request.Build is null ? null : BuildDirectory.Open(request.Build);
         string? linux = request.Linux;
         string linuxHow = request.LinuxGivenBy, buildHow = request.BuildGivenBy;
@@ -44,9 +48,10 @@ public static class KernelInputs
                 var installed = Installed();
                 var match = installed.BuildFor(version);
                 if (match is null)
-                    throw new ImportException(installed.ProblemFor(version) is { } problem
-                        ? $"the build directory of Linux {version.Series} (for {tree!.Location}) is unusable: {problem}"
-                        : $"no configured build directory for Linux {version.Series} (the version of {tree!.Location}) is installed{installed.Under}: install {DebianPackages.Headers(version)}, or pass --build DIR");
+                    throw installed.ProblemFor(version) is { } problem
+                        ? new ImportException($"the build directory of Linux {version.Series} (for {tree!.Location}) is unusable: {problem}")
+                        : new ImportException($"no configured build directory for Linux {version.Series} (the version of {tree!.Location}) is installed{installed.Under}: install {DebianPackages.Headers(version)}, or pass --build DIR",
+                            [DebianPackages.Headers(version)]);
                 build = BuildDirectory.Open(match.Path);
                 buildHow = $"the installed build directory of Linux {version.Series}";
                 defaulted = true;
@@ -56,7 +61,8 @@ public static class KernelInputs
                 var version = build.Version;
                 var installed = Installed();
                 var source = installed.SourceFor(version)
-                    ?? throw new ImportException($"no source tree for Linux {version.Series} (the version of {build.Path}) is installed{installed.Under}: install {DebianPackages.Source(version)}, or pass --linux PATH");
+                    ?? throw new ImportException($"no source tree for Linux {version.Series} (the version of {build.Path}) is installed{installed.Under}: install {DebianPackages.Source(version)}, or pass --linux PATH",
+                        [DebianPackages.Source(version)]);
                 tree = KernelTree.Open(source.Path, cacheRoot);
                 linuxHow = $"the installed source of Linux {version.Series}";
                 defaulted = true;
@@ -104,15 +110,19 @@ public static class KernelInputs
         {
             // Something of a series may be there without the rest: name what completes the newest one.
             var partial = installed.Sources.Select(s => s.Version.Series).Concat(installed.Builds.Select(b => b.Version.Series)).Distinct().Order().ToList();
-            var target = partial.Count > 0 ? partial[^1] : new KernelVersion(6, 1);
-            throw new ImportException($"no kernel source tree with its configured build directory is installed{where}: {Missing(target, installed)}, or pass --linux PATH and --build DIR");
+            var target = partial.Count > 0 ? partial[^1] : DebianPackages.DistributionSeries;
+            throw new ImportException($"no kernel source tree with its configured build directory is installed{where}: {Missing(target, installed)}, or pass --linux PATH and --build DIR",
+                MissingPackages(target, installed));
         }
         string subject = $"{request.SupportedBy ?? "the port"} supports Linux {string.Join(", ", request.Supported)}, and";
         string have = complete.Count == 0 ? $"no kernel is installed{where}" : $"the installed ones{where} are {installed.DescribeComplete()}";
         var newest = wanted.Max();
         if (request.Kernel is not null)
-            throw new ImportException($"Linux {newest} is not installed{where} (installed: {installed.DescribeComplete()}): {Missing(newest, installed)}");
-        throw new ImportException($"{subject} {have}: {Missing(newest, installed)}");
+            throw new ImportException($"Linux {newest} is not installed{where} (installed: {installed.DescribeComplete()}): {Missing(newest, installed)}",
+                MissingPackages(newest, installed));
+        // A port that supports Debian's own kernel is best served by it: its headers need no kernel image.
+        var install = complete.Count == 0 && wanted.Any(w => w.SameSeries(DebianPackages.DistributionSeries)) ? DebianPackages.DistributionSeries : newest;
+        throw new ImportException($"{subject} {have}: {Missing(install, installed)}", MissingPackages(install, installed));
     }
 
     /// <summary>"install linux-source-6.12 and linux-headers-6.12-amd64", or the problem of a half-installed build directory.</summary>
@@ -121,12 +131,22 @@ public static class KernelInputs
         bool source = installed.SourceFor(series) is not null, build = installed.BuildFor(series) is not null;
         if (!build && installed.ProblemFor(series) is { } problem)
             return source ? problem : $"install {DebianPackages.Source(series)}; and {problem}";
+        return "install " + string.Join(" and ", MissingPackages(series, installed));
+    }
+
+    /// <summary>The packages that would complete <paramref name="series"/>: none when a half-installed build directory
+    /// is in the way (installing again would not repair it; its problem says what to do).</summary>
+    private static List<string> MissingPackages(KernelVersion series, InstalledKernels installed)
+    {
+        bool source = installed.SourceFor(series) is not null, build = installed.BuildFor(series) is not null;
+        if (!build && installed.ProblemFor(series) is not null)
+            return [];
         var packages = new List<string>();
         if (!source)
             packages.Add(DebianPackages.Source(series));
         if (!build)
             packages.Add(DebianPackages.Headers(series));
-        return "install " + string.Join(" and ", packages);
+        return packages;
     }
 
     private static KernelVersion TreeVersion(KernelTree tree) =>

@@ -79,7 +79,19 @@ public sealed record ModuleInfo
 public sealed record SourceFile(string Path, string Role, string? Spdx, string Blob);
 
 /// <summary>Export: EXPORT_SYMBOL, EXPORT_SYMBOL_GPL, or "unexported"; Provider: vmlinux or the module exporting it.</summary>
-public sealed record RequiredSymbol(string Symbol, string Export, string? Namespace, string? Provider, string? From);
+public sealed record RequiredSymbol(string Symbol, string Export, string? Namespace, string? Provider, string? From)
+{
+    /// <summary>Its type as libclang reads the declaration in the configured headers ("int (struct pci_dev *)");
+    /// null for names only assembly or the compiler refers to.</summary>
+    public string? Prototype { get; init; }
+
+    /// <summary>The prototype with typedefs resolved ("unsigned long long (void)" for "u64 (void)"); null when
+    /// that spells it the same. Two kernels' prototypes differ when these do.</summary>
+    public string? CanonicalPrototype { get; init; }
+
+    /// <summary>The module's functions (and variables) whose compiled code references it: its call sites.</summary>
+    public IReadOnlyList<string> Callers { get; init; } = [];
+}
 
 public sealed record ModuleParameter(string Name, string? Type, string? Description);
 

@@ -17,6 +17,17 @@ public sealed record UnitResult
     /// <summary>For each undefined symbol, the function or variable whose surviving code references it.</summary>
     public required IReadOnlyDictionary<string, string> ReferencedFrom { get; init; }
 
+    /// <summary>For each undefined symbol declared in C, its type as libclang spells it: "void *(size_t, gfp_t)"
+    /// for a function, "struct workqueue_struct *" for a variable.</summary>
+    public IReadOnlyDictionary<string, string> Prototypes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The same types with typedefs resolved, for the symbols where that spells them differently.</summary>
+    public IReadOnlyDictionary<string, string> CanonicalPrototypes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>For each undefined symbol, every function (or variable) the object file emits whose code
+    /// references it, inline callees counted in their caller.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Callers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>Compiler errors (empty when the file parsed cleanly).</summary>
     public required IReadOnlyList<string> Errors { get; init; }
 

@@ -13,7 +13,9 @@ internal static class TarRunner
         {
             string firstLine = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .FirstOrDefault() ?? $"tar exited with status {exitCode}";
-            throw new ImportException($"cannot extract tarball {TreeErrors.Show(tarball)}: {TreeErrors.Reason(firstLine)}");
+            // An installed linux-source-X.Y whose tarball is damaged: the package to reinstall.
+            string reinstall = Install.DebianPackages.SourceTarball(tarball) is { } package ? $" (reinstall {package})" : "";
+            throw new ImportException($"cannot extract tarball {TreeErrors.Show(tarball)}: {TreeErrors.Reason(firstLine)}{reinstall}");
         }
     }
 }

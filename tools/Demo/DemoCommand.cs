@@ -66,7 +66,7 @@ public static partial class DemoCommand
     {
         if (cl.Positionals.Count > 0 && cl.Positionals[0] == "monitor")
             return DemoMonitor.Run(cl, stdout, stderr);
-        string port = cl.Get("port") ?? FindPort("8139too-trojan");
+        string port = cl.Get("port") ?? PortFolders.Find("8139too-trojan");
         var recipe = PortRecipe.Load(port);
         RunCommand.EnsureBuilt(cl, recipe, stderr);
         int seconds = cl.GetInt("seconds", 6);
@@ -134,20 +134,6 @@ public static partial class DemoCommand
         if (result.Unexpected > 0)
             stdout.WriteLine($"linuxshim demo: FAILED: {result.Failures.Count} failures detected, {crashes} injected: {Describe(result.Failures)}");
         return sorted.Count == crashes && result.MonitorSurvived && result.Unexpected == 0 ? Cli.ExitOk : Cli.ExitFailure;
-    }
-
-    private static string FindPort(string name)
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "ports", name);
-                if (File.Exists(Path.Combine(candidate, PortRecipe.FileName)))
-                    return candidate;
-            }
-        }
-        throw new UsageException($"cannot find ports/{name}; run from the repository or give --port");
     }
 
     /// <summary>Every recovery time of the last multi-attack scenario (ms).</summary>

@@ -9,16 +9,17 @@ namespace LinuxShim.Tools.Reports;
 
 public static class HtmlReport
 {
+    /// <summary>The CSS every LinuxShim report page shares.</summary>
+    public const string Style = "body{font:14px system-ui,sans-serif;margin:2em;max-width:72em}table{border-collapse:collapse}"
+        + "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}td.n{text-align:right}"
+        + "code{font-size:12px}.bad{color:#a00}.ok{color:#070}svg text{font:11px sans-serif}";
+
     public static string Write(ImportModel model)
     {
         var c = model.Coverage ?? throw new InvalidOperationException("coverage is computed before reports are written");
         var h = new StringBuilder();
         h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>LinuxShim scan of ")
-            .Append(E(model.Scope)).Append("</title>\n<style>")
-            .Append("body{font:14px system-ui,sans-serif;margin:2em;max-width:72em}table{border-collapse:collapse}")
-            .Append("td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}td.n{text-align:right}")
-            .Append("code{font-size:12px}.bad{color:#a00}.ok{color:#070}svg text{font:11px sans-serif}")
-            .Append("</style></head><body>\n");
+            .Append(E(model.Scope)).Append("</title>\n<style>").Append(Style).Append("</style></head><body>\n");
         h.Append("<h1>LinuxShim scan of <code>").Append(E(model.Scope)).Append("</code></h1>\n<p>Kernel ")
             .Append(E(model.Kernel.Release)).Append(" (").Append(E(model.Kernel.Source)).Append(' ').Append(E(model.Kernel.Location))
             .Append(model.Kernel.Commit is { } commit ? " at " + E(commit) : "").Append("), analyser ").Append(E(model.Kernel.Analyser)).Append(".</p>\n");
@@ -50,7 +51,7 @@ public static class HtmlReport
     }
 
     /// <summary>A horizontal bar chart as inline SVG.</summary>
-    private static string BarChart(List<(string Label, int Value)> rows, string unit)
+    public static string BarChart(List<(string Label, int Value)> rows, string unit)
     {
         const int labelWidth = 260, barWidth = 420, rowHeight = 18;
         int max = Math.Max(1, rows.Count == 0 ? 1 : rows.Max(r => r.Value));

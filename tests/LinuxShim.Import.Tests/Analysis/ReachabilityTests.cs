@@ -257,4 +257,44 @@ public class ReachabilityTests
         Assert.Empty(result.Undefined);
         Assert.Contains("__SCT__tp_func_demo", result.Defined);
     }
+    [Fact]
+    public void CleanupAttributeCallsItsFunctionWhenTheVariableGoesOutOfScope()
+    {
+        // Linux 6.12's DEFINE_FREE(free_cpumask_var, …) and __free(free_cpumask_var): the call is in the
+        // inline __free_free_cpumask_var, reached only through the attribute.
+        var result = Snippet.Analyze("""
+            void free_cpumask_var(void *mask);
+            void release(int *x);
+            void *alloc_mask(void);
+            static inline void __free_free_cpumask_var(void *p) { void *_T = *(void **)p; if (_T) free_cpumask_var(_T); }
+            int probe(void) {
+                void *mask __attribute__((cleanup(__free_free_cpumask_var))) = alloc_mask();
+                int n __attribute__((cleanup(release))) = 0;
+                return mask != 0;
+            }
+            """);
+        Assert.Empty(result.Errors);
+        Assert.Equal(["alloc_mask", "free_cpumask_var", "release"], result.Undefined);
+        Assert.Equal(["probe"], result.Callers["free_cpumask_var"]);
+    }
+
+    [Fact]
+    public void RequiredSymbolsCarryTheirPrototypeAndEveryEmittedCaller()
+    {
+        var result = Snippet.Analyze("""
+            typedef unsigned long size_t;
+            void *__kmalloc(size_t size, unsigned flags);
+            extern int debug_level;
+            static inline void *kmalloc(size_t size) { return __kmalloc(size, 0); }
+            void *open_ring(void) { return kmalloc(64); }
+            void *open_queue(int n) { return debug_level ? kmalloc(n) : 0; }
+            """);
+        Assert.Empty(result.Errors);
+        Assert.Equal("void *(size_t, unsigned int)", result.Prototypes["__kmalloc"]);
+        Assert.Equal("void *(unsigned long, unsigned int)", result.CanonicalPrototypes["__kmalloc"]);
+        Assert.False(result.CanonicalPrototypes.ContainsKey("debug_level"));
+        Assert.Equal("int", result.Prototypes["debug_level"]);
+        Assert.Equal(["open_queue", "open_ring"], result.Callers["__kmalloc"]);
+        Assert.Equal(["open_queue"], result.Callers["debug_level"]);
+    }
 }

@@ -242,4 +242,37 @@ public sealed class KernelSelectionTests : IDisposable
         File.WriteAllText(Path.Combine(tree, "Makefile"), "all:\n");
         Assert.Contains("cannot tell which Linux version", Fails(Request(linux: tree)));
     }
+    [Fact]
+    public void AHalfInstalledBuildDirectoryGivenWithBuildIsNamedBeforeKbuildTripsOnIt()
+    {
+        string source = _root.Source("6.12", 118);
+        string dir = _root.Headers("6.12.118+deb12", "6.12.118+deb12-amd64", "6.12.118+deb12", common: false);
+        string message = Fails(Request(linux: source, build: dir));
+        Assert.Equal($"{dir} is half-installed: its Makefile includes {_root.UsrSrc}/linux-headers-6.12.118+deb12-common/Makefile, which is missing (install linux-headers-6.12.118+deb12-common)", message);
+    }
+
+    [Fact]
+    public void ADamagedSourceTarballNamesThePackageToReinstall()
+    {
+        string tarball = _root.SourceTarball("6.1");
+        _root.Headers("6.1.0-57", "6.1.192", "6.1");
+        string message = Fails(Request(kernel: V61));
+        Assert.StartsWith($"cannot extract tarball {tarball}: ", message);
+        Assert.EndsWith(" (reinstall linux-source-6.1)", message);
+    }
+
+    [Fact]
+    public void MissingKernelsCarryThePackagesThatProvideThem()
+    {
+        var e = Assert.Throws<ImportException>(() => Open(Request()));
+        Assert.Equal(["linux-source-6.1", "linux-headers-amd64"], e.Packages);
+        // A port that supports Debian's own kernel gets it (its headers need no kernel image), one that does not gets its newest.
+        e = Assert.Throws<ImportException>(() => Open(Request(supported: [V61, V612])));
+        Assert.Equal(["linux-source-6.1", "linux-headers-amd64"], e.Packages);
+        e = Assert.Throws<ImportException>(() => Open(Request(supported: V612)));
+        Assert.Equal(["linux-source-6.12", "linux-headers-6.12-amd64"], e.Packages);
+        _root.Source("6.12", 118);
+        e = Assert.Throws<ImportException>(() => Open(Request(linux: Path.Combine(_root.UsrSrc, "linux-source-6.12"))));
+        Assert.Equal(["linux-headers-6.12-amd64"], e.Packages);
+    }
 }
