@@ -45,6 +45,9 @@ public static class DemoFrames
 
     public static byte[] Attack(byte[] nicMac) => Frame(nicMac, AttackerMac, "hello LSTROJAN"u8);
 
+    /// <summary>The crafted frame with the digit that picks the trojan's action (1 crash, 2 hang, 3 leak, 4 storm, 5 escape).</summary>
+    public static byte[] Attack(byte[] nicMac, int action) => Frame(nicMac, AttackerMac, Encoding.ASCII.GetBytes($"inject LSTROJAN{action}"));
+
     public static bool TryEvent(ReadOnlySpan<byte> frame, out int sequence)
     {
         sequence = -1;
