@@ -177,6 +177,7 @@ public static class SupervisedHost
                     CpuHeldMs = progress.CpuHeldMs,
                     HolderCpuMs = progress.HolderCpuMs >= 0 ? progress.HolderCpuMs : null,
                     Injected = FaultInjection.Injected,
+                    TxBlockedMs = netif.TxBlockedMs,
                 });
             }
         }

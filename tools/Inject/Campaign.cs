@@ -33,7 +33,8 @@ public sealed partial class Campaign : IDisposable
     private const int EventRate = 100;
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
     // No event through a driver nobody saw fail for this long: the driver stopped working silently.
-    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(10);
+    // (Longer than the supervisor's transmit stall detection, so that it can find them first.)
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(15);
 
     private readonly Options options;
     private readonly LogTap tap;

@@ -68,6 +68,13 @@ public sealed record SupervisorOptions
     /// longer wait keeps a loaded machine's scheduling delays from passing for a hang.
     /// </summary>
     public int? NoAnswerMs { get; init; }
+    /// <summary>
+    /// A host whose driver keeps frames waiting on a stopped transmit queue this long, its interface up
+    /// with carrier, has stopped working (a stall): well past the core's transmit watchdog (5-6 s in
+    /// these drivers), which gives the driver's own ndo_tx_timeout the first chance to reset the chip.
+    /// </summary>
+    public int TxStallMs { get; init; } = 10_000;
+
     public int RestartBudget { get; init; } = 20;
     public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
     public double HeapLimit { get; init; } = 0.95;
@@ -443,6 +450,11 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 {
                     audit.Write("memory", ("host", slot.Number), ("pid", slot.Process.Id), ("heap_used", used), ("heap_size", size));
                     return "memory exhaustion";
+                }
+                if (pong.TxBlockedMs is { } blocked && blocked > options.TxStallMs)
+                {
+                    audit.Write("stall", ("host", slot.Number), ("pid", slot.Process.Id), ("tx_blocked_ms", blocked), ("tx_stall_ms", options.TxStallMs));
+                    return "transmit stall";
                 }
                 var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
                 if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)
