@@ -190,16 +190,8 @@ public static partial class DemoCommand
             var buffer = new byte[65536];
             while (!stop.IsCancellationRequested)
             {
-                int n;
-                try
-                {
-                    n = collector.Client.Receive(buffer);
-                }
-                catch (SocketException)
-                {
-                    continue;
-                }
-                if (!DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
+                int n = DemoFrames.ReceiveFromCable(collector.Client, buffer);
+                if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                     continue;
                 lock (delivered)
                 {

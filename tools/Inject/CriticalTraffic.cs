@@ -97,16 +97,8 @@ public sealed class CriticalTraffic : IDisposable
         cable.Client.ReceiveTimeout = 50;
         while (!stop.IsCancellationRequested)
         {
-            int n;
-            try
-            {
-                n = cable.Client.Receive(buffer);
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            if (!DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
+            int n = DemoFrames.ReceiveFromCable(cable.Client, buffer);
+            if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                 continue;
             Interlocked.Exchange(ref lastArrival, clock.ElapsedMilliseconds);
             int upTo;

@@ -9,6 +9,7 @@ using LinuxShim.Import.Tests.Host;
 using LinuxShim.Import.Tests.Kernel;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tests.Native;
+using LinuxShim.Import.Tests.Tree;
 using LinuxShim.Tools.Inject;
 using Xunit.Abstractions;
 
@@ -17,12 +18,9 @@ namespace LinuxShim.Import.Tests.Supervisor;
 [Collection(KernelCollection.Name)]
 public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper output) : IDisposable
 {
-    private readonly string work = Path.Combine(Path.GetTempPath(), $"linuxshim-inject-{Guid.NewGuid():N}"[..27]);
+    private readonly TempDirectory work = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => work.Dispose();
 
     // The sample per port (CI's budget: about a minute each on two cores); the seed fixes the mix.
     public const int SampleFaults = 40;
@@ -35,8 +33,8 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
         string library = BuiltPorts.Library(kernel, port);
         var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", port));
         bool trojan = recipe.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal));
-        var options = new Campaign.Options(port, library, device, recipe.Parameters, Path.Combine(work, "run"),
-            FaultPlan.Select(null, trojan), SampleFaults, seed, 600, Path.Combine(work, "audit.jsonl"), trojan);
+        var options = new Campaign.Options(port, library, device, recipe.Parameters, work.Combine("run"),
+            FaultPlan.Select(null, trojan), SampleFaults, seed, 600, work.Combine("audit.jsonl"), trojan);
         var log = new StringWriter();
         var campaign = new Campaign(options, TextWriter.Synchronized(log));
         try
