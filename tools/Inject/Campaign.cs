@@ -271,6 +271,10 @@ public sealed partial class Campaign : IDisposable
         {
             failed = true; // the driver's ndo_open returned an error
         }
+        catch (Exception e) when (e is NetifProtocolException or Shim.Vfio.NativeCallException or IOException)
+        {
+            // The host went while its interface was cycled: the supervisor reports that failure.
+        }
         stack.Supervisor!.Inject([.. FaultInjection.Sites.Select(s => $"{s}:0:100")]);
         Thread.Sleep(2 * 50);
         for (int attempt = 0; attempt < 20; attempt++)
@@ -280,7 +284,7 @@ public sealed partial class Campaign : IDisposable
                 link.Up();
                 break;
             }
-            catch (NetifException)
+            catch (Exception e) when (e is NetifException or NetifProtocolException or Shim.Vfio.NativeCallException or IOException)
             {
                 Thread.Sleep(100);
             }
