@@ -107,8 +107,10 @@ public sealed partial class Campaign : IDisposable
             var fault = FaultPlan.Draw(i, options.Kinds, random);
             if (!Healthy())
                 break;
+            LateFailures();
             var outcome = Inject(fault);
             Outcomes.Add(outcome);
+            judged = watch.Count;
             progress(i + 1, outcome);
             CheckMustNotFail();
         }
@@ -116,6 +118,24 @@ public sealed partial class Campaign : IDisposable
         if (Stopped is null && !traffic.Drain(TimeSpan.FromSeconds(30)))
             Note("the critical client's events were not all acknowledged within 30 s of the end", critical: true);
         EventsDelivered = traffic.Delivered;
+    }
+
+    private int judged; // failures the supervisor had detected when the last fault was judged
+
+    // A failure the supervisor detected after the last fault was judged (a latent fault that struck
+    // late) is that fault's: it is recorded there, with its detection-to-serving time.
+    private void LateFailures()
+    {
+        var late = watch.Restarts.Skip(judged).FirstOrDefault(r => r.Failure != "reprobe");
+        judged = watch.Count;
+        if (late is null || Outcomes.Count == 0 || Outcomes[^1].Failure is not null)
+            return;
+        Outcomes[^1] = Outcomes[^1] with
+        {
+            Outcome = late.ServingAfterMs is null ? FaultOutcome.Unrecovered : FaultOutcome.Recovered,
+            Failure = late.Failure,
+            RecoveryMs = late.ServingAfterMs,
+        };
     }
 
     // Before each fault: a host serving, events getting through, a standby started.
@@ -132,12 +152,16 @@ public sealed partial class Campaign : IDisposable
             }
             Thread.Sleep(10);
         }
-        if (traffic.ArrivalAfter(traffic.Now, StallTimeout) is null)
-        {
-            Note($"no critical event got through for {StallTimeout.TotalSeconds:F0} s before a fault", critical: true);
-            return false;
-        }
-        return true;
+        if (traffic.ArrivalAfter(traffic.Now, StallTimeout) is not null)
+            return true;
+        // The last fault's effect came late (events stopped after it was judged): it stalled the driver.
+        if (Outcomes.Count > 0 && Outcomes[^1].Outcome != FaultOutcome.Stalled)
+            Outcomes[^1] = Outcomes[^1] with { Outcome = FaultOutcome.Stalled };
+        supervisor.Reprobe([]);
+        if (traffic.ArrivalAfter(traffic.Now, RecoveryTimeout) is not null)
+            return true;
+        Note($"no critical event got through for {(StallTimeout + RecoveryTimeout).TotalSeconds:F0} s, a new host notwithstanding", critical: true);
+        return false;
     }
 
     private FaultOutcome Inject(PlannedFault fault)
