@@ -28,7 +28,11 @@ public sealed record FaultOutcome(int Index, string Kind, string Detail, string 
 public sealed partial class Campaign : IDisposable
 {
     public sealed record Options(string Port, string Library, string Device, IReadOnlyList<string> Parameters, string RuntimeDirectory,
-        IReadOnlyList<string> Kinds, int Faults, int Seed, int ObserveMs, string? AuditLog, bool Trojan);
+        IReadOnlyList<string> Kinds, int Faults, int Seed, int ObserveMs, string? AuditLog, bool Trojan)
+    {
+        /// <summary>No new fault after this long (null: until all are injected).</summary>
+        public TimeSpan? Limit { get; init; }
+    }
 
     private const int EventRate = 100;
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
@@ -102,7 +106,8 @@ public sealed partial class Campaign : IDisposable
         var random = new Random(options.Seed);
         if (traffic.ArrivalAfter(-1, TimeSpan.FromSeconds(20)) is null)
             throw new IOException($"{options.Port}: no critical event got through the driver in 20 s");
-        for (int i = 0; i < options.Faults && Stopped is null; i++)
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < options.Faults && Stopped is null && !(clock.Elapsed >= options.Limit); i++)
         {
             var fault = FaultPlan.Draw(i, options.Kinds, random);
             if (!Healthy())

@@ -18,7 +18,7 @@ public static class InjectCommand
 
         Usage:
           linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--audit FILE]
-                           [--observe-ms N] [--verbose]
+                           [--observe-ms N] [--minutes M] [--verbose]
 
         Each PORT (a port folder: ports/e1000, ports/8139too-trojan) runs supervised on its emulated NIC
         (the device server taking device faults), with a critical client sending acknowledged events
@@ -60,6 +60,7 @@ public static class InjectCommand
                            device_failures, escapes, by_kind, by_port, and every fault's outcome
           --audit FILE     the supervisor's audit log (default: in the runtime directory)
           --observe-ms N   how long a fault is watched before it counts as without effect (1000)
+          --minutes M      inject no new fault into a port after M minutes (the report gives the real count)
           --verbose        the stack's log on standard error
 
         Exit status: 0 passed, 1 failed (see the last line), 2 usage error.
@@ -74,6 +75,9 @@ public static class InjectCommand
         int faults = cl.GetInt("faults", 1);
         int seed = cl.Get("seed") is { } s ? int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v >= 0 ? v : throw new UsageException($"--seed must be a whole number >= 0, not '{s}'") : 1;
         int observe = cl.GetInt("observe-ms", 1000);
+        TimeSpan? limit = cl.Get("minutes") is { } m
+            ? double.TryParse(m, CultureInfo.InvariantCulture, out double minutes) && minutes > 0 ? TimeSpan.FromMinutes(minutes) : throw new UsageException($"--minutes must be a positive number, not '{m}'")
+            : null;
         var recipes = cl.Positionals.Select(PortRecipe.Load).ToList();
         var plans = recipes.Select(r => (Recipe: r, Trojan: r.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal)),
             Device: r.Device ?? throw new UsageException($"{r.Name} names no device"))).ToList();
@@ -88,7 +92,10 @@ public static class InjectCommand
             string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
             string runtime = Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name + "-inject");
             var options = new Campaign.Options(recipe.Name, library, device, recipe.Parameters, runtime, kinds[recipe.Name], faults, seed, observe,
-                cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan);
+                cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan)
+            {
+                Limit = limit,
+            };
             stderr.WriteLine($"inject: {recipe.Module} ({recipe.Name}): {faults} faults of {options.Kinds.Count} kinds, seed {seed} ...");
             var progress = new Progress(stderr);
             var clock = Stopwatch.StartNew();
