@@ -90,7 +90,9 @@ public static class InjectCommand
         foreach (var (recipe, trojan, device) in plans)
         {
             string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
-            string runtime = Path.Combine(NetifCommand.RuntimeRoot(), recipe.Name + "-inject");
+            // One runtime directory per campaign: a second campaign on the same port must not take over
+            // (and at its end delete) the first one's device socket.
+            string runtime = Path.Combine(NetifCommand.RuntimeRoot(), $"{recipe.Name}-inject-{Environment.ProcessId}");
             var options = new Campaign.Options(recipe.Name, library, device, recipe.Parameters, runtime, kinds[recipe.Name], faults, seed, observe,
                 cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan)
             {
