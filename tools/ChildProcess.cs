@@ -39,7 +39,7 @@ public sealed partial class ChildProcess : IDisposable
 
     /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
     public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? wrapper = null)
+        IReadOnlyList<string>? wrapper = null, bool input = false)
     {
         var (file, prefix) = Self();
         if (wrapper is { Count: > 0 })
@@ -48,7 +48,7 @@ public sealed partial class ChildProcess : IDisposable
             prefix = [.. wrapper.Skip(1), file, .. prefix];
             file = wrapper[0];
         }
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input, UseShellExecute = false };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             info.Environment[k] = v;
         foreach (var a in prefix.Concat(args))
@@ -106,6 +106,21 @@ public sealed partial class ChildProcess : IDisposable
                     throw new TimeoutException($"{label} was not ready after {timeout.TotalSeconds:F0} s");
                 Monitor.Wait(gate, TimeSpan.FromMilliseconds(Math.Min(200, left.TotalMilliseconds)));
             }
+        }
+    }
+
+    /// <summary>Writes a line to the child's standard input (started with input: true); false when it is gone.</summary>
+    public bool WriteLine(string line)
+    {
+        try
+        {
+            process.StandardInput.WriteLine(line);
+            process.StandardInput.Flush();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

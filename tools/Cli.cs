@@ -49,6 +49,10 @@ public static class Cli
                                                          nothing; in its process, everything dies
           linuxshim demo --crashes N [--no-standby] [--json FILE]
                                                          recovery time over N crashes (median, p90, p99)
+          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE]
+                                                         fault injection campaign: code, kernel API, device
+                                                         and trojan faults into the supervised driver, each
+                                                         classified (see inject --help)
           linuxshim netif show [INTERFACE] [--socket PATH] [--json FILE]
                                                          link, MAC, MTU, driver, counters of running drivers
           linuxshim netif bench PORT [--seconds N] [--json FILE] [--audit FILE] [--watchdog-ms N]
@@ -137,7 +141,7 @@ public static class Cli
         }
         if (parsed.Has("help"))
         {
-            stdout.WriteLine(Help);
+            stdout.WriteLine(parsed.Command == "inject" ? Inject.InjectCommand.Help : Help);
             return ExitOk;
         }
         if (parsed.Command is null)
@@ -158,6 +162,7 @@ public static class Cli
                 "run" => RunCommand.Run(parsed, stdout, stderr),
                 "netif" => NetifCommand.Run(parsed, stdout, stderr),
                 "demo" => Demo.DemoCommand.Run(parsed, stdout, stderr),
+                "inject" => Inject.InjectCommand.Run(parsed, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
             };
         }

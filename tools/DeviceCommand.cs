@@ -22,7 +22,7 @@ internal static class DeviceCommand
         linuxshim device: an emulated NIC served over vfio-user.
 
         Usage:
-          linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]
+          linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC] [--faults]
           linuxshim device --list
           linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]
 
@@ -42,6 +42,10 @@ internal static class DeviceCommand
                           udp:HOST:PORT[:LOCALPORT] (one frame per datagram, as QEMU -netdev dgram).
           --pcap FILE     also write every frame on the wire, both ways, to FILE (pcap).
           --mac MAC       station address in the EEPROM (default 52:54:00:12:34:56).
+          --faults        take device faults on standard input, one a line: "fault KIND MS SEED" makes
+                          the device misbehave for MS ms (KIND: all_ones, random_reads, bad_descriptors,
+                          irq_storm, unresponsive); each is answered "linuxshim device: fault ..." on
+                          standard output (`linuxshim inject` drives this).
 
         The server treats its clients as hostile: VERSION first and once, every message decoded and
         checked, DMA windows only from memfds sealed against shrinking (or without a descriptor, then
@@ -54,7 +58,7 @@ internal static class DeviceCommand
         2 usage error.
         """;
 
-    private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac);
+    private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac, bool Faults);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -114,11 +118,14 @@ internal static class DeviceCommand
                 wire = new CaptureWire(wire, new PcapWriter(options.Pcap));
             using INic device = CreateNic(options.Model, options.Mac, Report);
             device.Connect(wire);
-            using var server = new VfioUserServer(device);
+            var faults = options.Faults ? new DeviceFaults(device) : null;
+            using var server = new VfioUserServer(faults is null ? device : faults);
             server.Diagnostic += Report;
             var serving = server.ListenAsync(options.Socket, cancellationToken);
             stdout.WriteLine($"linuxshim device: {options.Model} {options.Mac} on {options.Socket}, wire {wire.Description}");
             stdout.Flush();
+            if (faults is not null)
+                TakeFaults(faults, Console.In, stdout, stderr);
             try
             {
                 serving.Wait(CancellationToken.None);
@@ -182,6 +189,41 @@ internal static class DeviceCommand
             stdout.WriteLine($"{name,-22} {id.VendorId:x4}:{id.DeviceId:x4} {id.Revision:x2}   {id.SubsystemVendorId:x4}:{id.SubsystemId:x4}  {port,-14} {what}");
     }
 
+    // Device faults from standard input ("fault KIND MS SEED"), on a thread of their own, until it closes.
+    private static void TakeFaults(DeviceFaults faults, TextReader input, TextWriter stdout, TextWriter stderr)
+    {
+        var reader = new Thread(() =>
+        {
+            while (input.ReadLine() is { } line)
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                string? problem = null;
+                if (parts.Length != 4 || parts[0] != "fault" || !int.TryParse(parts[2], out int ms) || !int.TryParse(parts[3], out int seed))
+                    problem = $"bad fault line '{line}' (want: fault KIND MS SEED)";
+                else
+                {
+                    try
+                    {
+                        faults.Start(parts[1], ms, seed);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        problem = e.Message;
+                    }
+                }
+                lock (stderr)
+                {
+                    if (problem is null)
+                        stdout.WriteLine($"linuxshim device: fault {parts[1]} for {parts[2]} ms");
+                    else
+                        stderr.WriteLine($"linuxshim device: {problem}");
+                }
+                stdout.Flush();
+            }
+        }) { IsBackground = true, Name = "device-faults" };
+        reader.Start();
+    }
+
     /// <summary>The options, or null for --help; FormatException on a usage error.</summary>
     private static Options? Parse(string[] args)
     {
@@ -191,6 +233,7 @@ internal static class DeviceCommand
         string? socket = null, pcap = null;
         string wire = "inproc";
         var mac = MacAddress.Default;
+        bool faults = false;
         for (int i = 1; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
@@ -210,6 +253,9 @@ internal static class DeviceCommand
                     if ((mac.B0 & 1) != 0)
                         throw new FormatException($"{mac} is a multicast address");
                     break;
+                case "--faults":
+                    faults = true;
+                    break;
                 default:
                     throw new FormatException($"unknown option '{args[i]}'");
             }
@@ -218,7 +264,7 @@ internal static class DeviceCommand
             throw new FormatException("--socket PATH is required");
         if (WireProblem(wire) is { } problem)
             throw new FormatException(problem);
-        return new Options(model, socket, wire, pcap, mac);
+        return new Options(model, socket, wire, pcap, mac, faults);
     }
 
     /// <summary>The prefix of QEMU's models: qemu:NAME[,PROPERTIES].</summary>

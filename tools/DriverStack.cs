@@ -39,6 +39,9 @@ public sealed record StackOptions
     /// <summary>Restarts the supervisor allows per minute before it gives up.</summary>
     public int RestartBudget { get; init; } = 20;
 
+    /// <summary>The device server takes device faults (`device --faults`; see <see cref="DriverStack.InjectDeviceFault"/>).</summary>
+    public bool DeviceFaults { get; init; }
+
     /// <summary>Where the supervisor's audit records go (null: memory only).</summary>
     public string? AuditLog { get; init; }
 }
@@ -53,6 +56,10 @@ public abstract class DriverStack : IDisposable
 
     /// <summary>Process id of the device server (this process's in one process).</summary>
     public virtual int DevicePid => Environment.ProcessId;
+
+    /// <summary>Makes the device misbehave (a DeviceFaults kind) for <paramref name="ms"/> ms; false when the device server is gone.</summary>
+    public virtual bool InjectDeviceFault(string kind, int ms, int seed) =>
+        throw new InvalidOperationException("device faults need the isolated stack started with DeviceFaults");
 
     /// <summary>The audit log of the stack's supervisor (empty in-process).</summary>
     public abstract AuditLog Audit { get; }
@@ -93,6 +100,7 @@ public abstract class DriverStack : IDisposable
         private readonly DriverSupervisor supervisor;
         private readonly AuditLog audit;
         private volatile bool stopping;
+        private readonly bool faults;
 
         public Isolated(StackOptions o, TextWriter log)
         {
@@ -101,8 +109,11 @@ public abstract class DriverStack : IDisposable
             var deviceArgs = new List<string> { "device", DeviceModel(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac };
             if (o.Pcap is not null)
                 deviceArgs.AddRange(["--pcap", o.Pcap]);
+            if (o.DeviceFaults)
+                deviceArgs.Add("--faults");
+            faults = o.DeviceFaults;
             audit = new AuditLog(o.AuditLog);
-            device = ChildProcess.Start("device", deviceArgs, log);
+            device = ChildProcess.Start("device", deviceArgs, log, input: o.DeviceFaults);
             try
             {
                 device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30));
@@ -135,6 +146,9 @@ public abstract class DriverStack : IDisposable
         public override DriverSupervisor? Supervisor => supervisor;
 
         public override int DevicePid => device.Id;
+
+        public override bool InjectDeviceFault(string kind, int ms, int seed) =>
+            faults ? device.WriteLine($"fault {kind} {ms} {seed}") : base.InjectDeviceFault(kind, ms, seed);
 
         public override AuditLog Audit => audit;
 

@@ -30,6 +30,9 @@ public sealed class RestartWatch : IDisposable
         }
     }
 
+    /// <summary>Seconds on the clock <see cref="Restart.DetectedAtSeconds"/> is on.</summary>
+    public double Elapsed => clock.Elapsed.TotalSeconds;
+
     /// <summary>Failures detected so far (each one a restart, or the end when the supervisor gave up).</summary>
     public int Count
     {

@@ -249,15 +249,9 @@ public static class SoakBench
             sink.Client.ReceiveTimeout = 50;
             while (!stop.IsCancellationRequested)
             {
-                int n;
-                try
-                {
-                    n = sink.Client.Receive(buffer);
-                }
-                catch (SocketException)
-                {
+                int n = DemoFrames.ReceiveFromCable(sink.Client, buffer);
+                if (n < 0)
                     continue;
-                }
                 if (!DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                 {
                     Interlocked.Increment(ref txArrived);

@@ -85,6 +85,12 @@ public static class SupervisedHost
             Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = $"netif rings: {e.Message}" });
             return 1;
         }
+        if (grant.Faults is { Count: > 0 } faults && FaultInjection.Arm(faults) is { } bad)
+        {
+            NetifChannel.CloseAll(fds.GetRange(1, fds.Count - 1));
+            Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Failed, Error = bad });
+            return 1;
+        }
         DriverHost host;
         try
         {
@@ -146,7 +152,16 @@ public static class SupervisedHost
                 }
                 if (m is null)
                     break;
-                if (m.Type != SupervisorMessageTypes.Ping || m.Validate(0) is not null)
+                if (m.Validate(0) is not null)
+                    continue;
+                if (m.Type == SupervisorMessageTypes.Inject)
+                {
+                    // Fault injection: kernel API calls fail from now on as the supervisor asks.
+                    if (FaultInjection.Arm(m.Faults!) is { } refused)
+                        log.WriteLine($"supervised: inject refused: {refused}");
+                    continue;
+                }
+                if (m.Type != SupervisorMessageTypes.Ping)
                     continue;
                 // Answered without the CPU, which a busy driver may never leave free: what the CPU
                 // got done and how long it has been held tell the supervisor busy from stuck.
@@ -161,6 +176,8 @@ public static class SupervisedHost
                     Progress = progress.ToMap(),
                     CpuHeldMs = progress.CpuHeldMs,
                     HolderCpuMs = progress.HolderCpuMs >= 0 ? progress.HolderCpuMs : null,
+                    Injected = FaultInjection.Injected,
+                    TxBlockedMs = netif.TxBlockedMs,
                 });
             }
         }

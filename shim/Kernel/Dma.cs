@@ -15,7 +15,7 @@ public static unsafe class Dma
     [KernelSymbol("dma_alloc_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint DmaAllocAttrs(nint dev, nuint size, ulong* handle, uint gfp, ulong attrs)
     {
-        nint p = Memory.Allocate((long)size, gfp | GfpFlags.Zero, PhysicalMemory.PageSize);
+        nint p = FaultInjection.Fail("dma_map") ? 0 : Memory.Allocate((long)size, gfp | GfpFlags.Zero, PhysicalMemory.PageSize);
         if (p == 0)
             return 0;
         *handle = Machine.Memory.ToPhysical(p);
@@ -29,7 +29,7 @@ public static unsafe class Dma
     public static ulong DmaMapPageAttrs(nint dev, nint page, nuint offset, nuint size, uint direction, ulong attrs)
     {
         nint virt = Machine.Memory.PageToVirtual(page) + (nint)offset;
-        return Machine.Memory.Contains(virt) ? Machine.Memory.ToPhysical(virt) : MappingError;
+        return Machine.Memory.Contains(virt) && !FaultInjection.Fail("dma_map") ? Machine.Memory.ToPhysical(virt) : MappingError;
     }
 
     [KernelSymbol("dma_unmap_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -170,11 +170,11 @@ public static unsafe class Io
     }
 
     [KernelSymbol("pci_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint PciIomap(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
+    public static nint PciIomap(nint pdev, int bar, ulong maxlen) => FaultInjection.Fail("ioremap") ? 0 : Cookie(pdev, bar);
 
     [KernelSymbol("pci_iomap_range"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIomapRange(nint pdev, int bar, ulong offset, ulong maxlen) =>
-        Cookie(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;
+        !FaultInjection.Fail("ioremap") && Cookie(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;
 
     [KernelSymbol("ioport_map"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint IoportMap(ulong port, uint count) => (nint)(port + PioOffset);
@@ -192,14 +192,14 @@ public static unsafe class Io
     public static void PciIounmap(nint pdev, nint addr) { }
 
     [KernelSymbol("pci_ioremap_bar"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint PciIoremapBar(nint pdev, int bar) => bar is >= 0 and < 6 ? ResourceStart(pdev, bar) : 0;
+    public static nint PciIoremapBar(nint pdev, int bar) => bar is >= 0 and < 6 && !FaultInjection.Fail("ioremap") ? ResourceStart(pdev, bar) : 0;
 
     [KernelSymbol("pci_iomap_wc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint PciIomapWc(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
+    public static nint PciIomapWc(nint pdev, int bar, ulong maxlen) => FaultInjection.Fail("ioremap") ? 0 : Cookie(pdev, bar);
 
     // A BAR's resource start is already its host address: "physical" and virtual coincide.
     [KernelSymbol("ioremap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint Ioremap(ulong phys, ulong size) => Find((nint)phys) is not null ? (nint)phys : 0;
+    public static nint Ioremap(ulong phys, ulong size) => Find((nint)phys) is not null && !FaultInjection.Fail("ioremap") ? (nint)phys : 0;
 
     [KernelSymbol("iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Iounmap(nint addr) { }

@@ -48,6 +48,8 @@ public static unsafe class Irq
         var device = PciCore.All.FirstOrDefault(d => d.Irq == (int)irq);
         if (device is null)
             return -22; // -EINVAL
+        if (FaultInjection.Fail("request_irq"))
+            return -16; // -EBUSY, as a line another device holds exclusively
         if (!Lines.TryGetValue((int)irq, out var line))
         {
             line = new Line((int)irq, device);

@@ -20,6 +20,9 @@ public static unsafe class Memory
         return p;
     }
 
+    /// <summary>A kmalloc-family allocation made for the driver: may fail on purpose (failslab).</summary>
+    private static nint Slab(long size, uint gfp, int alignment = 8) => FaultInjection.Fail("slab") ? 0 : Allocate(size, gfp, alignment);
+
     public static void Free(nint p)
     {
         if (p == 0 || p == 16) // NULL and ZERO_SIZE_PTR
@@ -33,19 +36,19 @@ public static unsafe class Memory
     // 6.10's memory allocation profiling renamed the allocators *_noprof (the old names are now macros
     // that tag the call site); the arguments stayed.
     [KernelSymbol("__kmalloc"), KernelSymbol("__kmalloc_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint Kmalloc(nuint size, uint gfp) => Allocate((long)size, gfp);
+    public static nint Kmalloc(nuint size, uint gfp) => Slab((long)size, gfp);
 
     [KernelSymbol("__kmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint KmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);
+    public static nint KmallocNode(nuint size, uint gfp, int node) => Slab((long)size, gfp);
 
     [KernelSymbol("kmalloc_trace"), KernelSymbol("__kmalloc_cache_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint KmallocTrace(nint cache, uint gfp, nuint size) => Allocate((long)size, gfp);
+    public static nint KmallocTrace(nint cache, uint gfp, nuint size) => Slab((long)size, gfp);
 
     [KernelSymbol("kmalloc_node_trace"), KernelSymbol("__kmalloc_cache_node_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint KmallocNodeTrace(nint cache, uint gfp, int node, nuint size) => Allocate((long)size, gfp);
+    public static nint KmallocNodeTrace(nint cache, uint gfp, int node, nuint size) => Slab((long)size, gfp);
 
     [KernelSymbol("kmalloc_large"), KernelSymbol("__kmalloc_large_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint KmallocLarge(nuint size, uint gfp) => Allocate((long)size, gfp, PhysicalMemory.PageSize);
+    public static nint KmallocLarge(nuint size, uint gfp) => Slab((long)size, gfp, PhysicalMemory.PageSize);
 
     [KernelSymbol("kfree"), KernelSymbol("vfree"), KernelSymbol("kvfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Kfree(nint p) => Free(p);
@@ -72,7 +75,7 @@ public static unsafe class Memory
         long old = p == 0 ? 0 : Machine.Heap.SizeOf(p);
         if (old >= (long)size)
             return p;
-        nint n = Allocate((long)size, gfp);
+        nint n = Slab((long)size, gfp);
         if (n != 0 && p != 0)
         {
             Buffer.MemoryCopy((void*)p, (void*)n, (long)size, old);
@@ -84,7 +87,7 @@ public static unsafe class Memory
     [KernelSymbol("kmemdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Kmemdup(nint src, nuint len, uint gfp)
     {
-        nint p = Allocate((long)len, gfp);
+        nint p = Slab((long)len, gfp);
         if (p != 0)
             Buffer.MemoryCopy((void*)src, (void*)p, (long)len, (long)len);
         return p;
@@ -98,7 +101,7 @@ public static unsafe class Memory
 
     private static nint Vmalloc(long size, uint gfp)
     {
-        nint p = Allocate(size, gfp, PhysicalMemory.PageSize);
+        nint p = Slab(size, gfp, PhysicalMemory.PageSize);
         if (p != 0)
             lock (Vmalloced)
                 Vmalloced.Add(p);
@@ -106,7 +109,7 @@ public static unsafe class Memory
     }
 
     [KernelSymbol("kvmalloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint KvmallocNode(nuint size, uint gfp, int node) => Allocate((long)size, gfp);
+    public static nint KvmallocNode(nuint size, uint gfp, int node) => Slab((long)size, gfp);
 
     [KernelSymbol("is_vmalloc_addr"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte IsVmallocAddr(nint p)
@@ -139,22 +142,22 @@ public static unsafe class Memory
     }
 
     [KernelSymbol("alloc_pages"), KernelSymbol("alloc_pages_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint AllocPages(uint gfp, uint order) => AllocatePages(gfp, (int)order);
+    public static nint AllocPages(uint gfp, uint order) => FaultInjection.Fail("page_alloc") ? 0 : AllocatePages(gfp, (int)order);
 
     [KernelSymbol("__alloc_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint AllocPagesNode(uint gfp, uint order, int nid, nint nodemask) => AllocatePages(gfp, (int)order);
+    public static nint AllocPagesNode(uint gfp, uint order, int nid, nint nodemask) => FaultInjection.Fail("page_alloc") ? 0 : AllocatePages(gfp, (int)order);
 
     [KernelSymbol("__get_free_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint GetFreePages(uint gfp, uint order)
     {
-        nint page = AllocatePages(gfp, (int)order);
+        nint page = FaultInjection.Fail("page_alloc") ? 0 : AllocatePages(gfp, (int)order);
         return page == 0 ? 0 : Machine.Memory.PageToVirtual(page);
     }
 
     [KernelSymbol("get_zeroed_page"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint GetZeroedPage(uint gfp)
     {
-        nint page = AllocatePages(gfp | GfpFlags.Zero, 0);
+        nint page = FaultInjection.Fail("page_alloc") ? 0 : AllocatePages(gfp | GfpFlags.Zero, 0);
         return page == 0 ? 0 : Machine.Memory.PageToVirtual(page);
     }
 

@@ -64,6 +64,7 @@ public sealed unsafe class NetDevice
                 return r;
             }
             Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) | NetDevLayout.IffUp);
+            TxWatchdog.Transmitted(Pointer); // dev_activate: netif_trans_update before the watchdog runs
             var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
             if (rxMode != null)
                 rxMode(Pointer);
@@ -136,6 +137,8 @@ public sealed unsafe class NetDevice
             Cpu.AddPreempt(-Cpu.SoftirqDisableOffset);
         }
         Progress.Transmitted();
+        if (r == 0)
+            TxWatchdog.Transmitted(Pointer);
         if (r != 0)
         {
             SkBuff.Free(skb); // NETDEV_TX_BUSY: the skb is still ours
@@ -386,6 +389,7 @@ public static unsafe class NetCore
         var d = new NetDevice(dev);
         Devices.Add(d);
         Added?.Invoke(d);
+        TxWatchdog.Start();
         return 0;
     }
 

@@ -147,12 +147,12 @@ public static unsafe class SkBuff
     }
 
     [KernelSymbol("__alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint AllocSkb(uint size, uint gfp, int flags, int node) => Alloc((int)size, 0, gfp);
+    public static nint AllocSkb(uint size, uint gfp, int flags, int node) => FaultInjection.Fail("slab") ? 0 : Alloc((int)size, 0, gfp);
 
     [KernelSymbol("__netdev_alloc_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint NetdevAllocSkb(nint dev, uint len, uint gfp)
     {
-        nint skb = Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
+        nint skb = FaultInjection.Fail("slab") ? 0 : Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
         if (skb != 0)
             skb.Ptr(SkbLayout.Dev, dev);
         return skb;
@@ -167,7 +167,7 @@ public static unsafe class SkBuff
 
     private static nint NapiAlloc(nint napi, uint len, uint gfp)
     {
-        nint skb = Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
+        nint skb = FaultInjection.Fail("slab") ? 0 : Alloc((int)len + SkbLayout.Pad, SkbLayout.Pad, gfp);
         if (skb != 0 && napi != 0)
             skb.Ptr(SkbLayout.Dev, napi.Ptr(NapiLayout.Dev));
         return skb;
@@ -184,7 +184,7 @@ public static unsafe class SkBuff
     }
 
     [KernelSymbol("__netdev_alloc_frag_align"), KernelSymbol("__napi_alloc_frag_align"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint NetdevAllocFragAlign(uint size, uint alignMask) => Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
+    public static nint NetdevAllocFragAlign(uint size, uint alignMask) => FaultInjection.Fail("page_alloc") ? 0 : Memory.Allocate(size, 0, (int)Math.Max(~alignMask + 1, 8));
 
     [KernelSymbol("skb_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint SkbPut(nint skb, uint len) => Put(skb, (int)len);

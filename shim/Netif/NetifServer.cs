@@ -202,6 +202,20 @@ public sealed class NetifServer : IDisposable
     /// Bridges <paramref name="device"/> to rings granted before any client asked (a supervised host
     /// maps them before it locks itself down); the server owns <paramref name="area"/> from now on.
     /// </summary>
+    /// <summary>
+    /// The longest any attached interface has kept a frame waiting, up with carrier, on a transmit queue
+    /// the driver stopped (ms; 0: none waits). The core's own watchdog calls ndo_tx_timeout after
+    /// watchdog_timeo; a driver still not taking frames long after that has stopped working.
+    /// </summary>
+    public long TxBlockedMs
+    {
+        get
+        {
+            lock (gate)
+                return attachments.Values.Select(a => a.TxBlockedMs).DefaultIfEmpty(0).Max();
+        }
+    }
+
     public void Attach(NetDevice device, NetifArea area)
     {
         Detach(device.Name);
@@ -292,6 +306,11 @@ public sealed class NetifServer : IDisposable
         private readonly AutoResetEvent woken = new(false);
         private Thread? pump;
         private long toDriver, toDriverDropped, fromDriver, fromDriverDropped, busyWaits;
+        private long blockedSince = -1; // Environment.TickCount64 when the frame now waiting was first refused
+
+        public long TxBlockedMs => Interlocked.Read(ref blockedSince) is var since and >= 0 && device.IsUp && device.Carrier
+            ? Environment.TickCount64 - since
+            : 0;
         private string? failure;
 
         public void Start()
@@ -345,6 +364,8 @@ public sealed class NetifServer : IDisposable
                                 toDriverDropped++;
                                 goto next;
                             }
+                            if (Interlocked.Read(ref blockedSince) < 0)
+                                Interlocked.Exchange(ref blockedSince, Environment.TickCount64);
                             // The driver stopped its queue (or was busy): wait for netif_wake_queue.
                             busyWaits++;
                             woken.WaitOne(10);
@@ -352,7 +373,8 @@ public sealed class NetifServer : IDisposable
                                 return;
                         }
                         toDriver++;
-                    next:;
+                    next:
+                        Interlocked.Exchange(ref blockedSince, -1);
                     }
                 }
             }

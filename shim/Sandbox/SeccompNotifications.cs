@@ -36,15 +36,19 @@ public sealed partial record SeccompNotification(int Pid, int Number, ulong Inst
     /// not the driver's doing: the CPU count (sysconf(_SC_NPROCESSORS_CONF) reads
     /// /sys/devices/system/cpu/possible, then online, then /proc/stat), the new thread's name
     /// (/proc/self/task/TID/comm) and its SCHED_OTHER policy; the GC's look at
-    /// /proc/sys/vm/overcommit_memory when it grows the heap. The runtime carries on without them.
-    /// A driver making the same call gets the same EPERM.
+    /// /proc/sys/vm/overcommit_memory when it grows the heap, and at the memory in use when it decides
+    /// how hard to collect (gcenv.unix.cpp GetMemoryStatus: /proc/meminfo, /proc/self/statm, the
+    /// control group's memory.current/.max/.stat or v1 memory.usage_in_bytes/.limit_in_bytes/.stat),
+    /// which under allocation pressure it reads at every collection. The runtime carries on without
+    /// them (the GC then works from its hard heap limit, which the supervisor sets). A driver making
+    /// the same call gets the same EPERM; only the audit record is left out.
     /// </summary>
     public bool RuntimeProbe =>
         Name switch
         {
             "open" or "openat" => Path is "/sys/devices/system/cpu/possible" or "/sys/devices/system/cpu/online" or "/proc/stat"
-                    or "/proc/sys/vm/overcommit_memory"
-                || (Path is not null && ThreadComm().IsMatch(Path)),
+                    or "/proc/sys/vm/overcommit_memory" or "/proc/meminfo" or "/proc/self/statm"
+                || (Path is not null && (ThreadComm().IsMatch(Path) || CgroupMemory().IsMatch(Path))),
             "sched_setscheduler" => Arguments[1] == 0, // SCHED_OTHER
             _ => false,
         };
@@ -53,6 +57,9 @@ public sealed partial record SeccompNotification(int Pid, int Number, ulong Inst
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^/proc/self/task/[0-9]+/comm$")]
     private static partial System.Text.RegularExpressions.Regex ThreadComm();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!.*/\.\.(/|$))/sys/fs/cgroup(/[A-Za-z0-9_.@:-]+)*/memory\.(current|max|high|stat|usage_in_bytes|limit_in_bytes)$")]
+    private static partial System.Text.RegularExpressions.Regex CgroupMemory();
 }
 
 public sealed unsafe class SeccompNotifications : IDisposable

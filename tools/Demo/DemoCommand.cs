@@ -30,7 +30,7 @@ public static partial class DemoCommand
     }
 
     // Audit events that are a detected failure of the driver host.
-    private static readonly HashSet<string> FailureEvents = ["crash", "hang", "memory", "irq_storm", "device_failed"];
+    private static readonly HashSet<string> FailureEvents = ["crash", "hang", "memory", "irq_storm", "device_failed", "stall"];
 
     // The failures in the audit records the monitor printed, each with the outage it caused: from the
     // failure record to the next host's ready record.
@@ -179,16 +179,8 @@ public static partial class DemoCommand
             var buffer = new byte[65536];
             while (!stop.IsCancellationRequested)
             {
-                int n;
-                try
-                {
-                    n = collector.Client.Receive(buffer);
-                }
-                catch (SocketException)
-                {
-                    continue;
-                }
-                if (!DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
+                int n = DemoFrames.ReceiveFromCable(collector.Client, buffer);
+                if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                     continue;
                 lock (delivered)
                 {

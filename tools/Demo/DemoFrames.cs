@@ -45,6 +45,22 @@ public static class DemoFrames
 
     public static byte[] Attack(byte[] nicMac) => Frame(nicMac, AttackerMac, "hello LSTROJAN"u8);
 
+    /// <summary>The crafted frame with the digit that picks the trojan's action (1 crash, 2 hang, 3 leak, 4 storm, 5 escape).</summary>
+    public static byte[] Attack(byte[] nicMac, int action) => Frame(nicMac, AttackerMac, Encoding.ASCII.GetBytes($"inject LSTROJAN{action}"));
+
+    /// <summary>One frame off the cable into <paramref name="buffer"/>: its length, or -1 when none came within the socket's receive timeout.</summary>
+    public static int ReceiveFromCable(System.Net.Sockets.Socket cable, byte[] buffer)
+    {
+        try
+        {
+            return cable.Receive(buffer);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return -1;
+        }
+    }
+
     public static bool TryEvent(ReadOnlySpan<byte> frame, out int sequence)
     {
         sequence = -1;

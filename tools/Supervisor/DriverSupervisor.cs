@@ -68,6 +68,13 @@ public sealed record SupervisorOptions
     /// longer wait keeps a loaded machine's scheduling delays from passing for a hang.
     /// </summary>
     public int? NoAnswerMs { get; init; }
+    /// <summary>
+    /// A host whose driver keeps frames waiting on a stopped transmit queue this long, its interface up
+    /// with carrier, has stopped working (a stall): well past the core's transmit watchdog (5-6 s in
+    /// these drivers), which gives the driver's own ndo_tx_timeout the first chance to reset the chip.
+    /// </summary>
+    public int TxStallMs { get; init; } = 10_000;
+
     public int RestartBudget { get; init; } = 20;
     public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
     public double HeapLimit { get; init; } = 0.95;
@@ -98,6 +105,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private int? wantMtu;
     private string? wantMac;
     private List<string>? wantMulticast;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<List<string>> injections = new();
+    private List<string>? probeFaults;
+    private volatile bool reprobe;
 
     public DriverSupervisor(SupervisorOptions options, TextWriter log, AuditLog audit)
     {
@@ -114,6 +124,29 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
     /// <summary>Process id of the host serving now (0 while restarting).</summary>
     public int ActiveHostPid => active?.Process.Id ?? 0;
+
+    /// <summary>Number of the host serving now (0 while restarting).</summary>
+    public int ActiveHostNumber => active?.Number ?? 0;
+
+    /// <summary>Kernel API failures injected in the serving host so far (its last heartbeat's count).</summary>
+    public long InjectedFailures => active?.Injected ?? 0;
+
+    /// <summary>
+    /// Fault injection: arms kernel API faults (FaultInjection specs) in the serving host, sent before
+    /// the next heartbeat (only the monitor thread writes to the control socket).
+    /// </summary>
+    public void Inject(IReadOnlyList<string> faults) => injections.Enqueue([.. faults]);
+
+    /// <summary>
+    /// Fault injection: replaces the serving host with a new one whose grant arms <paramref name="faults"/>
+    /// before its probe (a probe that fails is followed by a host without them). Audited as "reprobe".
+    /// </summary>
+    public void Reprobe(IReadOnlyList<string> faults)
+    {
+        lock (gate)
+            probeFaults = [.. faults];
+        reprobe = true;
+    }
 
     /// <summary>Process id of the warm standby host (0: none).</summary>
     public int StandbyHostPid => standby?.Process.Id ?? 0;
@@ -187,6 +220,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         // The hang decision, on the supervisor's clock (ms).
         public HangWatchdog? Watchdog;
         public long RuntimeProbes;
+        public long Injected;
 
         public void Dispose()
         {
@@ -254,6 +288,11 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
         var device = UnixSocket.Connect(options.DeviceSocket);
         var (mine, theirs) = UnixSocket.CreatePair();
+        List<string>? faults;
+        lock (gate)
+            (faults, probeFaults) = (probeFaults, null);
+        if (faults is not null)
+            audit.Write("inject", ("host", slot.Number), ("faults", string.Join(" ", faults)), ("at", "probe"));
         try
         {
             NetifChannel.Send(control, new SupervisorMessage
@@ -262,6 +301,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 Library = options.Library,
                 MemoryMib = options.MemoryMiB,
                 Parameters = [.. options.Parameters],
+                Faults = faults,
             }, [device.Handle, theirs.Handle, .. Port.Descriptors]);
         }
         finally
@@ -380,10 +420,21 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var control = slot.Control!;
         if (slot.Process.HasExited)
             return Crashed(slot);
+        if (reprobe)
+        {
+            reprobe = false;
+            audit.Write("reprobe", ("host", slot.Number), ("pid", slot.Process.Id), ("reason", "fault injection"));
+            return "reprobe";
+        }
         long seq = ++slot.Seq;
         var watchdog = slot.Watchdog!;
         try
         {
+            while (injections.TryDequeue(out var faults))
+            {
+                audit.Write("inject", ("host", slot.Number), ("faults", string.Join(" ", faults)), ("at", "now"));
+                NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Inject, Faults = faults });
+            }
             NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Ping, Seq = seq });
             while (true)
             {
@@ -405,10 +456,16 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     return Crashed(slot);
                 if (pong.Type != SupervisorMessageTypes.Pong || pong.Seq != seq)
                     continue;
+                slot.Injected = pong.Injected ?? 0;
                 if (pong.HeapUsed is { } used && pong.HeapSize is { } size && size > 0 && used > options.HeapLimit * size)
                 {
                     audit.Write("memory", ("host", slot.Number), ("pid", slot.Process.Id), ("heap_used", used), ("heap_size", size));
                     return "memory exhaustion";
+                }
+                if (pong.TxBlockedMs is { } blocked && blocked > options.TxStallMs)
+                {
+                    audit.Write("stall", ("host", slot.Number), ("pid", slot.Process.Id), ("tx_blocked_ms", blocked), ("tx_stall_ms", options.TxStallMs));
+                    return "transmit stall";
                 }
                 var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
                 if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)

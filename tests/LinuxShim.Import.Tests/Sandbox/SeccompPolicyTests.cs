@@ -159,6 +159,14 @@ public sealed class SeccompPolicyTests
         Assert.True((n with { Path = "/proc/self/task/77/comm" }).RuntimeProbe);
         Assert.True((n with { Path = "/sys/devices/system/cpu/possible" }).RuntimeProbe);
         Assert.False((n with { Path = "/proc/self/task/77/mem" }).RuntimeProbe);
+        // The GC's reads of the memory in use (under allocation pressure, at every collection), exactly these.
+        Assert.True((n with { Path = "/proc/self/statm" }).RuntimeProbe);
+        Assert.True((n with { Path = "/proc/meminfo" }).RuntimeProbe);
+        Assert.True((n with { Path = "/sys/fs/cgroup/system.slice/linuxshim-e1000/memory.current" }).RuntimeProbe);
+        Assert.True((n with { Path = "/sys/fs/cgroup/memory/linuxshim/memory.usage_in_bytes" }).RuntimeProbe);
+        Assert.False((n with { Path = "/proc/self/status" }).RuntimeProbe);
+        Assert.False((n with { Path = "/sys/fs/cgroup/../../etc/memory.stat" }).RuntimeProbe);
+        Assert.False((n with { Path = "/sys/fs/cgroup/x/cgroup.procs" }).RuntimeProbe);
         Assert.Equal("socket(0x2, 0x1)", new SeccompNotification(1, 41, 0, [2, 1, 0, 0, 0, 0], null).Call);
     }
 

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// Managed side, the fault injector. The critical client of a campaign: acknowledged events through the
+// supervised driver, as the demo's monitor sends them. Its logger puts each event into the netif ring
+// (to the driver, out on the cable) and resends what is not acknowledged; a collector on the cable
+// acknowledges cumulatively (back in through the driver). An event is lost only if it never reaches
+// the collector: a driver that fails delays events, it must not lose one.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using LinuxShim.Shim.Netif;
+using LinuxShim.Tools.Demo;
+
+namespace LinuxShim.Tools.Inject;
+
+public sealed class CriticalTraffic : IDisposable
+{
+    private readonly NetifPort port;
+    private readonly byte[] mac;
+    private readonly UdpClient cable;
+    private readonly IPEndPoint nic;
+    private readonly int rate;
+    private readonly CancellationTokenSource stop = new();
+    private readonly object gate = new();
+    private readonly SortedDictionary<int, byte[]> unacked = [];
+    private readonly HashSet<int> beyond = []; // delivered above the contiguous prefix
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly List<Thread> threads = [];
+    private volatile bool producing = true;
+    private int produced, contiguous = -1;
+    private long lastArrival = -1; // clock ms of the last event at the collector
+
+    public CriticalTraffic(NetifPort port, byte[] mac, UdpClient cable, IPEndPoint nic, int rate)
+    {
+        this.port = port;
+        this.mac = mac;
+        this.cable = cable;
+        this.nic = nic;
+        this.rate = rate;
+        threads.Add(new Thread(Logger) { IsBackground = true, Name = "critical-logger" });
+        threads.Add(new Thread(Collector) { IsBackground = true, Name = "critical-collector" });
+        threads.Add(new Thread(Acknowledgements) { IsBackground = true, Name = "critical-acks" });
+        foreach (var t in threads)
+            t.Start();
+    }
+
+    /// <summary>The clock every time here is on (ms since the client started).</summary>
+    public long Now => clock.ElapsedMilliseconds;
+
+    public int Produced => Volatile.Read(ref produced);
+
+    /// <summary>Events the collector received (each once).</summary>
+    public int Delivered
+    {
+        get
+        {
+            lock (beyond)
+                return contiguous + 1 + beyond.Count;
+        }
+    }
+
+    /// <summary>When the collector last received an event (<see cref="Now"/> ms; -1: never).</summary>
+    public long LastArrival => Interlocked.Read(ref lastArrival);
+
+    /// <summary>Sends a frame onto the cable, to the NIC (an attacker's, say).</summary>
+    public void SendOnCable(byte[] frame) => cable.Client.SendTo(frame, nic);
+
+    private void Logger()
+    {
+        long lastResend = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            if (producing && produced < (int)(clock.Elapsed.TotalSeconds * rate) + 1)
+            {
+                var e = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"critical event {produced}");
+                lock (gate)
+                    unacked[produced] = e;
+                Interlocked.Increment(ref produced);
+                port.TrySend(e);
+            }
+            if (clock.ElapsedMilliseconds - lastResend >= 200)
+            {
+                lastResend = clock.ElapsedMilliseconds;
+                List<byte[]> again;
+                lock (gate)
+                    again = [.. unacked.Values.Take(64)];
+                foreach (var f in again)
+                    if (!port.Send(f, 2))
+                        break;
+            }
+            stop.Token.WaitHandle.WaitOne(Math.Max(1, 1000 / rate / 2));
+        }
+    }
+
+    private void Collector()
+    {
+        var buffer = new byte[65536];
+        cable.Client.ReceiveTimeout = 50;
+        while (!stop.IsCancellationRequested)
+        {
+            int n = DemoFrames.ReceiveFromCable(cable.Client, buffer);
+            if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
+                continue;
+            Interlocked.Exchange(ref lastArrival, clock.ElapsedMilliseconds);
+            int upTo;
+            lock (beyond)
+            {
+                if (seq > contiguous)
+                    beyond.Add(seq);
+                while (beyond.Remove(contiguous + 1))
+                    contiguous++;
+                upTo = contiguous;
+            }
+            if (upTo >= 0)
+                cable.Client.SendTo(DemoFrames.Ack(mac, upTo), nic);
+        }
+    }
+
+    private void Acknowledgements()
+    {
+        var buffer = new byte[port.MaxFrame];
+        while (!stop.IsCancellationRequested)
+        {
+            int n = port.Receive(buffer, 50);
+            if (n < 0 || !DemoFrames.TryAck(buffer.AsSpan(0, n), out int upTo))
+                continue;
+            lock (gate)
+                foreach (int seq in unacked.Keys.TakeWhile(k => k <= upTo).ToList())
+                    unacked.Remove(seq);
+        }
+    }
+
+    /// <summary>Waits until an event reaches the collector after <paramref name="since"/> (<see cref="Now"/> ms); its time, or null.</summary>
+    public long? ArrivalAfter(long since, TimeSpan timeout)
+    {
+        var wait = Stopwatch.StartNew();
+        while (wait.Elapsed < timeout)
+        {
+            if (LastArrival > since)
+                return LastArrival;
+            Thread.Sleep(5);
+        }
+        return null;
+    }
+
+    /// <summary>Stops producing and waits until every event is acknowledged; true when all were.</summary>
+    public bool Drain(TimeSpan timeout)
+    {
+        producing = false;
+        var wait = Stopwatch.StartNew();
+        while (wait.Elapsed < timeout)
+        {
+            lock (gate)
+                if (unacked.Count == 0)
+                    return true;
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        foreach (var t in threads)
+            t.Join();
+        stop.Dispose();
+    }
+}

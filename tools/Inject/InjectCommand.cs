@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+// Managed side. `linuxshim inject PORT... --faults N`: a fault injection campaign against each port's
+// driver, isolated and supervised with a critical client's events flowing through it (Campaign),
+// then a table per fault kind and, with --json, the campaign's numbers. It passes when nothing that
+// must not fail did: no supervisor or device server failure, no event lost, no sandbox escape, and at
+// least 99.9 % of the host failures (detected by the supervisor, or stalls nobody detected) recovered
+// automatically.
+using System.Diagnostics;
+using System.Globalization;
+using LinuxShim.Import.Port;
+
+namespace LinuxShim.Tools.Inject;
+
+public static class InjectCommand
+{
+    public const string Help = """
+        linuxshim inject: a fault injection campaign against a port's driver, isolated and supervised.
+
+        Usage:
+          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--audit FILE]
+                           [--observe-ms N] [--minutes M] [--verbose]
+
+        Each PORT (a port folder: ports/e1000, ports/8139too-trojan) runs supervised on its emulated NIC
+        (the device server taking device faults), with a critical client sending acknowledged events
+        through the driver (100 a second, resent until acknowledged). N faults are injected into each,
+        one after another, each of a kind drawn from LIST with a generator seeded by S (default 1), so a
+        seed replays the campaign:
+          code.bitflip code.branch code.register code.skip
+                     an instruction of the driver's receive, transmit, interrupt or timer functions, in
+                     the running host's text (written through /proc/PID/mem, undone if the host lives):
+                     one bit flipped, a conditional branch inverted, a source or destination register
+                     changed, the instruction skipped
+          api.slab api.page_alloc api.dma_map api.request_irq api.ioremap
+                     kernel API calls fail as Linux's fault injection makes them (failslab,
+                     fail_page_alloc): the next calls, with a drawn probability; half the time (always
+                     for request_irq) the interface is taken down and up meanwhile; ioremap fails in a
+                     new host's probe
+          device.all_ones device.random_reads device.bad_descriptors device.irq_storm device.unresponsive
+                     the device misbehaves for a while: a surprise removal, random register values,
+                     descriptors written back with wrong lengths and status, its interrupt line stuck,
+                     no answers at all
+          trojan.crash trojan.hang trojan.leak trojan.storm trojan.escape
+                     the trojan's attack frame (drivers that carry it: ports/8139too-trojan); escape makes
+                     raw system calls the sandbox must deny and audit
+        LIST is comma-separated kinds or groups (code, api, device, trojan); default: all the port has.
+
+        Each fault is classified: no_effect; handled (the driver reported or counted an error, or saw a
+        call fail); recovered (the supervisor detected a crash, hang, memory exhaustion, interrupt storm
+        or device failure, and events flowed again: recovery ms from detection to the first event
+        through the new host); unrecovered; stalled (events stopped with no failure detected: the
+        campaign restarts the host itself and counts it as a failure not recovered); violation_denied (audited, EPERM). A failure
+        of what must not fail stops the campaign: the supervisor, the device server, the critical
+        client (an event lost), a sandbox escape.
+
+        Options:
+          --faults N       faults per port (required)
+          --kinds LIST     the kinds to draw from (default: all)
+          --seed S         the campaign's seed (default 1)
+          --json FILE      the numbers: faults, detected, recovered, events_lost, supervisor_failures,
+                           device_failures, escapes, by_kind, by_port, and every fault's outcome
+          --audit FILE     the supervisor's audit log (default: in the runtime directory)
+          --observe-ms N   how long a fault is watched before it counts as without effect (1000)
+          --minutes M      inject no new fault into a port after M minutes (the report gives the real count)
+          --verbose        the stack's log on standard error
+
+        Exit status: 0 passed, 1 failed (see the last line), 2 usage error.
+        """;
+
+    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    {
+        if (cl.Positionals.Count == 0)
+            throw new UsageException("inject needs a port folder, e.g. ports/e1000");
+        if (cl.Get("faults") is null)
+            throw new UsageException("inject needs --faults N");
+        int faults = cl.GetInt("faults", 1);
+        int seed = cl.Get("seed") is { } s ? int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v >= 0 ? v : throw new UsageException($"--seed must be a whole number >= 0, not '{s}'") : 1;
+        int observe = cl.GetInt("observe-ms", 1000);
+        TimeSpan? limit = cl.Get("minutes") is { } m
+            ? double.TryParse(m, CultureInfo.InvariantCulture, out double minutes) && minutes > 0 ? TimeSpan.FromMinutes(minutes) : throw new UsageException($"--minutes must be a positive number, not '{m}'")
+            : null;
+        var recipes = cl.Positionals.Select(PortRecipe.Load).ToList();
+        var plans = recipes.Select(r => (Recipe: r, Trojan: r.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal)),
+            Device: r.Device ?? throw new UsageException($"{r.Name} names no device"))).ToList();
+        var kinds = plans.ToDictionary(p => p.Recipe.Name, p => FaultPlan.Select(cl.Get("kinds"), p.Trojan));
+        if (cl.Get("json") is { } jsonPath && Path.GetDirectoryName(Path.GetFullPath(jsonPath)) is { } dir && !Directory.Exists(dir))
+            throw new UsageException($"--json: no directory {dir}");
+        var log = cl.Has("verbose") ? stderr : TextWriter.Null;
+        var reports = new List<InjectReport.PortResult>();
+        var started = Stopwatch.StartNew();
+        foreach (var (recipe, trojan, device) in plans)
+        {
+            string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
+            // One runtime directory per campaign: a second campaign on the same port must not take over
+            // (and at its end delete) the first one's device socket.
+            string runtime = Path.Combine(NetifCommand.RuntimeRoot(), $"{recipe.Name}-inject-{Environment.ProcessId}");
+            var options = new Campaign.Options(recipe.Name, library, device, recipe.Parameters, runtime, kinds[recipe.Name], faults, seed, observe,
+                cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan)
+            {
+                Limit = limit,
+            };
+            stderr.WriteLine($"inject: {recipe.Module} ({recipe.Name}): {faults} faults of {options.Kinds.Count} kinds, seed {seed} ...");
+            var progress = new Progress(stderr);
+            var clock = Stopwatch.StartNew();
+            Campaign? campaign = null;
+            try
+            {
+                campaign = new Campaign(options, log);
+                int recovered = 0, detected = 0;
+                campaign.Run((done, o) =>
+                {
+                    if ((o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled)
+                        detected++;
+                    if (o.Outcome == FaultOutcome.Recovered)
+                        recovered++;
+                    progress.Report(done, faults, $"{o.Kind} {o.Outcome} ({detected} detected, {recovered} recovered)");
+                    if (log != TextWriter.Null)
+                        lock (log)
+                            log.WriteLine($"inject: #{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}");
+                });
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or Shim.Netif.NetifException or Shim.Netif.NetifProtocolException)
+            {
+                progress.Finish();
+                stderr.WriteLine($"inject: {recipe.Name}: FAILED: {e.Message}");
+                campaign?.Dispose();
+                return Cli.ExitFailure;
+            }
+            progress.Finish();
+            campaign.Dispose();
+            reports.Add(new InjectReport.PortResult(recipe.Name, clock.Elapsed.TotalSeconds, campaign));
+        }
+        var report = new InjectReport(seed, reports, started.Elapsed.TotalSeconds);
+        report.Print(stdout);
+        if (cl.Get("json") is { } json)
+            report.WriteJson(json);
+        return report.Passed ? Cli.ExitOk : Cli.ExitFailure;
+    }
+}
