@@ -68,6 +68,8 @@ public static partial class DemoCommand
             return DemoMonitor.Run(cl, stdout, stderr);
         string port = cl.Get("port") ?? PortFolders.Find("8139too-trojan");
         var recipe = PortRecipe.Load(port);
+        if (cl.Get("device") is { } device)
+            CheckDrives(recipe, DriverStack.DeviceModel(device));
         RunCommand.EnsureBuilt(cl, recipe, stderr);
         int seconds = cl.GetInt("seconds", 6);
         if (cl.Get("crashes") is not null)
@@ -110,6 +112,19 @@ public static partial class DemoCommand
             ? "isolated: the monitor never stopped and every event arrived; in-process: the driver's crash took the monitor down."
             : "linuxshim demo: the scenarios did not turn out as expected (see above)");
         return asExpected ? Cli.ExitOk : Cli.ExitFailure;
+    }
+
+    // The demo's scenarios need a trojaned driver that drives the device: say so before anything starts,
+    // rather than letting the monitor fail to come up.
+    private static void CheckDrives(PortRecipe recipe, string model)
+    {
+        string? driver = model.StartsWith(DeviceCommand.QemuPrefix, StringComparison.Ordinal)
+            ? Devices.Qemu.QemuModels.All.FirstOrDefault(m => m.Name == model[DeviceCommand.QemuPrefix.Length..].Split(',')[0])?.Port
+            : model == "rtl8139" ? "ports/8139too" : "ports/e1000";
+        string? module = driver is null ? null : PortRecipe.Load(PortFolders.Find(Path.GetFileName(driver))).Module;
+        if (module != recipe.Module)
+            throw new UsageException($"{model} is driven by {(driver is null ? "no port yet" : $"{driver} (module {module})")}, and the demo's driver is "
+                                     + $"{recipe.Name} (module {recipe.Module}): the demo needs a trojaned port of the module that drives the device (--port)");
     }
 
     // Recovery time from a crash to events flowing again, over many crashes of the isolated driver.
