@@ -13,7 +13,10 @@ public static unsafe class Dma
     private const ulong MappingError = ulong.MaxValue;
 
     [KernelSymbol("dma_alloc_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint DmaAllocAttrs(nint dev, nuint size, ulong* handle, uint gfp, ulong attrs)
+    public static nint DmaAllocAttrs(nint dev, nuint size, ulong* handle, uint gfp, ulong attrs) => AllocCoherent(size, gfp, handle);
+
+    /// <summary>dma_alloc_coherent(): zeroed, page-aligned, at the bus address written to <paramref name="handle"/>.</summary>
+    public static nint AllocCoherent(nuint size, uint gfp, ulong* handle)
     {
         nint p = FaultInjection.Fail("dma_map") ? 0 : Memory.Allocate((long)size, gfp | GfpFlags.Zero, PhysicalMemory.PageSize);
         if (p == 0)

@@ -172,6 +172,11 @@ public static unsafe class Io
     [KernelSymbol("pci_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIomap(nint pdev, int bar, ulong maxlen) => FaultInjection.Fail("ioremap") ? 0 : Cookie(pdev, bar);
 
+    // pcim_iomap(): the mapping of a BAR lives as long as the address range the host gave it, which
+    // outlives every driver; nothing is left to undo when the driver goes.
+    [KernelSymbol("pcim_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PcimIomap(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
+
     [KernelSymbol("pci_iomap_range"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIomapRange(nint pdev, int bar, ulong offset, ulong maxlen) =>
         !FaultInjection.Fail("ioremap") && Cookie(pdev, bar) is var s and not 0 ? s + (nint)offset : 0;

@@ -117,44 +117,39 @@ public static unsafe class Mii
         }
     }
 
-    private static void SetMode(nint bitmap, int bit) => *(ulong*)(bitmap + bit / 64 * 8) |= 1UL << (bit % 64);
-    private static bool HasMode(nint bitmap, int bit) => (*(ulong*)(bitmap + bit / 64 * 8) >> (bit % 64) & 1) != 0;
 
-    private static void AbilitiesToModes(nint bitmap, int adv, int adv1000)
+    private static ulong AbilitiesToModes(int adv, int adv1000)
     {
-        if ((adv & Adv10Half) != 0) SetMode(bitmap, Mode10Half);
-        if ((adv & Adv10Full) != 0) SetMode(bitmap, Mode10Full);
-        if ((adv & Adv100Half) != 0) SetMode(bitmap, Mode100Half);
-        if ((adv & Adv100Full) != 0) SetMode(bitmap, Mode100Full);
-        if ((adv1000 & Adv1000Half) != 0) SetMode(bitmap, Mode1000Half);
-        if ((adv1000 & Adv1000Full) != 0) SetMode(bitmap, Mode1000Full);
+        ulong modes = 0;
+        if ((adv & Adv10Half) != 0) modes |= 1UL << Mode10Half;
+        if ((adv & Adv10Full) != 0) modes |= 1UL << Mode10Full;
+        if ((adv & Adv100Half) != 0) modes |= 1UL << Mode100Half;
+        if ((adv & Adv100Full) != 0) modes |= 1UL << Mode100Full;
+        if ((adv1000 & Adv1000Half) != 0) modes |= 1UL << Mode1000Half;
+        if ((adv1000 & Adv1000Full) != 0) modes |= 1UL << Mode1000Full;
+        return modes;
     }
 
-    [KernelSymbol("mii_ethtool_get_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void MiiEthtoolGetLinkKsettings(nint mii, nint cmd)
+    /// <summary>What mii.c's get functions report. The first 32 link modes are the legacy SUPPORTED_/ADVERTISED_ bits.</summary>
+    private readonly record struct LinkState(ulong Supported, ulong Advertising, ulong LpAdvertising, bool Autoneg, uint Speed, byte Duplex);
+
+    private static LinkState Query(nint mii)
     {
         bool gmii = mii.Bits(MiiLayout.SupportsGmii) != 0;
-        nint supported = cmd.At(EthtoolLayout.Supported), advertising = cmd.At(EthtoolLayout.Advertising), lp = cmd.At(EthtoolLayout.LpAdvertising);
-        AbilitiesToModes(supported, Adv10Half | Adv10Full | Adv100Half | Adv100Full, gmii ? Adv1000Half | Adv1000Full : 0);
-        SetMode(supported, ModeAutoneg);
-        SetMode(supported, ModeTp);
-        SetMode(supported, ModeMii);
-        cmd.U8(EthtoolLayout.Port, PortMii);
-        cmd.U8(EthtoolLayout.PhyAddress, (byte)mii.I32(MiiLayout.PhyId));
-        cmd.U8(EthtoolLayout.MdioSupport, MdioSupportC22);
-
+        ulong supported = AbilitiesToModes(Adv10Half | Adv10Full | Adv100Half | Adv100Full, gmii ? Adv1000Half | Adv1000Full : 0)
+            | 1UL << ModeAutoneg | 1UL << ModeTp | 1UL << ModeMii;
         int bmcr = Read(mii, Bmcr), adv = Read(mii, Advertise);
         int ctrl1000 = gmii ? Read(mii, Ctrl1000) : 0;
-        AbilitiesToModes(advertising, adv, ctrl1000);
+        ulong advertising = AbilitiesToModes(adv, ctrl1000), lp = 0;
+        bool autoneg = (bmcr & BmcrAnEnable) != 0;
         uint speed;
         bool full;
-        if ((bmcr & BmcrAnEnable) != 0)
+        if (autoneg)
         {
-            SetMode(advertising, ModeAutoneg);
-            cmd.U8(EthtoolLayout.Autoneg, 1);
+            advertising |= 1UL << ModeAutoneg;
             int lpa = Read(mii, Lpa);
             int stat1000 = gmii ? Read(mii, Stat1000) >> 2 : 0;
-            AbilitiesToModes(lp, lpa, stat1000);
+            lp = AbilitiesToModes(lpa, stat1000);
             int common = adv & lpa, common1000 = ctrl1000 & stat1000;
             if ((common1000 & (Adv1000Full | Adv1000Half)) != 0)
             {
@@ -174,31 +169,70 @@ public static unsafe class Mii
         }
         else
         {
-            cmd.U8(EthtoolLayout.Autoneg, 0);
             speed = (bmcr & BmcrSpeed1000) != 0 ? 1000u : (bmcr & BmcrSpeed100) != 0 ? 100u : 10u;
             full = (bmcr & BmcrFullDuplex) != 0;
         }
         mii.Bits(MiiLayout.FullDuplex, full ? 1u : 0u);
         bool link = LinkOk(mii);
-        cmd.U32(EthtoolLayout.Speed, link ? speed : 0xffffffff); // SPEED_UNKNOWN without link
-        cmd.U8(EthtoolLayout.Duplex, link ? (byte)(full ? 1 : 0) : (byte)0xff);
+        // SPEED_UNKNOWN and DUPLEX_UNKNOWN without link
+        return new LinkState(supported, advertising, lp, autoneg, link ? speed : 0xffffffff, link ? (byte)(full ? 1 : 0) : (byte)0xff);
     }
 
-    [KernelSymbol("mii_ethtool_set_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int MiiEthtoolSetLinkKsettings(nint mii, nint cmd)
+    [KernelSymbol("mii_ethtool_get_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MiiEthtoolGetLinkKsettings(nint mii, nint cmd)
     {
-        uint speed = cmd.U32(EthtoolLayout.Speed);
-        byte duplex = cmd.U8(EthtoolLayout.Duplex);
-        if (cmd.U8(EthtoolLayout.PhyAddress) != mii.I32(MiiLayout.PhyId))
+        var state = Query(mii);
+        *(ulong*)cmd.At(EthtoolLayout.Supported) |= state.Supported;
+        *(ulong*)cmd.At(EthtoolLayout.Advertising) |= state.Advertising;
+        *(ulong*)cmd.At(EthtoolLayout.LpAdvertising) |= state.LpAdvertising;
+        cmd.U8(EthtoolLayout.Port, PortMii);
+        cmd.U8(EthtoolLayout.PhyAddress, (byte)mii.I32(MiiLayout.PhyId));
+        cmd.U8(EthtoolLayout.MdioSupport, MdioSupportC22);
+        cmd.U8(EthtoolLayout.Autoneg, state.Autoneg ? (byte)1 : (byte)0);
+        cmd.U32(EthtoolLayout.Speed, state.Speed);
+        cmd.U8(EthtoolLayout.Duplex, state.Duplex);
+    }
+
+    // The legacy struct ethtool_cmd (include/uapi/linux/ethtool.h): 32-bit mode masks, the speed split in two halves.
+    [KernelSymbol("mii_ethtool_gset"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MiiEthtoolGset(nint mii, nint cmd)
+    {
+        var state = Query(mii);
+        cmd.U32(EthtoolLayout.CmdSupported, (uint)state.Supported);
+        cmd.U32(EthtoolLayout.CmdAdvertising, (uint)state.Advertising);
+        cmd.U32(EthtoolLayout.CmdLpAdvertising, (uint)state.LpAdvertising);
+        cmd.U8(EthtoolLayout.CmdPort, PortMii);
+        cmd.U8(EthtoolLayout.CmdPhyAddress, (byte)mii.I32(MiiLayout.PhyId));
+        cmd.U8(EthtoolLayout.CmdTransceiver, 0); // XCVR_INTERNAL
+        cmd.U8(EthtoolLayout.CmdMdioSupport, MdioSupportC22);
+        cmd.U8(EthtoolLayout.CmdAutoneg, state.Autoneg ? (byte)1 : (byte)0);
+        cmd.U16(EthtoolLayout.CmdSpeed, (ushort)state.Speed);
+        cmd.U16(EthtoolLayout.CmdSpeedHi, (ushort)(state.Speed >> 16));
+        cmd.U8(EthtoolLayout.CmdDuplex, state.Duplex);
+    }
+
+    // As mii.c: autoneg advertises what ADVERTISED_ names; otherwise speed and duplex are forced in BMCR.
+    [KernelSymbol("mii_ethtool_sset"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int MiiEthtoolSset(nint mii, nint cmd) =>
+        SetLink(mii, cmd.U8(EthtoolLayout.CmdPhyAddress), cmd.U8(EthtoolLayout.CmdAutoneg) != 0, cmd.U32(EthtoolLayout.CmdAdvertising),
+            (uint)(cmd.U16(EthtoolLayout.CmdSpeed) | cmd.U16(EthtoolLayout.CmdSpeedHi) << 16), cmd.U8(EthtoolLayout.CmdDuplex));
+
+    [KernelSymbol("mii_ethtool_set_link_ksettings"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int MiiEthtoolSetLinkKsettings(nint mii, nint cmd) =>
+        SetLink(mii, cmd.U8(EthtoolLayout.PhyAddress), cmd.U8(EthtoolLayout.Autoneg) != 0, *(ulong*)cmd.At(EthtoolLayout.Advertising),
+            cmd.U32(EthtoolLayout.Speed), cmd.U8(EthtoolLayout.Duplex));
+
+    private static int SetLink(nint mii, byte phy, bool autoneg, ulong advertising, uint speed, byte duplex)
+    {
+        if (phy != mii.I32(MiiLayout.PhyId))
             return -22;
-        if (cmd.U8(EthtoolLayout.Autoneg) != 0)
+        if (autoneg)
         {
-            nint advertising = cmd.At(EthtoolLayout.Advertising);
             int adv = Read(mii, Advertise) & ~(Adv10Half | Adv10Full | Adv100Half | Adv100Full);
-            if (HasMode(advertising, Mode10Half)) adv |= Adv10Half;
-            if (HasMode(advertising, Mode10Full)) adv |= Adv10Full;
-            if (HasMode(advertising, Mode100Half)) adv |= Adv100Half;
-            if (HasMode(advertising, Mode100Full)) adv |= Adv100Full;
+            if ((advertising >> Mode10Half & 1) != 0) adv |= Adv10Half;
+            if ((advertising >> Mode10Full & 1) != 0) adv |= Adv10Full;
+            if ((advertising >> Mode100Half & 1) != 0) adv |= Adv100Half;
+            if ((advertising >> Mode100Full & 1) != 0) adv |= Adv100Full;
             Write(mii, Advertise, adv | AdvCsma);
             Write(mii, Bmcr, Read(mii, Bmcr) | BmcrAnEnable | BmcrAnRestart);
             mii.Bits(MiiLayout.ForceMedia, 0);

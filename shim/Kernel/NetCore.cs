@@ -301,7 +301,10 @@ public static unsafe class NetCore
     private static int PrivateOffset => (NetDevLayout.Size.Size + NetDevLayout.Align - 1) & ~(NetDevLayout.Align - 1);
 
     [KernelSymbol("alloc_etherdev_mqs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint AllocEtherdevMqs(int sizeofPriv, uint txqs, uint rxqs)
+    public static nint AllocEtherdevMqs(int sizeofPriv, uint txqs, uint rxqs) => AllocEtherdev(sizeofPriv, txqs, rxqs);
+
+    /// <summary>alloc_etherdev_mqs(): a net_device with Ethernet defaults and its private area.</summary>
+    public static nint AllocEtherdev(int sizeofPriv, uint txqs, uint rxqs)
     {
         txqs = Math.Max(txqs, 1);
         nint dev = Memory.Allocate(PrivateOffset + sizeofPriv, GfpFlags.Zero, NetDevLayout.Align);
@@ -359,7 +362,24 @@ public static unsafe class NetCore
     }
 
     [KernelSymbol("free_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void FreeNetdev(nint dev)
+    public static void FreeNetdev(nint dev) => Free(dev);
+
+    // As net/core/dev.c: the latest transmit start over the device's queues.
+    [KernelSymbol("dev_trans_start"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong DevTransStart(nint dev)
+    {
+        nint queues = dev.Ptr(NetDevLayout.Tx);
+        ulong latest = 0;
+        for (uint i = 0; i < dev.U32(NetDevLayout.NumTxQueues); i++)
+        {
+            ulong start = (queues + (int)i * TxQueueLayout.Size.Size).U64(TxQueueLayout.TransStart);
+            if (latest == 0 || (long)(start - latest) > 0) // time_after()
+                latest = start;
+        }
+        return latest;
+    }
+
+    public static void Free(nint dev)
     {
         if (dev == 0)
             return;

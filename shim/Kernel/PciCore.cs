@@ -91,9 +91,10 @@ public static unsafe class PciCore
     }
 
     /// <summary>The entry of the driver's id table that matches, or 0.</summary>
-    public static nint Match(nint driver, nint pdev)
+    public static nint Match(nint driver, nint pdev) => MatchTable(driver.Ptr(PciLayout.DriverIdTable), pdev);
+
+    private static nint MatchTable(nint id, nint pdev)
     {
-        nint id = driver.Ptr(PciLayout.DriverIdTable);
         if (id == 0)
             return 0;
         for (; ; id += PciLayout.IdSize.Size)
@@ -121,6 +122,7 @@ public static unsafe class PciCore
             device.Driver = driver;
         else
         {
+            Devres.ReleaseAll(dev); // as really_probe() after a failed probe
             device.Pdev.Ptr(PciLayout.DevDriver, 0);
             dev.Ptr(DeviceLayout.Driver, 0);
         }
@@ -146,6 +148,7 @@ public static unsafe class PciCore
             var remove = (delegate* unmanaged<nint, void>)driver.Ptr(PciLayout.DriverRemove);
             if (remove != null)
                 remove(device.Pdev);
+            Devres.ReleaseAll(device.Pdev.At(PciLayout.EmbeddedDevice)); // as device_release_driver()
             device.Driver = 0;
             device.Pdev.Ptr(PciLayout.DevDriver, 0);
             device.Pdev.At(PciLayout.EmbeddedDevice).Ptr(DeviceLayout.Driver, 0);
@@ -204,7 +207,7 @@ public static unsafe class PciCore
         f.WriteConfig(Command, 2, (uint)((cmd | (uint)set) & ~(uint)clear));
     }
 
-    private static int Enable(nint pdev, int bits)
+    internal static int Enable(nint pdev, int bits)
     {
         SetCommand(pdev, bits, CommandIntxDisable);
         Interlocked.Increment(ref *(int*)pdev.At(PciLayout.EnableCnt));
@@ -214,11 +217,33 @@ public static unsafe class PciCore
     [KernelSymbol("pci_enable_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int PciEnableDevice(nint pdev) => Enable(pdev, CommandIo | CommandMemory);
 
+    // As drivers/pci/devres.c: enabled now, and when the driver goes its requested regions are
+    // released and the device disabled (pcim_release), whatever the driver did not undo itself.
+    [KernelSymbol("pcim_enable_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcimEnableDevice(nint pdev)
+    {
+        int err = Enable(pdev, CommandIo | CommandMemory);
+        if (err == 0)
+            Devres.Add(pdev.At(PciLayout.EmbeddedDevice), () =>
+            {
+                Require(pdev).RegionsRequested = 0;
+                if (pdev.I32(PciLayout.EnableCnt) > 0)
+                    Disable(pdev);
+            });
+        return err;
+    }
+
+    // As drivers/pci/search.c: whether any device of the machine matches an entry of the table.
+    [KernelSymbol("pci_dev_present"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciDevPresent(nint ids) => Devices.Any(d => MatchTable(ids, d.Pdev) != 0) ? 1 : 0;
+
     [KernelSymbol("pci_enable_device_mem"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int PciEnableDeviceMem(nint pdev) => Enable(pdev, CommandMemory);
 
     [KernelSymbol("pci_disable_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void PciDisableDevice(nint pdev)
+    public static void PciDisableDevice(nint pdev) => Disable(pdev);
+
+    private static void Disable(nint pdev)
     {
         if (Interlocked.Decrement(ref *(int*)pdev.At(PciLayout.EnableCnt)) <= 0)
         {
@@ -302,6 +327,19 @@ public static unsafe class PciCore
     public static int PciSetPowerState(nint pdev, int state)
     {
         pdev.I32(PciLayout.CurrentState, state);
+        return 0;
+    }
+
+    // PME: the functions here never signal it (DESIGN: INTx only), so enabling its generation changes nothing
+    // a user-space host could observe; pci_enable_wake() above is where a driver learns wake-up is missing.
+    [KernelSymbol("pci_pme_active"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciPmeActive(nint pdev, byte enable) { }
+
+    // As drivers/pci/pci.c: the target state is D3hot, wake-up cannot be armed (no PME), then the state is set.
+    [KernelSymbol("pci_prepare_to_sleep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciPrepareToSleep(nint pdev)
+    {
+        pdev.I32(PciLayout.CurrentState, 3); // PCI_D3hot
         return 0;
     }
 

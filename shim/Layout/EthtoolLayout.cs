@@ -33,6 +33,18 @@ public static class EthtoolLayout
     public static readonly StructField Supported = KernelLayout.Field(H, "ethtool_link_ksettings", "link_modes.supported");
     public static readonly StructField Advertising = KernelLayout.Field(H, "ethtool_link_ksettings", "link_modes.advertising");
     public static readonly StructField LpAdvertising = KernelLayout.Field(H, "ethtool_link_ksettings", "link_modes.lp_advertising");
+    // The legacy struct ethtool_cmd of mii_ethtool_gset()/sset().
+    public static readonly StructField CmdSupported = KernelLayout.Field(H, "ethtool_cmd", "supported");
+    public static readonly StructField CmdAdvertising = KernelLayout.Field(H, "ethtool_cmd", "advertising");
+    public static readonly StructField CmdLpAdvertising = KernelLayout.Field(H, "ethtool_cmd", "lp_advertising");
+    public static readonly StructField CmdSpeed = KernelLayout.Field(H, "ethtool_cmd", "speed");
+    public static readonly StructField CmdSpeedHi = KernelLayout.Field(H, "ethtool_cmd", "speed_hi");
+    public static readonly StructField CmdDuplex = KernelLayout.Field(H, "ethtool_cmd", "duplex");
+    public static readonly StructField CmdPort = KernelLayout.Field(H, "ethtool_cmd", "port");
+    public static readonly StructField CmdPhyAddress = KernelLayout.Field(H, "ethtool_cmd", "phy_address");
+    public static readonly StructField CmdTransceiver = KernelLayout.Field(H, "ethtool_cmd", "transceiver");
+    public static readonly StructField CmdAutoneg = KernelLayout.Field(H, "ethtool_cmd", "autoneg");
+    public static readonly StructField CmdMdioSupport = KernelLayout.Field(H, "ethtool_cmd", "mdio_support");
     public static readonly StructField TsSoTimestamping = KernelLayout.Field(H, "ethtool_ts_info", "so_timestamping");
     // 93 link modes in 6.1, 103 in 6.12: the mask's length is the configured headers'.
     public static readonly KernelConstant LinkModeBits = KernelLayout.ConstantOf(H, "__ETHTOOL_LINK_MODE_MASK_NBITS");

@@ -13,6 +13,7 @@
 #include <linux/netdevice.h>
 #include <linux/slab.h>
 #include <linux/bitrev.h>
+#include <linux/ioport.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/smp.h>
@@ -77,6 +78,17 @@ struct workqueue_struct *system_wq;
 SHIM_SYMBOL(system_wq)
 struct workqueue_struct *system_percpu_wq;
 SHIM_SYMBOL(system_percpu_wq)
+
+/* The roots of the port and memory spaces (kernel/resource.c); request_region() and friends pass them
+ * to the host's Resource, which tracks the busy regions under each. */
+struct resource ioport_resource = {
+	.name = "PCI IO", .start = 0, .end = IO_SPACE_LIMIT, .flags = IORESOURCE_IO,
+};
+SHIM_SYMBOL(ioport_resource)
+struct resource iomem_resource = {
+	.name = "PCI mem", .start = 0, .end = -1, .flags = IORESOURCE_MEM,
+};
+SHIM_SYMBOL(iomem_resource)
 
 /* byte_rev_table[b] is b with its 8 bits in reverse order. */
 #define LINUXSHIM_R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64

@@ -151,6 +151,22 @@ static int shimtest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_master(pdev);
 	CHECK("pci_set_master", pdev->is_busmaster);
 	CHECK("pci_request_regions", pci_request_regions(pdev, "shimtest") == 0);
+	{
+		/* Resource regions (kernel/resource.c): a claim is busy until released, overlaps are refused. */
+		struct resource *r = request_region(0x3f0, 8, "shimtest");
+
+		CHECK("request_region", r && r->start == 0x3f0 && r->end == 0x3f7 && (r->flags & IORESOURCE_BUSY) &&
+					(r->flags & IORESOURCE_IO));
+		CHECK("request_region_overlap", !request_region(0x3f4, 8, "shimtest"));
+		CHECK("request_region_outside", !request_region(0xfffc, 8, "shimtest"));
+		release_region(0x3f0, 8);
+		r = request_region(0x3f4, 8, "shimtest");
+		CHECK("release_region", r != NULL);
+		release_region(0x3f4, 8);
+		r = request_mem_region(0x3f0, 8, "shimtest");
+		CHECK("request_mem_region", r && (r->flags & IORESOURCE_MEM));
+		release_mem_region(0x3f0, 8);
+	}
 	regs = pci_iomap(pdev, 0, 0);
 	CHECK("pci_iomap", regs != NULL);
 	iowrite32(0x12345678, regs + 8);
