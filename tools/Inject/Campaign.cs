@@ -218,8 +218,14 @@ public sealed partial class Campaign : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < observe && watch.Count == failuresBefore && Stopped is null)
             Thread.Sleep(5);
-        if (patch is not null && watch.Count == failuresBefore && supervisor.ActiveHostPid == patch.Pid)
-            CodeFaults.Undo(patch); // the host lived through it: the next fault starts from clean text
+        if (patch is not null && watch.Count == failuresBefore && supervisor.ActiveHostPid == patch.Pid && !CodeFaults.Undo(patch))
+        {
+            // The host ended just now (the undo found it gone): give the supervisor time to report it.
+            var late = Stopwatch.StartNew();
+            while (late.ElapsedMilliseconds < 5000 && watch.Count == failuresBefore && Stopped is null)
+                Thread.Sleep(5);
+        }
+        // Otherwise the host lived through it, and the next fault starts from clean text.
         if (fault.Group == "api")
             supervisor.Inject([.. FaultInjection.Sites.Select(s => $"{s}:0:100")]);
 

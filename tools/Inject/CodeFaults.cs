@@ -203,8 +203,37 @@ public sealed partial class CodeFaults
         return new Patch(pid, address, original, faulty, target.Function, $"{target.Function}+0x{target.Address - target.FunctionStart:x}: {description}");
     }
 
-    /// <summary>Writes the original bytes back (the host must still be the one patched).</summary>
-    public static void Undo(Patch patch) => Write(patch.Pid, patch.Address, patch.Original);
+    /// <summary>
+    /// Writes the original bytes back (the host must still be the one patched); false when the host ended
+    /// meanwhile (a failure the supervisor has yet to report), when there is nothing left to undo.
+    /// </summary>
+    public static bool Undo(Patch patch)
+    {
+        try
+        {
+            Write(patch.Pid, patch.Address, patch.Original);
+            return true;
+        }
+        catch (IOException) when (Gone(patch.Pid))
+        {
+            return false;
+        }
+    }
+
+    // The process has exited (reaped, or a zombie whose memory is gone).
+    private static bool Gone(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int state = stat.LastIndexOf(')') + 2; // "pid (comm) S ...": comm may hold spaces and parentheses
+            return state >= stat.Length || stat[state] is 'Z' or 'X';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
 
     // Where the library is loaded in the host (the start of its mapping at file offset 0).
     private ulong LoadBase(int pid)
