@@ -173,9 +173,8 @@ public static class SoakBench
         using var stop = new CancellationTokenSource();
         using var stopFlood = new CancellationTokenSource();
         long txSent = 0, txArrived = 0, rxSent = 0, rxArrived = 0;
-        var gate = new object();
-        var unacked = new SortedDictionary<int, byte[]>();
-        int produced = 0, acked = 0;
+        var outstanding = new OutstandingEvents();
+        int produced = 0;
         using var allAcknowledged = new ManualResetEventSlim();
 
         var clock = Stopwatch.StartNew();
@@ -192,8 +191,7 @@ public static class SoakBench
                 if (!stopFlood.IsCancellationRequested && produced < (int)(clock.Elapsed.TotalSeconds * EventRate) + 1)
                 {
                     var e = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"soak event {produced}");
-                    lock (gate)
-                        unacked[produced] = e;
+                    outstanding.Add(produced, e);
                     produced++;
                     port.TrySend(e);
                 }
@@ -201,10 +199,7 @@ public static class SoakBench
                 {
                     lastResend = clock.ElapsedMilliseconds;
                     // Ahead of the flood: a slot frees as soon as the driver takes a frame.
-                    List<byte[]> again;
-                    lock (gate)
-                        again = [.. unacked.Values.Take(256)];
-                    foreach (var f in again)
+                    foreach (var f in outstanding.Oldest(256))
                         if (!port.Send(f, 2))
                             break;
                 }
@@ -241,8 +236,7 @@ public static class SoakBench
         }) { IsBackground = true, Name = "soak-cable" };
 
         // The collector on the cable: counts the flood, acknowledges events cumulatively.
-        var delivered = new HashSet<int>(); // beyond the contiguous ones
-        int contiguous = -1;
+        var delivered = new DeliveredEvents();
         var collector = new Thread(() =>
         {
             var buffer = new byte[65536];
@@ -257,15 +251,7 @@ public static class SoakBench
                     Interlocked.Increment(ref txArrived);
                     continue;
                 }
-                int upTo;
-                lock (delivered)
-                {
-                    if (seq > contiguous)
-                        delivered.Add(seq);
-                    while (delivered.Remove(contiguous + 1))
-                        contiguous++;
-                    upTo = contiguous;
-                }
+                int upTo = delivered.Record(seq);
                 if (upTo >= 0)
                     sink.Client.SendTo(DemoFrames.Ack(mac, upTo), nic);
             }
@@ -285,14 +271,8 @@ public static class SoakBench
                     Interlocked.Increment(ref rxArrived);
                     continue;
                 }
-                lock (gate)
-                {
-                    foreach (int seq in unacked.Keys.TakeWhile(k => k <= upTo).ToList())
-                        unacked.Remove(seq);
-                    acked = Math.Max(acked, upTo + 1);
-                    if (unacked.Count == 0 && stopFlood.IsCancellationRequested)
-                        allAcknowledged.Set();
-                }
+                if (outstanding.Acknowledge(upTo) == 0 && stopFlood.IsCancellationRequested)
+                    allAcknowledged.Set();
             }
         }) { IsBackground = true, Name = "soak-receive" };
 
@@ -334,9 +314,8 @@ public static class SoakBench
         stopFlood.Cancel();
         cable.Join();
         // Nothing new is produced; what is not yet acknowledged is resent until it is (or 30 s pass).
-        lock (gate)
-            if (unacked.Count == 0)
-                allAcknowledged.Set();
+        if (outstanding.Pending == 0)
+            allAcknowledged.Set();
         allAcknowledged.Wait(TimeSpan.FromSeconds(30));
         stop.Cancel();
         foreach (var t in new[] { transmit, collector, receive })
@@ -347,12 +326,7 @@ public static class SoakBench
         var heartbeats = supervisor.Heartbeats;
         link.Down();
         var memory = processes.Select((p, i) => new Memory(p.Name, Math.Round(start[i], 1), Math.Round(end[i], 1), Math.Round(peak[i], 1))).ToList();
-        int ackedCount, deliveredCount;
-        lock (gate)
-            ackedCount = acked;
-        lock (delivered)
-            deliveredCount = contiguous + 1 + delivered.Count(s => s < produced);
-        return new Result(name, Math.Round(duration.TotalMinutes, 2), txSent, txArrived, rxSent, rxArrived, produced, deliveredCount, ackedCount,
+        return new Result(name, Math.Round(duration.TotalMinutes, 2), txSent, txArrived, rxSent, rxArrived, produced, delivered.Count(below: produced), outstanding.Acked,
             watch.Restarts, watch.Fatal, memory, heartbeats, drops);
     }
 

@@ -44,9 +44,8 @@ public static class DemoMonitor
         output.Flush();
 
         var port = link.Port;
-        var unacked = new SortedDictionary<int, byte[]>();
-        var gate = new object();
-        int produced = 0, acked = 0;
+        var outstanding = new OutstandingEvents();
+        int produced = 0;
         using var stop = new CancellationTokenSource();
 
         // The logger's receive side: acknowledgements from the collector.
@@ -58,12 +57,7 @@ public static class DemoMonitor
                 int n = port.Receive(buffer, 100);
                 if (n < 0 || !DemoFrames.TryAck(buffer.AsSpan(0, n), out int upTo))
                     continue;
-                lock (gate)
-                {
-                    foreach (int seq in unacked.Keys.TakeWhile(k => k <= upTo).ToList())
-                        unacked.Remove(seq);
-                    acked = Math.Max(acked, upTo + 1);
-                }
+                outstanding.Acknowledge(upTo);
             }
         }) { IsBackground = true, Name = "logger-acks" };
         acks.Start();
@@ -72,50 +66,34 @@ public static class DemoMonitor
         var producer = Stopwatch.StartNew();
         var lastResend = Stopwatch.StartNew();
         var lastStatus = Stopwatch.StartNew();
-        while (producer.Elapsed.TotalSeconds < seconds || (Pending() > 0 && producer.Elapsed.TotalSeconds < seconds + 10))
+        while (producer.Elapsed.TotalSeconds < seconds || (outstanding.Pending > 0 && producer.Elapsed.TotalSeconds < seconds + 10))
         {
             if (producer.Elapsed.TotalSeconds < seconds && produced < (int)(producer.Elapsed.TotalSeconds * rate) + 1)
             {
                 var frame = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"sensor reading {produced}");
-                lock (gate)
-                    unacked[produced] = frame;
+                outstanding.Add(produced, frame);
                 produced++;
                 port.TrySend(frame); // the ring may be full while the driver is down: the resend covers it
             }
             if (lastResend.ElapsedMilliseconds >= 200)
             {
                 lastResend.Restart();
-                List<byte[]> again;
-                lock (gate)
-                    again = [.. unacked.Values.Take(64)];
-                foreach (var f in again)
+                foreach (var f in outstanding.Oldest(64))
                     if (!port.TrySend(f))
                         break;
             }
             if (lastStatus.ElapsedMilliseconds >= 500)
             {
                 lastStatus.Restart();
-                output.WriteLine($"status produced={produced} acked={Acked()}");
+                output.WriteLine($"status produced={produced} acked={outstanding.Acked}");
             }
             Thread.Sleep(2);
         }
         stop.Cancel();
         acks.Join();
-        output.WriteLine($"done produced={produced} acked={Acked()} restarts={stack.Supervisor?.Restarts ?? 0}");
+        output.WriteLine($"done produced={produced} acked={outstanding.Acked} restarts={stack.Supervisor?.Restarts ?? 0}");
         output.Flush();
         link.Down();
         return 0;
-
-        int Pending()
-        {
-            lock (gate)
-                return unacked.Count;
-        }
-
-        int Acked()
-        {
-            lock (gate)
-                return acked;
-        }
     }
 }

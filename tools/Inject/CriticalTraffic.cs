@@ -20,13 +20,12 @@ public sealed class CriticalTraffic : IDisposable
     private readonly IPEndPoint nic;
     private readonly int rate;
     private readonly CancellationTokenSource stop = new();
-    private readonly object gate = new();
-    private readonly SortedDictionary<int, byte[]> unacked = [];
-    private readonly HashSet<int> beyond = []; // delivered above the contiguous prefix
+    private readonly OutstandingEvents outstanding = new();
+    private readonly DeliveredEvents delivered = new();
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly List<Thread> threads = [];
     private volatile bool producing = true;
-    private int produced, contiguous = -1;
+    private int produced;
     private long lastArrival = -1; // clock ms of the last event at the collector
 
     public CriticalTraffic(NetifPort port, byte[] mac, UdpClient cable, IPEndPoint nic, int rate)
@@ -49,14 +48,7 @@ public sealed class CriticalTraffic : IDisposable
     public int Produced => Volatile.Read(ref produced);
 
     /// <summary>Events the collector received (each once).</summary>
-    public int Delivered
-    {
-        get
-        {
-            lock (beyond)
-                return contiguous + 1 + beyond.Count;
-        }
-    }
+    public int Delivered => delivered.Count();
 
     /// <summary>When the collector last received an event (<see cref="Now"/> ms; -1: never).</summary>
     public long LastArrival => Interlocked.Read(ref lastArrival);
@@ -72,18 +64,14 @@ public sealed class CriticalTraffic : IDisposable
             if (producing && produced < (int)(clock.Elapsed.TotalSeconds * rate) + 1)
             {
                 var e = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"critical event {produced}");
-                lock (gate)
-                    unacked[produced] = e;
+                outstanding.Add(produced, e);
                 Interlocked.Increment(ref produced);
                 port.TrySend(e);
             }
             if (clock.ElapsedMilliseconds - lastResend >= 200)
             {
                 lastResend = clock.ElapsedMilliseconds;
-                List<byte[]> again;
-                lock (gate)
-                    again = [.. unacked.Values.Take(64)];
-                foreach (var f in again)
+                foreach (var f in outstanding.Oldest(64))
                     if (!port.Send(f, 2))
                         break;
             }
@@ -101,15 +89,7 @@ public sealed class CriticalTraffic : IDisposable
             if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                 continue;
             Interlocked.Exchange(ref lastArrival, clock.ElapsedMilliseconds);
-            int upTo;
-            lock (beyond)
-            {
-                if (seq > contiguous)
-                    beyond.Add(seq);
-                while (beyond.Remove(contiguous + 1))
-                    contiguous++;
-                upTo = contiguous;
-            }
+            int upTo = delivered.Record(seq);
             if (upTo >= 0)
                 cable.Client.SendTo(DemoFrames.Ack(mac, upTo), nic);
         }
@@ -121,11 +101,8 @@ public sealed class CriticalTraffic : IDisposable
         while (!stop.IsCancellationRequested)
         {
             int n = port.Receive(buffer, 50);
-            if (n < 0 || !DemoFrames.TryAck(buffer.AsSpan(0, n), out int upTo))
-                continue;
-            lock (gate)
-                foreach (int seq in unacked.Keys.TakeWhile(k => k <= upTo).ToList())
-                    unacked.Remove(seq);
+            if (n >= 0 && DemoFrames.TryAck(buffer.AsSpan(0, n), out int upTo))
+                outstanding.Acknowledge(upTo);
         }
     }
 
@@ -149,9 +126,8 @@ public sealed class CriticalTraffic : IDisposable
         var wait = Stopwatch.StartNew();
         while (wait.Elapsed < timeout)
         {
-            lock (gate)
-                if (unacked.Count == 0)
-                    return true;
+            if (outstanding.Pending == 0)
+                return true;
             Thread.Sleep(20);
         }
         return false;

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// Managed side. The bookkeeping of acknowledged events (DemoFrames' LSEV/LSAK), shared by the demo's
+// monitor, the soak benchmark and the fault campaign's critical client: the sender keeps what is not
+// acknowledged yet (to resend it, oldest first); the collector keeps what arrived, as a contiguous
+// prefix plus the sequence numbers beyond it, and acknowledges the prefix cumulatively.
+namespace LinuxShim.Tools.Demo;
+
+/// <summary>The sender's side: events sent and not acknowledged yet. Thread-safe.</summary>
+public sealed class OutstandingEvents
+{
+    private readonly object gate = new();
+    private readonly SortedDictionary<int, byte[]> unacked = [];
+    private int acked;
+
+    public void Add(int seq, byte[] frame)
+    {
+        lock (gate)
+            unacked[seq] = frame;
+    }
+
+    /// <summary>The <paramref name="max"/> oldest events not acknowledged, to send again.</summary>
+    public List<byte[]> Oldest(int max)
+    {
+        lock (gate)
+            return [.. unacked.Values.Take(max)];
+    }
+
+    /// <summary>A cumulative acknowledgement: every event up to <paramref name="upTo"/> arrived. How many are still outstanding.</summary>
+    public int Acknowledge(int upTo)
+    {
+        lock (gate)
+        {
+            foreach (int seq in unacked.Keys.TakeWhile(k => k <= upTo).ToList())
+                unacked.Remove(seq);
+            acked = Math.Max(acked, upTo + 1);
+            return unacked.Count;
+        }
+    }
+
+    public int Pending
+    {
+        get
+        {
+            lock (gate)
+                return unacked.Count;
+        }
+    }
+
+    /// <summary>Events acknowledged (the highest cumulative acknowledgement + 1).</summary>
+    public int Acked
+    {
+        get
+        {
+            lock (gate)
+                return acked;
+        }
+    }
+}
+
+/// <summary>The collector's side: events that arrived, each counted once. Thread-safe.</summary>
+public sealed class DeliveredEvents
+{
+    private readonly HashSet<int> beyond = []; // arrived above the contiguous prefix
+    private int contiguous = -1;
+
+    /// <summary>Records an arrival; the cumulative acknowledgement to send (-1: none yet).</summary>
+    public int Record(int seq)
+    {
+        lock (beyond)
+        {
+            if (seq > contiguous)
+                beyond.Add(seq);
+            while (beyond.Remove(contiguous + 1))
+                contiguous++;
+            return contiguous;
+        }
+    }
+
+    /// <summary>Events that arrived with a sequence number below <paramref name="below"/>.</summary>
+    public int Count(int below = int.MaxValue)
+    {
+        lock (beyond)
+            return Math.Min(contiguous + 1, below) + beyond.Count(s => s < below);
+    }
+}
