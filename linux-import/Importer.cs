@@ -250,24 +250,27 @@ public sealed class Importer : IDisposable
 
     /// <summary>
     /// gcc invocations that compile <paramref name="module"/>'s sources for a user-space driver host
-    /// (<see cref="KbuildCommandLine.UserSpaceArgumentsFor"/>), run from the build directory.
+    /// (<see cref="KbuildCommandLine.UserSpaceArgumentsFor"/>), run from the build directory; with each, the
+    /// libclang arguments that parse the same source from the tree (<see cref="KbuildCommandLine.ArgumentsFor"/>).
     /// </summary>
     /// <param name="sourceRoot">Where to read the sources from (the tree, or a patched copy of it).</param>
-    public List<(string Source, List<string> Arguments)> UserSpaceCompileCommands(string directory, string module,
+    public List<(string Source, List<string> Arguments, List<string> ClangArguments)> UserSpaceCompileCommands(string directory, string module,
         string sourceRoot, IReadOnlyList<string> shadowIncludes)
     {
         var kbuild = ReadKbuild(directory);
         var directories = kbuild.SelfAndDescendants().ToDictionary(d => d.Path, StringComparer.Ordinal);
         var m = kbuild.AllModules().FirstOrDefault(x => x.Name == module)
                 ?? throw new ImportException($"Kbuild in {kbuild.Path} builds no module named {module} with this configuration");
-        var list = new List<(string, List<string>)>();
+        var list = new List<(string, List<string>, List<string>)>();
         foreach (var source in m.Sources)
         {
             if (!source.EndsWith(".c", StringComparison.Ordinal))
                 throw new ImportException($"{source}: only C sources can be built for the shim");
             string obj = source[..^2] + ".o";
             var flags = directories.TryGetValue(m.Directory, out var dir) ? dir.CFlagsFor(obj) : [];
-            list.Add((source, CommandLine.UserSpaceArgumentsFor(sourceRoot, m.Name, Path.GetFileNameWithoutExtension(source), flags, shadowIncludes)));
+            string baseName = Path.GetFileNameWithoutExtension(source);
+            list.Add((source, CommandLine.UserSpaceArgumentsFor(sourceRoot, m.Name, baseName, flags, shadowIncludes),
+                CommandLine.ArgumentsFor(Tree.SourceRoot, m.Name, baseName, flags)));
         }
         return list;
     }

@@ -41,11 +41,12 @@ public static class PortBuilder
         string treeRoot = importer.Tree.SourceRoot;
         string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
         var jobs = new List<(string Name, string File, List<string> Args)>();
-        foreach (var (source, args) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shim.ShadowIncludes))
+        var declarations = new List<(string File, IReadOnlyList<string> Arguments)>();
+        foreach (var (source, args, clangArgs) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shim.ShadowIncludes))
+        {
             jobs.Add((source, Path.Combine(sourceRoot, source), args));
-        var sources = module.Sources.Select(s => Path.Combine(treeRoot, s.Path)).ToHashSet(StringComparer.Ordinal);
-        var declarations = importer.CompileCommands(recipe.Directory).Where(u => sources.Contains(u.File))
-            .Select(u => (u.File, (IReadOnlyList<string>)[.. shim.ShadowIncludes.Select(i => "-I" + i), .. u.Arguments])).ToList();
+            declarations.Add((Path.Combine(treeRoot, source), [.. shim.ShadowIncludes.Select(i => "-I" + i), .. clangArgs]));
+        }
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
             CompileAndLink(importer, recipe.Module, jobs, declarations, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
         string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
