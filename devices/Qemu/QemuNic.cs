@@ -43,6 +43,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     private IWire? wire;
     private IDeviceBus? bus;
     private Exception? fault;
+    private int failing; // set before the log line, so whoever sees Fault also finds the line logged
     private ushort commandShadow;
     private byte interruptPin;
     private long sentBefore, receivedBefore;
@@ -140,9 +141,10 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     // The error state: QEMU is ended so it can reach no memory any more; the server goes on.
     private void Fail(Exception e)
     {
-        if (Interlocked.CompareExchange(ref fault, e, null) is not null)
+        if (Interlocked.Exchange(ref failing, 1) != 0)
             return;
         log($"QEMU's device server failed: {e.Message}; the device reads as all ones until it is reset");
+        Volatile.Write(ref fault, e);
         try
         {
             process?.Kill();
@@ -165,6 +167,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         process = null;
         link = null;
         Volatile.Write(ref fault, null);
+        Volatile.Write(ref failing, 0);
         Start();
         log($"QEMU's device server restarted (pid {QemuPid})");
     }
