@@ -16,4 +16,10 @@ public interface INic : IVfioDevice, IDisposable
 
     /// <summary>Frames from its cable the NIC took in.</summary>
     long FramesReceived { get; }
+
+    /// <summary>Frames for the NIC lost because the driver's ring and the receive FIFO were full (-1: not known).</summary>
+    long FramesOverflowed { get; }
+
+    /// <summary>Whether the NIC's PHY has link on its cable (null: the model does not say).</summary>
+    bool? CableLinked { get; }
 }

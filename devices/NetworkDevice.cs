@@ -54,6 +54,8 @@ public abstract class NetworkDevice : PciDevice, INic
         get { lock (Sync) return droppedInErrorState; }
     }
 
+    bool? INic.CableLinked => LinkUp;
+
     /// <summary>Cable plugged in. Changing it raises the chip's link-change interrupt.</summary>
     public bool LinkUp
     {

@@ -22,7 +22,7 @@ internal static class DeviceCommand
         linuxshim device: an emulated NIC served over vfio-user.
 
         Usage:
-          linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC] [--faults]
+          linuxshim device MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC] [--faults] [--status FILE]
           linuxshim device --list
           linuxshim device attack [rtl8139|e1000|qemu:MODEL|all] [--messages N] [--seed S] [--json FILE]
 
@@ -46,6 +46,9 @@ internal static class DeviceCommand
                           the device misbehave for MS ms (KIND: all_ones, random_reads, bad_descriptors,
                           irq_storm, unresponsive); each is answered "linuxshim device: fault ..." on
                           standard output (`linuxshim inject` drives this).
+          --status FILE   keep FILE (64 bytes, rewritten every 100 ms) telling whether the cable has
+                          link and since when, and the frames moved; a supervisor reads it to tell a
+                          driver that lost its link from one that lost its way (`run` passes it).
 
         The server treats its clients as hostile: VERSION first and once, every message decoded and
         checked, DMA windows only from memfds sealed against shrinking (or without a descriptor, then
@@ -58,7 +61,7 @@ internal static class DeviceCommand
         2 usage error.
         """;
 
-    private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac, bool Faults);
+    private sealed record Options(string Model, string Socket, string Wire, string? Pcap, MacAddress Mac, bool Faults, string? Status);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -119,6 +122,7 @@ internal static class DeviceCommand
             using INic device = CreateNic(options.Model, options.Mac, Report);
             device.Connect(wire);
             var faults = options.Faults ? new DeviceFaults(device) : null;
+            using var status = options.Status is null ? null : new DeviceStatusWriter(device, options.Status);
             using var server = new VfioUserServer(faults is null ? device : faults);
             server.Diagnostic += Report;
             var serving = server.ListenAsync(options.Socket, cancellationToken);
@@ -230,7 +234,7 @@ internal static class DeviceCommand
         if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
             return null;
         string model = ModelName(args[0]);
-        string? socket = null, pcap = null;
+        string? socket = null, pcap = null, status = null;
         string wire = "inproc";
         var mac = MacAddress.Default;
         bool faults = false;
@@ -256,6 +260,9 @@ internal static class DeviceCommand
                 case "--faults":
                     faults = true;
                     break;
+                case "--status":
+                    status = Value();
+                    break;
                 default:
                     throw new FormatException($"unknown option '{args[i]}'");
             }
@@ -264,7 +271,7 @@ internal static class DeviceCommand
             throw new FormatException("--socket PATH is required");
         if (WireProblem(wire) is { } problem)
             throw new FormatException(problem);
-        return new Options(model, socket, wire, pcap, mac, faults);
+        return new Options(model, socket, wire, pcap, mac, faults, status);
     }
 
     /// <summary>The prefix of QEMU's models: qemu:NAME[,PROPERTIES].</summary>

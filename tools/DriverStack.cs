@@ -106,7 +106,9 @@ public abstract class DriverStack : IDisposable
         {
             Directory.CreateDirectory(o.RuntimeDirectory);
             string deviceSocket = Path.Combine(o.RuntimeDirectory, "device.sock");
-            var deviceArgs = new List<string> { "device", DeviceModel(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac };
+            string deviceStatus = Path.Combine(o.RuntimeDirectory, "device.status");
+            var deviceArgs = new List<string> { "device", DeviceModel(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac,
+                "--status", deviceStatus };
             if (o.Pcap is not null)
                 deviceArgs.AddRange(["--pcap", o.Pcap]);
             if (o.DeviceFaults)
@@ -122,6 +124,7 @@ public abstract class DriverStack : IDisposable
                     Name = o.Name,
                     Library = o.Library,
                     DeviceSocket = deviceSocket,
+                    DeviceStatus = () => Devices.DeviceStatus.Read(deviceStatus),
                     RuntimeDirectory = o.RuntimeDirectory,
                     MemoryMiB = o.MemoryMiB,
                     Parameters = o.Parameters,

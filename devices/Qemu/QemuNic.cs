@@ -91,6 +91,12 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
 
     public long FramesReceived => receivedBefore + (cable?.FramesReceived ?? 0);
 
+    /// <summary>Not known here: QEMU's model keeps its link state to itself (its netdev's link is up unless told otherwise).</summary>
+    public bool? CableLinked => null;
+
+    /// <summary>Not known here: QEMU's model drops what finds its ring full without telling.</summary>
+    public long FramesOverflowed => -1;
+
     public int RegionCount => VfioAbi.PciRegionCount;
 
     /// <summary>

@@ -178,6 +178,7 @@ public static class SupervisedHost
                     HolderCpuMs = progress.HolderCpuMs >= 0 ? progress.HolderCpuMs : null,
                     Injected = FaultInjection.Injected,
                     TxBlockedMs = netif.TxBlockedMs,
+                    CarrierOffMs = netif.CarrierOffMs,
                 });
             }
         }

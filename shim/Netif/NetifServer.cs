@@ -216,6 +216,19 @@ public sealed class NetifServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The longest any attached interface has been up without carrier, as sampled by the calls to this
+    /// (the supervisor's heartbeats: ms; 0: every interface up has carrier).
+    /// </summary>
+    public long CarrierOffMs
+    {
+        get
+        {
+            lock (gate)
+                return attachments.Values.Select(a => a.CarrierOffMs()).DefaultIfEmpty(0).Max();
+        }
+    }
+
     public void Attach(NetDevice device, NetifArea area)
     {
         Detach(device.Name);
@@ -307,6 +320,19 @@ public sealed class NetifServer : IDisposable
         private Thread? pump;
         private long toDriver, toDriverDropped, fromDriver, fromDriverDropped, busyWaits;
         private long blockedSince = -1; // Environment.TickCount64 when the frame now waiting was first refused
+        private long carrierOffSince = -1; // Environment.TickCount64 when the interface was first seen up without carrier
+
+        public long CarrierOffMs()
+        {
+            long now = Environment.TickCount64;
+            if (!device.IsUp || device.Carrier)
+            {
+                Interlocked.Exchange(ref carrierOffSince, -1);
+                return 0;
+            }
+            long since = Interlocked.CompareExchange(ref carrierOffSince, now, -1);
+            return since < 0 ? 0 : now - since;
+        }
 
         public long TxBlockedMs => Interlocked.Read(ref blockedSince) is var since and >= 0 && device.IsUp && device.Carrier
             ? Environment.TickCount64 - since

@@ -104,7 +104,7 @@ public sealed partial class Campaign : IDisposable
     public void Run(Action<int, FaultOutcome> progress)
     {
         var random = new Random(options.Seed);
-        if (traffic.ArrivalAfter(-1, TimeSpan.FromSeconds(20)) is null)
+        if (traffic.RoundTripAfter(-1, TimeSpan.FromSeconds(20)) is null)
             throw new IOException($"{options.Port}: no critical event got through the driver in 20 s");
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < options.Faults && Stopped is null && !(clock.Elapsed >= options.Limit); i++)
@@ -119,6 +119,9 @@ public sealed partial class Campaign : IDisposable
             progress(i + 1, outcome);
             CheckMustNotFail();
         }
+        // The last fault may have stalled the driver after it was judged: found (and a new host started) before the drain.
+        if (Stopped is null)
+            Healthy();
         EventsProduced = traffic.Produced;
         if (Stopped is null && !traffic.Drain(TimeSpan.FromSeconds(30)))
             Note("the critical client's events were not all acknowledged within 30 s of the end", critical: true);
@@ -157,13 +160,13 @@ public sealed partial class Campaign : IDisposable
             }
             Thread.Sleep(10);
         }
-        if (traffic.ArrivalAfter(traffic.Now, StallTimeout) is not null)
+        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is not null)
             return true;
         // The last fault's effect came late (events stopped after it was judged): it stalled the driver.
         if (Outcomes.Count > 0 && Outcomes[^1].Outcome != FaultOutcome.Stalled)
             Outcomes[^1] = Outcomes[^1] with { Outcome = FaultOutcome.Stalled };
         supervisor.Reprobe([]);
-        if (traffic.ArrivalAfter(traffic.Now, RecoveryTimeout) is not null)
+        if (traffic.RoundTripAfter(traffic.Now, RecoveryTimeout) is not null)
             return true;
         Note($"no critical event got through for {(StallTimeout + RecoveryTimeout).TotalSeconds:F0} s, a new host notwithstanding", critical: true);
         return false;
@@ -234,7 +237,7 @@ public sealed partial class Campaign : IDisposable
             return Recovery(fault, detail, start, failuresBefore, newViolations);
 
         // No failure detected: events must still get through (else the driver failed silently).
-        if (traffic.ArrivalAfter(traffic.Now, StallTimeout) is null)
+        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is null)
         {
             if (watch.Count > failuresBefore)
                 return Recovery(fault, detail, start, failuresBefore, newViolations);
@@ -268,7 +271,7 @@ public sealed partial class Campaign : IDisposable
             CheckMustNotFail();
             Thread.Sleep(5);
         }
-        long? arrival = stack.Supervisor!.ActiveHostPid == 0 ? null : traffic.ArrivalAfter(traffic.Now, StallTimeout);
+        long? arrival = stack.Supervisor!.ActiveHostPid == 0 ? null : traffic.RoundTripAfter(traffic.Now, StallTimeout);
         string failure = first.Failure;
         string outcome;
         if (arrival is null)

@@ -26,7 +26,7 @@ public sealed class CriticalTraffic : IDisposable
     private readonly List<Thread> threads = [];
     private volatile bool producing = true;
     private int produced;
-    private long lastArrival = -1; // clock ms of the last event at the collector
+    private long lastRoundTrip = -1; // clock ms of the last acknowledgement that acknowledged more
 
     public CriticalTraffic(NetifPort port, byte[] mac, UdpClient cable, IPEndPoint nic, int rate)
     {
@@ -50,8 +50,13 @@ public sealed class CriticalTraffic : IDisposable
     /// <summary>Events the collector received (each once).</summary>
     public int Delivered => delivered.Count();
 
-    /// <summary>When the collector last received an event (<see cref="Now"/> ms; -1: never).</summary>
-    public long LastArrival => Interlocked.Read(ref lastArrival);
+    /// <summary>
+    /// When an acknowledgement last acknowledged more (<see cref="Now"/> ms; -1: never): events went out
+    /// through the driver and the acknowledgement came back in through it. An event arriving at the
+    /// collector proves only half of that: a driver whose receive side died still sends the old events
+    /// the logger keeps resending, while new ones wait behind them.
+    /// </summary>
+    public long LastRoundTrip => Interlocked.Read(ref lastRoundTrip);
 
     /// <summary>Sends a frame onto the cable, to the NIC (an attacker's, say).</summary>
     public void SendOnCable(byte[] frame) => cable.Client.SendTo(frame, nic);
@@ -88,7 +93,6 @@ public sealed class CriticalTraffic : IDisposable
             int n = DemoFrames.ReceiveFromCable(cable.Client, buffer);
             if (n < 0 || !DemoFrames.TryEvent(buffer.AsSpan(0, n), out int seq))
                 continue;
-            Interlocked.Exchange(ref lastArrival, clock.ElapsedMilliseconds);
             int upTo = delivered.Record(seq);
             if (upTo >= 0)
                 cable.Client.SendTo(DemoFrames.Ack(mac, upTo), nic);
@@ -102,18 +106,23 @@ public sealed class CriticalTraffic : IDisposable
         {
             int n = port.Receive(buffer, 50);
             if (n >= 0 && DemoFrames.TryAck(buffer.AsSpan(0, n), out int upTo))
+            {
+                int before = outstanding.Acked;
                 outstanding.Acknowledge(upTo);
+                if (outstanding.Acked > before)
+                    Interlocked.Exchange(ref lastRoundTrip, clock.ElapsedMilliseconds);
+            }
         }
     }
 
-    /// <summary>Waits until an event reaches the collector after <paramref name="since"/> (<see cref="Now"/> ms); its time, or null.</summary>
-    public long? ArrivalAfter(long since, TimeSpan timeout)
+    /// <summary>Waits for a round trip (see <see cref="LastRoundTrip"/>) after <paramref name="since"/> (<see cref="Now"/> ms); its time, or null.</summary>
+    public long? RoundTripAfter(long since, TimeSpan timeout)
     {
         var wait = Stopwatch.StartNew();
         while (wait.Elapsed < timeout)
         {
-            if (LastArrival > since)
-                return LastArrival;
+            if (LastRoundTrip > since)
+                return LastRoundTrip;
             Thread.Sleep(5);
         }
         return null;

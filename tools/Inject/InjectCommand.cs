@@ -45,10 +45,11 @@ public static class InjectCommand
         LIST is comma-separated kinds or groups (code, api, device, trojan); default: all the port has.
 
         Each fault is classified: no_effect; handled (the driver reported or counted an error, or saw a
-        call fail); recovered (the supervisor detected a crash, hang, memory exhaustion, interrupt storm
-        or device failure, and events flowed again: recovery ms from detection to the first event
-        through the new host); unrecovered; stalled (events stopped with no failure detected: the
-        campaign restarts the host itself and counts it as a failure not recovered); violation_denied (audited, EPERM). A failure
+        call fail); recovered (the supervisor detected a crash, hang, memory exhaustion, interrupt storm,
+        device failure or a transmit or carrier stall, and events flowed again: recovery ms from
+        detection to the first acknowledgement that came back through the new host); unrecovered;
+        stalled (no acknowledgement came back for 15 s with no failure detected: the campaign restarts
+        the host itself and counts it as a failure not recovered); violation_denied (audited, EPERM). A failure
         of what must not fail stops the campaign: the supervisor, the device server, the critical
         client (an event lost), a sandbox escape.
 

@@ -75,6 +75,23 @@ public sealed record SupervisorOptions
     /// </summary>
     public int TxStallMs { get; init; } = 10_000;
 
+    /// <summary>
+    /// The device server's view of its NIC (`device --status`), which the host cannot forge: with it, a
+    /// host whose driver keeps its interface up without carrier while the cable has had link all the
+    /// while, for <see cref="CarrierStallMs"/>, or stops receiving (<see cref="ReceiveStallMs"/>), has
+    /// stopped working (see DeviceCrossCheck). Null: not checked.
+    /// </summary>
+    public Func<Devices.DeviceStatus?>? DeviceStatus { get; init; }
+
+    /// <summary>See <see cref="DeviceStatus"/>. The drivers here learn of a link within 3 s of it (by interrupt or timer).</summary>
+    public int CarrierStallMs { get; init; } = 10_000;
+
+    /// <summary>
+    /// With <see cref="DeviceStatus"/>: a host whose driver passes no frame up this long while frames for
+    /// it keep finding its ring full (DeviceCrossCheck.OverflowedFrames of them) has stopped receiving.
+    /// </summary>
+    public int ReceiveStallMs { get; init; } = 10_000;
+
     public int RestartBudget { get; init; } = 20;
     public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
     public double HeapLimit { get; init; } = 0.95;
@@ -221,6 +238,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         public HangWatchdog? Watchdog;
         public long RuntimeProbes;
         public long Injected;
+        public required DeviceCrossCheck CrossCheck;
 
         public void Dispose()
         {
@@ -250,7 +268,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env, UserNamespaceWrapper());
         if (limits is not null && !limits.Add(process.Id))
             audit.Write("limits", ("host", n), ("applied", false), ("limits", "the kernel refused to move the host into its control group"));
-        return new HostSlot(n, process, listener, path);
+        return new HostSlot(n, process, listener, path) { CrossCheck = new DeviceCrossCheck(options.CarrierStallMs, options.ReceiveStallMs) };
     }
 
     private static readonly Lazy<string[]?> UserNamespace = new(() =>
@@ -464,8 +482,15 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 }
                 if (pong.TxBlockedMs is { } blocked && blocked > options.TxStallMs)
                 {
-                    audit.Write("stall", ("host", slot.Number), ("pid", slot.Process.Id), ("tx_blocked_ms", blocked), ("tx_stall_ms", options.TxStallMs));
+                    audit.Write("stall", ("host", slot.Number), ("pid", slot.Process.Id), ("reason", "transmit"), ("tx_blocked_ms", blocked),
+                        ("tx_stall_ms", options.TxStallMs));
                     return "transmit stall";
+                }
+                if (options.DeviceStatus is { } deviceStatus
+                    && slot.CrossCheck.Observe(Environment.TickCount64, pong.CarrierOffMs ?? 0, pong.Progress!.GetValueOrDefault("rx_frames"), deviceStatus()) is { } stall)
+                {
+                    audit.Write("stall", [("host", slot.Number), ("pid", slot.Process.Id), ("reason", stall.Reason), .. stall.Fields]);
+                    return stall.Failure;
                 }
                 var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
                 if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)

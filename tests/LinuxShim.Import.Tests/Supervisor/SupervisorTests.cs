@@ -267,6 +267,82 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Contains(File.ReadAllLines(Path.Combine(work, "audit.jsonl")), l => l.Contains("\"event\":\"device_failed\""));
     }
 
+    [Fact]
+    public void AHostUpWithoutCarrierWhileTheCableHasLinkIsAStallButAnUnpluggedCableIsNot()
+    {
+        // The upstream 8139too under the supervisor, beside the device server's view of the cable. A
+        // driver that lost its link state (as 8139too does when a garbled status read says the link went
+        // down: only a link-change interrupt tells it otherwise, and none comes) is replaced; a cable
+        // that is really unplugged is waited out.
+        string library = LinuxShim.Import.Tests.Host.BuiltPorts.Library(kernel, "8139too");
+        Directory.CreateDirectory(work);
+        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var nic = new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Parse("02:4c:53:00:de:ad"));
+        using var server = new LinuxShim.Devices.VfioUser.VfioUserServer(nic);
+        string socket = Path.Combine(work, "device.sock");
+        _ = server.ListenAsync(socket, CancellationToken.None);
+        string statusFile = Path.Combine(work, "device.status");
+        using var status = new LinuxShim.Devices.DeviceStatusWriter(nic, statusFile);
+        bool lie = false; // when set, the device side says the cable has had link for a minute, whatever the model says
+        var log = new StringWriter();
+        var supervisor = new DriverSupervisor(new SupervisorOptions
+        {
+            Name = "8139too",
+            Library = library,
+            DeviceSocket = socket,
+            RuntimeDirectory = Path.Combine(work, "run"),
+            WarmStandby = false,
+            CarrierStallMs = 1000,
+            DeviceStatus = () => LinuxShim.Devices.DeviceStatus.Read(statusFile) is { } s && Volatile.Read(ref lie)
+                ? s with { CableLinked = true, LinkSinceMs = Environment.TickCount64 - 60_000 }
+                : LinuxShim.Devices.DeviceStatus.Read(statusFile),
+        }, TextWriter.Synchronized(log), audit);
+        string? recoveredFrom = null;
+        using var recovered = new ManualResetEventSlim();
+        supervisor.Recovered += (what, _) =>
+        {
+            recoveredFrom = what;
+            recovered.Set();
+        };
+        try
+        {
+            supervisor.Start();
+            supervisor.Up();
+            WaitForCarrier(supervisor);
+            int firstHost = supervisor.ActiveHostPid;
+
+            // Unplugged for four times the stall time: the driver is right to have no carrier.
+            nic.LinkUp = false;
+            var wait = Stopwatch.StartNew();
+            while (supervisor.Show()?.Link.Carrier != false && wait.Elapsed < TimeSpan.FromSeconds(10))
+                Thread.Sleep(20);
+            Assert.False(supervisor.Show()?.Link.Carrier, "the driver never saw the link go");
+            status.Write(); // not to wait for its timer
+            Assert.False(LinuxShim.Devices.DeviceStatus.Read(statusFile)?.CableLinked ?? true, "the device side still says the cable has link");
+            Thread.Sleep(4000);
+            Assert.Equal(firstHost, supervisor.ActiveHostPid);
+            Assert.DoesNotContain(audit.Records, r => (string)r["event"]! == "stall");
+
+            // The device side says the cable has link, the driver still says it has none: a stall.
+            Volatile.Write(ref lie, true);
+            Assert.True(recovered.Wait(TimeSpan.FromSeconds(30)), $"no recovery within 30 s\n{log}");
+            Assert.Equal("carrier stall", recoveredFrom);
+            Assert.NotEqual(firstHost, supervisor.ActiveHostPid);
+            var stall = Assert.Single(audit.Records, r => (string)r["event"]! == "stall");
+            Assert.Equal("carrier", stall["reason"]);
+            Assert.True(Convert.ToInt64(stall["carrier_off_ms"]) > 1000);
+            Assert.True(Convert.ToInt64(stall["cable_linked_ms"]) > 1000);
+            Volatile.Write(ref lie, false);
+            nic.LinkUp = true;
+            Assert.True(supervisor.WaitForCarrier(TimeSpan.FromSeconds(20)), "the new host has no link");
+        }
+        finally
+        {
+            supervisor.Dispose();
+            output.WriteLine(log.ToString());
+        }
+    }
+
     private static byte[] Mac(NetifInterface info)
     {
         Assert.True(NetifMac.TryParse(info.Mac, out var mac));
