@@ -60,6 +60,9 @@ public sealed partial class Campaign : IDisposable
     public IReadOnlyDictionary<string, int> ViolationCalls => violationCalls;
     public List<FaultOutcome> Outcomes { get; } = [];
     public int EventsProduced { get; private set; }
+
+    /// <summary>The critical client's events now, for a progress line.</summary>
+    public string Events => $"events {traffic.Produced} produced, {traffic.Delivered} at the collector, {traffic.Pending} unacknowledged";
     public int EventsDelivered { get; private set; }
 
     public Campaign(Options options, TextWriter log)
@@ -160,16 +163,32 @@ public sealed partial class Campaign : IDisposable
             }
             Thread.Sleep(10);
         }
-        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is not null)
+        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is not null && CaughtUp())
             return true;
-        // The last fault's effect came late (events stopped after it was judged): it stalled the driver.
+        // The last fault's effect came late (events stopped after it was judged, or crawl so that the
+        // critical client cannot catch up): it stalled the driver.
         if (Outcomes.Count > 0 && Outcomes[^1].Outcome != FaultOutcome.Stalled)
             Outcomes[^1] = Outcomes[^1] with { Outcome = FaultOutcome.Stalled };
         supervisor.Reprobe([]);
-        if (traffic.RoundTripAfter(traffic.Now, RecoveryTimeout) is not null)
+        if (traffic.RoundTripAfter(traffic.Now, RecoveryTimeout) is not null && CaughtUp())
             return true;
         Note($"no critical event got through for {(StallTimeout + RecoveryTimeout).TotalSeconds:F0} s, a new host notwithstanding", critical: true);
         return false;
+    }
+
+    // Each fault starts from a critical client that is caught up (at most a second of events not
+    // acknowledged yet), so that each is judged alone and the events a slow recovery held back (a
+    // transmit watchdog's 6 s, a new host's probe) are all through before the next fault.
+    private bool CaughtUp()
+    {
+        var wait = Stopwatch.StartNew();
+        while (traffic.Pending > EventRate)
+        {
+            if (wait.Elapsed > RecoveryTimeout || CheckMustNotFail())
+                return false;
+            Thread.Sleep(10);
+        }
+        return true;
     }
 
     private FaultOutcome Inject(PlannedFault fault)
@@ -245,6 +264,9 @@ public sealed partial class Campaign : IDisposable
             supervisor.Reprobe([]);
             return Recovery(fault, detail, start, failuresBefore, newViolations) with { Outcome = FaultOutcome.Stalled };
         }
+        // Events came through again because the supervisor detected a failure meanwhile (a stall takes 10 s) and a new host took over.
+        if (watch.Count > failuresBefore)
+            return Recovery(fault, detail, start, failuresBefore, newViolations);
         Thread.Sleep(2 * 50); // the next heartbeats carry the host's count of injected failures
         if (supervisor.ActiveHostNumber == host && supervisor.InjectedFailures > injectedBefore)
             handled = true;

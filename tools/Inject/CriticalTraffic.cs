@@ -47,6 +47,9 @@ public sealed class CriticalTraffic : IDisposable
 
     public int Produced => Volatile.Read(ref produced);
 
+    /// <summary>Events sent and not acknowledged yet.</summary>
+    public int Pending => outstanding.Pending;
+
     /// <summary>Events the collector received (each once).</summary>
     public int Delivered => delivered.Count();
 

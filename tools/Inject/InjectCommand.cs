@@ -116,7 +116,7 @@ public static class InjectCommand
                     progress.Report(done, faults, $"{o.Kind} {o.Outcome} ({detected} detected, {recovered} recovered)");
                     if (log != TextWriter.Null)
                         lock (log)
-                            log.WriteLine($"inject: #{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}");
+                            log.WriteLine($"inject: #{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}; {campaign!.Events}");
                 });
             }
             catch (Exception e) when (e is IOException or TimeoutException or Shim.Netif.NetifException or Shim.Netif.NetifProtocolException)
