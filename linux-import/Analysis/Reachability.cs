@@ -294,7 +294,7 @@ internal sealed partial class Reachability
                 return null;
             case IrKind.Asm:
                 if (_quiet == 0 && n.Text is { } text)
-                    foreach (Match m in AsmCallPattern().Matches(text))
+                    foreach (Match m in AsmCallPattern().Matches(SubstituteOperands(text, n, f)))
                         AddNamed(m.Groups[1].Value);
                 EvalAll(n, f);
                 for (int i = 0; i < n.Index && i < n.Kids.Length; i++)
@@ -311,6 +311,30 @@ internal sealed partial class Reachability
 
     [GeneratedRegex(@"\b(?:call|jmp)\s+([A-Za-z_][A-Za-z0-9_]*)\b")]
     private static partial Regex AsmCallPattern();
+
+    /// <summary>
+    /// The template with each operand whose value is a constant written in, as GCC prints an "i" operand
+    /// under %c or %P: x86's get_user/put_user call "__get_user_%P4", "__put_user_%P[size]", and the
+    /// callee's name ends in the access size. libclang gives the template in LLVM's spelling, where
+    /// GCC's %P4 and %c[size] are ${4:P} and ${N:c} (named operands numbered), %4 is $4, and $$ is a dollar.
+    /// </summary>
+    private string SubstituteOperands(string text, IrNode asm, Frame f)
+    {
+        if (!text.Contains('$'))
+            return text;
+        return AsmOperandPattern().Replace(text, m =>
+        {
+            if (m.Value == "$$")
+                return m.Value;
+            int operand = int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return operand < asm.Kids.Length && EvalQuiet(asm.Kids[operand], f) is long value
+                ? value.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : m.Value;
+        });
+    }
+
+    [GeneratedRegex(@"\$\$|\$\{(\d+)(?::[A-Za-z]+)?\}|\$(\d+)")]
+    private static partial Regex AsmOperandPattern();
 
     /// <summary>Runs two paths from the same state and joins them: a local keeps a value only if both agree.</summary>
     private static void Branches(Frame f, Action first, Action? second)

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// Tests of what GCC makes of the source beyond the calls written in it: inline-assembly call targets
+// spelled with operands, library calls its builtins become, and constant-size paths of inline helpers.
+namespace LinuxShim.Import.Tests.Analysis;
+
+public class CompilerRewriteTests
+{
+    [Fact]
+    public void AsmCallTargetsTakeTheirOperandsConstantValues()
+    {
+        // The shape of x86's get_user/put_user (arch/x86/include/asm/uaccess.h): the callee's name ends in
+        // the access size, an "i" operand, numbered (6.1's get_user) or named (put_user, 6.12).
+        var undefined = Snippet.Undefined("""
+            register unsigned long current_stack_pointer asm("rsp");
+            int g(int *p, int v, short *s)
+            {
+                int ret; unsigned long val;
+                asm volatile("call __get_user_%P4" : "=a"(ret), "=r"(val), "+r"(current_stack_pointer) : "0"(p), "i"(sizeof(*p)));
+                asm volatile("call __get_user_nocheck_%P4" : "=a"(ret), "=r"(val), "+r"(current_stack_pointer) : "0"(s), "i"(sizeof(*s)));
+                asm volatile("call __put_user_%P[size]" : "=c"(ret), "+r"(current_stack_pointer) : "0"(p), "r"(v), [size] "i"(sizeof(*p)) : "ebx");
+                asm volatile("call __put_user_nocheck_%c[size]" : "=c"(ret) : "0"(p), [size] "i"(8));
+                return ret + (int)val;
+            }
+            """);
+        Assert.Equal(["__get_user_4", "__get_user_nocheck_2", "__put_user_4", "__put_user_nocheck_8"], undefined);
+    }
+}
