@@ -38,7 +38,56 @@ internal static class Builtins
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
+        return CallEmitted(name, args, literals);
+    }
+
+    /// <summary>
+    /// The library function GCC calls for a call of <paramref name="name"/> (itself, or the one it rewrites
+    /// the call into), or null when the call folds or expands inline.
+    /// </summary>
+    public static string? CallEmitted(string name, long?[] args, string?[] literals)
+    {
+        // sprintf(d, "%s", s) is strcpy(d, s).
+        if (name == "sprintf" && literals.Length == 3 && literals[1] == "%s")
+            return "strcpy";
+        if (name is "strcmp" or "strncmp" && literals.Length >= 2)
+            return StringCompare(name, args, literals);
         return LibraryFunctionInlined(name, args, literals) ? null : name;
+    }
+
+    /// <summary>Most bytes of a string comparison GCC expands inline (--param builtin-string-cmp-inline-length).</summary>
+    private const long InlineStringCompareLimit = 3;
+
+    /// <summary>
+    /// strcmp and strncmp against a literal, as gcc-12 -O2 compiles them (gimple-fold.cc's
+    /// gimple_fold_builtin_string_compare, builtins.cc's inline_expand_builtin_bytecmp): strncmp with a
+    /// bound beyond the literal's length is strcmp; a comparison of at most 3 bytes (the literal's
+    /// terminating NUL counted, or the bound if smaller) expands inline. Checked with gcc-12:
+    /// strncmp(s, "abcdef", 10) calls strcmp, strncmp(s, "abcdef", 6) strncmp, strcmp(s, "ab") nothing.
+    /// </summary>
+    private static string? StringCompare(string name, long?[] args, string?[] literals)
+    {
+        if (Array.TrueForAll(args, a => a is not null) && literals[0] is not null && literals[1] is not null)
+            return null;
+        long? shortest = null;
+        foreach (var literal in literals.Take(2))
+            if (literal is not null)
+            {
+                long length = System.Text.Encoding.UTF8.GetByteCount(literal);
+                shortest = shortest is long s ? Math.Min(s, length) : length;
+            }
+        if (shortest is not long stringLength)
+            return name;
+        long compared = stringLength + 1;
+        if (name == "strncmp")
+        {
+            if (args.Length < 3 || args[2] is not long bound)
+                return name;
+            if (bound > stringLength)
+                name = "strcmp";
+            compared = Math.Min(compared, bound);
+        }
+        return compared <= InlineStringCompareLimit ? null : name;
     }
 
     /// <summary>True when a call of a C library function is folded or expanded inline by the compiler.</summary>
@@ -57,8 +106,4 @@ internal static class Builtins
             return true;
         return Array.TrueForAll(args, a => a is not null) && Array.TrueForAll(literals, l => l is not null);
     }
-
-    /// <summary>Calls GCC replaces by another library call: sprintf(d, "%s", s) becomes strcpy(d, s).</summary>
-    public static string? Rewritten(string name, string?[] literals) =>
-        name == "sprintf" && literals.Length == 3 && literals[1] == "%s" ? "strcpy" : null;
 }

@@ -35,11 +35,12 @@ internal sealed partial class Reachability
         {
             if (_quiet == 0)
             {
-                // GCC rewrites some library calls: sprintf(d, "%s", s) is strcpy(d, s).
-                if (Builtins.Rewritten(target.Name, binding.Literals) is { } rewritten)
-                    AddNamed(rewritten);
-                else if (!Builtins.LibraryFunctionInlined(target.Name, binding.Values, binding.Literals))
+                // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
+                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals);
+                if (emitted == target.Name)
                     AddExternal(target);
+                else if (emitted is not null)
+                    AddNamed(emitted);
             }
             return null;
         }

@@ -24,4 +24,25 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["__get_user_4", "__get_user_nocheck_2", "__put_user_4", "__put_user_nocheck_8"], undefined);
     }
+
+    [Theory]
+    // What gcc-12 -O2 emits for each (checked by compiling these functions).
+    [InlineData("strncmp(s, \"abcdef\", 10)", "strcmp")]
+    [InlineData("strncmp(s, \"abcdef\", 6)", "strncmp")]
+    [InlineData("strncmp(s, \"abcdef\", sizeof(\"abcdef\"))", "strcmp")]
+    [InlineData("strncmp(s, \"abcdef\", 3)", null)]
+    [InlineData("strncmp(s, \"a\", 5)", null)]
+    [InlineData("strcmp(s, \"ab\")", null)]
+    [InlineData("strcmp(s, \"abc\")", "strcmp")]
+    [InlineData("strncmp(s, t, 3)", "strncmp")]
+    [InlineData("__builtin_strncmp(s, \"abcdef\", 8)", "strcmp")]
+    public void StringComparesWithALiteralAreRewrittenOrExpandedAsGccDoes(string call, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int strncmp(const char *, const char *, unsigned long);
+            int strcmp(const char *, const char *);
+            int f(const char *s, const char *t) { return {{call}}; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
 }
