@@ -225,7 +225,7 @@ internal sealed partial class Reachability
             }
             case IrKind.SymbolRef:
                 Touch(n.Target!);
-                return null;
+                return n.Target!.IsFunction ? null : _index.ReadOnly.ValueOf(n.Target!);
             case IrKind.Slot:
                 return n.Index < f.Slots.Length ? f.Slots[n.Index] : null;
             case IrKind.LocalDecl:

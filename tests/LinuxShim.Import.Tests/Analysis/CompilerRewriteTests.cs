@@ -45,4 +45,36 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
+
+    [Fact]
+    public void StaticsNeverWrittenAndConstantsFoldLikeGccsReadOnlyVariables()
+    {
+        // r8152's agg_buf_sz and kalmia's "static const int buflen" decide __builtin_constant_p in the slab inlines.
+        var undefined = Snippet.Undefined("""
+            void *__kmalloc(unsigned long size);
+            void *kmalloc_large(unsigned long size);
+            void *kmalloc_small(unsigned long size);
+            static inline __attribute__((always_inline)) void *kmalloc(unsigned long size)
+            {
+                if (__builtin_constant_p(size))
+                    return size > 8192 ? kmalloc_large(size) : kmalloc_small(size);
+                return __kmalloc(size);
+            }
+            static unsigned int agg_buf_sz = 16384;
+            static unsigned int written_sz = 16384;
+            static int param_sz = 64;
+            static const void *keep __attribute__((used)) = &param_sz;
+            static int debug;
+            void log_it(void);
+            void set(unsigned int n) { written_sz = n; }
+            void *f(void)
+            {
+                static const int buflen = 28;
+                if (debug)
+                    log_it();
+                return kmalloc(agg_buf_sz) ? kmalloc(buflen) : kmalloc(written_sz) ?: kmalloc(param_sz);
+            }
+            """);
+        Assert.Equal(["__kmalloc", "kmalloc_large", "kmalloc_small"], undefined);
+    }
 }
