@@ -13,6 +13,7 @@ internal sealed class IrBuilder(UnitIndex index)
     private readonly Dictionary<Cursor, int> _slots = new();
     private readonly HashSet<int> _opaque = [];
     private readonly HashSet<int> _read = [];
+    private readonly Dictionary<int, int> _declaredAtLoopDepth = new();
     private int _loopDepth;
 
     public void Build(Symbol symbol, Cursor definition)
@@ -206,12 +207,16 @@ internal sealed class IrBuilder(UnitIndex index)
 
     private IrNode Loop(Cursor c, int conditionIndex)
     {
+        var kids = c.Children();
+        // for (int i = 0; …): i lives across the iterations, as if declared before the loop.
+        IrNode? init = c.Kind == CursorKind.ForStmt && kids.Count > 0 && kids[0].Kind == CursorKind.DeclStmt ? Node(kids[0]) : null;
         _loopDepth++;
         try
         {
-            var node = With(IrKind.Loop, c.Children());
-            node.Index = conditionIndex;
-            return node;
+            var nodes = new IrNode[kids.Count];
+            for (int i = 0; i < nodes.Length; i++)
+                nodes[i] = i == 0 && init is not null ? init : Node(kids[i]);
+            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = conditionIndex };
         }
         finally
         {
@@ -219,13 +224,15 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
-    /// <summary>A slot written, or whose address is taken, inside a loop has no single value to follow
-    /// (the loop body is walked once). Outside loops, writes are followed and an address taken ends
-    /// tracking from that point (Reachability).</summary>
+    /// <summary>A slot that lives across the iterations of a loop and is written, or has its address taken,
+    /// inside it has no single value to follow (the loop body is walked once). A local declared inside the
+    /// loop starts again at its declaration in every iteration, so what the walk sees is what each iteration
+    /// does (fortify's "const size_t __p_size = …" in a memcpy inside a loop). Outside loops, writes are
+    /// followed and an address taken ends tracking from that point (Reachability).</summary>
     private void NoteWrite(IrNode target)
     {
         target = target.Unwrapped;
-        if (target.Kind == IrKind.Slot && _loopDepth > 0)
+        if (target.Kind == IrKind.Slot && _loopDepth > _declaredAtLoopDepth.GetValueOrDefault(target.Index))
             _opaque.Add(target.Index);
     }
 
@@ -242,8 +249,7 @@ internal sealed class IrBuilder(UnitIndex index)
             return Leaf(IrKind.Generic);
         int slot = _slots.Count;
         _slots[c] = slot;
-        if (_loopDepth > 0)
-            _opaque.Add(slot);
+        _declaredAtLoopDepth[slot] = _loopDepth;
         var init = c.VarInitializer;
         var declaration = new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
         // __attribute__((cleanup(fn))) (the kernel's __free(x), guard(), scoped_guard()) calls fn(&var) when

@@ -77,4 +77,30 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["__kmalloc", "kmalloc_large", "kmalloc_small"], undefined);
     }
+
+    [Fact]
+    public void LocalsDeclaredInsideALoopKeepTheirValueForTheIteration()
+    {
+        // fortify's memcpy declares "const size_t __p_size = …" in the caller: in a loop body it is as known as outside.
+        var undefined = Snippet.Undefined("""
+            void fortify_panic(void);
+            void step(void);
+            void other(void);
+            void copy(char *p, unsigned long n);
+            void f(char *p, unsigned long n, int k)
+            {
+                for (int i = 0; i < k; i++) {
+                    const unsigned long p_size = (unsigned long)-1;
+                    if (p_size != (unsigned long)-1 && p_size < n)
+                        fortify_panic();
+                    copy(p, n);
+                    if (i == 0)
+                        step();
+                    else
+                        other();
+                }
+            }
+            """);
+        Assert.Equal(["copy", "other", "step"], undefined);
+    }
 }
