@@ -33,20 +33,24 @@ internal static class Builtins
 
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
     /// <param name="literals">For each argument, the text of the string literal it points to, if known.</param>
-    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals)
+    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false)
     {
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
-        return CallEmitted(name, args, literals);
+        return CallEmitted(name, args, literals, zeroTested);
     }
 
     /// <summary>
     /// The library function GCC calls for a call of <paramref name="name"/> (itself, or the one it rewrites
     /// the call into), or null when the call folds or expands inline.
     /// </summary>
-    public static string? CallEmitted(string name, long?[] args, string?[] literals)
+    /// <param name="zeroTested">The call's value is only compared with zero.</param>
+    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false)
     {
+        if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
+            && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
+            return null;
         // sprintf(d, "%s", s) is strcpy(d, s).
         if (name == "sprintf" && literals.Length == 3 && literals[1] == "%s")
             return "strcpy";
@@ -54,6 +58,13 @@ internal static class Builtins
             return StringCompare(name, args, literals);
         return LibraryFunctionInlined(name, args, literals) ? null : name;
     }
+
+    /// <summary>
+    /// Most bytes of a memcmp whose value is only compared with zero that gcc-12 -O2 expands inline with the
+    /// kernel's x86-64 flags (-mno-sse -mcmodel=kernel): !memcmp(a, b, 32) compares in registers, !memcmp(a, b, 33)
+    /// calls memcmp; a memcmp whose sign is used is a call from 2 bytes on. Checked by compiling both.
+    /// </summary>
+    private const long InlineEqualityCompareLimit = 32;
 
     /// <summary>Most bytes of a string comparison GCC expands inline (--param builtin-string-cmp-inline-length).</summary>
     private const long InlineStringCompareLimit = 3;

@@ -95,6 +95,16 @@ internal sealed class IrBuilder(UnitIndex index)
                     NoteWrite(node.Kids[0]);
                 if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
+                if (op is BinaryOp.EQ or BinaryOp.NE && node.Kids.Length == 2)
+                {
+                    if (node.Kids[1].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                        node.Kids[0].MarkZeroTested();
+                    if (node.Kids[0].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                        node.Kids[1].MarkZeroTested();
+                }
+                if (op is BinaryOp.LAnd or BinaryOp.LOr)
+                    foreach (var operand in node.Kids)
+                        operand.MarkZeroTested();
                 return node;
             }
             case CursorKind.UnaryOperator:
@@ -102,6 +112,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 var op = c.UnaryOperator;
                 var kids = c.Children();
                 var node = With(IrKind.Unary, kids, (int)op);
+                if (op == UnaryOp.LNot && node.Kids.Length == 1)
+                    node.Kids[0].MarkZeroTested();
                 if (op is UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
                 if (op == UnaryOp.AddrOf && node.Kids.Length == 1)
@@ -119,7 +131,12 @@ internal sealed class IrBuilder(UnitIndex index)
                 return node;
             }
             case CursorKind.ConditionalOperator:
-                return With(IrKind.Conditional, c.Children());
+            {
+                var node = With(IrKind.Conditional, c.Children());
+                if (node.Kids.Length == 3)
+                    node.Kids[0].MarkZeroTested();
+                return node;
+            }
             case CursorKind.ArraySubscriptExpr:
                 return With(IrKind.Index, c.Children());
             case CursorKind.ParenExpr:
@@ -147,7 +164,12 @@ internal sealed class IrBuilder(UnitIndex index)
                 return With(IrKind.Generic, kids);
             }
             case CursorKind.IfStmt:
-                return With(IrKind.If, c.Children());
+            {
+                var node = With(IrKind.If, c.Children());
+                if (node.Kids.Length > 0)
+                    node.Kids[0].MarkZeroTested();
+                return node;
+            }
             case CursorKind.WhileStmt:
             case CursorKind.ForStmt:
                 return Loop(c, c.Kind == CursorKind.WhileStmt ? 0 : -1);

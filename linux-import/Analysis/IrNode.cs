@@ -49,6 +49,17 @@ internal sealed class IrNode
     /// <summary>True when the object is a member reached through a pointer, so only __builtin_object_size type 1 knows it.</summary>
     public bool ObjectIsMember;
 
+    /// <summary>For a call: its value is only tested against zero (!f(), f() == 0, if (f()), f() &amp;&amp; …),
+    /// which lets GCC expand memcmp inline.</summary>
+    public bool ZeroTested;
+
+    /// <summary>Marks the call this expression is (through parentheses and conversions) as tested against zero.</summary>
+    public void MarkZeroTested()
+    {
+        if (Unwrapped is { Kind: IrKind.Call } call)
+            call.ZeroTested = true;
+    }
+
     /// <summary>The node without the parentheses and implicit conversions around it.</summary>
     public IrNode Unwrapped
     {

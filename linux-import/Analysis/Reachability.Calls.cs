@@ -10,8 +10,9 @@ internal sealed partial class Reachability
     private long? EvalCall(IrNode n, Frame f)
     {
         var target = n.Target!;
+        bool zeroTested = ZeroTested(n);
         if (Builtins.IsBuiltin(target.Name))
-            return EvalBuiltin(target.Name, n, f);
+            return EvalBuiltin(target.Name, n, f, zeroTested);
         bool inline = target.Definition is not null && target.IsInline;
         if (inline)
             _index.EnsureBody(target);
@@ -36,7 +37,7 @@ internal sealed partial class Reachability
             if (_quiet == 0)
             {
                 // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
-                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals);
+                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested);
                 if (emitted == target.Name)
                     AddExternal(target);
                 else if (emitted is not null)
@@ -45,7 +46,7 @@ internal sealed partial class Reachability
             return null;
         }
         if (inline)
-            return Inline(target, binding);
+            return Inline(target, binding, zeroTested);
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
         Visit(target, null);
@@ -59,9 +60,11 @@ internal sealed partial class Reachability
     /// value it returns (when every return that survives gives the same constant) folds at the call
     /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
     /// </summary>
-    private long? Inline(Symbol target, Binding binding)
+    private long? Inline(Symbol target, Binding binding, bool zeroTested)
     {
-        string key = binding.Key();
+        // An inline function whose value is tested against zero passes that on to the call it returns
+        // (fortify's memcmp returns __builtin_memcmp's value): walked apart from its other uses.
+        string key = binding.Key() + (zeroTested ? "|zero" : "");
         var id = (target, key);
         if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
             return known;
@@ -78,7 +81,7 @@ internal sealed partial class Reachability
             _current = target;
             if (Trace && _quiet == 0)
                 Console.Error.WriteLine($"trace: {target.Name} [{key}] (inline)");
-            var frame = new Frame(target, key.Length == 0 ? null : binding);
+            var frame = new Frame(target, key.Length == 0 ? null : binding) { ResultZeroTested = zeroTested };
             Eval(target.Body, frame);
             long? value = frame.ReturnKnown ? frame.ReturnValue : null;
             _returns[id] = value;
@@ -90,6 +93,12 @@ internal sealed partial class Reachability
             _inlining.Remove(id);
         }
     }
+
+    /// <summary>The call's value is only tested against zero: where it is written, or because it is what an
+    /// inline function whose value is tested against zero returns.</summary>
+    private bool ZeroTested(IrNode call) => call.ZeroTested || ReferenceEquals(call, _returnedZeroTested);
+
+    private IrNode? _returnedZeroTested;
 
     private bool Walked(Symbol symbol, string key) => _contexts.TryGetValue(symbol, out var seen) && seen.Contains(key);
 
@@ -124,7 +133,7 @@ internal sealed partial class Reachability
         return unknown;
     }
 
-    private long? EvalBuiltin(string name, IrNode n, Frame f)
+    private long? EvalBuiltin(string name, IrNode n, Frame f, bool zeroTested)
     {
         switch (name)
         {
@@ -165,7 +174,7 @@ internal sealed partial class Reachability
                     return Overflow(name, args, n.Kids[2], f);
                 if (name == "__builtin_strlen" && literals.Length == 1 && literals[0] is { } text)
                     return System.Text.Encoding.UTF8.GetByteCount(text);
-                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals) is { } call)
+                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals, zeroTested) is { } call)
                     AddNamed(call);
                 return null;
             }

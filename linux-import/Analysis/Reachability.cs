@@ -71,6 +71,9 @@ internal sealed partial class Reachability
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
         public readonly bool[] Escaped;
 
+        /// <summary>The value the function returns is only tested against zero by its caller.</summary>
+        public bool ResultZeroTested;
+
         /// <summary>Control cannot reach the next statement (after return, or an if whose branches all return).</summary>
         public bool Returned;
 
@@ -218,7 +221,12 @@ internal sealed partial class Reachability
             {
                 long? v = null;
                 foreach (var k in n.Kids)
+                {
+                    var returned = k.Unwrapped;
+                    _returnedZeroTested = f.ResultZeroTested && returned.Kind == IrKind.Call ? returned : null;
                     v = Eval(k, f);
+                    _returnedZeroTested = null;
+                }
                 f.NoteReturn(n.Kids.Length > 0 ? v : null);
                 f.Returned = true;
                 return null;

@@ -103,4 +103,30 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["copy", "other", "step"], undefined);
     }
+
+    [Theory]
+    // gcc-12 -O2 -mno-sse -mcmodel=kernel: equality of up to 32 bytes in registers, through an inline wrapper too
+    // (fortify's memcmp); a memcmp whose sign is used is a call from 2 bytes on.
+    [InlineData("!memcmp(a, b, 7)", null)]
+    [InlineData("memcmp(a, b, 32) == 0", null)]
+    [InlineData("0 != memcmp(a, b, 16)", null)]
+    [InlineData("!memcmp(a, b, 33)", "memcmp")]
+    [InlineData("memcmp(a, b, 8)", "memcmp")]
+    [InlineData("memcmp(a, b, 1)", null)]
+    [InlineData("!memcmp(a, b, n)", "memcmp")]
+    [InlineData("!wrapped(a, b, 6)", null)]
+    [InlineData("wrapped(a, b, 6) < 0", "memcmp")]
+    [InlineData("(k && !wrapped(a, b, 6)) ? 1 : 2", null)]
+    public void MemcmpTestedAgainstZeroExpandsInline(string expression, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int memcmp(const void *, const void *, unsigned long);
+            static inline __attribute__((always_inline)) int wrapped(const void *p, const void *q, unsigned long size)
+            {
+                return __builtin_memcmp(p, q, size);
+            }
+            int f(const void *a, const void *b, unsigned long n, int k) { return {{expression}}; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
 }
