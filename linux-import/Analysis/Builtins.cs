@@ -33,12 +33,12 @@ internal static class Builtins
 
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
     /// <param name="literals">For each argument, the text of the string literal it points to, if known.</param>
-    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false)
+    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null)
     {
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
-        return CallEmitted(name, args, literals, zeroTested);
+        return CallEmitted(name, args, literals, zeroTested, upper);
     }
 
     /// <summary>
@@ -46,8 +46,13 @@ internal static class Builtins
     /// the call into), or null when the call folds or expands inline.
     /// </summary>
     /// <param name="zeroTested">The call's value is only compared with zero.</param>
-    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false)
+    /// <param name="upper">For arguments of unknown value, the largest value GCC's value ranges give them.</param>
+    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null)
     {
+        // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
+        if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
+            && upper[sized] is long bound && bound <= InlineStringOpLimit)
+            return null;
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
             && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
             return null;

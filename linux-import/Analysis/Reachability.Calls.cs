@@ -31,13 +31,15 @@ internal sealed partial class Reachability
                 binding.Size1[i] = ObjectSize(arg, 1, f);
             }
             binding.Literals[i] = LiteralOf(arg, f);
+            if (binding.Values[i] is null && (inline || target.Definition is null))
+                binding.Upper[i] = UpperBound(arg, f);
         }
         if (target.Definition is null)
         {
             if (_quiet == 0)
             {
                 // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
-                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested);
+                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper);
                 if (emitted == target.Name)
                     AddExternal(target);
                 else if (emitted is not null)
@@ -164,17 +166,19 @@ internal sealed partial class Reachability
             {
                 var args = new long?[n.Kids.Length];
                 var literals = new string?[n.Kids.Length];
+                var upper = new long?[n.Kids.Length];
                 bool overflow = Builtins.IsOverflowCheck(name) && args.Length == 3;
                 for (int i = 0; i < args.Length; i++)
                 {
                     args[i] = overflow && i == 2 ? null : Eval(n.Kids[i], f);
                     literals[i] = LiteralOf(n.Kids[i], f);
+                    upper[i] = args[i] is null ? UpperBound(n.Kids[i], f) : null;
                 }
                 if (overflow)
                     return Overflow(name, args, n.Kids[2], f);
                 if (name == "__builtin_strlen" && literals.Length == 1 && literals[0] is { } text)
                     return System.Text.Encoding.UTF8.GetByteCount(text);
-                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals, zeroTested) is { } call)
+                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals, zeroTested, upper) is { } call)
                     AddNamed(call);
                 return null;
             }

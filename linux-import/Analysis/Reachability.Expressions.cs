@@ -40,12 +40,21 @@ internal sealed partial class Reachability
             if (op != BinaryOp.Assign)
                 value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
             if (target.Kind == IrKind.Slot)
+            {
                 Assign(target.Index, value, f);
+                if (value is null && op == BinaryOp.Assign)
+                    SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
+            }
             return value;
         }
         long? a = Eval(n.Kids[0], f);
         long? b = Eval(n.Kids[1], f);
-        return op == BinaryOp.Comma ? b : Arithmetic(op, a, b, n.Flag);
+        if (op == BinaryOp.Comma)
+            return b;
+        long? result = Arithmetic(op, a, b, n.Flag);
+        if (result is null && n.Flag && op is BinaryOp.LT or BinaryOp.LE or BinaryOp.GT or BinaryOp.GE)
+            result = CompareWithBound(op, n.Kids[0], n.Kids[1], f);
+        return result;
     }
 
     /// <summary>The arithmetic of a compound assignment: *= → *, |= → |…</summary>
@@ -136,6 +145,7 @@ internal sealed partial class Reachability
                 {
                     f.Escaped[escaped.Index] = true;
                     f.Slots[escaped.Index] = null;
+                    f.Upper[escaped.Index] = null;
                 }
                 return null;
             case UnaryOp.Deref:

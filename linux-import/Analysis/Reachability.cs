@@ -46,23 +46,26 @@ internal sealed partial class Reachability
     /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
     /// <summary>What is known of a call's arguments: values, for pointers the size of the object,
     /// and for pointers to string literals their text.</summary>
-    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals)
+    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals, long?[] Upper)
     {
-        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count]) { }
+        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count], new long?[count]) { }
 
         public string Key()
         {
             if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null)
                 && Array.TrueForAll(Size1, v => v is null) && Array.TrueForAll(Literals, v => v is null))
-                return "";
+                return Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper);
             return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1)
-                + "|" + string.Join('\u0001', Literals);
+                + "|" + string.Join('\u0001', Literals) + (Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper));
         }
     }
 
     private sealed class Frame
     {
         public readonly long?[] Slots;
+
+        /// <summary>For slots whose value is not known: the largest value it can have (Reachability.Bounds).</summary>
+        public readonly long?[] Upper;
         public readonly long?[] Size0;
         public readonly long?[] Size1;
         public readonly string?[] Literals;
@@ -99,6 +102,7 @@ internal sealed partial class Reachability
         public Frame(Symbol function, Binding? args)
         {
             Slots = new long?[function.SlotCount];
+            Upper = new long?[function.SlotCount];
             Size0 = new long?[function.ParamCount];
             Size1 = new long?[function.ParamCount];
             Literals = new string?[function.ParamCount];
@@ -109,7 +113,10 @@ internal sealed partial class Reachability
             for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
             {
                 if (!Opaque[i])
+                {
                     Slots[i] = args.Values[i];
+                    Upper[i] = args.Upper[i];
+                }
                 Size0[i] = args.Size0[i];
                 Size1[i] = args.Size1[i];
                 if (!Opaque[i])
@@ -216,6 +223,7 @@ internal sealed partial class Reachability
             case IrKind.Label:
                 // Reached by goto from elsewhere: what the locals hold is no longer known.
                 Array.Clear(f.Slots);
+                Array.Clear(f.Upper);
                 return EvalAll(n, f);
             case IrKind.Return:
             {
@@ -240,6 +248,8 @@ internal sealed partial class Reachability
             {
                 long? v = n.Kids.Length > 0 ? Eval(n.Kids[0], f) : null;
                 Assign(n.Index, v, f);
+                if (v is null && n.Kids.Length > 0)
+                    SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
                 return null;
             }
             case IrKind.Call:
@@ -348,10 +358,13 @@ internal sealed partial class Reachability
     private static void Branches(Frame f, Action first, Action? second)
     {
         var before = (long?[])f.Slots.Clone();
+        var upperBefore = (long?[])f.Upper.Clone();
         first();
         var afterFirst = (long?[])f.Slots.Clone();
+        var upperAfterFirst = (long?[])f.Upper.Clone();
         bool firstReturned = f.Returned;
         Array.Copy(before, f.Slots, before.Length);
+        Array.Copy(upperBefore, f.Upper, upperBefore.Length);
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
@@ -360,18 +373,30 @@ internal sealed partial class Reachability
             // Only the second path continues: its state stands.
         }
         else if (secondReturned && !firstReturned)
+        {
             Array.Copy(afterFirst, f.Slots, afterFirst.Length);
+            Array.Copy(upperAfterFirst, f.Upper, upperAfterFirst.Length);
+        }
         else
             for (int i = 0; i < f.Slots.Length; i++)
+            {
+                // A bound holds after the join if it held on both paths (a known value is its own bound).
+                long? one = afterFirst[i] is long a && a >= 0 ? a : afterFirst[i] is null ? upperAfterFirst[i] : null;
+                long? other = f.Slots[i] is long b && b >= 0 ? b : f.Slots[i] is null ? f.Upper[i] : null;
                 if (f.Slots[i] != afterFirst[i])
                     f.Slots[i] = null;
+                f.Upper[i] = f.Slots[i] is null && one is not null && other is not null ? Math.Max(one.Value, other.Value) : null;
+            }
         f.Returned = firstReturned && secondReturned && second is not null;
     }
 
     private static void Assign(int slot, long? value, Frame f)
     {
         if (slot >= 0 && slot < f.Slots.Length)
+        {
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
+            f.Upper[slot] = null;
+        }
     }
 
     private long? EvalAll(IrNode n, Frame f)
@@ -406,10 +431,15 @@ internal sealed partial class Reachability
         if (c is not long value || body.Kind != IrKind.Compound)
         {
             var before = (long?[])f.Slots.Clone();
+            var upperBefore = (long?[])f.Upper.Clone();
             Eval(body, f);
             for (int i = 0; i < f.Slots.Length; i++)
+            {
                 if (f.Slots[i] != before[i])
                     f.Slots[i] = null;
+                if (f.Upper[i] != upperBefore[i])
+                    f.Upper[i] = null;
+            }
             return;
         }
         // Constant switch (sizeof dispatch in uaccess/percpu helpers): run from the matching label to the first break.

@@ -129,4 +129,62 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
+
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags: a size GCC's value ranges bound to 8192 or less is copied inline;
+    // a bound learnt only from a branch (if (n > 64) return) is not one GCC uses for the expansion.
+    [InlineData("unsigned long t = min(n, 64UL); memcpy(a, b, t);", null)]
+    [InlineData("int t = min(k, 32); memcpy(a, b, t);", null)]
+    [InlineData("memcpy(a, b, min(n, 16384UL));", "memcpy")]
+    [InlineData("unsigned r = (unsigned)n % 4; if (r) { unsigned pad; pad = 4 - r; zero(a, pad); }", null)]
+    [InlineData("if (n > 64) return; memcpy(a, b, n);", "memcpy")]
+    [InlineData("unsigned long t = n & 0xff; memset(a, 0, t);", null)]
+    [InlineData("unsigned long t = k > 3 ? n : 8; memset(a, 0, t);", "memset")]
+    [InlineData("unsigned long t = k > 3 ? 16 : 8; if (k) t = n; memset(a, 0, t);", "memset")]
+    public void SizesGccBoundsAreCopiedInline(string body, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void *memset(void *, int, size_t);
+            #define min(x, y) ({ typeof(x) _x = (x); typeof(y) _y = (y); _x < _y ? _x : _y; })
+            static inline __attribute__((always_inline)) void zero(void *p, unsigned int len) { memset(p, 0, len); }
+            void f(char *a, const char *b, size_t n, int k) { {{body}} }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
+
+    [Fact]
+    public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer()
+    {
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            void fortify_panic(const char *);
+            void copy(void *, const void *, size_t);
+            static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
+            {
+                if (p_size != (size_t)-1 && p_size < size)
+                    fortify_panic(__func__);
+                copy(p, q, size);
+            }
+            struct s { char buf[64]; };
+            void f(struct s *d, const char *q, size_t n) { size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf)); }
+            void g(struct s *d, const char *q, size_t n) { checked_copy(d->buf, q, n, sizeof(d->buf)); }
+            """);
+        Assert.Equal(["copy", "fortify_panic"], undefined);
+        var onlyBounded = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            void fortify_panic(const char *);
+            void copy(void *, const void *, size_t);
+            static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
+            {
+                if (p_size != (size_t)-1 && p_size < size)
+                    fortify_panic(__func__);
+                copy(p, q, size);
+            }
+            struct s { char buf[64]; };
+            void f(struct s *d, const char *q, size_t n) { size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf)); }
+            """);
+        Assert.Equal(["copy"], onlyBounded);
+    }
 }
