@@ -105,7 +105,8 @@ internal sealed partial class Reachability
             Upper = new long?[function.SlotCount];
             Size0 = new long?[function.ParamCount];
             Size1 = new long?[function.ParamCount];
-            Literals = new string?[function.ParamCount];
+            // Locals too: fortify's __compiletime_strlen(p) reads a string through "unsigned char *__p = p".
+            Literals = new string?[function.SlotCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
             Escaped = new bool[function.SlotCount];
             if (args is null)
@@ -250,6 +251,8 @@ internal sealed partial class Reachability
                 Assign(n.Index, v, f);
                 if (v is null && n.Kids.Length > 0)
                     SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
+                if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
+                    f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
                 return null;
             }
             case IrKind.Call:
@@ -396,6 +399,8 @@ internal sealed partial class Reachability
         {
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
             f.Upper[slot] = null;
+            if (slot < f.Literals.Length)
+                f.Literals[slot] = null;
         }
     }
 

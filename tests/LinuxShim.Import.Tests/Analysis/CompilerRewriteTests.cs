@@ -187,4 +187,41 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["copy"], onlyBounded);
     }
+
+    [Fact]
+    public void ALiteralIsSeenThroughALocalPointer()
+    {
+        // fortify's __compiletime_strlen(p): "unsigned char *__p = (unsigned char *)(p)", then __p[i] and
+        // __builtin_strlen(__p); with a literal the length is a constant and strnlen() is never called.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p, size_t max)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                size_t ret = (size_t)-1;
+                if (__builtin_constant_p(*q) && __builtin_constant_p(q[3]) && q[3] == '\0')
+                    ret = __builtin_strlen((const char *)q);
+                if (ret != (size_t)-1)
+                    return ret;
+                return strnlen(p, max);
+            }
+            size_t f(void) { return length("abc", 20); }
+            size_t g(const char *s) { return length(s, 20); }
+            size_t h(void) { const char *q = "abc"; q = 0; return length(q, 20); }
+            """);
+        Assert.Equal(["strnlen"], undefined);
+        Assert.Empty(Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p, size_t max)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                if (__builtin_constant_p(*q) && __builtin_constant_p(q[3]) && q[3] == '\0')
+                    return __builtin_strlen((const char *)q);
+                return strnlen(p, max);
+            }
+            size_t f(void) { return length("abc", 20); }
+            """));
+    }
 }
