@@ -71,16 +71,23 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = Reference(c.Referenced);
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray)
                     node.ObjectSize = c.TypeSize;
+                node.TypeMax ??= NarrowTypeMax(c);
                 return node;
             }
             case CursorKind.MemberRefExpr:
             {
-                var node = With(IrKind.Generic, c.Children());
+                var kids = c.Children();
+                var node = With(IrKind.Generic, kids);
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
+                    // local.member: GCC sees the variable, so type 0 is what follows the member in it.
+                    if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && (int)kids[0].CanonicalTypeKind == RecordTypeKind
+                        && kids[0].TypeSize is long whole && kids[0].FieldOffsetBits(c.Spelling) is long bits)
+                        node.ObjectRemaining = whole - bits / 8;
                 }
+                node.TypeMax = NarrowTypeMax(c);
                 return node;
             }
             case CursorKind.CallExpr:
@@ -220,11 +227,22 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
+    private const int RecordTypeKind = 105;
+
+    /// <summary>bool and unsigned char (u8) hold at most 1 and 255: a size of that type is bounded.</summary>
+    private static long? NarrowTypeMax(Cursor c) => (int)c.CanonicalTypeKind switch
+    {
+        3 => 1,      // CXType_Bool
+        4 or 5 => 255, // CXType_Char_U, CXType_UChar
+        _ => null,
+    };
+
     /// <summary>A node that stands for its one operand (a conversion): same value, same object.</summary>
     private IrNode Passing(Cursor operand)
     {
         var inner = Node(operand);
-        return new IrNode { Kind = IrKind.Pass, Kids = [inner], ObjectSize = inner.ObjectSize, ObjectIsMember = inner.ObjectIsMember };
+        return new IrNode { Kind = IrKind.Pass, Kids = [inner], ObjectSize = inner.ObjectSize, ObjectIsMember = inner.ObjectIsMember,
+            ObjectRemaining = inner.ObjectRemaining };
     }
 
     private IrNode Loop(Cursor c, int conditionIndex)

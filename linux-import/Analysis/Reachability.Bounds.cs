@@ -14,6 +14,12 @@ internal sealed partial class Reachability
     {
         if (depth > 16)
             return null;
+        long? bound = BoundOfKind(expr, f, depth);
+        return expr.Unwrapped.TypeMax is long max ? Min(bound, max) : bound;
+    }
+
+    private static long? BoundOfKind(IrNode expr, Frame f, int depth)
+    {
         var n = expr.Unwrapped;
         switch (n.Kind)
         {

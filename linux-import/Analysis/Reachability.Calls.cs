@@ -131,7 +131,7 @@ internal sealed partial class Reachability
         if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
             return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
-            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? unknown : size;
+            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;
         return unknown;
     }
 

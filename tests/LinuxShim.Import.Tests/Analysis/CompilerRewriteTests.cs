@@ -224,4 +224,33 @@ public class CompilerRewriteTests
             size_t f(void) { return length("abc", 20); }
             """));
     }
+
+    [Fact]
+    public void AByteSizedLengthIsBoundedAndALocalStructsMemberHasItsRemainingSize()
+    {
+        // mcba_usb.c: memcpy(usb_msg.data, cf->data, usb_msg.dlc) with a u8 dlc: GCC copies inline (at most 255
+        // bytes) and keeps fortify's check, since the 8-byte member may be overrun.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void fortify_panic(const char *);
+            static inline __attribute__((always_inline)) void *checked(void *p, const void *q, size_t size)
+            {
+                size_t p_size = __builtin_object_size(p, 0);
+                if (p_size != (size_t)-1 && p_size < size)
+                    fortify_panic(__func__);
+                return memcpy(p, q, size);
+            }
+            struct msg { unsigned char dlc; unsigned char data[8]; unsigned short crc; };
+            void send(struct msg *);
+            void f(const unsigned char *src, unsigned char len)
+            {
+                struct msg m;
+                m.dlc = len;
+                checked(m.data, src, m.dlc);
+                send(&m);
+            }
+            """);
+        Assert.Equal(["fortify_panic", "send"], undefined);
+    }
 }
