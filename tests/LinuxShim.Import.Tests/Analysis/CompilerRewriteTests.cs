@@ -154,38 +154,28 @@ public class CompilerRewriteTests
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
 
-    [Fact]
-    public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer()
+    private const string CheckedCopy = """
+        typedef unsigned long size_t;
+        void fortify_panic(const char *);
+        void copy(void *, const void *, size_t);
+        static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
+        {
+            if (p_size != (size_t)-1 && p_size < size)
+                fortify_panic(__func__);
+            copy(p, q, size);
+        }
+        struct s { char buf[64]; };
+
+        """;
+
+    [Theory]
+    [InlineData("size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf));", false)]
+    [InlineData("size_t len = n < 65 ? n : 65; checked_copy(d->buf, q, len, sizeof(d->buf));", true)]
+    [InlineData("checked_copy(d->buf, q, n, sizeof(d->buf));", true)]
+    public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer(string body, bool panics)
     {
-        var undefined = Snippet.Undefined("""
-            typedef unsigned long size_t;
-            void fortify_panic(const char *);
-            void copy(void *, const void *, size_t);
-            static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
-            {
-                if (p_size != (size_t)-1 && p_size < size)
-                    fortify_panic(__func__);
-                copy(p, q, size);
-            }
-            struct s { char buf[64]; };
-            void f(struct s *d, const char *q, size_t n) { size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf)); }
-            void g(struct s *d, const char *q, size_t n) { checked_copy(d->buf, q, n, sizeof(d->buf)); }
-            """);
-        Assert.Equal(["copy", "fortify_panic"], undefined);
-        var onlyBounded = Snippet.Undefined("""
-            typedef unsigned long size_t;
-            void fortify_panic(const char *);
-            void copy(void *, const void *, size_t);
-            static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
-            {
-                if (p_size != (size_t)-1 && p_size < size)
-                    fortify_panic(__func__);
-                copy(p, q, size);
-            }
-            struct s { char buf[64]; };
-            void f(struct s *d, const char *q, size_t n) { size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf)); }
-            """);
-        Assert.Equal(["copy"], onlyBounded);
+        var undefined = Snippet.Undefined(CheckedCopy + "void f(struct s *d, const char *q, size_t n) { " + body + " }\n");
+        Assert.Equal(panics ? ["copy", "fortify_panic"] : ["copy"], undefined);
     }
 
     [Fact]
