@@ -131,6 +131,44 @@ internal sealed partial class Reachability
         return null;
     }
 
+    /// <summary>
+    /// "if (x &gt; C) x = K;" (no else) leaves x ≤ max(C, K): GCC makes it a MIN_EXPR. It holds from there on
+    /// whatever x held before, so it is kept even for a variable a loop writes (usb_wwan's
+    /// "todo = left; if (todo &gt; OUT_BUFLEN) todo = OUT_BUFLEN;"), until x is written again or the loop ends.
+    /// </summary>
+    private static void Clamp(IrNode condition, IrNode then, Frame f)
+    {
+        if (condition.Unwrapped is not { Kind: IrKind.Binary, Kids.Length: 2 } cond)
+            return;
+        var op = (BinaryOp)cond.Op;
+        IrNode variable = cond.Kids[0].Unwrapped, limit = cond.Kids[1];
+        if (op is BinaryOp.LT or BinaryOp.LE)
+        {
+            (variable, limit) = (cond.Kids[1].Unwrapped, cond.Kids[0]);
+            op = op == BinaryOp.LT ? BinaryOp.GT : BinaryOp.GE;
+        }
+        if (op is not (BinaryOp.GT or BinaryOp.GE) || variable.Kind != IrKind.Slot || Known(limit, f) is not long c || c < 0)
+            return;
+        var assignment = then.Unwrapped;
+        while (assignment is { Kind: IrKind.Compound, Kids.Length: 1 })
+            assignment = assignment.Kids[0].Unwrapped;
+        if (assignment is not { Kind: IrKind.Binary, Kids.Length: 2 } || (BinaryOp)assignment.Op != BinaryOp.Assign
+            || assignment.Kids[0].Unwrapped is not { Kind: IrKind.Slot } target || target.Index != variable.Index
+            || Known(assignment.Kids[1], f) is not long k || k < 0)
+            return;
+        int slot = variable.Index;
+        if (slot < f.Slots.Length && f.Slots[slot] is null && !f.Escaped[slot])
+            f.Upper[slot] = Math.Max(op == BinaryOp.GT ? c : c - 1, k);
+    }
+
+    /// <summary>Bounds of variables a loop writes hold only where the walk of its body set them.</summary>
+    private static void ForgetLoopBounds(Frame f)
+    {
+        for (int i = 0; i < f.Upper.Length; i++)
+            if (f.Opaque[i])
+                f.Upper[i] = null;
+    }
+
     private static void SetUpper(int slot, long? bound, Frame f)
     {
         if (slot >= 0 && slot < f.Upper.Length)

@@ -293,15 +293,19 @@ internal sealed partial class Reachability
                     return null;
                 }
                 Branches(f, () => Eval(n.Kids[1], f), n.Kids.Length > 2 ? () => Eval(n.Kids[2], f) : null);
+                if (n.Kids.Length == 2)
+                    Clamp(n.Kids[0], n.Kids[1], f);
                 return null;
             }
             case IrKind.Loop:
             {
                 if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
                     return null;
+                ForgetLoopBounds(f);
                 for (int i = 0; i < n.Kids.Length; i++)
                     if (i != n.Index)
                         Eval(n.Kids[i], f);
+                ForgetLoopBounds(f);
                 f.Returned = false;
                 return null;
             }

@@ -141,6 +141,11 @@ public class CompilerRewriteTests
     [InlineData("unsigned long t = n & 0xff; memset(a, 0, t);", null)]
     [InlineData("unsigned long t = k > 3 ? n : 8; memset(a, 0, t);", "memset")]
     [InlineData("unsigned long t = k > 3 ? 16 : 8; if (k) t = n; memset(a, 0, t);", "memset")]
+    [InlineData("size_t t = n; if (t > 64) t = 64; memcpy(a, b, t);", null)]
+    [InlineData("size_t t; for (int i = 0; i < k; i++) { t = n; if (t > 64) t = 64; memcpy(a, b, t); }", null)]
+    [InlineData("size_t t = n; for (int i = 0; i < k; i++) { memcpy(a, b, t); t = n; if (t > 64) t = 64; }", "memcpy")]
+    [InlineData("size_t t = n; if (t > 64) t = 65536; memcpy(a, b, t);", "memcpy")]
+    [InlineData("size_t t = n; if (t > 64) t = 64; t = n; memcpy(a, b, t);", "memcpy")]
     public void SizesGccBoundsAreCopiedInline(string body, string? emitted)
     {
         var undefined = Snippet.Undefined($$"""
