@@ -29,6 +29,8 @@ internal sealed partial class Reachability
                 if (n.Index >= f.Slots.Length)
                     return null;
                 return f.Slots[n.Index] is long v ? (v >= 0 ? v : null) : f.Upper[n.Index];
+            case IrKind.Call:
+                return f.CallBounds.TryGetValue(n, out long returned) ? returned : null;
             case IrKind.StmtExpr or IrKind.Compound when n.Kids.Length > 0:
                 return UpperBound(n.Kids[^1], f, depth + 1);
             case IrKind.Conditional when n.Kids.Length == 3:

@@ -34,6 +34,8 @@ internal sealed partial class Reachability
             if (binding.Values[i] is null && (inline || target.Definition is null))
                 binding.Upper[i] = UpperBound(arg, f);
         }
+        if (StringLengthBound(target, binding, n) is long lengthBound)
+            f.CallBounds[n] = lengthBound;
         if (target.Definition is null)
         {
             if (_quiet == 0)
@@ -48,7 +50,12 @@ internal sealed partial class Reachability
             return null;
         }
         if (inline)
-            return Inline(target, binding, zeroTested);
+        {
+            long? value = Inline(target, binding, zeroTested, out long? returned);
+            if (returned is long r)
+                f.CallBounds[n] = f.CallBounds.TryGetValue(n, out long known) ? Math.Min(known, r) : r;
+            return value;
+        }
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
         Visit(target, null);
@@ -62,14 +69,40 @@ internal sealed partial class Reachability
     /// value it returns (when every return that survives gives the same constant) folds at the call
     /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
     /// </summary>
-    private long? Inline(Symbol target, Binding binding, bool zeroTested)
+    /// <summary>strnlen(p, n) is at most n, and at most the longest literal p may point to.</summary>
+    private static long? StringLengthBound(Symbol target, Binding binding, IrNode call)
     {
+        if (target.LinkName is not ("strnlen" or "__real_strnlen") && target.Name != "strnlen" || binding.Values.Length != 2)
+            return null;
+        long? bound = binding.Values[1] is long n && n >= 0 ? n : binding.Upper[1];
+        if (call.Kids.Length == 2 && LiteralLengths(call.Kids[0]) is long longest)
+            bound = bound is long b ? Math.Min(b, longest) : longest;
+        return bound;
+    }
+
+    /// <summary>The length of the longest literal a pointer expression (a literal, or c ? "a" : "bb") points to.</summary>
+    private static long? LiteralLengths(IrNode expr)
+    {
+        var n = expr.Unwrapped;
+        if (n.Kind == IrKind.Constant && n.Text is { } text)
+            return System.Text.Encoding.UTF8.GetByteCount(text);
+        if (n.Kind == IrKind.Conditional && n.Kids.Length == 3 && LiteralLengths(n.Kids[1]) is long a && LiteralLengths(n.Kids[2]) is long b)
+            return Math.Max(a, b);
+        return null;
+    }
+
+    private long? Inline(Symbol target, Binding binding, bool zeroTested, out long? returnBound)
+    {
+        returnBound = null;
         // An inline function whose value is tested against zero passes that on to the call it returns
         // (fortify's memcmp returns __builtin_memcmp's value): walked apart from its other uses.
         string key = binding.Key() + (zeroTested ? "|zero" : "");
         var id = (target, key);
         if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
+        {
+            returnBound = _returnBounds.GetValueOrDefault(id);
             return known;
+        }
         if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
         {
             Visit(target, binding);
@@ -87,6 +120,7 @@ internal sealed partial class Reachability
             Eval(target.Body, frame);
             long? value = frame.ReturnKnown ? frame.ReturnValue : null;
             _returns[id] = value;
+            _returnBounds[id] = returnBound = frame.ReturnBound;
             return value;
         }
         finally
@@ -101,6 +135,7 @@ internal sealed partial class Reachability
     private bool ZeroTested(IrNode call) => call.ZeroTested || ReferenceEquals(call, _returnedZeroTested);
 
     private IrNode? _returnedZeroTested;
+    private readonly Dictionary<(Symbol, string), long?> _returnBounds = new();
 
     private bool Walked(Symbol symbol, string key) => _contexts.TryGetValue(symbol, out var seen) && seen.Contains(key);
 
@@ -130,6 +165,12 @@ internal sealed partial class Reachability
         long unknown = type < 2 ? -1 : 0;
         if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
             return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
+        if (n.Kind == IrKind.Conditional && n.Kids.Length == 3)
+        {
+            // c ? "ATIIXP" : "ATIIXP-SPDMA": the larger object for types 0 and 1, the smaller for 2 and 3.
+            long a = ObjectSize(n.Kids[1], type, f), b = ObjectSize(n.Kids[2], type, f);
+            return type < 2 ? (a < 0 || b < 0 ? unknown : Math.Max(a, b)) : Math.Min(a, b);
+        }
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
             return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;
         return unknown;

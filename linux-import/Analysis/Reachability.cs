@@ -82,6 +82,24 @@ internal sealed partial class Reachability
 
         /// <summary>The value every return reached so far gave, while they agree.</summary>
         public long? ReturnValue;
+
+        /// <summary>For the calls evaluated in this frame, the largest value each returned (strnlen(p, 13) ≤ 13,
+        /// or the bound of every return of an inline callee).</summary>
+        public readonly Dictionary<IrNode, long> CallBounds = new(ReferenceEqualityComparer.Instance);
+
+        private long? _returnBound;
+        private bool _returnUnbounded;
+
+        /// <summary>The largest value any return gave, when every return had one.</summary>
+        public long? ReturnBound => _returnUnbounded ? null : _returnBound;
+
+        public void NoteReturnBound(long? bound)
+        {
+            if (bound is not long b)
+                _returnUnbounded = true;
+            else
+                _returnBound = Math.Max(_returnBound ?? 0, b);
+        }
         private bool _anyReturn, _returnsDisagree;
 
         public bool ReturnKnown => _anyReturn && !_returnsDisagree && ReturnValue is not null;
@@ -237,6 +255,7 @@ internal sealed partial class Reachability
                     _returnedZeroTested = null;
                 }
                 f.NoteReturn(n.Kids.Length > 0 ? v : null);
+                f.NoteReturnBound(n.Kids.Length == 0 ? null : v is long x && x >= 0 ? x : UpperBound(n.Kids[^1], f));
                 f.Returned = true;
                 return null;
             }

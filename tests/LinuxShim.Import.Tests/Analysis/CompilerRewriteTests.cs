@@ -248,4 +248,32 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["fortify_panic", "send"], undefined);
     }
+
+    [Fact]
+    public void ALiteralChosenByACondition()
+    {
+        // atiixp.c: strcpy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA") through fortify: the source's object is
+        // the larger literal (13 bytes), so fortify's strlen is strnlen(q, 13), whose result bounds the memcpy.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            size_t strlen(const char *);
+            void *memcpy(void *, const void *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p)
+            {
+                size_t p_size = __builtin_object_size(p, 1);
+                if (p_size == (size_t)-1)
+                    return strlen(p);
+                return strnlen(p, p_size);
+            }
+            static inline __attribute__((always_inline)) void copy(char *p, const char *q)
+            {
+                size_t size = length(q) + 1;
+                memcpy(p, q, size);
+            }
+            struct card { char driver[16]; };
+            void f(struct card *card, int c) { copy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA"); }
+            """);
+        Assert.Equal(["strnlen"], undefined);
+    }
 }
