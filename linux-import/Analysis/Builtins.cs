@@ -47,7 +47,9 @@ internal static class Builtins
     /// </summary>
     /// <param name="zeroTested">The call's value is only compared with zero.</param>
     /// <param name="upper">For arguments of unknown value, the largest value GCC's value ranges give them.</param>
-    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null)
+    /// <param name="valueUnused">The call stands as a statement.</param>
+    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null,
+        bool valueUnused = true)
     {
         // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
         if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
@@ -56,9 +58,10 @@ internal static class Builtins
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
             && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
             return null;
-        // sprintf(d, "%s", s) is strcpy(d, s).
+        // sprintf(d, "%s", s) is strcpy(d, s), when its value (the length) is not used (usblp's
+        // "return sprintf(buf, "%s", …)" stays sprintf).
         if (name == "sprintf" && literals.Length == 3 && literals[1] == "%s")
-            return "strcpy";
+            return valueUnused ? "strcpy" : name;
         if (name is "strcmp" or "strncmp" && literals.Length >= 2)
             return StringCompare(name, args, literals);
         return LibraryFunctionInlined(name, args, literals) ? null : name;

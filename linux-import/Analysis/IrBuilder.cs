@@ -199,7 +199,14 @@ internal sealed class IrBuilder(UnitIndex index)
             case CursorKind.LabelStmt:
                 return With(IrKind.Label, c.Children());
             case CursorKind.CompoundStmt:
-                return With(IrKind.Compound, c.Children());
+            {
+                var node = With(IrKind.Compound, c.Children());
+                // A call standing as a statement: its value is thrown away.
+                foreach (var statement in node.Kids)
+                    if (statement.Unwrapped is { Kind: IrKind.Call } call)
+                        call.ValueUnused = true;
+                return node;
+            }
             case CursorKind.StmtExpr:
                 return With(IrKind.StmtExpr, c.Children());
             case CursorKind.ReturnStmt:

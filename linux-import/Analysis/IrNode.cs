@@ -60,6 +60,9 @@ internal sealed class IrNode
     /// which lets GCC expand memcmp inline.</summary>
     public bool ZeroTested;
 
+    /// <summary>For a call: it stands as a statement, its value unused (sprintf(d, "%s", s) is then strcpy).</summary>
+    public bool ValueUnused;
+
     /// <summary>Marks the call this expression is (through parentheses and conversions) as tested against zero.</summary>
     public void MarkZeroTested()
     {

@@ -276,4 +276,17 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(["strnlen"], undefined);
     }
+
+    [Theory]
+    // gcc-12 -O2: only a sprintf whose value is thrown away becomes strcpy (usblp.c returns it).
+    [InlineData("sprintf(d, \"%s\", s); return 0;", "strcpy")]
+    [InlineData("return sprintf(d, \"%s\", s);", "sprintf")]
+    public void SprintfOfAStringIsStrcpyOnlyWhenItsLengthIsUnused(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int sprintf(char *, const char *, ...);
+            int f(char *d, const char *s) { {{body}} }
+            """);
+        Assert.Equal([emitted], undefined);
+    }
 }
