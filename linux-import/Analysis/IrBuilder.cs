@@ -263,7 +263,10 @@ internal sealed class IrBuilder(UnitIndex index)
             var nodes = new IrNode[kids.Count];
             for (int i = 0; i < nodes.Length; i++)
                 nodes[i] = i == 0 && init is not null ? init : Node(kids[i]);
-            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = conditionIndex };
+            // for (init; cond; inc) body, all four written (for_each_child_of_node()): the condition is the
+            // second child, checked after the init; with fewer, which child is which is not known.
+            bool initThenCondition = c.Kind == CursorKind.ForStmt && nodes.Length == 4;
+            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = initThenCondition ? 1 : conditionIndex, Flag = initThenCondition };
         }
         finally
         {

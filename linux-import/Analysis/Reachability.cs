@@ -318,10 +318,17 @@ internal sealed partial class Reachability
             }
             case IrKind.Loop:
             {
-                if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
+                // A for loop's init runs before its condition; a condition false on entry leaves the body dead
+                // (for_each_child_of_node() without CONFIG_OF).
+                if (n.Flag && n.Kids.Length > 1)
+                {
+                    if (EntryCondition(n.Kids[0], n.Kids[1], f) == 0)
+                        return null;
+                }
+                else if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
                     return null;
                 ForgetLoopBounds(f);
-                for (int i = 0; i < n.Kids.Length; i++)
+                for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
                     if (i != n.Index)
                         Eval(n.Kids[i], f);
                 ForgetLoopBounds(f);
@@ -379,6 +386,35 @@ internal sealed partial class Reachability
 
     [GeneratedRegex(@"\$\$|\$\{(\d+)(?::[A-Za-z]+)?\}|\$(\d+)")]
     private static partial Regex AsmOperandPattern();
+
+    /// <summary>Runs a for loop's init and its condition as they are on entry: the variable the init sets holds
+    /// that value for the first check, even though the loop writes it again (and so it is not followed).</summary>
+    private long? EntryCondition(IrNode init, IrNode condition, Frame f)
+    {
+        long? value = Eval(init, f);
+        var set = init.Unwrapped;
+        if (set is { Kind: IrKind.Generic, Kids: [var declaration] })
+            set = declaration.Unwrapped;
+        int slot = set switch
+        {
+            { Kind: IrKind.Binary, Kids.Length: 2 } when (BinaryOp)set.Op == BinaryOp.Assign && set.Kids[0].Unwrapped.Kind == IrKind.Slot => set.Kids[0].Unwrapped.Index,
+            { Kind: IrKind.LocalDecl, Kids.Length: 1 } => set.Index,
+            _ => -1,
+        };
+        if (set.Kind == IrKind.LocalDecl && set.Kids.Length == 1)
+            value = EvalQuiet(set.Kids[0], f);
+        if (slot < 0 || slot >= f.Slots.Length || value is null || f.Slots[slot] is not null || f.Escaped[slot])
+            return Eval(condition, f);
+        f.Slots[slot] = value;
+        try
+        {
+            return Eval(condition, f);
+        }
+        finally
+        {
+            f.Slots[slot] = null;
+        }
+    }
 
     /// <summary>Runs two paths from the same state and joins them: a local keeps a value only if both agree.</summary>
     private static void Branches(Frame f, Action first, Action? second)

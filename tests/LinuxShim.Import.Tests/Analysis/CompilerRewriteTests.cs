@@ -289,4 +289,22 @@ public class CompilerRewriteTests
             """);
         Assert.Equal([emitted], undefined);
     }
+
+    [Theory]
+    // for_each_child_of_node() without CONFIG_OF: of_get_next_child() is an inline returning NULL, the body is dead.
+    [InlineData("for (c = next(n, 0); c != 0; c = next(n, c)) use(c);", false)]
+    [InlineData("for (struct node *d = next(n, 0); d; d = next(n, d)) use(d);", false)]
+    [InlineData("for (c = first(n); c != 0; c = next(n, c)) use(c);", true)]
+    [InlineData("for (int i = 0; i < k; i++) use(n);", true)]
+    public void AForLoopWhoseConditionFailsOnEntryHasADeadBody(string loop, bool used)
+    {
+        var undefined = Snippet.Undefined($$"""
+            struct node;
+            static inline struct node *next(struct node *n, struct node *prev) { return 0; }
+            struct node *first(struct node *);
+            void use(struct node *);
+            void f(struct node *n, int k) { struct node *c; {{loop}} }
+            """);
+        Assert.Equal(used, undefined.Contains("use"));
+    }
 }
