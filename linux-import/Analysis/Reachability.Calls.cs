@@ -147,11 +147,14 @@ internal sealed partial class Reachability
     }
 
     /// <summary>The text of a string literal the expression points to, when known (directly or through a parameter).</summary>
-    private static string? LiteralOf(IrNode expr, Frame f)
+    private string? LiteralOf(IrNode expr, Frame f)
     {
         var n = expr.Unwrapped;
         if (n.Kind == IrKind.Constant && n.Text is { } text)
             return text;
+        // static const char driver_name[] = "pegasus": GCC reads the array as the literal.
+        if (n.Kind == IrKind.SymbolRef && n.Target is { IsFunction: false } variable)
+            return _index.ReadOnly.TextOf(variable);
         if (n.Kind == IrKind.Slot && n.Index < f.Literals.Length && !f.Escaped[n.Index])
             return f.Literals[n.Index];
         return null;

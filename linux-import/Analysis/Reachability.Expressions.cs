@@ -115,7 +115,7 @@ internal sealed partial class Reachability
     /// <summary>A character of a string literal the compiler sees through (*s or s[1] of a parameter an inline
     /// function was passed "abc"): its value, 0 for the terminating NUL. 6.12's seq_puts() picks seq_putc(),
     /// seq_write() or __seq_puts() by __builtin_constant_p(*s) and s[0], s[1].</summary>
-    private static long? CharacterOf(IrNode pointer, long? index, Frame f)
+    private long? CharacterOf(IrNode pointer, long? index, Frame f)
     {
         if (LiteralOf(pointer, f) is not { } text || index is not long i || i < 0)
             return null;

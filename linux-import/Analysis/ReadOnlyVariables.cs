@@ -10,6 +10,23 @@ namespace LinuxShim.Import.Analysis;
 internal sealed class ReadOnlyVariables(TranslationUnit unit)
 {
     private readonly Dictionary<Symbol, long?> _values = new();
+    private readonly Dictionary<Symbol, string?> _texts = new();
+
+    /// <summary>The string a const char array is initialized with ("static const char name[] = "x""), or null.</summary>
+    public string? TextOf(Symbol variable)
+    {
+        if (variable.IsFunction || variable.Definition is not { } definition)
+            return null;
+        if (_texts.TryGetValue(variable, out var known))
+            return known;
+        string? text = null;
+        if (definition.Kind == CursorKind.VarDecl && definition.CanonicalTypeKind == TypeKind.ConstantArray
+            && definition.CanonicalTypeSpelling.StartsWith("const char[", StringComparison.Ordinal)
+            && definition.VarInitializer is { IsNull: false } init)
+            text = init.EvaluateString();
+        _texts[variable] = text;
+        return text;
+    }
     private HashSet<Cursor>? _written;
 
     /// <summary>The value every read of the variable gives, or null when it is not a constant to GCC.</summary>

@@ -307,4 +307,24 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(used, undefined.Contains("use"));
     }
+
+    [Fact]
+    public void AConstCharArrayReadsAsItsLiteral()
+    {
+        // pegasus.c: strscpy(info->driver, driver_name, …) with "static const char driver_name[] = "pegasus"".
+        const string Length = """
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                if (__builtin_constant_p(*q))
+                    return __builtin_strlen(p);
+                return strnlen(p, 32);
+            }
+
+            """;
+        Assert.Empty(Snippet.Undefined(Length + "static const char name[] = \"pegasus\";\nsize_t f(void) { return length(name); }\n"));
+        Assert.Equal(["strnlen"], Snippet.Undefined(Length + "static char name[] = \"pegasus\";\nvoid g(void) { name[0] = 0; }\nsize_t f(void) { return length(name); }\n"));
+    }
 }
