@@ -14,9 +14,13 @@ internal static partial class ExternalModuleCopy
     {
         string copy = Path.Combine(mirror, dir);
         Copy(tree, dir, copy, recursive: true);
-        // Sources include "../input-compat.h" (drivers/input/misc/uinput.c): the enclosing directories' headers.
+        // Sources include "../input-compat.h" (drivers/input/misc/uinput.c) or "../host/ohci.h"
+        // (drivers/usb/misc/ftdi-elan.c): the enclosing directories' headers, and those of each directory
+        // an include reaches.
         foreach (var header in AncestorHeaders(tree, dir))
             Write(tree, header, Path.Combine(mirror, header));
+        foreach (var reached in ReachedDirectories(tree, dir))
+            Copy(tree, reached, Path.Combine(mirror, reached), recursive: false, headersOnly: true);
         foreach (var nested in Directory.GetDirectories(copy, "*", SearchOption.AllDirectories))
             foreach (var name in new[] { "Makefile", "Kbuild" })
                 if (File.Exists(Path.Combine(nested, name)))
@@ -46,6 +50,36 @@ internal static partial class ExternalModuleCopy
                     yield return parent + "/" + entry;
         }
     }
+
+    /// <summary>Directories of the tree the directory's files include headers from by relative paths ("../host/ohci.h").</summary>
+    public static SortedSet<string> ReachedDirectories(KernelTree tree, string dir)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var entry in tree.ListDirectory(dir))
+        {
+            if (!entry.EndsWith(".c", StringComparison.Ordinal) && !entry.EndsWith(".h", StringComparison.Ordinal))
+                continue;
+            foreach (Match m in RelativeInclude().Matches(tree.ReadText(dir + "/" + entry)))
+            {
+                string path;
+                try
+                {
+                    path = KernelTree.NormalizePath(dir + "/" + m.Groups[1].Value);
+                }
+                catch (ImportException)
+                {
+                    continue; // leaves the tree
+                }
+                int slash = path.LastIndexOf('/');
+                if (slash > 0 && tree.FileExists(path))
+                    found.Add(path[..slash]);
+            }
+        }
+        return found;
+    }
+
+    [GeneratedRegex(@"#\s*include\s+""(\.\./[^""]+)""")]
+    private static partial Regex RelativeInclude();
 
     /// <summary>True when a file of the directory includes a header by a path that leaves it ("../…").</summary>
     public static bool ReachesAbove(KernelTree tree, string dir)

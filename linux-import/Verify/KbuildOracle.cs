@@ -83,9 +83,14 @@ public static class KbuildOracle
             text.Append("\nonly ").AppendJoin(' ', onlyModules.Order(StringComparer.Ordinal));
         // The headers of the enclosing directories are part of the copy ("../input-compat.h"); keys of
         // directories whose files name none stay as they were.
-        if (ExternalModuleCopy.ReachesAbove(tree, KernelTree.NormalizePath(dir)))
-            foreach (var header in ExternalModuleCopy.AncestorHeaders(tree, KernelTree.NormalizePath(dir)))
+        string path = KernelTree.NormalizePath(dir);
+        if (ExternalModuleCopy.ReachesAbove(tree, path))
+        {
+            var headers = ExternalModuleCopy.AncestorHeaders(tree, path).Concat(ExternalModuleCopy.ReachedDirectories(tree, path)
+                .SelectMany(d => tree.ListDirectory(d).Where(e => e.EndsWith(".h", StringComparison.Ordinal)).Select(e => d + "/" + e)));
+            foreach (var header in headers.Distinct().Order(StringComparer.Ordinal))
                 text.Append('\n').Append(header).Append(' ').Append(tree.BlobId(header));
+        }
         void Walk(string d)
         {
             foreach (var entry in tree.ListDirectory(d))
