@@ -50,6 +50,14 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     // memcmp compared with zero over a few bytes is expanded inline (usb_debug.c, pl2303.c); fortify's
     // checks in a loop body see their sizes (kobil_sct.c: no fortify_panic).
     [InlineData("drivers/usb/serial", "usb_debug pl2303 kobil_sct", "", "memcmp fortify_panic __warn_printk")]
+    // Sizes with an upper bound: usb_wwan's "if (todo > OUT_BUFLEN) todo = OUT_BUFLEN" in a loop (memcpy inline,
+    // fortify's check gone); mcba_usb's u8 length into a local struct's 8-byte member (inline, the check stays).
+    [InlineData("drivers/usb/serial", "usb_wwan", "", "memcpy fortify_panic __warn_printk")]
+    [InlineData("drivers/net/can/usb", "mcba_usb", "fortify_panic", "memcpy")]
+    // Literals through fortify's local pointers (adt7411's strscpy of "adt7411"), and a literal chosen by a
+    // condition (atiixp's strcpy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA"): strnlen, no strlen).
+    [InlineData("drivers/hwmon", "adt7411", "", "strnlen fortify_panic")]
+    [InlineData("sound/pci", "snd-atiixp", "strnlen", "strlen")]
     public void EachCompilerRewriteClassMatchesKbuildOnASample(string directory, string modules, string present, string absent)
     {
         var names = modules.Split(' ');
