@@ -160,16 +160,6 @@ internal sealed partial class Reachability
         return null;
     }
 
-    /// <summary>A local pointer assigned an object of known size (a literal, an array, c ? "a" : "bb") has it.</summary>
-    private static void NoteObjectSize(int slot, IrNode value, Frame f)
-    {
-        if (slot < 0 || slot >= f.Size0.Length || f.Opaque[slot] || f.Escaped[slot])
-            return;
-        long s0 = ObjectSize(value, 0, f), s1 = ObjectSize(value, 1, f);
-        f.Size0[slot] = s0 >= 0 ? s0 : null;
-        f.Size1[slot] = s1 >= 0 ? s1 : null;
-    }
-
     /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
     /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
     private static long ObjectSize(IrNode expr, int type, Frame f)

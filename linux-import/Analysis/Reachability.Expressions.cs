@@ -44,8 +44,6 @@ internal sealed partial class Reachability
                 Assign(target.Index, value, f);
                 if (value is null && op == BinaryOp.Assign)
                     SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
-                if (op == BinaryOp.Assign)
-                    NoteObjectSize(target.Index, n.Kids[1], f);
             }
             return value;
         }

@@ -121,9 +121,8 @@ internal sealed partial class Reachability
         {
             Slots = new long?[function.SlotCount];
             Upper = new long?[function.SlotCount];
-            // Locals too: name = c ? "UA-1000" : "UA-101"; strcpy(d, name) sees the literals' sizes.
-            Size0 = new long?[function.SlotCount];
-            Size1 = new long?[function.SlotCount];
+            Size0 = new long?[function.ParamCount];
+            Size1 = new long?[function.ParamCount];
             // Locals too: fortify's __compiletime_strlen(p) reads a string through "unsigned char *__p = p".
             Literals = new string?[function.SlotCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
@@ -273,8 +272,6 @@ internal sealed partial class Reachability
                     SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
                 if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
                     f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
-                if (n.Kids.Length > 0)
-                    NoteObjectSize(n.Index, n.Kids[0], f);
                 return null;
             }
             case IrKind.Call:
@@ -424,11 +421,7 @@ internal sealed partial class Reachability
     {
         var before = (long?[])f.Slots.Clone();
         var upperBefore = (long?[])f.Upper.Clone();
-        var sizesBefore = ((long?[])f.Size0.Clone(), (long?[])f.Size1.Clone());
         first();
-        var sizesAfterFirst = ((long?[])f.Size0.Clone(), (long?[])f.Size1.Clone());
-        Array.Copy(sizesBefore.Item1, f.Size0, f.Size0.Length);
-        Array.Copy(sizesBefore.Item2, f.Size1, f.Size1.Length);
         var afterFirst = (long?[])f.Slots.Clone();
         var upperAfterFirst = (long?[])f.Upper.Clone();
         bool firstReturned = f.Returned;
@@ -437,20 +430,6 @@ internal sealed partial class Reachability
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
-        // Object sizes: the path that continues, or what both paths agree on.
-        if (secondReturned && !firstReturned)
-        {
-            Array.Copy(sizesAfterFirst.Item1, f.Size0, f.Size0.Length);
-            Array.Copy(sizesAfterFirst.Item2, f.Size1, f.Size1.Length);
-        }
-        else if (!firstReturned || secondReturned)
-            for (int i = 0; i < f.Size0.Length; i++)
-            {
-                if (f.Size0[i] != sizesAfterFirst.Item1[i])
-                    f.Size0[i] = null;
-                if (f.Size1[i] != sizesAfterFirst.Item2[i])
-                    f.Size1[i] = null;
-            }
         if (firstReturned && !secondReturned)
         {
             // Only the second path continues: its state stands.
@@ -481,8 +460,6 @@ internal sealed partial class Reachability
             f.Upper[slot] = null;
             if (slot < f.Literals.Length)
                 f.Literals[slot] = null;
-            if (slot < f.Size0.Length)
-                f.Size0[slot] = f.Size1[slot] = null;
         }
     }
 
@@ -519,16 +496,7 @@ internal sealed partial class Reachability
         {
             var before = (long?[])f.Slots.Clone();
             var upperBefore = (long?[])f.Upper.Clone();
-            var size0Before = (long?[])f.Size0.Clone();
-            var size1Before = (long?[])f.Size1.Clone();
             Eval(body, f);
-            for (int i = 0; i < f.Size0.Length; i++)
-            {
-                if (f.Size0[i] != size0Before[i])
-                    f.Size0[i] = null;
-                if (f.Size1[i] != size1Before[i])
-                    f.Size1[i] = null;
-            }
             for (int i = 0; i < f.Slots.Length; i++)
             {
                 if (f.Slots[i] != before[i])

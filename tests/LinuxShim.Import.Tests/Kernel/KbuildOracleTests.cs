@@ -58,7 +58,6 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     // condition (atiixp's strcpy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA"): strnlen, no strlen).
     [InlineData("drivers/hwmon", "adt7411", "", "strnlen fortify_panic")]
     [InlineData("sound/pci", "snd-atiixp", "strnlen", "strlen")]
-    [InlineData("sound/usb/misc", "snd-ua101", "strnlen", "strlen")]
     public void EachCompilerRewriteClassMatchesKbuildOnASample(string directory, string modules, string present, string absent)
     {
         var names = modules.Split(' ');
