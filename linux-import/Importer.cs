@@ -137,14 +137,27 @@ public sealed class Importer : IDisposable
                     Tree.Materialize(include);
             }
 
+        // Memory stays bounded on a whole tree: a module is assembled as soon as its last source is analysed,
+        // and its sources' results are dropped then; sources are taken in order, so few modules are open at once.
         var results = new ConcurrentDictionary<(string Module, string Source), UnitResult>();
         var failures = new ConcurrentDictionary<(string Module, string Source), string>();
         var identities = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        var infos = new ModuleInfo[modules.Count];
+        var remaining = new int[modules.Count];
+        var moduleIndex = new Dictionary<KbuildModule, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < modules.Count; i++)
+        {
+            moduleIndex[modules[i]] = i;
+            remaining[i] = modules[i].Sources.Count;
+            if (remaining[i] == 0)
+                infos[i] = AssembleModule(modules[i], results, failures);
+        }
         int done = 0, parsed = 0, cached = 0;
         using var indexes = new ThreadLocal<ClangIndex>(() => new ClangIndex(), trackAllValues: true);
         try
         {
-            Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, job =>
+            var ordered = System.Collections.Concurrent.Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering);
+            Parallel.ForEach(ordered, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, job =>
             {
                 var key = (job.Module.Name + "@" + job.Module.Directory, job.Source);
                 try
@@ -160,6 +173,9 @@ public sealed class Importer : IDisposable
                     // A bug of ours must not cost the rest of a batch scan: the module says what happened.
                     failures[key] = $"{job.Source}: internal error in the analyser ({e.GetType().Name}: {e.Message}); please report it";
                 }
+                int m = moduleIndex[job.Module];
+                if (Interlocked.Decrement(ref remaining[m]) == 0)
+                    infos[m] = AssembleModule(job.Module, results, failures);
                 progress?.Invoke(Interlocked.Increment(ref done), jobs.Count, job.Source);
             });
         }
@@ -170,29 +186,43 @@ public sealed class Importer : IDisposable
         }
 
         LastScan = (parsed, cached);
-        var infos = new List<ModuleInfo>();
-        foreach (var m in modules)
-        {
-            string id = m.Name + "@" + m.Directory;
-            var units = m.Sources.Where(s => results.ContainsKey((id, s))).Select(s => results[(id, s)]).ToList();
-            var errors = m.Sources.Where(s => failures.ContainsKey((id, s))).Select(s => failures[(id, s)]).ToList();
-            try
-            {
-                infos.Add(ModuleAssembler.Assemble(m, units, errors, Tree, Build.Symvers));
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                infos.Add(ModuleAssembler.Failed(m, $"internal error assembling the module ({e.GetType().Name}: {e.Message}); please report it"));
-            }
-        }
+        for (int i = 0; i < infos.Length; i++)
+            infos[i] ??= AssembleModule(modules[i], results, failures); // a module Kbuild lists twice
         return new ImportModel
         {
             Kernel = Kernel,
             Scope = kbuild.Path,
-            Modules = infos,
+            Modules = infos.ToList(),
             Warnings = kbuild.AllWarnings().Distinct().ToList(),
             Shard = shard,
         };
+    }
+
+    private readonly object _assembling = new();
+
+    /// <summary>The module's entry of the Import Model from its sources' results, which are dropped.</summary>
+    private ModuleInfo AssembleModule(KbuildModule m, ConcurrentDictionary<(string Module, string Source), UnitResult> results,
+        ConcurrentDictionary<(string Module, string Source), string> failures)
+    {
+        string id = m.Name + "@" + m.Directory;
+        var units = new List<UnitResult>();
+        var errors = new List<string>();
+        foreach (var s in m.Sources)
+        {
+            if (results.TryRemove((id, s), out var unit))
+                units.Add(unit);
+            if (failures.TryRemove((id, s), out var error))
+                errors.Add(error);
+        }
+        try
+        {
+            lock (_assembling)
+                return ModuleAssembler.Assemble(m, units, errors, Tree, Build.Symvers);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ModuleAssembler.Failed(m, $"internal error assembling the module ({e.GetType().Name}: {e.Message}); please report it");
+        }
     }
 
     private UnitResult AnalyzeSource(ClangIndex index, KbuildModule module, string source, Dictionary<string, KbuildDirectory> directories,

@@ -29,7 +29,7 @@ public static class Cli
                                                          installed one of its version), or @REV of the git
                                                          repository --linux names. DIR defaults to the
                                                          directory holding every port's module
-          linuxshim verify DIR [options]                 check scan's requires against Kbuild's own build (nm -u)
+          linuxshim verify DIR... [options]              check scan's requires against Kbuild's own build (nm -u)
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
                                                          (default PORT/build/MODULE.so)

@@ -39,7 +39,7 @@ public static class ScanCommand
         using var importer = KernelOptions.Open(cl, stderr);
         if (cl.Has("no-cache"))
             importer.Cache = null;
-        var progress = quiet ? null : new Progress(stderr);
+        var progress = quiet ? null : new Progress(stderr, logWhenRedirected: true);
         var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
         if (shard is null)

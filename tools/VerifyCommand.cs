@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Managed side. "linuxshim verify DIR": builds DIR with Kbuild and compares each .ko's undefined
-// symbols with scan's requires, printing recall and precision per module.
+// Managed side. "linuxshim verify DIR...": builds each DIR with Kbuild and compares each .ko's undefined
+// symbols with scan's requires, printing recall and precision per module, why a module could not be
+// compared, and a summary over the whole run.
 using LinuxShim.Import;
+using LinuxShim.Import.Model;
 using LinuxShim.Import.Verify;
 
 namespace LinuxShim.Tools;
@@ -10,46 +12,55 @@ public static class VerifyCommand
 {
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
-        string dir = cl.Single("a directory of the kernel tree");
+        if (cl.Positionals.Count == 0)
+            throw new UsageException("verify needs a directory of the kernel tree (or several)");
         using var importer = KernelOptions.Open(cl, stderr);
         if (cl.Has("no-cache"))
             importer.Cache = null;
-        string treeDir = ScanCommand.ToTreePath(dir, importer);
-        var model = importer.Scan(treeDir, cl.GetInt("jobs", 0));
+        bool quiet = cl.Has("quiet");
         string work = Path.Combine(Path.GetTempPath(), $"linuxshim-verify-{Environment.ProcessId}");
+        var compared = new List<ModuleComparison>();
+        var notCompared = new List<(string Module, string Directory, string Reason)>();
         try
         {
-            if (!cl.Has("quiet"))
-                stderr.WriteLine($"linuxshim: building {treeDir} with Kbuild in {importer.Build.Path} ...");
-            var moduleDirectories = model.Modules.Select(m => m.Directory).Distinct().ToList();
-            // --no-cache builds everything again; what succeeds replaces what was kept.
-            string oracleCache = Path.Combine(importer.CacheRoot, "kbuild-oracle");
-            var oracle = KbuildOracle.BuildEach(importer.Tree, importer.Build.Path, importer.Build.Config.Hash, moduleDirectories, work, oracleCache, out var failures,
-                cl.Has("quiet") ? null : d => stderr.WriteLine($"linuxshim: kbuild {d}"), cl.GetInt("jobs", 0), readCache: !cl.Has("no-cache"));
-            foreach (var failure in failures)
-                stderr.WriteLine($"linuxshim: kbuild: {failure}");
-            var rows = OracleComparison.Compare(model, oracle);
-            var unbuilt = rows.Where(r => r.Truth == 0 && r.Extra.Count == 1 && r.Extra[0].StartsWith("(Kbuild built no", StringComparison.Ordinal)).ToList();
-            foreach (var r in unbuilt)
-                stdout.WriteLine($"{r.Module,-24} Kbuild could not build it as an external module: not compared");
-            rows = rows.Except(unbuilt).ToList();
-            int truth = 0, predicted = 0, correct = 0;
-            foreach (var r in rows)
+            foreach (var dir in cl.Positionals)
             {
-                stdout.WriteLine($"{r.Module,-24} kbuild {r.Truth,4}  scan {r.Predicted,4}  recall {r.Recall,7:P1}  precision {r.Precision,7:P1}"
-                    + (r.Missing.Count > 0 ? $"  missing: {string.Join(' ', r.Missing)}" : "")
-                    + (r.Extra.Count > 0 ? $"  extra: {string.Join(' ', r.Extra)}" : ""));
-                truth += r.Truth;
-                predicted += r.Predicted;
-                correct += r.Correct;
+                string treeDir = ScanCommand.ToTreePath(dir, importer);
+                var model = importer.Scan(treeDir, cl.GetInt("jobs", 0));
+                if (!quiet)
+                    stderr.WriteLine($"linuxshim: building {treeDir} with Kbuild in {importer.Build.Path} ...");
+                var moduleDirectories = model.Modules.Select(m => m.Directory).Distinct().ToList();
+                // --no-cache builds everything again; what succeeds replaces what was kept.
+                string oracleCache = Path.Combine(importer.CacheRoot, "kbuild-oracle");
+                var oracle = KbuildOracle.BuildEach(importer.Tree, importer.Build.Path, importer.Build.Config.Hash, moduleDirectories, work, oracleCache, out var failures,
+                    quiet ? null : d => stderr.WriteLine($"linuxshim: kbuild {d}"), cl.GetInt("jobs", 0), readCache: !cl.Has("no-cache"));
+                var reasons = failures.Select(f => f.Split(": ", 2)).Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+                foreach (var failure in failures)
+                    stderr.WriteLine($"linuxshim: kbuild: {failure}");
+                var directoryOf = model.Modules.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First().Directory, StringComparer.Ordinal);
+                foreach (var r in OracleComparison.Compare(model, oracle))
+                {
+                    if (r.Truth == 0 && r.Extra.Count == 1 && r.Extra[0].StartsWith("(Kbuild built no", StringComparison.Ordinal))
+                    {
+                        string d = directoryOf[r.Module];
+                        string reason = reasons.TryGetValue(d, out var why) ? $"Kbuild failed in {d}: {why}" : $"Kbuild built {d} but no {r.Module}.ko";
+                        notCompared.Add((r.Module, d, reason));
+                        stdout.WriteLine($"{r.Module,-24} not compared: {reason}");
+                        continue;
+                    }
+                    compared.Add(r);
+                    stdout.WriteLine($"{r.Module,-24} kbuild {r.Truth,4}  scan {r.Predicted,4}  recall {r.Recall,7:P1}  precision {r.Precision,7:P1}"
+                        + (r.Missing.Count > 0 ? $"  missing: {string.Join(' ', r.Missing)}" : "")
+                        + (r.Extra.Count > 0 ? $"  extra: {string.Join(' ', r.Extra)}" : ""));
+                }
             }
-            double recall = truth == 0 ? 1 : (double)correct / truth, precision = predicted == 0 ? 1 : (double)correct / predicted;
-            stdout.WriteLine($"total: {rows.Count} modules compared ({unbuilt.Count} not built by Kbuild), kbuild {truth}, scan {predicted}, recall {recall:P2}, precision {precision:P2}");
-            return recall >= 1.0 ? Cli.ExitOk : Cli.ExitFailure;
         }
         finally
         {
             try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+        var summary = VerifySummary.Of(compared, notCompared);
+        summary.Write(stdout);
+        return summary.Recall >= 1.0 ? Cli.ExitOk : Cli.ExitFailure;
     }
 }

@@ -33,12 +33,70 @@ internal static class Builtins
 
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
     /// <param name="literals">For each argument, the text of the string literal it points to, if known.</param>
-    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals)
+    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null)
     {
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
+        return CallEmitted(name, args, literals, zeroTested, upper);
+    }
+
+    /// <summary>
+    /// The library function GCC calls for a call of <paramref name="name"/> (itself, or the one it rewrites
+    /// the call into), or null when the call folds or expands inline.
+    /// </summary>
+    /// <param name="zeroTested">The call's value is only compared with zero.</param>
+    /// <param name="upper">For arguments of unknown value, the largest value GCC's value ranges give them.</param>
+    /// <param name="valueUnused">The call stands as a statement.</param>
+    public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null,
+        bool valueUnused = true)
+    {
+        // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
+        if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
+            && upper[sized] is long bound && bound <= InlineStringOpLimit)
+            return null;
+        if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
+            && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
+            return null;
+        // sprintf(d, "%s", s) is strcpy(d, s), when its value (the length) is not used (usblp's
+        // "return sprintf(buf, "%s", …)" stays sprintf).
+        if (name == "sprintf" && literals.Length == 3 && literals[1] == "%s")
+            return valueUnused ? "strcpy" : name;
+        if (name is "strcmp" or "strncmp" && literals.Length >= 2)
+            return StringCompare(name, args, literals);
         return LibraryFunctionInlined(name, args, literals) ? null : name;
+    }
+
+    /// <summary>
+    /// Most bytes of a memcmp whose value is only compared with zero that gcc-12 -O2 expands inline with the
+    /// kernel's x86-64 flags (-mno-sse -mcmodel=kernel): !memcmp(a, b, 32) compares in registers, !memcmp(a, b, 33)
+    /// calls memcmp; a memcmp whose sign is used is a call from 2 bytes on. Checked by compiling both.
+    /// </summary>
+    private const long InlineEqualityCompareLimit = 32;
+
+    /// <summary>
+    /// strcmp and strncmp against a literal, as gcc-12 -O2 compiles them (gimple-fold.cc's
+    /// gimple_fold_builtin_string_compare): strncmp with a bound beyond the literal's length is strcmp.
+    /// Checked with gcc-12: strncmp(s, "abcdef", 10) calls strcmp, strncmp(s, "abcdef", 6) strncmp.
+    /// GCC also expands comparisons of up to 3 bytes inline in plain C (strcmp(s, "ab")), but in the kernel it
+    /// kept sunhme's strncmp(dev->name, "eth", 3): without evidence of when it does, the call is kept.
+    /// </summary>
+    private static string? StringCompare(string name, long?[] args, string?[] literals)
+    {
+        if (Array.TrueForAll(args, a => a is not null) && literals[0] is not null && literals[1] is not null)
+            return null;
+        long? shortest = null;
+        foreach (var literal in literals.Take(2))
+            if (literal is not null)
+            {
+                long length = System.Text.Encoding.UTF8.GetByteCount(literal);
+                shortest = shortest is long s ? Math.Min(s, length) : length;
+            }
+        if (shortest is not long stringLength)
+            return name;
+        if (name == "strncmp" && args.Length >= 3 && args[2] is long bound && bound > stringLength)
+            return "strcmp";
+        return name;
     }
 
     /// <summary>True when a call of a C library function is folded or expanded inline by the compiler.</summary>
@@ -57,8 +115,4 @@ internal static class Builtins
             return true;
         return Array.TrueForAll(args, a => a is not null) && Array.TrueForAll(literals, l => l is not null);
     }
-
-    /// <summary>Calls GCC replaces by another library call: sprintf(d, "%s", s) becomes strcpy(d, s).</summary>
-    public static string? Rewritten(string name, string?[] literals) =>
-        name == "sprintf" && literals.Length == 3 && literals[1] == "%s" ? "strcpy" : null;
 }

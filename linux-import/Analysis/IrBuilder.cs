@@ -13,6 +13,7 @@ internal sealed class IrBuilder(UnitIndex index)
     private readonly Dictionary<Cursor, int> _slots = new();
     private readonly HashSet<int> _opaque = [];
     private readonly HashSet<int> _read = [];
+    private readonly Dictionary<int, int> _declaredAtLoopDepth = new();
     private int _loopDepth;
 
     public void Build(Symbol symbol, Cursor definition)
@@ -70,16 +71,23 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = Reference(c.Referenced);
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray)
                     node.ObjectSize = c.TypeSize;
+                node.TypeMax ??= NarrowTypeMax(c);
                 return node;
             }
             case CursorKind.MemberRefExpr:
             {
-                var node = With(IrKind.Generic, c.Children());
+                var kids = c.Children();
+                var node = With(IrKind.Generic, kids);
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
+                    // local.member: GCC sees the variable, so type 0 is what follows the member in it.
+                    if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && (int)kids[0].CanonicalTypeKind == RecordTypeKind
+                        && kids[0].TypeSize is long whole && kids[0].FieldOffsetBits(c.Spelling) is long bits)
+                        node.ObjectRemaining = whole - bits / 8;
                 }
+                node.TypeMax = NarrowTypeMax(c);
                 return node;
             }
             case CursorKind.CallExpr:
@@ -94,6 +102,16 @@ internal sealed class IrBuilder(UnitIndex index)
                     NoteWrite(node.Kids[0]);
                 if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
+                if (op is BinaryOp.EQ or BinaryOp.NE && node.Kids.Length == 2)
+                {
+                    if (node.Kids[1].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                        node.Kids[0].MarkZeroTested();
+                    if (node.Kids[0].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                        node.Kids[1].MarkZeroTested();
+                }
+                if (op is BinaryOp.LAnd or BinaryOp.LOr)
+                    foreach (var operand in node.Kids)
+                        operand.MarkZeroTested();
                 return node;
             }
             case CursorKind.UnaryOperator:
@@ -101,6 +119,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 var op = c.UnaryOperator;
                 var kids = c.Children();
                 var node = With(IrKind.Unary, kids, (int)op);
+                if (op == UnaryOp.LNot && node.Kids.Length == 1)
+                    node.Kids[0].MarkZeroTested();
                 if (op is UnaryOp.PostInc or UnaryOp.PostDec or UnaryOp.PreInc or UnaryOp.PreDec && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
                 if (op == UnaryOp.AddrOf && node.Kids.Length == 1)
@@ -118,7 +138,12 @@ internal sealed class IrBuilder(UnitIndex index)
                 return node;
             }
             case CursorKind.ConditionalOperator:
-                return With(IrKind.Conditional, c.Children());
+            {
+                var node = With(IrKind.Conditional, c.Children());
+                if (node.Kids.Length == 3)
+                    node.Kids[0].MarkZeroTested();
+                return node;
+            }
             case CursorKind.ArraySubscriptExpr:
                 return With(IrKind.Index, c.Children());
             case CursorKind.ParenExpr:
@@ -146,7 +171,12 @@ internal sealed class IrBuilder(UnitIndex index)
                 return With(IrKind.Generic, kids);
             }
             case CursorKind.IfStmt:
-                return With(IrKind.If, c.Children());
+            {
+                var node = With(IrKind.If, c.Children());
+                if (node.Kids.Length > 0)
+                    node.Kids[0].MarkZeroTested();
+                return node;
+            }
             case CursorKind.WhileStmt:
             case CursorKind.ForStmt:
                 return Loop(c, c.Kind == CursorKind.WhileStmt ? 0 : -1);
@@ -169,7 +199,14 @@ internal sealed class IrBuilder(UnitIndex index)
             case CursorKind.LabelStmt:
                 return With(IrKind.Label, c.Children());
             case CursorKind.CompoundStmt:
-                return With(IrKind.Compound, c.Children());
+            {
+                var node = With(IrKind.Compound, c.Children());
+                // A call standing as a statement: its value is thrown away.
+                foreach (var statement in node.Kids)
+                    if (statement.Unwrapped is { Kind: IrKind.Call } call)
+                        call.ValueUnused = true;
+                return node;
+            }
             case CursorKind.StmtExpr:
                 return With(IrKind.StmtExpr, c.Children());
             case CursorKind.ReturnStmt:
@@ -197,21 +234,39 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
+    private const int RecordTypeKind = 105;
+
+    /// <summary>bool and unsigned char (u8) hold at most 1 and 255: a size of that type is bounded.</summary>
+    private static long? NarrowTypeMax(Cursor c) => (int)c.CanonicalTypeKind switch
+    {
+        3 => 1,      // CXType_Bool
+        4 or 5 => 255, // CXType_Char_U, CXType_UChar
+        _ => null,
+    };
+
     /// <summary>A node that stands for its one operand (a conversion): same value, same object.</summary>
     private IrNode Passing(Cursor operand)
     {
         var inner = Node(operand);
-        return new IrNode { Kind = IrKind.Pass, Kids = [inner], ObjectSize = inner.ObjectSize, ObjectIsMember = inner.ObjectIsMember };
+        return new IrNode { Kind = IrKind.Pass, Kids = [inner], ObjectSize = inner.ObjectSize, ObjectIsMember = inner.ObjectIsMember,
+            ObjectRemaining = inner.ObjectRemaining };
     }
 
     private IrNode Loop(Cursor c, int conditionIndex)
     {
+        var kids = c.Children();
+        // for (int i = 0; …): i lives across the iterations, as if declared before the loop.
+        IrNode? init = c.Kind == CursorKind.ForStmt && kids.Count > 0 && kids[0].Kind == CursorKind.DeclStmt ? Node(kids[0]) : null;
         _loopDepth++;
         try
         {
-            var node = With(IrKind.Loop, c.Children());
-            node.Index = conditionIndex;
-            return node;
+            var nodes = new IrNode[kids.Count];
+            for (int i = 0; i < nodes.Length; i++)
+                nodes[i] = i == 0 && init is not null ? init : Node(kids[i]);
+            // for (init; cond; inc) body, all four written (for_each_child_of_node()): the condition is the
+            // second child, checked after the init; with fewer, which child is which is not known.
+            bool initThenCondition = c.Kind == CursorKind.ForStmt && nodes.Length == 4;
+            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = initThenCondition ? 1 : conditionIndex, Flag = initThenCondition };
         }
         finally
         {
@@ -219,13 +274,15 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
-    /// <summary>A slot written, or whose address is taken, inside a loop has no single value to follow
-    /// (the loop body is walked once). Outside loops, writes are followed and an address taken ends
-    /// tracking from that point (Reachability).</summary>
+    /// <summary>A slot that lives across the iterations of a loop and is written, or has its address taken,
+    /// inside it has no single value to follow (the loop body is walked once). A local declared inside the
+    /// loop starts again at its declaration in every iteration, so what the walk sees is what each iteration
+    /// does (fortify's "const size_t __p_size = …" in a memcpy inside a loop). Outside loops, writes are
+    /// followed and an address taken ends tracking from that point (Reachability).</summary>
     private void NoteWrite(IrNode target)
     {
         target = target.Unwrapped;
-        if (target.Kind == IrKind.Slot && _loopDepth > 0)
+        if (target.Kind == IrKind.Slot && _loopDepth > _declaredAtLoopDepth.GetValueOrDefault(target.Index))
             _opaque.Add(target.Index);
     }
 
@@ -242,8 +299,7 @@ internal sealed class IrBuilder(UnitIndex index)
             return Leaf(IrKind.Generic);
         int slot = _slots.Count;
         _slots[c] = slot;
-        if (_loopDepth > 0)
-            _opaque.Add(slot);
+        _declaredAtLoopDepth[slot] = _loopDepth;
         var init = c.VarInitializer;
         var declaration = new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
         // __attribute__((cleanup(fn))) (the kernel's __free(x), guard(), scoped_guard()) calls fn(&var) when

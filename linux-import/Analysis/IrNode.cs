@@ -49,6 +49,27 @@ internal sealed class IrNode
     /// <summary>True when the object is a member reached through a pointer, so only __builtin_object_size type 1 knows it.</summary>
     public bool ObjectIsMember;
 
+    /// <summary>For a member of a variable (not reached through a pointer): what __builtin_object_size type 0
+    /// sees, from the member to the end of the variable.</summary>
+    public long? ObjectRemaining;
+
+    /// <summary>The largest value the expression's type holds, for types narrow enough to bound a size (u8, bool).</summary>
+    public long? TypeMax;
+
+    /// <summary>For a call: its value is only tested against zero (!f(), f() == 0, if (f()), f() &amp;&amp; …),
+    /// which lets GCC expand memcmp inline.</summary>
+    public bool ZeroTested;
+
+    /// <summary>For a call: it stands as a statement, its value unused (sprintf(d, "%s", s) is then strcpy).</summary>
+    public bool ValueUnused;
+
+    /// <summary>Marks the call this expression is (through parentheses and conversions) as tested against zero.</summary>
+    public void MarkZeroTested()
+    {
+        if (Unwrapped is { Kind: IrKind.Call } call)
+            call.ZeroTested = true;
+    }
+
     /// <summary>The node without the parentheses and implicit conversions around it.</summary>
     public IrNode Unwrapped
     {

@@ -10,8 +10,9 @@ internal sealed partial class Reachability
     private long? EvalCall(IrNode n, Frame f)
     {
         var target = n.Target!;
+        bool zeroTested = ZeroTested(n);
         if (Builtins.IsBuiltin(target.Name))
-            return EvalBuiltin(target.Name, n, f);
+            return EvalBuiltin(target.Name, n, f, zeroTested);
         bool inline = target.Definition is not null && target.IsInline;
         if (inline)
             _index.EnsureBody(target);
@@ -30,21 +31,31 @@ internal sealed partial class Reachability
                 binding.Size1[i] = ObjectSize(arg, 1, f);
             }
             binding.Literals[i] = LiteralOf(arg, f);
+            if (binding.Values[i] is null && (inline || target.Definition is null))
+                binding.Upper[i] = UpperBound(arg, f);
         }
+        if (StringLengthBound(target, binding, n) is long lengthBound)
+            f.CallBounds[n] = lengthBound;
         if (target.Definition is null)
         {
             if (_quiet == 0)
             {
-                // GCC rewrites some library calls: sprintf(d, "%s", s) is strcpy(d, s).
-                if (Builtins.Rewritten(target.Name, binding.Literals) is { } rewritten)
-                    AddNamed(rewritten);
-                else if (!Builtins.LibraryFunctionInlined(target.Name, binding.Values, binding.Literals))
+                // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
+                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused);
+                if (emitted == target.Name)
                     AddExternal(target);
+                else if (emitted is not null)
+                    AddNamed(emitted);
             }
             return null;
         }
         if (inline)
-            return Inline(target, binding);
+        {
+            long? value = Inline(target, binding, zeroTested, out long? returned);
+            if (returned is long r)
+                f.CallBounds[n] = f.CallBounds.TryGetValue(n, out long known) ? Math.Min(known, r) : r;
+            return value;
+        }
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
         Visit(target, null);
@@ -58,12 +69,40 @@ internal sealed partial class Reachability
     /// value it returns (when every return that survives gives the same constant) folds at the call
     /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
     /// </summary>
-    private long? Inline(Symbol target, Binding binding)
+    /// <summary>strnlen(p, n) is at most n, and at most the longest literal p may point to.</summary>
+    private static long? StringLengthBound(Symbol target, Binding binding, IrNode call)
     {
-        string key = binding.Key();
+        if (target.LinkName is not ("strnlen" or "__real_strnlen") && target.Name != "strnlen" || binding.Values.Length != 2)
+            return null;
+        long? bound = binding.Values[1] is long n && n >= 0 ? n : binding.Upper[1];
+        if (call.Kids.Length == 2 && LiteralLengths(call.Kids[0]) is long longest)
+            bound = bound is long b ? Math.Min(b, longest) : longest;
+        return bound;
+    }
+
+    /// <summary>The length of the longest literal a pointer expression (a literal, or c ? "a" : "bb") points to.</summary>
+    private static long? LiteralLengths(IrNode expr)
+    {
+        var n = expr.Unwrapped;
+        if (n.Kind == IrKind.Constant && n.Text is { } text)
+            return System.Text.Encoding.UTF8.GetByteCount(text);
+        if (n.Kind == IrKind.Conditional && n.Kids.Length == 3 && LiteralLengths(n.Kids[1]) is long a && LiteralLengths(n.Kids[2]) is long b)
+            return Math.Max(a, b);
+        return null;
+    }
+
+    private long? Inline(Symbol target, Binding binding, bool zeroTested, out long? returnBound)
+    {
+        returnBound = null;
+        // An inline function whose value is tested against zero passes that on to the call it returns
+        // (fortify's memcmp returns __builtin_memcmp's value): walked apart from its other uses.
+        string key = binding.Key() + (zeroTested ? "|zero" : "");
         var id = (target, key);
         if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
+        {
+            returnBound = _returnBounds.GetValueOrDefault(id);
             return known;
+        }
         if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
         {
             Visit(target, binding);
@@ -77,10 +116,11 @@ internal sealed partial class Reachability
             _current = target;
             if (Trace && _quiet == 0)
                 Console.Error.WriteLine($"trace: {target.Name} [{key}] (inline)");
-            var frame = new Frame(target, key.Length == 0 ? null : binding);
+            var frame = new Frame(target, key.Length == 0 ? null : binding) { ResultZeroTested = zeroTested };
             Eval(target.Body, frame);
             long? value = frame.ReturnKnown ? frame.ReturnValue : null;
             _returns[id] = value;
+            _returnBounds[id] = returnBound = frame.ReturnBound;
             return value;
         }
         finally
@@ -89,6 +129,13 @@ internal sealed partial class Reachability
             _inlining.Remove(id);
         }
     }
+
+    /// <summary>The call's value is only tested against zero: where it is written, or because it is what an
+    /// inline function whose value is tested against zero returns.</summary>
+    private bool ZeroTested(IrNode call) => call.ZeroTested || ReferenceEquals(call, _returnedZeroTested);
+
+    private IrNode? _returnedZeroTested;
+    private readonly Dictionary<(Symbol, string), long?> _returnBounds = new();
 
     private bool Walked(Symbol symbol, string key) => _contexts.TryGetValue(symbol, out var seen) && seen.Contains(key);
 
@@ -100,11 +147,14 @@ internal sealed partial class Reachability
     }
 
     /// <summary>The text of a string literal the expression points to, when known (directly or through a parameter).</summary>
-    private static string? LiteralOf(IrNode expr, Frame f)
+    private string? LiteralOf(IrNode expr, Frame f)
     {
         var n = expr.Unwrapped;
         if (n.Kind == IrKind.Constant && n.Text is { } text)
             return text;
+        // static const char driver_name[] = "pegasus": GCC reads the array as the literal.
+        if (n.Kind == IrKind.SymbolRef && n.Target is { IsFunction: false } variable)
+            return _index.ReadOnly.TextOf(variable);
         if (n.Kind == IrKind.Slot && n.Index < f.Literals.Length && !f.Escaped[n.Index])
             return f.Literals[n.Index];
         return null;
@@ -118,12 +168,18 @@ internal sealed partial class Reachability
         long unknown = type < 2 ? -1 : 0;
         if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
             return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
+        if (n.Kind == IrKind.Conditional && n.Kids.Length == 3)
+        {
+            // c ? "ATIIXP" : "ATIIXP-SPDMA": the larger object for types 0 and 1, the smaller for 2 and 3.
+            long a = ObjectSize(n.Kids[1], type, f), b = ObjectSize(n.Kids[2], type, f);
+            return type < 2 ? (a < 0 || b < 0 ? unknown : Math.Max(a, b)) : Math.Min(a, b);
+        }
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
-            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? unknown : size;
+            return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;
         return unknown;
     }
 
-    private long? EvalBuiltin(string name, IrNode n, Frame f)
+    private long? EvalBuiltin(string name, IrNode n, Frame f, bool zeroTested)
     {
         switch (name)
         {
@@ -154,17 +210,19 @@ internal sealed partial class Reachability
             {
                 var args = new long?[n.Kids.Length];
                 var literals = new string?[n.Kids.Length];
+                var upper = new long?[n.Kids.Length];
                 bool overflow = Builtins.IsOverflowCheck(name) && args.Length == 3;
                 for (int i = 0; i < args.Length; i++)
                 {
                     args[i] = overflow && i == 2 ? null : Eval(n.Kids[i], f);
                     literals[i] = LiteralOf(n.Kids[i], f);
+                    upper[i] = args[i] is null ? UpperBound(n.Kids[i], f) : null;
                 }
                 if (overflow)
                     return Overflow(name, args, n.Kids[2], f);
                 if (name == "__builtin_strlen" && literals.Length == 1 && literals[0] is { } text)
                     return System.Text.Encoding.UTF8.GetByteCount(text);
-                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals) is { } call)
+                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals, zeroTested, upper) is { } call)
                     AddNamed(call);
                 return null;
             }

@@ -40,12 +40,21 @@ internal sealed partial class Reachability
             if (op != BinaryOp.Assign)
                 value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
             if (target.Kind == IrKind.Slot)
+            {
                 Assign(target.Index, value, f);
+                if (value is null && op == BinaryOp.Assign)
+                    SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
+            }
             return value;
         }
         long? a = Eval(n.Kids[0], f);
         long? b = Eval(n.Kids[1], f);
-        return op == BinaryOp.Comma ? b : Arithmetic(op, a, b, n.Flag);
+        if (op == BinaryOp.Comma)
+            return b;
+        long? result = Arithmetic(op, a, b, n.Flag);
+        if (result is null && n.Flag && op is BinaryOp.LT or BinaryOp.LE or BinaryOp.GT or BinaryOp.GE)
+            result = CompareWithBound(op, n.Kids[0], n.Kids[1], f);
+        return result;
     }
 
     /// <summary>The arithmetic of a compound assignment: *= → *, |= → |…</summary>
@@ -106,7 +115,7 @@ internal sealed partial class Reachability
     /// <summary>A character of a string literal the compiler sees through (*s or s[1] of a parameter an inline
     /// function was passed "abc"): its value, 0 for the terminating NUL. 6.12's seq_puts() picks seq_putc(),
     /// seq_write() or __seq_puts() by __builtin_constant_p(*s) and s[0], s[1].</summary>
-    private static long? CharacterOf(IrNode pointer, long? index, Frame f)
+    private long? CharacterOf(IrNode pointer, long? index, Frame f)
     {
         if (LiteralOf(pointer, f) is not { } text || index is not long i || i < 0)
             return null;
@@ -136,6 +145,7 @@ internal sealed partial class Reachability
                 {
                     f.Escaped[escaped.Index] = true;
                     f.Slots[escaped.Index] = null;
+                    f.Upper[escaped.Index] = null;
                 }
                 return null;
             case UnaryOp.Deref:

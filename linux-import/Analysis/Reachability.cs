@@ -46,23 +46,26 @@ internal sealed partial class Reachability
     /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
     /// <summary>What is known of a call's arguments: values, for pointers the size of the object,
     /// and for pointers to string literals their text.</summary>
-    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals)
+    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals, long?[] Upper)
     {
-        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count]) { }
+        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count], new long?[count]) { }
 
         public string Key()
         {
             if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null)
                 && Array.TrueForAll(Size1, v => v is null) && Array.TrueForAll(Literals, v => v is null))
-                return "";
+                return Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper);
             return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1)
-                + "|" + string.Join('\u0001', Literals);
+                + "|" + string.Join('\u0001', Literals) + (Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper));
         }
     }
 
     private sealed class Frame
     {
         public readonly long?[] Slots;
+
+        /// <summary>For slots whose value is not known: the largest value it can have (Reachability.Bounds).</summary>
+        public readonly long?[] Upper;
         public readonly long?[] Size0;
         public readonly long?[] Size1;
         public readonly string?[] Literals;
@@ -71,11 +74,32 @@ internal sealed partial class Reachability
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
         public readonly bool[] Escaped;
 
+        /// <summary>The value the function returns is only tested against zero by its caller.</summary>
+        public bool ResultZeroTested;
+
         /// <summary>Control cannot reach the next statement (after return, or an if whose branches all return).</summary>
         public bool Returned;
 
         /// <summary>The value every return reached so far gave, while they agree.</summary>
         public long? ReturnValue;
+
+        /// <summary>For the calls evaluated in this frame, the largest value each returned (strnlen(p, 13) ≤ 13,
+        /// or the bound of every return of an inline callee).</summary>
+        public readonly Dictionary<IrNode, long> CallBounds = new(ReferenceEqualityComparer.Instance);
+
+        private long? _returnBound;
+        private bool _returnUnbounded;
+
+        /// <summary>The largest value any return gave, when every return had one.</summary>
+        public long? ReturnBound => _returnUnbounded ? null : _returnBound;
+
+        public void NoteReturnBound(long? bound)
+        {
+            if (bound is not long b)
+                _returnUnbounded = true;
+            else
+                _returnBound = Math.Max(_returnBound ?? 0, b);
+        }
         private bool _anyReturn, _returnsDisagree;
 
         public bool ReturnKnown => _anyReturn && !_returnsDisagree && ReturnValue is not null;
@@ -96,9 +120,11 @@ internal sealed partial class Reachability
         public Frame(Symbol function, Binding? args)
         {
             Slots = new long?[function.SlotCount];
+            Upper = new long?[function.SlotCount];
             Size0 = new long?[function.ParamCount];
             Size1 = new long?[function.ParamCount];
-            Literals = new string?[function.ParamCount];
+            // Locals too: fortify's __compiletime_strlen(p) reads a string through "unsigned char *__p = p".
+            Literals = new string?[function.SlotCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
             Escaped = new bool[function.SlotCount];
             if (args is null)
@@ -106,7 +132,10 @@ internal sealed partial class Reachability
             for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
             {
                 if (!Opaque[i])
+                {
                     Slots[i] = args.Values[i];
+                    Upper[i] = args.Upper[i];
+                }
                 Size0[i] = args.Size0[i];
                 Size1[i] = args.Size1[i];
                 if (!Opaque[i])
@@ -213,25 +242,36 @@ internal sealed partial class Reachability
             case IrKind.Label:
                 // Reached by goto from elsewhere: what the locals hold is no longer known.
                 Array.Clear(f.Slots);
+                Array.Clear(f.Upper);
                 return EvalAll(n, f);
             case IrKind.Return:
             {
                 long? v = null;
                 foreach (var k in n.Kids)
+                {
+                    var returned = k.Unwrapped;
+                    _returnedZeroTested = f.ResultZeroTested && returned.Kind == IrKind.Call ? returned : null;
                     v = Eval(k, f);
+                    _returnedZeroTested = null;
+                }
                 f.NoteReturn(n.Kids.Length > 0 ? v : null);
+                f.NoteReturnBound(n.Kids.Length == 0 ? null : v is long x && x >= 0 ? x : UpperBound(n.Kids[^1], f));
                 f.Returned = true;
                 return null;
             }
             case IrKind.SymbolRef:
                 Touch(n.Target!);
-                return null;
+                return n.Target!.IsFunction ? null : _index.ReadOnly.ValueOf(n.Target!);
             case IrKind.Slot:
                 return n.Index < f.Slots.Length ? f.Slots[n.Index] : null;
             case IrKind.LocalDecl:
             {
                 long? v = n.Kids.Length > 0 ? Eval(n.Kids[0], f) : null;
                 Assign(n.Index, v, f);
+                if (v is null && n.Kids.Length > 0)
+                    SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
+                if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
+                    f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
                 return null;
             }
             case IrKind.Call:
@@ -272,15 +312,26 @@ internal sealed partial class Reachability
                     return null;
                 }
                 Branches(f, () => Eval(n.Kids[1], f), n.Kids.Length > 2 ? () => Eval(n.Kids[2], f) : null);
+                if (n.Kids.Length == 2)
+                    Clamp(n.Kids[0], n.Kids[1], f);
                 return null;
             }
             case IrKind.Loop:
             {
-                if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
+                // A for loop's init runs before its condition; a condition false on entry leaves the body dead
+                // (for_each_child_of_node() without CONFIG_OF).
+                if (n.Flag && n.Kids.Length > 1)
+                {
+                    if (EntryCondition(n.Kids[0], n.Kids[1], f) == 0)
+                        return null;
+                }
+                else if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
                     return null;
-                for (int i = 0; i < n.Kids.Length; i++)
+                ForgetLoopBounds(f);
+                for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
                     if (i != n.Index)
                         Eval(n.Kids[i], f);
+                ForgetLoopBounds(f);
                 f.Returned = false;
                 return null;
             }
@@ -294,7 +345,7 @@ internal sealed partial class Reachability
                 return null;
             case IrKind.Asm:
                 if (_quiet == 0 && n.Text is { } text)
-                    foreach (Match m in AsmCallPattern().Matches(text))
+                    foreach (Match m in AsmCallPattern().Matches(SubstituteOperands(text, n, f)))
                         AddNamed(m.Groups[1].Value);
                 EvalAll(n, f);
                 for (int i = 0; i < n.Index && i < n.Kids.Length; i++)
@@ -312,14 +363,70 @@ internal sealed partial class Reachability
     [GeneratedRegex(@"\b(?:call|jmp)\s+([A-Za-z_][A-Za-z0-9_]*)\b")]
     private static partial Regex AsmCallPattern();
 
+    /// <summary>
+    /// The template with each operand whose value is a constant written in, as GCC prints an "i" operand
+    /// under %c or %P: x86's get_user/put_user call "__get_user_%P4", "__put_user_%P[size]", and the
+    /// callee's name ends in the access size. libclang gives the template in LLVM's spelling, where
+    /// GCC's %P4 and %c[size] are ${4:P} and ${N:c} (named operands numbered), %4 is $4, and $$ is a dollar.
+    /// </summary>
+    private string SubstituteOperands(string text, IrNode asm, Frame f)
+    {
+        if (!text.Contains('$'))
+            return text;
+        return AsmOperandPattern().Replace(text, m =>
+        {
+            if (m.Value == "$$")
+                return m.Value;
+            int operand = int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return operand < asm.Kids.Length && EvalQuiet(asm.Kids[operand], f) is long value
+                ? value.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : m.Value;
+        });
+    }
+
+    [GeneratedRegex(@"\$\$|\$\{(\d+)(?::[A-Za-z]+)?\}|\$(\d+)")]
+    private static partial Regex AsmOperandPattern();
+
+    /// <summary>Runs a for loop's init and its condition as they are on entry: the variable the init sets holds
+    /// that value for the first check, even though the loop writes it again (and so it is not followed).</summary>
+    private long? EntryCondition(IrNode init, IrNode condition, Frame f)
+    {
+        long? value = Eval(init, f);
+        var set = init.Unwrapped;
+        if (set is { Kind: IrKind.Generic, Kids: [var declaration] })
+            set = declaration.Unwrapped;
+        int slot = set switch
+        {
+            { Kind: IrKind.Binary, Kids.Length: 2 } when (BinaryOp)set.Op == BinaryOp.Assign && set.Kids[0].Unwrapped.Kind == IrKind.Slot => set.Kids[0].Unwrapped.Index,
+            { Kind: IrKind.LocalDecl, Kids.Length: 1 } => set.Index,
+            _ => -1,
+        };
+        if (set.Kind == IrKind.LocalDecl && set.Kids.Length == 1)
+            value = EvalQuiet(set.Kids[0], f);
+        if (slot < 0 || slot >= f.Slots.Length || value is null || f.Slots[slot] is not null || f.Escaped[slot])
+            return Eval(condition, f);
+        f.Slots[slot] = value;
+        try
+        {
+            return Eval(condition, f);
+        }
+        finally
+        {
+            f.Slots[slot] = null;
+        }
+    }
+
     /// <summary>Runs two paths from the same state and joins them: a local keeps a value only if both agree.</summary>
     private static void Branches(Frame f, Action first, Action? second)
     {
         var before = (long?[])f.Slots.Clone();
+        var upperBefore = (long?[])f.Upper.Clone();
         first();
         var afterFirst = (long?[])f.Slots.Clone();
+        var upperAfterFirst = (long?[])f.Upper.Clone();
         bool firstReturned = f.Returned;
         Array.Copy(before, f.Slots, before.Length);
+        Array.Copy(upperBefore, f.Upper, upperBefore.Length);
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
@@ -328,18 +435,32 @@ internal sealed partial class Reachability
             // Only the second path continues: its state stands.
         }
         else if (secondReturned && !firstReturned)
+        {
             Array.Copy(afterFirst, f.Slots, afterFirst.Length);
+            Array.Copy(upperAfterFirst, f.Upper, upperAfterFirst.Length);
+        }
         else
             for (int i = 0; i < f.Slots.Length; i++)
+            {
+                // A bound holds after the join if it held on both paths (a known value is its own bound).
+                long? one = afterFirst[i] is long a && a >= 0 ? a : afterFirst[i] is null ? upperAfterFirst[i] : null;
+                long? other = f.Slots[i] is long b && b >= 0 ? b : f.Slots[i] is null ? f.Upper[i] : null;
                 if (f.Slots[i] != afterFirst[i])
                     f.Slots[i] = null;
+                f.Upper[i] = f.Slots[i] is null && one is not null && other is not null ? Math.Max(one.Value, other.Value) : null;
+            }
         f.Returned = firstReturned && secondReturned && second is not null;
     }
 
     private static void Assign(int slot, long? value, Frame f)
     {
         if (slot >= 0 && slot < f.Slots.Length)
+        {
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
+            f.Upper[slot] = null;
+            if (slot < f.Literals.Length)
+                f.Literals[slot] = null;
+        }
     }
 
     private long? EvalAll(IrNode n, Frame f)
@@ -374,10 +495,15 @@ internal sealed partial class Reachability
         if (c is not long value || body.Kind != IrKind.Compound)
         {
             var before = (long?[])f.Slots.Clone();
+            var upperBefore = (long?[])f.Upper.Clone();
             Eval(body, f);
             for (int i = 0; i < f.Slots.Length; i++)
+            {
                 if (f.Slots[i] != before[i])
                     f.Slots[i] = null;
+                if (f.Upper[i] != upperBefore[i])
+                    f.Upper[i] = null;
+            }
             return;
         }
         // Constant switch (sizeof dispatch in uaccess/percpu helpers): run from the matching label to the first break.

@@ -140,6 +140,10 @@ internal sealed partial class UnitIndex
     private const CursorKind UnexposedDecl = (CursorKind)1;
 
     private Dictionary<string, Cursor>? _functionsByName;
+    private ReadOnlyVariables? _readOnly;
+
+    /// <summary>Variables GCC reads as constants (built on first use: it walks the unit's code once).</summary>
+    public ReadOnlyVariables ReadOnly => _readOnly ??= new ReadOnlyVariables(Unit);
 
     /// <summary>The function a file-scope declaration of this unit names (null when none does): what an
     /// __attribute__((cleanup(name))) calls. The index of names is built on first use, since few units need it.</summary>

@@ -74,6 +74,12 @@ public readonly struct Cursor : IEquatable<Cursor>
     public TypeKind CanonicalTypeKind => (TypeKind)Native.clang_getCanonicalType(Native.clang_getCursorType(Raw)).Kind;
 
 
+    /// <summary>The cursor's type is const-qualified (const int n).</summary>
+    public bool IsConstQualified => Native.clang_isConstQualifiedType(Native.clang_getCursorType(Raw)) != 0;
+
+    /// <summary>The cursor's type is volatile-qualified.</summary>
+    public bool IsVolatileQualified => Native.clang_isVolatileQualifiedType(Native.clang_getCursorType(Raw)) != 0;
+
     /// <summary>The template string of a GCC inline assembly statement.</summary>
     public string AsmTemplate => Native.Take(Native.clang_Cursor_getGCCAssemblyTemplate(Raw));
 

@@ -84,4 +84,7 @@ public static class TypeKinds
 {
     /// <summary>Compared and shifted as unsigned by C's usual arithmetic conversions.</summary>
     public static bool IsUnsigned(this TypeKind kind) => kind is >= TypeKind.Bool and <= TypeKind.UInt128 or TypeKind.Pointer;
+
+    /// <summary>An integer or enumeration type (CXType_Bool … CXType_Int128, CXType_Enum).</summary>
+    public static bool IsInteger(this TypeKind kind) => (int)kind is >= 3 and <= 20 or 106;
 }

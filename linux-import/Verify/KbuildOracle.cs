@@ -22,14 +22,18 @@ public static class KbuildOracle
     /// configuration and the blob ids of the directory's files; null to build every time. Only answers
     /// of builds that succeeded are kept: a failure (a broken pipe, a full disk) is never replayed.</param>
     /// <param name="readCache">False to build every directory again (--no-cache), replacing what was kept.</param>
+    /// <param name="onlyModules">When given, only these modules are built (the directory's Kbuild file is told
+    /// <c>obj-m := …</c>): a few small modules of a large directory, for a test.</param>
     public static Dictionary<string, SortedSet<string>> BuildEach(KernelTree tree, string buildDir, string configHash, IEnumerable<string> directories,
-        string workDir, string? cacheDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0, bool readCache = true)
+        string workDir, string? cacheDir, out IReadOnlyList<string> failures, Action<string>? progress = null, int jobs = 0, bool readCache = true,
+        IReadOnlyCollection<string>? onlyModules = null)
     {
         var all = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var dir in directories.Distinct().Order(StringComparer.Ordinal))
         {
-            string? cached = cacheDir is null ? null : Path.Combine(cacheDir, Key(tree, buildDir, configHash, dir) + ".json");
+            string? cached = cacheDir is null ? null
+                : Path.Combine(cacheDir, Key(tree, buildDir, configHash, dir, onlyModules) + ".json");
             if (readCache && cached is not null && File.Exists(cached))
             {
                 var saved = System.Text.Json.JsonSerializer.Deserialize<Saved>(File.ReadAllText(cached));
@@ -42,14 +46,10 @@ public static class KbuildOracle
                 }
             }
             progress?.Invoke(dir);
-            string copy = Path.Combine(workDir, KernelTree.NormalizePath(dir).Replace('/', '_'));
-            if (Directory.Exists(copy))
-                Directory.Delete(copy, recursive: true);
-            Copy(tree, KernelTree.NormalizePath(dir), copy);
-            foreach (var nested in Directory.GetDirectories(copy, "*", SearchOption.AllDirectories))
-                foreach (var name in new[] { "Makefile", "Kbuild" })
-                    if (File.Exists(Path.Combine(nested, name)))
-                        File.WriteAllText(Path.Combine(nested, name), "");
+            string mirror = Path.Combine(workDir, KernelTree.NormalizePath(dir).Replace('/', '_'));
+            if (Directory.Exists(mirror))
+                Directory.Delete(mirror, recursive: true);
+            string copy = ExternalModuleCopy.Prepare(tree, KernelTree.NormalizePath(dir), mirror, onlyModules);
             // No BTF for the modules: it changes no symbol, and since 6.x it needs pahole (dwarves), which
             // a build machine for 6.1 never did.
             var (exit, _, errors) = Run("make", ["-C", buildDir, "M=" + copy, "modules", "-j" + (jobs > 0 ? jobs : Environment.ProcessorCount),
@@ -61,7 +61,7 @@ public static class KbuildOracle
             var modules = ReadModules(copy);
             foreach (var (module, symbols) in modules)
                 all[module] = symbols;
-            Directory.Delete(copy, recursive: true);
+            Directory.Delete(mirror, recursive: true);
             if (cached is not null && problem is null)
             {
                 Directory.CreateDirectory(cacheDir!);
@@ -76,9 +76,21 @@ public static class KbuildOracle
 
     private sealed record Saved(Dictionary<string, List<string>> Modules, string? Failure);
 
-    private static string Key(KernelTree tree, string buildDir, string configHash, string dir)
+    private static string Key(KernelTree tree, string buildDir, string configHash, string dir, IReadOnlyCollection<string>? onlyModules)
     {
         var text = new System.Text.StringBuilder(buildDir).Append('\n').Append(configHash);
+        if (onlyModules is not null)
+            text.Append("\nonly ").AppendJoin(' ', onlyModules.Order(StringComparer.Ordinal));
+        // The headers of the enclosing directories are part of the copy ("../input-compat.h"); keys of
+        // directories whose files name none stay as they were.
+        string path = KernelTree.NormalizePath(dir);
+        if (ExternalModuleCopy.ReachesAbove(tree, path))
+        {
+            var headers = ExternalModuleCopy.AncestorHeaders(tree, path).Concat(ExternalModuleCopy.ReachedDirectories(tree, path)
+                .SelectMany(d => tree.ListDirectory(d).Where(e => e.EndsWith(".h", StringComparison.Ordinal)).Select(e => d + "/" + e)));
+            foreach (var header in headers.Distinct().Order(StringComparer.Ordinal))
+                text.Append('\n').Append(header).Append(' ').Append(tree.BlobId(header));
+        }
         void Walk(string d)
         {
             foreach (var entry in tree.ListDirectory(d))
@@ -112,18 +124,6 @@ public static class KbuildOracle
             result[Path.GetFileNameWithoutExtension(ko)] = symbols;
         }
         return result;
-    }
-
-    private static void Copy(KernelTree tree, string dir, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var entry in tree.ListDirectory(dir))
-        {
-            if (entry.EndsWith('/'))
-                Copy(tree, dir + "/" + entry.TrimEnd('/'), Path.Combine(target, entry.TrimEnd('/')));
-            else
-                File.WriteAllBytes(Path.Combine(target, entry), tree.ReadFile(dir + "/" + entry));
-        }
     }
 
     private static (int Exit, string Output, string Errors) Run(string program, string[] args, string workDir) =>

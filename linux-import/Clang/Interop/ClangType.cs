@@ -21,6 +21,12 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "clang_Cursor_isAnonymousRecordDecl")]
     internal static partial uint clang_Cursor_isAnonymousRecordDecl(CXCursor cursor);
 
+    [LibraryImport(Library, EntryPoint = "clang_isConstQualifiedType")]
+    internal static partial uint clang_isConstQualifiedType(CXType type);
+
+    [LibraryImport(Library, EntryPoint = "clang_isVolatileQualifiedType")]
+    internal static partial uint clang_isVolatileQualifiedType(CXType type);
+
     [LibraryImport(Library, EntryPoint = "clang_getElementType")]
     internal static partial CXType clang_getElementType(CXType type);
 }

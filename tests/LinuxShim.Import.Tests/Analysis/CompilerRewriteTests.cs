@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+// Tests of what GCC makes of the source beyond the calls written in it: inline-assembly call targets
+// spelled with operands, library calls its builtins become, and constant-size paths of inline helpers.
+namespace LinuxShim.Import.Tests.Analysis;
+
+public class CompilerRewriteTests
+{
+    [Fact]
+    public void AsmCallTargetsTakeTheirOperandsConstantValues()
+    {
+        // The shape of x86's get_user/put_user (arch/x86/include/asm/uaccess.h): the callee's name ends in
+        // the access size, an "i" operand, numbered (6.1's get_user) or named (put_user, 6.12).
+        var undefined = Snippet.Undefined("""
+            register unsigned long current_stack_pointer asm("rsp");
+            int g(int *p, int v, short *s)
+            {
+                int ret; unsigned long val;
+                asm volatile("call __get_user_%P4" : "=a"(ret), "=r"(val), "+r"(current_stack_pointer) : "0"(p), "i"(sizeof(*p)));
+                asm volatile("call __get_user_nocheck_%P4" : "=a"(ret), "=r"(val), "+r"(current_stack_pointer) : "0"(s), "i"(sizeof(*s)));
+                asm volatile("call __put_user_%P[size]" : "=c"(ret), "+r"(current_stack_pointer) : "0"(p), "r"(v), [size] "i"(sizeof(*p)) : "ebx");
+                asm volatile("call __put_user_nocheck_%c[size]" : "=c"(ret) : "0"(p), [size] "i"(8));
+                return ret + (int)val;
+            }
+            """);
+        Assert.Equal(["__get_user_4", "__get_user_nocheck_2", "__put_user_4", "__put_user_nocheck_8"], undefined);
+    }
+
+    [Theory]
+    // What gcc-12 -O2 emits for each (checked by compiling these functions), except that comparisons of up to
+    // 3 bytes, which GCC expands inline in plain C, are kept as calls: in the kernel it kept sunhme's.
+    [InlineData("strncmp(s, \"abcdef\", 10)", "strcmp")]
+    [InlineData("strncmp(s, \"abcdef\", 6)", "strncmp")]
+    [InlineData("strncmp(s, \"abcdef\", sizeof(\"abcdef\"))", "strcmp")]
+    [InlineData("strncmp(s, \"abcdef\", 3)", "strncmp")]
+    [InlineData("strncmp(s, \"a\", 5)", "strcmp")]
+    [InlineData("strcmp(s, \"ab\")", "strcmp")]
+    [InlineData("strcmp(s, \"abc\")", "strcmp")]
+    [InlineData("strncmp(s, t, 3)", "strncmp")]
+    [InlineData("__builtin_strncmp(s, \"abcdef\", 8)", "strcmp")]
+    public void StrncmpPastALiteralIsStrcmp(string call, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int strncmp(const char *, const char *, unsigned long);
+            int strcmp(const char *, const char *);
+            int f(const char *s, const char *t) { return {{call}}; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
+
+    [Fact]
+    public void StaticsNeverWrittenAndConstantsFoldLikeGccsReadOnlyVariables()
+    {
+        // r8152's agg_buf_sz and kalmia's "static const int buflen" decide __builtin_constant_p in the slab inlines.
+        var undefined = Snippet.Undefined("""
+            void *__kmalloc(unsigned long size);
+            void *kmalloc_large(unsigned long size);
+            void *kmalloc_small(unsigned long size);
+            static inline __attribute__((always_inline)) void *kmalloc(unsigned long size)
+            {
+                if (__builtin_constant_p(size))
+                    return size > 8192 ? kmalloc_large(size) : kmalloc_small(size);
+                return __kmalloc(size);
+            }
+            static unsigned int agg_buf_sz = 16384;
+            static unsigned int written_sz = 16384;
+            static int param_sz = 64;
+            static const void *keep __attribute__((used)) = &param_sz;
+            static int debug;
+            void log_it(void);
+            void set(unsigned int n) { written_sz = n; }
+            void *f(void)
+            {
+                static const int buflen = 28;
+                if (debug)
+                    log_it();
+                return kmalloc(agg_buf_sz) ? kmalloc(buflen) : kmalloc(written_sz) ?: kmalloc(param_sz);
+            }
+            """);
+        Assert.Equal(["__kmalloc", "kmalloc_large", "kmalloc_small"], undefined);
+    }
+
+    [Fact]
+    public void LocalsDeclaredInsideALoopKeepTheirValueForTheIteration()
+    {
+        // fortify's memcpy declares "const size_t __p_size = …" in the caller: in a loop body it is as known as outside.
+        var undefined = Snippet.Undefined("""
+            void fortify_panic(void);
+            void step(void);
+            void other(void);
+            void copy(char *p, unsigned long n);
+            void f(char *p, unsigned long n, int k)
+            {
+                for (int i = 0; i < k; i++) {
+                    const unsigned long p_size = (unsigned long)-1;
+                    if (p_size != (unsigned long)-1 && p_size < n)
+                        fortify_panic();
+                    copy(p, n);
+                    if (i == 0)
+                        step();
+                    else
+                        other();
+                }
+            }
+            """);
+        Assert.Equal(["copy", "other", "step"], undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2 -mno-sse -mcmodel=kernel: equality of up to 32 bytes in registers, through an inline wrapper too
+    // (fortify's memcmp); a memcmp whose sign is used is a call from 2 bytes on.
+    [InlineData("!memcmp(a, b, 7)", null)]
+    [InlineData("memcmp(a, b, 32) == 0", null)]
+    [InlineData("0 != memcmp(a, b, 16)", null)]
+    [InlineData("!memcmp(a, b, 33)", "memcmp")]
+    [InlineData("memcmp(a, b, 8)", "memcmp")]
+    [InlineData("memcmp(a, b, 1)", null)]
+    [InlineData("!memcmp(a, b, n)", "memcmp")]
+    [InlineData("!wrapped(a, b, 6)", null)]
+    [InlineData("wrapped(a, b, 6) < 0", "memcmp")]
+    [InlineData("(k && !wrapped(a, b, 6)) ? 1 : 2", null)]
+    public void MemcmpTestedAgainstZeroExpandsInline(string expression, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int memcmp(const void *, const void *, unsigned long);
+            static inline __attribute__((always_inline)) int wrapped(const void *p, const void *q, unsigned long size)
+            {
+                return __builtin_memcmp(p, q, size);
+            }
+            int f(const void *a, const void *b, unsigned long n, int k) { return {{expression}}; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags: a size GCC's value ranges bound to 8192 or less is copied inline;
+    // a bound learnt only from a branch (if (n > 64) return) is not one GCC uses for the expansion.
+    [InlineData("unsigned long t = min(n, 64UL); memcpy(a, b, t);", null)]
+    [InlineData("int t = min(k, 32); memcpy(a, b, t);", null)]
+    [InlineData("memcpy(a, b, min(n, 16384UL));", "memcpy")]
+    [InlineData("unsigned r = (unsigned)n % 4; if (r) { unsigned pad; pad = 4 - r; zero(a, pad); }", null)]
+    [InlineData("if (n > 64) return; memcpy(a, b, n);", "memcpy")]
+    [InlineData("unsigned long t = n & 0xff; memset(a, 0, t);", null)]
+    [InlineData("unsigned long t = k > 3 ? n : 8; memset(a, 0, t);", "memset")]
+    [InlineData("unsigned long t = k > 3 ? 16 : 8; if (k) t = n; memset(a, 0, t);", "memset")]
+    [InlineData("size_t t = n; if (t > 64) t = 64; memcpy(a, b, t);", null)]
+    [InlineData("size_t t; for (int i = 0; i < k; i++) { t = n; if (t > 64) t = 64; memcpy(a, b, t); }", null)]
+    [InlineData("size_t t = n; for (int i = 0; i < k; i++) { memcpy(a, b, t); t = n; if (t > 64) t = 64; }", "memcpy")]
+    [InlineData("size_t t = n; if (t > 64) t = 65536; memcpy(a, b, t);", "memcpy")]
+    [InlineData("size_t t = n; if (t > 64) t = 64; t = n; memcpy(a, b, t);", "memcpy")]
+    public void SizesGccBoundsAreCopiedInline(string body, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void *memset(void *, int, size_t);
+            #define min(x, y) ({ typeof(x) _x = (x); typeof(y) _y = (y); _x < _y ? _x : _y; })
+            static inline __attribute__((always_inline)) void zero(void *p, unsigned int len) { memset(p, 0, len); }
+            void f(char *a, const char *b, size_t n, int k) { {{body}} }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
+
+    private const string CheckedCopy = """
+        typedef unsigned long size_t;
+        void fortify_panic(const char *);
+        void copy(void *, const void *, size_t);
+        static inline __attribute__((always_inline)) void checked_copy(void *p, const void *q, size_t size, size_t p_size)
+        {
+            if (p_size != (size_t)-1 && p_size < size)
+                fortify_panic(__func__);
+            copy(p, q, size);
+        }
+        struct s { char buf[64]; };
+
+        """;
+
+    [Theory]
+    [InlineData("size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf));", false)]
+    [InlineData("size_t len = n < 65 ? n : 65; checked_copy(d->buf, q, len, sizeof(d->buf));", true)]
+    [InlineData("checked_copy(d->buf, q, n, sizeof(d->buf));", true)]
+    public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer(string body, bool panics)
+    {
+        var undefined = Snippet.Undefined(CheckedCopy + "void f(struct s *d, const char *q, size_t n) { " + body + " }\n");
+        Assert.Equal(panics ? ["copy", "fortify_panic"] : ["copy"], undefined);
+    }
+
+    [Fact]
+    public void ALiteralIsSeenThroughALocalPointer()
+    {
+        // fortify's __compiletime_strlen(p): "unsigned char *__p = (unsigned char *)(p)", then __p[i] and
+        // __builtin_strlen(__p); with a literal the length is a constant and strnlen() is never called.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p, size_t max)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                size_t ret = (size_t)-1;
+                if (__builtin_constant_p(*q) && __builtin_constant_p(q[3]) && q[3] == '\0')
+                    ret = __builtin_strlen((const char *)q);
+                if (ret != (size_t)-1)
+                    return ret;
+                return strnlen(p, max);
+            }
+            size_t f(void) { return length("abc", 20); }
+            size_t g(const char *s) { return length(s, 20); }
+            size_t h(void) { const char *q = "abc"; q = 0; return length(q, 20); }
+            """);
+        Assert.Equal(["strnlen"], undefined);
+        Assert.Empty(Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p, size_t max)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                if (__builtin_constant_p(*q) && __builtin_constant_p(q[3]) && q[3] == '\0')
+                    return __builtin_strlen((const char *)q);
+                return strnlen(p, max);
+            }
+            size_t f(void) { return length("abc", 20); }
+            """));
+    }
+
+    [Fact]
+    public void AByteSizedLengthIsBoundedAndALocalStructsMemberHasItsRemainingSize()
+    {
+        // mcba_usb.c: memcpy(usb_msg.data, cf->data, usb_msg.dlc) with a u8 dlc: GCC copies inline (at most 255
+        // bytes) and keeps fortify's check, since the 8-byte member may be overrun.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void fortify_panic(const char *);
+            static inline __attribute__((always_inline)) void *checked(void *p, const void *q, size_t size)
+            {
+                size_t p_size = __builtin_object_size(p, 0);
+                if (p_size != (size_t)-1 && p_size < size)
+                    fortify_panic(__func__);
+                return memcpy(p, q, size);
+            }
+            struct msg { unsigned char dlc; unsigned char data[8]; unsigned short crc; };
+            void send(struct msg *);
+            void f(const unsigned char *src, unsigned char len)
+            {
+                struct msg m;
+                m.dlc = len;
+                checked(m.data, src, m.dlc);
+                send(&m);
+            }
+            """);
+        Assert.Equal(["fortify_panic", "send"], undefined);
+    }
+
+    [Fact]
+    public void ALiteralChosenByACondition()
+    {
+        // atiixp.c: strcpy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA") through fortify: the source's object is
+        // the larger literal (13 bytes), so fortify's strlen is strnlen(q, 13), whose result bounds the memcpy.
+        var undefined = Snippet.Undefined("""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            size_t strlen(const char *);
+            void *memcpy(void *, const void *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p)
+            {
+                size_t p_size = __builtin_object_size(p, 1);
+                if (p_size == (size_t)-1)
+                    return strlen(p);
+                return strnlen(p, p_size);
+            }
+            static inline __attribute__((always_inline)) void copy(char *p, const char *q)
+            {
+                size_t size = length(q) + 1;
+                memcpy(p, q, size);
+            }
+            struct card { char driver[16]; };
+            void f(struct card *card, int c) { copy(card->driver, c ? "ATIIXP" : "ATIIXP-SPDMA"); }
+            """);
+        Assert.Equal(["strnlen"], undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2: only a sprintf whose value is thrown away becomes strcpy (usblp.c returns it).
+    [InlineData("sprintf(d, \"%s\", s); return 0;", "strcpy")]
+    [InlineData("return sprintf(d, \"%s\", s);", "sprintf")]
+    public void SprintfOfAStringIsStrcpyOnlyWhenItsLengthIsUnused(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int sprintf(char *, const char *, ...);
+            int f(char *d, const char *s) { {{body}} }
+            """);
+        Assert.Equal([emitted], undefined);
+    }
+
+    [Theory]
+    // for_each_child_of_node() without CONFIG_OF: of_get_next_child() is an inline returning NULL, the body is dead.
+    [InlineData("for (c = next(n, 0); c != 0; c = next(n, c)) use(c);", false)]
+    [InlineData("for (struct node *d = next(n, 0); d; d = next(n, d)) use(d);", false)]
+    [InlineData("for (c = first(n); c != 0; c = next(n, c)) use(c);", true)]
+    [InlineData("for (int i = 0; i < k; i++) use(n);", true)]
+    public void AForLoopWhoseConditionFailsOnEntryHasADeadBody(string loop, bool used)
+    {
+        var undefined = Snippet.Undefined($$"""
+            struct node;
+            static inline struct node *next(struct node *n, struct node *prev) { return 0; }
+            struct node *first(struct node *);
+            void use(struct node *);
+            void f(struct node *n, int k) { struct node *c; {{loop}} }
+            """);
+        Assert.Equal(used, undefined.Contains("use"));
+    }
+
+    [Fact]
+    public void AConstCharArrayReadsAsItsLiteral()
+    {
+        // pegasus.c: strscpy(info->driver, driver_name, …) with "static const char driver_name[] = "pegasus"".
+        const string Length = """
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            static inline __attribute__((always_inline)) size_t length(const char *p)
+            {
+                const unsigned char *q = (const unsigned char *)p;
+                if (__builtin_constant_p(*q))
+                    return __builtin_strlen(p);
+                return strnlen(p, 32);
+            }
+
+            """;
+        Assert.Empty(Snippet.Undefined(Length + "static const char name[] = \"pegasus\";\nsize_t f(void) { return length(name); }\n"));
+        Assert.Equal(["strnlen"], Snippet.Undefined(Length + "static char name[] = \"pegasus\";\nvoid g(void) { name[0] = 0; }\nsize_t f(void) { return length(name); }\n"));
+    }
+}
