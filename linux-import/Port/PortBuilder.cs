@@ -65,15 +65,9 @@ public static class PortBuilder
     /// </summary>
     private static PortBuild BuildModules(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log)
     {
-        var infos = new List<ModuleInfo>();
-        foreach (var m in recipe.Modules)
-        {
-            log?.Invoke($"analysing {m.Directory} module {m.Name}");
-            var info = importer.Scan(m.Directory, parallelism: 0, module: m.Name).Modules.Single();
-            if (info.Errors.Count > 0)
-                throw new ImportException($"{m.Name}: the importer could not analyse it: {info.Errors[0]}");
-            infos.Add(info);
-        }
+        var infos = PortScan.Scan(importer, recipe, log).Modules;
+        if (infos.FirstOrDefault(m => m.Errors.Count > 0) is { } failed)
+            throw new ImportException($"{failed.Name}: the importer could not analyse it: {failed.Errors[0]}");
         var order = ModuleLoadOrder.Order(infos);
         log?.Invoke($"load order: {string.Join(", ", order.Select(m => m.Name))}");
 
@@ -113,7 +107,7 @@ public static class PortBuilder
 
     /// <summary>Links one module's objects into one relocatable object with its module object, keeps only its
     /// exports (and its entry points for the glue) global, and checks the namespaces it imports.</summary>
-    private static string LinkModule(Importer importer, LinkedModule unit, IReadOnlyList<string> objects, ShimSide shim, string objDir)
+    private static string LinkModule(Importer importer, LinkedModule unit, IReadOnlyList<string> objects, ShimSide shim, string objDir, Action<string>? log)
     {
         var m = unit.Info;
         string moduleC = Path.Combine(objDir, $"linuxshim_module{unit.Index}.c");
@@ -133,8 +127,10 @@ public static class PortBuilder
         // The exports as the compiler emitted them, beside the model's: __ksymtab_NAME up to 6.4, __export_symbol_NAME after.
         var (_, defined) = Symbols([linked], allSymbols: true);
         var exports = defined.Select(ExportedBy).OfType<string>().Where(defined.Contains);
+        var keep = unit.Keep.Union(exports).Order(StringComparer.Ordinal).ToList();
+        log?.Invoke($"linked module {m.Name}: {keep.Count} symbols visible to the others");
         string keepFile = Path.Combine(objDir, $"module{unit.Index}_{m.Name}.keep");
-        File.WriteAllLines(keepFile, [.. unit.Keep.Union(exports).Order(StringComparer.Ordinal), GlueGenerator.ModuleInit(unit.Index), GlueGenerator.ModuleExit(unit.Index)]);
+        File.WriteAllLines(keepFile, [.. keep, GlueGenerator.ModuleInit(unit.Index), GlueGenerator.ModuleExit(unit.Index)]);
         Run("objcopy", ["--keep-global-symbols=" + keepFile, linked], "install binutils");
         return linked;
     }
@@ -210,8 +206,7 @@ public static class PortBuilder
         var objects = new ConcurrentBag<string>(compiled.Where(c => modules is null || !modules.Any(m => m.Jobs.Contains(c.Key))).Select(c => c.Value));
         foreach (var unit in modules ?? [])
         {
-            log?.Invoke($"linking module {unit.Info.Name}: {unit.Keep.Count} exports visible to the others");
-            objects.Add(LinkModule(importer, unit, [.. unit.Jobs.Order(StringComparer.Ordinal).Select(j => compiled[j])], shim, objDir));
+            objects.Add(LinkModule(importer, unit, [.. unit.Jobs.Order(StringComparer.Ordinal).Select(j => compiled[j])], shim, objDir, log));
         }
 
         log?.Invoke("reading struct layouts with libclang");
