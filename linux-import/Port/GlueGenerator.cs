@@ -97,7 +97,7 @@ public static class GlueGenerator
     /// linked into its relocatable object (so its THIS_MODULE is its own), with the entry points the glue calls.
     /// Not in .gnu.linkonce.this_module: the linker would keep one of several sections of that name.
     /// </summary>
-    public static string ModuleObject(string moduleName, int index)
+    public static string ModuleObject(string moduleName, int index, bool hasInit, bool hasExit)
     {
         var c = new StringBuilder();
         // REUSE-IgnoreStart (a licence line the generated C file carries, not this file's)
@@ -107,22 +107,26 @@ public static class GlueGenerator
         c.AppendLine("#include <linux/module.h>");
         c.AppendLine("#include \"shim.h\"");
         c.AppendLine();
-        c.AppendLine("#pragma weak init_module");
-        c.AppendLine("#pragma weak cleanup_module");
         c.AppendLine("__visible struct module __this_module = {");
-        ModuleFields(c);
+        c.AppendLine("\t.name = KBUILD_MODNAME,");
+        if (hasInit)
+            c.AppendLine("\t.init = init_module,");
+        if (hasExit)
+            c.AppendLine("#ifdef CONFIG_MODULE_UNLOAD\n\t.exit = cleanup_module,\n#endif");
+        c.AppendLine("};");
         c.AppendLine();
+        // A library module (virtio_ring) has neither: loading it runs nothing, as in the kernel.
         c.AppendLine($"int {ModuleInit(index)}(void);");
         c.AppendLine($"int {ModuleInit(index)}(void)");
         c.AppendLine("{");
-        c.AppendLine("\treturn init_module ? init_module() : 0;");
+        c.AppendLine(hasInit ? "\treturn init_module();" : "\treturn 0;");
         c.AppendLine("}");
         c.AppendLine();
         c.AppendLine($"void {ModuleExit(index)}(void);");
         c.AppendLine($"void {ModuleExit(index)}(void)");
         c.AppendLine("{");
-        c.AppendLine("\tif (cleanup_module)");
-        c.AppendLine("\t\tcleanup_module();");
+        if (hasExit)
+            c.AppendLine("\tcleanup_module();");
         c.AppendLine("}");
         return c.ToString();
     }

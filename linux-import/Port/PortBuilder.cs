@@ -111,7 +111,9 @@ public static class PortBuilder
     {
         var m = unit.Info;
         string moduleC = Path.Combine(objDir, $"linuxshim_module{unit.Index}.c");
-        File.WriteAllText(moduleC, GlueGenerator.ModuleObject(m.Name, unit.Index));
+        // Whether the module has a module_init and a module_exit (their aliases), as modpost would see them.
+        var (_, ownSymbols) = Symbols(objects);
+        File.WriteAllText(moduleC, GlueGenerator.ModuleObject(m.Name, unit.Index, ownSymbols.Contains("init_module"), ownSymbols.Contains("cleanup_module")));
         var args = importer.CommandLine.UserSpaceArgumentsFor(importer.Tree.SourceRoot, m.Name, "linuxshim", [], [.. shim.ShadowIncludes, shim.NativeDirectory]);
         string moduleObj = Path.ChangeExtension(moduleC, ".o");
         if (Compile(importer, args, moduleC, moduleObj) is { } error)

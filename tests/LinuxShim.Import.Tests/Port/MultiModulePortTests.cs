@@ -112,9 +112,13 @@ public sealed class MultiModulePortTests : IDisposable
         string cleanup = glue[glue.IndexOf("void cleanup_module(void)", StringComparison.Ordinal)..];
         Assert.True(cleanup.IndexOf("linuxshim_module_exit1()", StringComparison.Ordinal) < cleanup.IndexOf("linuxshim_module_exit0()", StringComparison.Ordinal));
 
-        string module = GlueGenerator.ModuleObject("8390", 0);
+        string module = GlueGenerator.ModuleObject("8390", 0, hasInit: true, hasExit: true);
         Assert.Contains("struct module __this_module = {", module);
         Assert.DoesNotContain(".gnu.linkonce.this_module", module);
-        Assert.Contains("int linuxshim_module_init0(void)", module);
+        Assert.Contains("int linuxshim_module_init0(void)\n{\n\treturn init_module();", module);
+        // A library module without module_init refers to none (a weak reference would find the glue's).
+        string library = GlueGenerator.ModuleObject("virtio_ring", 1, hasInit: false, hasExit: false);
+        Assert.DoesNotContain("init_module", library);
+        Assert.DoesNotContain("cleanup_module", library);
     }
 }
