@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Managed side. "linuxshim scan DIR": the Import Model of every module Kbuild builds under DIR,
-// as JSON and as a summary table.
+// Managed side. "linuxshim scan DIR": the Import Model of every module Kbuild builds under DIR (or of
+// the modules a port folder's recipe loads), as JSON and as a summary table.
 using LinuxShim.Import;
 using LinuxShim.Import.Model;
+using LinuxShim.Import.Port;
 using LinuxShim.Shim;
 using LinuxShim.Tools.Reports;
 
@@ -36,11 +37,16 @@ public static class ScanCommand
                 CheckWritable(output);
         if (shard is not null && (cl.Has("html") || cl.Has("markdown")))
             throw new UsageException("--html and --markdown describe a whole scan: write them with scan merge");
-        using var importer = KernelOptions.Open(cl, stderr);
+        // A port folder: the modules its recipe loads, on a kernel it supports.
+        var port = File.Exists(Path.Combine(dir, PortRecipe.FileName)) ? PortRecipe.Load(dir) : null;
+        if (port is not null && shard is not null)
+            throw new UsageException("--shard splits a directory's modules; a port's are scanned whole");
+        using var importer = KernelOptions.Open(cl, stderr, port);
         if (cl.Has("no-cache"))
             importer.Cache = null;
         var progress = quiet ? null : new Progress(stderr, logWhenRedirected: true);
-        var model = importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
+        var model = port is not null ? PortScan.Scan(importer, port)
+            : importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
         if (shard is null)
             model = WithCoverage(model);

@@ -40,8 +40,7 @@ public static class LicenceAnalyzer
             var recipe = PortRecipe.Load(target);
             ports.Add(recipe);
             targetName = "port " + recipe.Name;
-            log?.Invoke($"analysing {recipe.Directory} module {recipe.Module}");
-            model = importer.Scan(recipe.Directory, module: recipe.Module);
+            model = PortScan.Scan(importer, recipe, log);
         }
         else
         {
@@ -56,12 +55,12 @@ public static class LicenceAnalyzer
                 continue;
             var recipe = PortRecipe.Load(load.Path!);
             ports.Add(recipe);
-            if (!modules.Any(m => m.Name == recipe.Module && m.Directory == recipe.Directory))
-                modules.AddRange(importer.Scan(recipe.Directory, module: recipe.Module).Modules);
+            if (!PortScan.Holds(recipe, modules))
+                modules.AddRange(PortScan.Scan(importer, recipe).Modules.Where(m => !modules.Any(o => o.Name == m.Name && o.Directory == m.Directory)));
         }
 
         var reports = modules.Select(m => Module(importer.Tree, rules, gplStrings, m, shim)).ToList();
-        var sources = ports.Select(p => Corresponding(importer, p, modules.Single(m => m.Name == p.Module && m.Directory == p.Directory), shim)).ToList();
+        var sources = ports.Select(p => Corresponding(importer, p, PortScan.Of(p, modules), shim)).ToList();
         return new LicenceReport
         {
             Target = targetName,
@@ -134,9 +133,8 @@ public static class LicenceAnalyzer
                 if (load.Kind == "port")
                 {
                     var recipe = ports.Single(r => r.Folder == load.Path);
-                    var module = modules.Single(m => m.Name == recipe.Module && m.Directory == recipe.Directory);
                     var built = sources.Single(c => c.Port == recipe.Name);
-                    components.AddRange(PortParts(recipe, module, built, shim));
+                    components.AddRange(PortParts(recipe, PortScan.Of(recipe, modules), built, shim));
                 }
                 else
                 {
@@ -167,10 +165,10 @@ public static class LicenceAnalyzer
     }
 
     /// <summary>What a port's driver .so is made of, each part with its licence.</summary>
-    private static IEnumerable<ComponentReport> PortParts(PortRecipe recipe, ModuleInfo module, CorrespondingSource built, ShimInventory shim)
+    private static IEnumerable<ComponentReport> PortParts(PortRecipe recipe, IReadOnlyList<ModuleInfo> modules, CorrespondingSource built, ShimInventory shim)
     {
         string so = recipe.Module + ".so";
-        foreach (var s in module.Sources)
+        foreach (var s in modules.SelectMany(m => m.Sources))
             yield return Component("upstream", s.Path, null, Parse(s.Spdx ?? DefaultKernelLicence), s.Spdx is null ? "kernel COPYING (no SPDX line)" : "SPDX line", so);
         yield return Component("upstream", "kernel headers (include/, arch/x86/include/)", null, Parse(DefaultKernelLicence), "kernel COPYING", so);
         var native = built.NativeRuntime.Concat(built.ShadowHeaders);
@@ -194,14 +192,15 @@ public static class LicenceAnalyzer
         };
     }
 
-    private static CorrespondingSource Corresponding(Importer importer, PortRecipe recipe, ModuleInfo module, ShimInventory shim)
+    /// <summary>What a distributor of the port's .so must offer: the sources of every module it links (<paramref name="modules"/>).</summary>
+    private static CorrespondingSource Corresponding(Importer importer, PortRecipe recipe, IReadOnlyList<ModuleInfo> modules, ShimInventory shim)
     {
         var tree = importer.Tree;
         string? tarballSha = null;
         if (tree.Kind == "tarball" && File.Exists(tree.Location))
             tarballSha = Sha256File(tree.Location);
         var upstream = new UpstreamTree(tree.Kind, tree.Location, tree.Revision, tree.Commit, tarballSha, importer.Kernel.Release);
-        var sources = module.Sources.Select(s =>
+        var sources = modules.SelectMany(m => m.Sources).Select(s =>
         {
             var content = tree.ReadFile(s.Path);
             return new SourceDigest(s.Path, s.Blob, Convert.ToHexStringLower(SHA1.HashData(content)), Convert.ToHexStringLower(SHA256.HashData(content)), s.Spdx);
@@ -224,15 +223,19 @@ public static class LicenceAnalyzer
         // shim's embedded copies (those of the build's kernel version) stand in when that extraction is gone.
         var shimFiles = manifest.ShimFiles() ?? [.. UsedShadowHeaders(shim.Files, manifest.KernelVersion ?? importer.Version),
             .. shim.Files.Where(f => !f.Path.StartsWith(ShimIncludePrefix, StringComparison.Ordinal))];
-        string glue = Path.Combine(buildDir, "obj", "linuxshim_glue.c");
+        // The glue, and for a port of several modules each one's module object (linuxshim_moduleN.c).
         var generated = new List<GeneratedFile>();
-        if (File.Exists(glue))
+        string objDir = Path.Combine(buildDir, "obj");
+        var glueFiles = Directory.Exists(objDir)
+            ? Directory.GetFiles(objDir, "linuxshim_*.c").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
+        foreach (var name in glueFiles)
         {
-            var content = File.ReadAllBytes(glue);
-            generated.Add(new GeneratedFile($"ports/{recipe.Name}/build/obj/linuxshim_glue.c", Convert.ToHexStringLower(SHA1.HashData(content)),
+            var content = File.ReadAllBytes(Path.Combine(objDir, name));
+            generated.Add(new GeneratedFile($"ports/{recipe.Name}/build/obj/{name}", Convert.ToHexStringLower(SHA1.HashData(content)),
                 Convert.ToHexStringLower(SHA256.HashData(content)), SpdxReader.Read(content),
                 $"linuxshim port build ({manifest.Analyser ?? Importer.AnalyserVersion})",
-                [.. module.Sources.Where(s => s.Role == "source").Select(s => s.Path), $"{importer.Build.Path}/Module.symvers", "the shim's host-ops table (LinuxShim.Shim)"]));
+                [.. modules.SelectMany(m => m.Sources).Where(s => s.Role == "source").Select(s => s.Path), $"{importer.Build.Path}/Module.symvers", "the shim's host-ops table (LinuxShim.Shim)"]));
         }
         return new CorrespondingSource
         {

@@ -32,6 +32,8 @@ public static class PortBuilder
         if (!recipe.Supports(importer.Version))
             log?.Invoke($"warning: {recipe.Name} supports Linux {recipe.KernelList}; this tree is Linux {importer.Version} ({importer.Kernel.Release})");
 
+        if (recipe.IsMultiModule)
+            return BuildModules(importer, recipe, shim, outDir, log);
         log?.Invoke($"analysing {recipe.Directory} module {recipe.Module}");
         var model = importer.Scan(recipe.Directory, parallelism: 0, module: recipe.Module);
         var module = model.Modules.Single();
@@ -50,8 +52,113 @@ public static class PortBuilder
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
             CompileAndLink(importer, recipe.Module, jobs, declarations, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
         string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
-        WriteManifest(manifest, importer, recipe, module, library, trampolines, stubs, nativeArgs);
+        WriteManifest(manifest, importer, recipe, [module], library, trampolines, stubs, nativeArgs);
         return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
+    }
+
+    /// <summary>
+    /// A port of several modules in one driver .so, as the kernel's module loader would link them: each module's
+    /// objects are linked into one relocatable object with its own module object (its KBUILD_MODNAME, its
+    /// __this_module), then every global symbol but its exports is made local, so a module sees of another only
+    /// what that one exports (and only in the namespaces it imports); the glue's init_module loads them in
+    /// dependency order and unloads the loaded ones, last first, when one fails.
+    /// </summary>
+    private static PortBuild BuildModules(Importer importer, PortRecipe recipe, ShimSide shim, string outDir, Action<string>? log)
+    {
+        var infos = PortScan.Scan(importer, recipe, log).Modules;
+        if (infos.FirstOrDefault(m => m.Errors.Count > 0) is { } failed)
+            throw new ImportException($"{failed.Name}: the importer could not analyse it: {failed.Errors[0]}");
+        var order = ModuleLoadOrder.Order(infos);
+        log?.Invoke($"load order: {string.Join(", ", order.Select(m => m.Name))}");
+
+        string treeRoot = importer.Tree.SourceRoot;
+        string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
+        var jobs = new List<(string Name, string File, List<string> Args)>();
+        var declarations = new List<(string File, IReadOnlyList<string> Arguments)>();
+        var units = new List<LinkedModule>();
+        for (int i = 0; i < order.Count; i++)
+        {
+            var m = order[i];
+            var jobNames = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (source, args, clangArgs) in importer.UserSpaceCompileCommands(m.Directory, m.Name, treeRoot, shim.ShadowIncludes))
+            {
+                string name = $"{m.Name}/{source}";
+                jobs.Add((name, Path.Combine(sourceRoot, source), args));
+                jobNames.Add(name);
+                declarations.Add((Path.Combine(treeRoot, source), [.. shim.ShadowIncludes.Select(a => "-I" + a), .. clangArgs]));
+            }
+            var keep = m.Exports.Select(e => e.Symbol).ToHashSet(StringComparer.Ordinal);
+            if (m == infos[0])
+                keep.Add("__this_module"); // the descriptor's module: the driver's
+            units.Add(new LinkedModule(i, m, jobNames, keep, order));
+        }
+        var requires = order.SelectMany(m => m.Requires).Where(r => !order.Any(o => ModuleLoadOrder.ProviderName(o) == r.Provider))
+            .Select(r => r.Symbol).Distinct(StringComparer.Ordinal).ToList();
+        var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
+            CompileAndLink(importer, recipe.Module, jobs, declarations, requires, shim, outDir, log, units);
+        string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
+        WriteManifest(manifest, importer, recipe, order, library, trampolines, stubs, nativeArgs);
+        return new PortBuild(library, layoutFile, manifest, infos[0], trampolines, stubs, notInModel);
+    }
+
+    /// <summary>One module of a multi-module port: its place in the load order, the compile jobs that are its
+    /// objects, and the symbols that stay global (its exports).</summary>
+    private sealed record LinkedModule(int Index, ModuleInfo Info, IReadOnlySet<string> Jobs, IReadOnlySet<string> Keep, IReadOnlyList<ModuleInfo> All);
+
+    /// <summary>Links one module's objects into one relocatable object with its module object, keeps only its
+    /// exports (and its entry points for the glue) global, and checks the namespaces it imports.</summary>
+    private static string LinkModule(Importer importer, LinkedModule unit, IReadOnlyList<string> objects, ShimSide shim, string objDir, Action<string>? log)
+    {
+        var m = unit.Info;
+        string moduleC = Path.Combine(objDir, $"linuxshim_module{unit.Index}.c");
+        // Whether the module has a module_init and a module_exit (their aliases), as modpost would see them.
+        var (_, ownSymbols) = Symbols(objects);
+        File.WriteAllText(moduleC, GlueGenerator.ModuleObject(m.Name, unit.Index, ownSymbols.Contains("init_module"), ownSymbols.Contains("cleanup_module")));
+        var args = importer.CommandLine.UserSpaceArgumentsFor(importer.Tree.SourceRoot, m.Name, "linuxshim", [], [.. shim.ShadowIncludes, shim.NativeDirectory]);
+        string moduleObj = Path.ChangeExtension(moduleC, ".o");
+        if (Compile(importer, args, moduleC, moduleObj) is { } error)
+            throw new ImportException($"the module object of {m.Name} does not compile:\n{error}");
+        string linked = Path.Combine(objDir, $"module{unit.Index}_{m.Name}.o");
+        Run("ld", ["-r", "-o", linked, .. objects, moduleObj], "install binutils");
+
+        var imports = Modinfo(linked, objDir).Where(e => e.Key == "import_ns").Select(e => e.Value).ToHashSet(StringComparer.Ordinal);
+        if (ModuleLoadOrder.UnimportedNamespaces(m, unit.All, imports) is { Count: > 0 } refused)
+            throw new ImportException($"{m.Name} uses symbols exported into namespaces it does not import (MODULE_IMPORT_NS), "
+                                      + $"which the kernel's loader refuses: {string.Join(", ", refused)}");
+
+        // The exports as the compiler emitted them, beside the model's: __ksymtab_NAME up to 6.4, __export_symbol_NAME after.
+        var (_, defined) = Symbols([linked], allSymbols: true);
+        var exports = defined.Select(ExportedBy).OfType<string>().Where(defined.Contains);
+        var keep = unit.Keep.Union(exports).Order(StringComparer.Ordinal).ToList();
+        log?.Invoke($"linked module {m.Name}: {keep.Count} symbols visible to the others");
+        string keepFile = Path.Combine(objDir, $"module{unit.Index}_{m.Name}.keep");
+        File.WriteAllLines(keepFile, [.. keep, GlueGenerator.ModuleInit(unit.Index), GlueGenerator.ModuleExit(unit.Index)]);
+        Run("objcopy", ["--keep-global-symbols=" + keepFile, linked], "install binutils");
+        return linked;
+    }
+
+    private static string? ExportedBy(string symbol) =>
+        symbol.StartsWith("__ksymtab_", StringComparison.Ordinal) ? symbol["__ksymtab_".Length..]
+        : symbol.StartsWith("__export_symbol_", StringComparison.Ordinal) ? symbol["__export_symbol_".Length..]
+        : null;
+
+    /// <summary>The key=value strings of an object's .modinfo section (what modinfo(8) prints).</summary>
+    private static List<KeyValuePair<string, string>> Modinfo(string obj, string objDir)
+    {
+        string raw = Path.Combine(objDir, Path.GetFileNameWithoutExtension(obj) + ".modinfo");
+        Run("objcopy", ["-O", "binary", "--only-section=.modinfo", obj, raw], "install binutils");
+        var entries = new List<KeyValuePair<string, string>>();
+        foreach (var s in System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(raw)).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            if (s.IndexOf('=') is var eq and > 0)
+                entries.Add(new(s[..eq], s[(eq + 1)..]));
+        return entries;
+    }
+
+    private static void Run(string program, List<string> args, string hint)
+    {
+        var (code, output, errors) = ExternalProgram.Run(program, args, null, r => $"cannot run {program}: {r} ({hint})");
+        if (code != 0)
+            throw new ImportException($"{program} {string.Join(' ', args.Take(3))} … failed:\n{FirstLines(output + errors)}");
     }
 
     /// <summary>
@@ -72,7 +179,8 @@ public static class PortBuilder
 
     private static (string Library, string LayoutFile, List<string> Trampolines, List<string> Stubs, List<string> NotInModel, List<string> NativeArgs)
         CompileAndLink(Importer importer, string moduleName, List<(string Name, string File, List<string> Args)> jobs,
-            List<(string File, IReadOnlyList<string> Arguments)> declarations, IReadOnlyList<string> requires, ShimSide shim, string outDir, Action<string>? log)
+            List<(string File, IReadOnlyList<string> Arguments)> declarations, IReadOnlyList<string> requires, ShimSide shim, string outDir, Action<string>? log,
+            IReadOnlyList<LinkedModule>? modules = null)
     {
         string objDir = Path.Combine(outDir, "obj");
         if (Directory.Exists(objDir))
@@ -84,19 +192,24 @@ public static class PortBuilder
         foreach (var file in Directory.GetFiles(shim.NativeDirectory, "*.c").Order(StringComparer.Ordinal))
             jobs.Add(($"shim/native/{Path.GetFileName(file)}", file, nativeArgs));
         log?.Invoke($"compiling {jobs.Count} sources with {importer.CommandLine.Compiler}");
-        var objects = new ConcurrentBag<string>();
+        var compiled = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var failures = new ConcurrentBag<string>();
         Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, job =>
         {
             string obj = Path.Combine(objDir, job.Name.Replace('/', '_')[..^2] + ".o");
             string? error = Compile(importer, job.Args, job.File, obj);
             if (error is null)
-                objects.Add(obj);
+                compiled[job.Name] = obj;
             else
                 failures.Add($"{job.Name}: {error}");
         });
         if (!failures.IsEmpty)
             throw new ImportException($"compiling for the shim failed:\n{string.Join("\n", failures.Order(StringComparer.Ordinal))}");
+        var objects = new ConcurrentBag<string>(compiled.Where(c => modules is null || !modules.Any(m => m.Jobs.Contains(c.Key))).Select(c => c.Value));
+        foreach (var unit in modules ?? [])
+        {
+            objects.Add(LinkModule(importer, unit, [.. unit.Jobs.Order(StringComparer.Ordinal).Select(j => compiled[j])], shim, objDir, log));
+        }
 
         log?.Invoke("reading struct layouts with libclang");
         var layoutArgs = new List<string>();
@@ -122,7 +235,7 @@ public static class PortBuilder
         }
 
         string glue = Path.Combine(objDir, "linuxshim_glue.c");
-        File.WriteAllText(glue, GlueGenerator.Generate(moduleName, trampolines, stubs, layout, shim.Assumptions));
+        File.WriteAllText(glue, GlueGenerator.Generate(moduleName, trampolines, stubs, layout, shim.Assumptions, modules?.Select(m => m.Info.Name).ToList()));
         string glueObj = Path.Combine(objDir, "linuxshim_glue.o");
         if (Compile(importer, nativeArgs, glue, glueObj) is { } glueError)
             throw new ImportException($"the generated glue does not compile (a struct layout assert failing means libclang and gcc disagree):\n{glueError}");
@@ -170,9 +283,10 @@ public static class PortBuilder
             ? e : string.Join("\n", text.Split('\n').Take(12));
 
     /// <summary>Undefined and defined global symbols over all objects (nm -P).</summary>
-    private static (SortedSet<string> Undefined, HashSet<string> Defined) Symbols(IEnumerable<string> objects)
+    private static (SortedSet<string> Undefined, HashSet<string> Defined) Symbols(IEnumerable<string> objects, bool allSymbols = false)
     {
-        var (code, output, errors) = ExternalProgram.Run("nm", ["-P", "-g", .. objects], null, r => $"cannot run nm: {r} (install binutils)");
+        var (code, output, errors) = ExternalProgram.Run("nm", ["-P", .. allSymbols ? Array.Empty<string>() : ["-g"], .. objects], null,
+            r => $"cannot run nm: {r} (install binutils)");
         if (code != 0)
             throw new ImportException($"nm failed: {FirstLines(errors)}");
         var undefined = new SortedSet<string>(StringComparer.Ordinal);
@@ -200,13 +314,16 @@ public static class PortBuilder
         string root = Path.Combine(outDir, "src");
         if (Directory.Exists(root))
             Directory.Delete(root, recursive: true);
-        string dir = Path.Combine(root, recipe.Directory);
-        Directory.CreateDirectory(dir);
-        foreach (var entry in importer.Tree.ListDirectory(recipe.Directory))
+        foreach (var directory in recipe.Modules.Select(m => m.Directory).Append(recipe.Directory).Distinct(StringComparer.Ordinal))
         {
-            string path = recipe.Directory + "/" + entry;
-            if (importer.Tree.FileExists(path))
-                File.WriteAllBytes(Path.Combine(dir, entry), importer.Tree.ReadFile(path));
+            string dir = Path.Combine(root, directory);
+            Directory.CreateDirectory(dir);
+            foreach (var entry in importer.Tree.ListDirectory(directory))
+            {
+                string path = directory + "/" + entry;
+                if (importer.Tree.FileExists(path))
+                    File.WriteAllBytes(Path.Combine(dir, entry), importer.Tree.ReadFile(path));
+            }
         }
         foreach (var patch in recipe.Patches)
         {
@@ -219,7 +336,7 @@ public static class PortBuilder
         return root;
     }
 
-    private static void WriteManifest(string file, Importer importer, PortRecipe recipe, ModuleInfo module, string library,
+    private static void WriteManifest(string file, Importer importer, PortRecipe recipe, IReadOnlyList<ModuleInfo> modules, string library,
         IReadOnlyList<string> trampolines, IReadOnlyList<string> stubs, IReadOnlyList<string> nativeArgs)
     {
         var manifest = new
@@ -227,8 +344,9 @@ public static class PortBuilder
             port = recipe.Name,
             module = recipe.Module,
             directory = recipe.Directory,
+            modules = modules.Select(m => new { name = m.Name, directory = m.Directory }), // in load order
             kernel = importer.Kernel,
-            sources = module.Sources,
+            sources = modules.SelectMany(m => m.Sources),
             patches = recipe.Patches.Select(p => new { file = Path.GetFileName(p), sha256 = Sha256(p) }),
             parameters = recipe.Parameters,
             library = new { file = Path.GetFileName(library), sha256 = Sha256(library) },

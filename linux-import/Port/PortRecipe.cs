@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A port's recipe (ports/<name>/port.conf): which upstream module to build, from which
-// directory of the kernel tree, for which kernel version, with which optional patches. The recipe
+// directory of the kernel tree, for which kernel version, with which optional patches. A port may load
+// several modules into one driver host (ne2k-pci with 8390, virtio_net with the virtio core): each
+// `module` line belongs to the `directory` line above it, the first names the driver. The recipe
 // names upstream files; it never holds them.
 using LinuxShim.Import.Install;
 
@@ -19,8 +21,15 @@ public sealed record PortRecipe
     /// <summary>Directory of the kernel tree holding the module's Makefile, e.g. drivers/net/ethernet/realtek.</summary>
     public required string Directory { get; init; }
 
-    /// <summary>Kbuild module name, e.g. 8139too.</summary>
+    /// <summary>Kbuild module name, e.g. 8139too: the driver (the recipe's first module); its name names the build's files.</summary>
     public required string Module { get; init; }
+
+    /// <summary>Every module the port loads, the driver first, then the ones it needs in the recipe's order
+    /// (the load order comes from their requirements, see <see cref="ModuleLoadOrder"/>).</summary>
+    public IReadOnlyList<PortModule> Modules { get; init; } = [];
+
+    /// <summary>True when the port loads more than its driver module.</summary>
+    public bool IsMultiModule => Modules.Count > 1;
 
     /// <summary>The Linux series the port supports ("kernel = 6.1, 6.12"), compared exactly by major.minor:
     /// port build and run take the newest installed of them; a tree of another version gets a warning.</summary>
@@ -65,7 +74,8 @@ public sealed record PortRecipe
             throw new ImportException($"{folder}: no such port folder");
         if (!File.Exists(file))
             throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
-        string? directory = null, module = null, device = null;
+        string? directory = null, device = null;
+        var modules = new List<(string? Directory, string Name)>();
         List<KernelVersion>? kernels = null;
         var patches = new List<string>();
         var parameters = new List<string>();
@@ -84,8 +94,17 @@ public sealed record PortRecipe
                 throw new ImportException($"{file}:{number}: '{key}' has no value");
             switch (key)
             {
-                case "directory": directory = KernelTreePath(value, file, number); break;
-                case "module": module = value; break;
+                case "directory":
+                    directory = KernelTreePath(value, file, number);
+                    // Modules named above the first directory line belong to it.
+                    for (int i = 0; i < modules.Count; i++)
+                        modules[i] = (modules[i].Directory ?? directory, modules[i].Name);
+                    break;
+                case "module":
+                    if (modules.Any(m => m.Name == value))
+                        throw new ImportException($"{file}:{number}: module {value} is listed twice");
+                    modules.Add((directory, value));
+                    break;
                 case "kernel": kernels = KernelSeries(value, file, number); break;
                 case "device": device = value; break;
                 case "patch":
@@ -103,12 +122,18 @@ public sealed record PortRecipe
                     throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, patch, parameter)");
             }
         }
+        if (directory is null)
+            throw new ImportException($"{file}: missing 'directory = <kernel tree directory>'");
+        if (modules.Count == 0)
+            throw new ImportException($"{file}: missing 'module = <Kbuild module name>'");
+        var list = modules.Select(m => new PortModule(m.Directory!, m.Name)).ToList();
         return new PortRecipe
         {
             Name = Path.GetFileName(folder),
             Folder = folder,
-            Directory = directory ?? throw new ImportException($"{file}: missing 'directory = <kernel tree directory>'"),
-            Module = module ?? throw new ImportException($"{file}: missing 'module = <Kbuild module name>'"),
+            Directory = list[0].Directory,
+            Module = list[0].Name,
+            Modules = list,
             Kernels = kernels ?? throw new ImportException($"{file}: missing 'kernel = <versions>' (e.g. kernel = 6.1, 6.12)"),
             Device = device,
             Patches = patches,
@@ -139,3 +164,6 @@ public sealed record PortRecipe
         return value.TrimEnd('/');
     }
 }
+
+/// <summary>One upstream module of a port: the kernel tree directory holding its Makefile, and its Kbuild name.</summary>
+public sealed record PortModule(string Directory, string Name);

@@ -303,17 +303,39 @@ public static unsafe class NetCore
     [KernelSymbol("alloc_etherdev_mqs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint AllocEtherdevMqs(int sizeofPriv, uint txqs, uint rxqs) => AllocEtherdev(sizeofPriv, txqs, rxqs);
 
-    /// <summary>alloc_etherdev_mqs(): a net_device with Ethernet defaults and its private area.</summary>
+    /// <summary>alloc_etherdev_mqs(): as net/ethernet/eth.c, alloc_netdev_mqs() with ether_setup().</summary>
     public static nint AllocEtherdev(int sizeofPriv, uint txqs, uint rxqs)
     {
-        txqs = Math.Max(txqs, 1);
-        nint dev = Memory.Allocate(PrivateOffset + sizeofPriv, GfpFlags.Zero, NetDevLayout.Align);
-        nint queues = Memory.Allocate(TxQueueLayout.Size.Size * txqs, GfpFlags.Zero, 64);
-        nint addr = Memory.Allocate(NetDevLayout.MaxAddrLen, GfpFlags.Zero);
-        if (dev == 0 || queues == 0 || addr == 0)
+        nint dev = AllocNetdev(sizeofPriv, "eth%d", txqs, rxqs);
+        if (dev != 0)
+            EtherSetup(dev);
+        return dev;
+    }
+
+    /// <summary>alloc_netdev_mqs() (net/core/dev.c): the device, its queues and private area, named by the
+    /// template, then the driver's <paramref name="setup"/> fills in the rest (8390's calls ether_setup).
+    /// The name assignment type only tells sysfs how the name came about; there is no sysfs here.</summary>
+    [KernelSymbol("alloc_netdev_mqs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocNetdevMqs(int sizeofPriv, byte* name, byte nameAssignType, nint setup, uint txqs, uint rxqs)
+    {
+        if (txqs < 1 || rxqs < 1) // as Linux: "Unable to allocate device with zero queues"
             return 0;
-        Access.WriteCString(dev.At(NetDevLayout.Name), 16, "eth%d");
-        dev.Ptr(NetDevLayout.DevAddr, addr);
+        string template = Marshal.PtrToStringUTF8((nint)name) ?? "eth%d";
+        if (template.Length >= 16)
+            return 0;
+        nint dev = AllocNetdev(sizeofPriv, template, txqs, rxqs);
+        if (dev != 0 && setup != 0)
+            ((delegate* unmanaged<nint, void>)setup)(dev);
+        return dev;
+    }
+
+    /// <summary>ether_setup() (net/ethernet/eth.c): Ethernet's type, header length, MTU range, address length,
+    /// queue length, flags and broadcast address.</summary>
+    [KernelSymbol("ether_setup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void EtherSetupExport(nint dev) => EtherSetup(dev);
+
+    private static void EtherSetup(nint dev)
+    {
         dev.U8(NetDevLayout.AddrLen, 6);
         dev.U16(NetDevLayout.Type, 1); // ARPHRD_ETHER
         dev.U32(NetDevLayout.Mtu, 1500);
@@ -322,9 +344,21 @@ public static unsafe class NetCore
         dev.U16(NetDevLayout.HardHeaderLen, 14);
         dev.U32(NetDevLayout.Flags, NetDevLayout.IffBroadcast | NetDevLayout.IffMulticast);
         dev.U32(NetDevLayout.TxQueueLen, 1000);
+        NativeMemory.Fill((void*)dev.At(NetDevLayout.Broadcast), 6, 0xff);
+    }
+
+    private static nint AllocNetdev(int sizeofPriv, string name, uint txqs, uint rxqs)
+    {
+        txqs = Math.Max(txqs, 1);
+        nint dev = Memory.Allocate(PrivateOffset + sizeofPriv, GfpFlags.Zero, NetDevLayout.Align);
+        nint queues = Memory.Allocate(TxQueueLayout.Size.Size * txqs, GfpFlags.Zero, 64);
+        nint addr = Memory.Allocate(NetDevLayout.MaxAddrLen, GfpFlags.Zero);
+        if (dev == 0 || queues == 0 || addr == 0)
+            return 0;
+        Access.WriteCString(dev.At(NetDevLayout.Name), 16, name);
+        dev.Ptr(NetDevLayout.DevAddr, addr);
         dev.U32(NetDevLayout.GsoMaxSize, 65536);
         dev.U16(NetDevLayout.GsoMaxSegs, 65535);
-        NativeMemory.Fill((void*)dev.At(NetDevLayout.Broadcast), 6, 0xff);
         dev.Ptr(NetDevLayout.Tx, queues);
         foreach (var list in (ReadOnlySpan<StructField>)[NetDevLayout.UnicastList, NetDevLayout.MulticastList, NetDevLayout.DevAddrsList])
             Waiting.InitListHead(dev.At(list));
@@ -596,6 +630,18 @@ public static unsafe class NetCore
         device.RxFrames++;
         Progress.FramePassedUp();
         handler(frame);
+        return 0;
+    }
+
+    /// <summary>skb_defer_rx_timestamp() (net/core/timestamping.c): false, the frame is not held back, when the
+    /// device has no PHY (no PHY time stamper can want it); PHY time stamping itself is not emulated.</summary>
+    [KernelSymbol("skb_defer_rx_timestamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte SkbDeferRxTimestamp(nint skb)
+    {
+        nint dev = skb.Ptr(SkbLayout.Dev);
+        if (dev == 0 || dev.Ptr(NetDevLayout.PhyDev) == 0)
+            return 0;
+        Machine.Fatal("skb_defer_rx_timestamp: the device has a PHY, and PHY time stamping is not emulated");
         return 0;
     }
 

@@ -31,6 +31,7 @@ public static class NetDevLayout
     public static readonly StructField Ifindex = KernelLayout.Field(H, "net_device", "ifindex");
     public static readonly StructField Stats = KernelLayout.Field(H, "net_device", "stats");
     public static readonly StructField Dev = KernelLayout.Field(H, "net_device", "dev");
+    public static readonly StructField PhyDev = KernelLayout.Field(H, "net_device", "phydev");
     public static readonly StructField WatchdogTimeo = KernelLayout.Field(H, "net_device", "watchdog_timeo");
     public static readonly StructField Features = KernelLayout.Field(H, "net_device", "features");
     public static readonly StructField GsoMaxSize = KernelLayout.Field(H, "net_device", "gso_max_size");

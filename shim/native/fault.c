@@ -5,7 +5,9 @@
  * instruction's offset in the library ("linuxshim-host: fault SIGSEGV at 0x0 in driver+0x1a2b"), and
  * the signal then ends the host as it would have; the supervisor turns the offset into a function
  * name from the library's symbol table. A fault anywhere else goes to the handler that was there
- * before (the .NET runtime's, which turns managed faults into exceptions). The library has no libc:
+ * before (the .NET runtime's, which turns managed faults into exceptions). The same signal sent by a
+ * process (kill(2), si_code <= 0) is no fault and no runtime's business: it takes its default action and
+ * ends the host, as it would end any process (the .NET runtime would return from it and run on). The library has no libc:
  * raw system calls, and a signal frame restorer of its own.
  */
 #include <linux/types.h>
@@ -27,9 +29,13 @@ struct ls_sigaction {
 #define LS_NR_WRITE		1
 #define LS_NR_RT_SIGACTION	13
 #define LS_NR_RT_SIGRETURN	15
+#define LS_NR_GETPID		39
+#define LS_NR_GETTID		186
+#define LS_NR_TGKILL		234
 /* struct ucontext: uc_flags, uc_link, uc_stack (24 bytes), then mcontext gregs; REG_RIP is gregs[16]. */
 #define LS_UC_RIP_OFFSET	(8 + 8 + 24 + 16 * 8)
 /* siginfo_t: si_signo, si_errno, si_code, padding, then si_addr. */
+#define LS_SI_CODE_OFFSET	8
 #define LS_SI_ADDR_OFFSET	16
 
 static struct ls_sigaction linuxshim_previous[32];
@@ -91,6 +97,17 @@ static void linuxshim_fault(int sig, void *info, void *uc)
 	unsigned long ip = *(unsigned long *)((char *)uc + LS_UC_RIP_OFFSET);
 	struct ls_sigaction *prev = &linuxshim_previous[sig & 31];
 
+	if (*(int *)((char *)info + LS_SI_CODE_OFFSET) <= 0) {
+		/* SI_USER, SI_TKILL, SI_QUEUE: sent, not raised by an instruction. Blocked while this handler
+		 * runs, the signal sent again here is delivered on return, to the default action. */
+		static const char line[] = "linuxshim-host: signal sent by a process: its default action\n";
+		struct ls_sigaction dfl = { 0 };
+
+		ls_syscall4(LS_NR_WRITE, 2, (long)line, sizeof(line) - 1, 0);
+		ls_syscall4(LS_NR_RT_SIGACTION, sig, (long)&dfl, 0, 8);
+		ls_syscall4(LS_NR_TGKILL, ls_syscall4(LS_NR_GETPID, 0, 0, 0, 0), ls_syscall4(LS_NR_GETTID, 0, 0, 0, 0), sig, 0);
+		return;
+	}
 	if (ip >= linuxshim_image_start && ip < linuxshim_image_end) {
 		char line[160], *p = line;
 		struct ls_sigaction dfl = { 0 };

@@ -9,13 +9,23 @@ public static class Coverage
 {
     public const int MaxPlanSteps = 100;
 
+    /// <summary>
+    /// A module links when the shim implements what it takes from vmlinux and every module of the scan it takes
+    /// exports from links too (a driver host loads them beside it, as ports/ne2k-pci loads 8390): a symbol another
+    /// module of the scan exports is not missing, but what that module misses is missing for its users as well.
+    /// A provider outside the scan stays missing.
+    /// </summary>
     public static CoverageReport Compute(ImportModel model, IReadOnlySet<string> implemented)
     {
+        var byProvider = new Dictionary<string, ModuleInfo>(StringComparer.Ordinal);
+        foreach (var m in model.Modules)
+            byProvider.TryAdd(m.Directory + "/" + m.Name, m);
         var modules = model.Modules.Select(m =>
         {
-            var missing = m.Requires.Select(r => r.Symbol).Where(s => !implemented.Contains(s)).ToList();
-            return new ModuleCoverage(m.Name, m.Directory, m.Requires.Count, m.Requires.Count - missing.Count, missing,
-                missing.Count == 0 && m.Status == "ok");
+            var (missing, failed) = Missing(m, implemented, byProvider);
+            int provided = m.Requires.Count(r => !implemented.Contains(r.Symbol) && r.Provider is not null && byProvider.ContainsKey(r.Provider));
+            return new ModuleCoverage(m.Name, m.Directory, m.Requires.Count,
+                m.Requires.Count(r => implemented.Contains(r.Symbol)) + provided, missing, missing.Count == 0 && !failed);
         }).ToList();
 
         var exports = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -33,6 +43,34 @@ public static class Coverage
             Missing = blocks,
             Plan = Plan(modules, model.Modules.Where(m => m.Status == "ok").Select(m => (m.Directory, m.Name)).ToHashSet()),
         };
+    }
+
+    /// <summary>What <paramref name="module"/> misses from the shim, with what the modules of the scan it depends on
+    /// miss (transitively); and whether one of them failed to parse.</summary>
+    private static (List<string> Missing, bool Failed) Missing(ModuleInfo module, IReadOnlySet<string> implemented, Dictionary<string, ModuleInfo> byProvider)
+    {
+        var missing = new SortedSet<string>(StringComparer.Ordinal);
+        bool failed = false;
+        var seen = new HashSet<ModuleInfo>();
+        var pending = new Stack<ModuleInfo>([module]);
+        while (pending.TryPop(out var m))
+        {
+            if (!seen.Add(m))
+                continue;
+            failed |= m.Status != "ok";
+            foreach (var r in m.Requires)
+            {
+                if (implemented.Contains(r.Symbol))
+                    continue;
+                if (r.Provider is not null && byProvider.TryGetValue(r.Provider, out var provider))
+                    pending.Push(provider);
+                else
+                    missing.Add(r.Symbol);
+            }
+        }
+        // The module's own misses first, in its order, as before; then its providers'.
+        var own = module.Requires.Select(r => r.Symbol).Where(missing.Contains).Distinct(StringComparer.Ordinal).ToList();
+        return ([.. own, .. missing.Where(s => !own.Contains(s))], failed);
     }
 
     private static List<PlanStep> Plan(List<ModuleCoverage> modules, HashSet<(string, string)> parsed)

@@ -25,6 +25,10 @@
 #include <linux/jiffies.h>
 #include <linux/crc32.h>
 #include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/cc_platform.h>
+#include <linux/if_arp.h>
 
 static int mode;
 module_param(mode, int, 0444);
@@ -287,6 +291,38 @@ static void memory_checks(void)
 	CHECK("ether_addr", is_valid_ether_addr((const u8 *)"\x02\x00\x00\x00\x00\x01"));
 }
 
+static int setup_runs;
+
+static void shimtest_netdev_setup(struct net_device *dev)
+{
+	setup_runs++;
+	ether_setup(dev);
+	dev->mtu = 1000;
+}
+
+/* NetCore's alloc_netdev_mqs()/ether_setup(), skb_defer_rx_timestamp() without a PHY; Coco's cc_platform_has(). */
+static void netdev_checks(void)
+{
+	struct net_device *dev;
+	struct sk_buff *skb;
+
+	dev = alloc_netdev_mqs(64, "test%d", NET_NAME_UNKNOWN, shimtest_netdev_setup, 1, 1);
+	CHECK("alloc_netdev_mqs", dev && setup_runs == 1 && !strcmp(dev->name, "test%d") && netdev_priv(dev) != NULL);
+	CHECK("ether_setup", dev && dev->type == ARPHRD_ETHER && dev->addr_len == ETH_ALEN && dev->hard_header_len == ETH_HLEN
+	      && dev->mtu == 1000 && dev->max_mtu == ETH_DATA_LEN && is_broadcast_ether_addr(dev->broadcast)
+	      && (dev->flags & IFF_BROADCAST));
+	CHECK("alloc_netdev_mqs_no_queues", alloc_netdev_mqs(0, "test%d", NET_NAME_UNKNOWN, ether_setup, 0, 1) == NULL);
+	skb = dev ? netdev_alloc_skb(dev, 64) : NULL;
+	if (skb)
+		skb->dev = dev;
+	CHECK("skb_defer_rx_timestamp_no_phy", skb && !skb_defer_rx_timestamp(skb));
+	if (skb)
+		kfree_skb(skb);
+	if (dev)
+		free_netdev(dev);
+	CHECK("cc_platform_has", !cc_platform_has(CC_ATTR_GUEST_UNROLL_STRING_IO) && !cc_platform_has(CC_ATTR_MEM_ENCRYPT));
+}
+
 static int __init shimtest_init(void)
 {
 	int err;
@@ -299,6 +335,7 @@ static int __init shimtest_init(void)
 		return -EINVAL;
 	}
 	memory_checks();
+	netdev_checks();
 	err = pci_register_driver(&shimtest_driver);
 	CHECK("pci_register_driver", err == 0);
 	pr_info("shimtest: done %d failures\n", failures);

@@ -49,6 +49,32 @@ public class CoverageTests
     };
 
     [Fact]
+    public void AModuleLinksWhenTheModulesItTakesExportsFromLinkToo()
+    {
+        // ne2k-pci takes ei_open from 8390 (a module of the scan) and usb_thing from a module outside it.
+        RequiredSymbol FromModule(string symbol, string provider) => new(symbol, "EXPORT_SYMBOL", null, provider, null);
+        var core = Module("8390", "ok", "msleep", "alloc_netdev_mqs");
+        var driver = Module("ne2k-pci", "ok", "msleep") with { Requires = [.. Module("n", "ok", "msleep").Requires, FromModule("ei_open", "drivers/x/8390")] };
+        var other = Module("other", "ok") with { Requires = [FromModule("usb_thing", "drivers/usb/core/usbcore")] };
+        var model = Model() with { Modules = [core, driver, other] };
+
+        var c = Coverage.Compute(model, new HashSet<string> { "msleep" });
+        Assert.Equal(["alloc_netdev_mqs"], c.Modules.Single(m => m.Name == "8390").Missing);
+        // What 8390 misses, ne2k-pci misses too; ei_open itself is not missing.
+        Assert.Equal(["alloc_netdev_mqs"], c.Modules.Single(m => m.Name == "ne2k-pci").Missing);
+        Assert.Equal(2, c.Modules.Single(m => m.Name == "ne2k-pci").Implemented);
+        Assert.Equal(["usb_thing"], c.Modules.Single(m => m.Name == "other").Missing);
+
+        c = Coverage.Compute(model, new HashSet<string> { "msleep", "alloc_netdev_mqs" });
+        Assert.True(c.Modules.Single(m => m.Name == "ne2k-pci").Links);
+        Assert.False(c.Modules.Single(m => m.Name == "other").Links);
+
+        // A provider that failed to parse makes its users fail to link as well.
+        c = Coverage.Compute(model with { Modules = [core with { Status = "error" }, driver] }, new HashSet<string> { "msleep", "alloc_netdev_mqs" });
+        Assert.False(c.Modules.Single(m => m.Name == "ne2k-pci").Links);
+    }
+
+    [Fact]
     public void MissingSymbolsAreRankedAndThePlanTakesTheCheapestModuleFirst()
     {
         var c = Coverage.Compute(Model(), new HashSet<string> { "msleep" });
