@@ -593,6 +593,11 @@ public static unsafe class NetCore
         }
         var frame = SkBuff.Frame(skb);
         SkBuff.Free(skb);
+        if (frame.Length < 14)
+        {
+            device.RxDropped++; // no Ethernet header (eth_type_trans pulled none): no protocol takes it
+            return 1;
+        }
         device.RxFrames++;
         Progress.FramePassedUp();
         handler(frame);

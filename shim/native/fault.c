@@ -4,8 +4,9 @@
  * this library, one line goes to standard error naming the signal, the address and the faulting
  * instruction's offset in the library ("linuxshim-host: fault SIGSEGV at 0x0 in driver+0x1a2b"), and
  * the signal then ends the host as it would have; the supervisor turns the offset into a function
- * name from the library's symbol table. A fault anywhere else goes to the handler that was there
- * before (the .NET runtime's, which turns managed faults into exceptions). The library has no libc:
+ * name from the library's symbol table. One sent by another process (kill -SEGV) ends the host too.
+ * A fault anywhere else goes to the handler that was there before (the .NET runtime's, which turns
+ * managed faults into exceptions). The library has no libc:
  * raw system calls, and a signal frame restorer of its own.
  */
 #include <linux/types.h>
@@ -27,9 +28,13 @@ struct ls_sigaction {
 #define LS_NR_WRITE		1
 #define LS_NR_RT_SIGACTION	13
 #define LS_NR_RT_SIGRETURN	15
+#define LS_NR_GETPID		39
+#define LS_NR_GETTID		186
+#define LS_NR_TGKILL		234
 /* struct ucontext: uc_flags, uc_link, uc_stack (24 bytes), then mcontext gregs; REG_RIP is gregs[16]. */
 #define LS_UC_RIP_OFFSET	(8 + 8 + 24 + 16 * 8)
 /* siginfo_t: si_signo, si_errno, si_code, padding, then si_addr. */
+#define LS_SI_CODE_OFFSET	8
 #define LS_SI_ADDR_OFFSET	16
 
 static struct ls_sigaction linuxshim_previous[32];
@@ -105,6 +110,18 @@ static void linuxshim_fault(int sig, void *info, void *uc)
 		ls_syscall4(LS_NR_WRITE, 2, (long)line, p - line, 0);
 		/* Back to the default action: returning re-runs the instruction, and the signal ends us. */
 		ls_syscall4(LS_NR_RT_SIGACTION, sig, (long)&dfl, 0, 8);
+		return;
+	}
+	if (*(int *)((char *)info + LS_SI_CODE_OFFSET) <= 0) {
+		/*
+		 * Sent by kill() or tgkill() (SI_USER, SI_TKILL), not raised by an instruction: the signal's default
+		 * action ends the host, as it ends any process. (.NET's handler would restart the instruction that
+		 * was interrupted, which does not fault again, and the host would go on.) Pending until we return.
+		 */
+		struct ls_sigaction dfl = { 0 };
+
+		ls_syscall4(LS_NR_RT_SIGACTION, sig, (long)&dfl, 0, 8);
+		ls_syscall4(LS_NR_TGKILL, ls_syscall4(LS_NR_GETPID, 0, 0, 0, 0), ls_syscall4(LS_NR_GETTID, 0, 0, 0, 0), sig, 0);
 		return;
 	}
 	if (prev->flags & LS_SA_SIGINFO) {
