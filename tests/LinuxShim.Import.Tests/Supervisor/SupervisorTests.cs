@@ -290,16 +290,13 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Empty(build.Stubs);
         using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var source = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        int nicPort;
-        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
-            nicPort = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-        var nic = new IPEndPoint(IPAddress.Loopback, nicPort);
+        var (nic, wire) = UdpCable(sink);
         var log = new StringWriter();
         var options = new StackOptions
         {
             Library = build.Library,
             Device = device,
-            Wire = $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}",
+            Wire = wire,
             RuntimeDirectory = Path.Combine(work, "run"),
             Name = portName,
             AuditLog = Path.Combine(work, "audit.jsonl"),
@@ -341,6 +338,15 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         {
             output.WriteLine(log.ToString());
         }
+    }
+
+    /// <summary>The NIC's end of a UDP cable to <paramref name="sink"/>: its address and the --wire value.</summary>
+    private static (IPEndPoint Nic, string Wire) UdpCable(UdpClient sink)
+    {
+        int nicPort;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            nicPort = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        return (new IPEndPoint(IPAddress.Loopback, nicPort), $"udp:127.0.0.1:{((IPEndPoint)sink.Client.LocalEndPoint!).Port}:{nicPort}");
     }
 
     private static byte[] Mac(NetifInterface info)
