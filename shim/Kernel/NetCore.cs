@@ -469,6 +469,30 @@ public static unsafe class NetCore
     public static void NetdevStatsToStats64(ulong* stats64, nint netdevStats) => CopyStats(stats64, netdevStats);
 
     /// <summary>struct net_device_stats is 24 unsigned longs in the order of rtnl_link_stats64's first 24 u64s.</summary>
+    /// <summary>
+    /// dev_get_stats(): the driver's ndo_get_stats64 (else its legacy counters in dev->stats), plus what the core
+    /// itself dropped for the device (net/core/dev.c adds its core_stats the same way).
+    /// </summary>
+    [KernelSymbol("dev_get_stats"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong* DevGetStats(nint dev, ulong* storage)
+    {
+        nint ops = dev.Ptr(NetDevLayout.NetdevOps);
+        var get = ops == 0 ? null : (delegate* unmanaged<nint, ulong*, void>)ops.Ptr(NetDevLayout.OpsGetStats64);
+        for (int i = 0; i < 24; i++)
+            storage[i] = 0;
+        if (get != null)
+            get(dev, storage);
+        else
+            CopyStats(storage, dev.At(NetDevLayout.Stats));
+        if (Find(dev) is { } device)
+            storage[6] += (ulong)device.RxDropped; // rx_dropped
+        return storage;
+    }
+
+    // net/core/dev.c: a device without its own check takes every feature the stack offers.
+    [KernelSymbol("passthru_features_check"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong PassthruFeaturesCheck(nint skb, nint dev, ulong features) => features;
+
     internal static void CopyStats(ulong* stats64, nint netdevStats)
     {
         for (int i = 0; i < 24; i++)
