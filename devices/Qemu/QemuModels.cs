@@ -22,7 +22,7 @@ public static class QemuModels
         new("ne2k_pci", "Realtek RTL8029 (NE2000 PCI)", null),
         new("tulip", "DEC 21143 Tulip", "ports/tulip"),
         new("i82559er", "Intel 82559ER Fast Ethernet", "ports/e100"),
-        new("vmxnet3", "VMware vmxnet3", null),
+        new("vmxnet3", "VMware vmxnet3", "ports/vmxnet3"),
         new("virtio-net-pci", "virtio network device", null),
     ];
 

@@ -84,17 +84,25 @@ public sealed unsafe class NetDevice
         Locking.RtnlLock();
         try
         {
-            Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
-            var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
-            if (stop != null)
-                stop(Pointer);
-            Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+            CloseHoldingRtnl();
         }
         finally
         {
             Locking.RtnlUnlock();
         }
     });
+
+    /// <summary>dev_close() as a driver calls it: on the CPU, under the RTNL it holds.</summary>
+    internal void CloseHoldingRtnl()
+    {
+        if (!IsUp)
+            return;
+        Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
+        var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
+        if (stop != null)
+            stop(Pointer);
+        Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+    }
 
     /// <summary>
     /// Hands one frame to the driver's ndo_start_xmit (with bottom halves off, as dev_queue_xmit does).
@@ -487,6 +495,24 @@ public static unsafe class NetCore
         if (Find(dev) is { } device)
             storage[6] += (ulong)device.RxDropped; // rx_dropped
         return storage;
+    }
+
+    [KernelSymbol("dev_close"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevClose(nint dev) => Find(dev)?.CloseHoldingRtnl();
+
+    // net/core/dev.c: queues in use, at most the ones allocated (and at least one).
+    [KernelSymbol("netif_set_real_num_tx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifSetRealNumTxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumTxQueues, NetDevLayout.RealNumTxQueues);
+
+    [KernelSymbol("netif_set_real_num_rx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifSetRealNumRxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumRxQueues, NetDevLayout.RealNumRxQueues);
+
+    private static int SetRealQueues(nint dev, uint count, StructField allocated, StructField real)
+    {
+        if (count < 1 || count > dev.U32(allocated))
+            return -22;
+        dev.U32(real, count);
+        return 0;
     }
 
     // net/core/dev.c: a device without its own check takes every feature the stack offers.

@@ -356,6 +356,23 @@ public static unsafe class PciCore
         return 0;
     }
 
+    /// <summary>pci_choose_state(): D0 without power management or when staying on, D3hot to suspend or hibernate.</summary>
+    [KernelSymbol("pci_choose_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciChooseState(nint pdev, PmMessage state)
+    {
+        const int EventSuspend = 0x0002, EventHibernate = 0x0004;
+        if (pdev.U8(PciLayout.PmCap) == 0)
+            return 0;
+        return (state.Event & (EventSuspend | EventHibernate)) != 0 ? 3 : 0; // PCI_D3hot : PCI_D0
+    }
+
+    /// <summary>pm_message_t, passed by value.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PmMessage
+    {
+        public int Event;
+    }
+
     // PME: the functions here never signal it (DESIGN: INTx only), so enabling its generation changes nothing
     // a user-space host could observe; pci_enable_wake() above is where a driver learns wake-up is missing.
     [KernelSymbol("pci_pme_active"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

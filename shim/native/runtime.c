@@ -60,6 +60,8 @@ SHIM_SYMBOL(this_cpu_off)
 /* One CPU (DESIGN D5), online from the start: num_online_cpus() is 1, for_each_online_cpu() visits CPU 0. */
 struct cpumask __cpu_online_mask = { .bits = { 1 } };
 SHIM_SYMBOL(__cpu_online_mask)
+atomic_t __num_online_cpus = ATOMIC_INIT(1);
+SHIM_SYMBOL(__num_online_cpus)
 
 /*
  * The boot CPU as drivers see it (boot_cpu_has(), cache line sizes): an x86-64 CPU that announces no
