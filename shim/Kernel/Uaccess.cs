@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. User copies (lib/usercopy.c, arch/x86/lib): what a driver's ioctl handler copies from and to
-// its caller. The callers here are the host's own (netif requests pass kernel buffers, as a kernel-internal
-// ioctl does under set_fs(KERNEL_DS) in older kernels); a NULL user pointer faults, and as in Linux the
-// result counts the bytes not copied, and a failed copy from user space zeroes the destination.
+// its caller. A driver host has no user space of its own: the only callers are the host's own requests,
+// whose buffers are ordinary memory. As in Linux, the result counts the bytes not copied, a NULL user
+// pointer faults (nothing copied), and a failed copy from user space zeroes the destination.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
