@@ -17,12 +17,12 @@ public static class QemuModels
         new("e1000-82544gc", "Intel 82544GC Gigabit Ethernet", "ports/e1000"),
         new("e1000-82545em", "Intel 82545EM Gigabit Ethernet", "ports/e1000"),
         new("rtl8139", "Realtek RTL8139C+ Fast Ethernet", "ports/8139cp"),
-        new("e1000e", "Intel 82574L Gigabit Ethernet", null),
+        new("e1000e", "Intel 82574L Gigabit Ethernet", "ports/e1000e"),
         new("pcnet", "AMD PCnet-PCI II (Am79C970A)", "ports/pcnet32"),
         new("ne2k_pci", "Realtek RTL8029 (NE2000 PCI)", "ports/ne2k-pci"),
         new("tulip", "DEC 21143 Tulip", "ports/tulip"),
         new("i82559er", "Intel 82559ER Fast Ethernet", "ports/e100"),
-        new("vmxnet3", "VMware vmxnet3", null),
+        new("vmxnet3", "VMware vmxnet3", "ports/vmxnet3"),
         new("virtio-net-pci", "virtio network device", null),
     ];
 

@@ -100,6 +100,16 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     public int RegionCount => VfioAbi.PciRegionCount;
 
     /// <summary>
+    /// QEMU's models are written for a vCPU that waits in each register access until the model returns, and
+    /// they lean on it: eepro100's CU resume follows the link of the last command without looking at its S bit
+    /// again (the 8255x waits while S is still set), so a resume posted while the driver links the next command
+    /// sends stale commands; its receive writes an RFD's complete bit before the count and the frame
+    /// (hw/net/eepro100.c, nic_receive). The client therefore waits for each write and, before it takes a
+    /// receive buffer back, for QEMU's main loop (which runs the model's receive) to answer.
+    /// </summary>
+    public bool SynchronousModel => true;
+
+    /// <summary>
     /// The -device value: the model with id=nic0 on netdev n0, no option ROM (there is no ROM BAR here), and
     /// the MAC; the caller's properties may add to it, not rename or re-plug it. FormatException when bad.
     /// </summary>

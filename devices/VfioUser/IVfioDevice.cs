@@ -30,6 +30,13 @@ public interface IVfioDevice
 
     /// <summary>Connects the device to its bus (DMA and interrupts); called once by the server.</summary>
     void Attach(IDeviceBus bus);
+
+    /// <summary>
+    /// A model written for a virtual machine's CPU, which stops at each register access until the model is done
+    /// with it (QEMU's): the server offers VfioUserCapabilities.SynchronousModel, so that the client waits for
+    /// its writes and for its DMA in flight. A model of hardware (ours) takes PCI's posted writes: false.
+    /// </summary>
+    bool SynchronousModel => false;
 }
 
 /// <summary>

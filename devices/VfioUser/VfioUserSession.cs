@@ -174,7 +174,8 @@ internal sealed class VfioUserSession : IDisposable
             return Libc.ENOTSUP;
         }
         client = caps;
-        byte[] data = VfioUserServer.Capabilities.ToJson(caps);
+        var offered = server.Device.SynchronousModel ? VfioUserServer.Capabilities with { SynchronousModel = true } : VfioUserServer.Capabilities;
+        byte[] data = offered.ToJson(caps);
         ushort minor = Math.Min(v.Minor, VfioUserCapabilities.Minor);
         length = new VfioUserVersion(VfioUserCapabilities.Major, minor).Encode(reply, data);
         return 0;

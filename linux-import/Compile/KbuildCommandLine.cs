@@ -48,8 +48,9 @@ public sealed class KbuildCommandLine
         "-mpreferred-stack-boundary=3",
         "-mcmodel=kernel", "-fno-PIE", "-mindirect-branch=thunk-extern", "-mindirect-branch-register",
         "-mindirect-branch-cs-prefix", "-mfunction-return=thunk-extern", "-pg", "-mrecord-mcount", "-mfentry",
-        "-DCC_USING_FENTRY",
     ];
+    // -DCC_USING_FENTRY stays: it generates nothing, and 6.12's asm/ftrace.h (which e1000e's netdev.c reaches)
+    // refuses CONFIG_FUNCTION_TRACER without it.
 
     /// <summary>
     /// gcc arguments that compile one module source for a user-space driver host: Kbuild's own flags and the
@@ -70,6 +71,7 @@ public sealed class KbuildCommandLine
             args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
         args.Add("-fPIC");
         args.Add("-fno-omit-frame-pointer");
+        args.Add(NoTracepoints);
         string id = moduleName.Replace('-', '_');
         args.Add($"-DKBUILD_BASENAME=\"{baseName}\"");
         args.Add($"-DKBUILD_MODNAME=\"{id}\"");
@@ -88,12 +90,19 @@ public sealed class KbuildCommandLine
             args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
         foreach (var a in extraFlags)
             args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
+        args.Add(NoTracepoints); // what the shim builds (UserSpaceArgumentsFor) is what the model describes
         string id = moduleName.Replace('-', '_');
         args.Add($"-DKBUILD_BASENAME=\"{baseName}\"");
         args.Add($"-DKBUILD_MODNAME=\"{id}\"");
         args.Add($"-D__KBUILD_MODNAME=kmod_{id}");
         return args;
     }
+
+    /// <summary>
+    /// Tracepoints compiled out (linux/tracepoint.h defines no TRACEPOINTS_ENABLED under NOTRACE): a driver host
+    /// has no tracing subsystem to enable them, so their callers become the empty inlines of a kernel without them.
+    /// </summary>
+    public const string NoTracepoints = "-DNOTRACE";
 
     /// <summary>Asks Kbuild in <paramref name="buildDir"/> for its command line (cached under <paramref name="cacheRoot"/>).</summary>
     public static KbuildCommandLine ForBuild(string buildDir, string cacheRoot)

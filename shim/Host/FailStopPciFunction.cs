@@ -115,6 +115,18 @@ public sealed class FailStopPciFunction(IPciFunction inner, string name, Action<
         }
     }
 
+    public void CompleteDma()
+    {
+        try
+        {
+            inner.CompleteDma();
+        }
+        catch (Exception e) when (IsDeviceError(e))
+        {
+            throw Fail(e);
+        }
+    }
+
     public void Reset()
     {
         try

@@ -24,6 +24,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "dlerror")]
     public static partial nint dlerror();
 
+    /// <summary>getrandom(2): the kernel's random bytes (its CSPRNG), with no file to open after lock-down.</summary>
+    [LibraryImport(Library, EntryPoint = "getrandom", SetLastError = true)]
+    public static partial nint getrandom(byte* buffer, nuint length, uint flags);
+
     [StructLayout(LayoutKind.Sequential)]
     public struct DlInfo
     {

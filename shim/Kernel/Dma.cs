@@ -36,13 +36,36 @@ public static unsafe class Dma
     }
 
     [KernelSymbol("dma_unmap_page_attrs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, uint direction, ulong attrs) { }
+    public static void DmaUnmapPageAttrs(nint dev, ulong address, nuint size, uint direction, ulong attrs) => TakeBack(dev, direction);
 
-    // Shared memory is coherent: a barrier is all a sync needs. Since 6.11 the inline dma_sync_single_for_*()
-    // call __dma_sync_single_for_*() (same arguments) when the device may need syncing.
-    [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("dma_sync_single_for_device"), KernelSymbol("__dma_sync_single_for_cpu"),
-     KernelSymbol("__dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void DmaSyncSingle(nint dev, ulong address, nuint size, uint direction) => Interlocked.MemoryBarrier();
+    // Shared memory is coherent: a barrier is all a sync needs, and giving a buffer back to the CPU waits for
+    // the device's DMA in flight where the device asks for that (TakeBack). Since 6.11 the inline
+    // dma_sync_single_for_*() call __dma_sync_single_for_*() (same arguments) when the device may need syncing.
+    [KernelSymbol("dma_sync_single_for_device"), KernelSymbol("__dma_sync_single_for_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaSyncSingleForDevice(nint dev, ulong address, nuint size, uint direction) => Interlocked.MemoryBarrier();
+
+    [KernelSymbol("dma_sync_single_for_cpu"), KernelSymbol("__dma_sync_single_for_cpu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DmaSyncSingleForCpu(nint dev, ulong address, nuint size, uint direction) => TakeBack(dev, direction);
+
+    private const uint ToDevice = 1; // enum dma_data_direction: DMA_TO_DEVICE
+
+    /// <summary>
+    /// The CPU takes a streaming buffer back from <paramref name="dev"/> (unmap, sync for the CPU): unless the
+    /// device only read it, what the device wrote before now must be there (IPciFunction.CompleteDma).
+    /// </summary>
+    private static void TakeBack(nint dev, uint direction)
+    {
+        Interlocked.MemoryBarrier();
+        if (direction == ToDevice || dev == 0)
+            return;
+        foreach (var d in PciCore.All)
+            if (d.Pdev.At(PciLayout.EmbeddedDevice) == dev)
+            {
+                d.Function.CompleteDma();
+                break;
+            }
+        Interlocked.MemoryBarrier();
+    }
 
     private static ulong Highest => PhysicalMemory.PhysicalBase + Machine.Memory.Size - 1;
 

@@ -20,9 +20,13 @@ public static unsafe class Ethernet
         nint data = skb.Ptr(SkbLayout.Data);
         skb.U16(SkbLayout.MacHeader, (ushort)(data - skb.Ptr(SkbLayout.Head)));
         skb.U16(SkbLayout.MacLen, HeaderLength);
-        skb.Ptr(SkbLayout.Data, data + HeaderLength);
-        skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) - HeaderLength);
-        skb.U16(SkbLayout.NetworkHeader, (ushort)(data + HeaderLength - skb.Ptr(SkbLayout.Head)));
+        // skb_pull_inline(): a frame shorter than its header is not pulled (the stack then drops it).
+        if (skb.U32(SkbLayout.Len) >= HeaderLength)
+        {
+            skb.Ptr(SkbLayout.Data, data + HeaderLength);
+            skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) - HeaderLength);
+            skb.U16(SkbLayout.NetworkHeader, (ushort)(data + HeaderLength - skb.Ptr(SkbLayout.Head)));
+        }
 
         var dest = new ReadOnlySpan<byte>((void*)data, 6);
         int type = SkbLayout.PacketHost;

@@ -10,6 +10,26 @@ namespace LinuxShim.Shim.Kernel;
 
 public static unsafe class Ethtool
 {
+    // net/core/ethtool.c: one random key for the machine (NETDEV_RSS_KEY_LEN bytes), drawn at its first use
+    // from the kernel's random bytes (getrandom(2), which the sandbox allows; no file or library to load).
+    private static byte[]? _rssKey;
+
+    [KernelSymbol("netdev_rss_key_fill"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetdevRssKeyFill(nint buffer, nuint len)
+    {
+        if (_rssKey is null)
+        {
+            var key = new byte[52];
+            fixed (byte* k = key)
+                if (Interop.Libc.getrandom(k, (nuint)key.Length, 0) != key.Length)
+                    Machine.Fatal($"netdev_rss_key_fill: getrandom failed (errno {Marshal.GetLastPInvokeError()})");
+            _rssKey = key;
+        }
+        if (len > (nuint)_rssKey.Length)
+            Machine.Fatal($"netdev_rss_key_fill: {len} bytes asked, the key has {_rssKey.Length}");
+        _rssKey.AsSpan(0, (int)len).CopyTo(new Span<byte>((void*)buffer, (int)len));
+    }
+
     private static int MaskWords => (int)((EthtoolLayout.LinkModeBits.Value + 63) / 64);
 
     [KernelSymbol("ethtool_convert_legacy_u32_to_link_mode"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

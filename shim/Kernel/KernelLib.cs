@@ -32,6 +32,36 @@ public static unsafe class KernelLib
         return crc;
     }
 
+    /// <summary>__bitmap_andnot() (lib/bitmap.c): dst = a &amp; ~b over <paramref name="bits"/> bits; whether any bit is left.</summary>
+    [KernelSymbol("__bitmap_andnot"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte BitmapAndnot(ulong* dst, ulong* a, ulong* b, uint bits)
+    {
+        uint whole = bits / 64;
+        ulong any = 0;
+        for (uint k = 0; k < whole; k++)
+            any |= dst[k] = a[k] & ~b[k];
+        if (bits % 64 != 0)
+            any |= dst[whole] = a[whole] & ~b[whole] & (ulong.MaxValue >> (int)(64 - bits % 64));
+        return any != 0 ? (byte)1 : (byte)0;
+    }
+
+    private const int RefcountSaturated = unchecked((int)0xc0000000);
+
+    /// <summary>refcount_warn_saturate() (lib/refcount.c): the count is pinned at saturation and the misuse reported.</summary>
+    [KernelSymbol("refcount_warn_saturate"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void RefcountWarnSaturate(int* r, uint type)
+    {
+        *r = RefcountSaturated;
+        string what = type switch
+        {
+            0 or 1 or 2 => "saturated; leaking memory",
+            3 => "underflow; use-after-free",
+            4 => "decrement hit 0; leaking memory",
+            _ => "unknown saturation event!?",
+        };
+        Machine.Log(4, $"refcount_t: {what}");
+    }
+
     [KernelSymbol("crc32_le"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static uint Crc32LeEntry(uint crc, nint p, nuint len) => Crc32Le(crc, new ReadOnlySpan<byte>((void*)p, (int)len));
 

@@ -84,6 +84,18 @@ public static unsafe class Memory
         return n;
     }
 
+    [KernelSymbol("kstrdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint Kstrdup(nint s, uint gfp)
+    {
+        if (s == 0)
+            return 0;
+        long len = new ReadOnlySpan<byte>((void*)s, int.MaxValue).IndexOf((byte)0) + 1;
+        nint p = Slab(len, gfp);
+        if (p != 0)
+            Buffer.MemoryCopy((void*)s, (void*)p, len, len);
+        return p;
+    }
+
     [KernelSymbol("kmemdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Kmemdup(nint src, nuint len, uint gfp)
     {

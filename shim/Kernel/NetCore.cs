@@ -84,17 +84,25 @@ public sealed unsafe class NetDevice
         Locking.RtnlLock();
         try
         {
-            Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
-            var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
-            if (stop != null)
-                stop(Pointer);
-            Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+            CloseHoldingRtnl();
         }
         finally
         {
             Locking.RtnlUnlock();
         }
     });
+
+    /// <summary>dev_close() as a driver calls it: on the CPU, under the RTNL it holds.</summary>
+    internal void CloseHoldingRtnl()
+    {
+        if (!IsUp)
+            return;
+        Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
+        var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
+        if (stop != null)
+            stop(Pointer);
+        Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+    }
 
     /// <summary>
     /// Hands one frame to the driver's ndo_start_xmit (with bottom halves off, as dev_queue_xmit does).
@@ -503,6 +511,48 @@ public static unsafe class NetCore
     public static void NetdevStatsToStats64(ulong* stats64, nint netdevStats) => CopyStats(stats64, netdevStats);
 
     /// <summary>struct net_device_stats is 24 unsigned longs in the order of rtnl_link_stats64's first 24 u64s.</summary>
+    /// <summary>
+    /// dev_get_stats(): the driver's ndo_get_stats64 (else its legacy counters in dev->stats), plus what the core
+    /// itself dropped for the device (net/core/dev.c adds its core_stats the same way).
+    /// </summary>
+    [KernelSymbol("dev_get_stats"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong* DevGetStats(nint dev, ulong* storage)
+    {
+        nint ops = dev.Ptr(NetDevLayout.NetdevOps);
+        var get = ops == 0 ? null : (delegate* unmanaged<nint, ulong*, void>)ops.Ptr(NetDevLayout.OpsGetStats64);
+        for (int i = 0; i < 24; i++)
+            storage[i] = 0;
+        if (get != null)
+            get(dev, storage);
+        else
+            CopyStats(storage, dev.At(NetDevLayout.Stats));
+        if (Find(dev) is { } device)
+            storage[6] += (ulong)device.RxDropped; // rx_dropped
+        return storage;
+    }
+
+    [KernelSymbol("dev_close"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevClose(nint dev) => Find(dev)?.CloseHoldingRtnl();
+
+    // net/core/dev.c: queues in use, at most the ones allocated (and at least one).
+    [KernelSymbol("netif_set_real_num_tx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifSetRealNumTxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumTxQueues, NetDevLayout.RealNumTxQueues);
+
+    [KernelSymbol("netif_set_real_num_rx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifSetRealNumRxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumRxQueues, NetDevLayout.RealNumRxQueues);
+
+    private static int SetRealQueues(nint dev, uint count, StructField allocated, StructField real)
+    {
+        if (count < 1 || count > dev.U32(allocated))
+            return -22;
+        dev.U32(real, count);
+        return 0;
+    }
+
+    // net/core/dev.c: a device without its own check takes every feature the stack offers.
+    [KernelSymbol("passthru_features_check"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong PassthruFeaturesCheck(nint skb, nint dev, ulong features) => features;
+
     internal static void CopyStats(ulong* stats64, nint netdevStats)
     {
         for (int i = 0; i < 24; i++)
@@ -627,6 +677,11 @@ public static unsafe class NetCore
         }
         var frame = SkBuff.Frame(skb);
         SkBuff.Free(skb);
+        if (frame.Length < 14)
+        {
+            device.RxDropped++; // no Ethernet header (eth_type_trans pulled none): no protocol takes it
+            return 1;
+        }
         device.RxFrames++;
         Progress.FramePassedUp();
         handler(frame);

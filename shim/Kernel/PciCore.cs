@@ -27,6 +27,23 @@ public static unsafe class PciCore
 
     public static IReadOnlyList<PciDevice> All => Devices;
 
+    private static nint _hostBridge;
+
+    private static nint HostBridge
+    {
+        get
+        {
+            if (_hostBridge == 0)
+            {
+                _hostBridge = (nint)NativeMemory.AllocZeroed((nuint)DeviceLayout.Size.Size);
+                nint name = (nint)NativeMemory.AllocZeroed(16);
+                Access.WriteCString(name, 16, "pci0000:00");
+                _hostBridge.Ptr(DeviceLayout.KobjName, name);
+            }
+            return _hostBridge;
+        }
+    }
+
     /// <summary>Raised after a probe returns: (device, driver name, result).</summary>
     public static event Action<PciDevice, string, int>? Probed;
 
@@ -57,6 +74,10 @@ public static unsafe class PciCore
         pdev.U32(PciLayout.ErrorState, PciLayout.ChannelIoNormal);
 
         nint dev = pdev.At(PciLayout.EmbeddedDevice);
+        // Its parent is the host bridge's device (pci0000:00), as for every function on bus 0: drivers look at
+        // it (e1000e asks pm_runtime_suspended() of it); it is active, and runtime PM never suspends it.
+        dev.Ptr(DeviceLayout.Parent, HostBridge);
+        bus.Ptr(PciLayout.BusBridge, HostBridge);
         nint nameBuf = (nint)NativeMemory.AllocZeroed(32);
         Access.WriteCString(nameBuf, 32, name);
         dev.Ptr(DeviceLayout.KobjName, nameBuf);
@@ -75,6 +96,8 @@ public static unsafe class PciCore
             r.U64(PciLayout.ResourceEnd, (ulong)start + bar.Size - 1);
             r.U64(PciLayout.ResourceFlags, bar.IsIo ? PciLayout.IoResource : PciLayout.MemResource | (bar.Is64Bit ? PciLayout.Mem64Resource : 0));
         }
+        PciCapabilities.Setup(pdev, function);
+        PowerManagement.Forbid(dev);
         var device = new PciDevice(function, pdev, irq, name);
         Devices.Add(device);
         return device;
@@ -277,7 +300,9 @@ public static unsafe class PciCore
     public static void PciClearMwi(nint pdev) => SetCommand(pdev, 0, CommandInvalidate);
 
     [KernelSymbol("pci_intx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void PciIntx(nint pdev, int enable) => SetCommand(pdev, enable != 0 ? 0 : CommandIntxDisable, enable != 0 ? CommandIntxDisable : 0);
+    public static void PciIntx(nint pdev, int enable) => SetIntx(pdev, enable != 0);
+
+    internal static void SetIntx(nint pdev, bool enable) => SetCommand(pdev, enable ? 0 : CommandIntxDisable, enable ? CommandIntxDisable : 0);
 
     private static int RequestBars(nint pdev, int mask)
     {
@@ -294,7 +319,8 @@ public static unsafe class PciCore
     [KernelSymbol("pci_release_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PciReleaseRegions(nint pdev) => Require(pdev).RegionsRequested = 0;
 
-    [KernelSymbol("pci_request_selected_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // Exclusive only keeps user space's /dev/mem off the BARs; a driver host has no such user space.
+    [KernelSymbol("pci_request_selected_regions"), KernelSymbol("pci_request_selected_regions_exclusive"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int PciRequestSelectedRegions(nint pdev, int bars, nint name) => RequestBars(pdev, bars);
 
     [KernelSymbol("pci_release_selected_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -328,6 +354,23 @@ public static unsafe class PciCore
     {
         pdev.I32(PciLayout.CurrentState, state);
         return 0;
+    }
+
+    /// <summary>pci_choose_state(): D0 without power management or when staying on, D3hot to suspend or hibernate.</summary>
+    [KernelSymbol("pci_choose_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciChooseState(nint pdev, PmMessage state)
+    {
+        const int EventSuspend = 0x0002, EventHibernate = 0x0004;
+        if (pdev.U8(PciLayout.PmCap) == 0)
+            return 0;
+        return (state.Event & (EventSuspend | EventHibernate)) != 0 ? 3 : 0; // PCI_D3hot : PCI_D0
+    }
+
+    /// <summary>pm_message_t, passed by value.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PmMessage
+    {
+        public int Event;
     }
 
     // PME: the functions here never signal it (DESIGN: INTx only), so enabling its generation changes nothing

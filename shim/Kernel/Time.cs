@@ -167,6 +167,67 @@ public static unsafe class Time
         ts[1] = ns % 1_000_000_000;
     }
 
+    // CLOCK_MONOTONIC and CLOCK_MONOTONIC_RAW: one clock here, never slewed.
+    [KernelSymbol("ktime_get_ts64"), KernelSymbol("ktime_get_raw_ts64"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void KtimeGetTs64(long* ts)
+    {
+        long ns = (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
+        ts[0] = ns / 1_000_000_000;
+        ts[1] = ns % 1_000_000_000;
+    }
+
+    private static readonly long BootRealNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>ktime_get_with_offset(): monotonic time plus TK_OFFS_REAL (0), TK_OFFS_BOOT (1, no suspend: 0) or TK_OFFS_TAI (2: real, TAI taken as UTC).</summary>
+    [KernelSymbol("ktime_get_with_offset"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static long KtimeGetWithOffset(uint offset)
+    {
+        long ns = (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
+        return offset == 1 ? ns : ns + BootRealNs;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Timespec64
+    {
+        public long Sec;
+        public long Nsec;
+    }
+
+    /// <summary>ns_to_timespec64(): the nanoseconds part is never negative.</summary>
+    [KernelSymbol("ns_to_timespec64"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static Timespec64 NsToTimespec64(long nsec)
+    {
+        long sec = Math.DivRem(nsec, 1_000_000_000, out long rem);
+        if (rem < 0)
+        {
+            sec--;
+            rem += 1_000_000_000;
+        }
+        return new Timespec64 { Sec = sec, Nsec = rem };
+    }
+
+    // No device shares a system counter with this machine's clock (no ART): as timekeeping.c when the
+    // device's counter is not the clocksource's, -ENODEV.
+    [KernelSymbol("get_device_system_crosststamp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int GetDeviceSystemCrosststamp(nint getTimeFn, nint ctx, nint history, nint xtstamp) => -19;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SystemCounterval
+    {
+        public ulong Cycles;
+        public nint Clocksource;
+    }
+
+    // arch/x86/kernel/tsc.c (6.1): ART cycles to TSC by the ratio CPUID 15H gives. This CPU has no ART
+    // (boot_cpu_data announces none), so the ratio's denominator is 0 and Linux would fault dividing by it;
+    // callers check X86_FEATURE_ART first (e1000e's PTP cross-timestamp, with no PTP clock registered here).
+    [KernelSymbol("convert_art_to_tsc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static SystemCounterval ConvertArtToTsc(ulong art)
+    {
+        Machine.Fatal("convert_art_to_tsc: this CPU has no ART (X86_FEATURE_ART is clear), so there is no ratio to convert by");
+        return default;
+    }
+
     [KernelSymbol("jiffies_to_msecs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static uint JiffiesToMsecs(ulong j) => (uint)JiffiesToMilliseconds((long)j);
 

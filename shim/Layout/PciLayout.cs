@@ -13,6 +13,16 @@ public static class DeviceLayout
     public static readonly StructField DmaMask = KernelLayout.Field(H, "device", "dma_mask");
     public static readonly StructField CoherentDmaMask = KernelLayout.Field(H, "device", "coherent_dma_mask");
     public static readonly StructField DriverName = KernelLayout.Field(H, "device_driver", "name");
+    public static readonly StructField PowerUsageCount = KernelLayout.Field(H, "device", "power.usage_count");
+    public static readonly StructSize Size = KernelLayout.SizeOf(H, "device");
+}
+
+public static class PmQosLayout
+{
+    private const string H = "linux/pm_qos.h";
+    public static readonly StructField RequestQos = KernelLayout.Field(H, "pm_qos_request", "qos");
+    public static readonly StructField RequestPrio = KernelLayout.Field(H, "pm_qos_request", "node.prio");
+    public static readonly StructSize Constraints = KernelLayout.SizeOf(H, "pm_qos_constraints");
 }
 
 public static class PciLayout
@@ -37,8 +47,14 @@ public static class PciLayout
     public static readonly StructField IsBusmaster = KernelLayout.Field(H, "pci_dev", "is_busmaster");
     public static readonly StructField EnableCnt = KernelLayout.Field(H, "pci_dev", "enable_cnt");
     public static readonly StructField ErrorState = KernelLayout.Field(H, "pci_dev", "error_state");
+    public static readonly StructField PcieCap = KernelLayout.Field(H, "pci_dev", "pcie_cap");
+    public static readonly StructField PcieFlagsReg = KernelLayout.Field(H, "pci_dev", "pcie_flags_reg");
+    public static readonly StructField PmCap = KernelLayout.Field(H, "pci_dev", "pm_cap");
+    public static readonly StructField MsiCap = KernelLayout.Field(H, "pci_dev", "msi_cap");
+    public static readonly StructField MsixCap = KernelLayout.Field(H, "pci_dev", "msix_cap");
     public static readonly uint ChannelIoNormal = (uint)KernelLayout.Constant(H, "pci_channel_io_normal", 1);
     public static readonly StructField BusNumber = KernelLayout.Field(H, "pci_bus", "number");
+    public static readonly StructField BusBridge = KernelLayout.Field(H, "pci_bus", "bridge");
 
     public static readonly StructSize ResourceSize = KernelLayout.SizeOf("linux/ioport.h", "resource");
     public static readonly StructField ResourceStart = KernelLayout.Field("linux/ioport.h", "resource", "start");

@@ -44,3 +44,17 @@ public static class WaitLayout
     public static readonly StructField WaitHead = KernelLayout.Field("linux/wait.h", "wait_queue_head", "head");
     public static readonly StructField SwaitHead = KernelLayout.Field("linux/swait.h", "swait_queue_head", "task_list");
 }
+
+public static class TimecounterLayout
+{
+    private const string H = "linux/timecounter.h";
+    public static readonly StructField CcRead = KernelLayout.Field(H, "cyclecounter", "read");
+    public static readonly StructField CcMask = KernelLayout.Field(H, "cyclecounter", "mask");
+    public static readonly StructField CcMult = KernelLayout.Field(H, "cyclecounter", "mult");
+    public static readonly StructField CcShift = KernelLayout.Field(H, "cyclecounter", "shift");
+    public static readonly StructField Cc = KernelLayout.Field(H, "timecounter", "cc");
+    public static readonly StructField CycleLast = KernelLayout.Field(H, "timecounter", "cycle_last");
+    public static readonly StructField Nsec = KernelLayout.Field(H, "timecounter", "nsec");
+    public static readonly StructField Mask = KernelLayout.Field(H, "timecounter", "mask");
+    public static readonly StructField Frac = KernelLayout.Field(H, "timecounter", "frac");
+}

@@ -55,4 +55,13 @@ public interface IPciFunction : IDisposable
 
     /// <summary>Function-level reset.</summary>
     void Reset();
+
+    /// <summary>
+    /// Returns once the DMA the device started before the call has landed in memory. A PCI device orders its
+    /// own writes (a descriptor's status after its data), so for one nothing is to be done; a model that relies
+    /// on a virtual machine's CPU stopping while it runs needs a round trip (VfioUserClient.CompleteDma).
+    /// </summary>
+    void CompleteDma()
+    {
+    }
 }

@@ -31,6 +31,18 @@ public sealed record VfioUserCapabilities
     /// <summary>Whether twin_socket.supported was true.</summary>
     public bool TwinSocket { get; init; }
 
+    /// <summary>
+    /// LinuxShim's own capability, "linuxshim_synchronous_model" (unknown to other implementations, which ignore
+    /// it): the device is a model written for a virtual machine's CPU, which stops at each register access until
+    /// the model has handled it (QEMU's). Such a model gets none of PCI's posted writes and orders its own DMA
+    /// only as far as that needs: a client that proposes true is answered true, and then waits for every
+    /// register write and, before the CPU takes a streaming DMA buffer back, for the model's DMA in flight.
+    /// </summary>
+    public bool SynchronousModel { get; init; }
+
+    /// <summary>The name of <see cref="SynchronousModel"/> in the JSON.</summary>
+    public const string SynchronousModelName = "linuxshim_synchronous_model";
+
     /// <summary>The specification's defaults (what an empty or capability-less VERSION means).</summary>
     public static VfioUserCapabilities Defaults { get; } = new();
 
@@ -39,7 +51,7 @@ public sealed record VfioUserCapabilities
 
     /// <summary>What a client proposes: what it can receive, NUL-terminated JSON.</summary>
     public static byte[] ClientProposal(int maxMsgFds, int maxDataXferSize) =>
-        Encoding.UTF8.GetBytes($"{{\"capabilities\":{{\"max_msg_fds\":{maxMsgFds},\"max_data_xfer_size\":{maxDataXferSize}}}}}\0");
+        Encoding.UTF8.GetBytes($"{{\"capabilities\":{{\"max_msg_fds\":{maxMsgFds},\"max_data_xfer_size\":{maxDataXferSize},\"{SynchronousModelName}\":true}}}}\0");
 
     /// <summary>Like <see cref="Parse(ReadOnlySpan{byte}, out string?)"/>, but <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static VfioUserCapabilities Parse(ReadOnlySpan<byte> data) =>
@@ -123,6 +135,11 @@ public sealed record VfioUserCapabilities
                             if (c.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                                 return Fail(out error, $"{where}: not a boolean");
                             break;
+                        case SynchronousModelName:
+                            if (c.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                                return Fail(out error, $"{where}: not a boolean");
+                            caps = caps with { SynchronousModel = c.Value.GetBoolean() };
+                            break;
                         case "migration":
                             if (c.Value.ValueKind != JsonValueKind.Object)
                                 return Fail(out error, $"{where}: not an object");
@@ -159,6 +176,8 @@ public sealed record VfioUserCapabilities
             entries.Add($"\"pgsizes\":{PgSizes}");
         if (proposed is not null && proposed.Named.Contains("twin_socket"))
             entries.Add("\"twin_socket\":{\"supported\":false}");
+        if (proposed is not null && proposed.Named.Contains(SynchronousModelName))
+            entries.Add($"\"{SynchronousModelName}\":{(SynchronousModel && proposed.SynchronousModel ? "true" : "false")}");
         if (proposed is not null && proposed.Named.Contains("write_multiple"))
             entries.Add("\"write_multiple\":false");
         return Encoding.UTF8.GetBytes($"{{\"capabilities\":{{{string.Join(",", entries)}}}}}\0");

@@ -104,12 +104,13 @@ public sealed unsafe class VfioUserClient : IPciFunction
     /// <summary>
     /// A register write. To a memory BAR it is posted, as PCI memory writes are: sent without waiting
     /// for the device (the stream keeps it ordered before any later access, whose reply then also
-    /// means the write is done). Port I/O writes wait, as PCI I/O writes are not posted.
+    /// means the write is done). Port I/O writes wait, as PCI I/O writes are not posted, and so does
+    /// every write to a synchronous model (VfioUserCapabilities.SynchronousModel).
     /// </summary>
     public void WriteBar(int bar, ulong offset, int size, ulong value)
     {
         CheckBar(bar);
-        if (bars[bar].IsIo)
+        if (bars[bar].IsIo || ServerCapabilities.SynchronousModel)
         {
             WriteRegion(bar, offset, size, value);
             return;
@@ -169,6 +170,17 @@ public sealed unsafe class VfioUserClient : IPciFunction
             Exchange(VfioUserCommand.DmaUnmap, p, default, 24, 24);
             windows.RemoveAll(w => w.Iova == iova && w.Size == size);
         }
+    }
+
+    /// <summary>
+    /// Returns once the device has finished the DMA it started before the call: for a synchronous model, a
+    /// configuration read, which the model's server answers only between two of its own actions; for any
+    /// other device nothing, as PCI orders a device's writes to memory (its status words land last).
+    /// </summary>
+    public void CompleteDma()
+    {
+        if (ServerCapabilities.SynchronousModel)
+            ReadConfig(0, 2);
     }
 
     public int IrqCount(PciIrqKind kind) => interrupts.Count(kind);

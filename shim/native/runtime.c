@@ -17,6 +17,9 @@
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/smp.h>
+#include <linux/cpumask.h>
+#include <linux/suspend.h>
+#include <asm/processor.h>
 #include <asm/page.h>
 #include "shim.h"
 
@@ -50,6 +53,31 @@ int *const linuxshim_preempt_count = &__preempt_count;
 #endif
 DEFINE_PER_CPU_ALIGNED(struct softnet_data, softnet_data);
 SHIM_SYMBOL(softnet_data)
+/* this_cpu_ptr()'s offset: the per-CPU variables above are plain ones, so CPU 0's offset is 0. */
+DEFINE_PER_CPU_READ_MOSTLY(unsigned long, this_cpu_off);
+SHIM_SYMBOL(this_cpu_off)
+
+/* One CPU (DESIGN D5), online from the start: num_online_cpus() is 1, for_each_online_cpu() visits CPU 0. */
+struct cpumask __cpu_online_mask = { .bits = { 1 } };
+SHIM_SYMBOL(__cpu_online_mask)
+atomic_t __num_online_cpus = ATOMIC_INIT(1);
+SHIM_SYMBOL(__num_online_cpus)
+
+/*
+ * The boot CPU as drivers see it (boot_cpu_has(), cache line sizes): an x86-64 CPU that announces no
+ * optional feature, so code that needs one (ART for PTP cross-timestamps, say) takes its fallback.
+ */
+struct cpuinfo_x86 boot_cpu_data = {
+	.x86_clflush_size = 64,
+	.x86_cache_alignment = 64,
+	.x86_phys_bits = 46,
+	.x86_virt_bits = 48,
+};
+SHIM_SYMBOL(boot_cpu_data)
+
+/* kernel/power/suspend.c: no suspend here, so no global suspend flags (PM_SUSPEND_FLAG_*) are ever set. */
+unsigned int pm_suspend_global_flags;
+SHIM_SYMBOL(pm_suspend_global_flags)
 
 /* Memory map: set by the host so that __pa(), virt_to_page() and page_address() work on its DMA-able heap. */
 unsigned long page_offset_base;

@@ -52,6 +52,31 @@ public sealed class QemuNicTests
     }
 
     [Fact]
+    public void Qemus_models_are_served_as_synchronous_models_and_ours_as_hardware()
+    {
+        // QEMU's models rely on a vCPU stopped in each register access (eepro100's CU resume, its RFD written
+        // complete-bit first): its server tells the client so; our models take posted writes like hardware.
+        using var nic = Start("i82559er");
+        Assert.True(Served(nic));
+        using var ours = new E1000.Intel82540EmNic(MacAddress.Parse("52:54:00:ab:cd:ef"));
+        Assert.False(Served(ours));
+    }
+
+    private static bool Served(VfioUser.IVfioDevice device)
+    {
+        using var stop = new CancellationTokenSource();
+        using var server = new VfioUser.VfioUserServer(device);
+        var (clientEnd, serverEnd) = UnixSocket.CreatePair();
+        var serving = server.ServeAsync(serverEnd, stop.Token);
+        bool synchronous;
+        using (var client = new VfioUserClient(clientEnd))
+            synchronous = client.ServerCapabilities.SynchronousModel;
+        stop.Cancel();
+        serving.Wait(5000);
+        return synchronous;
+    }
+
+    [Fact]
     public void Dma_windows_qemu_cannot_honour_are_refused_with_a_reason()
     {
         using var nic = Start("e1000");

@@ -350,7 +350,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             throw new IOException($"driver host #{slot.Number} sent {ready.Type} instead of ready");
 
         var client = NetifClient.FromSocket(mine);
-        client.TimeoutMs = Math.Max(options.WatchdogMs * 4, 2000);
+        // Requests wait as long as a driver may take (e1000e's ndo_open resets the MAC and PHY, 2–3 s on QEMU's
+        // 82574 with every register access a round trip); a host that stops making progress meanwhile is the
+        // watchdog's to catch.
+        client.TimeoutMs = Math.Max(options.WatchdogMs * 4, 10_000);
         string name = Interface.Length > 0 && ready.Interfaces.Contains(Interface) ? Interface : ready.Interfaces[0];
         // The rings went with the grant: the host bridged them to its interface before telling us it was ready.
         if (wantMac is not null)

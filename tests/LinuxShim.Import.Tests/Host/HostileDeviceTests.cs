@@ -194,6 +194,38 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
     }
 
     [Fact]
+    public void ASynchronousModelHasEveryWriteAwaitedAndItsDmaCompletedByARoundTrip()
+    {
+        // Proposed by the client, answered true by a server of QEMU's models (QemuNic.SynchronousModel).
+        var hardware = Fake();
+        var client = Client(hardware);
+        using (var json = System.Text.Json.JsonDocument.Parse(hardware.Requests[0].Payload.AsMemory(4, hardware.Requests[0].Payload.Length - 5)))
+            Assert.True(json.RootElement.GetProperty("capabilities").GetProperty(VfioUserCapabilities.SynchronousModelName).GetBoolean());
+        Assert.False(client.ServerCapabilities.SynchronousModel);
+        int before = hardware.Requests.Count;
+        client.WriteBar(1, 0, 4, 1); // posted, as PCI memory writes are
+        client.CompleteDma();        // nothing to wait for: a device orders its own DMA
+        Assert.Equal(1UL, client.ReadBar(1, 0, 4));
+        Assert.True(hardware.Requests[before].Header.WantsNoReply);
+        Assert.Equal(before + 2, hardware.Requests.Count);
+
+        string name = VfioUserCapabilities.SynchronousModelName;
+        var model = Fake(capabilities: "{\"capabilities\":{\"max_msg_fds\":8,\"" + name + "\":true}}");
+        client = Client(model);
+        Assert.True(client.ServerCapabilities.SynchronousModel);
+        before = model.Requests.Count;
+        client.WriteBar(1, 0, 4, 2);
+        client.CompleteDma();
+        Assert.False(model.Requests[before].Header.WantsNoReply); // the write waited for its reply
+        Assert.Equal(VfioUserCommand.RegionRead, model.Requests[before + 1].Command); // the round trip
+        Assert.Equal(VfioAbi.RegionConfig, model.Requests[before + 1].Region);
+        Assert.Equal(2u, model.Register(1, 0));
+
+        Assert.Contains(name, Fails<InvalidDataException>(() => Client(Fake(capabilities: "{\"capabilities\":{\"" + name + "\":1}}"))).Message);
+        AssertStillHealthy();
+    }
+
+    [Fact]
     public void TheServersLimitsAreHonouredBeforeAnythingIsSent()
     {
         using var memory = SharedMemory.Create("hostile-dma", 1 << 16);
