@@ -90,7 +90,6 @@ public sealed class KbuildCommandLine
             args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
         foreach (var a in extraFlags)
             args.Add(a.Replace(SourceTreeMarker, sourceRoot, StringComparison.Ordinal));
-        args.Add(NoTracepoints); // what the shim builds (UserSpaceArgumentsFor) is what the model describes
         string id = moduleName.Replace('-', '_');
         args.Add($"-DKBUILD_BASENAME=\"{baseName}\"");
         args.Add($"-DKBUILD_MODNAME=\"{id}\"");
@@ -101,6 +100,8 @@ public sealed class KbuildCommandLine
     /// <summary>
     /// Tracepoints compiled out (linux/tracepoint.h defines no TRACEPOINTS_ENABLED under NOTRACE): a driver host
     /// has no tracing subsystem to enable them, so their callers become the empty inlines of a kernel without them.
+    /// Only the port build's: the Import Model (<see cref="ArgumentsFor"/>) describes the module Kbuild builds,
+    /// tracepoints and all, as `verify` checks.
     /// </summary>
     public const string NoTracepoints = "-DNOTRACE";
 
