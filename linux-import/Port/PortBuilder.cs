@@ -225,7 +225,9 @@ public static class PortBuilder
         var notInModel = undefined.Where(u => !defined.Contains(u) && !requires.Contains(u)
                                               && !u.StartsWith("linuxshim_", StringComparison.Ordinal)).ToList();
         var trampolines = needed.Where(shim.Managed.Contains).ToList();
-        var stubs = needed.Where(s => !shim.Managed.Contains(s)).ToList();
+        // A symbol of the model that no compiled object references (a tracepoint the port build compiles out)
+        // needs no stub: nothing could call it.
+        var stubs = needed.Where(s => !shim.Managed.Contains(s) && undefined.Contains(s)).ToList();
         if (shim.Signatures is { } signatures)
         {
             // The shim's C declares its host operations; it is read after the driver, for what the driver does not declare.
