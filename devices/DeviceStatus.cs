@@ -68,18 +68,15 @@ public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, 
     public static DeviceStatus? Read(string path)
     {
         Span<byte> record = stackalloc byte[Size];
-        for (int attempt = 0; attempt < 3; attempt++)
+        try
         {
-            try
-            {
-                using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            for (int attempt = 0; attempt < 3; attempt++) // a read that met a write half done is read again
                 if (RandomAccess.Read(file, record, 0) == Size && Decode(record) is { } status)
                     return status;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
         return null;
     }
