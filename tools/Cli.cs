@@ -49,7 +49,7 @@ public static class Cli
                                                          nothing; in its process, everything dies
           linuxshim demo --crashes N [--no-standby] [--json FILE]
                                                          recovery time over N crashes (median, p90, p99)
-          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE]
+          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--device MODEL]
                                                          fault injection campaign: code, kernel API, device
                                                          and trojan faults into the supervised driver, each
                                                          classified (see inject --help)
