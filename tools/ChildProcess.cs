@@ -38,10 +38,26 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
-    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? wrapper = null, bool input = false)
+    /// <summary>
+    /// The driver host's executable (linuxshim-host, which references the shim only): run by the same dotnet as this
+    /// program when this program runs as a dll, else as its own app host beside this one.
+    /// </summary>
+    public static (string File, string[] Prefix) DriverHost()
     {
-        var (file, prefix) = Self();
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
+        string dll = typeof(Host.HostCommand).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (Path.ChangeExtension(dll, null), []);
+    }
+
+    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? wrapper = null, bool input = false) =>
+        Start(Self(), label, args, log, environment, wrapper, input);
+
+    /// <summary>Starts <paramref name="program"/> (its file and the arguments before <paramref name="args"/>).</summary>
+    public static ChildProcess Start((string File, string[] Prefix) program, string label, IEnumerable<string> args, TextWriter log,
+        IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null, bool input = false)
+    {
+        var (file, prefix) = program;
         if (wrapper is { Count: > 0 })
         {
             // e.g. unshare --user ...: the wrapper execs this program, keeping the process id.

@@ -265,7 +265,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             // No diagnostics IPC: no socket or pipes in /tmp for the host to create (or fail to remove).
             ["DOTNET_EnableDiagnostics"] = "0",
         };
-        var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env, UserNamespaceWrapper());
+        var process = ChildProcess.Start(ChildProcess.DriverHost(), $"host#{n}", ["--supervisor", path], log, env, UserNamespaceWrapper());
         if (limits is not null && !limits.Add(process.Id))
             audit.Write("limits", ("host", n), ("applied", false), ("limits", "the kernel refused to move the host into its control group"));
         return new HostSlot(n, process, listener, path) { CrossCheck = new DeviceCrossCheck(options.CarrierStallMs, options.ReceiveStallMs) };
