@@ -87,7 +87,7 @@ public static class InjectCommand
         if (cl.Get("device") is not null && recipes.Count > 1)
             throw new UsageException("--device names the model of one port: give one port with it (each port's device line is its default)");
         var plans = recipes.Select(r => (Recipe: r, Trojan: r.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal)),
-            Device: DriverStack.DeviceOf(cl, r))).ToList();
+            Device: DeviceChoice.Of(cl, r))).ToList();
         var kinds = plans.ToDictionary(p => p.Recipe.Name, p => FaultPlan.Select(cl.Get("kinds"), p.Trojan));
         if (cl.Get("json") is { } jsonPath && Path.GetDirectoryName(Path.GetFullPath(jsonPath)) is { } dir && !Directory.Exists(dir))
             throw new UsageException($"--json: no directory {dir}");

@@ -5,7 +5,7 @@
 using LinuxShim.Import.Licence;
 using LinuxShim.Import.Tests.Kernel;
 using LinuxShim.Import.Tests.Native;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Import.Tests.Supervisor;

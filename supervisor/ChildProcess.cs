@@ -5,7 +5,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Tools;
+namespace LinuxShim.Supervisor;
 
 public sealed partial class ChildProcess : IDisposable
 {
@@ -29,11 +29,15 @@ public sealed partial class ChildProcess : IDisposable
     /// <summary>Raised (on a pool thread) when the child exits.</summary>
     public event Action<ChildProcess>? Exited;
 
-    /// <summary>How to run this very program again: (file, leading arguments).</summary>
+    /// <summary>
+    /// How to run the linuxshim command line (the device server is `linuxshim device`): (file, leading arguments).
+    /// Its linuxshim.dll sits beside this library, run by the same dotnet as this process when that is dotnet
+    /// (as under the launcher and in tests), else this process is the command line's own app host.
+    /// </summary>
     public static (string File, string[] Prefix) Self()
     {
         string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
-        string dll = typeof(ChildProcess).Assembly.Location;
+        string dll = Path.Combine(AppContext.BaseDirectory, "linuxshim.dll");
         return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (path, []);
     }
 

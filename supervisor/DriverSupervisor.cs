@@ -16,7 +16,7 @@ using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Sandbox;
 using LinuxShim.Shim.Vfio;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 /// <summary>What a client of one interface needs: the rings and the interface's state.</summary>
 public interface IDriverLink
