@@ -349,9 +349,6 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         var data = new TheoryData<string, string, string>();
         foreach (var row in TestKernels.EachPort("e100", "e1000e", "8139cp"))
             data.Add((string)row[0], (string)row[1], TestKernels.Recipe((string)row[1]).Device!);
-        // e1000 runs on our 82540EM by default; QEMU's e1000 is the same driver's second, independent device.
-        foreach (var row in TestKernels.EachPort("e1000"))
-            data.Add((string)row[0], (string)row[1], "qemu:e1000");
         return data;
     }
 
