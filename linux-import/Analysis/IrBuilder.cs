@@ -112,6 +112,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 if (op is BinaryOp.LAnd or BinaryOp.LOr)
                     foreach (var operand in node.Kids)
                         operand.MarkZeroTested();
+                if (op is BinaryOp.Or or BinaryOp.And)
+                    UnmarkCombinedZeroTests(node, op == BinaryOp.Or);
                 return node;
             }
             case CursorKind.UnaryOperator:
@@ -346,4 +348,49 @@ internal sealed class IrBuilder(UnitIndex index)
         node.Target = target;
         return node;
     }
+
+    /// <summary>
+    /// GCC folds tests of several values against zero joined bitwise into one test of their OR:
+    /// (a != 0) | (b != 0) is (a | b) != 0, and (a == 0) &amp; (b == 0) is (a | b) == 0 (also through !!x and !x, and
+    /// across a whole chain, which it reassociates). A call whose value is folded so is no longer compared with
+    /// zero itself: gcc-12 calls enic's two !!memcmp(…, 16) joined by | although each alone would be inline.
+    /// </summary>
+    private static void UnmarkCombinedZeroTests(IrNode node, bool or)
+    {
+        var operands = new List<IrNode>();
+        void Flatten(IrNode n)
+        {
+            var u = n.Unwrapped;
+            if (u.Kind == IrKind.Binary && u.Op == (int)(or ? BinaryOp.Or : BinaryOp.And) && u.Kids.Length == 2)
+            {
+                Flatten(u.Kids[0]);
+                Flatten(u.Kids[1]);
+            }
+            else
+                operands.Add(u);
+        }
+        Flatten(node);
+        var tested = operands.Select(o => ZeroTestedCall(o, or)).OfType<IrNode>().ToList();
+        if (tested.Count >= 2)
+            foreach (var call in tested)
+                call.ZeroTested = false;
+    }
+
+    /// <summary>The call <paramref name="n"/> tests against zero: call != 0 or !!call when <paramref name="nonZero"/>,
+    /// call == 0 or !call otherwise; else null.</summary>
+    private static IrNode? ZeroTestedCall(IrNode n, bool nonZero)
+    {
+        static bool Zero(IrNode k) => k.Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null };
+        static IrNode? Call(IrNode k) => k.Unwrapped is { Kind: IrKind.Call } c ? c : null;
+        static bool Not(IrNode k) => k.Kind == IrKind.Unary && k.Op == (int)UnaryOp.LNot && k.Kids.Length == 1;
+        if (n.Kind == IrKind.Binary && n.Kids.Length == 2 && n.Op == (int)(nonZero ? BinaryOp.NE : BinaryOp.EQ))
+            return Zero(n.Kids[1]) ? Call(n.Kids[0]) : Zero(n.Kids[0]) ? Call(n.Kids[1]) : null;
+        if (Not(n))
+        {
+            var inner = n.Kids[0].Unwrapped;
+            return nonZero ? (Not(inner) ? Call(inner.Kids[0]) : null) : Call(inner);
+        }
+        return null;
+    }
+
 }

@@ -118,6 +118,13 @@ public class CompilerRewriteTests
     [InlineData("!wrapped(a, b, 6)", null)]
     [InlineData("wrapped(a, b, 6) < 0", "memcmp")]
     [InlineData("(k && !wrapped(a, b, 6)) ? 1 : 2", null)]
+    // Tests joined bitwise are folded into one test of the values' OR, so neither call is compared with zero
+    // (enic's pp comparison); != 0 joined by &, or == 0 by |, cannot be folded so.
+    [InlineData("!!memcmp(a, b, 16) | !!memcmp(a, b, 8)", "memcmp")]
+    [InlineData("!memcmp(a, b, 16) & !memcmp(a, b, 8)", "memcmp")]
+    [InlineData("k | !!memcmp(a, b, 16) | (n != 3) | (memcmp(b, a, 8) != 0)", "memcmp")]
+    [InlineData("(memcmp(a, b, 16) != 0) | k", null)]
+    [InlineData("!memcmp(a, b, 16) | !memcmp(a, b, 8)", null)]
     public void MemcmpTestedAgainstZeroExpandsInline(string expression, string? emitted)
     {
         var undefined = Snippet.Undefined($$"""
