@@ -37,11 +37,11 @@ public sealed class DeviceModel
         public Action<Device>? Remove { get; init; }
     }
 
-    public sealed class Device(nint pointer)
+    public sealed class Device(nint pointer, string name = "", Bus? bus = null)
     {
         public nint Pointer { get; } = pointer;
-        public string Name { get; internal set; } = "";
-        public Bus? Bus { get; internal set; }
+        public string Name { get; internal set; } = name;
+        public Bus? Bus { get; internal set; } = bus;
         public Driver? Driver { get; internal set; }
         public Device? Parent { get; internal set; }
         public int References { get; internal set; } = 1;
