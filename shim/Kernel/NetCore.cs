@@ -69,7 +69,7 @@ public sealed unsafe class NetDevice
             var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
             if (rxMode != null)
                 rxMode(Pointer);
-            NetdevNotifier.Call(NotifierLayout.Up, Pointer); // dev_open(): call_netdevice_notifiers(NETDEV_UP)
+            NetdevNotifier.Call((ulong)NotifierLayout.Up.Value, Pointer); // dev_open(): call_netdevice_notifiers(NETDEV_UP)
             return 0;
         }
         finally
@@ -99,13 +99,13 @@ public sealed unsafe class NetDevice
     {
         if (!IsUp)
             return;
-        NetdevNotifier.Call(NotifierLayout.GoingDown, Pointer); // __dev_close_many()
+        NetdevNotifier.Call((ulong)NotifierLayout.GoingDown.Value, Pointer); // __dev_close_many()
         Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
         var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
         if (stop != null)
             stop(Pointer);
         Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
-        NetdevNotifier.Call(NotifierLayout.Down, Pointer); // dev_close_many()
+        NetdevNotifier.Call((ulong)NotifierLayout.Down.Value, Pointer); // dev_close_many()
     }
 
     /// <summary>
@@ -456,10 +456,10 @@ public static unsafe class NetCore
         dev.U8(NetDevLayout.RegState, NetDevLayout.Registered);
         var d = new NetDevice(dev);
         Devices.Add(d);
-        int veto = NetdevNotifier.Call(NotifierLayout.Register, dev) & ~NotifierLayout.StopMask;
+        int veto = NetdevNotifier.Call((ulong)NotifierLayout.Register.Value, dev) & ~NotifierLayout.StopMask;
         if (veto > 1) // notifier_to_errno(): a block refused the device, which is rolled back (NETDEV_UNREGISTER)
         {
-            NetdevNotifier.Call(NotifierLayout.Unregister, dev);
+            NetdevNotifier.Call((ulong)NotifierLayout.Unregister.Value, dev);
             Devices.Remove(d);
             dev.U8(NetDevLayout.RegState, NetDevLayout.Unregistered);
             return 1 - veto;
@@ -494,7 +494,7 @@ public static unsafe class NetCore
     {
         var d = Find(dev);
         if (d is not null)
-            NetdevNotifier.Call(NotifierLayout.Unregister, dev);
+            NetdevNotifier.Call((ulong)NotifierLayout.Unregister.Value, dev);
         dev.U8(NetDevLayout.RegState, NetDevLayout.Unregistered);
         if (d is not null)
             Devices.Remove(d);

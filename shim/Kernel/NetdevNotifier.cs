@@ -57,14 +57,14 @@ public static unsafe class NetdevNotifier
         Chain.Insert(at < 0 ? Chain.Count : at, nb);
         foreach (var d in NetCore.Registered.ToList())
         {
-            int err = ToErrno(CallChain([nb], NotifierLayout.Register, d.Pointer));
+            int err = ToErrno(CallChain([nb], (ulong)NotifierLayout.Register.Value, d.Pointer));
             if (err != 0)
             {
                 Chain.Remove(nb);
                 return err;
             }
             if (d.IsUp)
-                CallChain([nb], NotifierLayout.Up, d.Pointer);
+                CallChain([nb], (ulong)NotifierLayout.Up.Value, d.Pointer);
         }
         return 0;
     }
@@ -78,10 +78,10 @@ public static unsafe class NetdevNotifier
         {
             if (d.IsUp)
             {
-                CallChain([nb], NotifierLayout.GoingDown, d.Pointer);
-                CallChain([nb], NotifierLayout.Down, d.Pointer);
+                CallChain([nb], (ulong)NotifierLayout.GoingDown.Value, d.Pointer);
+                CallChain([nb], (ulong)NotifierLayout.Down.Value, d.Pointer);
             }
-            CallChain([nb], NotifierLayout.Unregister, d.Pointer);
+            CallChain([nb], (ulong)NotifierLayout.Unregister.Value, d.Pointer);
         }
         return 0;
     }
@@ -93,7 +93,7 @@ public static unsafe class NetdevNotifier
     [KernelSymbol("netdev_notify_peers"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void NetdevNotifyPeers(nint dev)
     {
-        CallChain(Chain.ToList(), NotifierLayout.NotifyPeers, dev);
-        CallChain(Chain.ToList(), NotifierLayout.ResendIgmp, dev);
+        CallChain(Chain.ToList(), (ulong)NotifierLayout.NotifyPeers.Value, dev);
+        CallChain(Chain.ToList(), (ulong)NotifierLayout.ResendIgmp.Value, dev);
     }
 }

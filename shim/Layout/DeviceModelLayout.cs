@@ -62,14 +62,15 @@ public static class NotifierLayout
     public static readonly StructSize InfoSize = KernelLayout.SizeOf("linux/netdevice.h", "netdev_notifier_info");
     public static readonly int StopMask = (int)KernelLayout.Constant(H, "NOTIFY_STOP_MASK", 0x8000);
 
+    // enum netdev_cmd: its values moved between kernels (NETDEV_NOTIFY_PEERS is 19 in 6.1), so they are read.
     private const string N = "linux/netdevice.h";
-    public static readonly ulong Up = (ulong)KernelLayout.Constant(N, "NETDEV_UP", 1);
-    public static readonly ulong Down = (ulong)KernelLayout.Constant(N, "NETDEV_DOWN", 2);
-    public static readonly ulong Register = (ulong)KernelLayout.Constant(N, "NETDEV_REGISTER", 5);
-    public static readonly ulong Unregister = (ulong)KernelLayout.Constant(N, "NETDEV_UNREGISTER", 6);
-    public static readonly ulong GoingDown = (ulong)KernelLayout.Constant(N, "NETDEV_GOING_DOWN", 10);
-    public static readonly ulong NotifyPeers = (ulong)KernelLayout.Constant(N, "NETDEV_NOTIFY_PEERS", 19);
-    public static readonly ulong ResendIgmp = (ulong)KernelLayout.Constant(N, "NETDEV_RESEND_IGMP", 22);
+    public static readonly KernelConstant Up = KernelLayout.ConstantOf(N, "NETDEV_UP");
+    public static readonly KernelConstant Down = KernelLayout.ConstantOf(N, "NETDEV_DOWN");
+    public static readonly KernelConstant Register = KernelLayout.ConstantOf(N, "NETDEV_REGISTER");
+    public static readonly KernelConstant Unregister = KernelLayout.ConstantOf(N, "NETDEV_UNREGISTER");
+    public static readonly KernelConstant GoingDown = KernelLayout.ConstantOf(N, "NETDEV_GOING_DOWN");
+    public static readonly KernelConstant NotifyPeers = KernelLayout.ConstantOf(N, "NETDEV_NOTIFY_PEERS");
+    public static readonly KernelConstant ResendIgmp = KernelLayout.ConstantOf(N, "NETDEV_RESEND_IGMP");
 }
 
 public static class CpuHotplugLayout
