@@ -357,7 +357,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
     /// virtio_net's row): virtio_net's XDP/BPF paths (only with an XDP program attached), net_failover's slave
     /// handling (only with VIRTIO_NET_F_STANDBY, which QEMU offers only with failover=on), GSO receive without a
     /// checksum to complete (only with a vnet-header backend), the transmit path without NAPI (napi_tx=0),
-    /// ethtool -s. Every other port links with none.
+    /// ethtool -s. Every other port links with none. A port may link with fewer (the set says what is allowed).
     /// </summary>
     internal static readonly IReadOnlyDictionary<string, string[]> UnreachedStubs = new Dictionary<string, string[]>
     {
@@ -390,7 +390,8 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         foreach (var f in Directory.GetFiles(Path.Combine(Repo, "ports", portName)))
             File.Copy(f, Path.Combine(port, Path.GetFileName(f)));
         var build = PortCommand.Build(TestKernels.Open(kernelVersion), PortRecipe.Load(port), Path.Combine(port, "build"), null);
-        Assert.Equal(UnreachedStubs.GetValueOrDefault(portName, []).Order(StringComparer.Ordinal), build.Stubs.Order(StringComparer.Ordinal));
+        // Only stubs a plain run never reaches (none for most ports); the shim may implement more of them later.
+        Assert.Subset(UnreachedStubs.GetValueOrDefault(portName, []).ToHashSet(StringComparer.Ordinal), build.Stubs.ToHashSet(StringComparer.Ordinal));
         using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var source = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var (nic, wire) = UdpCable(sink);
