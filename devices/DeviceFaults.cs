@@ -134,6 +134,15 @@ public sealed class DeviceFaults : IVfioDevice
 
     public void Reset() => inner.Reset();
 
+    // What the server asks of the device it serves is asked of the model inside: a QEMU model must still hear
+    // of every DMA window, drive its INTx line by resampling and be served as synchronous (the faults act on
+    // register accesses and on the bus, which stay in front of it).
+    public bool SynchronousModel => inner.SynchronousModel;
+
+    public IDmaWindowObserver? DmaWindowObserver => inner.DmaWindowObserver;
+
+    public IIntxResampler? IntxResampler => inner.IntxResampler;
+
     public void Attach(IDeviceBus bus)
     {
         var faulty = new Bus(this, bus);

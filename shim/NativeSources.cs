@@ -53,11 +53,17 @@ public static partial class NativeSources
     public static SortedSet<string> Symbols()
     {
         var set = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var name in Names.Where(n => n.StartsWith("native/", StringComparison.Ordinal) && n.EndsWith(".c", StringComparison.Ordinal)))
-            foreach (Match m in Marker().Matches(Read(name)))
-                set.Add(m.Groups[1].Value);
+        foreach (var name in Names.Where(IsNativeSource))
+            set.UnionWith(Markers(Read(name)));
         return set;
     }
+
+    /// <summary>A C file of shim/native (its SHIM_SYMBOL markers are kernel symbols).</summary>
+    public static bool IsNativeSource(string name) =>
+        name.StartsWith("native/", StringComparison.Ordinal) && name.EndsWith(".c", StringComparison.Ordinal);
+
+    /// <summary>The kernel symbols a native C text marks with SHIM_SYMBOL(name), each at the start of a line.</summary>
+    public static IEnumerable<string> Markers(string text) => Marker().Matches(text).Select(m => m.Groups[1].Value);
 
     [GeneratedRegex(@"^SHIM_SYMBOL\((\w+)\)", RegexOptions.Multiline)]
     private static partial Regex Marker();

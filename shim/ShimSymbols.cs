@@ -9,7 +9,7 @@ public static class ShimSymbols
 {
     private const BindingFlags Members = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
 
-    /// <summary>Symbols implemented by <paramref name="assemblies"/> (default: the shim itself).</summary>
+    /// <summary>Symbols implemented by <paramref name="assemblies"/> (default: the shim itself, with its native C).</summary>
     public static SortedSet<string> Implemented(params Assembly[] assemblies)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
@@ -19,16 +19,25 @@ public static class ShimSymbols
             names.UnionWith(NativeSources.Symbols());
         }
         foreach (var assembly in assemblies)
-        {
-            foreach (var type in assembly.GetTypes())
-            {
-                foreach (var a in type.GetCustomAttributes<KernelSymbolAttribute>())
-                    names.Add(a.Name);
-                foreach (var member in type.GetMembers(Members))
-                    foreach (var a in member.GetCustomAttributes<KernelSymbolAttribute>())
-                        names.Add(a.Name);
-            }
-        }
+            foreach (var mark in Marks(assembly))
+                names.Add(mark.Name);
         return names;
+    }
+
+    /// <summary>
+    /// Every [KernelSymbol] of <paramref name="assembly"/>: the symbol, the type that carries it or declares the
+    /// member that does, and that member (null when the mark is on the type). The one reading of the marks that
+    /// coverage, the licence inventory and the driver host's entry points share.
+    /// </summary>
+    public static IEnumerable<(string Name, Type Type, MemberInfo? Member)> Marks(Assembly assembly)
+    {
+        foreach (var type in assembly.GetTypes())
+        {
+            foreach (var a in type.GetCustomAttributes<KernelSymbolAttribute>())
+                yield return (a.Name, type, null);
+            foreach (var member in type.GetMembers(Members))
+                foreach (var a in member.GetCustomAttributes<KernelSymbolAttribute>())
+                    yield return (a.Name, type, member);
+        }
     }
 }

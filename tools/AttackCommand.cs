@@ -2,6 +2,7 @@
 // Managed side. `linuxshim device attack`: starts a device server (its own process, cable on UDP
 // loopback) and runs the hostile-client campaign (tools/Adversary) against it, for one model or both;
 // prints each run's table and, with --json, writes the reports. Exit status 0 only when every run held.
+using LinuxShim.Supervisor;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -64,7 +65,7 @@ internal static class AttackCommand
                     case "all":
                         break;
                     case var model when !model.StartsWith('-'):
-                        models = [DeviceCommand.ModelName(model)];
+                        models = [Devices.DeviceModels.ModelName(model)];
                         break;
                     default:
                         throw new FormatException($"unknown option {args[i]}");

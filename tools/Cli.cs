@@ -49,7 +49,7 @@ public static class Cli
                                                          nothing; in its process, everything dies
           linuxshim demo --crashes N [--no-standby] [--json FILE]
                                                          recovery time over N crashes (median, p90, p99)
-          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE]
+          linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--device MODEL]
                                                          fault injection campaign: code, kernel API, device
                                                          and trojan faults into the supervised driver, each
                                                          classified (see inject --help)
@@ -125,6 +125,9 @@ public static class Cli
         // The device server parses its own arguments (wire and socket specifications).
         if (args.Length > 0 && args[0] == "device")
             return DeviceCommand.Run(args[1..], stdout, stderr);
+        // The driver host is its own executable (linuxshim-host, the shim only); `linuxshim host` runs it here.
+        if (args.Length > 0 && args[0] == "host")
+            return Host.HostCommand.Run(args[1..], stdout, stderr);
         // licence splits off its own options (--deployment, --spdx, --cyclonedx) before the common parse.
         if (args.Length > 0 && args[0] == "licence")
             return LicenceCommand.Run(args[1..], stdout, stderr);
@@ -158,7 +161,6 @@ public static class Cli
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
                 "commands" => CommandsCommand.Run(parsed, stdout, stderr),
                 "port" => PortCommand.Run(parsed, stdout, stderr),
-                "host" => HostCommand.Run(parsed, stdout, stderr),
                 "run" => RunCommand.Run(parsed, stdout, stderr),
                 "netif" => NetifCommand.Run(parsed, stdout, stderr),
                 "demo" => Demo.DemoCommand.Run(parsed, stdout, stderr),

@@ -116,10 +116,10 @@ internal static class DeviceCommand
         IWire? farEnd = null;
         try
         {
-            (wire, farEnd) = OpenWire(options.Wire);
+            (wire, farEnd) = DeviceModels.OpenWire(options.Wire);
             if (options.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(options.Pcap));
-            using INic device = CreateNic(options.Model, options.Mac, Report);
+            using INic device = DeviceModels.CreateNic(options.Model, options.Mac, Report);
             device.Connect(wire);
             var faults = options.Faults ? new DeviceFaults(device) : null;
             using var status = options.Status is null ? null : new DeviceStatusWriter(device, options.Status);
@@ -166,7 +166,7 @@ internal static class DeviceCommand
         stdout.WriteLine($"{"MODEL",-22} {"PCI ID",-10} {"REV",-4} {"SUBSYSTEM",-10} {"PORT",-14} DESCRIPTION");
         foreach (var (name, nic, port, what) in new[] { ("rtl8139", "rtl8139", "ports/8139too", "RTL8139 (LinuxShim's model)"), ("e1000", "e1000", "ports/e1000", "82540EM (LinuxShim's model)") })
         {
-            using var device = CreateNic(nic, MacAddress.Default, _ => { });
+            using var device = DeviceModels.CreateNic(nic, MacAddress.Default, _ => { });
             Row(name, QemuModels.Identity(device), port, what);
         }
         if (QemuModels.Executable is null)
@@ -233,7 +233,7 @@ internal static class DeviceCommand
     {
         if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
             return null;
-        string model = ModelName(args[0]);
+        string model = DeviceModels.ModelName(args[0]);
         string? socket = null, pcap = null, status = null;
         string wire = "inproc";
         var mac = MacAddress.Default;
@@ -269,65 +269,8 @@ internal static class DeviceCommand
         }
         if (socket is null)
             throw new FormatException("--socket PATH is required");
-        if (WireProblem(wire) is { } problem)
+        if (DeviceModels.WireProblem(wire) is { } problem)
             throw new FormatException(problem);
         return new Options(model, socket, wire, pcap, mac, faults, status);
-    }
-
-    /// <summary>The prefix of QEMU's models: qemu:NAME[,PROPERTIES].</summary>
-    public const string QemuPrefix = "qemu:";
-
-    /// <summary>A device model's name (aliases accepted); FormatException for one there is not.</summary>
-    internal static string ModelName(string name)
-    {
-        if (name.StartsWith(QemuPrefix, StringComparison.Ordinal))
-        {
-            QemuNic.DeviceArgument(name[QemuPrefix.Length..], MacAddress.Default); // throws when malformed
-            return name;
-        }
-        return name switch
-        {
-            "rtl8139" or "8139" => "rtl8139",
-            "e1000" or "82540em" => "e1000",
-            _ => throw new FormatException($"unknown device '{name}' (rtl8139, e1000 or qemu:MODEL; see linuxshim device --list)"),
-        };
-    }
-
-    /// <summary>
-    /// The NIC of a model (see <see cref="ModelName"/>); a QEMU model starts its QEMU here, whose output and
-    /// failures go to <paramref name="log"/>.
-    /// </summary>
-    internal static INic CreateNic(string model, MacAddress mac, Action<string> log)
-    {
-        string name = ModelName(model);
-        if (name.StartsWith(QemuPrefix, StringComparison.Ordinal))
-            return new QemuNic(name[QemuPrefix.Length..], mac, log);
-        return name == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
-    }
-
-    /// <summary>Null for a wire specification we know, else what is wrong with it.</summary>
-    internal static string? WireProblem(string wire) =>
-        wire == "inproc" || wire.StartsWith("tap:", StringComparison.Ordinal) || wire.StartsWith("udp:", StringComparison.Ordinal)
-            ? null
-            : $"unknown wire '{wire}' (inproc, tap:NAME or udp:HOST:PORT[:LOCALPORT])";
-
-    /// <summary>The device's end of the wire, and the in-process far end to dispose with it (inproc only).</summary>
-    internal static (IWire, IWire?) OpenWire(string spec)
-    {
-        if (spec == "inproc")
-        {
-            var (near, far) = InProcessWire.CreatePair();
-            return (near, far);
-        }
-        if (spec.StartsWith("tap:", StringComparison.Ordinal))
-            return (new TapWire(spec[4..]), null);
-        var parts = spec[4..].Split(':');
-        if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int port) || port is < 1 or > 65535)
-            throw new ArgumentException($"bad UDP wire '{spec}' (udp:HOST:PORT[:LOCALPORT])");
-        int local = 0;
-        if (parts.Length == 3 && (!int.TryParse(parts[2], out local) || local is < 0 or > 65535))
-            throw new ArgumentException($"bad local port in '{spec}'");
-        var address = IPAddress.TryParse(parts[0], out var ip) ? ip : Dns.GetHostAddresses(parts[0])[0];
-        return (new UdpWire(new IPEndPoint(address, port), local), null);
     }
 }

@@ -174,20 +174,14 @@ public static partial class LicenceCommand
     {
         var symbols = new Dictionary<string, ShimProvider>(StringComparer.Ordinal);
         var assembly = typeof(ShimSymbols).Assembly;
-        const BindingFlags members = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
-        foreach (var type in assembly.GetTypes())
+        foreach (var (symbol, type, _) in ShimSymbols.Marks(assembly))
         {
             var owner = type;
             while (owner.DeclaringType is { } outer)
                 owner = outer;
             string ns = owner.Namespace ?? "";
             string file = "shim/" + (ns.Length > "LinuxShim.Shim".Length ? ns["LinuxShim.Shim.".Length..].Replace('.', '/') + "/" : "") + owner.Name + ".cs";
-            var provider = new ShimProvider($"{owner.FullName} ({assembly.GetName().Name}.dll)", file, "managed", "MIT");
-            foreach (var a in type.GetCustomAttributes<KernelSymbolAttribute>())
-                symbols[a.Name] = provider;
-            foreach (var member in type.GetMembers(members))
-                foreach (var a in member.GetCustomAttributes<KernelSymbolAttribute>())
-                    symbols[a.Name] = provider;
+            symbols[symbol] = new ShimProvider($"{owner.FullName} ({assembly.GetName().Name}.dll)", file, "managed", "MIT");
         }
         var files = new List<ShimFile>();
         foreach (var name in NativeSources.Names)
@@ -195,15 +189,12 @@ public static partial class LicenceCommand
             string text = NativeSources.Read(name);
             var content = System.Text.Encoding.UTF8.GetBytes(text);
             files.Add(new ShimFile("shim/" + name, content));
-            if (!name.StartsWith("native/", StringComparison.Ordinal) || !name.EndsWith(".c", StringComparison.Ordinal))
+            if (!NativeSources.IsNativeSource(name))
                 continue;
             var provider = new ShimProvider("native runtime (linked into the driver .so)", "shim/" + name, "native", SpdxReader.Read(content) ?? "NOASSERTION");
-            foreach (Match m in Marker().Matches(text))
-                symbols[m.Groups[1].Value] = provider; // linked into the .so, so it wins over a managed entry point
+            foreach (var symbol in NativeSources.Markers(text))
+                symbols[symbol] = provider; // linked into the .so, so it wins over a managed entry point
         }
         return new ShimInventory(symbols, files);
     }
-
-    [GeneratedRegex(@"^SHIM_SYMBOL\((\w+)\)", RegexOptions.Multiline)]
-    private static partial Regex Marker();
 }

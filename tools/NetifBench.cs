@@ -11,7 +11,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -29,8 +29,8 @@ public static class NetifBench
         if (cl.Positionals.Count != 2)
             throw new UsageException("netif bench takes one port folder, e.g. ports/8139too");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
-        string device = DriverStack.DeviceOf(cl, recipe);
-        var compared = cl.All("compare").Select(DriverStack.DeviceModel).ToList();
+        string device = DeviceChoice.Of(cl, recipe);
+        var compared = cl.All("compare").Select(DeviceChoice.Model).ToList();
         double seconds = cl.GetInt("seconds", 3);
         string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
         var log = cl.Has("verbose") ? stderr : TextWriter.Null;

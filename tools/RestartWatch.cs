@@ -3,6 +3,7 @@
 // (what failed, when, and how long until a new host served again) and whether the stack stopped for
 // good, so that a run reports the outages inside its figures and fails when a restart happened that
 // it did not inject.
+using LinuxShim.Supervisor;
 using System.Diagnostics;
 using System.Globalization;
 

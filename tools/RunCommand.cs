@@ -12,7 +12,7 @@ using LinuxShim.Import;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -21,10 +21,10 @@ public static class RunCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         var recipe = PortRecipe.Load(cl.Single("a port folder (e.g. ports/8139too)"));
-        string device = DriverStack.DeviceOf(cl, recipe);
+        string device = DeviceChoice.Of(cl, recipe);
         string tapName = cl.Get("tap") ?? "shim0";
         string wire = cl.Get("wire") ?? "inproc";
-        if (DeviceCommand.WireProblem(wire) is { } problem)
+        if (Devices.DeviceModels.WireProblem(wire) is { } problem)
             throw new UsageException(problem);
         string mac = cl.Get("mac") ?? "52:54:00:12:34:56";
         if (!NetifMac.TryParse(mac, out _))
@@ -157,96 +157,6 @@ internal sealed record BuiltKernel(string Location, string? Commit, string Build
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             return null;
-        }
-    }
-}
-
-/// <summary>A TAP interface carrying a driver's netif: both directions, link state mirrored.</summary>
-public sealed class TapBridge : IDisposable
-{
-    private readonly IDriverLink link;
-    private readonly TapWire tap;
-    private readonly Thread upward;
-    private readonly TextWriter log;
-    private bool? carrier;
-    private long toDriver, fromDriver;
-
-    public TapBridge(IDriverLink link, string tapName, TextWriter log)
-    {
-        this.link = link;
-        this.log = log;
-        var info = link.Up();
-        tap = new TapWire(tapName);
-        if (NetifMac.TryParse(info.Mac, out var mac))
-            tap.SetAddress(mac); // the interface is the driver's: replies must reach the NIC's own address
-        tap.SetMtu(info.Mtu);
-        tap.SetUp();
-        Refresh(info);
-        var port = link.Port;
-        tap.Received += frame =>
-        {
-            if (frame.Length <= port.MaxFrame && port.Send(frame, 1000))
-                Interlocked.Increment(ref toDriver);
-        };
-        upward = new Thread(Upward) { IsBackground = true, Name = "tap-from-driver" };
-        upward.Start();
-    }
-
-    public string TapName => tap.InterfaceName;
-
-    public (long ToDriver, long FromDriver) Counters => (Interlocked.Read(ref toDriver), Interlocked.Read(ref fromDriver));
-
-    private void Upward()
-    {
-        var port = link.Port;
-        var buffer = new byte[port.MaxFrame];
-        while (true)
-        {
-            int n = port.Receive(buffer);
-            if (n < 0)
-                return;
-            tap.Send(buffer.AsSpan(0, n));
-            Interlocked.Increment(ref fromDriver);
-        }
-    }
-
-    /// <summary>Mirrors the driver's link state on the TAP (called periodically).</summary>
-    public void Refresh()
-    {
-        try
-        {
-            Refresh(link.Show());
-        }
-        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
-        {
-            lock (log)
-                log.WriteLine($"linuxshim: netif: {e.Message}");
-        }
-    }
-
-    private void Refresh(NetifInterface? info)
-    {
-        if (info is null || info.Link.Carrier == carrier)
-            return;
-        carrier = info.Link.Carrier;
-        tap.SetCarrier(info.Link.Carrier);
-        lock (log)
-            log.WriteLine($"linuxshim: {info.Name}: link {(info.Link.Carrier ? $"up, {info.Link.SpeedMbps?.ToString() ?? "?"} Mbit/s {info.Link.Duplex} duplex" : "down")}");
-    }
-
-    public void Dispose()
-    {
-        link.Port.Cancel();
-        upward.Join();
-        tap.Dispose();
-        try
-        {
-            link.Down();
-        }
-        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
-        {
-            lock (log)
-                log.WriteLine($"linuxshim: taking {link.Interface} down: {e.Message}");
         }
     }
 }

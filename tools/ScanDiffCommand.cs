@@ -46,7 +46,15 @@ public static class ScanDiffCommand
         var portList = ports.Select(p => new ModelDiffer.Port(p.Name, p.Module, p.Directory, p.Supports(oldImporter.Version), p.Supports(newImporter.Version))).ToList();
         (ModuleInfo?, ModuleInfo?) PortModules(ModelDiffer.Port port) =>
             (ScanPort(oldImporter, port), ScanPort(newImporter, port));
-        var diff = ModelDiffer.Compare(oldModel, newModel, ShimSymbols.Implemented(), portList, PortModules);
+        (IReadOnlySet<string>, IReadOnlySet<string>) CompanionExports(ModelDiffer.Port port)
+        {
+            var companions = ports.First(p => p.Name == port.Name).Modules.Where(m => m.Name != port.Module).ToList();
+            IReadOnlySet<string> Exports(Importer importer) => companions
+                .Select(m => ScanPort(importer, port with { Module = m.Name, Directory = m.Directory }))
+                .SelectMany(m => m?.Exports ?? []).Select(e => e.Symbol).ToHashSet(StringComparer.Ordinal);
+            return companions.Count == 0 ? (new HashSet<string>(), new HashSet<string>()) : (Exports(oldImporter), Exports(newImporter));
+        }
+        var diff = ModelDiffer.Compare(oldModel, newModel, ShimSymbols.Implemented(), portList, PortModules, CompanionExports);
 
         ScanCommand.Emit(cl.Get("json"), () => JsonSerializer.Serialize(diff, ImportModelJson.Options) + "\n", stdout);
         ScanCommand.Emit(cl.Get("markdown"), () => DiffMarkdownReport.Write(diff), stdout);

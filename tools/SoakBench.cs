@@ -14,7 +14,7 @@ using System.Text.Json;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Tools.Demo;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Tools;
 
@@ -47,7 +47,7 @@ public static class SoakBench
         if (cl.Positionals.Count != 2)
             throw new UsageException("netif soak takes one port folder, e.g. ports/e1000");
         var recipe = PortRecipe.Load(cl.Positionals[1]);
-        string device = DriverStack.DeviceOf(cl, recipe);
+        string device = DeviceChoice.Of(cl, recipe);
         double minutes = double.Parse(cl.Get("minutes") ?? "10", CultureInfo.InvariantCulture);
         if (WarmUp(TimeSpan.FromMinutes(minutes)) >= TimeSpan.FromMinutes(minutes))
             throw new UsageException($"a soak needs more than {WarmUp(TimeSpan.FromMinutes(minutes)).TotalSeconds:F0} s (memory is measured from then on): give --minutes 2 or more");

@@ -37,6 +37,14 @@ public interface IVfioDevice
     /// its writes and for its DMA in flight. A model of hardware (ours) takes PCI's posted writes: false.
     /// </summary>
     bool SynchronousModel => false;
+
+    /// <summary>Who must hear of every DMA window (see <see cref="IDmaWindowObserver"/>): the device itself if it
+    /// is one; a device wrapping another (DeviceFaults) answers for the one it wraps.</summary>
+    IDmaWindowObserver? DmaWindowObserver => this as IDmaWindowObserver;
+
+    /// <summary>Who drives INTx through a resampled line (see <see cref="IIntxResampler"/>), as for
+    /// <see cref="DmaWindowObserver"/>.</summary>
+    IIntxResampler? IntxResampler => this as IIntxResampler;
 }
 
 /// <summary>

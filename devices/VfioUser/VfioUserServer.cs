@@ -62,8 +62,8 @@ public sealed class VfioUserServer : IDisposable
         Options = options ?? new VfioUserServerOptions();
         Dma = new DmaMappings();
         Irqs = new InterruptRouting(i => Math.Max(0, Math.Min(device.IrqCount(i), 2048)));
-        Dma.Observer = device as IDmaWindowObserver;
-        Irqs.Resampler = device as IIntxResampler;
+        Dma.Observer = device.DmaWindowObserver;
+        Irqs.Resampler = device.IntxResampler;
         device.Attach(new Bus(this));
     }
 

@@ -140,8 +140,10 @@ internal static partial class UnitMetadataReader
         }
     }
 
-    // EXPORT_SYMBOL*(sym[, ns]) on x86 writes the ksymtab entry in file-scope asm: a section
-    // "___ksymtab+sym" or "___ksymtab_gpl+sym", and the namespace string after __kstrtabns_sym.
+    // EXPORT_SYMBOL*(sym[, ns]) on x86 writes its entry in file-scope asm. Up to Linux 6.4: a section
+    // "___ksymtab+sym" or "___ksymtab_gpl+sym", and the namespace string after __kstrtabns_sym. From 6.5 on
+    // (include/linux/export.h): a label __export_symbol_sym in section .export_symbol, then the licence
+    // (.asciz "GPL" or "") and the namespace (.ascii "NS" "\0"), which modpost reads from the object.
     private static List<ExportedSymbol> ReadExports(IEnumerable<string> fileScopeAsm)
     {
         var namespaces = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -152,12 +154,22 @@ internal static partial class UnitMetadataReader
                 namespaces[m.Groups[1].Value] = m.Groups[2].Value;
             foreach (Match m in KsymtabPattern().Matches(text))
                 kinds.Add((m.Groups[2].Value, m.Groups[1].Success ? "EXPORT_SYMBOL_GPL" : "EXPORT_SYMBOL"));
+            foreach (Match m in ExportSymbolPattern().Matches(text))
+            {
+                string symbol = m.Groups[1].Value;
+                kinds.Add((symbol, m.Groups[2].Value == "GPL" ? "EXPORT_SYMBOL_GPL" : "EXPORT_SYMBOL"));
+                namespaces[symbol] = m.Groups[3].Value;
+            }
         }
         return kinds.Select(k => new ExportedSymbol(k.Symbol, k.Export, namespaces.GetValueOrDefault(k.Symbol, ""))).ToList();
     }
 
     [GeneratedRegex(@"___ksymtab(_gpl)?\+([A-Za-z_][A-Za-z0-9_]*)")]
     private static partial Regex KsymtabPattern();
+
+    // __export_symbol_sym: ; .asciz \"GPL\" ; .ascii \"NS\" \"\\0\" (the asm string as spelled, quotes escaped).
+    [GeneratedRegex(@"__export_symbol_([A-Za-z_][A-Za-z0-9_]*):[^""]*?\\""([^""\\]*)\\""[^""]*?\\""([^""\\]*)\\""")]
+    private static partial Regex ExportSymbolPattern();
 
     [GeneratedRegex(@"__kstrtabns_([A-Za-z_][A-Za-z0-9_]*):[^""]*""([^""\\]*)\\""")]
     private static partial Regex NamespacePattern();

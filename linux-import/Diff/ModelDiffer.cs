@@ -13,8 +13,11 @@ public static class ModelDiffer
     /// <param name="implemented">The kernel symbols the shim implements.</param>
     /// <param name="ports">Ports whose module to look up; <paramref name="portModules"/> gives a port's module
     /// on each kernel when the scans of <paramref name="old"/> and <paramref name="new"/> do not hold it.</param>
+    /// <param name="companionExports">What the other modules a port loads beside its driver export on each kernel
+    /// (8390 for ne2k-pci): not lacking, since the port brings them.</param>
     public static KernelDiff Compare(ImportModel old, ImportModel @new, IReadOnlySet<string> implemented,
-        IReadOnlyList<Port>? ports = null, Func<Port, (ModuleInfo? Old, ModuleInfo? New)>? portModules = null)
+        IReadOnlyList<Port>? ports = null, Func<Port, (ModuleInfo? Old, ModuleInfo? New)>? portModules = null,
+        Func<Port, (IReadOnlySet<string> Old, IReadOnlySet<string> New)>? companionExports = null)
     {
         var pairs = Pair(old.Modules, @new.Modules, out var onlyOld, out var onlyNew);
         var diffs = new List<ModuleDiff>();
@@ -35,11 +38,13 @@ public static class ModelDiffer
                 po ??= fo;
                 pn ??= fn;
             }
-            IReadOnlyList<string>? Lacks(ModuleInfo? m) => m?.Requires.Select(r => r.Symbol).Where(s => !implemented.Contains(s)).ToList();
+            var (providedOld, providedNew) = companionExports?.Invoke(port) ?? (new HashSet<string>(), new HashSet<string>());
+            IReadOnlyList<string>? Lacks(ModuleInfo? m, IReadOnlySet<string> provided) =>
+                m?.Requires.Select(r => r.Symbol).Where(s => !implemented.Contains(s) && !provided.Contains(s)).ToList();
             var renamed = po is not null && pn is not null
                 ? CompareModule(po, pn).Renamed.Select(r => $"{r.Old} → {r.New}").ToList()
                 : [];
-            portDiffs.Add(new PortDiff(port.Name, port.Module, port.Directory, port.SupportsOld, port.SupportsNew, Lacks(po), Lacks(pn), renamed));
+            portDiffs.Add(new PortDiff(port.Name, port.Module, port.Directory, port.SupportsOld, port.SupportsNew, Lacks(po, providedOld), Lacks(pn, providedNew), renamed));
         }
 
         return new KernelDiff

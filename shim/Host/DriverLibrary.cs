@@ -45,16 +45,14 @@ public sealed unsafe class DriverLibrary
     public static Dictionary<string, MethodInfo> ManagedMethods()
     {
         var map = new Dictionary<string, MethodInfo>(StringComparer.Ordinal);
+        static bool EntryPoint(MethodInfo m) => m.IsStatic && m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is not null;
+        foreach (var (name, _, member) in ShimSymbols.Marks(typeof(DriverLibrary).Assembly))
+            if (member is MethodInfo m && EntryPoint(m))
+                map[name] = m;
         foreach (var type in typeof(DriverLibrary).Assembly.GetTypes())
             foreach (var m in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
-            {
-                if (m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is null)
-                    continue;
-                foreach (var k in m.GetCustomAttributes<KernelSymbolAttribute>())
-                    map[k.Name] = m;
-                if (m.GetCustomAttribute<HostOpAttribute>() is { } op)
+                if (EntryPoint(m) && m.GetCustomAttribute<HostOpAttribute>() is { } op)
                     map[op.Name] = m;
-            }
         return map;
     }
 

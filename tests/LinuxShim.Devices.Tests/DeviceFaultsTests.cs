@@ -48,6 +48,44 @@ public sealed class DeviceFaultsTests
         return (faults, model, bus);
     }
 
+    // A model whose DMA and INTx happen elsewhere (as QEMU's): the server must still find both through the
+    // fault wrapper, and serve it as synchronous. Before, `inject --device qemu:...` gave QEMU no memory.
+    private sealed class RemoteModel : IVfioDevice, IDmaWindowObserver, IIntxResampler
+    {
+        public int RegionCount => 9;
+        public VfioRegionInfo GetRegion(int index) => new(4096, true, true);
+        public int IrqCount(int irqIndex) => 1;
+        public void ReadRegion(int region, ulong offset, Span<byte> data) => data.Clear();
+        public void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data) { }
+        public void Reset() { }
+        public void Attach(IDeviceBus bus) { }
+        public bool SynchronousModel => true;
+        public int Mapping(ulong iova, ulong size, int fd, long fileOffset, bool writable, out string? why)
+        {
+            why = null;
+            return 0;
+        }
+        public void Unmapped(ulong iova, ulong size) { }
+        public void Cleared() { }
+        public void IntxUnmasked() { }
+    }
+
+    [Fact]
+    public void TheWrapperAnswersForTheModelItWraps()
+    {
+        var remote = new RemoteModel();
+        IVfioDevice wrapped = new DeviceFaults(remote);
+        Assert.True(wrapped.SynchronousModel);
+        Assert.Same(remote, wrapped.DmaWindowObserver);
+        Assert.Same(remote, wrapped.IntxResampler);
+
+        // Our own models: neither, and posted writes.
+        IVfioDevice plain = new DeviceFaults(new Model());
+        Assert.False(plain.SynchronousModel);
+        Assert.Null(plain.DmaWindowObserver);
+        Assert.Null(plain.IntxResampler);
+    }
+
     [Fact]
     public void AllOnesReadsAllOnesAndDropsWritesForItsTimeOnly()
     {

@@ -4,6 +4,7 @@
 // interrupt descriptors that are not eventfds or would block, hostile answers to the server's own
 // DMA_READ, idle and non-reading clients, floods, and SIGTERM with a wedged client; then the whole
 // campaign (`linuxshim device attack`) on both our models and on QEMU's e1000, each server in its own process.
+using LinuxShim.Supervisor;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using LinuxShim.Devices.VfioUser;
@@ -271,7 +272,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
         Assert.True(report.FdsAfter <= report.FdsBefore, $"server descriptors {report.FdsBefore} -> {report.FdsAfter}: {string.Join(", ", report.NewDescriptors)}");
         Assert.True(report.ServerAlive && report.FreshClientServed && report.NoSealAdded);
         Assert.True(report.ErrorReplies > Messages / 10, "the campaign was too tame to mean anything");
-        if (model.StartsWith(DeviceCommand.QemuPrefix, StringComparison.Ordinal))
+        if (model.StartsWith(DeviceModels.QemuPrefix, StringComparison.Ordinal))
         {
             // QEMU reaches memory only through descriptors: windows without one are refused, so no DMA goes
             // through messages. (Drops for idle or slow clients depend on timing; the runs here saw none on it.)

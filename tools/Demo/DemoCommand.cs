@@ -5,6 +5,7 @@
 // planted in the driver (ports/8139too-trojan): first a crash, then a hang, with the driver isolated
 // under the supervisor; then, for contrast, the crash with the driver inside the monitor's process.
 // Prints a timeline and a summary; --json FILE writes the scenarios' numbers.
+using LinuxShim.Supervisor;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -69,7 +70,7 @@ public static partial class DemoCommand
         string port = cl.Get("port") ?? PortFolders.Find("8139too-trojan");
         var recipe = PortRecipe.Load(port);
         if (cl.Get("device") is { } device)
-            CheckDrives(recipe, DriverStack.DeviceModel(device));
+            CheckDrives(recipe, DeviceChoice.Model(device));
         RunCommand.EnsureBuilt(cl, recipe, stderr);
         int seconds = cl.GetInt("seconds", 6);
         if (cl.Get("crashes") is not null)
@@ -118,8 +119,8 @@ public static partial class DemoCommand
     // rather than letting the monitor fail to come up.
     private static void CheckDrives(PortRecipe recipe, string model)
     {
-        string? driver = model.StartsWith(DeviceCommand.QemuPrefix, StringComparison.Ordinal)
-            ? Devices.Qemu.QemuModels.All.FirstOrDefault(m => m.Name == model[DeviceCommand.QemuPrefix.Length..].Split(',')[0])?.Port
+        string? driver = model.StartsWith(Devices.DeviceModels.QemuPrefix, StringComparison.Ordinal)
+            ? Devices.Qemu.QemuModels.All.FirstOrDefault(m => m.Name == model[Devices.DeviceModels.QemuPrefix.Length..].Split(',')[0])?.Port
             : model == "rtl8139" ? "ports/8139too" : "ports/e1000";
         string? module = driver is null ? null : PortRecipe.Load(PortFolders.Find(Path.GetFileName(driver))).Module;
         if (module != recipe.Module)

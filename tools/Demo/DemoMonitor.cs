@@ -8,7 +8,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Netif;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Tools.Demo;
 
@@ -23,7 +23,7 @@ public static class DemoMonitor
         var options = new StackOptions
         {
             Library = RunCommand.EnsureBuilt(cl, recipe, stderr),
-            Device = DriverStack.DeviceModel(cl.Get("device") ?? recipe.Device ?? "rtl8139"),
+            Device = DeviceChoice.Model(cl.Get("device") ?? recipe.Device ?? "rtl8139"),
             Wire = cl.Get("wire") ?? throw new UsageException("demo monitor needs --wire"),
             Parameters = [.. recipe.Parameters, .. cl.All("param")],
             RuntimeDirectory = cl.Get("runtime-dir") ?? Path.Combine(NetifCommand.RuntimeRoot(), "demo"),

@@ -14,7 +14,7 @@ using System.Text.RegularExpressions;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Tools.Demo;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Tools.Inject;
 

@@ -18,7 +18,7 @@ public static class InjectCommand
 
         Usage:
           linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--audit FILE]
-                           [--observe-ms N] [--minutes M] [--verbose]
+                           [--observe-ms N] [--minutes M] [--device MODEL] [--verbose]
 
         Each PORT (a port folder: ports/e1000, ports/8139too-trojan) runs supervised on its emulated NIC
         (the device server taking device faults), with a critical client sending acknowledged events
@@ -62,6 +62,10 @@ public static class InjectCommand
           --audit FILE     the supervisor's audit log (default: in the runtime directory)
           --observe-ms N   how long a fault is watched before it counts as without effect (1000)
           --minutes M      inject no new fault into a port after M minutes (the report gives the real count)
+          --device MODEL   the NIC model (one port only): ours (rtl8139, e1000) or QEMU's (qemu:e1000, ...);
+                           default the port's device line. Device faults act at the vfio-user boundary, so
+                           on QEMU's models too, except bad_descriptors: QEMU writes descriptors straight
+                           into the mapped memory, where the server does not see them (no effect)
           --verbose        the stack's log on standard error
 
         Exit status: 0 passed, 1 failed (see the last line), 2 usage error.
@@ -80,8 +84,10 @@ public static class InjectCommand
             ? double.TryParse(m, CultureInfo.InvariantCulture, out double minutes) && minutes > 0 ? TimeSpan.FromMinutes(minutes) : throw new UsageException($"--minutes must be a positive number, not '{m}'")
             : null;
         var recipes = cl.Positionals.Select(PortRecipe.Load).ToList();
+        if (cl.Get("device") is not null && recipes.Count > 1)
+            throw new UsageException("--device names the model of one port: give one port with it (each port's device line is its default)");
         var plans = recipes.Select(r => (Recipe: r, Trojan: r.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal)),
-            Device: r.Device ?? throw new UsageException($"{r.Name} names no device"))).ToList();
+            Device: DeviceChoice.Of(cl, r))).ToList();
         var kinds = plans.ToDictionary(p => p.Recipe.Name, p => FaultPlan.Select(cl.Get("kinds"), p.Trojan));
         if (cl.Get("json") is { } jsonPath && Path.GetDirectoryName(Path.GetFullPath(jsonPath)) is { } dir && !Directory.Exists(dir))
             throw new UsageException($"--json: no directory {dir}");

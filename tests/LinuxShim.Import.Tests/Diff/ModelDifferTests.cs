@@ -100,6 +100,13 @@ public class ModelDifferTests
         Assert.Equal(["__kmalloc_noprof"], d.Ports[0].LacksNew);
         Assert.Equal(["__kmalloc → __kmalloc_noprof"], d.Ports[0].Renamed);
         Assert.Null(d.Ports[1].LacksNew);
+
+        // A port that loads a second module beside its driver (ne2k-pci with 8390): what that module exports on
+        // a kernel is not lacking there.
+        var withCompanion = ModelDiffer.Compare(oldModel, newModel, new HashSet<string> { "kfree" }, ports, _ => (null, null),
+            p => p.Name == "port-a" ? (new HashSet<string>(), new HashSet<string> { "__kmalloc_noprof" }) : (new HashSet<string>(), new HashSet<string>()));
+        Assert.Equal([], withCompanion.Ports[0].LacksNew);
+        Assert.Equal(["__kmalloc"], withCompanion.Ports[0].LacksOld);
     }
 
     [Theory]

@@ -4,6 +4,7 @@
 // interrupt arriving while the host shuts down must not hang it (it once deadlocked: free_irq under
 // the shim's CPU joined the interrupt thread waiting for that CPU), and SIGTERM at any moment (start,
 // probe, open, traffic, exit) must end the host within a bound.
+using LinuxShim.Supervisor;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LinuxShim.Devices;

@@ -20,6 +20,22 @@ public sealed class MultiModulePortTests : IDisposable
         return PortRecipe.Load(folder);
     }
 
+    /// <summary>
+    /// 8390's exports as the scan reads them from the tree, on every kernel: up to 6.4 EXPORT_SYMBOL writes a
+    /// ksymtab section, from 6.5 an __export_symbol_ label. 6.12's model had none, so `scan diff` called
+    /// ne2k-pci's needs from 8390 missing and the load order fell back on the objects' symbols.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kernel.TestKernels.Each), MemberType = typeof(Kernel.TestKernels))]
+    public void ExportsAreReadOnEveryKernel(string kernelVersion)
+    {
+        var model = Kernel.TestKernels.Open(kernelVersion).Scan("drivers/net/ethernet/8390", module: "8390");
+        var lib = Assert.Single(model.Modules, m => m.Name == "8390");
+        Assert.Contains(new ExportedSymbol("ei_open", "EXPORT_SYMBOL", ""), lib.Exports);
+        Assert.Contains(new ExportedSymbol("__alloc_ei_netdev", "EXPORT_SYMBOL", ""), lib.Exports);
+        Assert.True(lib.Exports.Count >= 10, string.Join(", ", lib.Exports.Select(e => e.Symbol)));
+    }
+
     [Fact]
     public void EachModuleBelongsToTheDirectoryAboveIt()
     {

@@ -5,6 +5,7 @@
 // CPU is busy most of the time, which the old heartbeat (answered only with the CPU free) took for a
 // hang; now the host reports its progress without the CPU, and a busy host is never declared hung.
 // And a host killed from outside with SIGSEGV (as a fault ends it) is replaced and frames flow again.
+using LinuxShim.Supervisor;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;

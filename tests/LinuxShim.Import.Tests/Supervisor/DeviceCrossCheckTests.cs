@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tests of the supervisor's cross-check of a host's answers against the device server's view
-// (tools/Supervisor/DeviceCrossCheck.cs), on made-up answers and times: an interface up without
+// (supervisor/DeviceCrossCheck.cs), on made-up answers and times: an interface up without
 // carrier is a stall only while the cable has had link the whole stall time; a driver that passes
 // nothing up is a stall only while frames for it keep finding its ring full; a busy driver, an
 // unplugged cable, an idle wire or a stale status never are.
 using LinuxShim.Devices;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Import.Tests.Supervisor;
 

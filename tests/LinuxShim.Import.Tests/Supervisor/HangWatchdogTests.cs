@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Tests of the supervisor's hang decision (tools/Supervisor/HangWatchdog.cs) on made-up answers and
+// Tests of the supervisor's hang decision (supervisor/HangWatchdog.cs) on made-up answers and
 // times: a busy CPU (held at every answer, counters moving) is never hung, however long; an idle one
 // (free, nothing moving) neither; a stuck one (held, nothing moving) whose holder spins is hung once a
 // full watchdog time has passed without progress, and not an answer earlier; one whose holder does
 // not spin (blocked, or starved by a loaded machine) only after four watchdog times; a host that
 // stops answering after the no-answer time.
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 
 namespace LinuxShim.Import.Tests.Supervisor;
 

@@ -14,7 +14,7 @@ using LinuxShim.Import.Tests.Native;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Tools;
 using LinuxShim.Tools.Demo;
-using LinuxShim.Tools.Supervisor;
+using LinuxShim.Supervisor;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Import.Tests.Supervisor;
@@ -164,14 +164,14 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         // the supervisor refuses the host once init is done; by then every attempt was answered.
         var (library, _, _) = PortBuilder.BuildExternal(kernel.Importer, "hostile",
             [Path.Combine(Repo, "tests/LinuxShim.Import.Tests/Host/hostile.c")], PortCommand.ShimSide(kernel.Importer), Path.Combine(work, "hostile"));
-        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var audit = new LinuxShim.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
         using var device = new LinuxShim.Devices.VfioUser.VfioUserServer(new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Default));
         string socket = Path.Combine(work, "device.sock");
         using var stop = new CancellationTokenSource();
         Directory.CreateDirectory(work);
         var serving = device.ListenAsync(socket, stop.Token);
         var log = new StringWriter();
-        var supervisor = new LinuxShim.Tools.Supervisor.DriverSupervisor(new LinuxShim.Tools.Supervisor.SupervisorOptions
+        var supervisor = new LinuxShim.Supervisor.DriverSupervisor(new LinuxShim.Supervisor.SupervisorOptions
         {
             Name = "hostile",
             Library = library,
@@ -207,7 +207,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         // once the interface is up, answers one register read with garbage.
         string library = LinuxShim.Import.Tests.Host.BuiltPorts.Library(kernel, "8139too");
         Directory.CreateDirectory(work);
-        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var audit = new LinuxShim.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
         using var nic = new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Parse("02:4c:53:00:de:ad"));
         using var server = new LinuxShim.Devices.VfioUser.VfioUserServer(nic);
         using var proxy = new LinuxShim.Import.Tests.Host.VfioUserProxy(server, Path.Combine(work, "device.sock"));
@@ -276,7 +276,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         // that is really unplugged is waited out.
         string library = LinuxShim.Import.Tests.Host.BuiltPorts.Library(kernel, "8139too");
         Directory.CreateDirectory(work);
-        using var audit = new LinuxShim.Tools.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
+        using var audit = new LinuxShim.Supervisor.AuditLog(Path.Combine(work, "audit.jsonl"));
         using var nic = new LinuxShim.Devices.Rtl8139.Rtl8139Nic(LinuxShim.Devices.MacAddress.Parse("02:4c:53:00:de:ad"));
         using var server = new LinuxShim.Devices.VfioUser.VfioUserServer(nic);
         string socket = Path.Combine(work, "device.sock");
@@ -347,8 +347,11 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
     public static TheoryData<string, string, string> QemuPorts()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var row in TestKernels.EachPort("e100", "e1000e", "virtio_net"))
+        foreach (var row in TestKernels.EachPort("e100", "e1000e", "8139cp", "virtio_net"))
             data.Add((string)row[0], (string)row[1], TestKernels.Recipe((string)row[1]).Device!);
+        // e1000 runs on our 82540EM by default; QEMU's e1000 is the same driver's second, independent device.
+        foreach (var row in TestKernels.EachPort("e1000"))
+            data.Add((string)row[0], (string)row[1], "qemu:e1000");
         return data;
     }
 
@@ -459,7 +462,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         return mac;
     }
 
-    private static void WaitForCarrier(LinuxShim.Tools.Supervisor.IDriverLink link) =>
+    private static void WaitForCarrier(LinuxShim.Supervisor.IDriverLink link) =>
         Assert.True(link.WaitForCarrier(TimeSpan.FromSeconds(20)), "no link");
 
     // One event frame from the driver to the wire, and one acknowledgement from the wire up to the

@@ -6,7 +6,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 public sealed class AuditLog : IDisposable
 {

@@ -10,9 +10,8 @@ using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Tools.Supervisor;
 
-namespace LinuxShim.Tools;
+namespace LinuxShim.Supervisor;
 
 public sealed record StackOptions
 {
@@ -71,23 +70,6 @@ public abstract class DriverStack : IDisposable
 
     public abstract void Dispose();
 
-    /// <summary>The device a command runs a port on: --device, else the port's device line.</summary>
-    public static string DeviceOf(CommandLine cl, Import.Port.PortRecipe recipe) =>
-        DeviceModel(cl.Get("device") ?? recipe.Device ?? throw new UsageException(
-            $"{recipe.Folder}/{Import.Port.PortRecipe.FileName} names no device (add e.g. 'device = rtl8139') and no --device was given"));
-
-    public static string DeviceModel(string name)
-    {
-        try
-        {
-            return DeviceCommand.ModelName(name);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException(e.Message);
-        }
-    }
-
     /// <summary>Device server and driver host as child processes of this one.</summary>
     public static DriverStack StartIsolated(StackOptions options, TextWriter log) => new Isolated(options, log);
 
@@ -107,7 +89,7 @@ public abstract class DriverStack : IDisposable
             Directory.CreateDirectory(o.RuntimeDirectory);
             string deviceSocket = Path.Combine(o.RuntimeDirectory, "device.sock");
             string deviceStatus = Path.Combine(o.RuntimeDirectory, "device.status");
-            var deviceArgs = new List<string> { "device", DeviceModel(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac,
+            var deviceArgs = new List<string> { "device", DeviceModels.ModelName(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac,
                 "--status", deviceStatus };
             if (o.Pcap is not null)
                 deviceArgs.AddRange(["--pcap", o.Pcap]);
@@ -178,11 +160,11 @@ public abstract class DriverStack : IDisposable
 
         public InProcess(StackOptions o, TextWriter log)
         {
-            (wire, farEnd) = DeviceCommand.OpenWire(o.Wire);
+            (wire, farEnd) = DeviceModels.OpenWire(o.Wire);
             if (o.Pcap is not null)
                 wire = new CaptureWire(wire, new PcapWriter(o.Pcap));
             var mac = MacAddress.Parse(o.Mac);
-            nic = DeviceCommand.CreateNic(DeviceModel(o.Device), mac, line =>
+            nic = DeviceModels.CreateNic(o.Device, mac, line =>
             {
                 lock (log)
                     log.WriteLine($"[device] {line}");

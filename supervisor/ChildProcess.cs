@@ -5,7 +5,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Tools;
+namespace LinuxShim.Supervisor;
 
 public sealed partial class ChildProcess : IDisposable
 {
@@ -29,19 +29,39 @@ public sealed partial class ChildProcess : IDisposable
     /// <summary>Raised (on a pool thread) when the child exits.</summary>
     public event Action<ChildProcess>? Exited;
 
-    /// <summary>How to run this very program again: (file, leading arguments).</summary>
+    /// <summary>
+    /// How to run the linuxshim command line (the device server is `linuxshim device`): (file, leading arguments).
+    /// Its linuxshim.dll sits beside this library, run by the same dotnet as this process when that is dotnet
+    /// (as under the launcher and in tests), else this process is the command line's own app host.
+    /// </summary>
     public static (string File, string[] Prefix) Self()
     {
         string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
-        string dll = typeof(ChildProcess).Assembly.Location;
+        string dll = Path.Combine(AppContext.BaseDirectory, "linuxshim.dll");
         return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (path, []);
     }
 
     /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
-    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? wrapper = null, bool input = false)
+    /// <summary>
+    /// The driver host's executable (linuxshim-host, which references the shim only): run by the same dotnet as this
+    /// program when this program runs as a dll, else as its own app host beside this one.
+    /// </summary>
+    public static (string File, string[] Prefix) DriverHost()
     {
-        var (file, prefix) = Self();
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
+        string dll = typeof(Host.HostCommand).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (Path.ChangeExtension(dll, null), []);
+    }
+
+    public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? wrapper = null, bool input = false) =>
+        Start(Self(), label, args, log, environment, wrapper, input);
+
+    /// <summary>Starts <paramref name="program"/> (its file and the arguments before <paramref name="args"/>).</summary>
+    public static ChildProcess Start((string File, string[] Prefix) program, string label, IEnumerable<string> args, TextWriter log,
+        IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null, bool input = false)
+    {
+        var (file, prefix) = program;
         if (wrapper is { Count: > 0 })
         {
             // e.g. unshare --user ...: the wrapper execs this program, keeping the process id.

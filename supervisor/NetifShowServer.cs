@@ -6,7 +6,7 @@
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 public sealed class NetifShowServer : IDisposable
 {

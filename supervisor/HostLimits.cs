@@ -5,7 +5,7 @@
 // Best effort: where the supervisor may not create groups, it says so (in the audit log) and the
 // hosts run with their other limits (fixed DMA memory, managed heap ceiling, descriptor limit,
 // watchdog) only.
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 public sealed class HostLimits : IDisposable
 {

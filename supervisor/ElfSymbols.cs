@@ -5,7 +5,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 public static class ElfSymbols
 {

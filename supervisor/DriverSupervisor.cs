@@ -16,7 +16,7 @@ using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Sandbox;
 using LinuxShim.Shim.Vfio;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 /// <summary>What a client of one interface needs: the rings and the interface's state.</summary>
 public interface IDriverLink
@@ -265,7 +265,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             // No diagnostics IPC: no socket or pipes in /tmp for the host to create (or fail to remove).
             ["DOTNET_EnableDiagnostics"] = "0",
         };
-        var process = ChildProcess.Start($"host#{n}", ["host", "--supervisor", path], log, env, UserNamespaceWrapper());
+        var process = ChildProcess.Start(ChildProcess.DriverHost(), $"host#{n}", ["--supervisor", path], log, env, UserNamespaceWrapper());
         if (limits is not null && !limits.Add(process.Id))
             audit.Write("limits", ("host", n), ("applied", false), ("limits", "the kernel refused to move the host into its control group"));
         return new HostSlot(n, process, listener, path) { CrossCheck = new DeviceCrossCheck(options.CarrierStallMs, options.ReceiveStallMs) };

@@ -7,7 +7,7 @@
 // while its holder kept running (a spin in a handler or a poll loop: it burned at least a quarter of
 // that time), or for four watchdog times whatever the holder did (blocked for ever, or so starved by
 // a loaded machine that it made no progress either); or no answer at all for the no-answer time.
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
 {

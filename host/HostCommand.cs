@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Managed side. "linuxshim host LIB.so": runs a driver in this process under the shim (the driver
-// host; the supervisor and `run` start it in its own process). With --fake-pci it gets in-memory PCI
-// functions, enough to reach the driver's probe.
+// Managed side. The driver host (`linuxshim-host`, also `linuxshim host LIB.so`): runs a driver in this
+// process under the shim (the supervisor and `run` start it in its own process, as this executable, which
+// references the shim only). With --fake-pci it gets in-memory PCI functions, enough to reach the driver's probe.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LinuxShim.Shim.Host;
@@ -11,11 +11,46 @@ using LinuxShim.Shim.Pci;
 using LinuxShim.Shim.Sandbox;
 using LinuxShim.Shim.Vfio;
 
-namespace LinuxShim.Tools;
+namespace LinuxShim.Host;
 
 public static class HostCommand
 {
-    public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public const string Usage = """
+        usage: linuxshim-host LIB.so [--vfio-user SOCKET]... [--fake-pci VVVV:DDDD]... [--param NAME=VALUE]...
+                              [--netif SOCKET] [--sandbox] [--up] [--exit-after-probe] [--memory MIB]
+                              [--device-timeout-ms N] [--stop-timeout-ms N] [--layout FILE]
+               linuxshim-host --supervisor SOCKET
+        Runs a driver .so from `linuxshim port build` in this process under the shim (see linuxshim --help, host).
+        """;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>The host with its arguments: 0 done, 1 failed, 2 a usage mistake (one line on stderr).</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var cl = HostArguments.Parse(args);
+            if (cl.Has("help"))
+            {
+                stdout.WriteLine(Usage);
+                return ExitOk;
+            }
+            return Run(cl, stdout, stderr);
+        }
+        catch (HostUsageException e)
+        {
+            stderr.WriteLine($"linuxshim: {e.Message}");
+            stderr.WriteLine("Try 'linuxshim-host --help'.");
+            return ExitUsage;
+        }
+    }
+
+    private static int Run(HostArguments cl, TextWriter stdout, TextWriter stderr)
     {
         var started = Stopwatch.StartNew();
         // SIGINT/SIGTERM are taken from the start: one that comes while the driver probes or opens
@@ -24,7 +59,7 @@ public static class HostCommand
         // signal ends it at once.
         int stopTimeout = cl.GetInt("stop-timeout-ms", 1000);
         if (stopTimeout <= 0)
-            throw new UsageException("--stop-timeout-ms must be positive");
+            throw new HostUsageException("--stop-timeout-ms must be positive");
         using var deadline = new ShutdownDeadline(TimeSpan.FromMilliseconds(stopTimeout));
         using var stop = new ManualResetEventSlim();
         int signals = 0;
@@ -57,16 +92,16 @@ public static class HostCommand
         }
     }
 
-    private static int Serve(CommandLine cl, TextWriter stdout, TextWriter stderr, Stopwatch started, ManualResetEventSlim stop, ShutdownDeadline deadline)
+    private static int Serve(HostArguments cl, TextWriter stdout, TextWriter stderr, Stopwatch started, ManualResetEventSlim stop, ShutdownDeadline deadline)
     {
         if (cl.Get("supervisor") is { } supervisor)
         {
             // Under a supervisor: everything (library, device, netif) comes through its socket.
             if (cl.Positionals.Count > 0 || cl.Has("fake-pci") || cl.Has("vfio-user") || cl.Has("netif"))
-                throw new UsageException("host --supervisor SOCKET takes everything from the supervisor: no library, --fake-pci, --vfio-user or --netif");
+                throw new HostUsageException("host --supervisor SOCKET takes everything from the supervisor: no library, --fake-pci, --vfio-user or --netif");
             return SupervisedHost.Run(supervisor, stderr, LockDownForSupervisor, stop);
         }
-        string library = cl.Single("a driver library (from linuxshim port build)");
+        string library = cl.Library();
         var functions = new List<IPciFunction>();
         foreach (var id in cl.All("fake-pci"))
         {
@@ -76,12 +111,12 @@ public static class HostCommand
             }
             catch (FormatException e)
             {
-                throw new UsageException(e.Message);
+                throw new HostUsageException(e.Message);
             }
         }
         int deviceTimeout = cl.GetInt("device-timeout-ms", (int)VfioUserClient.DefaultReplyTimeout.TotalMilliseconds);
         if (deviceTimeout <= 0)
-            throw new UsageException("--device-timeout-ms must be positive");
+            throw new HostUsageException("--device-timeout-ms must be positive");
         foreach (var socket in cl.All("vfio-user"))
         {
             try
@@ -93,11 +128,11 @@ public static class HostCommand
             catch (Exception e) when (e is NativeCallException or IOException or InvalidDataException)
             {
                 stderr.WriteLine($"linuxshim: vfio-user device at {socket}: {e.Message}");
-                return Cli.ExitFailure;
+                return ExitFailure;
             }
         }
         if (cl.Has("sandbox") && cl.Get("netif") is not null)
-            throw new UsageException("--sandbox and --netif: a locked-down host cannot create its netif socket (the supervisor grants it)");
+            throw new HostUsageException("--sandbox and --netif: a locked-down host cannot create its netif socket (the supervisor grants it)");
         ulong memory = (ulong)cl.GetInt("memory", 64) << 20;
         PciCore.Probed += (device, driver, result) =>
         {
@@ -123,7 +158,7 @@ public static class HostCommand
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
-            return Cli.ExitFailure;
+            return ExitFailure;
         }
         // --sandbox: lock down before any driver code runs. With no supervisor to take the seccomp
         // listener, this process answers its own notifications and logs each denial.
@@ -140,14 +175,14 @@ public static class HostCommand
         if (stop.IsSet)
         {
             stdout.WriteLine("exit 0 (stopped before init)");
-            return Cli.ExitOk;
+            return ExitOk;
         }
         int init = host.Init();
         stdout.WriteLine($"init {init} {started.Elapsed.TotalMilliseconds:F0}ms");
         foreach (var d in NetCore.Registered)
             stdout.WriteLine($"netdev {d.Name} {Convert.ToHexString(d.Mac)}");
         if (init != 0)
-            return Cli.ExitFailure;
+            return ExitFailure;
         if (cl.Has("up") && !stop.IsSet)
             foreach (var d in NetCore.Registered)
                 stdout.WriteLine($"open {d.Name} {d.Open()}");
@@ -171,7 +206,7 @@ public static class HostCommand
         host.Exit();
         sandbox?.Notifications?.Dispose();
         stdout.WriteLine("exit 0");
-        return Cli.ExitOk;
+        return ExitOk;
     }
 
     // Under a supervisor: the listener goes to it (ReportInProcess stays null, so the filter does not

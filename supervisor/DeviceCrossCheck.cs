@@ -9,7 +9,7 @@
 // Each must last the stall time; a device status older than a second proves nothing.
 using LinuxShim.Devices;
 
-namespace LinuxShim.Tools.Supervisor;
+namespace LinuxShim.Supervisor;
 
 /// <summary>A stall the cross-check found: its reason ("carrier", "receive") and the audit record's fields.</summary>
 public sealed record DeviceStall(string Reason, (string Name, object? Value)[] Fields)
