@@ -23,7 +23,7 @@ public static class QemuModels
         new("tulip", "DEC 21143 Tulip", "ports/tulip"),
         new("i82559er", "Intel 82559ER Fast Ethernet", "ports/e100"),
         new("vmxnet3", "VMware vmxnet3", "ports/vmxnet3"),
-        new("virtio-net-pci", "virtio network device", null),
+        new("virtio-net-pci", "virtio network device", "ports/virtio_net"),
     ];
 
     /// <summary>The QEMU binary models run in ($LINUXSHIM_QEMU, else qemu-system-x86_64 on PATH); null when there is none.</summary>

@@ -79,7 +79,8 @@ public sealed class KernelLayout
         for (int i = 0; i < constants.Count; i++)
             layout.Constants[constants[i].Expression] = values.TryGetValue($"linuxshim_constant_{i}", out long v)
                 ? v : throw new ImportException($"{constants[i].Expression} has no value in <{constants[i].Header}> of this kernel tree");
-        layout.Headers.UnionWith(requests.Select(r => r.Header));
+        // The glue's asserts need both: the structs' headers and those of the constants read from the headers.
+        layout.Headers.UnionWith(requests.Select(r => r.Header).Concat(constants.Select(c => c.Header)));
         foreach (var request in requests)
         {
             if (!records.TryGetValue(request.Struct, out var record))

@@ -87,4 +87,12 @@ public static unsafe class Dma
         dev.U64(DeviceLayout.CoherentDmaMask, mask);
         return 0;
     }
+
+    // kernel/dma/mapping.c with direct mapping and no bounce buffers: any size maps in one piece, and no
+    // address ever needs a sync (the memory is coherent and never bounced).
+    [KernelSymbol("dma_max_mapping_size"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nuint DmaMaxMappingSize(nint dev) => nuint.MaxValue;
+
+    [KernelSymbol("dma_need_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte DmaNeedSync(nint dev, ulong address) => 0;
 }

@@ -63,4 +63,17 @@ public static unsafe class Ethernet
         Buffer.MemoryCopy((void*)data, (void*)dev.Ptr(NetDevLayout.DevAddr), 6, 6);
         return 0;
     }
+
+    // net/ethernet/eth.c: a running device takes a new address only if it says it can (IFF_LIVE_ADDR_CHANGE).
+    [KernelSymbol("eth_prepare_mac_addr_change"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int EthPrepareMacAddrChange(nint dev, nint sockaddr)
+    {
+        if ((dev.U64(NetDevLayout.PrivFlags) & NetDevLayout.IffLiveAddrChange) == 0 && dev.TestBit(NetDevLayout.State, NetDevLayout.StateStart))
+            return -16; // -EBUSY
+        return IsValidEtherAddress(new ReadOnlySpan<byte>((void*)(sockaddr + 2), 6)) ? 0 : -99;
+    }
+
+    [KernelSymbol("eth_commit_mac_addr_change"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void EthCommitMacAddrChange(nint dev, nint sockaddr) =>
+        Buffer.MemoryCopy((void*)(sockaddr + 2), (void*)dev.Ptr(NetDevLayout.DevAddr), 6, 6);
 }

@@ -66,6 +66,18 @@ public static unsafe class Irq
         return 0;
     }
 
+    // kernel/irq/manage.c: the hint is only shown to user space (/proc/irq/N/affinity_hint), which a host has
+    // not; with setaffinity the mask must hold an online CPU, and the one CPU handles every interrupt anyway.
+    [KernelSymbol("__irq_apply_affinity_hint"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int IrqApplyAffinityHint(uint irq, ulong* mask, byte setAffinity)
+    {
+        if (!PciCore.All.Any(d => d.Irq == (int)irq))
+            return -22; // no descriptor for this interrupt
+        if (setAffinity != 0 && mask != null && (mask[0] & 1) == 0)
+            return -22; // no online CPU in the mask
+        return 0;
+    }
+
     [KernelSymbol("free_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint FreeIrq(uint irq, nint devId)
     {

@@ -113,4 +113,41 @@ public static unsafe class KernelLib
     }
 
     private static ushort BinaryPrimitivesSwap(ushort v) => (ushort)((v >> 8) | (v << 8));
+
+    // lib/list_debug.c (CONFIG_DEBUG_LIST): a list operation on corrupted links. Debian builds with
+    // CONFIG_BUG_ON_DATA_CORRUPTION, so corruption is a BUG(): the driver ends.
+    private static readonly nint ListPoison1 = unchecked((nint)0xdead000000000100), ListPoison2 = unchecked((nint)0xdead000000000122);
+
+    private static byte Corrupted(string what)
+    {
+        Machine.Fatal($"list corruption: {what}");
+        return 0;
+    }
+
+    [KernelSymbol("__list_add_valid"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte ListAddValid(nint* entry, nint* prev, nint* next)
+    {
+        if (next[1] != (nint)prev)
+            return Corrupted($"next->prev should be prev (0x{(nint)prev:x}), but was 0x{next[1]:x} (next=0x{(nint)next:x})");
+        if (prev[0] != (nint)next)
+            return Corrupted($"prev->next should be next (0x{(nint)next:x}), but was 0x{prev[0]:x} (prev=0x{(nint)prev:x})");
+        if (entry == prev || entry == next)
+            return Corrupted($"list_add double add: new=0x{(nint)entry:x}, prev=0x{(nint)prev:x}, next=0x{(nint)next:x}");
+        return 1;
+    }
+
+    [KernelSymbol("__list_del_entry_valid"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte ListDelEntryValid(nint* entry)
+    {
+        nint* next = (nint*)entry[0], prev = (nint*)entry[1];
+        if ((nint)next == ListPoison1)
+            return Corrupted($"list_del corruption, 0x{(nint)entry:x}->next is LIST_POISON1");
+        if ((nint)prev == ListPoison2)
+            return Corrupted($"list_del corruption, 0x{(nint)entry:x}->prev is LIST_POISON2");
+        if (prev[0] != (nint)entry)
+            return Corrupted($"list_del corruption. prev->next should be 0x{(nint)entry:x}, but was 0x{prev[0]:x}");
+        if (next[1] != (nint)entry)
+            return Corrupted($"list_del corruption. next->prev should be 0x{(nint)entry:x}, but was 0x{next[1]:x}");
+        return 1;
+    }
 }

@@ -180,6 +180,30 @@ public static unsafe class Memory
             PutPage(Machine.Memory.VirtualToPage(address));
     }
 
+    /// <summary>alloc_pages_exact() (mm/page_alloc.c): pages enough for <paramref name="size"/> bytes, each with its own
+    /// reference (split_page()); Linux frees the tail past the size at once, here it stays with the block until
+    /// free_pages_exact().</summary>
+    [KernelSymbol("alloc_pages_exact"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint AllocPagesExact(nuint size, uint gfp)
+    {
+        int order = 0;
+        while (((nuint)PhysicalMemory.PageSize << order) < size)
+            order++;
+        nint page = FaultInjection.Fail("page_alloc") ? 0 : AllocatePages(gfp, order);
+        if (page == 0)
+            return 0;
+        for (int i = 1; i < 1 << order; i++)
+            (page + i * PageLayout.Size.Size).I32(PageLayout.RefCount, 1);
+        return Machine.Memory.PageToVirtual(page);
+    }
+
+    [KernelSymbol("free_pages_exact"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void FreePagesExact(nint address, nuint size)
+    {
+        if (address != 0)
+            FreePages(Machine.Memory.VirtualToPage(address));
+    }
+
     [KernelSymbol("__free_pages"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void FreePagesByPage(nint page, uint order) => PutPage(page);
 
@@ -201,5 +225,31 @@ public static unsafe class Memory
 
     /// <summary>Frees a page fragment by any address inside it (page_frag_free).</summary>
     [KernelSymbol("page_frag_free"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void PageFragFree(nint address) => Free(address == 0 ? 0 : Machine.Heap.BlockContaining(address) is var b and not 0 ? b : address);
+    public static void PageFragFree(nint address) => FreeFragment(address);
+
+    /// <summary>
+    /// page_frag_free(): a fragment of a page from the page allocator drops a reference to that page (put_page of
+    /// its head page; the pages handed out whole here are order-0 or the first of their block); a fragment the
+    /// shim carved from its heap (__netdev_alloc_frag_align) frees its block.
+    /// </summary>
+    public static void FreeFragment(nint address)
+    {
+        if (address == 0)
+            return;
+        nint page = Machine.Memory.VirtualToPage(address);
+        bool fromPageAllocator;
+        lock (PageOrders)
+            fromPageAllocator = PageOrders.ContainsKey(page);
+        if (fromPageAllocator)
+            PutPage(page);
+        else
+            Free(Machine.Heap.BlockContaining(address) is var b and not 0 ? b : address);
+    }
+
+    /// <summary>Whether <paramref name="page"/> heads pages the page allocator handed out.</summary>
+    public static bool IsAllocatedPage(nint page)
+    {
+        lock (PageOrders)
+            return PageOrders.ContainsKey(page);
+    }
 }

@@ -53,4 +53,17 @@ public static unsafe class Msi
 
     [KernelSymbol("pci_irq_vector"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int PciIrqVector(nint pdev, uint nr) => nr > 0 ? EInval : (int)pdev.U32(PciLayout.Irq);
+
+    // msi/api.c: an INTx vector (the only one, nr 0) carries no affinity of its own, so it may run on any
+    // possible CPU: cpu_possible_mask (shim/native/runtime.c), which is CPU 0 here.
+    [KernelSymbol("pci_irq_get_affinity"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciIrqGetAffinity(nint pdev, int nr)
+    {
+        if (nr != 0 || pdev.U32(PciLayout.Irq) == 0)
+        {
+            Machine.Log(4, $"WARNING: pci_irq_get_affinity: no vector {nr}");
+            return 0;
+        }
+        return Machine.Library?.Symbol("__cpu_possible_mask") ?? 0;
+    }
 }

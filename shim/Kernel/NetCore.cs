@@ -45,7 +45,8 @@ public sealed unsafe class NetDevice
 
     private nint Queue0 => Pointer.Ptr(NetDevLayout.Tx);
 
-    public bool TxStopped => (Queue0.U64(TxQueueLayout.State) & ((1UL << TxQueueLayout.DrvXoff) | (1UL << TxQueueLayout.StackXoff))) != 0;
+    // netif_xmit_frozen_or_stopped(): stopped by the driver or the stack, or frozen by netif_tx_lock().
+    public bool TxStopped => (Queue0.U64(TxQueueLayout.State) & ((1UL << TxQueueLayout.DrvXoff) | (1UL << TxQueueLayout.StackXoff) | (1UL << TxQueueLayout.Frozen))) != 0;
 
     /// <summary>Brings the interface up (dev_open): ndo_open, then the receive mode. 0 or -errno.</summary>
     public int Open() => Cpu.Run(() =>
@@ -68,6 +69,7 @@ public sealed unsafe class NetDevice
             var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
             if (rxMode != null)
                 rxMode(Pointer);
+            NetdevNotifier.Call((ulong)NotifierLayout.Up.Value, Pointer); // dev_open(): call_netdevice_notifiers(NETDEV_UP)
             return 0;
         }
         finally
@@ -97,11 +99,13 @@ public sealed unsafe class NetDevice
     {
         if (!IsUp)
             return;
+        NetdevNotifier.Call((ulong)NotifierLayout.GoingDown.Value, Pointer); // __dev_close_many()
         Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
         var stop = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsStop);
         if (stop != null)
             stop(Pointer);
         Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) & ~NetDevLayout.IffUp);
+        NetdevNotifier.Call((ulong)NotifierLayout.Down.Value, Pointer); // dev_close_many()
     }
 
     /// <summary>
@@ -430,7 +434,9 @@ public static unsafe class NetCore
         Memory.Free(dev);
     }
 
-    [KernelSymbol("register_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // register_netdev() takes the RTNL around register_netdevice(); the caller of register_netdevice() holds it.
+    // Neither needs it here: registration runs on the one CPU and waits for nothing.
+    [KernelSymbol("register_netdev"), KernelSymbol("register_netdevice"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int RegisterNetdev(nint dev)
     {
         string pattern = Access.CString(dev.At(NetDevLayout.Name)) ?? "eth%d";
@@ -450,6 +456,14 @@ public static unsafe class NetCore
         dev.U8(NetDevLayout.RegState, NetDevLayout.Registered);
         var d = new NetDevice(dev);
         Devices.Add(d);
+        int veto = NetdevNotifier.Call((ulong)NotifierLayout.Register.Value, dev) & ~NotifierLayout.StopMask;
+        if (veto > 1) // notifier_to_errno(): a block refused the device, which is rolled back (NETDEV_UNREGISTER)
+        {
+            NetdevNotifier.Call((ulong)NotifierLayout.Unregister.Value, dev);
+            Devices.Remove(d);
+            dev.U8(NetDevLayout.RegState, NetDevLayout.Unregistered);
+            return 1 - veto;
+        }
         Added?.Invoke(d);
         TxWatchdog.Start();
         return 0;
@@ -458,11 +472,82 @@ public static unsafe class NetCore
     [KernelSymbol("unregister_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void UnregisterNetdev(nint dev)
     {
+        Find(dev)?.Close();
+        Unregister(dev);
+    }
+
+    // unregister_netdevice(dev) is unregister_netdevice_queue(dev, NULL): the caller holds the RTNL. A list head
+    // batches devices for unregister_netdevice_many(), which the shim does not have.
+    [KernelSymbol("unregister_netdevice_queue"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void UnregisterNetdeviceQueue(nint dev, nint head)
+    {
+        if (head != 0)
+        {
+            Machine.Fatal("unregister_netdevice_queue: batched unregistration (unregister_netdevice_many) is not implemented");
+            return;
+        }
+        Find(dev)?.CloseHoldingRtnl();
+        Unregister(dev);
+    }
+
+    private static void Unregister(nint dev)
+    {
         var d = Find(dev);
-        d?.Close();
+        if (d is not null)
+            NetdevNotifier.Call((ulong)NotifierLayout.Unregister.Value, dev);
         dev.U8(NetDevLayout.RegState, NetDevLayout.Unregistered);
         if (d is not null)
             Devices.Remove(d);
+    }
+
+    private static IEnumerable<nint> TxQueues(nint dev)
+    {
+        nint queues = dev.Ptr(NetDevLayout.Tx);
+        for (uint i = 0; i < dev.U32(NetDevLayout.NumTxQueues); i++)
+            yield return queues + (int)i * TxQueueLayout.Size.Size;
+    }
+
+    // netif_tx_lock(): every queue's xmit lock (a spinlock: nothing to take on the one CPU) and the queue frozen,
+    // so no transmit starts until netif_tx_unlock() thaws them and reschedules each one.
+    [KernelSymbol("netif_tx_lock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxLock(nint dev)
+    {
+        foreach (nint q in TxQueues(dev))
+            q.SetBit(TxQueueLayout.State, TxQueueLayout.Frozen);
+    }
+
+    [KernelSymbol("netif_tx_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxUnlock(nint dev)
+    {
+        foreach (nint q in TxQueues(dev))
+            if (q.ClearBit(TxQueueLayout.State, TxQueueLayout.Frozen))
+                Find(dev)?.OnTxWoken(); // netif_schedule_queue()
+    }
+
+    [KernelSymbol("netif_tx_stop_all_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxStopAllQueues(nint dev)
+    {
+        foreach (nint q in TxQueues(dev))
+            q.SetBit(TxQueueLayout.State, TxQueueLayout.DrvXoff);
+    }
+
+    private static readonly Dictionary<(nint Dev, uint Type), Dictionary<ushort, ulong>> XpsMaps = [];
+
+    /// <summary>The CPUs (bit n: CPU n) whose transmissions __netif_set_xps_queue() steered to <paramref name="queue"/>.</summary>
+    public static ulong XpsCpus(nint dev, ushort queue) =>
+        XpsMaps.TryGetValue((dev, 0u), out var map) && map.TryGetValue(queue, out var cpus) ? cpus : 0;
+
+    // Transmit packet steering (net/core/dev.c): which CPUs' (XPS_CPUS) or receive queues' (XPS_RXQS) packets go
+    // to a transmit queue. Kept per device; the host transmits from the one CPU on the queue it maps.
+    [KernelSymbol("__netif_set_xps_queue"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifSetXpsQueue(nint dev, ulong* mask, ushort index, uint type)
+    {
+        if (index >= dev.U32(NetDevLayout.NumTxQueues))
+            return -22;
+        if (!XpsMaps.TryGetValue((dev, type), out var map))
+            XpsMaps[(dev, type)] = map = [];
+        map[index] = type == 0 ? mask[0] & ((1UL << Cpumask.CpuIds) - 1) : mask[0];
+        return 0;
     }
 
     [KernelSymbol("netif_device_attach"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

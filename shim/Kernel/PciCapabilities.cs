@@ -21,18 +21,58 @@ public static unsafe class PciCapabilities
     {
         if ((function.ReadConfig(Status, 2) & StatusCapList) == 0)
             return 0;
-        int at = (int)function.ReadConfig(CapabilityList, 1) & ~3;
+        return FindNext(function, CapabilityList, id);
+    }
+
+    /// <summary>__pci_find_next_cap(): the walk from the list pointer at <paramref name="pointerAt"/> to capability <paramref name="id"/>, or 0.</summary>
+    public static int FindNext(IPciFunction function, int pointerAt, int id)
+    {
+        int at = (int)function.ReadConfig(pointerAt, 1);
         for (int ttl = 48; ttl > 0 && at >= 0x40; ttl--)
         {
+            at &= ~3;
             uint header = function.ReadConfig(at, 2);
             if ((header & 0xff) == 0xff)
                 return 0;
             if ((header & 0xff) == id)
                 return at;
-            at = (int)(header >> 8) & ~3;
+            at = (int)(header >> 8);
         }
         return 0;
     }
+
+    /// <summary>pci_find_ext_capability(): extended capability <paramref name="id"/> in configuration space past 256 bytes, or 0.
+    /// Only a PCI Express function has that space here (a conventional function's cfg_size is 256).</summary>
+    public static int FindExtended(IPciFunction function, bool express, int id)
+    {
+        const int start = 0x100;
+        if (!express)
+            return 0;
+        uint header = function.ReadConfig(start, 4);
+        if (header == 0 || header == 0xffffffff)
+            return 0;
+        int at = start;
+        for (int ttl = (4096 - 256) / 8; ttl > 0; ttl--)
+        {
+            if ((header & 0xffff) == id)
+                return at;
+            at = (int)(header >> 20) & 0xffc;
+            if (at < start)
+                break;
+            header = function.ReadConfig(at, 4);
+        }
+        return 0;
+    }
+
+    [KernelSymbol("pci_find_capability"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte PciFindCapability(nint pdev, int cap) => (byte)Find(PciCore.Require(pdev).Function, cap);
+
+    [KernelSymbol("pci_find_next_capability"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte PciFindNextCapability(nint pdev, byte pos, int cap) => (byte)FindNext(PciCore.Require(pdev).Function, pos + 1, cap);
+
+    [KernelSymbol("pci_find_ext_capability"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort PciFindExtCapability(nint pdev, int cap) =>
+        (ushort)FindExtended(PciCore.Require(pdev).Function, pdev.U8(PciLayout.PcieCap) != 0, cap);
 
     /// <summary>What set_pcie_port_type(), pci_pm_init() and pci_msi_init()/pci_msix_init() record of the list.</summary>
     internal static void Setup(nint pdev, IPciFunction function)

@@ -403,6 +403,14 @@ public static unsafe class PciCore
     [KernelSymbol("pcix_set_mmrbc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int PcixSetMmrbc(nint pdev, int mmrbc) => -22;
 
+    // drivers/pci/pci.c: a function that was surprise-removed reads all ones; its vendor ID is then 0xffff.
+    [KernelSymbol("pci_device_is_present"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte PciDeviceIsPresent(nint pdev)
+    {
+        uint id = Require(pdev).Function.ReadConfig(0x00, 4);
+        return (byte)(id != 0xffffffff && id != 0 && (id & 0xffff) != 0xffff ? 1 : 0);
+    }
+
     [KernelSymbol("dev_driver_string"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint DevDriverString(nint dev) => DriverString(dev);
 

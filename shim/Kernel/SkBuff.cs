@@ -141,7 +141,11 @@ public static unsafe class SkBuff
             int frags = shinfo.U8(SkbLayout.NrFrags);
             for (int i = 0; i < frags; i++)
                 Memory.PutPage((shinfo.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size).Ptr(SkbLayout.FragPage));
-            Memory.Free(skb.Ptr(SkbLayout.Head));
+            // skb_free_head(): a head built in a page fragment (build_skb) goes back as a fragment.
+            if (skb.Bits(SkbLayout.HeadFrag) != 0)
+                Memory.FreeFragment(skb.Ptr(SkbLayout.Head));
+            else
+                Memory.Free(skb.Ptr(SkbLayout.Head));
         }
         Memory.Free(skb);
     }
@@ -380,4 +384,153 @@ public static unsafe class SkBuff
 
     [KernelSymbol("consume_skb"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void ConsumeSkb(nint skb) => Free(skb);
+
+    private static nint Frag(nint skb, int i) => SharedInfo(skb).At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size;
+
+    /// <summary>skb_add_rx_frag(): the page area becomes fragment <paramref name="i"/> (skb_fill_page_desc()) and counts in the skb's lengths.</summary>
+    [KernelSymbol("skb_add_rx_frag"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbAddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize)
+    {
+        nint frag = Frag(skb, i);
+        frag.Ptr(SkbLayout.FragPage, page);
+        frag.U32(SkbLayout.FragOffset, (uint)offset);
+        frag.U32(SkbLayout.FragLen, (uint)size);
+        SharedInfo(skb).U8(SkbLayout.NrFrags, (byte)(i + 1));
+        Grow(skb, size, truesize);
+    }
+
+    /// <summary>skb_coalesce_rx_frag(): fragment <paramref name="i"/> grows by <paramref name="size"/> bytes of the same page.</summary>
+    [KernelSymbol("skb_coalesce_rx_frag"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbCoalesceRxFrag(nint skb, int i, int size, uint truesize)
+    {
+        nint frag = Frag(skb, i);
+        frag.U32(SkbLayout.FragLen, frag.U32(SkbLayout.FragLen) + (uint)size);
+        Grow(skb, size, truesize);
+    }
+
+    private static void Grow(nint skb, int size, uint truesize)
+    {
+        skb.U32(SkbLayout.Len, skb.U32(SkbLayout.Len) + (uint)size);
+        skb.U32(SkbLayout.DataLen, skb.U32(SkbLayout.DataLen) + (uint)size);
+        skb.U32(SkbLayout.Truesize, skb.U32(SkbLayout.Truesize) + truesize);
+    }
+
+    /// <summary>
+    /// skb_page_frag_refill() (net/core/sock.c): the fragment's page is kept while it has room for <paramref name="size"/>
+    /// bytes (or starts over when nobody else holds it); else a new page. Linux first tries a 32 KiB compound page;
+    /// compound pages are not modelled here, so it takes the order-0 page Linux falls back to.
+    /// </summary>
+    [KernelSymbol("skb_page_frag_refill"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte SkbPageFragRefill(uint size, nint pfrag, uint gfp)
+    {
+        nint page = pfrag.Ptr(PageFragLayout.Page);
+        if (page != 0)
+        {
+            if (page.I32(PageLayout.RefCount) == 1)
+            {
+                pfrag.U32(PageFragLayout.Offset, 0);
+                return 1;
+            }
+            if (pfrag.U32(PageFragLayout.Offset) + size <= pfrag.U32(PageFragLayout.Size))
+                return 1;
+            Memory.PutPage(page);
+        }
+        pfrag.U32(PageFragLayout.Offset, 0);
+        page = FaultInjection.Fail("page_alloc") ? 0 : Memory.AllocatePages(gfp & ~GfpFlags.Zero, 0);
+        pfrag.Ptr(PageFragLayout.Page, page);
+        if (page == 0)
+            return 0;
+        pfrag.U32(PageFragLayout.Size, PhysicalMemory.PageSize);
+        return 1;
+    }
+
+    private const int EMsgSize = -90;
+
+    /// <summary>__skb_to_sgvec(): the entries for <paramref name="len"/> bytes from <paramref name="offset"/>: head, fragments, frag_list.</summary>
+    private static int ToSgvec(nint skb, nint sg, int offset, int len, int recursion)
+    {
+        if (recursion >= 24)
+            return EMsgSize;
+        var g = Scatterlist.Layout;
+        int start = Headlen(skb), elt = 0;
+        int copy = start - offset;
+        if (copy > 0)
+        {
+            copy = Math.Min(copy, len);
+            Scatterlist.SetBuffer(sg, skb.Ptr(SkbLayout.Data) + offset, (uint)copy);
+            elt++;
+            if ((len -= copy) == 0)
+                return elt;
+            offset += copy;
+        }
+        int frags = SharedInfo(skb).U8(SkbLayout.NrFrags);
+        for (int i = 0; i < frags; i++)
+        {
+            nint frag = Frag(skb, i);
+            int end = start + (int)frag.U32(SkbLayout.FragLen);
+            if ((copy = end - offset) > 0)
+            {
+                if (elt > 0 && g.IsLast(sg + (elt - 1) * g.Size))
+                    return EMsgSize;
+                copy = Math.Min(copy, len);
+                g.SetPage(sg + elt * g.Size, frag.Ptr(SkbLayout.FragPage), (uint)copy, frag.U32(SkbLayout.FragOffset) + (uint)(offset - start));
+                elt++;
+                if ((len -= copy) == 0)
+                    return elt;
+                offset += copy;
+            }
+            start = end;
+        }
+        for (nint it = SharedInfo(skb).Ptr(SkbLayout.FragList); it != 0; it = it.Ptr(SkbLayout.Next))
+        {
+            int end = start + (int)it.U32(SkbLayout.Len);
+            if ((copy = end - offset) > 0)
+            {
+                if (elt > 0 && g.IsLast(sg + (elt - 1) * g.Size))
+                    return EMsgSize;
+                copy = Math.Min(copy, len);
+                int n = ToSgvec(it, sg + elt * g.Size, offset - start, copy, recursion + 1);
+                if (n < 0)
+                    return n;
+                elt += n;
+                if ((len -= copy) == 0)
+                    return elt;
+                offset += copy;
+            }
+            start = end;
+        }
+        if (len != 0)
+            Machine.Fatal($"skb_to_sgvec: {len} bytes past the end of the skb"); // BUG_ON(len)
+        return elt;
+    }
+
+    /// <summary>skb_to_sgvec(): the skb's data as scatterlist entries, the last one marked as the end; their count or -EMSGSIZE.</summary>
+    [KernelSymbol("skb_to_sgvec"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SkbToSgvec(nint skb, nint sg, int offset, int len)
+    {
+        int n = ToSgvec(skb, sg, offset, len, 0);
+        if (n <= 0)
+            return n;
+        Scatterlist.Layout.MarkEnd(sg + (n - 1) * Scatterlist.Layout.Size);
+        return n;
+    }
+
+    /// <summary>skb_partial_csum_set(): the device left the checksum to the stack from <paramref name="start"/>, stored at +<paramref name="off"/>.</summary>
+    [KernelSymbol("skb_partial_csum_set"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte SkbPartialCsumSet(nint skb, ushort start, ushort off)
+    {
+        uint csumEnd = (uint)start + off + 2;
+        uint headroom = (uint)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head));
+        uint csumStart = headroom + start;
+        if (csumStart > ushort.MaxValue || csumEnd > (uint)Headlen(skb))
+        {
+            Machine.Log(4, $"bad partial csum: csum={start}/{off} headroom={headroom} headlen={Headlen(skb)}");
+            return 0;
+        }
+        skb.Bits(SkbLayout.IpSummed, (uint)SkbLayout.ChecksumPartial);
+        skb.U16(SkbLayout.CsumStart, (ushort)csumStart);
+        skb.U16(SkbLayout.CsumOffset, off);
+        skb.U16(SkbLayout.TransportHeader, (ushort)csumStart);
+        return 1;
+    }
 }

@@ -159,6 +159,10 @@ public static unsafe class Time
     [KernelSymbol("ktime_get"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static long KtimeGet() => (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
 
+    // kernel/sched/clock.c: nanoseconds of a monotonic clock since boot (the host's, like ktime_get()).
+    [KernelSymbol("sched_clock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong SchedClock() => (ulong)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));
+
     [KernelSymbol("ktime_get_real_ts64"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void KtimeGetRealTs64(long* ts)
     {

@@ -9,6 +9,14 @@ public static class PageLayout
     public static readonly StructField RefCount = KernelLayout.Field(H, "page", "_refcount");
 }
 
+public static class PageFragLayout
+{
+    private const string H = "linux/mm_types_task.h";
+    public static readonly StructField Page = KernelLayout.Field(H, "page_frag", "page");
+    public static readonly StructField Offset = KernelLayout.Field(H, "page_frag", "offset");
+    public static readonly StructField Size = KernelLayout.Field(H, "page_frag", "size");
+}
+
 public static class GfpFlags
 {
     private const string H = "linux/gfp.h";

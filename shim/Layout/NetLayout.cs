@@ -36,6 +36,8 @@ public static class NetDevLayout
     public static readonly StructField Features = KernelLayout.Field(H, "net_device", "features");
     public static readonly StructField GsoMaxSize = KernelLayout.Field(H, "net_device", "gso_max_size");
     public static readonly StructField GsoMaxSegs = KernelLayout.Field(H, "net_device", "gso_max_segs");
+    public static readonly StructField PrivFlags = KernelLayout.Field(H, "net_device", "priv_flags");
+    public static readonly ulong IffLiveAddrChange = (ulong)KernelLayout.Constant(H, "IFF_LIVE_ADDR_CHANGE", 1 << 15);
 
     // The hardware address lists (netdev_hw_addr_list): list heads the driver walks in ndo_set_rx_mode.
     public static readonly StructField UnicastList = KernelLayout.Field(H, "net_device", "uc.list");
@@ -85,6 +87,7 @@ public static class TxQueueLayout
     public static readonly StructField Dql = KernelLayout.Field(H, "netdev_queue", "dql");
     public static readonly int DrvXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_DRV_XOFF", 0);
     public static readonly int StackXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_STACK_XOFF", 1);
+    public static readonly int Frozen = (int)KernelLayout.Constant(H, "__QUEUE_STATE_FROZEN", 2);
 }
 
 public static class DqlLayout
@@ -137,6 +140,10 @@ public static class SkbLayout
     public static readonly StructField Data = KernelLayout.Field(H, "sk_buff", "data");
     public static readonly StructField Truesize = KernelLayout.Field(H, "sk_buff", "truesize");
     public static readonly StructField Users = KernelLayout.Field(H, "sk_buff", "users");
+    public static readonly StructField Next = KernelLayout.Field(H, "sk_buff", "next");
+    public static readonly StructField CsumStart = KernelLayout.Field(H, "sk_buff", "csum_start");
+    public static readonly StructField CsumOffset = KernelLayout.Field(H, "sk_buff", "csum_offset");
+    public static readonly StructField FragList = KernelLayout.Field(H, "skb_shared_info", "frag_list");
 
     public static readonly StructSize SharedInfoSize = KernelLayout.SizeOf(H, "skb_shared_info");
     public static readonly StructField NrFrags = KernelLayout.Field(H, "skb_shared_info", "nr_frags");

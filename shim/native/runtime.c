@@ -19,6 +19,8 @@
 #include <linux/smp.h>
 #include <linux/cpumask.h>
 #include <linux/suspend.h>
+#include <linux/virtio_anchor.h>
+#include <xen/xen.h>
 #include <asm/processor.h>
 #include <asm/page.h>
 #include "shim.h"
@@ -60,8 +62,30 @@ SHIM_SYMBOL(this_cpu_off)
 /* One CPU (DESIGN D5), online from the start: num_online_cpus() is 1, for_each_online_cpu() visits CPU 0. */
 struct cpumask __cpu_online_mask = { .bits = { 1 } };
 SHIM_SYMBOL(__cpu_online_mask)
+struct cpumask __cpu_possible_mask = { .bits = { 1 } };
+SHIM_SYMBOL(__cpu_possible_mask)
 atomic_t __num_online_cpus = ATOMIC_INIT(1);
 SHIM_SYMBOL(__num_online_cpus)
+/* kernel/smp.c: the highest possible CPU id plus one; cpumask_size() and the for_each_*_cpu() walks end there. */
+unsigned int nr_cpu_ids __read_mostly = 1;
+SHIM_SYMBOL(nr_cpu_ids)
+
+/* arch/x86/xen/enlighten.c: the machine is no Xen guest (XEN_NATIVE), so xen_domain() is false. */
+#ifdef CONFIG_XEN
+enum xen_domain_type xen_domain_type = XEN_NATIVE;
+SHIM_SYMBOL(xen_domain_type)
+#endif
+
+#ifdef CONFIG_VIRTIO_ANCHOR
+/* drivers/virtio/virtio_anchor.c: no platform here restricts a device's memory access (no SEV or TDX guest,
+ * no Xen grants), so virtio devices need not offer VIRTIO_F_ACCESS_PLATFORM. */
+static bool linuxshim_virtio_no_restricted_mem_acc(struct virtio_device *dev)
+{
+	return false;
+}
+bool (*virtio_check_mem_acc_cb)(struct virtio_device *dev) = linuxshim_virtio_no_restricted_mem_acc;
+SHIM_SYMBOL(virtio_check_mem_acc_cb)
+#endif
 
 /*
  * The boot CPU as drivers see it (boot_cpu_has(), cache line sizes): an x86-64 CPU that announces no
@@ -130,6 +154,19 @@ void __noreturn linuxshim_unimplemented(const char *symbol, void *caller)
 {
 	linuxshim_host_unimplemented(symbol, caller, __builtin_frame_address(0));
 }
+
+/* kernel/panic.c: the driver's machine stops; here that ends the host, saying why. */
+void __noreturn panic(const char *fmt, ...)
+{
+	char why[256];
+	va_list args;
+
+	va_start(args, fmt);
+	vscnprintf(why, sizeof(why), fmt, args);
+	va_end(args);
+	linuxshim_host_panic(why, __builtin_return_address(0), __builtin_frame_address(0));
+}
+SHIM_SYMBOL(panic)
 
 void __noreturn __stack_chk_fail(void)
 {

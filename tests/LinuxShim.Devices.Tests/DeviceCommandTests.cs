@@ -46,7 +46,7 @@ public sealed class DeviceCommandTests
         Assert.Matches(@"(?m)^e1000\s+8086:100e 03\s.*ports/e1000", text);
         Assert.Matches(@"(?m)^qemu:rtl8139\s+10ec:8139 20\s.*ports/8139cp", text);
         Assert.Matches(@"(?m)^qemu:e1000-82544gc\s+8086:100c 03\s.*ports/e1000", text);
-        Assert.Matches(@"(?m)^qemu:virtio-net-pci\s+1af4:1000 00\s.* - ", text);
+        Assert.Matches(@"(?m)^qemu:virtio-net-pci\s+1af4:1000 00\s.*ports/virtio_net", text);
     }
 
     /// <summary>What a synchronized writer (which locks itself per call) has written so far.</summary>

@@ -347,10 +347,37 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
     public static TheoryData<string, string, string> QemuPorts()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var row in TestKernels.EachPort("e100", "e1000e", "8139cp"))
+        foreach (var row in TestKernels.EachPort("e100", "e1000e", "8139cp", "virtio_net"))
             data.Add((string)row[0], (string)row[1], TestKernels.Recipe((string)row[1]).Device!);
         return data;
     }
+
+    /// <summary>
+    /// The symbols a port may still link as trace-and-fail stubs because a plain run never reaches them (README,
+    /// virtio_net's row): virtio_net's XDP/BPF paths (only with an XDP program attached), net_failover's slave
+    /// handling (only with VIRTIO_NET_F_STANDBY, which QEMU offers only with failover=on), GSO receive without a
+    /// checksum to complete (only with a vnet-header backend), the transmit path without NAPI (napi_tx=0),
+    /// ethtool -s. Every other port links with none. A port may link with fewer (the set says what is allowed).
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string[]> UnreachedStubs = new Dictionary<string, string[]>
+    {
+        ["virtio_net"] =
+        [
+            // XDP and BPF
+            "bpf_dispatcher_xdp_func", "bpf_master_redirect_enabled_key", "bpf_prog_add", "bpf_prog_put", "bpf_prog_sub",
+            "bpf_redirect_info", "bpf_stats_enabled_key", "bpf_warn_invalid_xdp_action", "do_trace_netlink_extack",
+            "xdp_convert_zc_to_xdp_frame", "xdp_do_flush", "xdp_do_redirect", "xdp_master_redirect", "xdp_return_frame",
+            "xdp_return_frame_rx_napi", "xdp_warn",
+            // net_failover's slaves (VIRTIO_NET_F_STANDBY)
+            "__dev_queue_xmit", "__ethtool_get_link_ksettings", "dev_mc_sync_multiple", "dev_mc_unsync", "dev_open", "dev_set_mtu",
+            "dev_uc_sync_multiple", "dev_uc_unsync", "netdev_change_features", "netdev_core_stats_alloc", "netdev_increment_features",
+            "netdev_lower_state_changed", "netdev_master_upper_dev_link", "netdev_pick_tx", "netdev_rx_handler_register",
+            "netdev_rx_handler_unregister", "netdev_upper_dev_unlink", "pci_bus_type", "vlan_uses_dev", "vlan_vid_add", "vlan_vid_del",
+            "vlan_vids_add_by_dev", "vlan_vids_del_by_dev",
+            // GSO receive without NEEDS_CSUM; transmit without NAPI (skb_dst_drop, nf_reset_ct); ethtool -s
+            "__skb_flow_dissect", "flow_keys_basic_dissector", "dst_release", "nf_conntrack_destroy", "ethtool_virtdev_set_link_ksettings",
+        ],
+    };
 
     [Theory]
     [MemberData(nameof(QemuPorts))]
@@ -363,7 +390,8 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         foreach (var f in Directory.GetFiles(Path.Combine(Repo, "ports", portName)))
             File.Copy(f, Path.Combine(port, Path.GetFileName(f)));
         var build = PortCommand.Build(TestKernels.Open(kernelVersion), PortRecipe.Load(port), Path.Combine(port, "build"), null);
-        Assert.Empty(build.Stubs);
+        // Only stubs a plain run never reaches (none for most ports); the shim may implement more of them later.
+        Assert.Subset(UnreachedStubs.GetValueOrDefault(portName, []).ToHashSet(StringComparer.Ordinal), build.Stubs.ToHashSet(StringComparer.Ordinal));
         using var sink = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var source = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var (nic, wire) = UdpCable(sink);
