@@ -31,6 +31,32 @@ public interface IPciFunction : IDisposable
     void WriteBar(int bar, ulong offset, int size, ulong value);
 
     /// <summary>
+    /// Reads the register at <paramref name="offset"/> <paramref name="data"/>.Length / <paramref name="width"/>
+    /// times in a row into <paramref name="data"/> (a CPU's <c>rep ins</c> on a data port), little-endian.
+    /// </summary>
+    void ReadBarRepeated(int bar, ulong offset, int width, Span<byte> data)
+    {
+        for (int at = 0; at + width <= data.Length; at += width)
+        {
+            ulong value = ReadBar(bar, offset, width);
+            for (int b = 0; b < width; b++)
+                data[at + b] = (byte)(value >> (8 * b));
+        }
+    }
+
+    /// <summary>Writes the register at <paramref name="offset"/> once per <paramref name="width"/> bytes of <paramref name="data"/>, in order (<c>rep outs</c>).</summary>
+    void WriteBarRepeated(int bar, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        for (int at = 0; at + width <= data.Length; at += width)
+        {
+            ulong value = 0;
+            for (int b = 0; b < width; b++)
+                value |= (ulong)data[at + b] << (8 * b);
+            WriteBar(bar, offset, width, value);
+        }
+    }
+
+    /// <summary>
     /// Makes host memory visible to the device at bus address <paramref name="iova"/>: the memory is the
     /// file <paramref name="fd"/> (a memfd) from <paramref name="fileOffset"/> for <paramref name="size"/>
     /// bytes, also mapped in this process at <paramref name="hostAddress"/>.
