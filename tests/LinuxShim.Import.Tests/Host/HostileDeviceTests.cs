@@ -226,6 +226,29 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
     }
 
     [Fact]
+    public void StringIoToAServerWithoutRepeatedAccessIsOneRegionAccessPerRegisterAccess()
+    {
+        // The client proposes linuxshim_repeated_access; a server that does not answer it (libvfio-user, the fake)
+        // gets rep outsl / rep insl as one REGION_WRITE / REGION_READ per access, in order, to the one register.
+        var plain = Fake();
+        var client = Client(plain);
+        using (var json = System.Text.Json.JsonDocument.Parse(plain.Requests[0].Payload.AsMemory(4, plain.Requests[0].Payload.Length - 5)))
+            Assert.True(json.RootElement.GetProperty("capabilities").GetProperty(VfioUserCapabilities.RepeatedAccessName).GetBoolean());
+        Assert.False(client.ServerCapabilities.RepeatedAccess);
+        int before = plain.Requests.Count;
+        client.WriteBarRepeated(0, 4, 4, [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+        Assert.Equal(3u, plain.Register(0, 4)); // the last write stays
+        var data = new byte[8];
+        client.ReadBarRepeated(0, 4, 4, data);
+        Assert.Equal([3, 0, 0, 0, 3, 0, 0, 0], data);
+        var sent = plain.Requests.Skip(before).ToList();
+        Assert.Equal([.. Enumerable.Repeat(VfioUserCommand.RegionWrite, 3), .. Enumerable.Repeat(VfioUserCommand.RegionRead, 2)], sent.Select(r => r.Command));
+        Assert.All(sent, r => Assert.Equal(0, r.Region));
+        Assert.Throws<ArgumentException>(() => client.ReadBarRepeated(0, 4, 4, new byte[6])); // not whole accesses
+        AssertStillHealthy();
+    }
+
+    [Fact]
     public void TheServersLimitsAreHonouredBeforeAnythingIsSent()
     {
         using var memory = SharedMemory.Create("hostile-dma", 1 << 16);
