@@ -114,16 +114,25 @@ public static unsafe class Io
 
     // A string access of one register (rep ins/outs, ioread*_rep, readsb()..): count accesses of width bytes,
     // in one message to the device where its channel allows it (IPciFunction.ReadBarRepeated).
-    private static void ReadRepeated(nint address, nint buffer, ulong count, int width)
+    // The window of the register a string of count accesses of width bytes goes to; null (after ending the
+    // host, or for no access at all) when there is none.
+    private static Window? FindRegister(nint address, ulong count, int width, string what)
     {
         if (count == 0)
-            return;
+            return null;
         var w = Find(address);
         if (w is null || (ulong)(address - w.Base) + (ulong)width > w.Size || count > int.MaxValue / (ulong)width)
         {
-            Machine.Fatal($"{count} {width * 8}-bit register reads from 0x{address:x}, which is no mapped device register");
-            return;
+            Machine.Fatal($"{count} {width * 8}-bit register {what} 0x{address:x}, which is no mapped device register");
+            return null;
         }
+        return w;
+    }
+
+    private static void ReadRepeated(nint address, nint buffer, ulong count, int width)
+    {
+        if (FindRegister(address, count, width, "reads from") is not { } w)
+            return;
         var data = new Span<byte>((void*)buffer, (int)count * width);
         if (w.Direct)
             for (int at = 0; at < data.Length; at += width)
@@ -134,14 +143,8 @@ public static unsafe class Io
 
     private static void WriteRepeated(nint address, nint buffer, ulong count, int width)
     {
-        if (count == 0)
+        if (FindRegister(address, count, width, "writes to") is not { } w)
             return;
-        var w = Find(address);
-        if (w is null || (ulong)(address - w.Base) + (ulong)width > w.Size || count > int.MaxValue / (ulong)width)
-        {
-            Machine.Fatal($"{count} {width * 8}-bit register writes to 0x{address:x}, which is no mapped device register");
-            return;
-        }
         var data = new ReadOnlySpan<byte>((void*)buffer, (int)count * width);
         if (w.Direct)
             for (int at = 0; at < data.Length; at += width)

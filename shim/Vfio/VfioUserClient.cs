@@ -132,7 +132,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
         int chunk = RepeatChunk(VfioUserCommand.RegionReadRepeat, width, data.Length);
         if (chunk == 0)
         {
-            ((IPciFunction)this).ReadBarRepeated(bar, offset, width, data);
+            PciStringAccess.ReadEach(this, bar, offset, width, data);
             return;
         }
         Span<byte> p = stackalloc byte[VfioUserRegionRepeat.FixedSize];
@@ -155,7 +155,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
         int chunk = RepeatChunk(VfioUserCommand.RegionWriteRepeat, width, data.Length);
         if (chunk == 0)
         {
-            ((IPciFunction)this).WriteBarRepeated(bar, offset, width, data);
+            PciStringAccess.WriteEach(this, bar, offset, width, data);
             return;
         }
         var p = new byte[VfioUserRegionRepeatData.FixedSize + Math.Min(chunk, data.Length)];

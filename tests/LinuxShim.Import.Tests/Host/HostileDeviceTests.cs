@@ -199,8 +199,7 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         // Proposed by the client, answered true by a server of QEMU's models (QemuNic.SynchronousModel).
         var hardware = Fake();
         var client = Client(hardware);
-        using (var json = System.Text.Json.JsonDocument.Parse(hardware.Requests[0].Payload.AsMemory(4, hardware.Requests[0].Payload.Length - 5)))
-            Assert.True(json.RootElement.GetProperty("capabilities").GetProperty(VfioUserCapabilities.SynchronousModelName).GetBoolean());
+        Assert.True(Proposed(hardware, VfioUserCapabilities.SynchronousModelName));
         Assert.False(client.ServerCapabilities.SynchronousModel);
         int before = hardware.Requests.Count;
         client.WriteBar(1, 0, 4, 1); // posted, as PCI memory writes are
@@ -225,6 +224,13 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         AssertStillHealthy();
     }
 
+    // Whether the client's VERSION proposed capability <paramref name="name"/> as true.
+    private static bool Proposed(FakeVfioUserServer fake, string name)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(fake.Requests[0].Payload.AsMemory(4, fake.Requests[0].Payload.Length - 5));
+        return json.RootElement.GetProperty("capabilities").GetProperty(name).GetBoolean();
+    }
+
     [Fact]
     public void StringIoToAServerWithoutRepeatedAccessIsOneRegionAccessPerRegisterAccess()
     {
@@ -232,8 +238,7 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         // gets rep outsl / rep insl as one REGION_WRITE / REGION_READ per access, in order, to the one register.
         var plain = Fake();
         var client = Client(plain);
-        using (var json = System.Text.Json.JsonDocument.Parse(plain.Requests[0].Payload.AsMemory(4, plain.Requests[0].Payload.Length - 5)))
-            Assert.True(json.RootElement.GetProperty("capabilities").GetProperty(VfioUserCapabilities.RepeatedAccessName).GetBoolean());
+        Assert.True(Proposed(plain, VfioUserCapabilities.RepeatedAccessName));
         Assert.False(client.ServerCapabilities.RepeatedAccess);
         int before = plain.Requests.Count;
         client.WriteBarRepeated(0, 4, 4, [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
