@@ -13,6 +13,9 @@ internal sealed class CommandHandler(VfioUserServer server)
 {
     private IVfioDevice Device => server.Device;
 
+    /// <summary>Whether the client named linuxshim_repeated_access in its VERSION (the server always has it).</summary>
+    public bool RepeatedAccess { get; set; }
+
     public int Handle(VfioUserHeader header, byte[] payload, List<int> fds, byte[] reply, out int length, out string? why)
     {
         length = 0;
@@ -37,6 +40,8 @@ internal sealed class CommandHandler(VfioUserServer server)
                 VfioUserCommand.RegionRead => RegionRead(p, fds.Count, reply, out length, out why),
                 VfioUserCommand.RegionWrite => RegionWrite(p, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceReset => Reset(p, fds.Count, out why),
+                VfioUserCommand.RegionReadRepeat when RepeatedAccess => RegionReadRepeat(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.RegionWriteRepeat when RepeatedAccess => RegionWriteRepeat(p, fds.Count, reply, out length, out why),
                 VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite => Fail(out why, "DMA_READ/DMA_WRITE go from server to client", Libc.EINVAL),
                 _ => Fail(out why, $"command {header.Command} is not implemented", Libc.ENOSYS),
             };
@@ -188,6 +193,55 @@ internal sealed class CommandHandler(VfioUserServer server)
         Device.WriteRegion((int)a.Region, a.Offset, data);
         length = new VfioUserRegionAccess(a.Offset, a.Region, a.Count).Encode(reply);
         return 0;
+    }
+
+    // LinuxShim's REGION_READ_REPEAT: count / width reads of the one register at offset, in order (a CPU's
+    // rep ins on a data port; each read may pop a FIFO), answered with their data, the first read's first.
+    private int RegionReadRepeat(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionRepeat.TryDecode(p, fds, out var a, out why))
+            return Libc.EINVAL;
+        int errno = CheckRepeat(a.Region, a.Offset, a.Width, a.Count, write: false, out why);
+        if (errno != 0)
+            return errno;
+        var data = reply.AsSpan(VfioUserRegionRepeatData.FixedSize, (int)a.Count);
+        for (int at = 0; at < data.Length; at += a.Width)
+            Device.ReadRegion(a.Region, a.Offset, data.Slice(at, a.Width));
+        length = new VfioUserRegionRepeatData(a.Offset, a.Region, a.Width, a.Count).Encode(reply) + (int)a.Count;
+        return 0;
+    }
+
+    // LinuxShim's REGION_WRITE_REPEAT: count / width writes of the one register at offset, in order (rep outs).
+    private int RegionWriteRepeat(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionRepeatData.TryDecode(p, fds, out var a, out var data, out why))
+            return Libc.EINVAL;
+        int errno = CheckRepeat(a.Region, a.Offset, a.Width, a.Count, write: true, out why);
+        if (errno != 0)
+            return errno;
+        for (int at = 0; at < data.Length; at += a.Width)
+            Device.WriteRegion(a.Region, a.Offset, data.Slice(at, a.Width));
+        length = new VfioUserRegionRepeat(a.Offset, a.Region, a.Width, a.Count).Encode(reply);
+        return 0;
+    }
+
+    // A BAR's register (never configuration space, which has no data ports), each access inside the BAR and
+    // naturally aligned, as the single accesses of REGION_READ/WRITE to a BAR are; count a whole number of
+    // accesses and no more bytes than one REGION_READ may carry.
+    private int CheckRepeat(ushort region, ulong offset, ushort width, uint count, bool write, out string? why)
+    {
+        string op = write ? "REGION_WRITE_REPEAT" : "REGION_READ_REPEAT";
+        if (region >= VfioAbi.RegionRom)
+            return Fail(out why, $"{op}.region: {region}, not a BAR (0-{VfioAbi.RegionRom - 1})", Libc.EINVAL);
+        if (count % width != 0)
+            return Fail(out why, $"{op}.count: {count} bytes is not a whole number of {width}-byte accesses", Libc.EINVAL);
+        if (offset % width != 0)
+            return Fail(out why, $"{op}.offset: 0x{offset:x} is not aligned to its {width}-byte accesses", Libc.EINVAL);
+        if (count > (uint)VfioUserServer.Capabilities.MaxDataXferSize)
+            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Libc.EINVAL);
+        return CheckAccess(region, offset, width, write, out why);
     }
 
     // Any size from 1 byte to the negotiated max_data_xfer_size, anywhere inside the region; the device

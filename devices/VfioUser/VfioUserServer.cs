@@ -43,6 +43,7 @@ public sealed class VfioUserServer : IDisposable
         MaxDataXferSize = VfioUserConnection.DefaultMaxDataTransfer,
         MaxDmaMaps = DmaMappings.MaxMappings,
         PgSizes = DmaMappings.PageSize,
+        RepeatedAccess = true,
     };
 
     internal const int MaxMessageSize = VfioUserHeader.Size + 16 + VfioUserConnection.DefaultMaxDataTransfer;

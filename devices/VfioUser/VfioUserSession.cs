@@ -174,6 +174,7 @@ internal sealed class VfioUserSession : IDisposable
             return Libc.ENOTSUP;
         }
         client = caps;
+        handler.RepeatedAccess = caps.RepeatedAccess;
         var offered = server.Device.SynchronousModel ? VfioUserServer.Capabilities with { SynchronousModel = true } : VfioUserServer.Capabilities;
         byte[] data = offered.ToJson(caps);
         ushort minor = Math.Min(v.Minor, VfioUserCapabilities.Minor);

@@ -69,6 +69,17 @@ public sealed unsafe class DriverHost
         int slot = 3;
         foreach (var f in functions)
         {
+            // As vfio-pci hands a function to its user (vfio_pci_core_enable: pci_try_reset_function), reset, so
+            // the driver probes it at power-on whatever a host before this one left: a vmxnet3 stays activated
+            // on the last driver's rings otherwise, and ignores the next driver's ACTIVATE_DEV. A function without
+            // a reset is handed over as it is, as there.
+            try
+            {
+                f.Reset();
+            }
+            catch (NotSupportedException)
+            {
+            }
             f.MapDma(PhysicalMemory.PhysicalBase, Machine.Memory.Size, Machine.Memory.Fd, 0, Machine.Memory.HostBase, writable: true);
             Cpu.Run(() => PciCore.Add(f, slot++));
         }

@@ -65,6 +65,30 @@ public sealed class FailStopPciFunction(IPciFunction inner, string name, Action<
         }
     }
 
+    public void ReadBarRepeated(int bar, ulong offset, int width, Span<byte> data)
+    {
+        try
+        {
+            inner.ReadBarRepeated(bar, offset, width, data);
+        }
+        catch (Exception e) when (IsDeviceError(e))
+        {
+            throw Fail(e);
+        }
+    }
+
+    public void WriteBarRepeated(int bar, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            inner.WriteBarRepeated(bar, offset, width, data);
+        }
+        catch (Exception e) when (IsDeviceError(e))
+        {
+            throw Fail(e);
+        }
+    }
+
     public void MapDma(ulong iova, ulong size, int fd, long fileOffset, nint hostAddress, bool writable)
     {
         try

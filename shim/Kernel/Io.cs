@@ -112,19 +112,65 @@ public static unsafe class Io
     [KernelSymbol("iowrite32"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Iowrite32(uint value, nint addr) => Write(addr, 4, value);
 
-    [KernelSymbol("ioread16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void Ioread16Rep(nint addr, nint dst, ulong count)
+    // A string access of one register (rep ins/outs, ioread*_rep, readsb()..): count accesses of width bytes,
+    // in one message to the device where its channel allows it (IPciFunction.ReadBarRepeated).
+    // The window of the register a string of count accesses of width bytes goes to; null (after ending the
+    // host, or for no access at all) when there is none.
+    private static Window? FindRegister(nint address, ulong count, int width, string what)
     {
-        for (ulong i = 0; i < count; i++)
-            ((ushort*)dst)[i] = (ushort)Read(addr, 2);
+        if (count == 0)
+            return null;
+        var w = Find(address);
+        if (w is null || (ulong)(address - w.Base) + (ulong)width > w.Size || count > int.MaxValue / (ulong)width)
+        {
+            Machine.Fatal($"{count} {width * 8}-bit register {what} 0x{address:x}, which is no mapped device register");
+            return null;
+        }
+        return w;
     }
 
-    [KernelSymbol("iowrite16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void Iowrite16Rep(nint addr, nint src, ulong count)
+    private static void ReadRepeated(nint address, nint buffer, ulong count, int width)
     {
-        for (ulong i = 0; i < count; i++)
-            Write(addr, 2, ((ushort*)src)[i]);
+        if (FindRegister(address, count, width, "reads from") is not { } w)
+            return;
+        var data = new Span<byte>((void*)buffer, (int)count * width);
+        if (w.Direct)
+            for (int at = 0; at < data.Length; at += width)
+                Unsafe.CopyBlockUnaligned(ref data[at], ref *(byte*)address, (uint)width);
+        else
+            w.Function.ReadBarRepeated(w.Bar, (ulong)(address - w.Base), width, data);
     }
+
+    private static void WriteRepeated(nint address, nint buffer, ulong count, int width)
+    {
+        if (FindRegister(address, count, width, "writes to") is not { } w)
+            return;
+        var data = new ReadOnlySpan<byte>((void*)buffer, (int)count * width);
+        if (w.Direct)
+            for (int at = 0; at < data.Length; at += width)
+                Unsafe.CopyBlockUnaligned(ref *(byte*)address, ref Unsafe.AsRef(in data[at]), (uint)width);
+        else
+            w.Function.WriteBarRepeated(w.Bar, (ulong)(address - w.Base), width, data);
+    }
+
+    // lib/iomap.c: ioread*_rep/iowrite*_rep take a port cookie or a memory address alike.
+    [KernelSymbol("ioread8_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Ioread8Rep(nint addr, nint dst, ulong count) => ReadRepeated(addr, dst, count, 1);
+
+    [KernelSymbol("ioread16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Ioread16Rep(nint addr, nint dst, ulong count) => ReadRepeated(addr, dst, count, 2);
+
+    [KernelSymbol("ioread32_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Ioread32Rep(nint addr, nint dst, ulong count) => ReadRepeated(addr, dst, count, 4);
+
+    [KernelSymbol("iowrite8_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite8Rep(nint addr, nint src, ulong count) => WriteRepeated(addr, src, count, 1);
+
+    [KernelSymbol("iowrite16_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite16Rep(nint addr, nint src, ulong count) => WriteRepeated(addr, src, count, 2);
+
+    [KernelSymbol("iowrite32_rep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Iowrite32Rep(nint addr, nint src, ulong count) => WriteRepeated(addr, src, count, 4);
 
     [KernelSymbol("memcpy_fromio"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void MemcpyFromio(nint dst, nint src, nuint count)
@@ -192,6 +238,20 @@ public static unsafe class Io
 
     [HostOp("linuxshim_host_port_out"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PortOut(ushort port, int size, uint value) => Write(PioOffset + port, size, value);
+
+    // insb()..outsl() (shadow asm/io.h): x86's rep insb/insw/insl and rep outs* on one port.
+    [HostOp("linuxshim_host_port_ins"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PortIns(ushort port, int size, nint buffer, ulong count) => ReadRepeated(PioOffset + port, buffer, count, size);
+
+    [HostOp("linuxshim_host_port_outs"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PortOuts(ushort port, int size, nint buffer, ulong count) => WriteRepeated(PioOffset + port, buffer, count, size);
+
+    // readsb()..readsq() and writesb()..writesq() (shadow asm/io.h): a string of accesses to one MMIO register.
+    [HostOp("linuxshim_host_mmio_reads"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MmioReads(nint addr, int size, nint buffer, ulong count) => ReadRepeated(addr, buffer, count, size);
+
+    [HostOp("linuxshim_host_mmio_writes"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MmioWrites(nint addr, int size, nint buffer, ulong count) => WriteRepeated(addr, buffer, count, size);
 
     [KernelSymbol("pci_iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PciIounmap(nint pdev, nint addr) { }

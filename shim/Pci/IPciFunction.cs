@@ -31,6 +31,15 @@ public interface IPciFunction : IDisposable
     void WriteBar(int bar, ulong offset, int size, ulong value);
 
     /// <summary>
+    /// Reads the register at <paramref name="offset"/> <paramref name="data"/>.Length / <paramref name="width"/>
+    /// times in a row into <paramref name="data"/> (a CPU's <c>rep ins</c> on a data port), little-endian.
+    /// </summary>
+    void ReadBarRepeated(int bar, ulong offset, int width, Span<byte> data) => PciStringAccess.ReadEach(this, bar, offset, width, data);
+
+    /// <summary>Writes the register at <paramref name="offset"/> once per <paramref name="width"/> bytes of <paramref name="data"/>, in order (<c>rep outs</c>).</summary>
+    void WriteBarRepeated(int bar, ulong offset, int width, ReadOnlySpan<byte> data) => PciStringAccess.WriteEach(this, bar, offset, width, data);
+
+    /// <summary>
     /// Makes host memory visible to the device at bus address <paramref name="iova"/>: the memory is the
     /// file <paramref name="fd"/> (a memfd) from <paramref name="fileOffset"/> for <paramref name="size"/>
     /// bytes, also mapped in this process at <paramref name="hostAddress"/>.
@@ -63,5 +72,30 @@ public interface IPciFunction : IDisposable
     /// </summary>
     void CompleteDma()
     {
+    }
+}
+
+/// <summary>A string of accesses to one register made one <see cref="IPciFunction.ReadBar"/> or <see cref="IPciFunction.WriteBar"/> at a time.</summary>
+public static class PciStringAccess
+{
+    public static void ReadEach(IPciFunction function, int bar, ulong offset, int width, Span<byte> data)
+    {
+        for (int at = 0; at + width <= data.Length; at += width)
+        {
+            ulong value = function.ReadBar(bar, offset, width);
+            for (int b = 0; b < width; b++)
+                data[at + b] = (byte)(value >> (8 * b));
+        }
+    }
+
+    public static void WriteEach(IPciFunction function, int bar, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        for (int at = 0; at + width <= data.Length; at += width)
+        {
+            ulong value = 0;
+            for (int b = 0; b < width; b++)
+                value |= (ulong)data[at + b] << (8 * b);
+            function.WriteBar(bar, offset, width, value);
+        }
     }
 }

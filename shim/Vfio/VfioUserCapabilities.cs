@@ -43,6 +43,18 @@ public sealed record VfioUserCapabilities
     /// <summary>The name of <see cref="SynchronousModel"/> in the JSON.</summary>
     public const string SynchronousModelName = "linuxshim_synchronous_model";
 
+    /// <summary>
+    /// LinuxShim's own capability, "linuxshim_repeated_access": the server takes REGION_READ_REPEAT and
+    /// REGION_WRITE_REPEAT (VfioUserCommand), N accesses of one width to one register offset in one message,
+    /// as a CPU's <c>rep ins</c>/<c>rep outs</c> makes them on a data port. A client that proposes true is
+    /// answered true by a server that has them; a peer that does not name it (libvfio-user, an older server)
+    /// gets one REGION_READ/WRITE per access.
+    /// </summary>
+    public bool RepeatedAccess { get; init; }
+
+    /// <summary>The name of <see cref="RepeatedAccess"/> in the JSON.</summary>
+    public const string RepeatedAccessName = "linuxshim_repeated_access";
+
     /// <summary>The specification's defaults (what an empty or capability-less VERSION means).</summary>
     public static VfioUserCapabilities Defaults { get; } = new();
 
@@ -51,7 +63,7 @@ public sealed record VfioUserCapabilities
 
     /// <summary>What a client proposes: what it can receive, NUL-terminated JSON.</summary>
     public static byte[] ClientProposal(int maxMsgFds, int maxDataXferSize) =>
-        Encoding.UTF8.GetBytes($"{{\"capabilities\":{{\"max_msg_fds\":{maxMsgFds},\"max_data_xfer_size\":{maxDataXferSize},\"{SynchronousModelName}\":true}}}}\0");
+        Encoding.UTF8.GetBytes($"{{\"capabilities\":{{\"max_msg_fds\":{maxMsgFds},\"max_data_xfer_size\":{maxDataXferSize},\"{SynchronousModelName}\":true,\"{RepeatedAccessName}\":true}}}}\0");
 
     /// <summary>Like <see cref="Parse(ReadOnlySpan{byte}, out string?)"/>, but <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static VfioUserCapabilities Parse(ReadOnlySpan<byte> data) =>
@@ -140,6 +152,11 @@ public sealed record VfioUserCapabilities
                                 return Fail(out error, $"{where}: not a boolean");
                             caps = caps with { SynchronousModel = c.Value.GetBoolean() };
                             break;
+                        case RepeatedAccessName:
+                            if (c.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                                return Fail(out error, $"{where}: not a boolean");
+                            caps = caps with { RepeatedAccess = c.Value.GetBoolean() };
+                            break;
                         case "migration":
                             if (c.Value.ValueKind != JsonValueKind.Object)
                                 return Fail(out error, $"{where}: not an object");
@@ -178,6 +195,8 @@ public sealed record VfioUserCapabilities
             entries.Add("\"twin_socket\":{\"supported\":false}");
         if (proposed is not null && proposed.Named.Contains(SynchronousModelName))
             entries.Add($"\"{SynchronousModelName}\":{(SynchronousModel && proposed.SynchronousModel ? "true" : "false")}");
+        if (proposed is not null && proposed.Named.Contains(RepeatedAccessName))
+            entries.Add($"\"{RepeatedAccessName}\":{(RepeatedAccess && proposed.RepeatedAccess ? "true" : "false")}");
         if (proposed is not null && proposed.Named.Contains("write_multiple"))
             entries.Add("\"write_multiple\":false");
         return Encoding.UTF8.GetBytes($"{{\"capabilities\":{{{string.Join(",", entries)}}}}}\0");

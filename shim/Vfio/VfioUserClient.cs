@@ -122,6 +122,65 @@ public sealed unsafe class VfioUserClient : IPciFunction
         Post(VfioUserCommand.RegionWrite, p[..(RegionAccessHeader + size)]);
     }
 
+    /// <summary>
+    /// <c>rep ins</c> on a register: with a server that has linuxshim_repeated_access, one REGION_READ_REPEAT per
+    /// max_data_xfer_size bytes (the server makes the reads in order); else one REGION_READ per access.
+    /// </summary>
+    public void ReadBarRepeated(int bar, ulong offset, int width, Span<byte> data)
+    {
+        CheckBar(bar);
+        int chunk = RepeatChunk(VfioUserCommand.RegionReadRepeat, width, data.Length);
+        if (chunk == 0)
+        {
+            PciStringAccess.ReadEach(this, bar, offset, width, data);
+            return;
+        }
+        Span<byte> p = stackalloc byte[VfioUserRegionRepeat.FixedSize];
+        for (int done = 0; done < data.Length; done += chunk)
+        {
+            int n = Math.Min(chunk, data.Length - done);
+            new VfioUserRegionRepeat(offset, (ushort)bar, (ushort)width, (uint)n).Encode(p);
+            lock (sync)
+            {
+                var r = Exchange(VfioUserCommand.RegionReadRepeat, p, default, VfioUserRegionRepeatData.FixedSize + n, VfioUserRegionRepeat.FixedSize).Span;
+                r[VfioUserRegionRepeatData.FixedSize..].CopyTo(data[done..]);
+            }
+        }
+    }
+
+    /// <summary><c>rep outs</c> on a register: REGION_WRITE_REPEAT, each awaited as a port write is; else one REGION_WRITE per access.</summary>
+    public void WriteBarRepeated(int bar, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        CheckBar(bar);
+        int chunk = RepeatChunk(VfioUserCommand.RegionWriteRepeat, width, data.Length);
+        if (chunk == 0)
+        {
+            PciStringAccess.WriteEach(this, bar, offset, width, data);
+            return;
+        }
+        var p = new byte[VfioUserRegionRepeatData.FixedSize + Math.Min(chunk, data.Length)];
+        for (int done = 0; done < data.Length; done += chunk)
+        {
+            int n = Math.Min(chunk, data.Length - done);
+            int length = new VfioUserRegionRepeatData(offset, (ushort)bar, (ushort)width, (uint)n).Encode(p, data.Slice(done, n));
+            lock (sync)
+                Exchange(VfioUserCommand.RegionWriteRepeat, p.AsSpan(0, length), default, VfioUserRegionRepeat.FixedSize, VfioUserRegionRepeat.FixedSize);
+        }
+    }
+
+    // Bytes per repeated-access message (a whole number of accesses, within both sides' max_data_xfer_size),
+    // or 0 when the server lacks the extension or there is no more than one access to make.
+    private int RepeatChunk(VfioUserCommand command, int width, int length)
+    {
+        CheckAccess(command, width);
+        if (length % width != 0)
+            throw new ArgumentException($"{length} bytes are not a whole number of {width}-byte accesses", nameof(length));
+        if (!ServerCapabilities.RepeatedAccess || length <= width)
+            return 0;
+        int most = Math.Min(ServerCapabilities.MaxDataXferSize, MaxDataTransfer);
+        return Math.Max(width, most / width * width);
+    }
+
     /// <summary>Reads <paramref name="size"/> (1–8) bytes of any region, little-endian.</summary>
     public ulong ReadRegion(int region, ulong offset, int size)
     {

@@ -21,4 +21,9 @@ public enum VfioUserCommand : ushort
     DeviceFeature = 16,
     MigDataRead = 17,
     MigDataWrite = 18,
+
+    // LinuxShim's own, offered only under the capability linuxshim_repeated_access (VfioUserCapabilities
+    // .RepeatedAccess), numbered far from vfio-user's own: N accesses of one register (rep ins / rep outs).
+    RegionReadRepeat = 0x4C01,
+    RegionWriteRepeat = 0x4C02,
 }

@@ -62,6 +62,48 @@ public sealed class QemuNicTests
         Assert.False(Served(ours));
     }
 
+    [Fact]
+    public async Task A_string_of_port_accesses_crosses_to_qemu_in_one_message_and_in_order()
+    {
+        // The RTL8029's data port (NE2000 I/O BAR 0, offset 0x10): 64 bytes into the NIC's buffer memory at 0x4000
+        // by rep outsl, read back by rep insl; each a REGION_*_REPEAT, its 16 accesses made by the server in order.
+        using var nic = Start("ne2k_pci");
+        using var stop = new CancellationTokenSource();
+        using var server = new VfioUser.VfioUserServer(nic);
+        var (clientEnd, serverEnd) = UnixSocket.CreatePair();
+        var serving = server.ServeAsync(serverEnd, stop.Token);
+        using (var client = new VfioUserClient(clientEnd))
+        {
+            Assert.True(client.ServerCapabilities.RepeatedAccess);
+            client.WriteConfig(0x04, 2, 0x0001); // I/O decoding
+            void Remote(byte command, int count)
+            {
+                client.WriteBar(0, 0x00, 1, 0x21);              // page 0, stopped, no remote DMA
+                client.WriteBar(0, 0x0E, 1, 0x49);              // DCR: word transfers
+                client.WriteBar(0, 0x0A, 1, (ulong)(count & 0xFF)); // RBCR0/1: the byte count
+                client.WriteBar(0, 0x0B, 1, (ulong)(count >> 8));
+                client.WriteBar(0, 0x08, 1, 0x00);              // RSAR0/1: 0x4000
+                client.WriteBar(0, 0x09, 1, 0x40);
+                client.WriteBar(0, 0x00, 1, command);           // remote read (0x0A) or write (0x12), started
+            }
+            var sent = new byte[64];
+            new Random(8029).NextBytes(sent);
+            Remote(0x12, sent.Length);
+            long before = server.Messages;
+            client.WriteBarRepeated(0, 0x10, 4, sent);
+            Assert.Equal(1, server.Messages - before);
+            Remote(0x0A, sent.Length);
+            var read = new byte[64];
+            before = server.Messages;
+            client.ReadBarRepeated(0, 0x10, 4, read);
+            Assert.Equal(1, server.Messages - before);
+            Assert.Equal(sent, read);
+        }
+        Assert.Null(nic.Fault);
+        stop.Cancel();
+        await serving.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
     private static bool Served(VfioUser.IVfioDevice device)
     {
         using var stop = new CancellationTokenSource();

@@ -26,7 +26,7 @@ internal sealed class RawVfioUser : IDisposable
     }
 
     /// <summary>Proposes version 0.1 with the given capabilities JSON; returns the reply.</summary>
-    public (VfioUserHeader Header, byte[] Payload) Handshake(string json = "{\"capabilities\":{\"max_msg_fds\":16}}")
+    public (VfioUserHeader Header, byte[] Payload) Handshake(string json = "{\"capabilities\":{\"max_msg_fds\":16,\"linuxshim_repeated_access\":true}}")
     {
         byte[] caps = System.Text.Encoding.UTF8.GetBytes(json + "\0");
         byte[] p = new byte[VfioUserVersion.FixedSize + caps.Length];

@@ -155,6 +155,55 @@ public sealed class VfioUserProtocolTests : IDisposable
         Assert.Equal(16 + 256, whole.Payload.Length);
     }
 
+    private static byte[] Repeat(int region, ulong offset, int width, int count, ReadOnlySpan<byte> data = default)
+    {
+        var p = new byte[VfioUserRegionRepeat.FixedSize + data.Length];
+        new VfioUserRegionRepeat(offset, (ushort)region, (ushort)width, (uint)count).Encode(p);
+        data.CopyTo(p.AsSpan(VfioUserRegionRepeat.FixedSize));
+        return p;
+    }
+
+    [Fact]
+    public void Repeated_accesses_hit_one_register_in_order_and_malformed_ones_are_refused()
+    {
+        // rep outsb of 1, 2, 3 into MAR0 (0x08, a plain register of the RTL8139): the last write stays.
+        var w = peer.Call(1, VfioUserCommand.RegionWriteRepeat, Repeat(0, 0x08, 1, 3, [1, 2, 3]));
+        Assert.False(w.Header.IsError);
+        Assert.Equal(Repeat(0, 0x08, 1, 3), w.Payload); // the reply repeats the request's fixed part, no data
+        peer.Call(2, VfioUserCommand.RegionWrite, RawVfioUser.RegionAccess(0, 0x0C, 4, [0xA1, 0xA2, 0xA3, 0xA4]));
+        // rep insl of MAR4..7, three times: the same dword thrice, after the fixed part.
+        var r = peer.Call(3, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0C, 4, 12));
+        Assert.False(r.Header.IsError);
+        Assert.Equal([.. Repeat(0, 0x0C, 4, 12), 0xA1, 0xA2, 0xA3, 0xA4, 0xA1, 0xA2, 0xA3, 0xA4, 0xA1, 0xA2, 0xA3, 0xA4], r.Payload);
+        var b = peer.Call(4, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x08, 1, 2));
+        Assert.Equal([3, 3], b.Payload[VfioUserRegionRepeat.FixedSize..]);
+
+        AssertError(EINVAL, peer.Call(10, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0D, 4, 8))); // unaligned
+        AssertError(EINVAL, peer.Call(11, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0C, 4, 6))); // not whole accesses
+        AssertError(EINVAL, peer.Call(12, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0C, 3, 6))); // width 3
+        AssertError(EINVAL, peer.Call(13, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0C, 4, 0))); // nothing
+        AssertError(EINVAL, peer.Call(14, VfioUserCommand.RegionReadRepeat, Repeat(7, 0, 4, 8))); // config space has no data port
+        AssertError(EINVAL, peer.Call(15, VfioUserCommand.RegionReadRepeat, Repeat(2, 0, 4, 8))); // BAR2 absent
+        AssertError(EINVAL, peer.Call(16, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x100, 4, 8))); // past the end
+        AssertError(EINVAL, peer.Call(17, VfioUserCommand.RegionReadRepeat, Repeat(0, 0, 4, (1 << 20) + 4))); // above max_data_xfer_size
+        AssertError(EINVAL, peer.Call(18, VfioUserCommand.RegionReadRepeat, Repeat(0, 0, 4, 8, [1]))); // a read carries no data
+        AssertError(EINVAL, peer.Call(19, VfioUserCommand.RegionWriteRepeat, Repeat(0, 0x08, 1, 3, [1, 2]))); // data shorter than count
+        AssertError(EINVAL, peer.Call(20, VfioUserCommand.RegionWriteRepeat, Repeat(0, 0x08, 1, 3, [1, 2, 3, 4]))); // longer
+        AssertError(EINVAL, peer.Call(21, VfioUserCommand.RegionWriteRepeat, Repeat(0, 0x08, 1, 3, [1, 2, 3])[..10])); // truncated
+        Assert.Equal([3, 3], peer.Call(22, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x08, 1, 2)).Payload[VfioUserRegionRepeat.FixedSize..]);
+
+        // A client that did not name linuxshim_repeated_access in VERSION has no such commands.
+        using var plain = new RawVfioUser(handshake: false);
+        var v = plain.Handshake("{\"capabilities\":{\"max_msg_fds\":16}}");
+        Assert.DoesNotContain(VfioUserCapabilities.RepeatedAccessName, System.Text.Encoding.UTF8.GetString(v.Payload));
+        var refused = plain.Call(1, VfioUserCommand.RegionReadRepeat, Repeat(0, 0x0C, 4, 8));
+        Assert.True(refused.Header.IsError);
+        Assert.Equal((uint)ENOSYS, refused.Header.Error);
+        using var named = new RawVfioUser(handshake: false);
+        var yes = named.Handshake(); // names it: answered true
+        Assert.Contains($"\"{VfioUserCapabilities.RepeatedAccessName}\":true", System.Text.Encoding.UTF8.GetString(yes.Payload));
+    }
+
     [Fact]
     public void Bad_dma_windows_are_refused_and_dma_to_unmapped_addresses_fails_cleanly()
     {

@@ -35,7 +35,7 @@ internal sealed class HostilePeer : IDisposable
         var peer = new HostilePeer(UnixSocket.Connect(path), rng);
         if (!handshake)
             return peer;
-        byte[] caps = "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576}}\0"u8.ToArray();
+        byte[] caps = "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,\"linuxshim_repeated_access\":true}}\0"u8.ToArray();
         byte[] p = new byte[VfioUserVersion.FixedSize + caps.Length];
         new VfioUserVersion(VfioUserCapabilities.Major, VfioUserCapabilities.Minor).Encode(p, caps);
         if (!peer.Send(0xFFFF, (ushort)VfioUserCommand.Version, p, 0, default) || peer.Await(0xFFFF, 10_000) is not { IsError: false })

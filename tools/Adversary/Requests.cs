@@ -25,6 +25,15 @@ internal static class Requests
         return p;
     }
 
+    /// <summary>LinuxShim's REGION_READ_REPEAT (no data) or REGION_WRITE_REPEAT request: count bytes of width-byte accesses.</summary>
+    public static byte[] RegionRepeat(int region, ulong offset, int width, int count, ReadOnlySpan<byte> data = default)
+    {
+        var p = new byte[VfioUserRegionRepeat.FixedSize + data.Length];
+        new VfioUserRegionRepeat(offset, (ushort)region, (ushort)width, (uint)count).Encode(p);
+        data.CopyTo(p.AsSpan(VfioUserRegionRepeat.FixedSize));
+        return p;
+    }
+
     /// <summary>A valid request of a random kind, as (command, payload).</summary>
     public static (ushort, byte[]) Valid(Random rng, IReadOnlyList<ulong> regionSizes)
     {
@@ -33,8 +42,18 @@ internal static class Requests
         int[] sizes = [1, 2, 4, 8, 3, 16];
         int count = sizes[rng.Next(sizes.Length)];
         ulong offset = size > (ulong)count ? (ulong)rng.NextInt64(0, (long)(size - (ulong)count) + 1) : 0;
-        switch (rng.Next(11))
+        switch (rng.Next(13))
         {
+            case 11 or 12:
+                // rep ins/outs on one register: a BAR, aligned, up to 64 accesses
+                int width = count is 1 or 2 or 4 or 8 ? count : 4;
+                int at = size > (ulong)width ? (int)((offset / (ulong)width) * (ulong)width) : 0;
+                int bytes = width * rng.Next(1, 65);
+                if (rng.Next(2) == 0)
+                    return ((ushort)VfioUserCommand.RegionReadRepeat, RegionRepeat(region, (ulong)at, width, bytes));
+                var repeated = new byte[bytes];
+                rng.NextBytes(repeated);
+                return ((ushort)VfioUserCommand.RegionWriteRepeat, RegionRepeat(region, (ulong)at, width, bytes, repeated));
             case 0:
                 return ((ushort)VfioUserCommand.Version, [0, 0, 1, 0, .. "{\"capabilities\":{}}"u8, 0]);
             case 1:

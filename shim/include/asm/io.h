@@ -11,8 +11,8 @@
  * Instead: x86 provides only the eight __raw_ accessors, as calls into the shim; <asm-generic/io.h>
  * (which x86 includes too) builds readb()..writeq(), the _relaxed forms and readsb()..writesq() on
  * them, with the same barriers it gives every architecture that defines only __raw_ accessors.
- * String port I/O loops over inb()..outl() (themselves shim calls, see asm/shared/io.h), as x86
- * does for guests with CC_ATTR_GUEST_UNROLL_STRING_IO; the _p forms come from <asm-generic/io.h>.
+ * String port I/O (insb()..outsl()) and readsb()..writesq() are one shim call each, which the device
+ * channel makes one message (a data port read N times), not N; the _p forms come from <asm-generic/io.h>.
  * memcpy_fromio(), memcpy_toio() and memset_io() stay out-of-line kernel functions, as on x86.
  * Everything else is declared as in the real header, so what includes <asm/io.h> sees the same names.
  */
@@ -118,25 +118,57 @@ extern void io_delay_init(void);
 #include <asm/paravirt.h>
 #endif
 
+/* rep ins/outs: count accesses of one port in one call, which the shim makes one device message. */
+void linuxshim_host_port_ins(u16 port, int size, void *addr, unsigned long count);
+void linuxshim_host_port_outs(u16 port, int size, const void *addr, unsigned long count);
+
 #define LINUXSHIM_STRING_PORT_IO(bwl, type)					\
 static inline void outs##bwl(u16 port, const void *addr, unsigned long count)	\
 {										\
-	const type *value = addr;						\
-	while (count--)								\
-		out##bwl(*value++, port);					\
+	linuxshim_host_port_outs(port, sizeof(type), addr, count);		\
 }										\
 										\
 static inline void ins##bwl(u16 port, void *addr, unsigned long count)		\
 {										\
-	type *value = addr;							\
-	while (count--)								\
-		*value++ = in##bwl(port);					\
+	linuxshim_host_port_ins(port, sizeof(type), addr, count);		\
 }
 
 LINUXSHIM_STRING_PORT_IO(b, u8)
 LINUXSHIM_STRING_PORT_IO(w, u16)
 LINUXSHIM_STRING_PORT_IO(l, u32)
 #undef LINUXSHIM_STRING_PORT_IO
+
+/* readsb()..writesq(): a string of accesses to one MMIO register, one shim call (asm-generic loops instead). */
+void linuxshim_host_mmio_reads(const volatile void __iomem *addr, int size, void *buffer, unsigned long count);
+void linuxshim_host_mmio_writes(volatile void __iomem *addr, int size, const void *buffer, unsigned long count);
+
+#define LINUXSHIM_STRING_MMIO(bwlq, type)						\
+static inline void reads##bwlq(const volatile void __iomem *addr, void *buffer,	\
+			       unsigned int count)				\
+{											\
+	linuxshim_host_mmio_reads(addr, sizeof(type), buffer, count);			\
+}											\
+											\
+static inline void writes##bwlq(volatile void __iomem *addr, const void *buffer,	\
+				unsigned int count)				\
+{											\
+	linuxshim_host_mmio_writes(addr, sizeof(type), buffer, count);			\
+}
+
+LINUXSHIM_STRING_MMIO(b, u8)
+LINUXSHIM_STRING_MMIO(w, u16)
+LINUXSHIM_STRING_MMIO(l, u32)
+LINUXSHIM_STRING_MMIO(q, u64)
+#undef LINUXSHIM_STRING_MMIO
+
+#define readsb readsb
+#define readsw readsw
+#define readsl readsl
+#define readsq readsq
+#define writesb writesb
+#define writesw writesw
+#define writesl writesl
+#define writesq writesq
 
 #define insb insb
 #define insw insw

@@ -200,8 +200,7 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         // Proposed by the client, answered true by a server of QEMU's models (QemuNic.SynchronousModel).
         var hardware = Fake();
         var client = Client(hardware);
-        using (var json = System.Text.Json.JsonDocument.Parse(hardware.Requests[0].Payload.AsMemory(4, hardware.Requests[0].Payload.Length - 5)))
-            Assert.True(json.RootElement.GetProperty("capabilities").GetProperty(VfioUserCapabilities.SynchronousModelName).GetBoolean());
+        Assert.True(Proposed(hardware, VfioUserCapabilities.SynchronousModelName));
         Assert.False(client.ServerCapabilities.SynchronousModel);
         int before = hardware.Requests.Count;
         client.WriteBar(1, 0, 4, 1); // posted, as PCI memory writes are
@@ -223,6 +222,35 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         Assert.Equal(2u, model.Register(1, 0));
 
         Assert.Contains(name, Fails<InvalidDataException>(() => Client(Fake(capabilities: "{\"capabilities\":{\"" + name + "\":1}}"))).Message);
+        AssertStillHealthy();
+    }
+
+    // Whether the client's VERSION proposed capability <paramref name="name"/> as true.
+    private static bool Proposed(FakeVfioUserServer fake, string name)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(fake.Requests[0].Payload.AsMemory(4, fake.Requests[0].Payload.Length - 5));
+        return json.RootElement.GetProperty("capabilities").GetProperty(name).GetBoolean();
+    }
+
+    [Fact]
+    public void StringIoToAServerWithoutRepeatedAccessIsOneRegionAccessPerRegisterAccess()
+    {
+        // The client proposes linuxshim_repeated_access; a server that does not answer it (libvfio-user, the fake)
+        // gets rep outsl / rep insl as one REGION_WRITE / REGION_READ per access, in order, to the one register.
+        var plain = Fake();
+        var client = Client(plain);
+        Assert.True(Proposed(plain, VfioUserCapabilities.RepeatedAccessName));
+        Assert.False(client.ServerCapabilities.RepeatedAccess);
+        int before = plain.Requests.Count;
+        client.WriteBarRepeated(0, 4, 4, [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+        Assert.Equal(3u, plain.Register(0, 4)); // the last write stays
+        var data = new byte[8];
+        client.ReadBarRepeated(0, 4, 4, data);
+        Assert.Equal([3, 0, 0, 0, 3, 0, 0, 0], data);
+        var sent = plain.Requests.Skip(before).ToList();
+        Assert.Equal([.. Enumerable.Repeat(VfioUserCommand.RegionWrite, 3), .. Enumerable.Repeat(VfioUserCommand.RegionRead, 2)], sent.Select(r => r.Command));
+        Assert.All(sent, r => Assert.Equal(0, r.Region));
+        Assert.Throws<ArgumentException>(() => client.ReadBarRepeated(0, 4, 4, new byte[6])); // not whole accesses
         AssertStillHealthy();
     }
 
