@@ -113,4 +113,71 @@ public static unsafe class KernelLib
     }
 
     private static ushort BinaryPrimitivesSwap(ushort v) => (ushort)((v >> 8) | (v << 8));
+    /// <summary>
+    /// csum_partial() (arch/x86/lib/csum-partial_64.c): the 32-bit ones' complement sum of the buffer's
+    /// little-endian 16-bit words (an odd last byte is the low byte of a last word) added to
+    /// <paramref name="sum"/>, not folded; csum_fold() of it is the Internet checksum.
+    /// </summary>
+    public static uint CsumPartial(ReadOnlySpan<byte> data, uint sum)
+    {
+        ulong total = sum;
+        int i = 0;
+        for (; i + 1 < data.Length; i += 2)
+            total += (uint)(data[i] | data[i + 1] << 8);
+        if (i < data.Length)
+            total += data[i];
+        while (total >> 32 != 0)
+            total = (total & 0xffffffff) + (total >> 32);
+        return (uint)total;
+    }
+
+    [KernelSymbol("csum_partial"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint CsumPartialEntry(nint buff, int len, uint sum) => CsumPartial(new ReadOnlySpan<byte>((void*)buff, Math.Max(len, 0)), sum);
+
+    // Since 5.10 the copy-and-checksum family starts from ~0U, so that 0 can mean a fault in the user copies.
+    [KernelSymbol("csum_partial_copy_nocheck"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint CsumPartialCopyNocheck(nint src, nint dst, int len)
+    {
+        var from = new ReadOnlySpan<byte>((void*)src, Math.Max(len, 0));
+        from.CopyTo(new Span<byte>((void*)dst, from.Length));
+        return CsumPartial(from, 0xffffffff);
+    }
+
+    private static readonly ushort[] CrcCcittTable = BuildCrcCcittTable();
+
+    // lib/crc-ccitt.c: the reflected CRC-CCITT (polynomial x^16 + x^12 + x^5 + 1, reversed 0x8408).
+    private static ushort[] BuildCrcCcittTable()
+    {
+        var table = new ushort[256];
+        for (int i = 0; i < 256; i++)
+        {
+            int c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0x8408 ^ (c >> 1) : c >> 1;
+            table[i] = (ushort)c;
+        }
+        return table;
+    }
+
+    public static ushort CrcCcitt(ushort crc, ReadOnlySpan<byte> data)
+    {
+        foreach (byte b in data)
+            crc = (ushort)((crc >> 8) ^ CrcCcittTable[(crc ^ b) & 0xff]);
+        return crc;
+    }
+
+    [KernelSymbol("crc_ccitt"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort CrcCcittEntry(ushort crc, nint buffer, nuint len) => CrcCcitt(crc, new ReadOnlySpan<byte>((void*)buffer, (int)len));
+
+    /// <summary>hex_to_bin() (lib/hexdump.c): the value of one hex digit, or -1.</summary>
+    public static int HexToBin(byte ch) => ch switch
+    {
+        >= (byte)'0' and <= (byte)'9' => ch - '0',
+        >= (byte)'a' and <= (byte)'f' => ch - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => ch - 'A' + 10,
+        _ => -1,
+    };
+
+    [KernelSymbol("hex_to_bin"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int HexToBinEntry(byte ch) => HexToBin(ch);
 }

@@ -202,4 +202,8 @@ public static unsafe class Memory
     /// <summary>Frees a page fragment by any address inside it (page_frag_free).</summary>
     [KernelSymbol("page_frag_free"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PageFragFree(nint address) => Free(address == 0 ? 0 : Machine.Heap.BlockContaining(address) is var b and not 0 ? b : address);
+
+    // mm/slab_common.c: the size kmalloc() would really allocate for a request (0 stays 0).
+    [KernelSymbol("kmalloc_size_roundup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nuint KmallocSizeRoundup(nuint size) => size == 0 ? 0 : (nuint)HeapAllocator.BlockSize((long)size);
 }

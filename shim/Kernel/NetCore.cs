@@ -45,7 +45,8 @@ public sealed unsafe class NetDevice
 
     private nint Queue0 => Pointer.Ptr(NetDevLayout.Tx);
 
-    public bool TxStopped => (Queue0.U64(TxQueueLayout.State) & ((1UL << TxQueueLayout.DrvXoff) | (1UL << TxQueueLayout.StackXoff))) != 0;
+    // netif_xmit_frozen_or_stopped(): netif_tx_lock() freezes the queues as well.
+    public bool TxStopped => (Queue0.U64(TxQueueLayout.State) & ((1UL << TxQueueLayout.DrvXoff) | (1UL << TxQueueLayout.StackXoff) | (1UL << TxLockLayout.Frozen))) != 0;
 
     /// <summary>Brings the interface up (dev_open): ndo_open, then the receive mode. 0 or -errno.</summary>
     public int Open() => Cpu.Run(() =>
@@ -430,7 +431,8 @@ public static unsafe class NetCore
         Memory.Free(dev);
     }
 
-    [KernelSymbol("register_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // register_netdevice() is register_netdev() with the RTNL already held; this one never takes it.
+    [KernelSymbol("register_netdev"), KernelSymbol("register_netdevice"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int RegisterNetdev(nint dev)
     {
         string pattern = Access.CString(dev.At(NetDevLayout.Name)) ?? "eth%d";
@@ -750,5 +752,68 @@ public static unsafe class NetCore
             _ratelimitCount = 0;
         }
         return ++_ratelimitCount <= 10 ? 1 : 0;
+    }
+
+    private static nint TxQueue(nint dev, uint i) => dev.Ptr(NetDevLayout.Tx) + (nint)(i * (ulong)TxQueueLayout.Size.Size);
+
+    [KernelSymbol("netif_tx_stop_all_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxStopAllQueues(nint dev)
+    {
+        for (uint i = 0; i < dev.U32(NetDevLayout.NumTxQueues); i++)
+            TxQueue(dev, i).SetBit(TxQueueLayout.State, TxQueueLayout.DrvXoff);
+    }
+
+    // netif_tx_lock(): every transmit queue frozen, so the core starts no transmission until netif_tx_unlock();
+    // the locks themselves cost nothing on the one CPU.
+    [KernelSymbol("netif_tx_lock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxLock(nint dev)
+    {
+        for (uint i = 0; i < dev.U32(NetDevLayout.NumTxQueues); i++)
+            TxQueue(dev, i).SetBit(TxQueueLayout.State, TxLockLayout.Frozen);
+    }
+
+    // netif_tx_unlock(): thawed, and each queue that is not stopped rescheduled (netif_schedule_queue()).
+    [KernelSymbol("netif_tx_unlock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NetifTxUnlock(nint dev)
+    {
+        for (uint i = 0; i < dev.U32(NetDevLayout.NumTxQueues); i++)
+        {
+            nint queue = TxQueue(dev, i);
+            queue.ClearBit(TxQueueLayout.State, TxLockLayout.Frozen);
+            if (!queue.TestBit(TxQueueLayout.State, TxQueueLayout.DrvXoff) && !queue.TestBit(TxQueueLayout.State, TxQueueLayout.StackXoff))
+                Find(dev)?.OnTxWoken();
+        }
+    }
+
+    // net/core/dev.c: min(DEFAULT_MAX_NUM_RSS_QUEUES, online CPUs), and the shim has one CPU.
+    [KernelSymbol("netif_get_num_default_rss_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifGetNumDefaultRssQueues() => 1;
+
+    /// <summary>
+    /// dev_alloc_name() (net/core/dev.c): the name <paramref name="pattern"/> gives with the lowest free unit
+    /// number for its "%d", written to the device; the number, or -EINVAL for an invalid pattern, -ENFILE when
+    /// the name is taken.
+    /// </summary>
+    [KernelSymbol("dev_alloc_name"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevAllocName(nint dev, nint name)
+    {
+        const int EInval = -22, ENFile = -23, IfNameSize = 16;
+        string pattern = Marshal.PtrToStringUTF8(name) ?? "";
+        int percent = pattern.IndexOf('%');
+        if (pattern.Length == 0 || pattern.Length >= IfNameSize || pattern is "." or ".." || pattern.Any(c => c is '/' or ':' || char.IsWhiteSpace(c))
+            || percent >= 0 && (percent + 1 >= pattern.Length || pattern[percent + 1] != 'd' || pattern.IndexOf('%', percent + 2) >= 0))
+            return EInval;
+        for (int unit = 0; unit < (percent >= 0 ? 32768 : 1); unit++)
+        {
+            string candidate = percent >= 0 ? pattern[..percent] + unit + pattern[(percent + 2)..] : pattern;
+            if (candidate.Length >= IfNameSize)
+                break;
+            if (Devices.All(d => d.Name != candidate))
+            {
+                Access.WriteCString(dev.At(NetDevLayout.Name), IfNameSize, candidate);
+                return unit;
+            }
+        }
+        return ENFile;
     }
 }

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Paravirtualised operations (arch/x86/kernel/paravirt.c). With CONFIG_PARAVIRT_XXL, local_irq_save(),
+ * local_irq_disable() and friends in a driver are indirect calls through pv_ops (the kernel patches
+ * them into pushf/cli at boot; nothing patches a driver .so). On the shim's one CPU (DESIGN D5)
+ * interrupts are delivered only to the context holding the CPU, as spin_lock_irqsave() is emulated:
+ * save_fl reports interrupts enabled and disabling/enabling them changes nothing a driver can see.
+ * io_delay waits 2 us, Linux's io_delay=udelay. Every other operation is a privileged instruction a
+ * driver has no business with: its slot reports the call and ends the driver, like a missing symbol.
+ */
+#include <linux/kernel.h>
+#include <linux/delay.h>
+#include <asm/paravirt.h>
+#include "shim.h"
+
+#ifdef CONFIG_PARAVIRT_XXL
+__visible noinline unsigned long linuxshim_save_fl(void)
+{
+	return X86_EFLAGS_IF;
+}
+PV_CALLEE_SAVE_REGS_THUNK(linuxshim_save_fl);
+
+__visible noinline void linuxshim_irq_nop(void)
+{
+}
+PV_CALLEE_SAVE_REGS_THUNK(linuxshim_irq_nop);
+#endif
+
+static void linuxshim_io_delay(void)
+{
+	udelay(2);
+}
+
+static void linuxshim_pv_unimplemented(void)
+{
+	linuxshim_unimplemented("pv_ops (a privileged operation)", __builtin_return_address(0));
+}
+
+struct paravirt_patch_template pv_ops = {
+	.cpu.io_delay = linuxshim_io_delay,
+#ifdef CONFIG_PARAVIRT_XXL
+	.irq.save_fl = PV_CALLEE_SAVE(linuxshim_save_fl),
+	.irq.irq_disable = PV_CALLEE_SAVE(linuxshim_irq_nop),
+	.irq.irq_enable = PV_CALLEE_SAVE(linuxshim_irq_nop),
+#endif
+};
+SHIM_SYMBOL(pv_ops)
+
+static_assert(sizeof(pv_ops) % sizeof(void *) == 0, "pv_ops is a table of pointers");
+
+/* The slots left empty above: each one traps. */
+static void __attribute__((constructor)) linuxshim_pv_ops_fill(void)
+{
+	void **slot = (void **)&pv_ops;
+	size_t i;
+
+	for (i = 0; i < sizeof(pv_ops) / sizeof(void *); i++)
+		if (!slot[i])
+			slot[i] = linuxshim_pv_unimplemented;
+}
