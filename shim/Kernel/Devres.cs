@@ -83,7 +83,7 @@ public static unsafe class Devres
     {
         nint netdev = NetCore.AllocEtherdev(sizeofPriv, txqs, rxqs);
         if (netdev != 0)
-            Add(dev, () => NetCore.Free(netdev));
+            Add(dev, netdev, () => NetCore.Free(netdev));
         return netdev;
     }
 
@@ -104,5 +104,34 @@ public static unsafe class Devres
         if (p != 0)
             Add(dev, p, () => ((delegate* unmanaged[Cdecl]<nint, void>)&Io.Iounmap)(p));
         return p;
+    }
+
+    // __devm_request_region() (kernel/resource.c): __request_region(), released when the driver goes.
+    [KernelSymbol("__devm_request_region"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevmRequestRegion(nint dev, nint parent, ulong start, ulong n, nint name)
+    {
+        nint res = ((delegate* unmanaged[Cdecl]<nint, ulong, ulong, nint, int, nint>)&Resource.RequestRegion)(parent, start, n, name, 0);
+        if (res != 0)
+            Add(dev, res, () => ((delegate* unmanaged[Cdecl]<nint, ulong, ulong, void>)&Resource.ReleaseRegion)(parent, start, n));
+        return res;
+    }
+
+    // devm_register_netdev() (net/devres.c): register_netdev(), unregistered when the driver goes; the
+    // net_device must itself be device-managed, so that it is freed after that (a WARN and -EINVAL otherwise).
+    [KernelSymbol("devm_register_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevmRegisterNetdev(nint dev, nint ndev)
+    {
+        bool managed;
+        lock (Releases)
+            managed = Releases.TryGetValue(dev, out var list) && list.Exists(r => r.Key == ndev);
+        if (!managed)
+        {
+            Machine.Log(4, "WARNING: devm_register_netdev() of a net_device not allocated with devm_alloc_etherdev_mqs()");
+            return -22;
+        }
+        int err = ((delegate* unmanaged[Cdecl]<nint, int>)&NetCore.RegisterNetdev)(ndev);
+        if (err == 0)
+            Add(dev, () => ((delegate* unmanaged[Cdecl]<nint, void>)&NetCore.UnregisterNetdev)(ndev));
+        return err;
     }
 }

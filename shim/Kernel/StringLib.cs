@@ -55,4 +55,26 @@ public static unsafe class StringLib
         dest[len] = 0;
         return res;
     }
+
+    /// <summary>
+    /// simple_strtoull() (lib/vsprintf.c): the number at the start of <paramref name="cp"/> in <paramref name="base"/>
+    /// (0: "0x" hexadecimal, "0" octal, else decimal; 16 also skips a "0x"), wrapping on overflow as Linux does;
+    /// *<paramref name="endp"/> is set past the last digit.
+    /// </summary>
+    public static ulong ParseUnsigned(byte* cp, byte** endp, uint radix)
+    {
+        if (radix == 0)
+            radix = cp[0] == '0' ? (cp[1] is (byte)'x' or (byte)'X' && KernelLib.HexToBin(cp[2]) >= 0 ? 16u : 8u) : 10u;
+        if (radix == 16 && cp[0] == '0' && cp[1] is (byte)'x' or (byte)'X')
+            cp += 2;
+        ulong result = 0;
+        for (int d; (d = KernelLib.HexToBin(*cp)) >= 0 && d < radix; cp++)
+            result = unchecked(result * radix + (ulong)d);
+        if (endp != null)
+            *endp = cp;
+        return result;
+    }
+
+    [KernelSymbol("simple_strtoul"), KernelSymbol("simple_strtoull"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong SimpleStrtoul(byte* cp, byte** endp, uint radix) => ParseUnsigned(cp, endp, radix);
 }
