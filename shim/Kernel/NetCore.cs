@@ -816,4 +816,9 @@ public static unsafe class NetCore
         }
         return ENFile;
     }
+
+    // napi_gro_flush(): napi_gro_receive() here hands every packet up at once (GRO_NORMAL), so no packet is
+    // ever held on the NAPI context's GRO lists and there is nothing to flush.
+    [KernelSymbol("napi_gro_flush"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiGroFlush(nint napi, byte flushOld) { }
 }

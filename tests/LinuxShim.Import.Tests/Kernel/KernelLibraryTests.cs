@@ -96,4 +96,41 @@ public sealed unsafe class KernelLibraryTests
         foreach (long size in new long[] { 1, 16, 17, 100, 2048, 2049, 5000 })
             Assert.Equal(heap.SizeOf(heap.Allocate(size)), HeapAllocator.BlockSize(size));
     }
+
+    [Theory]
+    [InlineData("0x1f:rest", 0u, 31ul, 4)]
+    [InlineData("0755", 0u, 493ul, 4)]
+    [InlineData("0x", 0u, 0ul, 1)]     // "0" then not a hex digit: octal 0, stops at the x
+    [InlineData("ff", 16u, 255ul, 2)]
+    [InlineData("0XfF", 16u, 255ul, 4)]
+    [InlineData("129z", 10u, 129ul, 3)]
+    [InlineData("z", 10u, 0ul, 0)]
+    public void SimpleStrtoul(string text, uint radix, ulong value, int consumed)
+    {
+        fixed (byte* s = C(text))
+        {
+            byte* end;
+            Assert.Equal(value, StringLib.ParseUnsigned(s, &end, radix));
+            Assert.Equal(consumed, (int)(end - s));
+        }
+    }
+
+    [Fact]
+    public void SimpleReadFromBufferAdvancesAndStopsAtTheEnd()
+    {
+        byte[] from = Encoding.ASCII.GetBytes("0123456789");
+        var to = new byte[4];
+        long pos = 0;
+        fixed (byte* f = from, t = to)
+        {
+            Assert.Equal(4, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
+            Assert.Equal(4, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
+            Assert.Equal("4567", Encoding.ASCII.GetString(to));
+            Assert.Equal(2, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
+            Assert.Equal(0, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
+            Assert.Equal(10, pos);
+            pos = -1;
+            Assert.Equal(-22, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
+        }
+    }
 }
