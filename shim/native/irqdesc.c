@@ -5,6 +5,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/irqnr.h>
+#include <asm/apicdef.h>
 #include <asm/irq_vectors.h>
 #include "shim.h"
 

@@ -14,16 +14,22 @@
 #include "shim.h"
 
 #ifdef CONFIG_PARAVIRT_XXL
-__visible noinline unsigned long linuxshim_save_fl(void)
-{
-	return X86_EFLAGS_IF;
-}
-PV_CALLEE_SAVE_REGS_THUNK(linuxshim_save_fl);
-
-__visible noinline void linuxshim_irq_nop(void)
-{
-}
-PV_CALLEE_SAVE_REGS_THUNK(linuxshim_irq_nop);
+/*
+ * Callers of the irq operations expect every register but %rax preserved (the callee-save convention of
+ * asm/paravirt_types.h). These two need no register at all, so they are written out rather than wrapped
+ * in PV_CALLEE_SAVE_REGS_THUNK(), whose return goes through the kernel's return thunk.
+ */
+unsigned long linuxshim_pv_save_fl(void);
+void linuxshim_pv_irq_nop(void);
+asm(".pushsection .text\n"
+    ".hidden linuxshim_pv_save_fl\n.globl linuxshim_pv_save_fl\n.type linuxshim_pv_save_fl, @function\n"
+    "linuxshim_pv_save_fl:\n\tmovl $0x200, %eax\n\tret\n"
+    ".size linuxshim_pv_save_fl, .-linuxshim_pv_save_fl\n"
+    ".hidden linuxshim_pv_irq_nop\n.globl linuxshim_pv_irq_nop\n.type linuxshim_pv_irq_nop, @function\n"
+    "linuxshim_pv_irq_nop:\n\tret\n"
+    ".size linuxshim_pv_irq_nop, .-linuxshim_pv_irq_nop\n"
+    ".popsection\n");
+static_assert(X86_EFLAGS_IF == 0x200, "save_fl answers interrupts enabled");
 #endif
 
 static void linuxshim_io_delay(void)
@@ -39,9 +45,9 @@ static void linuxshim_pv_unimplemented(void)
 struct paravirt_patch_template pv_ops = {
 	.cpu.io_delay = linuxshim_io_delay,
 #ifdef CONFIG_PARAVIRT_XXL
-	.irq.save_fl = PV_CALLEE_SAVE(linuxshim_save_fl),
-	.irq.irq_disable = PV_CALLEE_SAVE(linuxshim_irq_nop),
-	.irq.irq_enable = PV_CALLEE_SAVE(linuxshim_irq_nop),
+	.irq.save_fl = __PV_IS_CALLEE_SAVE(linuxshim_pv_save_fl),
+	.irq.irq_disable = __PV_IS_CALLEE_SAVE(linuxshim_pv_irq_nop),
+	.irq.irq_enable = __PV_IS_CALLEE_SAVE(linuxshim_pv_irq_nop),
 #endif
 };
 SHIM_SYMBOL(pv_ops)
