@@ -96,7 +96,7 @@ public static unsafe class Memory
         return p;
     }
 
-    [KernelSymbol("kmemdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kmemdup"), KernelSymbol("kmemdup_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Kmemdup(nint src, nuint len, uint gfp)
     {
         nint p = Slab((long)len, gfp);

@@ -64,3 +64,16 @@ static void __attribute__((constructor)) linuxshim_pv_ops_fill(void)
 		if (!slot[i])
 			slot[i] = linuxshim_pv_unimplemented;
 }
+
+#ifdef ALT_CALL_INSTR
+/*
+ * Since 6.8 a paravirt call's alternatives name BUG_func (arch/x86/kernel/alternative.c), which boot-time
+ * patching never leaves in place; nothing patches a driver .so, so its unpatched pv_ops call runs instead.
+ */
+void BUG_func(void)
+{
+	linuxshim_host_panic("BUG_func: an unpatched alternative call", __builtin_return_address(0), __builtin_frame_address(0));
+}
+SHIM_SYMBOL(BUG_func)
+#endif
+

@@ -133,4 +133,22 @@ public sealed unsafe class KernelLibraryTests
             Assert.Equal(-22, Debugfs.ReadFromBuffer(t, 4, &pos, f, 10));
         }
     }
+
+    [Fact]
+    public void EthtoolPutsFillsOneSlotAndTruncates()
+    {
+        var strings = new byte[64];
+        fixed (byte* start = strings, a = C("rx_packets"), b = C(new string('x', 40)))
+        {
+            byte* p = start;
+            Ethtool.Puts(&p, a);
+            Assert.Equal(32, (int)(p - start));
+            Ethtool.Puts(&p, b);
+            Assert.Equal(64, (int)(p - start));
+        }
+        Assert.Equal("rx_packets", Encoding.ASCII.GetString(strings, 0, 10));
+        Assert.Equal(0, strings[10]);
+        Assert.Equal(new string('x', 31), Encoding.ASCII.GetString(strings, 32, 31)); // ETH_GSTRING_LEN - 1 characters
+        Assert.Equal(0, strings[63]);
+    }
 }
