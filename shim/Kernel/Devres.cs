@@ -9,17 +9,36 @@ namespace LinuxShim.Shim.Kernel;
 
 public static unsafe class Devres
 {
-    private static readonly Dictionary<nint, List<Action>> Releases = [];
+    private static readonly Dictionary<nint, List<(nint Key, Action Release)>> Releases = [];
 
     /// <summary>Registers <paramref name="release"/> to run when <paramref name="dev"/> loses its driver.</summary>
-    public static void Add(nint dev, Action release)
+    public static void Add(nint dev, Action release) => Add(dev, 0, release);
+
+    /// <summary>As <see cref="Add(nint, Action)"/>, for a resource the driver may release early by <paramref name="key"/> (its address).</summary>
+    public static void Add(nint dev, nint key, Action release)
     {
         lock (Releases)
         {
             if (!Releases.TryGetValue(dev, out var list))
                 Releases[dev] = list = [];
-            list.Add(release);
+            list.Add((key, release));
         }
+    }
+
+    /// <summary>Releases now the last resource of <paramref name="dev"/> registered with <paramref name="key"/> (devres_release()); false if there is none.</summary>
+    public static bool Release(nint dev, nint key)
+    {
+        Action? release = null;
+        lock (Releases)
+        {
+            if (key != 0 && Releases.TryGetValue(dev, out var list) && list.FindLastIndex(r => r.Key == key) is var i and >= 0)
+            {
+                release = list[i].Release;
+                list.RemoveAt(i);
+            }
+        }
+        release?.Invoke();
+        return release is not null;
     }
 
     /// <summary>How many releases <paramref name="dev"/> has pending.</summary>
@@ -32,13 +51,13 @@ public static unsafe class Devres
     /// <summary>Runs the releases of <paramref name="dev"/>, the last registered first.</summary>
     public static void ReleaseAll(nint dev)
     {
-        List<Action>? list;
+        List<(nint Key, Action Release)>? list;
         lock (Releases)
             Releases.Remove(dev, out list);
         if (list is null)
             return;
         for (int i = list.Count - 1; i >= 0; i--)
-            list[i]();
+            list[i].Release();
     }
 
     [KernelSymbol("devm_kmalloc"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -46,7 +65,7 @@ public static unsafe class Devres
     {
         nint p = Memory.Allocate((long)size, gfp);
         if (p != 0)
-            Add(dev, () => Memory.Free(p));
+            Add(dev, p, () => Memory.Free(p));
         return p;
     }
 
@@ -64,7 +83,55 @@ public static unsafe class Devres
     {
         nint netdev = NetCore.AllocEtherdev(sizeofPriv, txqs, rxqs);
         if (netdev != 0)
-            Add(dev, () => NetCore.Free(netdev));
+            Add(dev, netdev, () => NetCore.Free(netdev));
         return netdev;
+    }
+
+    // devm_kfree(): frees a devm_kmalloc() block before the driver goes; a block the device does not own is
+    // a WARN in Linux, which then frees nothing.
+    [KernelSymbol("devm_kfree"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevmKfree(nint dev, nint p)
+    {
+        if (!Release(dev, p))
+            Machine.Log(4, $"WARNING: devm_kfree(0x{p:x}): not a managed allocation of this device");
+    }
+
+    // devm_ioremap(): ioremap() undone by iounmap() when the driver goes.
+    [KernelSymbol("devm_ioremap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevmIoremap(nint dev, ulong offset, ulong size)
+    {
+        nint p = ((delegate* unmanaged[Cdecl]<ulong, ulong, nint>)&Io.Ioremap)(offset, size);
+        if (p != 0)
+            Add(dev, p, () => ((delegate* unmanaged[Cdecl]<nint, void>)&Io.Iounmap)(p));
+        return p;
+    }
+
+    // __devm_request_region() (kernel/resource.c): __request_region(), released when the driver goes.
+    [KernelSymbol("__devm_request_region"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevmRequestRegion(nint dev, nint parent, ulong start, ulong n, nint name)
+    {
+        nint res = ((delegate* unmanaged[Cdecl]<nint, ulong, ulong, nint, int, nint>)&Resource.RequestRegion)(parent, start, n, name, 0);
+        if (res != 0)
+            Add(dev, res, () => ((delegate* unmanaged[Cdecl]<nint, ulong, ulong, void>)&Resource.ReleaseRegion)(parent, start, n));
+        return res;
+    }
+
+    // devm_register_netdev() (net/devres.c): register_netdev(), unregistered when the driver goes; the
+    // net_device must itself be device-managed, so that it is freed after that (a WARN and -EINVAL otherwise).
+    [KernelSymbol("devm_register_netdev"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevmRegisterNetdev(nint dev, nint ndev)
+    {
+        bool managed;
+        lock (Releases)
+            managed = Releases.TryGetValue(dev, out var list) && list.Exists(r => r.Key == ndev);
+        if (!managed)
+        {
+            Machine.Log(4, "WARNING: devm_register_netdev() of a net_device not allocated with devm_alloc_etherdev_mqs()");
+            return -22;
+        }
+        int err = ((delegate* unmanaged[Cdecl]<nint, int>)&NetCore.RegisterNetdev)(ndev);
+        if (err == 0)
+            Add(dev, () => ((delegate* unmanaged[Cdecl]<nint, void>)&NetCore.UnregisterNetdev)(ndev));
+        return err;
     }
 }

@@ -167,6 +167,22 @@ public static unsafe class Ethtool
         int end = bytes.IndexOf((byte)0);
         return System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
     }
+
+    private const int EthGstringLen = 32; // ETH_GSTRING_LEN (include/uapi/linux/ethtool.h)
+
+    /// <summary>ethtool_puts() (6.8, net/ethtool/common.c): one statistics name, strscpy()'d into the next ETH_GSTRING_LEN slot.</summary>
+    [KernelSymbol("ethtool_puts"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void EthtoolPuts(byte** data, byte* str) => Puts(data, str);
+
+    public static void Puts(byte** data, byte* str)
+    {
+        int n = 0;
+        while (n < EthGstringLen - 1 && str[n] != 0)
+            n++;
+        Buffer.MemoryCopy(str, *data, n, n);
+        (*data)[n] = 0;
+        *data += EthGstringLen;
+    }
 }
 
 public sealed record EthtoolDriverInfo(string Driver, string Version, string Firmware, string BusInfo);

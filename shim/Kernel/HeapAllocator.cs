@@ -167,4 +167,19 @@ public sealed class HeapAllocator
     }
 
     private bool Used(int page) => (_pageUsed[page / 64] >> (page % 64) & 1) != 0;
+
+    /// <summary>The size of the block <see cref="Allocate"/> would give for <paramref name="size"/> bytes (what kmalloc_size_roundup() reports).</summary>
+    public static long BlockSize(long size, int alignment = 8)
+    {
+        if (size <= 0)
+            size = 1;
+        if (size <= 1 << LargestSmallShift && alignment <= 1 << LargestSmallShift)
+        {
+            int shift = SmallestShift;
+            while ((1L << shift) < size || (1 << shift) < alignment)
+                shift++;
+            return 1L << shift;
+        }
+        return (size + PhysicalMemory.PageSize - 1) / PhysicalMemory.PageSize * PhysicalMemory.PageSize;
+    }
 }

@@ -221,7 +221,7 @@ public static unsafe class Io
     // pcim_iomap(): the mapping of a BAR lives as long as the address range the host gave it, which
     // outlives every driver; nothing is left to undo when the driver goes.
     [KernelSymbol("pcim_iomap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static nint PcimIomap(nint pdev, int bar, ulong maxlen) => Cookie(pdev, bar);
+    public static nint PcimIomap(nint pdev, int bar, ulong maxlen) => Record(pdev, bar, Cookie(pdev, bar));
 
     [KernelSymbol("pci_iomap_range"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PciIomapRange(nint pdev, int bar, ulong offset, ulong maxlen) =>
@@ -268,4 +268,69 @@ public static unsafe class Io
 
     [KernelSymbol("iounmap"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void Iounmap(nint addr) { }
+
+    // The managed iomap table of a device (drivers/pci/devres.c): one slot per standard BAR, filled by
+    // pcim_iomap(), which drivers read through pcim_iomap_table().
+    private const int StdBars = 6;
+    private static readonly Dictionary<nint, nint> IomapTables = [];
+
+    private static nint Table(nint pdev)
+    {
+        lock (IomapTables)
+        {
+            if (!IomapTables.TryGetValue(pdev, out nint table))
+                IomapTables[pdev] = table = (nint)NativeMemory.AllocZeroed(StdBars, (nuint)sizeof(nint));
+            return table;
+        }
+    }
+
+    private static nint Record(nint pdev, int bar, nint mapping)
+    {
+        if (mapping != 0 && bar is >= 0 and < StdBars)
+            ((nint*)Table(pdev))[bar] = mapping;
+        return mapping;
+    }
+
+    [KernelSymbol("pcim_iomap_table"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PcimIomapTable(nint pdev) => Table(pdev);
+
+    /// <summary>pcim_iomap_regions(): requests and maps each BAR of <paramref name="mask"/>; on failure undoes what it did. 0 or -errno.</summary>
+    [KernelSymbol("pcim_iomap_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcimIomapRegions(nint pdev, int mask, nint name)
+    {
+        const int EInval = -22, ENoMem = -12;
+        var request = (delegate* unmanaged[Cdecl]<nint, int, nint, int>)&PciCore.PciRequestRegion;
+        for (int bar = 0; bar < StdBars; bar++)
+        {
+            if ((mask & (1 << bar)) == 0)
+                continue;
+            int rc = Cookie(pdev, bar) == 0 ? EInval : request(pdev, bar, name);
+            if (rc == 0 && (FaultInjection.Fail("ioremap") || Record(pdev, bar, Cookie(pdev, bar)) == 0))
+            {
+                ReleaseBar(pdev, bar);
+                rc = ENoMem;
+            }
+            if (rc != 0)
+            {
+                UnmapRegions(pdev, mask & ((1 << bar) - 1));
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    [KernelSymbol("pcim_iounmap_regions"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PcimIounmapRegions(nint pdev, int mask) => UnmapRegions(pdev, mask);
+
+    private static void UnmapRegions(nint pdev, int mask)
+    {
+        for (int bar = 0; bar < StdBars; bar++)
+            if ((mask & (1 << bar)) != 0 && ((nint*)Table(pdev))[bar] != 0)
+            {
+                ((nint*)Table(pdev))[bar] = 0;
+                ReleaseBar(pdev, bar);
+            }
+    }
+
+    private static void ReleaseBar(nint pdev, int bar) => ((delegate* unmanaged[Cdecl]<nint, int, void>)&PciCore.PciReleaseRegion)(pdev, bar);
 }

@@ -211,4 +211,14 @@ public static unsafe class Irq
     // already signalled waits for the CPU and finds its line as the caller leaves it).
     [KernelSymbol("synchronize_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SynchronizeIrq(uint irq) { }
+
+    // Interrupt autoprobing (kernel/irq/autoprobe.c) finds a legacy ISA device's line by arming every
+    // unassigned interrupt. A driver host has only the interrupts of the functions it was given, each
+    // already assigned: none is free to probe, so probe_irq_on() arms none (mask 0) and probe_irq_off()
+    // finds that none fired (0).
+    [KernelSymbol("probe_irq_on"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong ProbeIrqOn() => 0;
+
+    [KernelSymbol("probe_irq_off"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ProbeIrqOff(ulong mask) => 0;
 }

@@ -113,41 +113,71 @@ public static unsafe class KernelLib
     }
 
     private static ushort BinaryPrimitivesSwap(ushort v) => (ushort)((v >> 8) | (v << 8));
-
-    // lib/list_debug.c (CONFIG_DEBUG_LIST): a list operation on corrupted links. Debian builds with
-    // CONFIG_BUG_ON_DATA_CORRUPTION, so corruption is a BUG(): the driver ends.
-    private static readonly nint ListPoison1 = unchecked((nint)0xdead000000000100), ListPoison2 = unchecked((nint)0xdead000000000122);
-
-    private static byte Corrupted(string what)
+    /// <summary>
+    /// csum_partial() (arch/x86/lib/csum-partial_64.c): the 32-bit ones' complement sum of the buffer's
+    /// little-endian 16-bit words (an odd last byte is the low byte of a last word) added to
+    /// <paramref name="sum"/>, not folded; csum_fold() of it is the Internet checksum.
+    /// </summary>
+    public static uint CsumPartial(ReadOnlySpan<byte> data, uint sum)
     {
-        Machine.Fatal($"list corruption: {what}");
-        return 0;
+        ulong total = sum;
+        int i = 0;
+        for (; i + 1 < data.Length; i += 2)
+            total += (uint)(data[i] | data[i + 1] << 8);
+        if (i < data.Length)
+            total += data[i];
+        while (total >> 32 != 0)
+            total = (total & 0xffffffff) + (total >> 32);
+        return (uint)total;
     }
 
-    [KernelSymbol("__list_add_valid"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static byte ListAddValid(nint* entry, nint* prev, nint* next)
+    [KernelSymbol("csum_partial"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint CsumPartialEntry(nint buff, int len, uint sum) => CsumPartial(new ReadOnlySpan<byte>((void*)buff, Math.Max(len, 0)), sum);
+
+    // Since 5.10 the copy-and-checksum family starts from ~0U, so that 0 can mean a fault in the user copies.
+    [KernelSymbol("csum_partial_copy_nocheck"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static uint CsumPartialCopyNocheck(nint src, nint dst, int len)
     {
-        if (next[1] != (nint)prev)
-            return Corrupted($"next->prev should be prev (0x{(nint)prev:x}), but was 0x{next[1]:x} (next=0x{(nint)next:x})");
-        if (prev[0] != (nint)next)
-            return Corrupted($"prev->next should be next (0x{(nint)next:x}), but was 0x{prev[0]:x} (prev=0x{(nint)prev:x})");
-        if (entry == prev || entry == next)
-            return Corrupted($"list_add double add: new=0x{(nint)entry:x}, prev=0x{(nint)prev:x}, next=0x{(nint)next:x}");
-        return 1;
+        var from = new ReadOnlySpan<byte>((void*)src, Math.Max(len, 0));
+        from.CopyTo(new Span<byte>((void*)dst, from.Length));
+        return CsumPartial(from, 0xffffffff);
     }
 
-    [KernelSymbol("__list_del_entry_valid"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static byte ListDelEntryValid(nint* entry)
+    private static readonly ushort[] CrcCcittTable = BuildCrcCcittTable();
+
+    // lib/crc-ccitt.c: the reflected CRC-CCITT (polynomial x^16 + x^12 + x^5 + 1, reversed 0x8408).
+    private static ushort[] BuildCrcCcittTable()
     {
-        nint* next = (nint*)entry[0], prev = (nint*)entry[1];
-        if ((nint)next == ListPoison1)
-            return Corrupted($"list_del corruption, 0x{(nint)entry:x}->next is LIST_POISON1");
-        if ((nint)prev == ListPoison2)
-            return Corrupted($"list_del corruption, 0x{(nint)entry:x}->prev is LIST_POISON2");
-        if (prev[0] != (nint)entry)
-            return Corrupted($"list_del corruption. prev->next should be 0x{(nint)entry:x}, but was 0x{prev[0]:x}");
-        if (next[1] != (nint)entry)
-            return Corrupted($"list_del corruption. next->prev should be 0x{(nint)entry:x}, but was 0x{next[1]:x}");
-        return 1;
+        var table = new ushort[256];
+        for (int i = 0; i < 256; i++)
+        {
+            int c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0x8408 ^ (c >> 1) : c >> 1;
+            table[i] = (ushort)c;
+        }
+        return table;
     }
+
+    public static ushort CrcCcitt(ushort crc, ReadOnlySpan<byte> data)
+    {
+        foreach (byte b in data)
+            crc = (ushort)((crc >> 8) ^ CrcCcittTable[(crc ^ b) & 0xff]);
+        return crc;
+    }
+
+    [KernelSymbol("crc_ccitt"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort CrcCcittEntry(ushort crc, nint buffer, nuint len) => CrcCcitt(crc, new ReadOnlySpan<byte>((void*)buffer, (int)len));
+
+    /// <summary>hex_to_bin() (lib/hexdump.c): the value of one hex digit, or -1.</summary>
+    public static int HexToBin(byte ch) => ch switch
+    {
+        >= (byte)'0' and <= (byte)'9' => ch - '0',
+        >= (byte)'a' and <= (byte)'f' => ch - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => ch - 'A' + 10,
+        _ => -1,
+    };
+
+    [KernelSymbol("hex_to_bin"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int HexToBinEntry(byte ch) => HexToBin(ch);
 }

@@ -96,7 +96,7 @@ public static unsafe class Memory
         return p;
     }
 
-    [KernelSymbol("kmemdup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("kmemdup"), KernelSymbol("kmemdup_noprof"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint Kmemdup(nint src, nuint len, uint gfp)
     {
         nint p = Slab((long)len, gfp);
@@ -252,4 +252,8 @@ public static unsafe class Memory
         lock (PageOrders)
             return PageOrders.ContainsKey(page);
     }
+
+    // mm/slab_common.c: the size kmalloc() would really allocate for a request (0 stays 0).
+    [KernelSymbol("kmalloc_size_roundup"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nuint KmallocSizeRoundup(nuint size) => size == 0 ? 0 : (nuint)HeapAllocator.BlockSize((long)size);
 }

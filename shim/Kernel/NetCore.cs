@@ -836,4 +836,41 @@ public static unsafe class NetCore
         }
         return ++_ratelimitCount <= 10 ? 1 : 0;
     }
+
+    // net/core/dev.c: min(DEFAULT_MAX_NUM_RSS_QUEUES, online CPUs), and the shim has one CPU.
+    [KernelSymbol("netif_get_num_default_rss_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int NetifGetNumDefaultRssQueues() => 1;
+
+    /// <summary>
+    /// dev_alloc_name() (net/core/dev.c): the name <paramref name="pattern"/> gives with the lowest free unit
+    /// number for its "%d", written to the device; the number, or -EINVAL for an invalid pattern, -ENFILE when
+    /// the name is taken.
+    /// </summary>
+    [KernelSymbol("dev_alloc_name"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevAllocName(nint dev, nint name)
+    {
+        const int EInval = -22, ENFile = -23, IfNameSize = 16;
+        string pattern = Marshal.PtrToStringUTF8(name) ?? "";
+        int percent = pattern.IndexOf('%');
+        if (pattern.Length == 0 || pattern.Length >= IfNameSize || pattern is "." or ".." || pattern.Any(c => c is '/' or ':' || char.IsWhiteSpace(c))
+            || percent >= 0 && (percent + 1 >= pattern.Length || pattern[percent + 1] != 'd' || pattern.IndexOf('%', percent + 2) >= 0))
+            return EInval;
+        for (int unit = 0; unit < (percent >= 0 ? 32768 : 1); unit++)
+        {
+            string candidate = percent >= 0 ? pattern[..percent] + unit + pattern[(percent + 2)..] : pattern;
+            if (candidate.Length >= IfNameSize)
+                break;
+            if (Devices.All(d => d.Name != candidate))
+            {
+                Access.WriteCString(dev.At(NetDevLayout.Name), IfNameSize, candidate);
+                return unit;
+            }
+        }
+        return ENFile;
+    }
+
+    // napi_gro_flush(): napi_gro_receive() here hands every packet up at once (GRO_NORMAL), so no packet is
+    // ever held on the NAPI context's GRO lists and there is nothing to flush.
+    [KernelSymbol("napi_gro_flush"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void NapiGroFlush(nint napi, byte flushOld) { }
 }

@@ -83,6 +83,9 @@ public static unsafe class PciCore
         dev.Ptr(DeviceLayout.KobjName, nameBuf);
         dev.Ptr(DeviceLayout.DmaMask, pdev.At(PciLayout.DmaMask));
         dev.U64(DeviceLayout.CoherentDmaMask, 0xffffffff);
+        // On the PCI bus (dev_is_pci()): the driver image's pci_bus_type (shim/native/pci_driver.c).
+        if (Machine.Library?.Symbol("pci_bus_type") is nint busType and not 0)
+            dev.Ptr(DeviceBusLayout.Bus, busType);
 
         // Resources: the kernel's view of each BAR. The "address" of a BAR is where the host maps it.
         nint resources = pdev.At(PciLayout.Resource);
@@ -425,4 +428,97 @@ public static unsafe class PciCore
             _empty = (nint)NativeMemory.AllocZeroed(8);
         return _empty;
     }
+
+    [KernelSymbol("pci_try_set_mwi"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciTrySetMwi(nint pdev)
+    {
+        SetCommand(pdev, CommandInvalidate, 0);
+        return 0;
+    }
+
+    // PCI_STATUS_ERROR_BITS (include/uapi/linux/pci_regs.h): parity, system error, aborts; write-1-to-clear.
+    private const int Status = 0x06, StatusErrorBits = 0x8000 | 0x4000 | 0x2000 | 0x1000 | 0x0800 | 0x0100;
+
+    /// <summary>pci_status_get_and_clear_errors() (drivers/pci/pci.c): the error bits of the status register, cleared.</summary>
+    [KernelSymbol("pci_status_get_and_clear_errors"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PciStatusGetAndClearErrors(nint pdev) => StatusGetAndClearErrors(Require(pdev).Function);
+
+    public static int StatusGetAndClearErrors(IPciFunction function)
+    {
+        int status = (int)function.ReadConfig(Status, 2) & StatusErrorBits;
+        if (status != 0)
+            function.WriteConfig(Status, 2, (uint)status);
+        return status;
+    }
+
+    // References to the machine's devices (pci_dev_get/pci_dev_put): the devices live as long as the host,
+    // so a count only checks that the driver never drops a reference it does not hold, which Linux
+    // reports as a refcount underflow.
+    private static readonly Dictionary<nint, int> References = [];
+
+    public static int ReferencesOf(nint pdev)
+    {
+        lock (References)
+            return References.GetValueOrDefault(pdev);
+    }
+
+    public static nint Get(nint pdev)
+    {
+        if (pdev != 0)
+            lock (References)
+                References[pdev] = References.GetValueOrDefault(pdev) + 1;
+        return pdev;
+    }
+
+    public static void Put(nint pdev)
+    {
+        if (pdev == 0)
+            return;
+        lock (References)
+        {
+            int n = References.GetValueOrDefault(pdev);
+            if (n <= 0)
+            {
+                Machine.Fatal($"refcount_t: underflow; use-after-free (pci_dev_put of 0x{pdev:x}, which holds no reference)");
+                return;
+            }
+            References[pdev] = n - 1;
+        }
+    }
+
+    [KernelSymbol("pci_dev_get"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciDevGet(nint pdev) => Get(pdev);
+
+    [KernelSymbol("pci_dev_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PciDevPut(nint pdev) => Put(pdev);
+
+    /// <summary>
+    /// pci_get_device() (drivers/pci/search.c): the next device of the machine after <paramref name="from"/> (from the
+    /// first when NULL) with that vendor and device id (PCI_ANY_ID matches all), with a reference taken; the reference
+    /// on <paramref name="from"/> is dropped.
+    /// </summary>
+    [KernelSymbol("pci_get_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint PciGetDevice(uint vendor, uint device, nint from) => GetDevice(vendor, device, from);
+
+    public static nint GetDevice(uint vendor, uint device, nint from)
+    {
+        const uint AnyId = uint.MaxValue;
+        int start = from == 0 ? 0 : Devices.FindIndex(d => d.Pdev == from) + 1;
+        if (from != 0 && start == 0)
+            Machine.Fatal($"pci_get_device() from 0x{from:x}, which is not a PCI device of this host");
+        nint found = 0;
+        for (int i = start; i < Devices.Count && found == 0; i++)
+        {
+            nint p = Devices[i].Pdev;
+            if ((vendor == AnyId || p.U16(PciLayout.Vendor) == vendor) && (device == AnyId || p.U16(PciLayout.Device) == device))
+                found = Get(p);
+        }
+        Put(from);
+        return found;
+    }
+
+    // pci_pme_capable(): whether the device signals PME from that state; pme_support stays 0 here, as wake-up
+    // needs PME, which the functions here do not signal (see pci_enable_wake).
+    [KernelSymbol("pci_pme_capable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte PciPmeCapable(nint pdev, int state) => 0;
 }

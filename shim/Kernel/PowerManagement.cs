@@ -83,4 +83,14 @@ public static unsafe class PowerManagement
         }
         req.Ptr(PmQosLayout.RequestQos, 0);
     }
+
+    // drivers/base/power/wakeup.c. Whether the device can wake the system is the driver's to say
+    // (power.can_wakeup, which device_can_wakeup() reads); enabling wake-up then still fails here, as
+    // no wake-up source exists without PME (device_wakeup_enable).
+    [KernelSymbol("device_set_wakeup_capable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DeviceSetWakeupCapable(nint dev, byte capable) => dev.Bits(DevicePmLayout.CanWakeup, capable != 0 ? 1u : 0u);
+
+    // -EINVAL for a device that cannot wake; otherwise its wake-up source is detached, and none was ever attached.
+    [KernelSymbol("device_wakeup_disable"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DeviceWakeupDisable(nint dev) => dev == 0 || dev.Bits(DevicePmLayout.CanWakeup) == 0 ? EInval : 0;
 }

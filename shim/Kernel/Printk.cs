@@ -51,4 +51,37 @@ public static unsafe class Printk
         }
         return text.ToString();
     }
+
+    /// <summary>printk_ratelimit()'s state (kernel/printk/printk.c): 10 messages per 5 seconds, then silence until the interval ends.</summary>
+    public sealed class Ratelimit(long intervalMs = 5000, int burst = 10)
+    {
+        private long _begin = long.MinValue / 2;
+        private int _printed, _missed;
+
+        public bool Allow(long nowMs)
+        {
+            lock (this)
+            {
+                if (nowMs - _begin >= intervalMs)
+                {
+                    if (_missed > 0)
+                        Machine.Log(4, $"{_missed} callbacks suppressed");
+                    _begin = nowMs;
+                    _printed = _missed = 0;
+                }
+                if (_printed < burst)
+                {
+                    _printed++;
+                    return true;
+                }
+                _missed++;
+                return false;
+            }
+        }
+    }
+
+    private static readonly Ratelimit PrintkRatelimit = new();
+
+    [KernelSymbol("__printk_ratelimit"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PrintkRatelimitEntry(nint function) => PrintkRatelimit.Allow(Environment.TickCount64) ? 1 : 0;
 }

@@ -533,4 +533,42 @@ public static unsafe class SkBuff
         skb.U16(SkbLayout.TransportHeader, (ushort)csumStart);
         return 1;
     }
+
+    /// <summary>
+    /// skb_checksum_help() (net/core/dev.c): the checksum a CHECKSUM_PARTIAL packet left to the device is computed
+    /// in software, from csum_start to the end, and stored at csum_start + csum_offset; the packet is then
+    /// CHECKSUM_NONE. 0, or -EINVAL for a GSO packet or offsets outside the linear part (a WARN in Linux).
+    /// </summary>
+    [KernelSymbol("skb_checksum_help"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SkbChecksumHelp(nint skb)
+    {
+        const int EInval = -22;
+        if (skb.Bits(SkbLayout.IpSummed) != SkbChecksumLayout.ChecksumComplete)
+        {
+            if (SharedInfo(skb).U16(SkbChecksumLayout.GsoSize) != 0)
+            {
+                Machine.Log(4, "skb_checksum_help: a GSO packet, which the stack segments before any checksum");
+                return EInval;
+            }
+            int headroom = (int)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head));
+            int offset = skb.U16(SkbChecksumLayout.CsumStart) - headroom, len = (int)skb.U32(SkbLayout.Len);
+            if (offset < 0 || offset >= Headlen(skb) || offset + skb.U16(SkbChecksumLayout.CsumOffset) + 2 > Headlen(skb))
+            {
+                Machine.Log(4, $"WARNING: skb_checksum_help: checksum at {offset}+{skb.U16(SkbChecksumLayout.CsumOffset)} outside the {Headlen(skb)} linear bytes");
+                return EInval;
+            }
+            var bytes = new byte[len - offset];
+            fixed (byte* p = bytes)
+                CopyBits(skb, offset, (nint)p, bytes.Length);
+            uint sum = KernelLib.CsumPartial(bytes, 0);
+            while (sum >> 16 != 0)
+                sum = (sum & 0xffff) + (sum >> 16);
+            ushort folded = (ushort)~sum;
+            // The linear part is the driver's own (the shim never clones a packet), so it is writable.
+            *(ushort*)(skb.Ptr(SkbLayout.Data) + offset + skb.U16(SkbChecksumLayout.CsumOffset)) = folded == 0 ? (ushort)0xffff : folded; // CSUM_MANGLED_0
+        }
+        skb.Bits(SkbLayout.IpSummed, (uint)SkbChecksumLayout.ChecksumNone);
+        return 0;
+    }
 }
+

@@ -148,4 +148,9 @@ public static unsafe class Softirq
 
     [KernelSymbol("raise_softirq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void RaiseSoftirq(uint nr) => Raised.Set();
+
+    // TASKLET_STATE_RUN (bit 1) is set while the tasklet's function runs. On the one CPU that is only while
+    // the softirq context gave the CPU up inside it; waiting gives the CPU back until it is done.
+    [KernelSymbol("tasklet_unlock_wait"), KernelSymbol("tasklet_unlock_spin_wait"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void TaskletUnlockWait(nint t) => Cpu.WaitUntil(() => !t.TestBit(TaskletLayout.State, 1));
 }

@@ -251,4 +251,17 @@ public static unsafe class Time
     public static ulong RoundJiffiesRelative(ulong j) => RoundUpToSecond(j + Jiffies) - Jiffies;
 
     private static ulong RoundUpToSecond(ulong j) => (j + (ulong)Machine.Hz - 1) / (ulong)Machine.Hz * (ulong)Machine.Hz;
+
+    [KernelSymbol("ktime_get_real_seconds"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static long KtimeGetRealSeconds() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    // timer_shutdown_sync() (kernel/time/timer.c): disarmed as del_timer_sync(), and its function cleared so
+    // that it never runs again, even if re-armed (a timer without a function is not run).
+    [KernelSymbol("timer_shutdown_sync"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int TimerShutdownSync(nint timer)
+    {
+        int pending = Disarm(timer) ? 1 : 0;
+        timer.Ptr(TimerLayout.Function, 0);
+        return pending;
+    }
 }

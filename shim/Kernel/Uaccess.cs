@@ -30,4 +30,21 @@ public static unsafe class Uaccess
         Buffer.MemoryCopy((void*)from, (void*)to, (long)n, (long)n);
         return 0;
     }
+
+    /// <summary>memdup_user_nul() (mm/util.c): a kmalloc'ed copy of <paramref name="len"/> bytes from user space, NUL-terminated; ERR_PTR(-ENOMEM) or ERR_PTR(-EFAULT).</summary>
+    [KernelSymbol("memdup_user_nul"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint MemdupUserNul(nint src, nuint len)
+    {
+        nint p = Memory.Allocate((long)len + 1, 0);
+        if (p == 0)
+            return -12;
+        if (src == 0)
+        {
+            Memory.Free(p);
+            return -14;
+        }
+        Buffer.MemoryCopy((void*)src, (void*)p, (long)len, (long)len);
+        ((byte*)p)[len] = 0;
+        return p;
+    }
 }

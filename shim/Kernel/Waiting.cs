@@ -175,4 +175,8 @@ public static unsafe class Waiting
         Cpu.WaitUntil(() => k.Exited);
         return k.Result;
     }
+
+    // yield() (kernel/sched/core.c): lets the other contexts run before carrying on.
+    [KernelSymbol("yield"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void Yield() => Cpu.Yield();
 }

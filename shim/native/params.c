@@ -8,6 +8,7 @@
 #include <linux/moduleparam.h>
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <linux/slab.h>
 #include <asm/page.h>
 #include "shim.h"
 
@@ -189,3 +190,63 @@ int linuxshim_param_set(const char *name, const char *value)
 			return kp->ops->set(value, kp);
 	return -ENOENT;
 }
+
+/*
+ * A string parameter (kernel/params.c, param_ops_charp): the value is copied into memory of its own,
+ * which a later value replaces and frees; at most 1024 characters.
+ */
+struct linuxshim_charp {
+	struct linuxshim_charp *next;
+	char val[];
+};
+static struct linuxshim_charp *linuxshim_charps;
+
+static void linuxshim_charp_free(char *val)
+{
+	struct linuxshim_charp **p;
+
+	for (p = &linuxshim_charps; *p; p = &(*p)->next) {
+		if ((*p)->val == val) {
+			struct linuxshim_charp *gone = *p;
+
+			*p = gone->next;
+			kfree(gone);
+			return;
+		}
+	}
+}
+
+int param_set_charp(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strlen(val);
+	struct linuxshim_charp *copy;
+
+	if (len > 1024)
+		return -ENOSPC;
+	copy = kmalloc(sizeof(*copy) + len + 1, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy->val, val, len + 1);
+	linuxshim_charp_free(*(char **)kp->arg);
+	copy->next = linuxshim_charps;
+	linuxshim_charps = copy;
+	*(char **)kp->arg = copy->val;
+	return 0;
+}
+
+int param_get_charp(char *buffer, const struct kernel_param *kp)
+{
+	return scnprintf(buffer, PAGE_SIZE, "%s\n", *(char **)kp->arg ? *(char **)kp->arg : "(null)");
+}
+
+void param_free_charp(void *arg)
+{
+	linuxshim_charp_free(*(char **)arg);
+}
+
+const struct kernel_param_ops param_ops_charp = {
+	.set = param_set_charp,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+SHIM_SYMBOL(param_ops_charp)

@@ -210,3 +210,33 @@ void print_hex_dump(const char *level, const char *prefix_str, int prefix_type, 
 	}
 }
 SHIM_SYMBOL(print_hex_dump)
+
+/* dev_printk() with an explicit KERN_<LEVEL> string (drivers/base/core.c). */
+void _dev_printk(const char *level, const struct device *dev, const char *fmt, ...)
+{
+	va_list args;
+	const char *lvl = level;
+
+	va_start(args, fmt);
+	dev_emit(split_level(&lvl), dev, fmt, args);
+	va_end(args);
+}
+SHIM_SYMBOL(_dev_printk)
+
+/*
+ * dev_err_probe() (drivers/base/core.c): logs the error and returns it; -EPROBE_DEFER is a debug
+ * message there (the probe is retried later), every other error an error line.
+ */
+int dev_err_probe(const struct device *dev, int err, const char *fmt, ...)
+{
+	char line[LINUXSHIM_LINE];
+	va_list args;
+
+	va_start(args, fmt);
+	vscnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	if (err != -EPROBE_DEFER)
+		_dev_err(dev, "error %d: %s", err, line);
+	return err;
+}
+SHIM_SYMBOL(dev_err_probe)

@@ -62,13 +62,8 @@ SHIM_SYMBOL(this_cpu_off)
 /* One CPU (DESIGN D5), online from the start: num_online_cpus() is 1, for_each_online_cpu() visits CPU 0. */
 struct cpumask __cpu_online_mask = { .bits = { 1 } };
 SHIM_SYMBOL(__cpu_online_mask)
-struct cpumask __cpu_possible_mask = { .bits = { 1 } };
-SHIM_SYMBOL(__cpu_possible_mask)
 atomic_t __num_online_cpus = ATOMIC_INIT(1);
 SHIM_SYMBOL(__num_online_cpus)
-/* kernel/smp.c: the highest possible CPU id plus one; cpumask_size() and the for_each_*_cpu() walks end there. */
-unsigned int nr_cpu_ids __read_mostly = 1;
-SHIM_SYMBOL(nr_cpu_ids)
 
 /* arch/x86/xen/enlighten.c: the machine is no Xen guest (XEN_NATIVE), so xen_domain() is false. */
 #ifdef CONFIG_XEN
