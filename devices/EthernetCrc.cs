@@ -5,16 +5,8 @@ namespace LinuxShim.Devices;
 
 public static class EthernetCrc
 {
-    private static readonly uint[] Table = BuildTable();
-
-    /// <summary>The raw register value: initial ~0, no final inversion (Linux crc32_le(~0, ...)).</summary>
-    public static uint Raw(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
-    }
+    /// <summary>The raw register value: initial ~0, no final inversion (Linux crc32_le(~0, ...), the shim's own).</summary>
+    public static uint Raw(ReadOnlySpan<byte> data) => Shim.Kernel.KernelLib.Crc32Le(0xFFFFFFFF, data);
 
     /// <summary>The FCS as transmitted (inverted CRC, least significant byte first on the wire).</summary>
     public static uint Fcs(ReadOnlySpan<byte> frame) => ~Raw(frame);
@@ -30,18 +22,5 @@ public static class EthernetCrc
             v >>= 1;
         }
         return r;
-    }
-
-    private static uint[] BuildTable()
-    {
-        var t = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
     }
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A 48-bit Ethernet station address.
-using System.Globalization;
 
 namespace LinuxShim.Devices;
 
@@ -15,17 +14,11 @@ public readonly record struct MacAddress(byte B0, byte B1, byte B2, byte B3, byt
         _ => throw new ArgumentOutOfRangeException(nameof(i)),
     };
 
+    /// <summary>Six bytes as two hex digits each, separated by colons or hyphens (Shim.Netif.NetifMac's grammar).</summary>
     public static MacAddress Parse(string text)
     {
-        var parts = text.Split(':', '-');
-        if (parts.Length != 6)
+        if (!Shim.Netif.NetifMac.TryParseAny(text, out var b))
             throw new FormatException($"not a MAC address: {text}");
-        var b = new byte[6];
-        for (int i = 0; i < 6; i++)
-        {
-            if (parts[i].Length is < 1 or > 2 || !byte.TryParse(parts[i], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out b[i]))
-                throw new FormatException($"not a MAC address: {text}");
-        }
         return new MacAddress(b[0], b[1], b[2], b[3], b[4], b[5]);
     }
 

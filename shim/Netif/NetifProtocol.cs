@@ -18,11 +18,14 @@ public static class NetifMac
     public static bool TryParse(string text, out byte[] mac) =>
         TryParseAny(text, out mac) && (mac[0] & 1) == 0 && mac.Any(b => b != 0);
 
-    /// <summary>Any six colon-separated hex bytes (group addresses included).</summary>
+    /// <summary>
+    /// Any six bytes as two hex digits each, separated by colons or by hyphens (IEEE 802's two canonical forms;
+    /// group addresses included). The one MAC grammar of LinuxShim: the device models' MacAddress parses with it.
+    /// </summary>
     public static bool TryParseAny(string text, out byte[] mac)
     {
         mac = new byte[6];
-        var parts = text.Split(':');
+        var parts = text.Split(text.Contains('-', StringComparison.Ordinal) ? '-' : ':');
         if (parts.Length != 6)
             return false;
         for (int i = 0; i < 6; i++)
