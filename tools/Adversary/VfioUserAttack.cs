@@ -347,6 +347,11 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
 
     // ---- plumbing ----
 
+    // The longest a healthy server may take to answer: a QEMU model that stops answering (a hostile client's writes
+    // can wedge it) is given up after 5 s (MpqemuLink), and only then does the server answer, from the error state.
+    // A REGION_*_REPEAT of many accesses may meet that timeout after others have taken their time.
+    private const int ReplyDeadlineMs = 8000;
+
     private void Request(ushort command, byte[] payload, ReadOnlySpan<int> descriptors, uint flags)
     {
         ushort id = nextId++;
@@ -361,7 +366,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             return;
         try
         {
-            var h = peer.Await(id, 5000);
+            var h = peer.Await(id, ReplyDeadlineMs);
             if (h is null)
             {
                 report.DroppedByServer++;
@@ -375,7 +380,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
         catch (TimeoutException)
         {
             report.Unanswered++;
-            report.Failures.Add($"message {id} (command {command}) was neither answered nor its connection dropped within 5 s");
+            report.Failures.Add($"message {id} (command {command}) was neither answered nor its connection dropped within {ReplyDeadlineMs / 1000} s");
             Reopen();
         }
     }
@@ -426,7 +431,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, 0, (uint)i, 0, 0, 0).Encode(q);
             var reply = new List<byte>();
             peer!.Send(nextId, (ushort)VfioUserCommand.DeviceGetRegionInfo, q, 0, default);
-            peer.Await(nextId++, 5000, reply);
+            peer.Await(nextId++, ReplyDeadlineMs, reply);
             sizes.Add(reply.Count >= 32 ? BinaryPrimitives.ReadUInt64LittleEndian(reply.ToArray().AsSpan(16)) : 0);
         }
         regionSizes = [.. sizes];
@@ -445,7 +450,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             return null;
         try
         {
-            var h = p.Await(id, 5000, reply);
+            var h = p.Await(id, ReplyDeadlineMs, reply);
             return h is { IsError: false } && reply.Count == 18 ? BinaryPrimitives.ReadUInt16LittleEndian(reply.ToArray().AsSpan(16)) : null;
         }
         catch (TimeoutException)
