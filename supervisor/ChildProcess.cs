@@ -31,28 +31,22 @@ public sealed partial class ChildProcess : IDisposable
 
     /// <summary>
     /// How to run the linuxshim command line (the device server is `linuxshim device`): (file, leading arguments).
-    /// Its linuxshim.dll sits beside this library, run by the same dotnet as this process when that is dotnet
-    /// (as under the launcher and in tests), else this process is the command line's own app host.
+    /// Its linuxshim.dll sits beside this library.
     /// </summary>
-    public static (string File, string[] Prefix) Self()
-    {
-        string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
-        string dll = Path.Combine(AppContext.BaseDirectory, "linuxshim.dll");
-        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (path, []);
-    }
+    public static (string File, string[] Prefix) Self() => Program(Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"));
 
-    /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
-    /// <summary>
-    /// The driver host's executable (linuxshim-host, which references the shim only): run by the same dotnet as this
-    /// program when this program runs as a dll, else as its own app host beside this one.
-    /// </summary>
-    public static (string File, string[] Prefix) DriverHost()
+    /// <summary>The driver host's executable (linuxshim-host, which references the shim only).</summary>
+    public static (string File, string[] Prefix) DriverHost() => Program(typeof(Host.HostCommand).Assembly.Location);
+
+    // One of our programs by its dll: run by the same dotnet as this process when that is dotnet (as under the
+    // launcher and in tests), else as its app host, which the SDK puts beside the dll.
+    private static (string File, string[] Prefix) Program(string dll)
     {
         string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
-        string dll = typeof(Host.HostCommand).Assembly.Location;
         return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (Path.ChangeExtension(dll, null), []);
     }
 
+    /// <summary>Starts `linuxshim ARGS` with its standard output and error forwarded to <paramref name="log"/> as "[label] line".</summary>
     public static ChildProcess Start(string label, IEnumerable<string> args, TextWriter log, IReadOnlyDictionary<string, string>? environment = null,
         IReadOnlyList<string>? wrapper = null, bool input = false) =>
         Start(Self(), label, args, log, environment, wrapper, input);
