@@ -104,9 +104,9 @@ internal sealed class IrBuilder(UnitIndex index)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
                 if (op is BinaryOp.EQ or BinaryOp.NE && node.Kids.Length == 2)
                 {
-                    if (node.Kids[1].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                    if (IsZero(node.Kids[1]))
                         node.Kids[0].MarkZeroTested();
-                    if (node.Kids[0].Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null })
+                    if (IsZero(node.Kids[0]))
                         node.Kids[1].MarkZeroTested();
                 }
                 if (op is BinaryOp.LAnd or BinaryOp.LOr)
@@ -376,15 +376,17 @@ internal sealed class IrBuilder(UnitIndex index)
                 call.ZeroTested = false;
     }
 
+    /// <summary>The integer constant 0 (through parentheses and conversions), not a string literal.</summary>
+    private static bool IsZero(IrNode n) => n.Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null };
+
     /// <summary>The call <paramref name="n"/> tests against zero: call != 0 or !!call when <paramref name="nonZero"/>,
     /// call == 0 or !call otherwise; else null.</summary>
     private static IrNode? ZeroTestedCall(IrNode n, bool nonZero)
     {
-        static bool Zero(IrNode k) => k.Unwrapped is { Kind: IrKind.Constant, Value: 0, Text: null };
         static IrNode? Call(IrNode k) => k.Unwrapped is { Kind: IrKind.Call } c ? c : null;
         static bool Not(IrNode k) => k.Kind == IrKind.Unary && k.Op == (int)UnaryOp.LNot && k.Kids.Length == 1;
         if (n.Kind == IrKind.Binary && n.Kids.Length == 2 && n.Op == (int)(nonZero ? BinaryOp.NE : BinaryOp.EQ))
-            return Zero(n.Kids[1]) ? Call(n.Kids[0]) : Zero(n.Kids[0]) ? Call(n.Kids[1]) : null;
+            return IsZero(n.Kids[1]) ? Call(n.Kids[0]) : IsZero(n.Kids[0]) ? Call(n.Kids[1]) : null;
         if (Not(n))
         {
             var inner = n.Kids[0].Unwrapped;
