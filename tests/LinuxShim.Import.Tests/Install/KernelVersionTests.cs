@@ -94,7 +94,7 @@ public sealed class KernelVersionTests : IDisposable
     {
         foreach (var port in new[] { "8139too", "e1000", "8139too-trojan" })
         {
-            var recipe = Kernel.TestKernels.Recipe(port);
+            var recipe = TestKernels.Recipe(port);
             Assert.Equal([new KernelVersion(6, 1), new KernelVersion(6, 12)], recipe.Kernels);
         }
     }

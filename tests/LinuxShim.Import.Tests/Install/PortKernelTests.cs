@@ -99,21 +99,12 @@ public sealed class PortKernelTests : IDisposable
         Assert.Contains("its build was for Linux 6.2.16", stderr);
     }
 
-    private (int Exit, string Stdout, string Stderr) Cli(params string[] args)
+    private ProcessResult Cli(params string[] args) => LinuxShimProcess.Run(args, new Dictionary<string, string?>
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["LINUXSHIM_SYSROOT"] = _root.Root;
-        start.Environment.Remove("LINUXSHIM_LINUX");
-        start.Environment.Remove("LINUXSHIM_BUILD");
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "linuxshim did not finish");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+        ["LINUXSHIM_SYSROOT"] = _root.Root,
+        ["LINUXSHIM_LINUX"] = null,
+        ["LINUXSHIM_BUILD"] = null,
+    });
 
     [Fact]
     public void PortBuildForAVersionNotInstalledIsOneLineNamingThePackages()

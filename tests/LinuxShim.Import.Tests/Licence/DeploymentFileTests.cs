@@ -2,14 +2,13 @@
 // Deployment files: what they describe, NuGet licences read from .nuspec metadata, and every kind
 // of mistake named by file and line.
 using LinuxShim.Import.Licence;
-using LinuxShim.Import.Tests.Native;
 
 namespace LinuxShim.Import.Tests.Licence;
 
 public sealed class DeploymentFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("linuxshim-deployment-").FullName;
-    private static readonly string Repo = VsprintfLibrary.RepositoryRoot();
+    private static readonly string Repo = TestRepository.Root;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using LinuxShim.Import.Licence;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tests.Kernel;
-using LinuxShim.Import.Tests.Native;
 using LinuxShim.Import.Verify;
 using LinuxShim.Tools;
 using Xunit.Abstractions;
@@ -17,7 +16,7 @@ namespace LinuxShim.Import.Tests.Licence;
 [Collection(KernelCollection.Name)]
 public sealed class LicenceReportTests(KernelFixture kernel, ITestOutputHelper output) : IDisposable
 {
-    private static readonly string Repo = VsprintfLibrary.RepositoryRoot();
+    private static readonly string Repo = TestRepository.Root;
     private readonly string _dir = Directory.CreateTempSubdirectory("linuxshim-licence-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -4,13 +4,12 @@
 // their $id, so all three are built into one registry). Formats (date-time, uri…) are asserted.
 using System.Text.Json;
 using Json.Schema;
-using LinuxShim.Import.Tests.Native;
 
 namespace LinuxShim.Import.Tests.Licence;
 
 internal static class SchemaValidation
 {
-    private static readonly string Folder = Path.Combine(VsprintfLibrary.RepositoryRoot(), "tests", "LinuxShim.Import.Tests", "Licence", "Schemas");
+    private static readonly string Folder = Path.Combine(TestRepository.Root, "tests", "LinuxShim.Import.Tests", "Licence", "Schemas");
     private static readonly Lazy<(JsonSchema Spdx, JsonSchema CycloneDx)> Schemas = new(Load);
 
     private static (JsonSchema, JsonSchema) Load()

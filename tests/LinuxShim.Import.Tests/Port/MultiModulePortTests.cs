@@ -26,10 +26,10 @@ public sealed class MultiModulePortTests : IDisposable
     /// ne2k-pci's needs from 8390 missing and the load order fell back on the objects' symbols.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Kernel.TestKernels.Each), MemberType = typeof(Kernel.TestKernels))]
+    [MemberData(nameof(TestKernels.Each), MemberType = typeof(TestKernels))]
     public void ExportsAreReadOnEveryKernel(string kernelVersion)
     {
-        var model = Kernel.TestKernels.Open(kernelVersion).Scan("drivers/net/ethernet/8390", module: "8390");
+        var model = TestKernels.Open(kernelVersion).Scan("drivers/net/ethernet/8390", module: "8390");
         var lib = Assert.Single(model.Modules, m => m.Name == "8390");
         Assert.Contains(new ExportedSymbol("ei_open", "EXPORT_SYMBOL", ""), lib.Exports);
         Assert.Contains(new ExportedSymbol("__alloc_ei_netdev", "EXPORT_SYMBOL", ""), lib.Exports);

@@ -8,7 +8,6 @@ using System.Runtime.InteropServices;
 using LinuxShim.Import.Clang;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tests.Kernel;
-using LinuxShim.Import.Tests.Native;
 using LinuxShim.Shim;
 using LinuxShim.Tools;
 
@@ -100,7 +99,7 @@ public sealed class PrototypeCheckTests(KernelFixture kernel) : IDisposable
         {
             ["pci_enable_device"] = ManagedPrototype.From(typeof(Wrong).GetMethod(nameof(Wrong.Enable))!),
         };
-        var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", "8139too"));
+        var recipe = PortRecipe.Load(Path.Combine(TestRepository.Root, "ports", "8139too"));
         var e = Assert.Throws<ImportException>(() => PortBuilder.Build(kernel.Importer, recipe, shim with { Signatures = signatures }, work));
         Assert.Contains("differ from the kernel's prototypes for 1 symbol(s)", e.Message);
         Assert.Contains("pci_enable_device: result: 4-byte signed integer (int) in C, 8-byte signed integer (long) in C#", e.Message);

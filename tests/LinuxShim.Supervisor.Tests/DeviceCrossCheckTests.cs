@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// Tests of the supervisor's cross-check of a host's answers against the device server's view
+// (supervisor/DeviceCrossCheck.cs), on made-up answers and times: an interface up without
+// carrier is a stall only while the cable has had link the whole stall time; a driver that passes
+// nothing up is a stall only while frames for it keep finding its ring full; a busy driver, an
+// unplugged cable, an idle wire or a stale status never are.
+using LinuxShim.Devices;
+using LinuxShim.Supervisor;
+
+namespace LinuxShim.Supervisor.Tests;
+
+public sealed class DeviceCrossCheckTests
+{
+    private const int Stall = 10_000, Heartbeat = 50;
+
+    private static DeviceStatus Status(long now, bool? linked, long linkSince = 0, long overflowed = 0) =>
+        new(linked, linkSince, 0, 0, overflowed, now - 20);
+
+    [Fact]
+    public void NoCarrierWhileTheCableHasLinkIsAStallAfterTheStallTime()
+    {
+        var check = new DeviceCrossCheck(Stall, Stall);
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = check.Observe(t, carrierOffMs: t, hostRxFrames: 5, Status(t, true));
+        Assert.NotNull(stall);
+        Assert.Equal("carrier", stall.Reason);
+        Assert.Equal("carrier stall", stall.Failure);
+        Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
+    }
+
+    [Fact]
+    public void NoCarrierIsNoStallWhileTheCableHasNoLinkOrGotItOnlyJustNow()
+    {
+        var check = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(check.Observe(t, t, 5, Status(t, false, linkSince: 0)));
+        // Link came back at 60 s: the driver has the stall time to see it, however long its carrier was off.
+        for (long t = 60_000; t <= 60_000 + Stall; t += Heartbeat)
+            Assert.Null(check.Observe(t, t, 5, Status(t, true, linkSince: 60_000)));
+        Assert.NotNull(check.Observe(60_000 + Stall + 100, 60_000 + Stall + 100, 5, Status(60_000 + Stall + 100, true, linkSince: 60_000)));
+        // A model that does not say (QEMU's) is never judged.
+        var qemu = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(qemu.Observe(t, t, 5, Status(t, null) with { FramesOverflowed = -1 }));
+    }
+
+    [Fact]
+    public void AStaleOrMissingStatusProvesNothing()
+    {
+        var check = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0; t <= 60_000; t += Heartbeat)
+        {
+            Assert.Null(check.Observe(t, t, 5, new DeviceStatus(true, 0, 0, 0, t, UpdatedMs: t - DeviceCrossCheck.FreshMs - 1)));
+            Assert.Null(check.Observe(t, t, 5, null));
+        }
+    }
+
+    [Fact]
+    public void NothingPassedUpWhileFramesFindTheRingFullIsAReceiveStall()
+    {
+        var check = new DeviceCrossCheck(Stall, Stall);
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, overflowed: t / 100)); // ten lost a second
+        Assert.NotNull(stall);
+        Assert.Equal("receive", stall.Reason);
+        Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
+    }
+
+    [Fact]
+    public void ABusyReceiverAnIdleWireOrAFewLostFramesAreNoStall()
+    {
+        // Busy: frames lost to a full ring all the time, but the driver passes frames up too.
+        var busy = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0, n = 0; t <= 120_000; t += Heartbeat, n += 3)
+            Assert.Null(busy.Observe(t, 0, n, Status(t, true, overflowed: t)));
+        // Idle: nothing passed up, nothing lost.
+        var idle = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0; t <= 120_000; t += Heartbeat)
+            Assert.Null(idle.Observe(t, 0, 7, Status(t, true, overflowed: 40)));
+        // A burst lost once, then an idle wire: fewer than OverflowedFrames since the driver last passed one up.
+        var burst = new DeviceCrossCheck(Stall, Stall);
+        for (long t = 0; t <= 120_000; t += Heartbeat)
+            Assert.Null(burst.Observe(t, 0, 7, Status(t, true, overflowed: t < 1000 ? t / 100 : DeviceCrossCheck.OverflowedFrames - 1)));
+    }
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Tests of the supervisor's hang decision (supervisor/HangWatchdog.cs) on made-up answers and
+// times: a busy CPU (held at every answer, counters moving) is never hung, however long; an idle one
+// (free, nothing moving) neither; a stuck one (held, nothing moving) whose holder spins is hung once a
+// full watchdog time has passed without progress, and not an answer earlier; one whose holder does
+// not spin (blocked, or starved by a loaded machine) only after four watchdog times; a host that
+// stops answering after the no-answer time.
+using LinuxShim.Supervisor;
+
+namespace LinuxShim.Supervisor.Tests;
+
+public sealed class HangWatchdogTests
+{
+    private const int Watchdog = 500, NoAnswer = 2000, Heartbeat = 50;
+
+    private static long[] Counters(long n) => [n, n / 2, 0, n / 3, 7, 0, n, n];
+
+    [Fact]
+    public void ABusyCpuIsNeverHungHoweverLongItStaysHeld()
+    {
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        for (long t = Heartbeat, n = 1; t <= 600_000; t += Heartbeat, n++)
+            Assert.Null(w.Answer(t, Counters(n), cpuHeldMs: t, holderCpuMs: t)); // one acquisition all along, work getting done
+        Assert.Equal(w.Answers, w.BusyAnswers);
+        Assert.Equal(0, w.LongestStallMs);
+    }
+
+    [Fact]
+    public void AnIdleCpuIsNeverHung()
+    {
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        for (long t = Heartbeat; t <= 60_000; t += Heartbeat)
+            Assert.Null(w.Answer(t, Counters(5), cpuHeldMs: 0, holderCpuMs: -1));
+        Assert.Equal(0, w.BusyAnswers);
+    }
+
+    [Fact]
+    public void ASpinningHolderIsHungAfterTheWatchdogTimeAndNotBefore()
+    {
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        long t = 0, n = 0;
+        for (; t < 3_000; t += Heartbeat)
+            Assert.Null(w.Answer(t, Counters(++n), cpuHeldMs: 40, holderCpuMs: 10_000 + t / 2));
+        // The last counters move at t; from then on nothing moves and the holder burns a whole processor.
+        long lastProgressSeen = t;
+        Assert.Null(w.Answer(t, Counters(++n), cpuHeldMs: 40, holderCpuMs: 20_000));
+        HangWatchdog.Hang? hang = null;
+        while (hang is null)
+        {
+            t += Heartbeat;
+            hang = w.Answer(t, Counters(n), cpuHeldMs: 40 + t - lastProgressSeen, holderCpuMs: 20_000 + t - lastProgressSeen);
+        }
+        Assert.True(hang.Spinning);
+        Assert.Equal(t - lastProgressSeen, hang.StalledMs);
+        Assert.Equal(t - lastProgressSeen, hang.HolderCpuMs);
+        Assert.InRange(hang.StalledMs, Watchdog, Watchdog + Heartbeat - 1);
+        Assert.InRange(w.LongestStallMs, Watchdog - Heartbeat, Watchdog - 1);
+    }
+
+    [Fact]
+    public void AHolderThatDoesNotSpinIsHungOnlyAfterFourWatchdogTimes()
+    {
+        // Held with nothing moving, but the holder used 2% of the time: waiting on its device, or
+        // starved by a loaded machine (the false alarms of issue 18 had this shape). Not hung at the
+        // watchdog time; hung at four, spinning or not.
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(100, Counters(1), cpuHeldMs: 5, holderCpuMs: 300));
+        HangWatchdog.Hang? hang = null;
+        long t = 100;
+        while (hang is null)
+        {
+            t += Heartbeat;
+            hang = w.Answer(t, Counters(1), cpuHeldMs: t - 95, holderCpuMs: 300 + (t - 100) / 50);
+            if (hang is null)
+                Assert.True(t - 100 < w.StuckMs);
+        }
+        Assert.False(hang.Spinning);
+        Assert.Equal(w.StuckMs, hang.StalledMs);
+        Assert.Equal(w.StuckMs / 50, hang.HolderCpuMs);
+    }
+
+    [Fact]
+    public void TheCpuGoingFreeOrAnyCounterMovingEndsAStall()
+    {
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(50, Counters(1), 10, 1_000));
+        Assert.Null(w.Answer(400, Counters(1), 360, 1_350));
+        Assert.Equal((350L, 350L), w.CurrentStall);
+        Assert.Null(w.Answer(450, Counters(1), 0, -1)); // freed: whatever holds it next starts a new stall
+        Assert.Equal((0L, -1L), w.CurrentStall);
+        Assert.Null(w.Answer(900, Counters(1), 100, 5_000));
+        var moved = Counters(1);
+        moved[4]++; // one timer function returned
+        Assert.Null(w.Answer(1_300, moved, 500, 5_400));
+        Assert.Null(w.Answer(1_750, moved, 950, 5_850));
+        Assert.Equal(new HangWatchdog.Hang(500, 500, true), w.Answer(1_800, moved, 1_000, 5_900));
+    }
+
+    [Fact]
+    public void AStallIsNeverLongerThanTheHostHasHeldItsCpu()
+    {
+        // Free at 100 with these counters; taken again just before 550 by a spinning holder. The
+        // counters have not moved since 100, but the stall started when the CPU was taken.
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(100, Counters(3), 0, -1));
+        Assert.Null(w.Answer(550, Counters(3), 10, 40));
+        Assert.Null(w.Answer(1_000, Counters(3), 460, 490));
+        Assert.Equal(new HangWatchdog.Hang(510, 510, true), w.Answer(1_050, Counters(3), 510, 550));
+    }
+
+    [Fact]
+    public void ASupervisorThatAnswersLateDoesNotMakeABusyHostLookHung()
+    {
+        // The supervisor's own thread starved: answers 1.5 s apart, the host busy meanwhile.
+        var w = new HangWatchdog(Watchdog, NoAnswer * 10);
+        w.Start(0);
+        for (long t = 1_500, n = 1; t <= 60_000; t += 1_500, n++)
+            Assert.Null(w.Answer(t, Counters(n * 1000), cpuHeldMs: 1_400, holderCpuMs: t));
+        Assert.Equal(1_500, w.LongestSilenceMs);
+    }
+
+    [Fact]
+    public void AHostThatStopsAnsweringIsHungAfterTheNoAnswerTime()
+    {
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(200, Counters(1), 0, -1));
+        Assert.Equal(NoAnswer - 1, w.AnswerDue(201));
+        Assert.Null(w.Silent(200 + NoAnswer - 1));
+        Assert.Equal(NoAnswer, w.Silent(200 + NoAnswer));
+        Assert.True(w.AnswerDue(200 + NoAnswer) <= 0);
+    }
+}
