@@ -186,6 +186,8 @@ public sealed partial class ChildProcess : IDisposable
     {
         if (!process.HasExited)
             Stop(TimeSpan.FromSeconds(5));
+        else
+            process.WaitForExit(); // exited by itself: its last output lines are read before the readers go
         process.Dispose();
     }
 

@@ -131,9 +131,19 @@ public static unsafe class Softirq
         t.U64(TaskletLayout.Data, data);
     }
 
+    // As kernel/softirq.c: a tasklet still scheduled runs once more before tasklet_kill returns (the kill waits
+    // for TASKLET_STATE_SCHED to clear, which running it does), then for a running one to finish; it is left
+    // neither scheduled nor running. Called from process context (Linux warns in interrupt context, where
+    // the wait could never end).
     [KernelSymbol("tasklet_kill"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void TaskletKill(nint t)
     {
+        if (t.TestBit(TaskletLayout.State, 0) && Tasklets.Contains(t))
+        {
+            Raised.Set();
+            Cpu.WaitUntil(() => !t.TestBit(TaskletLayout.State, 0));
+        }
+        Cpu.WaitUntil(() => !t.TestBit(TaskletLayout.State, 1));
         Tasklets.Remove(t);
         t.ClearBit(TaskletLayout.State, 0);
     }

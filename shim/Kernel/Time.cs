@@ -13,7 +13,7 @@ public static unsafe class Time
     private static ulong* _jiffies;
     private static ulong _initialJiffies;
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
-    private static readonly PriorityQueue<nint, ulong> Queue = new();
+    private static TimerQueue Queue = new(0);
     private static readonly Dictionary<nint, ulong> Pending = [];
     private static Thread? _thread;
     private static readonly AutoResetEvent Changed = new(false);
@@ -22,6 +22,7 @@ public static unsafe class Time
     {
         _jiffies = (ulong*)jiffies;
         _initialJiffies = *_jiffies;
+        Queue = new TimerQueue(_initialJiffies);
         _thread = new Thread(Run) { IsBackground = true, Name = "linuxshim-timers" };
         _thread.Start();
     }
@@ -43,9 +44,8 @@ public static unsafe class Time
             var due = new List<nint>();
             Cpu.Run(() =>
             {
-                while (Queue.TryPeek(out nint timer, out ulong expires) && (long)(*_jiffies - expires) >= 0)
+                while (Queue.TakeDue(*_jiffies) is var (timer, expires) && timer != 0)
                 {
-                    Queue.Dequeue();
                     if (Pending.TryGetValue(timer, out ulong current) && current == expires)
                     {
                         Pending.Remove(timer);
@@ -84,7 +84,7 @@ public static unsafe class Time
         timer.U64(TimerLayout.Expires, expires);
         timer.Ptr(TimerLayout.EntryPprev, timer); // timer_pending(): any non-NULL pprev
         Pending[timer] = expires;
-        Queue.Enqueue(timer, expires);
+        Queue.Add(timer, expires);
         Changed.Set();
         return was;
     }
@@ -263,5 +263,26 @@ public static unsafe class Time
         int pending = Disarm(timer) ? 1 : 0;
         timer.Ptr(TimerLayout.Function, 0);
         return pending;
+    }
+}
+
+/// <summary>
+/// Armed timers in expiry order. Jiffies wrap (Linux starts them 5 minutes before the wrap, INITIAL_JIFFIES):
+/// ordered by the raw counter, a timer due after the wrap would sort before every one due before it and hold
+/// them back, so expiries are ordered as ticks since <paramref name="origin"/> (boot), signed, so one already
+/// past at boot comes first. An entry whose timer was re-armed or deleted since is the caller's to skip.
+/// </summary>
+internal sealed class TimerQueue(ulong origin)
+{
+    private readonly PriorityQueue<(nint Timer, ulong Expires), long> queue = new();
+
+    public void Add(nint timer, ulong expires) => queue.Enqueue((timer, expires), (long)(expires - origin));
+
+    /// <summary>The earliest entry if it is due at <paramref name="now"/> (taken out), else (0, 0).</summary>
+    public (nint Timer, ulong Expires) TakeDue(ulong now)
+    {
+        if (!queue.TryPeek(out var next, out _) || (long)(now - next.Expires) < 0)
+            return (0, 0);
+        return queue.Dequeue();
     }
 }

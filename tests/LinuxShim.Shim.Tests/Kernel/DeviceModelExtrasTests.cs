@@ -57,13 +57,18 @@ public sealed unsafe class DeviceModelExtrasTests
     {
         uint count = 0;
         uint* p = &count;
-        var up = new Thread(() => { Thread.Sleep(100); Cpu.Run(() => Semaphore.Up(p)); });
-        up.Start();
-        long start = Environment.TickCount64;
-        Cpu.Run(() => Semaphore.Down(p));
-        Assert.True(Environment.TickCount64 - start >= 90);
+        bool upRan = false;
+        Thread? up = null;
+        Cpu.Run(() =>
+        {
+            // Started while this context holds the CPU, up() can run only once down() gives the CPU up waiting.
+            up = new Thread(() => Cpu.Run(() => { upRan = true; Semaphore.Up(p); }));
+            up.Start();
+            Semaphore.Down(p);
+            Assert.True(upRan);
+        });
         Assert.Equal(0u, count);
-        up.Join();
+        Assert.True(up!.Join(TimeSpan.FromSeconds(20)));
         Assert.False(Semaphore.TryDown(p));
         Semaphore.Up(p);
         Assert.True(Semaphore.TryDown(p));

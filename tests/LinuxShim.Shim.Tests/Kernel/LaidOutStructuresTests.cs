@@ -152,13 +152,17 @@ public sealed unsafe class LaidOutStructuresTests : IDisposable
     {
         nint t = Zeroed(64 + TaskletLayout.State.Offset);
         t.SetBit(TaskletLayout.State, 1); // TASKLET_STATE_RUN
-        var done = new Thread(() => { Thread.Sleep(100); Cpu.Run(() => { t.ClearBit(TaskletLayout.State, 1); Cpu.WakeAll(); }); });
-        done.Start();
-        long start = Environment.TickCount64;
-        Cpu.Run(() => ((delegate* unmanaged[Cdecl]<nint, void>)&Softirq.TaskletUnlockWait)(t));
-        Assert.True(Environment.TickCount64 - start >= 90);
-        Assert.False(t.TestBit(TaskletLayout.State, 1));
-        done.Join();
+        Thread? done = null;
+        Cpu.Run(() =>
+        {
+            // Started while this context holds the CPU, it can clear the bit only once the waiter gives the CPU
+            // up: had tasklet_unlock_wait returned without waiting, the bit would still be set below.
+            done = new Thread(() => Cpu.Run(() => { t.ClearBit(TaskletLayout.State, 1); Cpu.WakeAll(); }));
+            done.Start();
+            ((delegate* unmanaged[Cdecl]<nint, void>)&Softirq.TaskletUnlockWait)(t);
+            Assert.False(t.TestBit(TaskletLayout.State, 1));
+        });
+        Assert.True(done!.Join(TimeSpan.FromSeconds(20)));
     }
 
     [Fact]
