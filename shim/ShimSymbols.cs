@@ -40,4 +40,31 @@ public static class ShimSymbols
                     yield return (a.Name, type, member);
         }
     }
+
+    /// <summary>
+    /// Who implements each kernel symbol the shim provides: the C# class (its source file, from its namespace)
+    /// or the native C file linked into every driver .so, which wins over a managed entry point of the same name.
+    /// What the licence report's inventory lists.
+    /// </summary>
+    public static SortedDictionary<string, SymbolOwner> Owners()
+    {
+        var owners = new SortedDictionary<string, SymbolOwner>(StringComparer.Ordinal);
+        var assembly = typeof(ShimSymbols).Assembly;
+        foreach (var (symbol, type, _) in Marks(assembly))
+        {
+            var owner = type;
+            while (owner.DeclaringType is { } outer)
+                owner = outer;
+            string ns = owner.Namespace ?? "";
+            string file = "shim/" + (ns.Length > "LinuxShim.Shim".Length ? ns["LinuxShim.Shim.".Length..].Replace('.', '/') + "/" : "") + owner.Name + ".cs";
+            owners[symbol] = new SymbolOwner($"{owner.FullName} ({assembly.GetName().Name}.dll)", file, Native: false);
+        }
+        foreach (var name in NativeSources.Names.Where(NativeSources.IsNativeSource))
+            foreach (var symbol in NativeSources.Markers(NativeSources.Read(name)))
+                owners[symbol] = new SymbolOwner("native runtime (linked into the driver .so)", "shim/" + name, Native: true);
+        return owners;
+    }
 }
+
+/// <summary>What implements a kernel symbol: a component's name, its source file in the repository, and whether it is native C.</summary>
+public sealed record SymbolOwner(string Component, string File, bool Native);

@@ -172,29 +172,11 @@ public static partial class LicenceCommand
     /// the native files (shim/native, shim/include) every driver .so is built with.</summary>
     public static ShimInventory Inventory()
     {
-        var symbols = new Dictionary<string, ShimProvider>(StringComparer.Ordinal);
-        var assembly = typeof(ShimSymbols).Assembly;
-        foreach (var (symbol, type, _) in ShimSymbols.Marks(assembly))
-        {
-            var owner = type;
-            while (owner.DeclaringType is { } outer)
-                owner = outer;
-            string ns = owner.Namespace ?? "";
-            string file = "shim/" + (ns.Length > "LinuxShim.Shim".Length ? ns["LinuxShim.Shim.".Length..].Replace('.', '/') + "/" : "") + owner.Name + ".cs";
-            symbols[symbol] = new ShimProvider($"{owner.FullName} ({assembly.GetName().Name}.dll)", file, "managed", "MIT");
-        }
-        var files = new List<ShimFile>();
-        foreach (var name in NativeSources.Names)
-        {
-            string text = NativeSources.Read(name);
-            var content = System.Text.Encoding.UTF8.GetBytes(text);
-            files.Add(new ShimFile("shim/" + name, content));
-            if (!NativeSources.IsNativeSource(name))
-                continue;
-            var provider = new ShimProvider("native runtime (linked into the driver .so)", "shim/" + name, "native", SpdxReader.Read(content) ?? "NOASSERTION");
-            foreach (var symbol in NativeSources.Markers(text))
-                symbols[symbol] = provider; // linked into the .so, so it wins over a managed entry point
-        }
+        var files = NativeSources.Names.Select(name => new ShimFile("shim/" + name, System.Text.Encoding.UTF8.GetBytes(NativeSources.Read(name)))).ToList();
+        var licences = files.ToDictionary(f => f.Path, f => SpdxReader.Read(f.Content) ?? "NOASSERTION");
+        var symbols = ShimSymbols.Owners().ToDictionary(o => o.Key,
+            o => new ShimProvider(o.Value.Component, o.Value.File, o.Value.Native ? "native" : "managed", o.Value.Native ? licences[o.Value.File] : "MIT"),
+            StringComparer.Ordinal);
         return new ShimInventory(symbols, files);
     }
 }
