@@ -345,7 +345,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
     public static TheoryData<string, string, string> QemuPorts()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var row in TestKernels.EachPort("e100", "e1000e", "8139cp", "virtio_net", "ne2k-pci", "vmxnet3"))
+        foreach (var row in TestKernels.EachPort("e100", "e1000e", "pcnet32", "tulip", "8139cp", "virtio_net", "ne2k-pci", "vmxnet3"))
             data.Add((string)row[0], (string)row[1], TestKernels.Recipe((string)row[1]).Device!);
         return data;
     }
