@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The interrupt handlers of one function, one thread each, for both VFIO backends:
 // checks the vector, replaces an earlier handler, and lets the backend register the eventfd.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
 
 namespace LinuxShim.Shim.Vfio;

@@ -5,6 +5,7 @@
 // and the mpqemu channel refusing every malformed answer. Needs qemu-system-x86 (CI installs it).
 using System.Buffers.Binary;
 using LinuxShim.Devices.Qemu;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Devices.Tests;

@@ -5,6 +5,7 @@
 // promptly, and the next client must be served).
 using System.Buffers.Binary;
 using System.Diagnostics;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools.Adversary;
 using Xunit.Abstractions;

@@ -3,6 +3,7 @@
 // truncated payloads, bad lengths, unknown commands, out-of-range regions, bad DMA windows and
 // DMA to unmapped addresses, bad SET_IRQS.
 using System.Buffers.Binary;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Devices.Tests;

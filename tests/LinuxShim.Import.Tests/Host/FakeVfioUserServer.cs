@@ -5,6 +5,7 @@
 // ids, its own DMA commands...), for the client's hostile-device tests.
 using System.Buffers.Binary;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Import.Tests.Host;

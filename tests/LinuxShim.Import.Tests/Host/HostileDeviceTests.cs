@@ -6,6 +6,7 @@
 // exception within a bounded time, leaves the function dead where it must, and this process healthy.
 // Then the real driver host (`linuxshim host`, upstream 8139too) behind a proxy whose device turns
 // hostile: the host ends with one clear line and status 72, never hangs.
+using LinuxShim.Posix;
 using LinuxShim.Supervisor;
 using System.Buffers.Binary;
 using System.Diagnostics;

@@ -3,9 +3,9 @@
 // as SCM_RIGHTS ancillary data (x86-64 LP64 layouts).
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Shim.Vfio.Interop;
+namespace LinuxShim.Posix;
 
-internal static unsafe partial class Libc
+public static unsafe partial class Libc
 {
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
