@@ -10,6 +10,10 @@ namespace LinuxShim.Posix;
 
 public abstract class FileDescriptor : SafeHandleMinusOneIsInvalid
 {
+    // Set by Dispose: from then on nothing new may use the number, even while a lease taken before
+    // keeps the descriptor itself open (SafeHandle alone counts as closed only once the last lease ends).
+    private volatile bool disposed;
+
     protected FileDescriptor()
         : base(ownsHandle: true)
     {
@@ -23,7 +27,7 @@ public abstract class FileDescriptor : SafeHandleMinusOneIsInvalid
     /// The descriptor's number, to hand to a call that takes ints (an SCM_RIGHTS message, QEMU's command line).
     /// Only valid while this object is not closed; use <see cref="Lease"/> where a concurrent close is possible.
     /// </summary>
-    public int Number => !IsClosed ? (int)handle : throw new ObjectDisposedException(GetType().Name);
+    public int Number => !disposed && !IsClosed ? (int)handle : throw new ObjectDisposedException(GetType().Name);
 
     /// <summary>Holds the descriptor open until the lease is disposed; ObjectDisposedException when it is already closed.</summary>
     public DescriptorLease Lease() => new(this);
@@ -49,12 +53,20 @@ public abstract class FileDescriptor : SafeHandleMinusOneIsInvalid
     /// </summary>
     public int Detach()
     {
-        if (IsClosed)
+        if (disposed || IsClosed)
             return -1;
         int fd = (int)handle;
         SetHandleAsInvalid();
         return fd;
     }
+
+    protected override void Dispose(bool disposing)
+    {
+        disposed = true;
+        base.Dispose(disposing);
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 }
@@ -66,6 +78,7 @@ public readonly ref struct DescriptorLease
 
     internal DescriptorLease(FileDescriptor descriptor)
     {
+        descriptor.ThrowIfDisposed();
         bool added = false;
         descriptor.DangerousAddRef(ref added);
         owner = descriptor;
