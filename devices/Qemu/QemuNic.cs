@@ -13,6 +13,7 @@ using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Qemu;
 

@@ -6,6 +6,7 @@
 // the rest.
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 

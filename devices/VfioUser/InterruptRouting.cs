@@ -7,6 +7,7 @@
 // to be one and made non-blocking (EventFd.AdoptForSignalling), so no write here can block.
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 

@@ -7,6 +7,7 @@
 // while another waits, stops reading its replies, or never finishes a message is dropped.
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 

@@ -8,6 +8,7 @@
 using System.Collections.Concurrent;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 

@@ -11,6 +11,7 @@ using System.Buffers.Binary;
 using System.Text;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Vfio;
 

@@ -5,6 +5,7 @@
 // makes it allocate no more than the limit. Descriptors arriving with a message are closed and counted.
 using System.Buffers;
 using LinuxShim.Posix;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Vfio;
 

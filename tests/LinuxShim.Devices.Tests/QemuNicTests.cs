@@ -7,6 +7,7 @@ using System.Buffers.Binary;
 using LinuxShim.Devices.Qemu;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

@@ -11,6 +11,7 @@ using System.Diagnostics;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;

@@ -8,6 +8,7 @@ using System.Diagnostics;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools.Adversary;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;

@@ -4,6 +4,7 @@
 // DMA_READ/DMA_WRITE as the campaign's policy says (correctly, wrongly, with garbage or an error).
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Tools.Adversary;
 

@@ -11,6 +11,7 @@ using System.Net;
 using System.Net.Sockets;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Tools.Adversary;
 

@@ -17,6 +17,7 @@ using LinuxShim.Import.Tests.Kernel;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Import.Tests.Host;

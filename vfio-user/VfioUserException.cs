@@ -2,7 +2,7 @@
 // Managed side. A vfio-user command the server answered with an error reply.
 using LinuxShim.Posix;
 
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 public sealed class VfioUserException(VfioUserCommand command, int errno)
     : PosixException($"vfio-user {command}", (Errno)errno)

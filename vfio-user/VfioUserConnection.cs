@@ -4,7 +4,7 @@
 using System.Buffers;
 using LinuxShim.Posix;
 
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 /// <summary>One received message. <see cref="Payload"/> is valid until the next receive.</summary>
 public sealed class VfioUserMessage
