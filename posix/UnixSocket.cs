@@ -167,22 +167,7 @@ public sealed unsafe class UnixSocket : IDisposable
     }
 
     /// <summary>Fills the whole buffer; false on end of stream before its first byte (throws on a cut-off).</summary>
-    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds)
-    {
-        int got = 0;
-        while (got < buffer.Length)
-        {
-            int n = Receive(buffer[got..], fds);
-            if (n == 0)
-            {
-                if (got == 0)
-                    return false;
-                throw new EndOfStreamException($"connection closed after {got} of {buffer.Length} bytes");
-            }
-            got += n;
-        }
-        return true;
-    }
+    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds) => ReceiveExactly(buffer, fds, long.MaxValue);
 
     /// <summary>
     /// Like <see cref="ReceiveExactly(Span{byte}, List{int}?)"/>, but the whole buffer must arrive before

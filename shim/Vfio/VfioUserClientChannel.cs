@@ -14,8 +14,6 @@ internal readonly record struct VfioUserFrame(VfioUserHeader Header, ReadOnlyMem
 
 internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMessage)
 {
-    private const int MSG_DONTWAIT = 0x40;
-
     // Received bytes not yet handed out are rx[start..end); the buffer grows to the largest message
     // actually received, never beyond maxMessage.
     private byte[] rx = new byte[4096];
@@ -66,7 +64,7 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
                     msg.Control = control;
                     msg.ControlLength = (nuint)controlLength;
                 }
-                nint n = Libc.SendMsg(socket.Handle, &msg, Libc.MSG_NOSIGNAL | MSG_DONTWAIT);
+                nint n = Libc.SendMsg(socket.Handle, &msg, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
                 if (n >= 0)
                 {
                     sent += (int)n;
@@ -129,7 +127,7 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
             {
                 var iov = new Libc.IoVec { Base = buffer + end, Length = (nuint)(rx.Length - end) };
                 var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
-                nint n = Libc.RecvMsg(socket.Handle, &msg, Libc.MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+                nint n = Libc.RecvMsg(socket.Handle, &msg, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
                 if (n < 0)
                 {
                     var err = Errno.Last;
