@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. LinuxShim's one libc binding, bound with LibraryImport: file descriptors, memory
 // mapping, eventfd, ioctl here; sockets with SCM_RIGHTS, the loader and process calls in the other parts.
-// Constants are the x86-64 Linux values. errno becomes a PosixException in exactly one place: Check.
+// Constants are the x86-64 Linux values. errno becomes an exception in one place, Errno.ToException
+// (Check, for a call whose negative result means failure).
 using System.Runtime.InteropServices;
 
 namespace LinuxShim.Posix;
