@@ -4,6 +4,7 @@
 // references the shim only). With --fake-pci it gets in-memory PCI functions, enough to reach the driver's probe.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
@@ -125,7 +126,7 @@ public static class HostCommand
                 // timeout) ends the host with one line and status 72.
                 functions.Add(new FailStopPciFunction(VfioUserClient.Connect(socket, TimeSpan.FromMilliseconds(deviceTimeout)), $"vfio-user {socket}"));
             }
-            catch (Exception e) when (e is NativeCallException or IOException or InvalidDataException)
+            catch (Exception e) when (e is PosixException or IOException or InvalidDataException)
             {
                 stderr.WriteLine($"linuxshim: vfio-user device at {socket}: {e.Message}");
                 return ExitFailure;

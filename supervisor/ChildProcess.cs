@@ -4,6 +4,7 @@
 // (and SIGKILL when it does not go), and its exit is noticed.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Supervisor;
 
@@ -153,7 +154,7 @@ public sealed partial class ChildProcess : IDisposable
     {
         if (!process.HasExited)
         {
-            Kill(process.Id, SIGTERM);
+            Libc.Kill(process.Id, Libc.SIGTERM);
             if (!process.WaitForExit(grace))
             {
                 lock (log)
@@ -190,9 +191,4 @@ public sealed partial class ChildProcess : IDisposable
             process.WaitForExit(); // exited by itself: its last output lines are read before the readers go
         process.Dispose();
     }
-
-    private const int SIGTERM = 15;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

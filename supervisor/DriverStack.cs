@@ -6,6 +6,7 @@
 using LinuxShim.Devices;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;

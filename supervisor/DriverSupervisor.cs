@@ -11,6 +11,7 @@
 // Every event goes to the audit log first.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Sandbox;
@@ -408,7 +409,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 {
                     slot.Control!.WaitReadable(options.HeartbeatMs);
                 }
-                catch (NativeCallException)
+                catch (PosixException)
                 {
                 }
                 continue;
@@ -509,7 +510,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 return "hang";
             }
         }
-        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        catch (Exception e) when (e is PosixException or NetifProtocolException or EndOfStreamException)
         {
             return Crashed(slot);
         }
@@ -590,7 +591,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             {
                 Activate(slot);
             }
-            catch (Exception e) when (e is IOException or TimeoutException or NativeCallException or NetifException or NetifProtocolException)
+            catch (Exception e) when (e is IOException or TimeoutException or PosixException or NetifException or NetifProtocolException)
             {
                 audit.Write("restart_failed", ("host", slot.Number), ("error", e.Message));
                 slot.Dispose();
@@ -652,7 +653,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             {
                 return netif?.Show(Interface).FirstOrDefault();
             }
-            catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+            catch (Exception e) when (e is NetifException or PosixException or NetifProtocolException)
             {
                 return null;
             }

@@ -3,6 +3,7 @@
 // `linuxshim netif show` asks the supervisor instead: this answers "show" on the usual control
 // socket path with what the current driver host reports (other requests are refused: the
 // supervisor owns the interface's state).
+using LinuxShim.Posix;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
 
@@ -34,7 +35,7 @@ public sealed class NetifShowServer : IDisposable
             {
                 client = listener.Accept(200);
             }
-            catch (Exception e) when (e is NativeCallException or ObjectDisposedException)
+            catch (Exception e) when (e is PosixException or ObjectDisposedException)
             {
                 return;
             }
@@ -70,7 +71,7 @@ public sealed class NetifShowServer : IDisposable
                         NetifChannel.Send(client, reply);
                     }
                 }
-                catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+                catch (Exception e) when (e is PosixException or NetifProtocolException or EndOfStreamException)
                 {
                 }
             }

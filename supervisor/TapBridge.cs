@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A driver's netif bridged to a TAP interface on this machine (`linuxshim run`): frames both
 // ways, the driver's link state mirrored onto the TAP's carrier.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Devices.Wire;
 using LinuxShim.Shim.Netif;
@@ -63,7 +64,7 @@ public sealed class TapBridge : IDisposable
         {
             Refresh(link.Show());
         }
-        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+        catch (Exception e) when (e is NetifException or PosixException or NetifProtocolException)
         {
             lock (log)
                 log.WriteLine($"linuxshim: netif: {e.Message}");
@@ -89,7 +90,7 @@ public sealed class TapBridge : IDisposable
         {
             link.Down();
         }
-        catch (Exception e) when (e is NetifException or NativeCallException or NetifProtocolException)
+        catch (Exception e) when (e is NetifException or PosixException or NetifProtocolException)
         {
             lock (log)
                 log.WriteLine($"linuxshim: taking {link.Interface} down: {e.Message}");

@@ -11,6 +11,7 @@ using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
+using LinuxShim.Posix;
 
 [assembly: InternalsVisibleTo("LinuxShim.Devices.Tests")]
 
@@ -142,7 +143,7 @@ internal static class DeviceCommand
             return 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException
-                                       or Shim.Vfio.NativeCallException)
+                                       or LinuxShim.Posix.PosixException)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
             return 1;
@@ -181,7 +182,7 @@ internal static class DeviceCommand
             {
                 Row($"qemu:{m.Name}", QemuModels.ReadIdentity(m.Name), m.Port ?? "-", m.Description);
             }
-            catch (Exception e) when (e is IOException or FormatException or Shim.Vfio.NativeCallException)
+            catch (Exception e) when (e is IOException or FormatException or LinuxShim.Posix.PosixException)
             {
                 failed++;
                 stderr.WriteLine($"linuxshim: qemu:{m.Name}: {e.Message}");

@@ -3,6 +3,7 @@
 // through its ops (ethtool -i / ethtool / ethtool -S style), asked over the driver hosts' netif
 // control sockets.
 using System.Text.Json;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
 
@@ -58,7 +59,7 @@ public static class NetifCommand
                 using var client = NetifClient.Connect(path);
                 found.AddRange(client.Show(only).Select(i => (path, i)));
             }
-            catch (Exception e) when (e is NativeCallException or NetifException or NetifProtocolException or IOException)
+            catch (Exception e) when (e is PosixException or NetifException or NetifProtocolException or IOException)
             {
                 failures++;
                 stderr.WriteLine($"linuxshim: {path}: {e.Message} (a driver host that has stopped leaves its socket behind)");

@@ -10,6 +10,7 @@ using System.Text.Json;
 using LinuxShim.Devices.Wire;
 using LinuxShim.Import;
 using LinuxShim.Import.Port;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Supervisor;
@@ -56,7 +57,7 @@ public static class RunCommand
         {
             stack = cl.Has("in-process") ? DriverStack.StartInProcess(options, stderr) : DriverStack.StartIsolated(options, stderr);
         }
-        catch (Exception e) when (e is IOException or TimeoutException or NetifException or NativeCallException or FormatException or NetifProtocolException)
+        catch (Exception e) when (e is IOException or TimeoutException or NetifException or PosixException or FormatException or NetifProtocolException)
         {
             stderr.WriteLine($"linuxshim: {recipe.Name}: {e.Message}");
             return Cli.ExitFailure;

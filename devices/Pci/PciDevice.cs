@@ -6,6 +6,7 @@
 // All model state is guarded by one lock, Sync.
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Pci;
 

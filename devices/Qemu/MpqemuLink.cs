@@ -6,6 +6,7 @@
 // like hardware but checked like input: a reply of the wrong kind or size, one carrying descriptors,
 // or none within the timeout ends the channel with an MpqemuException naming what was wrong.
 using System.Buffers.Binary;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Devices.Qemu;
@@ -146,7 +147,7 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
         {
             socket.Send(message, fds);
         }
-        catch (Exception e) when (e is NativeCallException or ObjectDisposedException)
+        catch (Exception e) when (e is PosixException or ObjectDisposedException)
         {
             throw new MpqemuException($"sending {command} to QEMU failed: {e.Message}", e);
         }
@@ -176,7 +177,7 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
                 throw new MpqemuException($"QEMU closed the channel in the middle of its RET to {command}");
             return BinaryPrimitives.ReadUInt64LittleEndian(value);
         }
-        catch (Exception e) when (e is NativeCallException or EndOfStreamException or ObjectDisposedException)
+        catch (Exception e) when (e is PosixException or EndOfStreamException or ObjectDisposedException)
         {
             throw new MpqemuException($"receiving QEMU's answer to {command} failed: {e.Message}", e);
         }
@@ -187,7 +188,7 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
         finally
         {
             foreach (int fd in fds)
-                LinuxShim.Shim.Vfio.Interop.Libc.Close(fd);
+                LinuxShim.Posix.Libc.Close(fd);
         }
     }
 }

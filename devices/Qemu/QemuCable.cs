@@ -3,7 +3,7 @@
 // on an inherited UNIX datagram socket (one Ethernet frame per datagram, no FCS), relayed here to
 // any IWire (TAP, UDP, in-process, with pcap capture), so QEMU itself touches no network.
 using LinuxShim.Devices.Wire;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Devices.Qemu;
 
@@ -73,7 +73,7 @@ internal sealed unsafe class QemuCable : IDisposable
                 Interlocked.Increment(ref sent);
                 wire.Send(buffer.AsSpan(0, (int)n));
             }
-            else if (n == 0 || (Libc.LastError is not Libc.EAGAIN and not Libc.EINTR))
+            else if (n == 0 || (Errno.Last != Errno.EAGAIN && Errno.Last != Errno.EINTR))
             {
                 return; // QEMU's end is gone
             }

@@ -2,6 +2,7 @@
 // Managed side. QEMU's PCI NIC models LinuxShim offers (`device qemu:MODEL`), which port drives each,
 // and their PCI identity as QEMU itself reports it (read from a running device server, not a table).
 using LinuxShim.Devices.Pci;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Qemu;
 
@@ -43,7 +44,7 @@ public static class QemuModels
     public static PciIdentity Identity(VfioUser.IVfioDevice device)
     {
         Span<byte> c = stackalloc byte[48];
-        device.ReadRegion(Shim.Vfio.VfioAbi.RegionConfig, 0, c);
+        device.ReadRegion(LinuxShim.VfioUser.VfioAbi.RegionConfig, 0, c);
         static ushort Word(ReadOnlySpan<byte> b, int at) => (ushort)(b[at] | b[at + 1] << 8);
         return new PciIdentity(Word(c, 0), Word(c, 2), c[8], (uint)(c[9] | c[10] << 8 | c[11] << 16), Word(c, 0x2C), Word(c, 0x2E));
     }

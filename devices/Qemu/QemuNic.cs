@@ -11,8 +11,9 @@
 using LinuxShim.Devices.Pci;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Qemu;
 
@@ -405,25 +406,25 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     {
         why = null;
         if (fd < 0)
-            return Refuse(out why, "QEMU's device server reaches memory only through descriptors: DMA_MAP needs one", Libc.ENOTSUP);
+            return Refuse(out why, "QEMU's device server reaches memory only through descriptors: DMA_MAP needs one", Errno.ENOTSUP);
         if (!writable)
-            return Refuse(out why, "QEMU's device server maps memory read-write: a read-only DMA window cannot be honoured", Libc.ENOTSUP);
+            return Refuse(out why, "QEMU's device server maps memory read-write: a read-only DMA window cannot be honoured", Errno.ENOTSUP);
         if (iova < BarWindowEnd && BarWindowBase < iova + size)
-            return Refuse(out why, $"DMA window 0x{iova:x}+0x{size:x} overlaps 0x{BarWindowBase:x}-0x{BarWindowEnd - 1:x}, where the device's BARs are", Libc.EINVAL);
+            return Refuse(out why, $"DMA window 0x{iova:x}+0x{size:x} overlaps 0x{BarWindowBase:x}-0x{BarWindowEnd - 1:x}, where the device's BARs are", Errno.EINVAL);
         lock (sync)
         {
             if (windows.Count >= MpqemuLink.MaxRegions)
-                return Refuse(out why, $"QEMU's device server takes at most {MpqemuLink.MaxRegions} DMA windows", Libc.ENOSPC);
+                return Refuse(out why, $"QEMU's device server takes at most {MpqemuLink.MaxRegions} DMA windows", Errno.ENOSPC);
             int copy = Libc.Fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
             if (copy < 0)
-                return Refuse(out why, $"cannot keep the window's descriptor (errno {Libc.LastError})", Libc.EMFILE);
+                return Refuse(out why, $"cannot keep the window's descriptor (errno {Errno.Last})", Errno.EMFILE);
             var w = new Window(iova, size, fileOffset, copy);
             windows.Add(w);
             if (Sync())
                 return 0;
             windows.Remove(w);
             Libc.Close(copy);
-            return Refuse(out why, $"QEMU's device server failed: {Fault?.Message}", Libc.EIO);
+            return Refuse(out why, $"QEMU's device server failed: {Fault?.Message}", Errno.EIO);
         }
     }
 

@@ -6,9 +6,8 @@
 // exits; stopped by closing its channel (x-remote shuts down when its proxy goes), then by signals.
 using System.Runtime.InteropServices;
 using System.Text;
-using LinuxShim.Devices.Qemu.Interop;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Devices.Qemu;
 
@@ -72,7 +71,7 @@ internal sealed unsafe class QemuProcess : IDisposable
             {
                 int pid = SpawnProcess([.. wrapper, "/bin/true"], []);
                 int status;
-                while (Spawn.WaitPid(pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR)
+                while (Libc.WaitPid(pid, &status, 0) < 0 && Errno.Last == Errno.EINTR)
                 {
                 }
                 if (status == 0)
@@ -102,7 +101,7 @@ internal sealed unsafe class QemuProcess : IDisposable
         int* cable = stackalloc int[2];
         int* pipe = stackalloc int[2];
         Libc.Check(Libc.SocketPair(Libc.AF_UNIX, SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0, cable), "socketpair");
-        Libc.Check(Spawn.Pipe2(pipe, Libc.O_CLOEXEC), "pipe2");
+        Libc.Check(Libc.Pipe2(pipe, Libc.O_CLOEXEC), "pipe2");
         string[] argv =
         [
             .. NamespaceWrapper.Value, qemu,
@@ -132,7 +131,7 @@ internal sealed unsafe class QemuProcess : IDisposable
                 Handshake(monitor, Environment.TickCount64 + timeoutMs);
             return process;
         }
-        catch (Exception e) when (e is IOException or TimeoutException or NativeCallException)
+        catch (Exception e) when (e is IOException or TimeoutException or PosixException)
         {
             process.Dispose();
             throw new IOException($"QEMU ({string.Join(' ', argv)}) did not come up: {e.Message}", e);
@@ -182,29 +181,29 @@ internal sealed unsafe class QemuProcess : IDisposable
         var copies = new int[fds.Length];
         for (int i = 0; i < fds.Length; i++)
             copies[i] = (int)Libc.Check(Libc.Fcntl(fds[i].From, Libc.F_DUPFD_CLOEXEC, 16), "fcntl F_DUPFD_CLOEXEC");
-        byte* actions = stackalloc byte[Spawn.FileActionsSize];
-        byte* attributes = stackalloc byte[Spawn.AttributesSize];
-        byte* noSignals = stackalloc byte[Spawn.SigSetSize];
-        byte* allSignals = stackalloc byte[Spawn.SigSetSize];
-        new Span<byte>(noSignals, Spawn.SigSetSize).Clear();
-        new Span<byte>(allSignals, Spawn.SigSetSize).Clear();
+        byte* actions = stackalloc byte[Libc.FileActionsSize];
+        byte* attributes = stackalloc byte[Libc.AttributesSize];
+        byte* noSignals = stackalloc byte[Libc.SigSetSize];
+        byte* allSignals = stackalloc byte[Libc.SigSetSize];
+        new Span<byte>(noSignals, Libc.SigSetSize).Clear();
+        new Span<byte>(allSignals, Libc.SigSetSize).Clear();
         new Span<byte>(allSignals, 4).Fill(0xFF); // signals 1-32 back to their default action (.NET ignores SIGPIPE)
         var strings = new List<nint>();
         try
         {
-            Spawn.FileActionsInit(actions);
-            Spawn.AttributesInit(attributes);
+            Libc.FileActionsInit(actions);
+            Libc.AttributesInit(attributes);
             int devNull = (int)Libc.Check(Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0), "open /dev/null");
             copies = [.. copies, devNull];
-            Spawn.FileActionsAddDup2(actions, devNull, 0);
+            Libc.FileActionsAddDup2(actions, devNull, 0);
             for (int i = 0; i < fds.Length; i++)
-                Spawn.FileActionsAddDup2(actions, copies[i], fds[i].To);
+                Libc.FileActionsAddDup2(actions, copies[i], fds[i].To);
             // Anything this process inherited without close-on-exec stays behind too.
-            Spawn.FileActionsAddCloseFrom(actions, fds.Length == 0 ? 3 : fds.Max(f => f.To) + 1);
+            Libc.FileActionsAddCloseFrom(actions, fds.Length == 0 ? 3 : fds.Max(f => f.To) + 1);
             // Its own session: a terminal's Ctrl-C reaches LinuxShim, which stops QEMU in order.
-            Spawn.AttributesSetFlags(attributes, Spawn.POSIX_SPAWN_SETSIGMASK | Spawn.POSIX_SPAWN_SETSIGDEF | Spawn.POSIX_SPAWN_SETSID);
-            Spawn.AttributesSetSigMask(attributes, noSignals);
-            Spawn.AttributesSetSigDefault(attributes, allSignals);
+            Libc.AttributesSetFlags(attributes, Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSID);
+            Libc.AttributesSetSigMask(attributes, noSignals);
+            Libc.AttributesSetSigDefault(attributes, allSignals);
             byte** args = stackalloc byte*[argv.Length + 1];
             for (int i = 0; i < argv.Length; i++)
             {
@@ -216,15 +215,15 @@ internal sealed unsafe class QemuProcess : IDisposable
             byte** env = stackalloc byte*[1];
             env[0] = null;
             int pid;
-            int err = Spawn.PosixSpawn(&pid, args[0], actions, attributes, args, env);
+            int err = Libc.PosixSpawn(&pid, args[0], actions, attributes, args, env);
             if (err != 0)
                 throw new IOException($"cannot start {argv[0]}: {Marshal.GetPInvokeErrorMessage(err)}");
             return pid;
         }
         finally
         {
-            Spawn.FileActionsDestroy(actions);
-            Spawn.AttributesDestroy(attributes);
+            Libc.FileActionsDestroy(actions);
+            Libc.AttributesDestroy(attributes);
             foreach (var s in strings)
                 Marshal.FreeCoTaskMem(s);
             foreach (int c in copies)
@@ -235,9 +234,9 @@ internal sealed unsafe class QemuProcess : IDisposable
     private void Reap()
     {
         int status = 0;
-        while (Spawn.WaitPid(Pid, &status, 0) < 0)
+        while (Libc.WaitPid(Pid, &status, 0) < 0)
         {
-            if (Marshal.GetLastPInvokeError() != Libc.EINTR)
+            if (Errno.Last != Errno.EINTR)
             {
                 status = 0;
                 break;
@@ -270,7 +269,7 @@ internal sealed unsafe class QemuProcess : IDisposable
     public void Kill()
     {
         if (!HasExited)
-            Spawn.Kill(Pid, Spawn.SIGKILL);
+            Libc.Kill(Pid, Libc.SIGKILL);
         WaitForExit(Timeout.Infinite);
     }
 
@@ -280,7 +279,7 @@ internal sealed unsafe class QemuProcess : IDisposable
         Channel.Dispose();
         if (!WaitForExit(2000))
         {
-            Spawn.Kill(Pid, Spawn.SIGTERM);
+            Libc.Kill(Pid, Libc.SIGTERM);
             if (!WaitForExit(2000))
                 Kill();
         }

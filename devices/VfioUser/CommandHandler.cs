@@ -4,8 +4,9 @@
 // (regions, vectors, limits) before the device sees it. Returns 0 and the reply payload, or an errno
 // and why (for the operator's log). Descriptors it keeps it removes from the list; the caller closes
 // the rest.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 
@@ -23,14 +24,14 @@ internal sealed class CommandHandler(VfioUserServer server)
         if (!header.IsCommand)
         {
             why = "a message that is neither command nor reply";
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         }
         var p = payload.AsSpan();
         try
         {
             return (VfioUserCommand)header.Command switch
             {
-                VfioUserCommand.Version => Fail(out why, "VERSION again: it is negotiated once, first", Libc.EINVAL),
+                VfioUserCommand.Version => Fail(out why, "VERSION again: it is negotiated once, first", Errno.EINVAL),
                 VfioUserCommand.DmaMap => DmaMap(p, fds, out why),
                 VfioUserCommand.DmaUnmap => DmaUnmap(p, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceGetInfo => GetInfo(p, fds.Count, reply, out length, out why),
@@ -42,8 +43,8 @@ internal sealed class CommandHandler(VfioUserServer server)
                 VfioUserCommand.DeviceReset => Reset(p, fds.Count, out why),
                 VfioUserCommand.RegionReadRepeat when RepeatedAccess => RegionReadRepeat(p, fds.Count, reply, out length, out why),
                 VfioUserCommand.RegionWriteRepeat when RepeatedAccess => RegionWriteRepeat(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite => Fail(out why, "DMA_READ/DMA_WRITE go from server to client", Libc.EINVAL),
-                _ => Fail(out why, $"command {header.Command} is not implemented", Libc.ENOSYS),
+                VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite => Fail(out why, "DMA_READ/DMA_WRITE go from server to client", Errno.EINVAL),
+                _ => Fail(out why, $"command {header.Command} is not implemented", Errno.ENOSYS),
             };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -52,16 +53,16 @@ internal sealed class CommandHandler(VfioUserServer server)
             server.CountInternalError(e);
             length = 0;
             why = $"device model: {e.GetType().Name}: {e.Message}";
-            return Libc.EIO;
+            return Errno.EIO;
         }
     }
 
     private int DmaMap(ReadOnlySpan<byte> p, List<int> fds, out string? why)
     {
         if (!VfioUserDmaMap.TryDecode(p, fds.Count, out var m, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if (fds.Count == 0 && m.Offset != 0)
-            return Fail(out why, "DMA_MAP.offset: not 0 for a window without a descriptor", Libc.EINVAL);
+            return Fail(out why, "DMA_MAP.offset: not 0 for a window without a descriptor", Errno.EINVAL);
         int fd = fds.Count == 1 ? fds[0] : -1;
         return server.Dma.Map(m.Address, m.Size, fd, (long)m.Offset, (m.Flags & VfioAbi.DmaFlagWrite) != 0, out why);
     }
@@ -70,13 +71,13 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserDmaUnmap.TryDecode(p, fds, out var u, out _, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if ((u.Flags & DmaUnmapGetDirtyBitmap) != 0)
-            return Fail(out why, "DMA_UNMAP.flags: dirty page tracking is not supported", Libc.ENOTSUP);
+            return Fail(out why, "DMA_UNMAP.flags: dirty page tracking is not supported", Errno.ENOTSUP);
         if ((u.Flags & DmaUnmapAll) != 0)
         {
             if (u.Address != 0 || u.Size != 0)
-                return Fail(out why, "DMA_UNMAP: unmap-all with an address or size", Libc.EINVAL);
+                return Fail(out why, "DMA_UNMAP: unmap-all with an address or size", Errno.EINVAL);
             server.Dma.UnmapAll();
         }
         else
@@ -95,7 +96,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserDeviceInfo.TryDecode(p, fds, out _, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         length = new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, VfioAbi.DeviceFlagsReset | VfioAbi.DeviceFlagsPci,
             (uint)Device.RegionCount, VfioAbi.PciIrqCount).Encode(reply);
         return 0;
@@ -105,9 +106,9 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserRegionInfo.TryDecode(p, fds, out var q, out _, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if (q.Index >= (uint)Device.RegionCount)
-            return Fail(out why, $"DEVICE_GET_REGION_INFO.index: {q.Index}, the device has {Device.RegionCount} regions", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_GET_REGION_INFO.index: {q.Index}, the device has {Device.RegionCount} regions", Errno.EINVAL);
         var info = Device.GetRegion((int)q.Index);
         uint flags = (info.Readable ? VfioAbi.RegionInfoFlagRead : 0) | (info.Writable ? VfioAbi.RegionInfoFlagWrite : 0);
         length = new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, flags, q.Index, 0, info.Size, 0).Encode(reply);
@@ -118,9 +119,9 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserIrqInfo.TryDecode(p, fds, out var q, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if (q.Index >= VfioAbi.PciIrqCount)
-            return Fail(out why, $"DEVICE_GET_IRQ_INFO.index: {q.Index}, there are {VfioAbi.PciIrqCount}", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_GET_IRQ_INFO.index: {q.Index}, there are {VfioAbi.PciIrqCount}", Errno.EINVAL);
         // Every index can be masked (INTx is also automasked); MSI and MSI-X keep a pending bit while masked.
         uint flags = VfioAbi.IrqInfoEventFd | VfioAbi.IrqInfoMaskable | (q.Index == VfioAbi.IrqIntx
             ? VfioAbi.IrqInfoAutomasked
@@ -132,23 +133,23 @@ internal sealed class CommandHandler(VfioUserServer server)
     private int SetIrqs(ReadOnlySpan<byte> p, List<int> fds, out string? why)
     {
         if (!VfioUserSetIrqs.TryDecode(p, fds.Count, out var s, out var data, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         uint dataType = s.Flags & VfioAbi.IrqSetDataTypeMask;
         uint action = s.Flags & VfioAbi.IrqSetActionTypeMask;
         if (!IsSingleBit(dataType) || !IsSingleBit(action))
-            return Fail(out why, $"DEVICE_SET_IRQS.flags: 0x{s.Flags:x} must name one data type and one action", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_SET_IRQS.flags: 0x{s.Flags:x} must name one data type and one action", Errno.EINVAL);
         if (s.Index >= VfioAbi.PciIrqCount)
-            return Fail(out why, $"DEVICE_SET_IRQS.index: {s.Index}, there are {VfioAbi.PciIrqCount}", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_SET_IRQS.index: {s.Index}, there are {VfioAbi.PciIrqCount}", Errno.EINVAL);
         int vectors = server.Irqs.Count((int)s.Index);
         bool disableAll = s.Count == 0 && s.Start == 0 && dataType == VfioAbi.IrqSetDataNone;
         if (!disableAll && (s.Count == 0 || s.Start >= (uint)vectors || s.Count > (uint)vectors - s.Start))
-            return Fail(out why, $"DEVICE_SET_IRQS: vectors {s.Start}+{s.Count} outside the {vectors} of index {s.Index}", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_SET_IRQS: vectors {s.Start}+{s.Count} outside the {vectors} of index {s.Index}", Errno.EINVAL);
         int expectedData = dataType == VfioAbi.IrqSetDataBool ? (int)s.Count : 0;
         if (data.Length != expectedData)
-            return Fail(out why, $"DEVICE_SET_IRQS.data: {data.Length} bytes, expected {expectedData}", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_SET_IRQS.data: {data.Length} bytes, expected {expectedData}", Errno.EINVAL);
         bool eventFds = dataType == VfioAbi.IrqSetDataEventFd;
         if (eventFds ? fds.Count != 0 && fds.Count != s.Count : fds.Count != 0)
-            return Fail(out why, $"DEVICE_SET_IRQS: {fds.Count} descriptors for {s.Count} vectors", Libc.EINVAL);
+            return Fail(out why, $"DEVICE_SET_IRQS: {fds.Count} descriptors for {s.Count} vectors", Errno.EINVAL);
         var adopted = new EventFd[eventFds ? fds.Count : 0];
         for (int i = 0; i < adopted.Length; i++)
         {
@@ -158,7 +159,7 @@ internal sealed class CommandHandler(VfioUserServer server)
                 // Not taken over: give back the ones adopted so far to the list the caller closes.
                 for (int j = 0; j < i; j++)
                     adopted[j].DetachHandle();
-                return Fail(out why, $"DEVICE_SET_IRQS: descriptor {i}: {bad}", Libc.EINVAL);
+                return Fail(out why, $"DEVICE_SET_IRQS: descriptor {i}: {bad}", Errno.EINVAL);
             }
             adopted[i] = e;
         }
@@ -172,7 +173,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserRegionAccess.TryDecode(p, fds, out var a, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = CheckAccess(a.Region, a.Offset, a.Count, write: false, out why);
         if (errno != 0)
             return errno;
@@ -186,7 +187,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserRegionData.TryDecode(p, fds, out var a, out var data, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = CheckAccess(a.Region, a.Offset, a.Count, write: true, out why);
         if (errno != 0)
             return errno;
@@ -201,7 +202,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserRegionRepeat.TryDecode(p, fds, out var a, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = CheckRepeat(a.Region, a.Offset, a.Width, a.Count, write: false, out why);
         if (errno != 0)
             return errno;
@@ -217,7 +218,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         length = 0;
         if (!VfioUserRegionRepeatData.TryDecode(p, fds, out var a, out var data, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = CheckRepeat(a.Region, a.Offset, a.Width, a.Count, write: true, out why);
         if (errno != 0)
             return errno;
@@ -234,13 +235,13 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         string op = write ? "REGION_WRITE_REPEAT" : "REGION_READ_REPEAT";
         if (region >= VfioAbi.RegionRom)
-            return Fail(out why, $"{op}.region: {region}, not a BAR (0-{VfioAbi.RegionRom - 1})", Libc.EINVAL);
+            return Fail(out why, $"{op}.region: {region}, not a BAR (0-{VfioAbi.RegionRom - 1})", Errno.EINVAL);
         if (count % width != 0)
-            return Fail(out why, $"{op}.count: {count} bytes is not a whole number of {width}-byte accesses", Libc.EINVAL);
+            return Fail(out why, $"{op}.count: {count} bytes is not a whole number of {width}-byte accesses", Errno.EINVAL);
         if (offset % width != 0)
-            return Fail(out why, $"{op}.offset: 0x{offset:x} is not aligned to its {width}-byte accesses", Libc.EINVAL);
+            return Fail(out why, $"{op}.offset: 0x{offset:x} is not aligned to its {width}-byte accesses", Errno.EINVAL);
         if (count > (uint)VfioUserServer.Capabilities.MaxDataXferSize)
-            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Libc.EINVAL);
+            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Errno.EINVAL);
         return CheckAccess(region, offset, width, write, out why);
     }
 
@@ -251,16 +252,16 @@ internal sealed class CommandHandler(VfioUserServer server)
         why = null;
         string op = write ? "REGION_WRITE" : "REGION_READ";
         if (region >= (uint)Device.RegionCount)
-            return Fail(out why, $"{op}.region: {region}, the device has {Device.RegionCount}", Libc.EINVAL);
+            return Fail(out why, $"{op}.region: {region}, the device has {Device.RegionCount}", Errno.EINVAL);
         if (count > (uint)VfioUserServer.Capabilities.MaxDataXferSize)
-            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Libc.EINVAL);
+            return Fail(out why, $"{op}.count: {count} is above max_data_xfer_size {VfioUserServer.Capabilities.MaxDataXferSize}", Errno.EINVAL);
         var info = Device.GetRegion((int)region);
         if (info.Size == 0)
-            return Fail(out why, $"{op}.region: region {region} is not implemented", Libc.EINVAL);
+            return Fail(out why, $"{op}.region: region {region} is not implemented", Errno.EINVAL);
         if (!(write ? info.Writable : info.Readable))
-            return Fail(out why, $"{op}.region: region {region} is not {(write ? "writable" : "readable")}", Libc.EINVAL);
+            return Fail(out why, $"{op}.region: region {region} is not {(write ? "writable" : "readable")}", Errno.EINVAL);
         if (offset > info.Size || count > info.Size - offset)
-            return Fail(out why, $"{op}: 0x{offset:x}+{count} outside region {region}'s 0x{info.Size:x} bytes", Libc.EINVAL);
+            return Fail(out why, $"{op}: 0x{offset:x}+{count} outside region {region}'s 0x{info.Size:x} bytes", Errno.EINVAL);
         return 0;
     }
 
@@ -268,7 +269,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     {
         why = null;
         if (!p.IsEmpty || fds != 0)
-            return Fail(out why, "DEVICE_RESET: has no payload and no descriptors", Libc.EINVAL);
+            return Fail(out why, "DEVICE_RESET: has no payload and no descriptors", Errno.EINVAL);
         Device.Reset();
         return 0;
     }

@@ -3,8 +3,8 @@
 // client's memfd mapped here, so device models read and write the client's memory directly, or (no
 // descriptor) reached through VFIO_USER_DMA_READ/WRITE messages to the client. A reader/writer lock
 // makes an unmap wait for DMA in flight, as the specification requires.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Devices.VfioUser;
 
@@ -50,7 +50,7 @@ internal sealed class DmaMappings : IDisposable
             || fileOffset < 0 || (ulong)fileOffset % PageSize != 0 || size > long.MaxValue)
         {
             why = $"window 0x{iova:x}+0x{size:x} at file offset 0x{fileOffset:x} is not page-aligned or wraps";
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         }
         rw.EnterWriteLock();
         try
@@ -58,14 +58,14 @@ internal sealed class DmaMappings : IDisposable
             if (windows.Count >= MaxMappings)
             {
                 why = $"already {MaxMappings} windows (max_dma_maps)";
-                return Libc.ENOSPC;
+                return Errno.ENOSPC;
             }
             foreach (var w in windows)
             {
                 if (iova < w.Iova + w.Size && w.Iova < iova + size)
                 {
                     why = $"window 0x{iova:x}+0x{size:x} overlaps 0x{w.Iova:x}+0x{w.Size:x}";
-                    return Libc.EEXIST;
+                    return Errno.EEXIST;
                 }
             }
             SharedMemory? memory = null;
@@ -74,11 +74,11 @@ internal sealed class DmaMappings : IDisposable
                 int errno = CheckSealed(fd, (ulong)fileOffset + size, out why);
                 if (errno != 0)
                     return errno;
-                memory = SharedMemory.TryMap(fd, fileOffset, (long)size, writable, out errno);
+                memory = SharedMemory.TryMap(fd, fileOffset, (long)size, writable, out var mapError);
                 if (memory is null)
                 {
-                    why = $"mmap of the window failed (errno {errno})";
-                    return errno;
+                    why = $"mmap of the window failed (errno {mapError.Value})";
+                    return mapError;
                 }
             }
             if (Observer is { } observer)
@@ -109,12 +109,12 @@ internal sealed class DmaMappings : IDisposable
         if (seals < 0)
         {
             why = "the descriptor is not a memfd (F_GET_SEALS fails): only sealed memfds are mapped";
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         }
         if ((seals & Libc.F_SEAL_SHRINK) == 0)
         {
             why = "the memfd is not sealed against shrinking: add F_SEAL_SHRINK (memfd_create with MFD_ALLOW_SEALING, then fcntl F_ADD_SEALS)";
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         }
         // fstat, not lseek: the descriptor shares the client's open file, whose position is the client's.
         long fileSize;
@@ -129,7 +129,7 @@ internal sealed class DmaMappings : IDisposable
         if (fileSize < 0 || end > (ulong)fileSize)
         {
             why = $"the window ends at 0x{end:x}, past the memfd's 0x{fileSize:x} bytes";
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         }
         return 0;
     }
@@ -145,7 +145,7 @@ internal sealed class DmaMappings : IDisposable
         {
             int i = windows.FindIndex(w => w.Iova == iova && w.Size == size);
             if (i < 0)
-                return Libc.ENOENT;
+                return Errno.ENOENT;
             windows[i].Memory?.Dispose();
             windows.RemoveAt(i);
             Observer?.Unmapped(iova, size);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. What the vfio-user server needs of a device model: its regions, its interrupt
 // counts, region access and reset. The server validates every request before it reaches the model.
+using LinuxShim.VfioUser;
+
 namespace LinuxShim.Devices.VfioUser;
 
 /// <summary>One VFIO region as the device describes it (size 0: not implemented).</summary>

@@ -5,8 +5,9 @@
 // unmasks it, and an unmask with the line still asserted fires again. MSI/MSI-X vectors keep a
 // pending bit while masked and fire on unmask (PCI Local Bus 3.0, 6.8.3.4). Every eventfd was checked
 // to be one and made non-blocking (EventFd.AdoptForSignalling), so no write here can block.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 

@@ -5,7 +5,9 @@
 // by the generated decoders before the device sees it. Several clients may connect; one at a time owns
 // the device (its DMA windows and interrupt eventfds), the others wait, and an owner that stays idle
 // while another waits, stops reading its replies, or never finishes a message is dropped.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 
@@ -135,7 +137,7 @@ public sealed class VfioUserServer : IDisposable
                     {
                         client = listener.Accept(100);
                     }
-                    catch (NativeCallException e) when (e.Errno is Shim.Vfio.Interop.Libc.EMFILE or Shim.Vfio.Interop.Libc.ENFILE)
+                    catch (PosixException e) when (e.Errno == Errno.EMFILE || e.Errno == Errno.ENFILE)
                     {
                         Report($"accept: out of descriptors ({e.Message}); waiting");
                         Thread.Sleep(50);

@@ -6,8 +6,9 @@
 // for a DMA reply (a window without a descriptor) never waits on the thread that must read it. Every
 // descriptor that arrives is adopted or closed on every path.
 using System.Collections.Concurrent;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.VfioUser;
 
@@ -47,7 +48,7 @@ internal sealed class VfioUserSession : IDisposable
         {
             socket.SetSendTimeout(options.SendTimeoutMs);
         }
-        catch (NativeCallException)
+        catch (PosixException)
         {
             // a socket that takes no options is already gone; the first receive says so
         }
@@ -77,7 +78,7 @@ internal sealed class VfioUserSession : IDisposable
             connection.Socket.Shutdown();
             foreach (var w in dmaWaiters.Values)
             {
-                w.Errno = Libc.ECONNRESET;
+                w.Errno = Errno.ECONNRESET;
                 try
                 {
                     w.Done.Set();
@@ -106,7 +107,7 @@ internal sealed class VfioUserSession : IDisposable
             }
             m = connection.Receive(deadline);
         }
-        catch (Exception e) when (e is EndOfStreamException or NativeCallException or TimeoutException)
+        catch (Exception e) when (e is EndOfStreamException or PosixException or TimeoutException)
         {
             Drop($"handshake: {e.Message}");
             return false;
@@ -121,12 +122,12 @@ internal sealed class VfioUserSession : IDisposable
             string? why;
             if (m.FramingError is not null)
             {
-                errno = Libc.EINVAL;
+                errno = Errno.EINVAL;
                 why = m.FramingError;
             }
             else if (!m.Header.IsCommand || m.Header.Command != (ushort)VfioUserCommand.Version)
             {
-                errno = Libc.EINVAL;
+                errno = Errno.EINVAL;
                 why = $"command {m.Header.Command} before VERSION";
             }
             else
@@ -144,7 +145,7 @@ internal sealed class VfioUserSession : IDisposable
             SendReply(m.Header, 0, reply.AsSpan(0, length));
             return true;
         }
-        catch (Exception e) when (e is NativeCallException or IOException)
+        catch (Exception e) when (e is PosixException or IOException)
         {
             Drop($"handshake reply: {e.Message}");
             return false;
@@ -159,19 +160,19 @@ internal sealed class VfioUserSession : IDisposable
     {
         length = 0;
         if (!VfioUserVersion.TryDecode(payload, fds, out var v, out var json, out why))
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if (v.Major != VfioUserCapabilities.Major)
         {
             why = $"VERSION.major: {v.Major}, this server speaks {VfioUserCapabilities.Major}.x";
-            return Libc.ENOTSUP;
+            return Errno.ENOTSUP;
         }
         var caps = VfioUserCapabilities.Parse(json, out why);
         if (caps is null)
-            return Libc.EINVAL;
+            return Errno.EINVAL;
         if ((caps.PgSizes & DmaMappings.PageSize) == 0)
         {
             why = $"VERSION.json.capabilities.pgsizes: 0x{caps.PgSizes:x} lacks the 4 KiB pages this server maps";
-            return Libc.ENOTSUP;
+            return Errno.ENOTSUP;
         }
         client = caps;
         handler.RepeatedAccess = caps.RepeatedAccess;
@@ -198,7 +199,7 @@ internal sealed class VfioUserSession : IDisposable
                 }
                 m = connection.Receive(Environment.TickCount64 + options.MessageTimeoutMs);
             }
-            catch (Exception e) when (e is EndOfStreamException or NativeCallException or TimeoutException)
+            catch (Exception e) when (e is EndOfStreamException or PosixException or TimeoutException)
             {
                 if (e is TimeoutException)
                     Drop($"a message not complete within {options.MessageTimeoutMs} ms");
@@ -256,19 +257,19 @@ internal sealed class VfioUserSession : IDisposable
                 int length = 0;
                 string? why;
                 if (c.FramingError is not null)
-                    (errno, why) = (Libc.EINVAL, c.FramingError);
+                    (errno, why) = (Errno.EINVAL, c.FramingError);
                 else
                     errno = handler.Handle(c.Header, c.Payload, c.Fds, reply, out length, out why);
                 if (errno != 0)
                 {
                     server.CountErrorReply();
-                    server.Report($"vfio-user: {(VfioUserCommand)c.Header.Command} refused ({NativeCallException.Describe(errno)}): {why}");
+                    server.Report($"vfio-user: {(VfioUserCommand)c.Header.Command} refused ({((Errno)errno).Describe()}): {why}");
                 }
                 if (c.Header.WantsNoReply && c.Header.IsCommand)
                     continue;
                 SendReply(c.Header, errno, errno == 0 ? reply.AsSpan(0, length) : default);
             }
-            catch (Exception e) when (e is NativeCallException or IOException)
+            catch (Exception e) when (e is PosixException or IOException)
             {
                 Drop($"reply not taken: {e.Message}");
             }
@@ -353,7 +354,7 @@ internal sealed class VfioUserSession : IDisposable
             }
             return waiter.Errno == 0 ? waiter.Payload : null;
         }
-        catch (Exception e) when (e is NativeCallException or IOException)
+        catch (Exception e) when (e is PosixException or IOException)
         {
             Drop($"{command}: {e.Message}");
             return null;
@@ -375,7 +376,7 @@ internal sealed class VfioUserSession : IDisposable
             return;
         }
         w.Payload = m.Payload.ToArray();
-        w.Errno = h.IsError ? (h.Error == 0 ? Libc.EIO : (int)Math.Min(h.Error, 4095)) : 0;
+        w.Errno = h.IsError ? (h.Error == 0 ? Errno.EIO : (int)Math.Min(h.Error, 4095)) : 0;
         try
         {
             w.Done.Set();

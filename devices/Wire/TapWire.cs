@@ -3,8 +3,8 @@
 // NIC sends, the host kernel receives on that interface, and the other way round. Needs
 // CAP_NET_ADMIN to create the interface; a non-persistent TAP disappears when it is closed.
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Devices.Wire;
 
@@ -31,9 +31,9 @@ public sealed unsafe class TapWire : IWire
         *(short*)(ifr + IfNameSize) = IFF_TAP | IFF_NO_PI;
         if (Libc.Ioctl(fd, TUNSETIFF, ifr) < 0)
         {
-            int err = Libc.LastError;
+            var err = Errno.Last;
             Libc.Close(fd);
-            throw new NativeCallException($"TUNSETIFF {name}", err);
+            throw err.ToException($"TUNSETIFF {name}");
         }
         InterfaceName = Encoding.UTF8.GetString(new ReadOnlySpan<byte>(ifr, IfNameSize)).TrimEnd('\0');
         Description = $"tap:{InterfaceName}";
@@ -86,7 +86,7 @@ public sealed unsafe class TapWire : IWire
     {
         int value = up ? 1 : 0;
         if (Libc.Ioctl(fd, TUNSETCARRIER, &value) < 0)
-            throw new NativeCallException($"TUNSETCARRIER {InterfaceName}", Libc.LastError);
+            throw Errno.Last.ToException($"TUNSETCARRIER {InterfaceName}");
     }
 
     private delegate void IfReqAction(byte* ifr);
@@ -102,7 +102,7 @@ public sealed unsafe class TapWire : IWire
             Encoding.UTF8.GetBytes(InterfaceName, new Span<byte>(ifr, IfNameSize - 1));
             fill?.Invoke(ifr);
             if (Libc.Ioctl(s, request, ifr) < 0)
-                throw new NativeCallException($"{what} {InterfaceName}", Libc.LastError);
+                throw Errno.Last.ToException($"{what} {InterfaceName}");
             read?.Invoke(ifr);
         }
         finally
@@ -116,7 +116,7 @@ public sealed unsafe class TapWire : IWire
         fixed (byte* p = frame)
         {
             // EAGAIN (queue full) or EIO (interface down) drop the frame, as a congested cable would
-            while (Libc.Write(fd, p, (nuint)frame.Length) < 0 && Libc.LastError == Libc.EINTR)
+            while (Libc.Write(fd, p, (nuint)frame.Length) < 0 && Errno.Last == Errno.EINTR)
             {
             }
         }
@@ -132,7 +132,7 @@ public sealed unsafe class TapWire : IWire
             polls[1] = new Libc.PollFd { Fd = stop.Handle, Events = Libc.POLLIN };
             if (Libc.Poll(polls, 2, -1) < 0)
             {
-                if (Libc.LastError == Libc.EINTR)
+                if (Errno.Last == Errno.EINTR)
                     continue;
                 return;
             }

@@ -3,7 +3,7 @@
 // filled with the managed implementations before any of its code runs.
 using System.Reflection;
 using System.Runtime.InteropServices;
-using LinuxShim.Shim.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Host;
 
@@ -61,10 +61,10 @@ public sealed unsafe class DriverLibrary
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such driver library (build it with `linuxshim port build`)");
-        nint handle = Libc.dlopen(path, Libc.RTLD_NOW | Libc.RTLD_LOCAL);
+        nint handle = Libc.DlOpen(path, Libc.RTLD_NOW | Libc.RTLD_LOCAL);
         if (handle == 0)
             throw new InvalidDataException($"cannot load {path}: {Libc.DlError()}");
-        var glue = (Glue*)Libc.dlsym(handle, "linuxshim_glue");
+        var glue = (Glue*)Libc.DlSym(handle, "linuxshim_glue");
         if (glue == null)
             throw new InvalidDataException($"{path} is not a LinuxShim driver library (no linuxshim_glue)");
         if (glue->Version != GlueVersion)
@@ -91,7 +91,7 @@ public sealed unsafe class DriverLibrary
     }
 
     /// <summary>Address of a symbol of the driver image (0 when absent).</summary>
-    public nint Symbol(string name) => Libc.dlsym(Handle, name);
+    public nint Symbol(string name) => Libc.DlSym(Handle, name);
 
     public nint RequireSymbol(string name) =>
         Symbol(name) is var p and not 0 ? p : throw new InvalidDataException($"{Path} lacks {name}");
@@ -101,7 +101,7 @@ public sealed unsafe class DriverLibrary
     {
         if (address == 0)
             return "0x0";
-        if (Libc.dladdr(address, out var info) != 0)
+        if (Libc.DlAddr(address, out var info) != 0)
         {
             string file = System.IO.Path.GetFileName(Marshal.PtrToStringUTF8(info.FileName) ?? "?");
             if (info.SymbolName != 0)

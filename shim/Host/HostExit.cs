@@ -4,7 +4,7 @@
 // to wait for; exit_group is on the sandbox's allow-list). The supervisor reads that line and the status.
 using System.Runtime.InteropServices;
 using System.Text;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Host;
 
@@ -28,13 +28,10 @@ public static unsafe partial class HostExit
                 nint n = Libc.Write(2, p + done, (nuint)(line.Length - done));
                 if (n > 0)
                     done += (int)n;
-                else if (n == 0 || Libc.LastError != Libc.EINTR)
+                else if (n == 0 || Errno.Last != Errno.EINTR)
                     break; // nowhere to say it: end all the same
             }
         }
-        Exit(status);
+        Libc.Exit(status);
     }
-
-    [LibraryImport("libc", EntryPoint = "_exit")]
-    private static partial void Exit(int status);
 }

@@ -5,6 +5,7 @@
 // serves netif on the channel it was given and answers heartbeats (with the CPU's progress, read
 // without taking the CPU) until the supervisor hangs up or a signal asks it to stop.
 using System.Diagnostics;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Pci;
@@ -38,7 +39,7 @@ public static class SupervisedHost
         {
             Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Hello, Pid = Environment.ProcessId });
         }
-        catch (NativeCallException) when (stopping.IsSet)
+        catch (PosixException) when (stopping.IsSet)
         {
             return 0; // a standby stopped before it said hello
         }
@@ -48,7 +49,7 @@ public static class SupervisedHost
         {
             grant = NetifChannel.Receive<SupervisorMessage>(control, fds);
         }
-        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        catch (Exception e) when (e is PosixException or NetifProtocolException or EndOfStreamException)
         {
             grant = null;
         }
@@ -108,7 +109,7 @@ public static class SupervisedHost
                 if (listener >= 0)
                 {
                     NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Sandboxed, Sandbox = summary }, [listener]);
-                    Vfio.Interop.Libc.Close(listener);
+                    LinuxShim.Posix.Libc.Close(listener);
                 }
                 log.WriteLine($"supervised: sandbox: {summary}");
             }
@@ -182,7 +183,7 @@ public static class SupervisedHost
                 });
             }
         }
-        catch (Exception e) when (e is NativeCallException or NetifProtocolException or EndOfStreamException)
+        catch (Exception e) when (e is PosixException or NetifProtocolException or EndOfStreamException)
         {
         }
         netif.Dispose();

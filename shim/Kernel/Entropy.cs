@@ -3,6 +3,7 @@
 // the host kernel's generator through getrandom(2), which the sandbox allows (no file to open).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Kernel;
 
@@ -13,7 +14,7 @@ public static unsafe class Entropy
     {
         while (length > 0)
         {
-            nint got = Interop.Libc.getrandom(buffer, length, 0);
+            nint got = LinuxShim.Posix.Libc.GetRandom(buffer, length, 0);
             if (got < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();

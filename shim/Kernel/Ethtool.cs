@@ -4,6 +4,7 @@
 // ethtool_ops, as `ethtool -i`, `ethtool` and `ethtool -S` do.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Shim.Kernel;
@@ -21,7 +22,7 @@ public static unsafe class Ethtool
         {
             var key = new byte[52];
             fixed (byte* k = key)
-                if (Interop.Libc.getrandom(k, (nuint)key.Length, 0) != key.Length)
+                if (LinuxShim.Posix.Libc.GetRandom(k, (nuint)key.Length, 0) != key.Length)
                     Machine.Fatal($"netdev_rss_key_fill: getrandom failed (errno {Marshal.GetLastPInvokeError()})");
             _rssKey = key;
         }

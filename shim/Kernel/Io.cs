@@ -5,7 +5,7 @@
 // asm/io.h) and the memcpy/memset_io family on it become register accesses of the function.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using LinuxShim.Shim.Interop;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Layout;
 using LinuxShim.Shim.Pci;
 
@@ -41,9 +41,9 @@ public static unsafe class Io
         if (address == 0)
         {
             ulong size = (bar.Size + 4095) & ~4095UL;
-            address = Libc.mmap(0, (nuint)size, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+            address = Libc.Mmap(0, (nuint)size, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
             if (address == Libc.MAP_FAILED)
-                throw new IOException($"cannot reserve address space for BAR {bar.Index}: {Libc.Errno()}");
+                throw new IOException($"cannot reserve address space for BAR {bar.Index}: {Errno.Last.Describe()}");
         }
         lock (Windows)
             Windows.Add(new Window(address, bar.Size, function, bar.Index, direct != 0));

@@ -3,6 +3,7 @@
 // side maps too (DMA without copies). Every kernel allocation comes from it, so __pa(), virt_to_page()
 // and dma_map_*() are plain arithmetic, as on a real machine: physical address = offset + Base.
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Shim.Kernel;

@@ -5,6 +5,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 
 namespace LinuxShim.Shim.Kernel;
@@ -44,7 +45,7 @@ public static unsafe class Printk
         for (int depth = 0; depth < 16 && fp > frame && fp - frame < (8 << 20) && (fp & 7) == 0; depth++)
         {
             nint ret = *(nint*)(fp + 8);
-            if (ret == 0 || Interop.Libc.dladdr(ret, out _) == 0)
+            if (ret == 0 || LinuxShim.Posix.Libc.DlAddr(ret, out _) == 0)
                 break;
             text.Append("\n  called from ").Append(DriverLibrary.Describe(ret));
             fp = *(nint*)fp;

@@ -8,7 +8,7 @@
 // spinning), as Linux's hard-lockup detector compares its hrtimer_interrupts count with the copy it
 // saved a period earlier (kernel/watchdog.c).
 using System.Diagnostics;
-using LinuxShim.Shim.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Kernel;
 
@@ -57,7 +57,7 @@ public static class Progress
             return new Snapshot(c, 0, -1);
         // At least 1 ms when held, so that "held" and "free" never look alike.
         long heldMs = Math.Max(1, (long)Stopwatch.GetElapsedTime(held).TotalMilliseconds);
-        long cpuMs = holder > 0 && Libc.clock_gettime(Libc.ThreadCpuClock(holder), out var t) == 0 ? t.Seconds * 1000 + t.Nanoseconds / 1_000_000 : -1;
+        long cpuMs = holder > 0 && Libc.ClockGetTime(Libc.ThreadCpuClock(holder), out var t) == 0 ? t.Seconds * 1000 + t.Nanoseconds / 1_000_000 : -1;
         return new Snapshot(c, heldMs, cpuMs);
     }
 
@@ -65,7 +65,7 @@ public static class Progress
     internal static void Acquired()
     {
         if (_tid == 0)
-            _tid = Libc.gettid();
+            _tid = Libc.GetTid();
         Volatile.Write(ref _holder, _tid);
         Volatile.Write(ref _heldSince, Stopwatch.GetTimestamp());
     }

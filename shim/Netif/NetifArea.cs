@@ -3,8 +3,8 @@
 // frame rings (to the driver, from the driver) and four eventfds. The client creates it and hands
 // the descriptors to the host (a capability: the host gets this memory and nothing else), and each
 // side seals the memfd against shrinking, so neither can make the other fault on it.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Shim.Netif;
 

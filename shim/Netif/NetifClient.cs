@@ -9,6 +9,7 @@
 //   netif.Up("eth0");
 //   port.Send(frame);
 //   int n = port.Receive(buffer, timeoutMs: 1000);
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
 namespace LinuxShim.Shim.Netif;

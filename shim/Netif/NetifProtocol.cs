@@ -6,9 +6,9 @@
 // writer included: a message is checked field by field, and against the descriptors that came with
 // it, before Receive returns it.
 using System.Buffers.Binary;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Protocol;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Shim.Netif;
 

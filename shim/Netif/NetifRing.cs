@@ -4,8 +4,8 @@
 // "waiting" flag and the other side signals an eventfd only then, so a busy ring costs no system
 // calls. The other side may be hostile: every index and length read from shared memory is read once
 // and checked before use, and a bad one is reported, never followed.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 
 namespace LinuxShim.Shim.Netif;
 
@@ -168,7 +168,7 @@ public sealed unsafe class NetifRing
             n = 2;
         }
         int r;
-        while ((r = Libc.Poll(p, (nuint)n, timeoutMs)) < 0 && Libc.LastError == Libc.EINTR)
+        while ((r = Libc.Poll(p, (nuint)n, timeoutMs)) < 0 && Errno.Last == Errno.EINTR)
         {
         }
         if (r <= 0 || (p[0].Revents & Libc.POLLIN) == 0)

@@ -6,6 +6,7 @@
 // A malformed request gets an error reply and the connection goes on; a client that breaks the ring
 // protocol loses its attachment, nothing else.
 using System.Diagnostics;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Vfio;
 
@@ -40,7 +41,7 @@ public sealed class NetifServer : IDisposable
                 {
                     client = listener.Accept(200);
                 }
-                catch (Exception e) when (e is NativeCallException or ObjectDisposedException)
+                catch (Exception e) when (e is PosixException or ObjectDisposedException)
                 {
                     return;
                 }
@@ -116,7 +117,7 @@ public sealed class NetifServer : IDisposable
                     return;
             }
         }
-        catch (Exception e) when (e is NativeCallException or EndOfStreamException or ObjectDisposedException)
+        catch (Exception e) when (e is PosixException or EndOfStreamException or ObjectDisposedException)
         {
         }
         finally
@@ -136,7 +137,7 @@ public sealed class NetifServer : IDisposable
             NetifChannel.Send(client, reply);
             return true;
         }
-        catch (NativeCallException)
+        catch (PosixException)
         {
             return false;
         }

@@ -3,7 +3,7 @@
 // access right the running kernel's ABI knows and grants none, so the host can open no file, make no
 // directory entry, and bind or connect no TCP port. Descriptors opened before stay usable.
 using System.Runtime.InteropServices;
-using LinuxShim.Shim.Sandbox.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Sandbox;
 
@@ -16,7 +16,7 @@ public static unsafe class Landlock
     /// <summary>The kernel's Landlock ABI version, or 0 when Landlock is missing or disabled.</summary>
     public static int AbiVersion()
     {
-        long v = SandboxCalls.syscall(SandboxCalls.SYS_landlock_create_ruleset, 0, 0, CreateRulesetVersion, 0, 0, 0);
+        long v = Libc.Syscall(Libc.SYS_landlock_create_ruleset, 0, 0, CreateRulesetVersion, 0, 0, 0);
         return v < 0 ? 0 : (int)v;
     }
 
@@ -52,20 +52,20 @@ public static unsafe class Landlock
         var attr = new RulesetAttr { HandledAccessFs = FilesystemRights(abi), HandledAccessNet = NetworkRights(abi), Scoped = Scopes(abi) };
         // The attribute grew with the ABI: 8 bytes (1-3), 16 (4-5), 24 (6-).
         long size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
-        long ruleset = SandboxCalls.syscall(SandboxCalls.SYS_landlock_create_ruleset, (long)&attr, size, 0, 0, 0, 0);
+        long ruleset = Libc.Syscall(Libc.SYS_landlock_create_ruleset, (long)&attr, size, 0, 0, 0, 0);
         if (ruleset < 0)
             throw SandboxException.FromErrno("landlock_create_ruleset");
         try
         {
             bool allThreads = abi >= 8;
-            long r = SandboxCalls.syscall(SandboxCalls.SYS_landlock_restrict_self, ruleset, allThreads ? RestrictSelfTsync : 0, 0, 0, 0, 0);
+            long r = Libc.Syscall(Libc.SYS_landlock_restrict_self, ruleset, allThreads ? RestrictSelfTsync : 0, 0, 0, 0, 0);
             if (r < 0)
                 throw SandboxException.FromErrno("landlock_restrict_self");
             return allThreads;
         }
         finally
         {
-            LinuxShim.Shim.Vfio.Interop.Libc.Close((int)ruleset);
+            LinuxShim.Posix.Libc.Close((int)ruleset);
         }
     }
 }

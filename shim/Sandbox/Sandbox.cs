@@ -7,8 +7,7 @@
 // managed heap is bounded by DOTNET_GCHeapHardLimit, which the supervisor sets.
 using System.Diagnostics;
 using System.Reflection;
-using LinuxShim.Shim.Sandbox.Interop;
-using Libc = LinuxShim.Shim.Vfio.Interop.Libc;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Sandbox;
 
@@ -64,21 +63,21 @@ public static class Sandbox
         string? usernsNote = "not requested";
         if (options.UserNamespace)
         {
-            if (SandboxCalls.unshare(CLONE_NEWUSER) == 0)
+            if (Libc.Unshare(CLONE_NEWUSER) == 0)
             {
                 userns = true;
                 usernsNote = null;
             }
             else
             {
-                int e = SandboxCalls.Errno;
-                usernsNote = e == SandboxCalls.EINVAL
+                int e = Errno.Last;
+                usernsNote = e == Errno.EINVAL
                     ? "the process has threads; start the host in one"
                     : $"unshare: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e)}";
             }
         }
 
-        if (SandboxCalls.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        if (Libc.Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
             throw SandboxException.FromErrno("prctl(PR_SET_NO_NEW_PRIVS)");
 
         int abi = Landlock.AbiVersion();
@@ -101,7 +100,7 @@ public static class Sandbox
             throw new SandboxException("seccomp user notification is required but the kernel does not offer it");
         var policy = new SeccompPolicy
         {
-            Pid = SandboxCalls.getpid(),
+            Pid = Libc.GetPid(),
             Deny = notify ? SeccompPolicy.RetUserNotif : SeccompPolicy.RetErrno | SeccompPolicy.Eperm,
             MappableDescriptors = mappable,
             ListeningDescriptors = options.ListeningDescriptors,
@@ -160,7 +159,7 @@ public static class Sandbox
                 for (int done = 0; done < line.Length;)
                 {
                     nint w = Libc.Write(fd, p + done, (nuint)(line.Length - done));
-                    if (w <= 0 && SandboxCalls.Errno != SandboxCalls.EINTR)
+                    if (w <= 0 && Errno.Last != Errno.EINTR)
                         return;
                     done += (int)Math.Max(w, 0);
                 }
@@ -186,11 +185,11 @@ public static class Sandbox
 
     private static void SetLimit(int resource, ulong value)
     {
-        if (SandboxCalls.getrlimit(resource, out var current) != 0)
+        if (Libc.GetRLimit(resource, out var current) != 0)
             throw SandboxException.FromErrno($"getrlimit({resource})");
         // Never raise: a limit the supervisor set lower stays.
-        var limit = new SandboxCalls.RLimit { Current = Math.Min(value, current.Maximum), Maximum = Math.Min(value, current.Maximum) };
-        if (SandboxCalls.setrlimit(resource, limit) != 0)
+        var limit = new Libc.RLimit { Current = Math.Min(value, current.Maximum), Maximum = Math.Min(value, current.Maximum) };
+        if (Libc.SetRLimit(resource, limit) != 0)
             throw SandboxException.FromErrno($"setrlimit({resource})");
     }
 

@@ -2,7 +2,7 @@
 // Managed side. Installing a seccomp filter on every thread of the process (seccomp(2)):
 // SECCOMP_FILTER_FLAG_TSYNC, because the runtime and the shim already run threads that will execute
 // driver code, and SECCOMP_FILTER_FLAG_NEW_LISTENER for the supervisor's notification descriptor.
-using LinuxShim.Shim.Sandbox.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Sandbox;
 
@@ -15,7 +15,7 @@ public static unsafe class Seccomp
     public static bool ActionAvailable(uint action)
     {
         uint a = action;
-        return SandboxCalls.syscall(SandboxCalls.SYS_seccomp, GetActionAvail, 0, (long)&a, 0, 0, 0) == 0;
+        return Libc.Syscall(Libc.SYS_seccomp, GetActionAvail, 0, (long)&a, 0, 0, 0) == 0;
     }
 
     /// <summary>
@@ -33,7 +33,7 @@ public static unsafe class Seccomp
             var fprog = stackalloc nint[2];
             fprog[0] = program.Length;
             fprog[1] = (nint)code;
-            long r = SandboxCalls.syscall(SandboxCalls.SYS_seccomp, SetModeFilter, flags, (long)fprog, 0, 0, 0);
+            long r = Libc.Syscall(Libc.SYS_seccomp, SetModeFilter, flags, (long)fprog, 0, 0, 0);
             if (r < 0)
                 throw SandboxException.FromErrno("seccomp(SECCOMP_SET_MODE_FILTER)");
             if (!listener && r > 0)
@@ -49,7 +49,7 @@ public sealed class SandboxException(string message, int errno = 0) : Exception(
 
     internal static SandboxException FromErrno(string what)
     {
-        int errno = SandboxCalls.Errno;
+        int errno = LinuxShim.Posix.Errno.Last;
         return new SandboxException($"{what}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}", errno);
     }
 }

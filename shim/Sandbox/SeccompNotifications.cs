@@ -4,8 +4,7 @@
 // and answers it with EPERM (SECCOMP_IOCTL_NOTIF_SEND). The denied call never runs.
 using System.Runtime.InteropServices;
 using System.Text;
-using LinuxShim.Shim.Sandbox.Interop;
-using Libc = LinuxShim.Shim.Vfio.Interop.Libc;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Sandbox;
 
@@ -124,7 +123,7 @@ public sealed unsafe class SeccompNotifications : IDisposable
     /// <summary>With <paramref name="ownProcess"/>, the callers are this process's threads: paths are read through its own pid.</summary>
     internal void Attach(int listener, bool ownsListener, bool ownProcess)
     {
-        _ownProcess = ownProcess ? SandboxCalls.getpid() : 0;
+        _ownProcess = ownProcess ? Libc.GetPid() : 0;
         if (_attached.IsSet)
             throw new InvalidOperationException("a listener is already attached");
         _listener = listener;
@@ -159,9 +158,9 @@ public sealed unsafe class SeccompNotifications : IDisposable
             fds[1] = new Libc.PollFd { Fd = _stop, Events = Libc.POLLIN };
             if (Libc.Poll(fds, 2, -1) < 0)
             {
-                if (SandboxCalls.Errno == SandboxCalls.EINTR)
+                if (Errno.Last == Errno.EINTR)
                     continue;
-                Ended = $"poll: {Marshal.GetPInvokeErrorMessage(SandboxCalls.Errno)}";
+                Ended = $"poll: {Marshal.GetPInvokeErrorMessage(Errno.Last)}";
                 return;
             }
             if ((fds[1].Revents & Libc.POLLIN) != 0)
@@ -189,9 +188,9 @@ public sealed unsafe class SeccompNotifications : IDisposable
         var n = new Notif(); // the kernel requires it zeroed
         if (Libc.Ioctl(_listener, NotifRecv, &n) != 0)
         {
-            int e = SandboxCalls.Errno;
+            var e = Errno.Last;
             // ENOENT: the caller died or was interrupted before we took its call.
-            if (e is SandboxCalls.EINTR or SandboxCalls.ENOENT)
+            if (e == Errno.EINTR || e == Errno.ENOENT)
                 return true;
             Ended = $"SECCOMP_IOCTL_NOTIF_RECV: {Marshal.GetPInvokeErrorMessage(e)}";
             return false;
@@ -210,7 +209,7 @@ public sealed unsafe class SeccompNotifications : IDisposable
         {
             Ended = $"report failed: {e.Message}";
         }
-        var response = new Response { Id = n.Id, Error = -SandboxCalls.EPERM };
+        var response = new Response { Id = n.Id, Error = -Errno.EPERM };
         // ENOENT here too: the caller went away (killed, or its call interrupted by a signal).
         if (Libc.Ioctl(_listener, NotifSend, &response) == 0)
             Interlocked.Increment(ref _answered);
@@ -223,14 +222,14 @@ public sealed unsafe class SeccompNotifications : IDisposable
         if (address == 0)
             return null;
         var buffer = stackalloc byte[256];
-        var local = new SandboxCalls.IoVec { Base = buffer, Length = 256 };
-        var remote = new SandboxCalls.IoVec { Base = (void*)address, Length = 256 };
-        long n = SandboxCalls.syscall(SandboxCalls.SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+        var local = new Libc.IoVec { Base = buffer, Length = 256 };
+        var remote = new Libc.IoVec { Base = (void*)address, Length = 256 };
+        long n = Libc.Syscall(Libc.SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
         if (n <= 0)
         {
             // A string that ends before the page does: read up to the page's end.
             remote.Length = local.Length = (nuint)Math.Min(256, 4096 - (long)(address & 4095));
-            n = SandboxCalls.syscall(SandboxCalls.SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+            n = Libc.Syscall(Libc.SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
             if (n <= 0)
                 return null;
         }

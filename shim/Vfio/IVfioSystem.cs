@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The system calls the kernel-VFIO backend makes (open, ioctl, pread/pwrite on
 // /dev/vfio descriptors), behind an interface so a fake kernel can stand in for tests.
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Vfio;
 
 public interface IVfioSystem
 {
-    /// <summary>Opens a file read-write (close-on-exec); throws <see cref="NativeCallException"/> on failure.</summary>
+    /// <summary>Opens a file read-write (close-on-exec); throws <see cref="PosixException"/> on failure.</summary>
     int Open(string path);
 
     void Close(int fd);

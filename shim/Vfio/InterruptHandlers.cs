@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The interrupt handlers of one function, one thread each, for both VFIO backends:
 // checks the vector, replaces an earlier handler, and lets the backend register the eventfd.
+using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Vfio;
 
@@ -9,7 +11,7 @@ internal sealed class InterruptHandlers(int[] counts, string owner) : IDisposabl
 {
     private readonly Dictionary<(PciIrqKind, int), InterruptThread> threads = [];
 
-    public int Count(PciIrqKind kind) => counts[VfioAbi.IrqIndex(kind)];
+    public int Count(PciIrqKind kind) => counts[IrqIndex(kind)];
 
     /// <summary>
     /// Routes (kind, vector) to <paramref name="handler"/>; <paramref name="register"/> tells the device
@@ -19,7 +21,7 @@ internal sealed class InterruptHandlers(int[] counts, string owner) : IDisposabl
     /// </summary>
     public void Set(PciIrqKind kind, int vector, Action? handler, Action<int, int, EventFd?> register)
     {
-        int index = VfioAbi.IrqIndex(kind);
+        int index = IrqIndex(kind);
         if (vector < 0 || vector >= counts[index])
             throw new ArgumentOutOfRangeException(nameof(vector), $"{kind} has {counts[index]} vectors");
         lock (threads)
@@ -50,4 +52,13 @@ internal sealed class InterruptHandlers(int[] counts, string owner) : IDisposabl
             threads.Clear();
         }
     }
+
+    /// <summary>The VFIO IRQ index (VFIO_PCI_*_IRQ_INDEX) of an interrupt kind.</summary>
+    public static int IrqIndex(PciIrqKind kind) => kind switch
+    {
+        PciIrqKind.Intx => VfioAbi.IrqIntx,
+        PciIrqKind.Msi => VfioAbi.IrqMsi,
+        PciIrqKind.Msix => VfioAbi.IrqMsix,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. One thread per routed interrupt vector: it waits on the vector's eventfd (signalled
 // by the device server or the kernel) and calls the handler once per wake-up.
+using LinuxShim.Posix;
+
 namespace LinuxShim.Shim.Vfio;
 
 internal sealed class InterruptThread : IDisposable

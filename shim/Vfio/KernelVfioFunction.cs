@@ -4,6 +4,7 @@
 // region's offset, DMA by VFIO_IOMMU_MAP_DMA of the host's own mapping, interrupts on eventfds.
 // Same interface as the vfio-user client, so the driver host cannot tell them apart.
 using LinuxShim.Shim.Pci;
+using LinuxShim.VfioUser;
 using static LinuxShim.Shim.Vfio.KernelVfioAbi;
 
 namespace LinuxShim.Shim.Vfio;

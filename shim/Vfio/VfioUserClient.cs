@@ -9,7 +9,9 @@
 // while the client is idle waits for the client's next request (this client has no reader thread).
 using System.Buffers.Binary;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Vfio;
 
@@ -346,7 +348,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
                 {
                     if (m.Payload.Length != 0)
                         throw new InvalidDataException($"error reply carries {m.Payload.Length} bytes; an error reply is the header alone");
-                    errno = h.Error == 0 ? (uint)Interop.Libc.EIO : h.Error;
+                    errno = h.Error == 0 ? (uint)Errno.EIO.Value : h.Error;
                     reply = default;
                     break;
                 }
@@ -383,7 +385,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
         {
             VfioUserCommand.DmaRead => ServeDmaRead(p, out length),
             VfioUserCommand.DmaWrite => ServeDmaWrite(p, out length),
-            _ => Interop.Libc.ENOSYS,
+            _ => Errno.ENOSYS,
         };
         if (h.WantsNoReply)
             return;
@@ -396,7 +398,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
     {
         length = 0;
         if (!DecodeDmaAccess(p, exactly: true, out ulong address, out ulong count))
-            return Interop.Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = FindWindow(address, count, write: false, out var data);
         if (errno != 0)
             return errno;
@@ -412,7 +414,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
     {
         length = 0;
         if (!DecodeDmaAccess(p, exactly: false, out ulong address, out ulong count))
-            return Interop.Libc.EINVAL;
+            return Errno.EINVAL;
         int errno = FindWindow(address, count, write: true, out var data);
         if (errno != 0)
             return errno;
@@ -429,17 +431,17 @@ public sealed unsafe class VfioUserClient : IPciFunction
     {
         data = default;
         if (count == 0 || count > MaxDataTransfer)
-            return Interop.Libc.EINVAL;
+            return Errno.EINVAL;
         foreach (var w in windows)
         {
             if (address < w.Iova || address - w.Iova >= w.Size || count > w.Size - (address - w.Iova))
                 continue;
             if (write && !w.Writable)
-                return Interop.Libc.EPERM;
+                return Errno.EPERM;
             data = new Span<byte>((byte*)w.Host + (long)(address - w.Iova), (int)count);
             return 0;
         }
-        return Interop.Libc.EFAULT;
+        return Errno.EFAULT;
     }
 
     private long Deadline() => Environment.TickCount64 + timeoutMs;

@@ -4,7 +4,8 @@
 // time, never answers or announces a huge message holds the client no longer than the deadline and
 // makes it allocate no more than the limit. Descriptors arriving with a message are closed and counted.
 using System.Buffers;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.Posix;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Vfio;
 
@@ -13,8 +14,6 @@ internal readonly record struct VfioUserFrame(VfioUserHeader Header, ReadOnlyMem
 
 internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMessage)
 {
-    private const int MSG_DONTWAIT = 0x40, EPIPE = 32;
-
     // Received bytes not yet handed out are rx[start..end); the buffer grows to the largest message
     // actually received, never beyond maxMessage.
     private byte[] rx = new byte[4096];
@@ -65,19 +64,19 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
                     msg.Control = control;
                     msg.ControlLength = (nuint)controlLength;
                 }
-                nint n = Libc.SendMsg(socket.Handle, &msg, Libc.MSG_NOSIGNAL | MSG_DONTWAIT);
+                nint n = Libc.SendMsg(socket.Handle, &msg, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
                 if (n >= 0)
                 {
                     sent += (int)n;
                     continue;
                 }
-                int err = Libc.LastError;
-                if (err == Libc.EINTR)
+                var err = Errno.Last;
+                if (err == Errno.EINTR)
                     continue;
-                if (err == EPIPE)
+                if (err == Errno.EPIPE)
                     throw new EndOfStreamException("the server closed the connection");
-                if (err != Libc.EAGAIN)
-                    throw new NativeCallException("sendmsg", err);
+                if (err != Errno.EAGAIN)
+                    throw err.ToException("sendmsg");
                 if (!Wait(Libc.POLLOUT, deadline))
                     throw new TimeoutException($"the server took {sent} of {data.Length} bytes and no more");
             }
@@ -128,13 +127,13 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
             {
                 var iov = new Libc.IoVec { Base = buffer + end, Length = (nuint)(rx.Length - end) };
                 var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
-                nint n = Libc.RecvMsg(socket.Handle, &msg, Libc.MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+                nint n = Libc.RecvMsg(socket.Handle, &msg, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
                 if (n < 0)
                 {
-                    int err = Libc.LastError;
-                    if (err is Libc.EINTR or Libc.EAGAIN)
+                    var err = Errno.Last;
+                    if (err == Errno.EINTR || err == Errno.EAGAIN)
                         continue;
-                    throw new NativeCallException("recvmsg", err);
+                    throw err.ToException("recvmsg");
                 }
                 descriptors += CloseDescriptors(&msg);
                 if (n == 0)
@@ -162,8 +161,8 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
                     return false;
                 continue; // poll's millisecond rounding woke it a little early
             }
-            if (Libc.LastError != Libc.EINTR)
-                throw new NativeCallException("poll", Libc.LastError);
+            if (Errno.Last != Errno.EINTR)
+                throw Errno.Last.ToException("poll");
         }
     }
 

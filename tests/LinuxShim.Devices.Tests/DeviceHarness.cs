@@ -5,6 +5,7 @@
 using LinuxShim.Devices;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
 using LinuxShim.Shim.Vfio;
 

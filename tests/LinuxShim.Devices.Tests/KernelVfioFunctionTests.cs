@@ -4,9 +4,9 @@
 // address, interrupts through eventfds, unmask and reset, all with the kernel's ioctl numbers.
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Pci;
 using LinuxShim.Shim.Vfio;
-using LinuxShim.Shim.Vfio.Interop;
 using static LinuxShim.Shim.Vfio.KernelVfioAbi;
 
 namespace LinuxShim.Devices.Tests;
@@ -37,7 +37,7 @@ public sealed class KernelVfioFunctionTests
             {
                 "/dev/vfio/vfio" => ContainerFd,
                 "/dev/vfio/7" => GroupFd,
-                _ => throw new NativeCallException($"open {path}", Libc.ENOENT),
+                _ => throw new PosixException($"open {path}", Errno.ENOENT),
             };
             Calls.Add($"open {path}");
             Open_.Add(fd);
@@ -100,7 +100,7 @@ public sealed class KernelVfioFunctionTests
                     Assert.Equal(24u, ((DmaUnmap*)arg)->Argsz);
                     return 0;
                 default:
-                    throw new NativeCallException($"ioctl {request:x} on {fd}", 25); // ENOTTY
+                    throw new PosixException($"ioctl {request:x} on {fd}", Errno.ENOTTY);
             }
         }
 
@@ -193,7 +193,7 @@ public sealed class KernelVfioFunctionTests
     public void A_group_that_does_not_exist_fails_and_closes_what_was_opened()
     {
         var kernel = new FakeVfioKernel();
-        Assert.Throws<NativeCallException>(() => KernelVfioFunction.Open("0000:03:00.0", 8, kernel));
+        Assert.Throws<PosixException>(() => KernelVfioFunction.Open("0000:03:00.0", 8, kernel));
         Assert.Empty(kernel.Open_);
     }
 }

@@ -9,6 +9,7 @@ using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;

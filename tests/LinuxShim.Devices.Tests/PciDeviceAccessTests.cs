@@ -3,6 +3,7 @@
 // 1/2/4-byte register accesses models see, and configuration space accesses of any size.
 using LinuxShim.Devices.Pci;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

@@ -5,6 +5,7 @@
 using LinuxShim.Devices.Pci;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

@@ -5,7 +5,9 @@
 // and the mpqemu channel refusing every malformed answer. Needs qemu-system-x86 (CI installs it).
 using System.Buffers.Binary;
 using LinuxShim.Devices.Qemu;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

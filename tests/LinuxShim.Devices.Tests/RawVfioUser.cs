@@ -4,7 +4,9 @@
 using System.Buffers.Binary;
 using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 
@@ -80,7 +82,7 @@ internal sealed class RawVfioUser : IDisposable
             var m = connection.Receive();
             Assert.NotNull(m);
             foreach (int fd in m.Fds)
-                LinuxShim.Shim.Vfio.Interop.Libc.Close(fd);
+                LinuxShim.Posix.Libc.Close(fd);
             if (m.Header.IsCommand)
             {
                 ServerCommands++;
@@ -120,7 +122,7 @@ internal sealed class RawVfioUser : IDisposable
             {
                 m = connection.Receive();
             }
-            catch (Exception e) when (e is EndOfStreamException or NativeCallException)
+            catch (Exception e) when (e is EndOfStreamException or PosixException)
             {
                 return true;
             }
@@ -134,7 +136,7 @@ internal sealed class RawVfioUser : IDisposable
                 {
                     connection.Send(VfioUserHeader.ReplyTo(m.Header) with { MessageId = answer.Id ?? m.Header.MessageId }, answer.Payload);
                 }
-                catch (NativeCallException)
+                catch (PosixException)
                 {
                     return true;
                 }

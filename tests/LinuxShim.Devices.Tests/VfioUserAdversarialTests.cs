@@ -4,12 +4,14 @@
 // interrupt descriptors that are not eventfds or would block, hostile answers to the server's own
 // DMA_READ, idle and non-reading clients, floods, and SIGTERM with a wedged client; then the whole
 // campaign (`linuxshim device attack`) on both our models and on QEMU's e1000, each server in its own process.
+using LinuxShim.Posix;
 using LinuxShim.Supervisor;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;
@@ -76,7 +78,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
         AssertError(peer.Call(2, VfioUserCommand.DmaMap, Map(0x10000, 4096, offset: 1 << 20), [hostile.Sealed.Handle])); // past the end
         Assert.False(peer.Call(3, VfioUserCommand.DmaMap, Map(0x10000, 1 << 20), [hostile.Sealed.Handle]).Header.IsError);
         Assert.Equal(1, peer.Server.DmaWindowCount);
-        Assert.Equal(0, LinuxShim.Shim.Vfio.Interop.Libc.LSeek(hostile.Sealed.Handle, 0, 1)); // the client's file position is the client's
+        Assert.Equal(0, LinuxShim.Posix.Libc.LSeek(hostile.Sealed.Handle, 0, 1)); // the client's file position is the client's
         peer.AssertAlive();
     }
 
@@ -208,7 +210,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
             for (int i = 0; i < 100_000 && !peer.ServerEnded(0); i++)
                 peer.Send((ushort)i, (ushort)VfioUserCommand.RegionRead, p);
         }
-        catch (NativeCallException)
+        catch (PosixException)
         {
             // the server stopped reading us: dropped
         }

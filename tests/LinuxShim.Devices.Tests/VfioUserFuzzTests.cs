@@ -5,8 +5,10 @@
 // promptly, and the next client must be served).
 using System.Buffers.Binary;
 using System.Diagnostics;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools.Adversary;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Devices.Tests;

@@ -3,7 +3,9 @@
 // truncated payloads, bad lengths, unknown commands, out-of-range regions, bad DMA windows and
 // DMA to unmapped addresses, bad SET_IRQS.
 using System.Buffers.Binary;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

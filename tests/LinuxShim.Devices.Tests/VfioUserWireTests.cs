@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Test side. The vfio-user decoders generated from shim/Vfio/vfio-user.wire.json: what each accepts
+// Test side. The vfio-user decoders generated from vfio-user/vfio-user.wire.json: what each accepts
 // and refuses, and that each error names the message part and field, so that a refusal can be
 // traced to the byte that caused it.
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Devices.Tests;
 

@@ -7,7 +7,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using LinuxShim.Devices.Wire;
-using LinuxShim.Shim.Vfio.Interop;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Devices.Tests;
 

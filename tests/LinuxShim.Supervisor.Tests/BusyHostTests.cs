@@ -5,6 +5,7 @@
 // CPU is busy most of the time, which the old heartbeat (answered only with the CPU free) took for a
 // hang; now the host reports its progress without the CPU, and a busy host is never declared hung.
 // And a host killed from outside with SIGSEGV (as a fault ends it) is replaced and frames flow again.
+using LinuxShim.Posix;
 using LinuxShim.Supervisor;
 using System.Net;
 using System.Net.Sockets;
@@ -78,7 +79,7 @@ public sealed partial class BusyHostTests(KernelFixture kernel, ITestOutputHelpe
 
             int pid = stack.Supervisor!.ActiveHostPid;
             Assert.NotEqual(0, pid);
-            Assert.Equal(0, kill(pid, SIGSEGV));
+            Assert.Equal(0, Libc.Kill(pid, SIGSEGV));
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (!watch.Restarts.Any(r => r.ServingAfterMs is not null))
             {
@@ -117,7 +118,4 @@ public sealed partial class BusyHostTests(KernelFixture kernel, ITestOutputHelpe
             AuditLog = Path.Combine(work, "audit.jsonl"),
         };
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -5,7 +5,9 @@
 // so a test can raise the host's interrupt whenever it likes (while the host shuts down, say).
 using System.Buffers.Binary;
 using LinuxShim.Devices.VfioUser;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.TestSupport;
 
@@ -82,7 +84,7 @@ public sealed class VfioUserProxy : IDisposable
             {
                 client = listener.Accept(100);
             }
-            catch (NativeCallException)
+            catch (PosixException)
             {
                 return;
             }

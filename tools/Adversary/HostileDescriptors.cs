@@ -2,27 +2,24 @@
 // Managed side. The descriptors a hostile client passes to a device server in place of the ones it
 // should: memfds without seals, regular files, pipes, sockets, blocking eventfds whose counter is
 // preset to its maximum (a write to them would block), and well-formed sealed memfds and eventfds.
-using System.Runtime.InteropServices;
-using LinuxShim.Shim.Vfio;
+using LinuxShim.Posix;
 
 namespace LinuxShim.Tools.Adversary;
 
-internal sealed unsafe partial class HostileDescriptors : IDisposable
+internal sealed unsafe class HostileDescriptors : IDisposable
 {
-    private const int MfdCloexec = 1, MfdAllowSealing = 2, FAddSeals = 1033, FSealShrink = 2;
-
     private readonly List<int> owned = [];
 
     public HostileDescriptors()
     {
         Sealed = SharedMemory.Create("attack-sealed", 1 << 20);
-        Unsealed = Own(MemfdCreate("attack-unsealed", MfdCloexec));
-        Ftruncate(Unsealed, 1 << 20);
-        Shrinkable = Own(MemfdCreate("attack-shrinkable", MfdCloexec | MfdAllowSealing));
-        Ftruncate(Shrinkable, 1 << 20);
+        Unsealed = Own(Libc.MemfdCreate("attack-unsealed", Libc.MFD_CLOEXEC));
+        Libc.Ftruncate(Unsealed, 1 << 20);
+        Shrinkable = Own(Libc.MemfdCreate("attack-shrinkable", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING));
+        Libc.Ftruncate(Shrinkable, 1 << 20);
         string path = Path.Combine(Path.GetTempPath(), $"linuxshim-attack-{Environment.ProcessId}");
-        RegularFile = Own(Open(path, 0x42 /* O_RDWR|O_CREAT */, 0x180));
-        Ftruncate(RegularFile, 1 << 20);
+        RegularFile = Own(Libc.Open(path, 0x42 /* O_RDWR|O_CREAT */, 0x180));
+        Libc.Ftruncate(RegularFile, 1 << 20);
         File.Delete(path);
         int* p = stackalloc int[2];
         Pipe(p);
@@ -32,9 +29,9 @@ internal sealed unsafe partial class HostileDescriptors : IDisposable
         SocketA = a;
         SocketB = b;
         Good = new EventFd();
-        Saturated = Own(EventFdCreate(0, 0));
+        Saturated = Own(Libc.EventFd(0, 0));
         ulong max = 0xFFFF_FFFF_FFFF_FFFE;
-        Write(Saturated, &max, 8);
+        Libc.Write(Saturated, &max, 8);
     }
 
     /// <summary>A memfd sealed against resizing: what a correct client sends.</summary>
@@ -64,15 +61,15 @@ internal sealed unsafe partial class HostileDescriptors : IDisposable
     public int[] All => [Sealed.Handle, Unsealed, Shrinkable, RegularFile, PipeRead, PipeWrite, SocketA.Handle, Good.Handle, Saturated];
 
     /// <summary>The seals on <paramref name="fd"/> now (F_GET_SEALS), to show the server added none.</summary>
-    public static int Seals(int fd) => Fcntl(fd, 1034, 0);
+    public static int Seals(int fd) => Libc.Fcntl(fd, Libc.F_GET_SEALS, 0);
 
     /// <summary>Makes the shrinkable memfd as small as one page (after it was mapped by the server).</summary>
-    public void Shrink() => Ftruncate(Shrinkable, 4096);
+    public void Shrink() => Libc.Ftruncate(Shrinkable, 4096);
 
     private int Own(int fd)
     {
         if (fd < 0)
-            throw new IOException($"could not create an attack descriptor (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException($"could not create an attack descriptor (errno {Errno.Last.Value})");
         owned.Add(fd);
         return fd;
     }
@@ -80,40 +77,16 @@ internal sealed unsafe partial class HostileDescriptors : IDisposable
     public void Dispose()
     {
         foreach (int fd in owned)
-            Close(fd);
+            Libc.Close(fd);
         Sealed.Dispose();
         SocketA.Dispose();
         SocketB.Dispose();
         Good.Dispose();
     }
 
-    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MemfdCreate(string name, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-    private static partial int Ftruncate(int fd, long length);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
-    private static partial int Pipe2(int* fds, int flags);
-
     private static void Pipe(int* fds)
     {
-        if (Pipe2(fds, 0x80000) < 0)
-            throw new IOException($"pipe2 failed (errno {Marshal.GetLastPInvokeError()})");
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC) < 0)
+            throw new IOException($"pipe2 failed (errno {Errno.Last.Value})");
     }
-
-    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
-    private static partial int EventFdCreate(uint initial, int flags);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint Write(int fd, void* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int cmd, int arg);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

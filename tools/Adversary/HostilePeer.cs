@@ -2,7 +2,9 @@
 // Managed side. One connection of a hostile vfio-user client: sends whatever it is told (framed or
 // raw, with any descriptors), and waits for the reply to one message while answering the server's own
 // DMA_READ/DMA_WRITE as the campaign's policy says (correctly, wrongly, with garbage or an error).
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Tools.Adversary;
 
@@ -54,7 +56,7 @@ internal sealed class HostilePeer : IDisposable
             connection.Send(new VfioUserHeader(id, command, 0, flags, 0), payload, fds);
             return true;
         }
-        catch (Exception e) when (e is NativeCallException or IOException)
+        catch (Exception e) when (e is PosixException or IOException)
         {
             return false;
         }
@@ -67,7 +69,7 @@ internal sealed class HostilePeer : IDisposable
             socket.Send(bytes, fds);
             return true;
         }
-        catch (Exception e) when (e is NativeCallException or IOException)
+        catch (Exception e) when (e is PosixException or IOException)
         {
             return false;
         }
@@ -90,7 +92,7 @@ internal sealed class HostilePeer : IDisposable
                     throw new TimeoutException($"no reply to message {id} within {timeoutMs} ms");
                 m = connection.Receive(Environment.TickCount64 + 5000);
             }
-            catch (Exception e) when (e is EndOfStreamException or NativeCallException)
+            catch (Exception e) when (e is EndOfStreamException or PosixException)
             {
                 return null;
             }
@@ -151,7 +153,7 @@ internal sealed class HostilePeer : IDisposable
         {
             connection.Send(header, payload);
         }
-        catch (Exception e) when (e is NativeCallException or IOException)
+        catch (Exception e) when (e is PosixException or IOException)
         {
             // gone; the next receive says so
         }

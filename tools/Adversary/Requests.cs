@@ -4,6 +4,7 @@
 // truncation, appended bytes), so that most requests are nearly right.
 using System.Buffers.Binary;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Tools.Adversary;
 

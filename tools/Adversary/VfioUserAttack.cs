@@ -9,7 +9,9 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Tools.Adversary;
 
@@ -310,7 +312,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             for (int i = 0; i < 12; i++)
                 idle.Add(UnixSocket.Connect(socketPath)); // connect, say nothing
         }
-        catch (NativeCallException)
+        catch (PosixException)
         {
             // the backlog is full: that is exhaustion too
         }
@@ -468,7 +470,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
             using var fresh = HostilePeer.Open(socketPath, rng);
             return fresh is not null && ReadVendor(fresh) is { } v && v == vendor;
         }
-        catch (Exception e) when (e is NativeCallException or IOException or TimeoutException)
+        catch (Exception e) when (e is PosixException or IOException or TimeoutException)
         {
             return false;
         }
@@ -488,7 +490,7 @@ public sealed class VfioUserAttack(string socketPath, int serverPid, IPEndPoint?
                     return;
                 }
             }
-            catch (Exception e) when (e is NativeCallException or IOException or TimeoutException)
+            catch (Exception e) when (e is PosixException or IOException or TimeoutException)
             {
             }
             Thread.Sleep(100);

@@ -11,6 +11,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Tools.Demo;
@@ -331,7 +332,7 @@ public sealed partial class Campaign : IDisposable
         {
             failed = true; // the driver's ndo_open returned an error
         }
-        catch (Exception e) when (e is NetifProtocolException or Shim.Vfio.NativeCallException or IOException)
+        catch (Exception e) when (e is NetifProtocolException or LinuxShim.Posix.PosixException or IOException)
         {
             // The host went while its interface was cycled: the supervisor reports that failure.
         }
@@ -344,7 +345,7 @@ public sealed partial class Campaign : IDisposable
                 link.Up();
                 break;
             }
-            catch (Exception e) when (e is NetifException or NetifProtocolException or Shim.Vfio.NativeCallException or IOException)
+            catch (Exception e) when (e is NetifException or NetifProtocolException or LinuxShim.Posix.PosixException or IOException)
             {
                 Thread.Sleep(100);
             }

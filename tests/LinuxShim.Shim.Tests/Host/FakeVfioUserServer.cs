@@ -5,7 +5,9 @@
 // ids, its own DMA commands...), for the client's hostile-device tests.
 using System.Buffers.Binary;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Tests.Host;
 

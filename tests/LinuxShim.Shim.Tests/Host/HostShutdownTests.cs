@@ -4,6 +4,7 @@
 // interrupt arriving while the host shuts down must not hang it (it once deadlocked: free_irq under
 // the shim's CPU joined the interrupt thread waiting for that CPU), and SIGTERM at any moment (start,
 // probe, open, traffic, exit) must end the host within a bound.
+using LinuxShim.Posix;
 using LinuxShim.Supervisor;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -107,7 +108,7 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
                     host.WaitForLine("open eth0", TimeSpan.FromSeconds(60));
                 Thread.Sleep(random.Next(0, run % 2 == 0 ? 300 : 250));
                 string phase = host.Lines.LastOrDefault(l => !l.StartsWith('<')) ?? "(nothing yet)";
-                Assert.Equal(0, kill(host.Id, SIGTERM));
+                Assert.Equal(0, Libc.Kill(host.Id, Libc.SIGTERM));
                 var clock = Stopwatch.StartNew();
                 bool ended = host.WaitForExit((int)Bound.TotalMilliseconds);
                 slowest = Math.Max(slowest, clock.ElapsedMilliseconds);
@@ -117,7 +118,7 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
                 {
                     0 => "orderly",
                     HostExit.ShutdownTimedOut => "deadline",
-                    128 + SIGTERM => "signal before the handler",
+                    128 + Libc.SIGTERM => "signal before the handler",
                     var other => $"status {other}",
                 };
                 outcomes.Add(outcome);
@@ -155,12 +156,12 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
             "--device-timeout-ms", "60000", "--stop-timeout-ms", secondSignal ? "60000" : "1000"], TextWriter.Synchronized(log));
         host.WaitForLine("rss ", TimeSpan.FromSeconds(60));
         proxy.Next = VfioUserProxy.Sabotage.Silence;
-        Assert.Equal(0, kill(host.Id, SIGTERM));
+        Assert.Equal(0, Libc.Kill(host.Id, Libc.SIGTERM));
         var clock = Stopwatch.StartNew();
         // ndo_stop's first register read meets the silence.
         Assert.True(proxy.Sabotaged.Wait(TimeSpan.FromSeconds(10)), $"the host made no register access on its way out\n{log}");
         if (secondSignal)
-            Assert.Equal(0, kill(host.Id, SIGTERM));
+            Assert.Equal(0, Libc.Kill(host.Id, Libc.SIGTERM));
         bool ended = host.WaitForExit((int)Bound.TotalMilliseconds);
         output.WriteLine(log.ToString());
         output.WriteLine($"ended {clock.ElapsedMilliseconds} ms after SIGTERM");
@@ -174,8 +175,4 @@ public sealed partial class HostShutdownTests(KernelFixture kernel, ITestOutputH
             Assert.True(clock.ElapsedMilliseconds >= 900, $"ended {clock.ElapsedMilliseconds} ms after SIGTERM, before its deadline");
     }
 
-    private const int SIGTERM = 15;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -6,6 +6,7 @@
 // exception within a bounded time, leaves the function dead where it must, and this process healthy.
 // Then the real driver host (`linuxshim host`, upstream 8139too) behind a proxy whose device turns
 // hostile: the host ends with one clear line and status 72, never hangs.
+using LinuxShim.Posix;
 using LinuxShim.Supervisor;
 using System.Buffers.Binary;
 using System.Diagnostics;
@@ -15,6 +16,7 @@ using LinuxShim.Devices.VfioUser;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.Tools;
+using LinuxShim.VfioUser;
 using Xunit.Abstractions;
 
 namespace LinuxShim.Shim.Tests.Host;

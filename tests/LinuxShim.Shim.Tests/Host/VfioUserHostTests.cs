@@ -14,6 +14,7 @@ using LinuxShim.Devices.Rtl8139;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Tests.Native;
+using LinuxShim.Posix;
 using LinuxShim.Tools;
 using Xunit.Abstractions;
 
@@ -115,7 +116,7 @@ public sealed partial class VfioUserHostTests(ITestOutputHelper output) : IDispo
             bool up = WaitHandle.WaitAny([linkSeen.WaitHandle, exited.WaitHandle], Patience) == 0;
             output.WriteLine($"{port}: start to link up {watch.ElapsedMilliseconds} ms, {server.Messages} vfio-user messages");
             Assert.True(up, $"no \"{linkUp}\" within {Patience.TotalSeconds} s\n{stdout}\n{stderr}");
-            Assert.Equal(0, kill(host.Id, SIGTERM));
+            Assert.Equal(0, Libc.Kill(host.Id, Libc.SIGTERM));
             Assert.True(host.WaitForExit(Patience), "the host did not stop on SIGTERM");
             host.WaitForExit(); // drains the output
         }
@@ -143,8 +144,4 @@ public sealed partial class VfioUserHostTests(ITestOutputHelper output) : IDispo
                 text.AppendLine(line);
     }
 
-    private const int SIGTERM = 15;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -4,6 +4,7 @@
 // descriptor set that is not an area), and the control channel's answers to malformed requests.
 using System.Buffers.Binary;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Vfio;
 
@@ -104,12 +105,12 @@ public sealed unsafe partial class NetifTests
         // A memfd with a wrong header.
         using var bad = SharedMemory.Create("not-netif", 8192);
         *(uint*)bad.Address = 0xdeadbeef;
-        var fds2 = new[] { DupFd(bad.Handle) }.Concat(Enumerable.Range(0, 4).Select(_ => Dup(new EventFd()))).ToArray();
+        var fds2 = new[] { Libc.Dup(bad.Handle) }.Concat(Enumerable.Range(0, 4).Select(_ => Dup(new EventFd()))).ToArray();
         var e = Assert.Throws<NetifProtocolException>(() => NetifArea.Adopt(fds2));
         Assert.Contains("magic", e.Message);
         // A well-formed area is adopted and carries frames both ways.
         using var good = NetifArea.Create();
-        using var host = NetifArea.Adopt(good.Descriptors.Select(DupFd).ToArray());
+        using var host = NetifArea.Adopt(good.Descriptors.Select(Libc.Dup).ToArray());
         Assert.True(good.ToDriver.TryWrite(Frame(7, 60)));
         var buffer = new byte[host.ToDriver.MaxFrame];
         Assert.Equal(60, host.ToDriver.TryRead(buffer));
@@ -174,11 +175,8 @@ public sealed unsafe partial class NetifTests
 
     private static int Dup(EventFd e)
     {
-        int fd = DupFd(e.Handle);
+        int fd = Libc.Dup(e.Handle);
         e.Dispose();
         return fd;
     }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "dup")]
-    private static partial int DupFd(int fd);
 }

@@ -8,6 +8,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Protocol;

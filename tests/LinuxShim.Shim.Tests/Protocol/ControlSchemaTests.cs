@@ -4,6 +4,7 @@
 // writer and the parser unchanged, Validate checks messages built in code with the same rules, and
 // NetifChannel checks descriptors against the message they came with.
 using System.Text;
+using LinuxShim.Posix;
 using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Netif;
 using LinuxShim.Shim.Protocol;

@@ -6,7 +6,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 public sealed record VfioUserCapabilities
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. The 16-byte header in front of every vfio-user message (fields, TryDecode and Encode are
 // generated from vfio-user.wire.json); here the meaning of its flags.
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 public readonly partial record struct VfioUserHeader
 {

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A UNIX stream socket on a raw descriptor, with file descriptors passed as
 // SCM_RIGHTS (what vfio-user needs and System.Net.Sockets cannot do). Blocking calls; EINTR retried.
-using LinuxShim.Shim.Vfio.Interop;
-
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.Posix;
 
 public sealed unsafe class UnixSocket : IDisposable
 {
     /// <summary>Most descriptors accepted in one message; more are closed by the kernel (MSG_CTRUNC).</summary>
     public const int MaxFdsPerMessage = 16;
 
-    private int fd;
+    private readonly SocketDescriptor fd;
 
-    private UnixSocket(int fd) => this.fd = fd;
+    private UnixSocket(int fd) => this.fd = new SocketDescriptor(fd);
 
-    /// <summary>The descriptor; the socket still owns it.</summary>
-    public int Handle => fd >= 0 ? fd : throw new ObjectDisposedException(nameof(UnixSocket));
+    /// <summary>The descriptor's number (ObjectDisposedException once closed); the socket still owns it.</summary>
+    public int Handle => fd.Number;
+
+    /// <summary>The descriptor itself, for a caller that must hold it open across a call (see <see cref="FileDescriptor.Lease"/>).</summary>
+    public SocketDescriptor Descriptor => fd;
 
     /// <summary>Takes ownership of a connected (or listening) UNIX socket descriptor, e.g. one a supervisor passed in.</summary>
     public static UnixSocket FromHandle(int fd) =>
@@ -27,9 +28,9 @@ public sealed unsafe class UnixSocket : IDisposable
         var addr = Libc.UnixAddress(path, out uint len);
         if (Libc.Connect(s, &addr, len) < 0)
         {
-            int err = Libc.LastError;
+            var err = Errno.Last;
             Libc.Close(s);
-            throw new NativeCallException($"connect {path}", err);
+            throw err.ToException($"connect {path}");
         }
         return new UnixSocket(s);
     }
@@ -43,9 +44,9 @@ public sealed unsafe class UnixSocket : IDisposable
         var addr = Libc.UnixAddress(path, out uint len);
         if (Libc.Bind(s, &addr, len) < 0 || Libc.Listen(s, backlog) < 0)
         {
-            int err = Libc.LastError;
+            var err = Errno.Last;
             Libc.Close(s);
-            throw new NativeCallException($"listen on {path}", err);
+            throw err.ToException($"listen on {path}");
         }
         return new UnixSocket(s);
     }
@@ -63,31 +64,33 @@ public sealed unsafe class UnixSocket : IDisposable
     {
         if (!WaitReadable(timeoutMs))
             return null;
+        using var held = fd.Lease();
         while (true)
         {
-            int c = Libc.Accept4(Handle, null, null, Libc.SOCK_CLOEXEC);
+            int c = Libc.Accept4(held.Number, null, null, Libc.SOCK_CLOEXEC);
             if (c >= 0)
                 return new UnixSocket(c);
-            int err = Libc.LastError;
-            if (err is Libc.EINTR)
+            var err = Errno.Last;
+            if (err == Errno.EINTR)
                 continue;
-            if (err is Libc.EAGAIN)
+            if (err == Errno.EAGAIN)
                 return null;
-            throw new NativeCallException("accept", err);
+            throw err.ToException("accept");
         }
     }
 
     /// <summary>True when data (or end of stream) can be read within the timeout (-1: wait for ever).</summary>
     public bool WaitReadable(int timeoutMs)
     {
-        var p = new Libc.PollFd { Fd = Handle, Events = Libc.POLLIN };
+        using var held = fd.Lease();
+        var p = new Libc.PollFd { Fd = held.Number, Events = Libc.POLLIN };
         while (true)
         {
             int n = Libc.Poll(&p, 1, timeoutMs);
             if (n >= 0)
                 return n > 0;
-            if (Libc.LastError != Libc.EINTR)
-                throw new NativeCallException("poll", Libc.LastError);
+            if (Errno.Last != Errno.EINTR)
+                throw Errno.Last.ToException("poll");
         }
     }
 
@@ -98,7 +101,8 @@ public sealed unsafe class UnixSocket : IDisposable
     public void SetSendTimeout(int timeoutMs)
     {
         var tv = new Libc.TimeVal { Seconds = timeoutMs / 1000, Microseconds = timeoutMs % 1000 * 1000 };
-        Libc.Check(Libc.SetSockOpt(Handle, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &tv, (uint)sizeof(Libc.TimeVal)), "setsockopt SO_SNDTIMEO");
+        using var held = fd.Lease();
+        Libc.Check(Libc.SetSockOpt(held.Number, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &tv, (uint)sizeof(Libc.TimeVal)), "setsockopt SO_SNDTIMEO");
     }
 
     /// <summary>Sends all of <paramref name="data"/>; <paramref name="fds"/> travel with its first byte.</summary>
@@ -108,6 +112,7 @@ public sealed unsafe class UnixSocket : IDisposable
             throw new ArgumentException($"at most {MaxFdsPerMessage} descriptors per message", nameof(fds));
         byte* control = stackalloc byte[Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int))];
         int controlLength = WriteRights(control, fds);
+        using var held = fd.Lease();
         fixed (byte* start = data)
         {
             int sent = 0;
@@ -120,12 +125,12 @@ public sealed unsafe class UnixSocket : IDisposable
                     msg.Control = control;
                     msg.ControlLength = (nuint)controlLength;
                 }
-                nint n = Libc.SendMsg(Handle, &msg, Libc.MSG_NOSIGNAL);
+                nint n = Libc.SendMsg(held.Number, &msg, Libc.MSG_NOSIGNAL);
                 if (n < 0)
                 {
-                    if (Libc.LastError == Libc.EINTR)
+                    if (Errno.Last == Errno.EINTR)
                         continue;
-                    throw new NativeCallException("sendmsg", Libc.LastError);
+                    throw Errno.Last.ToException("sendmsg");
                 }
                 sent += (int)n;
             }
@@ -141,18 +146,19 @@ public sealed unsafe class UnixSocket : IDisposable
     {
         int controlSize = Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int));
         byte* control = stackalloc byte[controlSize];
+        using var held = fd.Lease();
         fixed (byte* start = buffer)
         {
             while (true)
             {
                 var iov = new Libc.IoVec { Base = start, Length = (nuint)buffer.Length };
                 var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
-                nint n = Libc.RecvMsg(Handle, &msg, Libc.MSG_CMSG_CLOEXEC);
+                nint n = Libc.RecvMsg(held.Number, &msg, Libc.MSG_CMSG_CLOEXEC);
                 if (n < 0)
                 {
-                    if (Libc.LastError == Libc.EINTR)
+                    if (Errno.Last == Errno.EINTR)
                         continue;
-                    throw new NativeCallException("recvmsg", Libc.LastError);
+                    throw Errno.Last.ToException("recvmsg");
                 }
                 CollectFds(&msg, fds);
                 return (int)n;
@@ -161,22 +167,7 @@ public sealed unsafe class UnixSocket : IDisposable
     }
 
     /// <summary>Fills the whole buffer; false on end of stream before its first byte (throws on a cut-off).</summary>
-    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds)
-    {
-        int got = 0;
-        while (got < buffer.Length)
-        {
-            int n = Receive(buffer[got..], fds);
-            if (n == 0)
-            {
-                if (got == 0)
-                    return false;
-                throw new EndOfStreamException($"connection closed after {got} of {buffer.Length} bytes");
-            }
-            got += n;
-        }
-        return true;
-    }
+    public bool ReceiveExactly(Span<byte> buffer, List<int>? fds) => ReceiveExactly(buffer, fds, long.MaxValue);
 
     /// <summary>
     /// Like <see cref="ReceiveExactly(Span{byte}, List{int}?)"/>, but the whole buffer must arrive before
@@ -209,7 +200,7 @@ public sealed unsafe class UnixSocket : IDisposable
     /// Writes an SCM_RIGHTS control message carrying <paramref name="fds"/> (at most <see cref="MaxFdsPerMessage"/>)
     /// to <paramref name="control"/>; returns its length, 0 when there are none.
     /// </summary>
-    internal static int WriteRights(byte* control, ReadOnlySpan<int> fds)
+    public static int WriteRights(byte* control, ReadOnlySpan<int> fds)
     {
         if (fds.IsEmpty)
             return 0;
@@ -227,7 +218,7 @@ public sealed unsafe class UnixSocket : IDisposable
     /// The descriptors of every SCM_RIGHTS message in <paramref name="msg"/>: appended to <paramref name="fds"/>,
     /// or closed when it is null. Returns how many there were.
     /// </summary>
-    internal static int CollectFds(Libc.MsgHdr* msg, List<int>? fds)
+    public static int CollectFds(Libc.MsgHdr* msg, List<int>? fds)
     {
         int total = 0;
         byte* p = (byte*)msg->Control;
@@ -259,30 +250,23 @@ public sealed unsafe class UnixSocket : IDisposable
     /// <summary>Wakes any thread blocked on this socket (it then sees end of stream or an error).</summary>
     public void Shutdown()
     {
-        int f = fd;
-        if (f >= 0)
-            Libc.Shutdown(f, Libc.SHUT_RDWR);
+        if (!fd.TryLease(out var held))
+            return;
+        using (held)
+            Libc.Shutdown(held.Number, Libc.SHUT_RDWR);
     }
 
     /// <summary>
     /// Closes this process's descriptor without shutting the connection down: for a socket whose
     /// other copy was passed to another process, which goes on using it.
     /// </summary>
-    public void CloseDescriptor()
-    {
-        int f = Interlocked.Exchange(ref fd, -1);
-        if (f >= 0)
-            Libc.Close(f);
-    }
+    public void CloseDescriptor() => fd.Dispose();
 
+    /// <summary>Shuts the connection down (waking a thread blocked on it) and closes the descriptor once no call holds it.</summary>
     public void Dispose()
     {
-        int f = Interlocked.Exchange(ref fd, -1);
-        if (f >= 0)
-        {
-            Libc.Shutdown(f, Libc.SHUT_RDWR);
-            Libc.Close(f);
-        }
+        Shutdown();
+        fd.Dispose();
     }
 
     private static int NewSocket() =>

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A vfio-user command the server answered with an error reply.
-namespace LinuxShim.Shim.Vfio;
+using LinuxShim.Posix;
+
+namespace LinuxShim.VfioUser;
 
 public sealed class VfioUserException(VfioUserCommand command, int errno)
-    : NativeCallException($"vfio-user {command}", errno)
+    : PosixException($"vfio-user {command}", (Errno)errno)
 {
     public VfioUserCommand Command { get; } = command;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Managed side. vfio-user command numbers (QEMU docs/interop/vfio-user.rst, "Commands").
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 public enum VfioUserCommand : ushort
 {

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
 // Managed side. An eventfd: the object VFIO and vfio-user signal interrupts through.
-using LinuxShim.Shim.Vfio.Interop;
-
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.Posix;
 
 public sealed unsafe class EventFd : IDisposable
 {
-    private int fd;
+    private readonly EventFdDescriptor fd;
 
     public EventFd()
-        => fd = (int)Libc.Check(Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd");
+        => fd = new EventFdDescriptor((int)Libc.Check(Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd"));
 
     /// <summary>Takes ownership of an eventfd descriptor received from elsewhere.</summary>
-    public EventFd(int handle) => fd = handle >= 0 ? handle : throw new ArgumentOutOfRangeException(nameof(handle));
+    public EventFd(int handle) => fd = new EventFdDescriptor(handle);
 
-    public int Handle => fd >= 0 ? fd : throw new ObjectDisposedException(nameof(EventFd));
+    /// <summary>The descriptor's number (ObjectDisposedException once closed); the object still owns it.</summary>
+    public int Handle => fd.Number;
+
+    /// <summary>The descriptor itself, for a caller that must hold it open across a call (see <see cref="FileDescriptor.Lease"/>).</summary>
+    public EventFdDescriptor Descriptor => fd;
 
     /// <summary>
     /// Takes over a descriptor a peer sent to be signalled, once it is shown to be an eventfd (its
@@ -27,7 +29,7 @@ public sealed unsafe class EventFd : IDisposable
         why = null;
         byte* link = stackalloc byte[64];
         nint n = Libc.ReadLink($"/proc/self/fd/{handle}", link, 64);
-        string target = n > 0 ? System.Text.Encoding.UTF8.GetString(link, (int)n) : $"unreadable (errno {Libc.LastError})";
+        string target = n > 0 ? System.Text.Encoding.UTF8.GetString(link, (int)n) : $"unreadable (errno {Errno.Last.Value})";
         if (target != "anon_inode:[eventfd]")
         {
             why = $"descriptor is {target}, not an eventfd";
@@ -36,7 +38,7 @@ public sealed unsafe class EventFd : IDisposable
         int flags = Libc.Fcntl(handle, Libc.F_GETFL, 0);
         if (flags < 0 || ((flags & Libc.O_NONBLOCK) == 0 && Libc.Fcntl(handle, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0))
         {
-            why = $"cannot make the eventfd non-blocking (errno {Libc.LastError})";
+            why = $"cannot make the eventfd non-blocking (errno {Errno.Last.Value})";
             return null;
         }
         return new EventFd(handle);
@@ -44,15 +46,18 @@ public sealed unsafe class EventFd : IDisposable
 
     /// <summary>
     /// Adds <paramref name="count"/> to the counter, waking a waiter. On a non-blocking eventfd (every one
-    /// this process creates or adopts) a saturated counter makes it return at once.
+    /// this process creates or adopts) a saturated counter makes it return at once. Signalling a closed
+    /// eventfd does nothing: the descriptor is held for the write, so it never reaches a reused number.
     /// </summary>
     public void Signal(ulong count = 1)
     {
-        int f = fd;
-        if (f < 0)
+        if (!fd.TryLease(out var held))
             return;
-        while (Libc.Write(f, &count, 8) < 0 && Libc.LastError == Libc.EINTR)
+        using (held)
         {
+            while (Libc.Write(held.Number, &count, 8) < 0 && Errno.Last == Errno.EINTR)
+            {
+            }
         }
     }
 
@@ -60,50 +65,51 @@ public sealed unsafe class EventFd : IDisposable
     public ulong Consume()
     {
         ulong value = 0;
+        using var held = fd.Lease();
         while (true)
         {
-            nint n = Libc.Read(Handle, &value, 8);
+            nint n = Libc.Read(held.Number, &value, 8);
             if (n == 8)
                 return value;
-            int err = Libc.LastError;
-            if (err == Libc.EINTR)
+            var err = Errno.Last;
+            if (err == Errno.EINTR)
                 continue;
-            if (err == Libc.EAGAIN)
+            if (err == Errno.EAGAIN)
                 return 0;
-            throw new NativeCallException("eventfd read", err);
+            throw err.ToException("eventfd read");
         }
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a signal and consumes it; the count, or 0 on timeout.</summary>
     public ulong Wait(int timeoutMs)
     {
-        var p = new Libc.PollFd { Fd = Handle, Events = Libc.POLLIN };
-        if (Libc.Poll(&p, 1, timeoutMs) <= 0)
-            return 0;
+        using (var held = fd.Lease())
+        {
+            var p = new Libc.PollFd { Fd = held.Number, Events = Libc.POLLIN };
+            if (Libc.Poll(&p, 1, timeoutMs) <= 0)
+                return 0;
+        }
         return Consume();
     }
 
     /// <summary>Waits for either <paramref name="first"/> or <paramref name="second"/>; true when <paramref name="first"/> is readable.</summary>
     public static bool WaitEither(EventFd first, EventFd second)
     {
+        using var a = first.fd.Lease();
+        using var b = second.fd.Lease();
         var p = stackalloc Libc.PollFd[2];
-        p[0] = new Libc.PollFd { Fd = first.Handle, Events = Libc.POLLIN };
-        p[1] = new Libc.PollFd { Fd = second.Handle, Events = Libc.POLLIN };
+        p[0] = new Libc.PollFd { Fd = a.Number, Events = Libc.POLLIN };
+        p[1] = new Libc.PollFd { Fd = b.Number, Events = Libc.POLLIN };
         while (Libc.Poll(p, 2, -1) < 0)
         {
-            if (Libc.LastError != Libc.EINTR)
-                throw new NativeCallException("poll", Libc.LastError);
+            if (Errno.Last != Errno.EINTR)
+                throw Errno.Last.ToException("poll");
         }
         return (p[0].Revents & Libc.POLLIN) != 0;
     }
 
     /// <summary>Gives the descriptor back without closing it (this object no longer owns it).</summary>
-    public int DetachHandle() => Interlocked.Exchange(ref fd, -1);
+    public int DetachHandle() => fd.Detach();
 
-    public void Dispose()
-    {
-        int f = Interlocked.Exchange(ref fd, -1);
-        if (f >= 0)
-            Libc.Close(f);
-    }
+    public void Dispose() => fd.Dispose();
 }

@@ -2,8 +2,9 @@
 // Managed side. vfio-user message framing over a UNIX socket: a header, its payload and the
 // descriptors that came with it. Used by both the client (driver host) and the server (devices).
 using System.Buffers;
+using LinuxShim.Posix;
 
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 /// <summary>One received message. <see cref="Payload"/> is valid until the next receive.</summary>
 public sealed class VfioUserMessage
@@ -78,7 +79,7 @@ public sealed class VfioUserConnection : IDisposable
     public static void CloseFds(List<int> fds)
     {
         foreach (int fd in fds)
-            Interop.Libc.Close(fd);
+            LinuxShim.Posix.Libc.Close(fd);
         fds.Clear();
     }
 

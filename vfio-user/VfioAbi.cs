@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. Constants of <linux/vfio.h> that kernel VFIO and vfio-user share: PCI region and
 // IRQ indexes, and the flag bits of device, region, IRQ and DMA descriptions.
-namespace LinuxShim.Shim.Vfio;
+namespace LinuxShim.VfioUser;
 
 public static class VfioAbi
 {
@@ -27,12 +27,4 @@ public static class VfioAbi
     public const uint IrqSetActionTypeMask = IrqSetActionMask | IrqSetActionUnmask | IrqSetActionTrigger;
 
     public const uint DmaFlagRead = 1 << 0, DmaFlagWrite = 1 << 1;
-
-    public static int IrqIndex(Pci.PciIrqKind kind) => kind switch
-    {
-        Pci.PciIrqKind.Intx => IrqIntx,
-        Pci.PciIrqKind.Msi => IrqMsi,
-        Pci.PciIrqKind.Msix => IrqMsix,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 }

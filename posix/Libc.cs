@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The libc functions LinuxShim's device plumbing calls (file descriptors, memory
-// mapping, eventfd, sockets with SCM_RIGHTS, ioctl), bound with LibraryImport. Constants are the
-// x86-64 Linux values. errno becomes a NativeCallException in exactly one place: Check.
+// Managed side. LinuxShim's one libc binding, bound with LibraryImport: file descriptors, memory
+// mapping, eventfd, ioctl here; sockets with SCM_RIGHTS, the loader and process calls in the other parts.
+// Constants are the x86-64 Linux values. errno becomes an exception in one place, Errno.ToException
+// (Check, for a call whose negative result means failure).
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Shim.Vfio.Interop;
+namespace LinuxShim.Posix;
 
-internal static unsafe partial class Libc
+public static unsafe partial class Libc
 {
     private const string Lib = "libc";
-
-    public const int EINTR = 4, EAGAIN = 11, EBADF = 9, EINVAL = 22, ENOENT = 2, EEXIST = 17, ENOSPC = 28,
-        ENOSYS = 38, E2BIG = 7, EFAULT = 14, ENOTSUP = 95, EPERM = 1, ENODEV = 19, EIO = 5, EMFILE = 24, ENFILE = 23,
-        ETIMEDOUT = 110, EPROTO = 71, ECONNRESET = 104;
 
     public const int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
@@ -85,14 +82,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);
 
-    /// <summary>Throws the current errno as a <see cref="NativeCallException"/> when <paramref name="result"/> is negative.</summary>
+    /// <summary>Throws the current errno as a <see cref="PosixException"/> when <paramref name="result"/> is negative.</summary>
     public static long Check(long result, string what)
     {
         if (result < 0)
-            throw new NativeCallException(what, Marshal.GetLastPInvokeError());
+            throw Errno.Last.ToException(what);
         return result;
     }
-
-    public static int LastError => Marshal.GetLastPInvokeError();
-
 }

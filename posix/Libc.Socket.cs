@@ -3,13 +3,13 @@
 // as SCM_RIGHTS ancillary data (x86-64 LP64 layouts).
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Shim.Vfio.Interop;
+namespace LinuxShim.Posix;
 
-internal static unsafe partial class Libc
+public static unsafe partial class Libc
 {
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
-    public const int MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 0x8;
+    public const int MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 0x8, MSG_DONTWAIT = 0x40;
     public const int SHUT_RDWR = 2;
     public const int SO_SNDTIMEO = 21, SO_RCVTIMEO = 20;
 

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The libc calls that start and reap QEMU's device server: posix_spawn with exactly
+// Managed side. The libc calls that start, signal and reap other processes (QEMU's device server): posix_spawn with exactly
 // the descriptors it is given (everything else this process opens is close-on-exec), pipe2, waitpid.
 using System.Runtime.InteropServices;
 
-namespace LinuxShim.Devices.Qemu.Interop;
+namespace LinuxShim.Posix;
 
-internal static unsafe partial class Spawn
+public static unsafe partial class Libc
 {
-    private const string Lib = "libc";
-
     /// <summary>glibc's sigset_t: 1024 bits.</summary>
     public const int SigSetSize = 128;
 
@@ -56,6 +54,13 @@ internal static unsafe partial class Spawn
 
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    /// <summary>_exit(2): ends the process at once, running no exit handlers.</summary>
+    [LibraryImport(Lib, EntryPoint = "_exit")]
+    public static partial void Exit(int status);
+
+    [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
 
     public const int SIGKILL = 9, SIGTERM = 15, WNOHANG = 1;
 }
