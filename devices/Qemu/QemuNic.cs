@@ -319,6 +319,64 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         }
     }
 
+    /// <summary>
+    /// A data port read many times (rep ins): the BAR_READs go to QEMU pipelined (<see cref="MpqemuLink.BarRepeat"/>),
+    /// not one round trip each; the values are those the reads one by one would give.
+    /// </summary>
+    public void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
+    {
+        data.Fill(0xFF);
+        lock (sync)
+        {
+            if (RepeatedBar(region, offset, width) is not { } bar)
+            {
+                for (int at = 0; at < data.Length; at += width)
+                    ReadRegion(region, offset, data.Slice(at, width));
+                return;
+            }
+            if (!Repeat(bar, offset, width, write: false, data))
+                data.Fill(0xFF);
+        }
+    }
+
+    /// <summary>A data port written many times (rep outs), pipelined as <see cref="ReadRegionRepeated"/>.</summary>
+    public void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        lock (sync)
+        {
+            if (RepeatedBar(region, offset, width) is not { } bar)
+            {
+                for (int at = 0; at < data.Length; at += width)
+                    WriteRegion(region, offset, data.Slice(at, width));
+                return;
+            }
+            Repeat(bar, offset, width, write: true, data.ToArray());
+        }
+    }
+
+    // As Contained, for a span. Call under sync.
+    private bool Repeat(Bar bar, ulong offset, int width, bool write, Span<byte> data)
+    {
+        if (Fault is not null || link is not { } q)
+            return false;
+        try
+        {
+            q.BarRepeat(bar.Address + offset, width, !bar.Io, write, data);
+            return true;
+        }
+        catch (MpqemuException e)
+        {
+            Fail(e);
+            return false;
+        }
+    }
+
+    // The BAR whose register a repeated access reaches as one access of its width each time, or null (the
+    // accesses one by one then decide what happens: configuration space, nothing there, a register split).
+    private Bar? RepeatedBar(int region, ulong offset, int width) =>
+        region is >= 0 and < 6 && bars[region].Implemented && width is 1 or 2 or 4 or 8 && offset % (ulong)width == 0
+        && offset + (ulong)width <= bars[region].Size ? bars[region] : null;
+
     // Dword by dword: the BARs and the decode bits are the client's own view; everything else is QEMU's.
     private void ReadConfig(ulong offset, Span<byte> data)
     {

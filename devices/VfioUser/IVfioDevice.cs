@@ -25,6 +25,26 @@ public interface IVfioDevice
     /// <summary>Writes, under the same guarantees as <see cref="ReadRegion"/>.</summary>
     void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// Reads the one register at <paramref name="offset"/> of BAR <paramref name="region"/> <paramref name="data"/>.Length
+    /// / <paramref name="width"/> times in order, the values one after the other in <paramref name="data"/> (a data
+    /// port read by rep ins); the server has checked the register as for <see cref="ReadRegion"/>. A model that can do
+    /// the accesses faster together than one by one (QEMU's, each a round trip) overrides this; the result is the same.
+    /// </summary>
+    void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
+    {
+        for (int at = 0; at < data.Length; at += width)
+            ReadRegion(region, offset, data.Slice(at, width));
+    }
+
+    /// <summary>Writes the successive values of <paramref name="data"/> to the one register (rep outs), as for
+    /// <see cref="ReadRegionRepeated"/>.</summary>
+    void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        for (int at = 0; at < data.Length; at += width)
+            WriteRegion(region, offset, data.Slice(at, width));
+    }
+
     /// <summary>Function-level reset.</summary>
     void Reset();
 
