@@ -37,6 +37,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     private readonly EventFd irq = new(), resample = new(), stopIrq = new();
     private readonly Thread irqThread;
     private readonly SharedMemory placeholder = SharedMemory.Create("linuxshim-qemu-no-memory", 4096);
+    private readonly Ne2000RingWatch? ringWatch;
     private QemuProcess? process;
     private MpqemuLink? link;
     private QemuCable? cable;
@@ -65,6 +66,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         this.log = log;
         deviceArgument = DeviceArgument(model, mac);
         Model = model;
+        ringWatch = Ne2000RingWatch.Watches(model) ? new Ne2000RingWatch() : null;
         irqThread = new Thread(DeliverInterrupts) { IsBackground = true, Name = "qemu intx" };
         try
         {
@@ -140,6 +142,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         var started = QemuProcess.Start(deviceArgument, log);
         process = started;
         link = new MpqemuLink(started.Channel);
+        ringWatch?.Reset(fresh: true);
         started.Exited += what => OnQemuExited(started, what);
         ProgramBars(discover: true);
         link.SetIrqFd(irq, resample);
@@ -287,6 +290,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                 int length = (int)Math.Min((ulong)data.Length, bar.Size - offset);
                 foreach (var (i, size) in PciDevice.Split(offset, length))
                     PciDevice.Scatter(q.BarRead(bar.Address + offset + (ulong)i, size, !bar.Io), data.Slice(i, size));
+                ringWatch?.Read(region, offset, data[..length]);
             }
             catch (MpqemuException e)
             {
@@ -315,6 +319,8 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             {
                 foreach (var (i, size) in PciDevice.Split(offset, bytes.Length))
                     q.BarWrite(bar.Address + offset + (ulong)i, PciDevice.Gather(bytes.AsSpan(i, size)), size, !bar.Io);
+                if (ringWatch is not null && ringWatch.Wrote(region, offset, bytes, (register, value) => Register(q, bar, register, value)))
+                    irq.Signal();
             });
         }
     }
@@ -354,6 +360,17 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         }
     }
 
+    // One register of the NE2000 for the ring watch: read (value null) or written.
+    private static byte Register(MpqemuLink q, Bar bar, int register, int? value)
+    {
+        if (value is { } v)
+        {
+            q.BarWrite(bar.Address + (ulong)register, (byte)v, 1, !bar.Io);
+            return 0;
+        }
+        return (byte)q.BarRead(bar.Address + (ulong)register, 1, !bar.Io);
+    }
+
     // As Contained, for a span. Call under sync.
     private bool Repeat(Bar bar, ulong offset, int width, bool write, Span<byte> data)
     {
@@ -374,7 +391,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     // The BAR whose register a repeated access reaches as one access of its width each time, or null (the
     // accesses one by one then decide what happens: configuration space, nothing there, a register split).
     private Bar? RepeatedBar(int region, ulong offset, int width) =>
-        region is >= 0 and < 6 && bars[region].Implemented && width is 1 or 2 or 4 or 8 && offset % (ulong)width == 0
+        region is >= 0 and < 6 && bars[region].Implemented && !(ringWatch is not null && Ne2000RingWatch.Observes(region, offset)) && width is 1 or 2 or 4 or 8 && offset % (ulong)width == 0
         && offset + (ulong)width <= bars[region].Size ? bars[region] : null;
 
     // Dword by dword: the BARs and the decode bits are the client's own view; everything else is QEMU's.
@@ -454,8 +471,14 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         }
     }
 
-    /// <summary>The client unmasked INTx: QEMU signals the irqfd again if the line is still up.</summary>
-    public void IntxUnmasked() => resample.Signal();
+    /// <summary>The client unmasked INTx: QEMU signals the irqfd again if the line is still up, and so does the
+    /// NE2000's ring watch while it holds the line (through the irqfd too, so no lock is taken here).</summary>
+    public void IntxUnmasked()
+    {
+        resample.Signal();
+        if (ringWatch is { LineHeld: true } && Fault is null)
+            irq.Signal();
+    }
 
     // ---- DMA ----
 
@@ -551,6 +574,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             }
             else
             {
+                ringWatch?.Reset(fresh: false);
                 Contained(q =>
                 {
                     q.DeviceReset();
