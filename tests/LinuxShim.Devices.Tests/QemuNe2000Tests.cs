@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Test side. QEMU's NE2000 (ne2k_pci) with LinuxShim's ring watch (issue 16): a driver that acknowledges
-// PRX while its receive ring still holds frames keeps hearing of them (PRX reads set, the line is raised),
-// as the 8390 would tell it through the frames that follow or its overwrite warning; QEMU's model alone
-// drops every frame once the ring is full and says nothing, and receive stops for good. Needs
-// qemu-system-x86 (CI installs it).
+// Test side. QEMU's NE2000 (ne2k_pci) served by LinuxShim (issue 16). The ring watch: a driver that
+// acknowledges PRX while its receive ring still holds frames keeps hearing of them (PRX reads set, the
+// line is raised), as the 8390 would tell it through the frames that follow or its overwrite warning;
+// QEMU's model alone drops every frame once the ring is full and says nothing, and receive stops for
+// good. Needs qemu-system-x86 (CI installs it).
 using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
 
 namespace LinuxShim.Devices.Tests;
 
-public sealed class Ne2000RingWatchTests
+public sealed class QemuNe2000Tests
 {
     private sealed class Line : IDeviceBus
     {
@@ -45,20 +45,7 @@ public sealed class Ne2000RingWatchTests
         using var _n = nicEnd;
         using var _f = far;
         nic.Connect(nicEnd);
-        // As the 8390 driver's NS8390_init: stopped, word DMA, broadcasts taken, the ring 0x4C-0x80 empty
-        // (BNRY 0x4C, CURR 0x4D), every interrupt enabled, started.
-        Write(nic, 0x00, 0x21);
-        Write(nic, 0x0E, 0x49);
-        Write(nic, 0x0C, 0x04);
-        Write(nic, 0x01, RingStart);
-        Write(nic, 0x02, RingStop);
-        Write(nic, 0x03, RingStart);
-        Write(nic, 0x07, 0xFF);
-        Write(nic, 0x00, 0x61);
-        Write(nic, 0x07, RingStart + 1);
-        Write(nic, 0x00, 0x21);
-        Write(nic, 0x0F, 0x3F);
-        Write(nic, 0x00, 0x22);
+        Initialise(nic);
 
         // Twelve full-size broadcasts: eight fill the ring (six pages each), QEMU drops the rest.
         var frame = new byte[1514];
@@ -92,6 +79,24 @@ public sealed class Ne2000RingWatchTests
         Assert.True(SpinWait.SpinUntil(() => Current(nic) == (byte)(current + 6 - (RingStop - RingStart)), 5000), "a frame after the ring was emptied did not arrive");
         Assert.Equal(0x01, Read(nic, 0x07) & 0x01);
         Assert.Null(nic.Fault);
+    }
+
+    // As the 8390 driver's NS8390_init: stopped, word DMA, broadcasts taken, the ring 0x4C-0x80 empty
+    // (BNRY 0x4C, CURR 0x4D), every interrupt enabled, started.
+    private static void Initialise(QemuNic nic)
+    {
+        Write(nic, 0x00, 0x21);
+        Write(nic, 0x0E, 0x49);
+        Write(nic, 0x0C, 0x04);
+        Write(nic, 0x01, RingStart);
+        Write(nic, 0x02, RingStop);
+        Write(nic, 0x03, RingStart);
+        Write(nic, 0x07, 0xFF);
+        Write(nic, 0x00, 0x61);
+        Write(nic, 0x07, RingStart + 1);
+        Write(nic, 0x00, 0x21);
+        Write(nic, 0x0F, 0x3F);
+        Write(nic, 0x00, 0x22);
     }
 
     private static byte Current(QemuNic nic)
