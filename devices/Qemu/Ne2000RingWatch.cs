@@ -12,7 +12,7 @@
 // the stalled wire -> driver transfers of issue 16: BNRY and CURR then show a full ring, ISR 0).
 //
 // So when the driver acknowledges PRX, the ring is looked at (BNRY on page 0, CURR on page 1, the
-// command register put back as the driver left it); if it still holds a frame, PRX reads as set and
+// command register and ISR.RDC put back as they were); if it still holds a frame, PRX reads as set and
 // the interrupt line is held, as the 8390 would keep it through the frames that follow, until the
 // driver acknowledges PRX with the ring empty. Nothing else of the model is touched.
 namespace LinuxShim.Devices.Qemu;
@@ -23,7 +23,7 @@ internal sealed class Ne2000RingWatch
     // (written); page 1 CURR 7.
     private const int Cr = 0x00, Pstart = 0x01, Pstop = 0x02, Bnry = 0x03, Isr = 0x07, Imr = 0x0F, Curr = 0x07;
     private const byte Stop = 0x01, Transmit = 0x04, RemoteDma = 0x18, NoDma = 0x20, Page1 = 0x40, PageBits = 0xC0;
-    private const byte Prx = 0x01;
+    private const byte Prx = 0x01, Rdc = 0x40;
 
     private byte command, start, stop, mask;
     private volatile bool pending;
@@ -96,16 +96,21 @@ internal sealed class Ne2000RingWatch
     }
 
     // BNRY + 1 (wrapped) is the next frame the driver takes, CURR the page the next frame goes to: the ring
-    // holds a frame when they differ. Only when the NIC runs and no DMA or transmission was started by the
-    // command register's value: putting that value back must not start anything again.
+    // holds a frame when they differ. The command register is put back as QEMU had it (it clears the
+    // transmit bit itself, so nothing is sent again); putting back a finished remote DMA's read or write
+    // makes QEMU set ISR.RDC again (its zero-length transfer), which is then cleared if it was clear.
     private bool FramesLeft(Func<int, int?, byte> access)
     {
-        if ((command & (Stop | Transmit | RemoteDma)) != 0 || stop <= start)
+        byte cr = access(Cr, null);
+        if ((cr & (Stop | Transmit | PageBits)) != 0 || stop <= start)
             return false;
+        byte isr = access(Isr, null);
         int boundary = access(Bnry, null);
-        access(Cr, (command & ~PageBits & ~RemoteDma) | NoDma | Page1);
+        access(Cr, (cr & ~RemoteDma) | NoDma | Page1);
         int current = access(Curr, null);
-        access(Cr, command);
+        access(Cr, cr);
+        if ((cr & RemoteDma) != 0 && (isr & Rdc) == 0)
+            access(Isr, Rdc);
         int next = boundary + 1 >= stop ? start : boundary + 1;
         return next != current;
     }

@@ -57,13 +57,26 @@ public sealed class QemuNe2000Tests
             $"CURR 0x{current:x2}: the ring did not fill");
         Assert.Equal(0x01, Read(nic, 0x07) & 0x01);
 
-        // The driver acknowledges PRX having taken nothing more (its last look at CURR came before these frames):
-        // PRX still reads set and the line is raised again, the command register is as the driver left it.
+        // The driver reads a frame's header by remote DMA (ne2k_pci_get_8390_hdr: RDC acknowledged, the command
+        // register left at remote read) and acknowledges PRX having taken nothing more (its last look at CURR came
+        // before these frames, or it had taken its 9 for this pass): PRX still reads set and the line is raised
+        // again; the command register and ISR.RDC are as the driver left them.
+        Write(nic, 0x0A, 4);
+        Write(nic, 0x0B, 0);
+        Write(nic, 0x08, 0);
+        Write(nic, 0x09, RingStart + 1);
+        Write(nic, 0x00, 0x0A);
+        var header = new byte[4];
+        nic.ReadRegionRepeated(0, 0x10, 4, header);
+        Assert.Equal(0x40, Read(nic, 0x07) & 0x40);
+        Write(nic, 0x07, 0x40);
+        Assert.Equal(RingStart + 1 + 6, header[1]); // the next frame's page
         int raisedBefore = line.Raised;
         Write(nic, 0x07, 0x05);
-        Assert.Equal(0x01, Read(nic, 0x07) & 0x01);
+        Assert.Equal(0x01, Read(nic, 0x07) & 0x41);
         Assert.True(SpinWait.SpinUntil(() => line.Raised > raisedBefore, 5000), "the line was not raised for the frames left");
-        Assert.Equal(0x22, Read(nic, 0x00));
+        Assert.Equal(0x0A, Read(nic, 0x00));
+        Write(nic, 0x00, 0x22);
         Assert.Equal(RingStart, Read(nic, 0x03));
 
         // The driver unmasks its line still holding frames: raised again.
