@@ -127,23 +127,17 @@ public sealed class DeviceFaults : IVfioDevice
     public void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
     {
         if (Active is null)
-        {
             inner.ReadRegionRepeated(region, offset, width, data);
-            return;
-        }
-        for (int at = 0; at < data.Length; at += width)
-            ReadRegion(region, offset, data.Slice(at, width));
+        else
+            RepeatedAccess.ReadEach(this, region, offset, width, data);
     }
 
     public void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data)
     {
         if (Active is null)
-        {
             inner.WriteRegionRepeated(region, offset, width, data);
-            return;
-        }
-        for (int at = 0; at < data.Length; at += width)
-            WriteRegion(region, offset, data.Slice(at, width));
+        else
+            RepeatedAccess.WriteEach(this, region, offset, width, data);
     }
 
     // A device that stops answering: the request waits until the fault is over (the client's timeout

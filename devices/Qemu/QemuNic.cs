@@ -336,8 +336,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         {
             if (RepeatedBar(region, offset, width) is not { } bar)
             {
-                for (int at = 0; at < data.Length; at += width)
-                    ReadRegion(region, offset, data.Slice(at, width));
+                RepeatedAccess.ReadEach(this, region, offset, width, data);
                 return;
             }
             if (!Repeat(bar, offset, width, write: false, data))
@@ -352,8 +351,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         {
             if (RepeatedBar(region, offset, width) is not { } bar)
             {
-                for (int at = 0; at < data.Length; at += width)
-                    WriteRegion(region, offset, data.Slice(at, width));
+                RepeatedAccess.WriteEach(this, region, offset, width, data);
                 return;
             }
             Repeat(bar, offset, width, write: true, data.ToArray());
