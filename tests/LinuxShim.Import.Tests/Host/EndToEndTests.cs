@@ -38,7 +38,7 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
     public static TheoryData<string, string, string> QemuModels()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var row in TestKernels.EachPort("e1000", "8139cp", "pcnet32", "tulip", "e100", "e1000e", "vmxnet3", "virtio_net"))
+        foreach (var row in TestKernels.EachPort("e1000", "8139cp", "pcnet32", "tulip", "e100", "e1000e", "vmxnet3", "virtio_net", "ne2k-pci"))
         {
             string kernel = (string)row[0], port = (string)row[1];
             foreach (var m in LinuxShim.Devices.Qemu.QemuModels.All.Where(m => m.Port == $"ports/{port}"))
