@@ -121,6 +121,25 @@ public sealed class DeviceFaults : IVfioDevice
         inner.WriteRegion(region, offset, data);
     }
 
+    // A data port read or written many times in one message: with no fault the model does the accesses its own
+    // (faster) way; during a fault each access meets it one by one, as single accesses do. A fault that starts
+    // while the model is doing them meets the next message, as one arriving in a burst the device had begun.
+    public void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
+    {
+        if (Active is null)
+            inner.ReadRegionRepeated(region, offset, width, data);
+        else
+            RepeatedAccess.ReadEach(this, region, offset, width, data);
+    }
+
+    public void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        if (Active is null)
+            inner.WriteRegionRepeated(region, offset, width, data);
+        else
+            RepeatedAccess.WriteEach(this, region, offset, width, data);
+    }
+
     // A device that stops answering: the request waits until the fault is over (the client's timeout
     // decides what that means for it).
     private void Hang()

@@ -6,6 +6,7 @@
 // like hardware but checked like input: a reply of the wrong kind or size, one carrying descriptors,
 // or none within the timeout ends the channel with an MpqemuException naming what was wrong.
 using System.Buffers.Binary;
+using LinuxShim.Devices.Pci;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 
@@ -71,6 +72,54 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
         EncodeBar(p, address, value, size, memory);
         Request(MpqemuCommand.BarWrite, p, default, withValue: true);
     }
+
+    /// <summary>
+    /// Accesses one register (a data port) <paramref name="data"/>.Length / <paramref name="size"/> times in order:
+    /// <paramref name="write"/> stores the successive values of <paramref name="data"/>, else the values read fill
+    /// it. The requests go back to back, at most <see cref="Pipelined"/> at a time, and their answers are collected
+    /// after them: QEMU handles its channel's messages one at a time, in order, answering each before it reads the
+    /// next (hw/remote/message.c), so this is what the same accesses one round trip each would do, without the
+    /// waits in between. A batch's answers must all arrive within the reply timeout.
+    /// </summary>
+    public void BarRepeat(ulong address, int size, bool memory, bool write, Span<byte> data)
+    {
+        if (size is not (1 or 2 or 4 or 8) || data.Length % size != 0)
+            throw new ArgumentException($"{data.Length} bytes are not a whole number of {size}-byte accesses");
+        var command = write ? MpqemuCommand.BarWrite : MpqemuCommand.BarRead;
+        int total = data.Length / size;
+        lock (exchange)
+        {
+            for (int first = 0; first < total; first += Pipelined)
+            {
+                int n = Math.Min(Pipelined, total - first);
+                var requests = batch.AsSpan(0, n * (HeaderSize + BarSize));
+                requests.Clear();
+                for (int k = 0; k < n; k++)
+                {
+                    var m = requests.Slice(k * (HeaderSize + BarSize), HeaderSize + BarSize);
+                    BinaryPrimitives.WriteInt32LittleEndian(m, (int)command);
+                    BinaryPrimitives.WriteUInt64LittleEndian(m[8..], BarSize);
+                    ulong value = write ? PciDevice.Gather(data.Slice((first + k) * size, size)) : 0;
+                    EncodeBar(m[HeaderSize..], address, value, size, memory);
+                }
+                SendRaw(command, requests);
+                var answers = batch.AsSpan(requests.Length, n * (HeaderSize + 8));
+                ReceiveRaw(command, answers, $"{n} answers to");
+                for (int k = 0; k < n; k++)
+                {
+                    var a = answers.Slice(k * (HeaderSize + 8), HeaderSize + 8);
+                    CheckReturn(command, a, withValue: true);
+                    if (!write)
+                        PciDevice.Scatter(BinaryPrimitives.ReadUInt64LittleEndian(a[HeaderSize..]), data.Slice((first + k) * size, size));
+                }
+            }
+        }
+    }
+
+    /// <summary>Requests <see cref="BarRepeat"/> has outstanding at most (40 bytes each, 24 for its answer: well inside a socket's buffers).</summary>
+    public const int Pipelined = 512;
+
+    private readonly byte[] batch = new byte[Pipelined * (HeaderSize + BarSize + HeaderSize + 8)];
 
     /// <summary>The device model's reset (its DeviceClass reset; configuration space is left as it is).</summary>
     public void DeviceReset() => Request(MpqemuCommand.DeviceReset, default, default, withValue: false);
@@ -143,9 +192,14 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
         BinaryPrimitives.WriteInt32LittleEndian(message, (int)command);
         BinaryPrimitives.WriteUInt64LittleEndian(message[8..], (ulong)payload.Length);
         payload.CopyTo(message[HeaderSize..]);
+        SendRaw(command, message, fds);
+    }
+
+    private void SendRaw(MpqemuCommand command, ReadOnlySpan<byte> messages, ReadOnlySpan<int> fds = default)
+    {
         try
         {
-            socket.Send(message, fds);
+            socket.Send(messages, fds);
         }
         catch (Exception e) when (e is PosixException or ObjectDisposedException)
         {
@@ -155,31 +209,40 @@ internal sealed class MpqemuLink(UnixSocket socket, int replyTimeoutMs = 5000)
 
     private ulong ReceiveReturn(MpqemuCommand command, bool withValue)
     {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        Span<byte> value = stackalloc byte[8];
+        Span<byte> answer = stackalloc byte[HeaderSize + 8];
+        ReceiveRaw(command, answer[..HeaderSize], "its answer to");
+        if (CheckReturn(command, answer, withValue) == 0)
+            return 0;
+        ReceiveRaw(command, answer[HeaderSize..], "the rest of its RET to");
+        return BinaryPrimitives.ReadUInt64LittleEndian(answer[HeaderSize..]);
+    }
+
+    /// <summary>Checks the RET header at the start of <paramref name="answer"/>; returns its payload size (0 or 8).</summary>
+    private static ulong CheckReturn(MpqemuCommand command, ReadOnlySpan<byte> answer, bool withValue)
+    {
+        int cmd = BinaryPrimitives.ReadInt32LittleEndian(answer);
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(answer[8..]);
+        if (cmd != (int)MpqemuCommand.Ret)
+            throw new MpqemuException($"QEMU answered {command} with command {cmd}, not RET");
+        if (size != (withValue ? 8UL : 0UL) && size != 8)
+            throw new MpqemuException($"QEMU's RET to {command} has {size} payload bytes (8 expected)");
+        return size;
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> from QEMU within the reply timeout; descriptors are refused.</summary>
+    private void ReceiveRaw(MpqemuCommand command, Span<byte> buffer, string what)
+    {
         var fds = new List<int>();
         try
         {
-            long deadline = Environment.TickCount64 + replyTimeoutMs;
-            if (!socket.ReceiveExactly(header, fds, deadline))
-                throw new MpqemuException($"QEMU closed the channel instead of answering {command}");
-            int cmd = BinaryPrimitives.ReadInt32LittleEndian(header);
-            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-            if (cmd != (int)MpqemuCommand.Ret)
-                throw new MpqemuException($"QEMU answered {command} with command {cmd}, not RET");
-            if (size != (withValue ? 8UL : 0UL) && size != 8)
-                throw new MpqemuException($"QEMU's RET to {command} has {size} payload bytes (8 expected)");
+            if (!socket.ReceiveExactly(buffer, fds, Environment.TickCount64 + replyTimeoutMs))
+                throw new MpqemuException($"QEMU closed the channel instead of sending {what} {command}");
             if (fds.Count != 0)
                 throw new MpqemuException($"QEMU's RET to {command} carries {fds.Count} descriptors");
-            if (size == 0)
-                return 0;
-            if (!socket.ReceiveExactly(value, fds, deadline))
-                throw new MpqemuException($"QEMU closed the channel in the middle of its RET to {command}");
-            return BinaryPrimitives.ReadUInt64LittleEndian(value);
         }
         catch (Exception e) when (e is PosixException or EndOfStreamException or ObjectDisposedException)
         {
-            throw new MpqemuException($"receiving QEMU's answer to {command} failed: {e.Message}", e);
+            throw new MpqemuException($"receiving {what} {command} from QEMU failed: {e.Message}", e);
         }
         catch (TimeoutException)
         {

@@ -38,6 +38,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     private readonly EventFd irq = new(), resample = new(), stopIrq = new();
     private readonly Thread irqThread;
     private readonly SharedMemory placeholder = SharedMemory.Create("linuxshim-qemu-no-memory", 4096);
+    private readonly Ne2000RingWatch? ringWatch;
     private QemuProcess? process;
     private MpqemuLink? link;
     private QemuCable? cable;
@@ -66,6 +67,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         this.log = log;
         deviceArgument = DeviceArgument(model, mac);
         Model = model;
+        ringWatch = Ne2000RingWatch.Watches(model) ? new Ne2000RingWatch() : null;
         irqThread = new Thread(DeliverInterrupts) { IsBackground = true, Name = "qemu intx" };
         try
         {
@@ -141,6 +143,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         var started = QemuProcess.Start(deviceArgument, log);
         process = started;
         link = new MpqemuLink(started.Channel);
+        ringWatch?.Reset(fresh: true);
         started.Exited += what => OnQemuExited(started, what);
         ProgramBars(discover: true);
         link.SetIrqFd(irq, resample);
@@ -288,6 +291,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                 int length = (int)Math.Min((ulong)data.Length, bar.Size - offset);
                 foreach (var (i, size) in PciDevice.Split(offset, length))
                     PciDevice.Scatter(q.BarRead(bar.Address + offset + (ulong)i, size, !bar.Io), data.Slice(i, size));
+                ringWatch?.Read(region, offset, data[..length]);
             }
             catch (MpqemuException e)
             {
@@ -316,9 +320,78 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             {
                 foreach (var (i, size) in PciDevice.Split(offset, bytes.Length))
                     q.BarWrite(bar.Address + offset + (ulong)i, PciDevice.Gather(bytes.AsSpan(i, size)), size, !bar.Io);
+                if (ringWatch is not null && ringWatch.Wrote(region, offset, bytes, (register, value) => Register(q, bar, register, value)))
+                    irq.Signal();
             });
         }
     }
+
+    /// <summary>
+    /// A data port read many times (rep ins): the BAR_READs go to QEMU pipelined (<see cref="MpqemuLink.BarRepeat"/>),
+    /// not one round trip each; the values are those the reads one by one would give.
+    /// </summary>
+    public void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
+    {
+        data.Fill(0xFF);
+        lock (sync)
+        {
+            if (RepeatedBar(region, offset, width) is not { } bar)
+            {
+                RepeatedAccess.ReadEach(this, region, offset, width, data);
+                return;
+            }
+            if (!Repeat(bar, offset, width, write: false, data))
+                data.Fill(0xFF);
+        }
+    }
+
+    /// <summary>A data port written many times (rep outs), pipelined as <see cref="ReadRegionRepeated"/>.</summary>
+    public void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        lock (sync)
+        {
+            if (RepeatedBar(region, offset, width) is not { } bar)
+            {
+                RepeatedAccess.WriteEach(this, region, offset, width, data);
+                return;
+            }
+            Repeat(bar, offset, width, write: true, data.ToArray());
+        }
+    }
+
+    // One register of the NE2000 for the ring watch: read (value null) or written.
+    private static byte Register(MpqemuLink q, Bar bar, int register, int? value)
+    {
+        if (value is { } v)
+        {
+            q.BarWrite(bar.Address + (ulong)register, (byte)v, 1, !bar.Io);
+            return 0;
+        }
+        return (byte)q.BarRead(bar.Address + (ulong)register, 1, !bar.Io);
+    }
+
+    // As Contained, for a span. Call under sync.
+    private bool Repeat(Bar bar, ulong offset, int width, bool write, Span<byte> data)
+    {
+        if (Fault is not null || link is not { } q)
+            return false;
+        try
+        {
+            q.BarRepeat(bar.Address + offset, width, !bar.Io, write, data);
+            return true;
+        }
+        catch (MpqemuException e)
+        {
+            Fail(e);
+            return false;
+        }
+    }
+
+    // The BAR whose register a repeated access reaches as one access of its width each time, or null (the
+    // accesses one by one then decide what happens: configuration space, nothing there, a register split).
+    private Bar? RepeatedBar(int region, ulong offset, int width) =>
+        region is >= 0 and < 6 && bars[region].Implemented && !(ringWatch is not null && Ne2000RingWatch.Observes(region, offset)) && width is 1 or 2 or 4 or 8 && offset % (ulong)width == 0
+        && offset + (ulong)width <= bars[region].Size ? bars[region] : null;
 
     // Dword by dword: the BARs and the decode bits are the client's own view; everything else is QEMU's.
     private void ReadConfig(ulong offset, Span<byte> data)
@@ -397,8 +470,14 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         }
     }
 
-    /// <summary>The client unmasked INTx: QEMU signals the irqfd again if the line is still up.</summary>
-    public void IntxUnmasked() => resample.Signal();
+    /// <summary>The client unmasked INTx: QEMU signals the irqfd again if the line is still up, and so does the
+    /// NE2000's ring watch while it holds the line (through the irqfd too, so no lock is taken here).</summary>
+    public void IntxUnmasked()
+    {
+        resample.Signal();
+        if (ringWatch is { LineHeld: true } && Fault is null)
+            irq.Signal();
+    }
 
     // ---- DMA ----
 
@@ -494,6 +573,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             }
             else
             {
+                ringWatch?.Reset(fresh: false);
                 Contained(q =>
                 {
                     q.DeviceReset();

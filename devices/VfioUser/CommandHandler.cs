@@ -207,8 +207,7 @@ internal sealed class CommandHandler(VfioUserServer server)
         if (errno != 0)
             return errno;
         var data = reply.AsSpan(VfioUserRegionRepeatData.FixedSize, (int)a.Count);
-        for (int at = 0; at < data.Length; at += a.Width)
-            Device.ReadRegion(a.Region, a.Offset, data.Slice(at, a.Width));
+        Device.ReadRegionRepeated(a.Region, a.Offset, a.Width, data);
         length = new VfioUserRegionRepeatData(a.Offset, a.Region, a.Width, a.Count).Encode(reply) + (int)a.Count;
         return 0;
     }
@@ -222,8 +221,7 @@ internal sealed class CommandHandler(VfioUserServer server)
         int errno = CheckRepeat(a.Region, a.Offset, a.Width, a.Count, write: true, out why);
         if (errno != 0)
             return errno;
-        for (int at = 0; at < data.Length; at += a.Width)
-            Device.WriteRegion(a.Region, a.Offset, data.Slice(at, a.Width));
+        Device.WriteRegionRepeated(a.Region, a.Offset, a.Width, data);
         length = new VfioUserRegionRepeat(a.Offset, a.Region, a.Width, a.Count).Encode(reply);
         return 0;
     }

@@ -27,6 +27,20 @@ public interface IVfioDevice
     /// <summary>Writes, under the same guarantees as <see cref="ReadRegion"/>.</summary>
     void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// Reads the one register at <paramref name="offset"/> of BAR <paramref name="region"/> <paramref name="data"/>.Length
+    /// / <paramref name="width"/> times in order, the values one after the other in <paramref name="data"/> (a data
+    /// port read by rep ins); the server has checked the register as for <see cref="ReadRegion"/>. A model that can do
+    /// the accesses faster together than one by one (QEMU's, each a round trip) overrides this; the result is the same.
+    /// </summary>
+    void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data) =>
+        RepeatedAccess.ReadEach(this, region, offset, width, data);
+
+    /// <summary>Writes the successive values of <paramref name="data"/> to the one register (rep outs), as for
+    /// <see cref="ReadRegionRepeated"/>.</summary>
+    void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data) =>
+        RepeatedAccess.WriteEach(this, region, offset, width, data);
+
     /// <summary>Function-level reset.</summary>
     void Reset();
 
@@ -47,6 +61,22 @@ public interface IVfioDevice
     /// <summary>Who drives INTx through a resampled line (see <see cref="IIntxResampler"/>), as for
     /// <see cref="DmaWindowObserver"/>.</summary>
     IIntxResampler? IntxResampler => this as IIntxResampler;
+}
+
+/// <summary>A repeated access made as single accesses, one per <c>width</c> bytes, in order.</summary>
+public static class RepeatedAccess
+{
+    public static void ReadEach(IVfioDevice device, int region, ulong offset, int width, Span<byte> data)
+    {
+        for (int at = 0; at < data.Length; at += width)
+            device.ReadRegion(region, offset, data.Slice(at, width));
+    }
+
+    public static void WriteEach(IVfioDevice device, int region, ulong offset, int width, ReadOnlySpan<byte> data)
+    {
+        for (int at = 0; at < data.Length; at += width)
+            device.WriteRegion(region, offset, data.Slice(at, width));
+    }
 }
 
 /// <summary>

@@ -11,12 +11,18 @@ public sealed class DeviceFaultsTests
     private sealed class Model : IVfioDevice
     {
         public IDeviceBus? Bus;
-        public int Writes;
+        public int Writes, RepeatedReads, RepeatedWrites;
         public int RegionCount => 9;
         public VfioRegionInfo GetRegion(int index) => new(4096, true, true);
         public int IrqCount(int irqIndex) => 1;
         public void ReadRegion(int region, ulong offset, Span<byte> data) => data.Fill(0x12);
         public void WriteRegion(int region, ulong offset, ReadOnlySpan<byte> data) => Writes++;
+        public void ReadRegionRepeated(int region, ulong offset, int width, Span<byte> data)
+        {
+            RepeatedReads++;
+            data.Fill(0x34);
+        }
+        public void WriteRegionRepeated(int region, ulong offset, int width, ReadOnlySpan<byte> data) => RepeatedWrites++;
         public void Reset() { }
         public void Attach(IDeviceBus bus) => Bus = bus;
     }
@@ -84,6 +90,28 @@ public sealed class DeviceFaultsTests
         Assert.False(plain.SynchronousModel);
         Assert.Null(plain.DmaWindowObserver);
         Assert.Null(plain.IntxResampler);
+    }
+
+    [Fact]
+    public void RepeatedAccessesReachTheModelsOwnWayOutsideAFaultAndMeetTheFaultOneByOneDuringIt()
+    {
+        // Outside a fault the model does a data port's accesses its own (pipelined) way; during all_ones each
+        // of them reads all ones and each write is dropped, as the single accesses are.
+        var (faults, model, _) = Make();
+        var data = new byte[16];
+        faults.ReadRegionRepeated(0, 0x10, 4, data);
+        faults.WriteRegionRepeated(0, 0x10, 4, data);
+        Assert.Equal((1, 1), (model.RepeatedReads, model.RepeatedWrites));
+        Assert.All(data, b => Assert.Equal(0x34, b));
+        faults.Start("all_ones", 5000, 1);
+        faults.ReadRegionRepeated(0, 0x10, 4, data);
+        faults.WriteRegionRepeated(0, 0x10, 4, data);
+        Assert.All(data, b => Assert.Equal(0xff, b));
+        Assert.Equal((1, 1, 0), (model.RepeatedReads, model.RepeatedWrites, model.Writes));
+        faults.Start("random_reads", 5000, 7);
+        faults.ReadRegionRepeated(0, 0x10, 4, data);
+        Assert.Equal(1, model.RepeatedReads);
+        Assert.Contains(data, b => b != 0x34 && b != 0xff);
     }
 
     [Fact]
