@@ -461,7 +461,22 @@ public static unsafe class SkBuff
 
     /// <summary>skb_add_rx_frag(): the page area becomes fragment <paramref name="i"/> (skb_fill_page_desc()) and counts in the skb's lengths.</summary>
     [KernelSymbol("skb_add_rx_frag"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SkbAddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize)
+    public static void SkbAddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize) => AddRxFrag(skb, i, page, offset, size, truesize);
+
+    /// <summary>6.12's skb_add_rx_frag() passes the page as a netmem_ref, which for a page is its address; a net_iov
+    /// (bit 0 set) is device memory TCP's, which nothing here makes.</summary>
+    [KernelSymbol("skb_add_rx_frag_netmem"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbAddRxFragNetmem(nint skb, int i, ulong netmem, int offset, int size, uint truesize)
+    {
+        if ((netmem & 1) != 0)
+        {
+            Machine.Fatal("skb_add_rx_frag_netmem: a net_iov fragment (device memory), which the shim does not have");
+            return;
+        }
+        AddRxFrag(skb, i, (nint)netmem, offset, size, truesize);
+    }
+
+    private static void AddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize)
     {
         nint frag = Frag(skb, i);
         frag.Ptr(SkbLayout.FragPage, page);

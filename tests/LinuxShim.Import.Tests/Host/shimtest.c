@@ -32,6 +32,7 @@
 #include <linux/bitops.h>
 #include <linux/inetdevice.h>
 #include <linux/sysfs.h>
+#include <linux/platform_device.h>
 #include <net/net_namespace.h>
 
 static int mode;
@@ -326,6 +327,34 @@ static void lib_checks(void)
 	CHECK("jiffies_64", time_after_eq64(j64, (u64)before) && time_before_eq64(j64, (u64)after));
 }
 
+/* Platform's devices: named as platform_device_add() names them, 32-bit DMA masks, a copy of the data. */
+static void platform_checks(void)
+{
+	static const u32 board_data = 0x5eed;
+	struct platform_device *board, *a, *b;
+
+	board = platform_device_register_simple("shimtest-board", 3, NULL, 0);
+	CHECK("platform_device_register", !IS_ERR(board) && !strcmp(dev_name(&board->dev), "shimtest-board.3") && board->id == 3
+	      && !strcmp(board->name, "shimtest-board") && board->dev.dma_mask && *board->dev.dma_mask == DMA_BIT_MASK(32)
+	      && board->dev.coherent_dma_mask == DMA_BIT_MASK(32));
+	if (IS_ERR(board))
+		return;
+	CHECK("platform_device_sysfs_link", sysfs_create_link(&board->dev.kobj, &board->dev.kobj, "port0") == 0);
+	sysfs_remove_link(&board->dev.kobj, "port0");
+	a = platform_device_register_data(&board->dev, "shimtest-auto", PLATFORM_DEVID_AUTO, &board_data, sizeof(board_data));
+	b = platform_device_register_data(NULL, "shimtest-auto", PLATFORM_DEVID_AUTO, NULL, 0);
+	CHECK("platform_device_auto_id", !IS_ERR(a) && !IS_ERR(b) && !strcmp(dev_name(&a->dev), "shimtest-auto.0.auto")
+	      && !strcmp(dev_name(&b->dev), "shimtest-auto.1.auto") && a->id_auto && a->dev.parent == &board->dev);
+	CHECK("platform_device_data", !IS_ERR(a) && dev_get_platdata(&a->dev) && dev_get_platdata(&a->dev) != &board_data
+	      && *(const u32 *)dev_get_platdata(&a->dev) == board_data && !IS_ERR(b) && !dev_get_platdata(&b->dev));
+	platform_device_unregister(a);
+	a = platform_device_register_simple("shimtest-auto", PLATFORM_DEVID_AUTO, NULL, 0);
+	CHECK("platform_device_unregister_frees_id", !IS_ERR(a) && !strcmp(dev_name(&a->dev), "shimtest-auto.0.auto"));
+	platform_device_unregister(a);
+	platform_device_unregister(b);
+	platform_device_unregister(board);
+}
+
 static int inetaddr_events;
 
 static int inetaddr_event(struct notifier_block *nb, unsigned long event, void *ptr)
@@ -434,6 +463,7 @@ static int __init shimtest_init(void)
 	}
 	memory_checks();
 	lib_checks();
+	platform_checks();
 	netdev_checks();
 	err = pci_register_driver(&shimtest_driver);
 	CHECK("pci_register_driver", err == 0);
