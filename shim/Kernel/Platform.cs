@@ -60,13 +60,11 @@ public static unsafe class Platform
             AutoIds.Remove(id);
     }
 
-    /// <summary>platform_match() without firmware nodes (none here): driver_override, else the id table's names,
-    /// else the driver's name.</summary>
+    /// <summary>platform_match() without firmware nodes (none here) and without a driver_override (which only
+    /// driver_set_override() and sysfs set, neither offered here): the id table's names, else the driver's name.</summary>
     private static bool Matches(nint pdev, nint pdrv)
     {
         string? device = Access.CString(pdev.Ptr(PlatformLayout.Name));
-        if (pdev.Ptr(PlatformLayout.DriverOverride) is var over and not 0)
-            return Access.CString(over) == Access.CString(pdrv.Ptr(PlatformLayout.DriverName));
         if (pdrv.Ptr(PlatformLayout.DriverIdTable) is var id and not 0)
         {
             for (; *(byte*)id.At(PlatformLayout.IdName) != 0; id += PlatformLayout.IdSize.Size)

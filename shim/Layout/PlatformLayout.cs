@@ -24,7 +24,6 @@ public static class PlatformLayout
     public static readonly StructField IdAuto = KernelLayout.Field(H, "platform_device", "id_auto");
     public static readonly StructField Dev = KernelLayout.Field(H, "platform_device", "dev");
     public static readonly StructField PlatformDmaMask = KernelLayout.Field(H, "platform_device", "platform_dma_mask");
-    public static readonly StructField DriverOverride = KernelLayout.Field(H, "platform_device", "driver_override");
     public static readonly StructField PlatformData = KernelLayout.Field("linux/device.h", "device", "platform_data");
 
     public static readonly StructField DriverName = KernelLayout.Field(H, "platform_driver", "driver.name");
