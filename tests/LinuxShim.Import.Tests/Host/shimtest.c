@@ -32,6 +32,7 @@
 #include <linux/bitops.h>
 #include <linux/inetdevice.h>
 #include <linux/sysfs.h>
+#include <linux/netlink.h>
 #include <linux/platform_device.h>
 #include <net/net_namespace.h>
 
@@ -325,6 +326,7 @@ static void lib_checks(void)
 	j64 = jiffies_64;
 	after = jiffies;
 	CHECK("jiffies_64", time_after_eq64(j64, (u64)before) && time_before_eq64(j64, (u64)after));
+	CHECK("numa_node", numa_node_id() == 0 && cpu_to_node(0) == 0 && cpu_to_node(raw_smp_processor_id()) == 0);
 }
 
 /* Platform's devices: named as platform_device_add() names them, 32-bit DMA masks, a copy of the data. */
@@ -421,6 +423,7 @@ static void shimtest_netdev_setup(struct net_device *dev)
 /* NetCore's alloc_netdev_mqs()/ether_setup(), skb_defer_rx_timestamp() without a PHY; Coco's cc_platform_has(). */
 static void netdev_checks(void)
 {
+	struct netlink_ext_ack extack = {};
 	struct net_device *dev;
 	struct sk_buff *skb;
 
@@ -431,6 +434,8 @@ static void netdev_checks(void)
 	      && (dev->flags & IFF_BROADCAST));
 	CHECK("alloc_netdev_mqs_no_queues", alloc_netdev_mqs(0, "test%d", NET_NAME_UNKNOWN, ether_setup, 0, 1) == NULL);
 	CHECK("init_net", dev && net_eq(dev_net(dev), &init_net));
+	NL_SET_ERR_MSG(&extack, "shimtest extack");
+	CHECK("netlink_extack", extack._msg && !strcmp(extack._msg, "shimtest extack"));
 	CHECK("dev_set_threaded_refused", dev && dev_set_threaded(dev, true) == -EOPNOTSUPP && !dev->threaded
 	      && dev_set_threaded(dev, false) == 0);
 	CHECK("register_inetaddr_notifier", register_inetaddr_notifier(&inetaddr_block) == 0
