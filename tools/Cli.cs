@@ -104,7 +104,9 @@ public static class Cli
           --html FILE         write the scan report as one self-contained HTML page with charts.
           --jobs N            parse N files at once (default: all cores).
           --shard I/N         scan only part I of N (modules split evenly by sources); the N
-                              partial results joined with scan merge equal a single run.
+                              partial results joined with scan merge equal a single run
+                              (give scan merge the shards' kernel options: it imports the
+                              provider modules outside the scan that coverage counts).
           --cache DIR         where extracted tarballs, git checkouts and analysed sources are
                               kept (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
           --no-cache          parse every source again, ignoring cached results.

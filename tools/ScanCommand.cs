@@ -14,7 +14,7 @@ public static class ScanCommand
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         if (cl.Positionals.Count > 0 && cl.Positionals[0] == "merge")
-            return Merge(cl, stdout);
+            return Merge(cl, stdout, stderr);
         if (cl.Positionals.Count > 0 && cl.Positionals[0] == "diff")
             return ScanDiffCommand.Run(cl, stdout, stderr);
         string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
@@ -49,7 +49,7 @@ public static class ScanCommand
             : importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
         if (shard is null)
-            model = WithCoverage(model);
+            model = WithCoverage(model, importer, progress is null ? null : stderr);
 
         WriteOutputs(model, cl, stdout);
         if (!quiet && json != "-" && cl.Get("html") != "-" && cl.Get("markdown") != "-")
@@ -62,7 +62,7 @@ public static class ScanCommand
     }
 
     /// <summary>"scan merge PART.json... --json OUT": the partial results of every shard, as one run would have written them.</summary>
-    private static int Merge(CommandLine cl, TextWriter stdout)
+    private static int Merge(CommandLine cl, TextWriter stdout, TextWriter stderr)
     {
         var files = cl.Positionals.Skip(1).ToList();
         if (files.Count == 0)
@@ -92,12 +92,42 @@ public static class ScanCommand
                 throw new ImportException($"{file} is not an Import Model: {e.Message}");
             }
         }
-        WriteOutputs(WithCoverage(Sharding.Merge(parts)), cl, stdout);
+        var merged = Sharding.Merge(parts);
+        // The providers outside the scan are imported from the kernel the shards scanned, given as scan takes it.
+        var request = KernelOptions.Request(cl);
+        if (request.Linux is null && request.Kernel is null)
+        {
+            stderr.WriteLine("linuxshim: without --kernel (or --linux/--build) no module outside the scan is imported: their exports count as missing");
+            WriteOutputs(merged with { Coverage = Coverage.Compute(merged, ShimSymbols.Implemented()) }, cl, stdout);
+            return Cli.ExitOk;
+        }
+        using var importer = KernelOptions.Open(request, cl, stderr);
+        WriteOutputs(WithCoverage(merged, importer, null), cl, stdout);
         return Cli.ExitOk;
     }
 
-    private static ImportModel WithCoverage(ImportModel model) =>
-        model with { Coverage = Coverage.Compute(model, ShimSymbols.Implemented()) };
+    /// <summary>Coverage of <paramref name="model"/>, with the upstream modules outside it that its modules take exports
+    /// from imported from the same tree (Coverage.ImportProviders); each pulled in is named on <paramref name="log"/>.</summary>
+    private static ImportModel WithCoverage(ImportModel model, Importer importer, TextWriter? log)
+    {
+        var implemented = ShimSymbols.Implemented();
+        var outside = Coverage.ImportProviders(model, implemented, (directory, name) =>
+        {
+            try
+            {
+                var found = importer.Scan(directory, parallelism: 0, module: name).Modules.FirstOrDefault(m => m.Directory == directory && m.Name == name);
+                log?.WriteLine(found is null ? $"linuxshim: provider {directory}/{name} is not built as a module here: its exports stay missing"
+                    : $"linuxshim: imported provider {directory}/{name} from outside the scan");
+                return found;
+            }
+            catch (ImportException e)
+            {
+                log?.WriteLine($"linuxshim: provider {directory}/{name} cannot be imported ({e.Message}): its exports stay missing");
+                return null;
+            }
+        });
+        return model with { Coverage = Coverage.Compute(model, implemented, outside) };
+    }
 
     /// <summary>--json, --markdown and --html, each to a file or ("-") standard output.</summary>
     private static void WriteOutputs(ImportModel model, CommandLine cl, TextWriter stdout)

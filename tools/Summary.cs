@@ -29,6 +29,9 @@ public static class Summary
         if (model.Coverage is { } c)
         {
             w.WriteLine($"shim: {c.ShimSymbols} kernel symbols implemented; {c.ModulesLinking} of {model.Modules.Count} modules link; {c.Missing.Count} symbols missing");
+            if (c.Providers.Count > 0)
+                w.WriteLine($"providers outside the scan: {c.Providers.Count(p => p.Links)} of {c.Providers.Count} link: "
+                    + string.Join(", ", c.Providers.Select(p => $"{p.Directory}/{p.Name} ({(p.Links ? "links" : $"{p.Missing.Count} missing")}; for {string.Join(" ", p.UsedBy)})")));
             if (c.Missing.Count > 0)
                 w.WriteLine("most blocking: " + string.Join(", ", c.Missing.Take(8).Select(m => $"{m.Symbol} ({m.Blocks})")));
         }

@@ -13,7 +13,14 @@ public sealed record CoverageReport
     /// <summary>Every symbol some module needs and the shim lacks, most blocking first.</summary>
     public required IReadOnlyList<MissingSymbol> Missing { get; init; }
     public required IReadOnlyList<PlanStep> Plan { get; init; }
+    /// <summary>Upstream modules outside the scan that modules of the scan take exports from, imported so that what
+    /// they miss counts (a driver host loads them beside their users, DESIGN D12).</summary>
+    public IReadOnlyList<ProviderCoverage> Providers { get; init; } = [];
 }
+
+/// <summary>A provider module outside the scan: whether it links (with what it loads in turn), what it misses, and the
+/// modules of the scan that take exports from it.</summary>
+public sealed record ProviderCoverage(string Name, string Directory, IReadOnlyList<string> Missing, bool Links, IReadOnlyList<string> UsedBy);
 
 /// <summary>Links: every required symbol is implemented (and the module parsed cleanly).</summary>
 public sealed record ModuleCoverage(string Name, string Directory, int Required, int Implemented, IReadOnlyList<string> Missing, bool Links);

@@ -270,7 +270,7 @@ public static unsafe class DriverCore
     [KernelSymbol("device_initialize"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void DeviceInitialize(nint dev) => Initialize(dev);
 
-    private static DeviceModel.Device Initialize(nint dev)
+    internal static DeviceModel.Device Initialize(nint dev)
     {
         var device = new DeviceModel.Device(dev);
         device.Release = () =>
@@ -300,7 +300,7 @@ public static unsafe class DriverCore
         return Add(dev);
     }
 
-    private static int Add(nint dev)
+    internal static int Add(nint dev)
     {
         var device = Find(dev) ?? Initialize(dev);
         // The name: init_name wins (and is cleared, as device_add() does); else the one dev_set_name() gave.

@@ -372,6 +372,7 @@ public static unsafe class NetCore
         dev.U32(NetDevLayout.GsoMaxSize, 65536);
         dev.U16(NetDevLayout.GsoMaxSegs, 65535);
         dev.Ptr(NetDevLayout.Tx, queues);
+        dev.Ptr(NetNamespaceLayout.NdNet, Machine.Library?.Symbol("init_net") ?? 0); // dev_net_set(dev, &init_net)
         foreach (var list in (ReadOnlySpan<StructField>)[NetDevLayout.UnicastList, NetDevLayout.MulticastList, NetDevLayout.DevAddrsList])
             Waiting.InitListHead(dev.At(list));
         dev.U32(NetDevLayout.NumTxQueues, txqs);
@@ -653,6 +654,23 @@ public static unsafe class NetCore
         napi.I32(NapiLayout.Weight, weight);
         napi.SetBit(NapiLayout.State, NapiLayout.Sched); // disabled until napi_enable()
         napi.SetBit(NapiLayout.State, NapiLayout.Npsvc);
+    }
+
+    /// <summary>
+    /// dev_set_threaded(): threaded NAPI, where a kthread per instance polls instead of the NET_RX softirq, is not
+    /// offered. On the shim's one CPU under the big lock (DESIGN D5) a poll thread would take turns with the softirq
+    /// thread and gain the driver nothing, so every instance is polled from the softirq. Turning it off succeeds
+    /// (it never is on); turning it on takes net/core/dev.c's path for a poll thread that cannot be made: the device
+    /// stays in softirq mode, no instance gets NAPI_STATE_THREADED, and the error is returned (-EOPNOTSUPP: no
+    /// allocation failed). Drivers (atl1c) ask for it as a preference and go on without it.
+    /// </summary>
+    [KernelSymbol("dev_set_threaded"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevSetThreaded(nint dev, byte threaded)
+    {
+        if (threaded == 0)
+            return 0;
+        Machine.Log(6, $"{Access.CString(dev.At(NetDevLayout.Name))}: threaded NAPI is not offered; NAPI is polled from the NET_RX softirq");
+        return -95;
     }
 
     [KernelSymbol("__netif_napi_del"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -50,11 +50,8 @@ public static unsafe class NetdevNotifier
     [KernelSymbol("register_netdevice_notifier"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int RegisterNetdeviceNotifier(nint nb)
     {
-        if (Chain.Contains(nb))
+        if (!NotifierChain.Insert(Chain, nb, NotifierChain.Priority))
             return -17; // -EEXIST
-        int priority = nb.I32(NotifierLayout.Priority);
-        int at = Chain.FindIndex(b => b.I32(NotifierLayout.Priority) < priority);
-        Chain.Insert(at < 0 ? Chain.Count : at, nb);
         foreach (var d in NetCore.Registered.ToList())
         {
             int err = ToErrno(CallChain([nb], (ulong)NotifierLayout.Register.Value, d.Pointer));

@@ -164,11 +164,43 @@ public static unsafe class PciCapabilities
     // One CPU under the big lock: the _locked variant's spinlock (6.5+) adds nothing; 6.1 names it without suffix.
     [KernelSymbol("pcie_capability_clear_and_set_word"), KernelSymbol("pcie_capability_clear_and_set_word_unlocked"),
      KernelSymbol("pcie_capability_clear_and_set_word_locked"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int ClearAndSetWord(nint pdev, int pos, ushort clear, ushort set)
+    public static int ClearAndSetWord(nint pdev, int pos, ushort clear, ushort set) => ClearAndSet(pdev, pos, clear, set);
+
+    private static int ClearAndSet(nint pdev, int pos, ushort clear, ushort set)
     {
         ushort v;
         int r = Read(pdev, pos, 2, (nint)(&v));
         return r != 0 ? r : Write(pdev, pos, 2, (ushort)((v & ~clear) | set));
+    }
+
+    private const ushort DevCtlReadRq = 0x7000; // PCI_EXP_DEVCTL_READRQ: Max_Read_Request_Size, 128 << n bytes
+
+    /// <summary>pcie_get_readrq(): the Max_Read_Request_Size a Device Control value sets, in bytes.</summary>
+    public static int ReadRequestBytes(ushort devctl) => 128 << ((devctl & DevCtlReadRq) >> 12);
+
+    /// <summary>pcie_set_readrq()'s encoding of <paramref name="bytes"/> in Device Control; null for a size the
+    /// register cannot hold (a power of two from 128 to 4096).</summary>
+    public static ushort? ReadRequestField(int bytes) =>
+        bytes is >= 128 and <= 4096 && (bytes & (bytes - 1)) == 0 ? (ushort)((System.Numerics.BitOperations.Log2((uint)bytes) - 7) << 12) : null;
+
+    // A conventional function has no Device Control register: it reads 0 (pcie_capability_read_word()), so 128.
+    [KernelSymbol("pcie_get_readrq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcieGetReadrq(nint pdev)
+    {
+        ushort ctl;
+        Read(pdev, DevCtl, 2, (nint)(&ctl));
+        return ReadRequestBytes(ctl);
+    }
+
+    // drivers/pci/pci.c: the size is not clamped to the Max_Payload_Size, as under the default PCIe bus
+    // configuration (no pci=pcie_bus_perf here), and no host bridge of this machine forbids raising it
+    // (no_inc_mrrs is a quirk of particular bridges).
+    [KernelSymbol("pcie_set_readrq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int PcieSetReadrq(nint pdev, int rq)
+    {
+        if (ReadRequestField(rq) is not { } field)
+            return -22; // -EINVAL
+        return ClearAndSet(pdev, DevCtl, DevCtlReadRq, field) == 0 ? 0 : -14; // pcibios_err_to_errno(): -EFAULT
     }
 
     // ASPM belongs to whoever owns the link (the platform's firmware, or the VMM for these virtual links): as

@@ -290,12 +290,84 @@ public static unsafe class SkBuff
         skb.Ptr(SkbLayout.Data, skb.Ptr(SkbLayout.Data) + off);
         skb.U32(SkbLayout.End, (uint)size);
         skb.U32(SkbLayout.Tail, skb.U32(SkbLayout.Tail) + (uint)nhead);
-        foreach (var h in new[] { SkbLayout.MacHeader, SkbLayout.NetworkHeader, SkbLayout.TransportHeader })
-            if (skb.U16(h) != 0xffff)
-                skb.U16(h, (ushort)(skb.U16(h) + nhead));
+        MoveHeaders(skb, nhead);
         skb.Bits(SkbLayout.HeadFrag, 0);
         return 0;
     }
+
+    /// <summary>skb_headers_offset_update(): the offsets from the head that follow the data <paramref name="by"/> bytes
+    /// further into a new head (a header not set stays unset).</summary>
+    private static void MoveHeaders(nint skb, int by)
+    {
+        if (skb.Bits(SkbLayout.IpSummed) == SkbLayout.ChecksumPartial)
+            skb.U16(SkbLayout.CsumStart, (ushort)(skb.U16(SkbLayout.CsumStart) + by));
+        foreach (var h in new[] { SkbLayout.MacHeader, SkbLayout.NetworkHeader, SkbLayout.TransportHeader,
+                     SkbCopyLayout.InnerMacHeader, SkbCopyLayout.InnerNetworkHeader, SkbCopyLayout.InnerTransportHeader })
+            if (skb.U16(h) != 0xffff)
+                skb.U16(h, (ushort)(skb.U16(h) + by));
+    }
+
+    /// <summary>
+    /// skb_realloc_headroom() (net/core/skbuff.c): a private copy of <paramref name="skb"/> whose head the caller may
+    /// write, with at least <paramref name="headroom"/> bytes before the data (more is rounded up to cache lines, as
+    /// SKB_DATA_ALIGN does), or 0 when memory runs out; the original is left as it was, for the caller to free. The
+    /// linear part is copied and the page fragments shared (each page gains a reference), as pskb_copy() does; the
+    /// copy takes the original's header fields and GSO state but neither its socket, its destructor nor its place in
+    /// a list. A frag_list (GSO segments chained as skbs) is never built here: no stack above the shim makes one.
+    /// </summary>
+    public static nint ReallocHeadroom(nint skb, int headroom)
+    {
+        nint shinfo = SharedInfo(skb);
+        if (shinfo.Ptr(SkbLayout.FragList) != 0)
+        {
+            Machine.Fatal("skb_realloc_headroom: an skb with a frag_list, which nothing in the shim builds");
+            return 0;
+        }
+        int have = (int)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head));
+        int room = headroom <= have ? have : have + Align(headroom - have);
+        int headlen = Headlen(skb);
+        int tailroom = (int)skb.U32(SkbLayout.End) - have - headlen;
+        nint copy = FaultInjection.Fail("slab") ? 0 : Alloc(room + headlen + Math.Max(tailroom, 0), room, 0);
+        if (copy == 0)
+            return 0;
+        // The header as __copy_skb_header() takes it, keeping what belongs to the copy's own buffer.
+        nint head = copy.Ptr(SkbLayout.Head), data = copy.Ptr(SkbLayout.Data);
+        uint end = copy.U32(SkbLayout.End), truesize = copy.U32(SkbLayout.Truesize);
+        Buffer.MemoryCopy((void*)skb, (void*)copy, SkbLayout.Size.Size, SkbLayout.Size.Size);
+        copy.Ptr(SkbLayout.Head, head);
+        copy.Ptr(SkbLayout.Data, data);
+        copy.U32(SkbLayout.End, end);
+        copy.U32(SkbLayout.Tail, (uint)(room + headlen));
+        copy.U32(SkbLayout.Truesize, truesize + skb.U32(SkbLayout.DataLen));
+        copy.I32(SkbLayout.Users, 1);
+        copy.Ptr(SkbLayout.Next, 0);
+        copy.Ptr(SkbCopyLayout.Prev, 0);
+        copy.Ptr(SkbCopyLayout.Sk, 0);
+        copy.Ptr(SkbCopyLayout.Destructor, 0);
+        copy.Bits(SkbCopyLayout.Cloned, 0);
+        copy.Bits(SkbCopyLayout.Nohdr, 0);
+        copy.Bits(SkbCopyLayout.Fclone, 0);
+        copy.Bits(SkbLayout.HeadFrag, 0);
+        MoveHeaders(copy, room - have);
+        Buffer.MemoryCopy((void*)skb.Ptr(SkbLayout.Data), (void*)data, headlen, headlen);
+
+        nint to = SharedInfo(copy);
+        int frags = shinfo.U8(SkbLayout.NrFrags);
+        for (int i = 0; i < frags; i++)
+        {
+            nint frag = shinfo.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size;
+            Buffer.MemoryCopy((void*)frag, (void*)(to.At(SkbLayout.Frags) + i * SkbLayout.FragSize.Size), SkbLayout.FragSize.Size, SkbLayout.FragSize.Size);
+            Interlocked.Increment(ref *(int*)frag.Ptr(SkbLayout.FragPage).At(PageLayout.RefCount)); // skb_frag_ref()
+        }
+        to.U8(SkbLayout.NrFrags, (byte)frags);
+        to.U16(SkbChecksumLayout.GsoSize, shinfo.U16(SkbChecksumLayout.GsoSize));
+        to.U16(SkbCopyLayout.GsoSegs, shinfo.U16(SkbCopyLayout.GsoSegs));
+        to.U32(SkbCopyLayout.GsoType, shinfo.U32(SkbCopyLayout.GsoType));
+        return copy;
+    }
+
+    [KernelSymbol("skb_realloc_headroom"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint SkbReallocHeadroom(nint skb, uint headroom) => ReallocHeadroom(skb, (int)headroom);
 
     [KernelSymbol("__pskb_pull_tail"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static nint PskbPullTail(nint skb, int delta)
@@ -389,7 +461,22 @@ public static unsafe class SkBuff
 
     /// <summary>skb_add_rx_frag(): the page area becomes fragment <paramref name="i"/> (skb_fill_page_desc()) and counts in the skb's lengths.</summary>
     [KernelSymbol("skb_add_rx_frag"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void SkbAddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize)
+    public static void SkbAddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize) => AddRxFrag(skb, i, page, offset, size, truesize);
+
+    /// <summary>6.12's skb_add_rx_frag() passes the page as a netmem_ref, which for a page is its address; a net_iov
+    /// (bit 0 set) is device memory TCP's, which nothing here makes.</summary>
+    [KernelSymbol("skb_add_rx_frag_netmem"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SkbAddRxFragNetmem(nint skb, int i, ulong netmem, int offset, int size, uint truesize)
+    {
+        if ((netmem & 1) != 0)
+        {
+            Machine.Fatal("skb_add_rx_frag_netmem: a net_iov fragment (device memory), which the shim does not have");
+            return;
+        }
+        AddRxFrag(skb, i, (nint)netmem, offset, size, truesize);
+    }
+
+    private static void AddRxFrag(nint skb, int i, nint page, int offset, int size, uint truesize)
     {
         nint frag = Frag(skb, i);
         frag.Ptr(SkbLayout.FragPage, page);

@@ -12,28 +12,45 @@ namespace LinuxShim.Shim.Kernel;
 public static class Sysfs
 {
     private static readonly HashSet<(nint Owner, nint What)> Attributes = [];
+    private static readonly HashSet<(nint Directory, string Name)> Links = [];
 
-    /// <summary>Records an attribute (or link) of <paramref name="owner"/>; false if it already has it (-EEXIST).</summary>
-    public static bool Create(nint owner, nint what)
-    {
-        lock (Attributes)
-            return Attributes.Add((owner, what));
-    }
+    /// <summary>Records an attribute of <paramref name="owner"/>; false if it already has it (-EEXIST).</summary>
+    public static bool Create(nint owner, nint what) => Locked(Attributes, a => a.Add((owner, what)));
 
     /// <summary>Forgets one; removing what does not exist is silently ignored, as sysfs does.</summary>
-    public static bool Remove(nint owner, nint what)
-    {
-        lock (Attributes)
-            return Attributes.Remove((owner, what));
-    }
+    public static bool Remove(nint owner, nint what) => Locked(Attributes, a => a.Remove((owner, what)));
 
-    public static int Count(nint owner)
+    public static int Count(nint owner) => Locked(Attributes, a => a.Count(x => x.Owner == owner));
+
+    /// <summary>sysfs_create_link(): a link named <paramref name="name"/> in <paramref name="directory"/>'s directory
+    /// (0: the sysfs root); false if that directory has an entry of that name already (-EEXIST).</summary>
+    public static bool CreateLink(nint directory, string name) => Locked(Links, l => l.Add((directory, name)));
+
+    /// <summary>sysfs_remove_link(): false when there is no such link (sysfs ignores that).</summary>
+    public static bool RemoveLink(nint directory, string name) => Locked(Links, l => l.Remove((directory, name)));
+
+    public static bool HasLink(nint directory, string name) => Locked(Links, l => l.Contains((directory, name)));
+
+    private static TResult Locked<T, TResult>(HashSet<T> set, Func<HashSet<T>, TResult> f)
     {
-        lock (Attributes)
-            return Attributes.Count(a => a.Owner == owner);
+        lock (set)
+            return f(set);
     }
 
     private const int Eexist = 17, Einval = 22;
+
+    // fs/sysfs/symlink.c: a link needs a name and a target; the target's kobject is not looked into, as the
+    // host has no directory for it to resolve to.
+    [KernelSymbol("sysfs_create_link"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SysfsCreateLink(nint kobj, nint target, nint name) =>
+        name == 0 || target == 0 ? -Einval : CreateLink(kobj, Marshal.PtrToStringUTF8(name)!) ? 0 : -Eexist;
+
+    [KernelSymbol("sysfs_remove_link"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SysfsRemoveLink(nint kobj, nint name)
+    {
+        if (name != 0)
+            RemoveLink(kobj, Marshal.PtrToStringUTF8(name)!);
+    }
 
     [KernelSymbol("device_create_file"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int DeviceCreateFile(nint dev, nint attr) => dev == 0 ? -Einval : Create(dev, attr) ? 0 : -Eexist;

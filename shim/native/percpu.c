@@ -7,6 +7,7 @@
 #include <linux/kernel.h>
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
+#include <linux/topology.h>
 #include "shim.h"
 
 unsigned int nr_cpu_ids = 1;
@@ -17,3 +18,10 @@ struct cpumask __cpu_present_mask = { .bits = { 1 } };
 SHIM_SYMBOL(__cpu_present_mask)
 unsigned long __per_cpu_offset[NR_CPUS];
 SHIM_SYMBOL(__per_cpu_offset)
+
+#ifdef CONFIG_USE_PERCPU_NUMA_NODE_ID
+/* The machine is one NUMA node, node 0, holding the one CPU: numa_node_id() and cpu_to_node() read this
+ * (include/linux/topology.h), which the kernel sets per CPU at boot (set_cpu_numa_node()). */
+DEFINE_PER_CPU(int, numa_node);
+SHIM_SYMBOL(numa_node)
+#endif

@@ -28,6 +28,10 @@
 /* Time: the host's ticker advances jiffies (HZ per second). */
 volatile unsigned long jiffies __section(".data") = INITIAL_JIFFIES;
 SHIM_SYMBOL(jiffies)
+/* On 64-bit, jiffies is jiffies_64 under another name (arch/x86/kernel/vmlinux.lds.S: jiffies = jiffies_64). */
+asm(".globl jiffies_64\n\t.set jiffies_64, jiffies\n");
+SHIM_SYMBOL(jiffies_64)
+static_assert(sizeof(jiffies) == sizeof(u64), "jiffies is all of jiffies_64");
 
 /*
  * One CPU (DESIGN D5): the per-CPU variables are ordinary variables. User space runs with a zero

@@ -75,6 +75,62 @@ public class CoverageTests
     }
 
     [Fact]
+    public void ProvidersOutsideTheScanAreImportedOnceAndCountOnlyWhenTheyLinkThemselves()
+    {
+        RequiredSymbol FromModule(string symbol, string provider) => new(symbol, "EXPORT_SYMBOL", null, provider, null);
+        ModuleInfo In(string directory, string name, params RequiredSymbol[] requires) =>
+            Module(name, "ok") with { Directory = directory, Requires = requires };
+        RequiredSymbol Kernel(string symbol) => new(symbol, "EXPORT_SYMBOL", null, "vmlinux", null);
+        // sungem takes sungem_phy_probe from drivers/net/sungem_phy, which takes mdio_read from drivers/net/mdio;
+        // a PCMCIA driver takes pcmcia_enable_device from the PCMCIA core, which needs a bus the shim lacks;
+        // a USB driver's provider is not built as a module here; mii_link_ok is implemented, so mii is not loaded.
+        var model = Model() with
+        {
+            Modules =
+            [
+                In("drivers/x", "sungem", Kernel("msleep"), FromModule("sungem_phy_probe", "drivers/net/sungem_phy")),
+                In("drivers/x", "card_cs", FromModule("pcmcia_enable_device", "drivers/pcmcia/pcmcia")),
+                In("drivers/x", "usbnic", FromModule("usb_thing", "drivers/usb/core/usbcore"), FromModule("mii_link_ok", "drivers/net/mii")),
+            ],
+        };
+        var providers = new Dictionary<string, ModuleInfo>
+        {
+            ["drivers/net/sungem_phy"] = In("drivers/net", "sungem_phy", Kernel("msleep"), FromModule("mdio_read", "drivers/net/mdio")),
+            ["drivers/net/mdio"] = In("drivers/net", "mdio", Kernel("msleep")),
+            ["drivers/pcmcia/pcmcia"] = In("drivers/pcmcia", "pcmcia", Kernel("bus_register_pcmcia_socket")),
+            ["drivers/net/mii"] = In("drivers/net", "mii", Kernel("never_needed")),
+        };
+        var asked = new List<string>();
+        var implemented = new HashSet<string> { "msleep", "mii_link_ok" };
+        var outside = Coverage.ImportProviders(model, implemented, (directory, name) =>
+        {
+            asked.Add(directory + "/" + name);
+            return providers.GetValueOrDefault(directory + "/" + name);
+        });
+        Assert.Equal(["drivers/net/sungem_phy", "drivers/pcmcia/pcmcia", "drivers/usb/core/usbcore", "drivers/net/mdio"], asked);
+        Assert.Equal(["sungem_phy", "pcmcia", "mdio"], outside.Select(m => m.Name));
+
+        var c = Coverage.Compute(model, implemented, outside);
+        Assert.True(c.Modules.Single(m => m.Name == "sungem").Links);
+        Assert.Equal(2, c.Modules.Single(m => m.Name == "sungem").Implemented);
+        Assert.Equal(["bus_register_pcmcia_socket"], c.Modules.Single(m => m.Name == "card_cs").Missing);
+        Assert.Equal(["usb_thing"], c.Modules.Single(m => m.Name == "usbnic").Missing);
+        Assert.Equal(1, c.ModulesLinking); // outside modules are not counted as modules of the scan
+        Assert.Equal(1, c.Missing.Single(m => m.Symbol == "bus_register_pcmcia_socket").Blocks);
+        var phy = c.Providers.Single(p => p.Name == "sungem_phy");
+        Assert.True(phy.Links);
+        Assert.Equal(["sungem"], phy.UsedBy);
+        Assert.Equal(["sungem_phy"], c.Providers.Single(p => p.Name == "mdio").UsedBy);
+        Assert.False(c.Providers.Single(p => p.Name == "pcmcia").Links);
+
+        // What the provider misses is missing for its users: without msleep sungem misses it twice over, once.
+        c = Coverage.Compute(model, new HashSet<string> { "mii_link_ok" }, outside);
+        Assert.Equal(["msleep"], c.Modules.Single(m => m.Name == "sungem").Missing);
+        Assert.False(c.Providers.Single(p => p.Name == "mdio").Links);
+        Assert.Contains("| sungem_phy | drivers/net | no | 1 | sungem |", MarkdownReport.Write(model with { Coverage = c }));
+    }
+
+    [Fact]
     public void MissingSymbolsAreRankedAndThePlanTakesTheCheapestModuleFirst()
     {
         var c = Coverage.Compute(Model(), new HashSet<string> { "msleep" });

@@ -2,6 +2,7 @@
 // Managed side. Computes a scan's coverage against the shim's implemented symbols, and the greedy
 // plan: repeatedly take the module that needs the fewest symbols not yet planned.
 using LinuxShim.Import.Model;
+using LinuxShim.Import.Port;
 
 namespace LinuxShim.Tools.Reports;
 
@@ -10,16 +11,18 @@ public static class Coverage
     public const int MaxPlanSteps = 100;
 
     /// <summary>
-    /// A module links when the shim implements what it takes from vmlinux and every module of the scan it takes
-    /// exports from links too (a driver host loads them beside it, as ports/ne2k-pci loads 8390): a symbol another
-    /// module of the scan exports is not missing, but what that module misses is missing for its users as well.
-    /// A provider outside the scan stays missing.
+    /// A module links when the shim implements what it takes from vmlinux and every module it takes exports from links
+    /// too (a driver host loads them beside it, as ports/ne2k-pci loads 8390; DESIGN D12): a symbol another module
+    /// exports is not missing, but what that module misses is missing for its users as well. The providers are the
+    /// modules of the scan and <paramref name="outside"/>, upstream modules from elsewhere in the tree imported for
+    /// the purpose (<see cref="ImportProviders"/>); a provider that is neither stays missing.
     /// </summary>
-    public static CoverageReport Compute(ImportModel model, IReadOnlySet<string> implemented)
+    public static CoverageReport Compute(ImportModel model, IReadOnlySet<string> implemented, IReadOnlyList<ModuleInfo>? outside = null)
     {
+        outside ??= [];
         var byProvider = new Dictionary<string, ModuleInfo>(StringComparer.Ordinal);
-        foreach (var m in model.Modules)
-            byProvider.TryAdd(m.Directory + "/" + m.Name, m);
+        foreach (var m in model.Modules.Concat(outside))
+            byProvider.TryAdd(ModuleLoadOrder.ProviderName(m), m);
         var modules = model.Modules.Select(m =>
         {
             var (missing, failed) = Missing(m, implemented, byProvider);
@@ -29,7 +32,7 @@ public static class Coverage
         }).ToList();
 
         var exports = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var r in model.Modules.SelectMany(m => m.Requires))
+        foreach (var r in model.Modules.Concat(outside).SelectMany(m => m.Requires))
             exports.TryAdd(r.Symbol, r.Export);
         var blocks = modules.SelectMany(m => m.Missing).GroupBy(s => s, StringComparer.Ordinal)
             .Select(g => new MissingSymbol(g.Key, exports[g.Key], g.Count()))
@@ -42,7 +45,43 @@ public static class Coverage
             Modules = modules,
             Missing = blocks,
             Plan = Plan(modules, model.Modules.Where(m => m.Status == "ok").Select(m => (m.Directory, m.Name)).ToHashSet()),
+            Providers = outside.Select(p =>
+            {
+                var (missing, failed) = Missing(p, implemented, byProvider);
+                string name = ModuleLoadOrder.ProviderName(p);
+                var users = model.Modules.Concat(outside).Where(u => u != p && u.Requires.Any(r => r.Provider == name && !implemented.Contains(r.Symbol)))
+                    .Select(u => u.Name).Order(StringComparer.Ordinal).ToList();
+                return new ProviderCoverage(p.Name, p.Directory, missing, missing.Count == 0 && !failed, users);
+            }).ToList(),
         };
+    }
+
+    /// <summary>
+    /// The upstream modules outside <paramref name="model"/> that its modules take exports from, and those that these
+    /// take exports from in turn, each imported once through <paramref name="import"/> (directory, module name; null
+    /// when the tree cannot build it as a module). Only symbols the shim lacks pull a provider in: one whose exports
+    /// the shim implements itself is not loaded. vmlinux is never a provider module (the shim stands for it).
+    /// </summary>
+    public static List<ModuleInfo> ImportProviders(ImportModel model, IReadOnlySet<string> implemented, Func<string, string, ModuleInfo?> import)
+    {
+        var known = model.Modules.Select(ModuleLoadOrder.ProviderName).ToHashSet(StringComparer.Ordinal);
+        var outside = new List<ModuleInfo>();
+        var pending = new Queue<ModuleInfo>(model.Modules);
+        while (pending.TryDequeue(out var m))
+        {
+            foreach (var provider in m.Requires.Where(r => !implemented.Contains(r.Symbol) && r.Provider is { } p && p != "vmlinux" && p.Contains('/'))
+                         .Select(r => r.Provider!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList())
+            {
+                if (!known.Add(provider))
+                    continue;
+                int slash = provider.LastIndexOf('/');
+                if (import(provider[..slash], provider[(slash + 1)..]) is not { } imported)
+                    continue;
+                outside.Add(imported);
+                pending.Enqueue(imported);
+            }
+        }
+        return outside;
     }
 
     /// <summary>What <paramref name="module"/> misses from the shim, with what the modules of the scan it depends on

@@ -20,6 +20,15 @@ public static class MarkdownReport
         int failed = model.Modules.Count(m => m.Status != "ok");
         md.AppendLine($"- {model.Modules.Count} modules, {failed} with errors; {c.ModulesLinking} link against the shim today ({c.ShimSymbols} kernel symbols implemented).");
         md.AppendLine($"- {c.Missing.Count} distinct kernel symbols are missing.").AppendLine();
+        if (c.Providers.Count > 0)
+        {
+            md.AppendLine("## Provider modules outside the scan").AppendLine();
+            md.AppendLine("Upstream modules that modules of the scan take exports from, imported from the same tree; a driver host loads them beside their users.").AppendLine();
+            md.AppendLine("| module | directory | links | missing | used by |").AppendLine("|---|---|---|---:|---|");
+            foreach (var p in c.Providers)
+                md.AppendLine($"| {p.Name} | {p.Directory} | {(p.Links ? "yes" : "no")} | {p.Missing.Count} | {string.Join(", ", p.UsedBy)} |");
+            md.AppendLine();
+        }
 
         md.AppendLine("## Coverage distribution").AppendLine();
         md.AppendLine("| required symbols the shim implements | modules |").AppendLine("|---|---:|");

@@ -101,6 +101,7 @@ public sealed class DriverHostTests(KernelFixture kernel, ITestOutputHelper outp
         Assert.Contains("probe shimtest 0000:00:03.0 0 ", stdout);
         Assert.True(stderr.Split('\n').Count(l => l.Contains("shimtest: PASS")) >= 35, "too few checks ran");
         Assert.Contains("shimtest: removed", stderr); // module exit unregistered the driver
+        Assert.Contains("netlink_extack: msg=shimtest extack", stderr); // Netlink's trace of NL_SET_ERR_MSG()
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests of the shim's PCI capability handling (drivers/pci/pci.c's list walk, access.c's choice of the
-// PCI Express registers a function implements) and of its time counters (kernel/time/timecounter.c):
+// PCI Express registers a function implements, the Max_Read_Request_Size encoding of pcie_get_readrq() and
+// pcie_set_readrq()) and of its time counters (kernel/time/timecounter.c):
 // what e1000e relies on for its PCIe link registers and its SYSTIM clock.
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Pci;
@@ -56,6 +57,28 @@ public sealed class PciCapabilityTests
     [InlineData(0x0002, 0x3c, false)]  // past the capability
     public void OnlyTheRegistersAFunctionOfItsTypeHasAreAccessed(int flags, int pos, bool implemented) =>
         Assert.Equal(implemented, PciCapabilities.Implemented((ushort)flags, express: true, pos));
+
+    [Theory]
+    [InlineData(128, 0x0000)]
+    [InlineData(256, 0x1000)]
+    [InlineData(512, 0x2000)]
+    [InlineData(1024, 0x3000)]
+    [InlineData(2048, 0x4000)]
+    [InlineData(4096, 0x5000)]
+    public void MaxReadRequestSizeIsEncodedInDeviceControlBits14To12(int bytes, int field)
+    {
+        Assert.Equal((ushort)field, PciCapabilities.ReadRequestField(bytes));
+        // The other Device Control bits (here Max_Payload_Size and the error reporting enables) do not count.
+        Assert.Equal(bytes, PciCapabilities.ReadRequestBytes((ushort)(field | 0x00ef)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64)]     // below the smallest
+    [InlineData(384)]    // not a power of two
+    [InlineData(8192)]   // above the largest
+    [InlineData(-512)]
+    public void AReadRequestSizeTheRegisterCannotHoldIsRefused(int bytes) => Assert.Null(PciCapabilities.ReadRequestField(bytes));
 
     [Fact]
     public void AConventionalFunctionHasNoExpressRegisters() =>

@@ -29,6 +29,12 @@
 #include <linux/skbuff.h>
 #include <linux/cc_platform.h>
 #include <linux/if_arp.h>
+#include <linux/bitops.h>
+#include <linux/inetdevice.h>
+#include <linux/sysfs.h>
+#include <linux/netlink.h>
+#include <linux/platform_device.h>
+#include <net/net_namespace.h>
 
 static int mode;
 module_param(mode, int, 0444);
@@ -141,6 +147,21 @@ static int kthread_fn(void *data)
 	return 42;
 }
 
+/* PciCapabilities' Max_Read_Request_Size (a conventional function has none: 128 bytes); Sysfs's links. */
+static void pci_checks(struct pci_dev *pdev)
+{
+	CHECK("pcie_set_readrq_invalid", pcie_set_readrq(pdev, 100) == -EINVAL && pcie_set_readrq(pdev, 8192) == -EINVAL
+	      && pcie_set_readrq(pdev, 384) == -EINVAL);
+	CHECK("pcie_readrq", pcie_set_readrq(pdev, 512) == 0 && pcie_get_readrq(pdev) == (pci_is_pcie(pdev) ? 512 : 128));
+	CHECK("sysfs_create_link", sysfs_create_link(&pdev->dev.kobj, &pdev->dev.kobj, "self") == 0
+	      && sysfs_create_link(&pdev->dev.kobj, &pdev->dev.kobj, "self") == -EEXIST
+	      && sysfs_create_link(&pdev->dev.kobj, &pdev->dev.kobj, "other") == 0);
+	sysfs_remove_link(&pdev->dev.kobj, "self");
+	CHECK("sysfs_remove_link", sysfs_create_link(&pdev->dev.kobj, &pdev->dev.kobj, "self") == 0);
+	sysfs_remove_link(&pdev->dev.kobj, "self");
+	sysfs_remove_link(&pdev->dev.kobj, "other");
+}
+
 static int shimtest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	dma_addr_t handle, mapped;
@@ -239,6 +260,7 @@ static int shimtest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	free_irq(pdev->irq, pdev);
 	tasklet_kill(&tasklet);
 	dma_free_coherent(&pdev->dev, 8192, coherent, handle);
+	pci_checks(pdev);
 	pci_set_drvdata(pdev, regs);
 	return 0;
 }
@@ -291,6 +313,104 @@ static void memory_checks(void)
 	CHECK("ether_addr", is_valid_ether_addr((const u8 *)"\x02\x00\x00\x00\x00\x01"));
 }
 
+/* lib/hweight.c's software counts, which x86's hweight*() reach from inline asm; jiffies_64 (jiffies' alias). */
+static void lib_checks(void)
+{
+	volatile u64 w = 0xf0f0000000000001ULL;
+	unsigned long before, after;
+	u64 j64;
+
+	CHECK("hweight64", hweight64(w) == 9 && hweight64(w ^ w) == 0 && hweight64(~(w ^ w)) == 64);
+	CHECK("hweight32", hweight32((u32)w) == 1 && hweight32((u32)(w >> 32)) == 8 && hweight32(~(u32)(w ^ w)) == 32);
+	before = jiffies;
+	j64 = jiffies_64;
+	after = jiffies;
+	CHECK("jiffies_64", time_after_eq64(j64, (u64)before) && time_before_eq64(j64, (u64)after));
+	CHECK("numa_node", numa_node_id() == 0 && cpu_to_node(0) == 0 && cpu_to_node(raw_smp_processor_id()) == 0);
+}
+
+/* Platform's devices: named as platform_device_add() names them, 32-bit DMA masks, a copy of the data. */
+static void platform_checks(void)
+{
+	static const u32 board_data = 0x5eed;
+	struct platform_device *board, *a, *b;
+
+	board = platform_device_register_simple("shimtest-board", 3, NULL, 0);
+	CHECK("platform_device_register", !IS_ERR(board) && !strcmp(dev_name(&board->dev), "shimtest-board.3") && board->id == 3
+	      && !strcmp(board->name, "shimtest-board") && board->dev.dma_mask && *board->dev.dma_mask == DMA_BIT_MASK(32)
+	      && board->dev.coherent_dma_mask == DMA_BIT_MASK(32));
+	if (IS_ERR(board))
+		return;
+	CHECK("platform_device_sysfs_link", sysfs_create_link(&board->dev.kobj, &board->dev.kobj, "port0") == 0);
+	sysfs_remove_link(&board->dev.kobj, "port0");
+	a = platform_device_register_data(&board->dev, "shimtest-auto", PLATFORM_DEVID_AUTO, &board_data, sizeof(board_data));
+	b = platform_device_register_data(NULL, "shimtest-auto", PLATFORM_DEVID_AUTO, NULL, 0);
+	CHECK("platform_device_auto_id", !IS_ERR(a) && !IS_ERR(b) && !strcmp(dev_name(&a->dev), "shimtest-auto.0.auto")
+	      && !strcmp(dev_name(&b->dev), "shimtest-auto.1.auto") && a->id_auto && a->dev.parent == &board->dev);
+	CHECK("platform_device_data", !IS_ERR(a) && dev_get_platdata(&a->dev) && dev_get_platdata(&a->dev) != &board_data
+	      && *(const u32 *)dev_get_platdata(&a->dev) == board_data && !IS_ERR(b) && !dev_get_platdata(&b->dev));
+	platform_device_unregister(a);
+	a = platform_device_register_simple("shimtest-auto", PLATFORM_DEVID_AUTO, NULL, 0);
+	CHECK("platform_device_unregister_frees_id", !IS_ERR(a) && !strcmp(dev_name(&a->dev), "shimtest-auto.0.auto"));
+	platform_device_unregister(a);
+	platform_device_unregister(b);
+	platform_device_unregister(board);
+}
+
+static int inetaddr_events;
+
+static int inetaddr_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	inetaddr_events++;
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block inetaddr_block = { .notifier_call = inetaddr_event };
+
+/* SkBuff's skb_realloc_headroom(): a private copy with the room asked for, sharing the page fragments. */
+static void skb_copy_checks(struct net_device *dev)
+{
+	struct sk_buff *skb, *bigger, *same;
+	struct page *page;
+	unsigned int room;
+	int i;
+
+	skb = netdev_alloc_skb(dev, 200);
+	page = alloc_page(GFP_KERNEL);
+	if (!skb || !page) {
+		CHECK("skb_realloc_headroom_setup", false);
+		return;
+	}
+	for (i = 0; i < 100; i++)
+		skb_put_u8(skb, i);
+	skb->protocol = htons(ETH_P_IP);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, 20);
+	memset(page_address(page), 0xab, 64);
+	skb_add_rx_frag(skb, 0, page, 0, 64, PAGE_SIZE);
+	room = skb_headroom(skb);
+
+	bigger = skb_realloc_headroom(skb, room + 100);
+	CHECK("skb_realloc_headroom", bigger && bigger != skb && skb_headroom(bigger) >= room + 100 && bigger->len == 164
+	      && skb_headlen(bigger) == 100 && !memcmp(bigger->data, skb->data, 100) && bigger->protocol == htons(ETH_P_IP)
+	      && skb_network_offset(bigger) == 0 && skb_transport_offset(bigger) == 20 && bigger->dev == dev
+	      && refcount_read(&bigger->users) == 1 && skb_headroom(skb) == room);
+	CHECK("skb_realloc_headroom_frags", bigger && skb_shinfo(bigger)->nr_frags == 1
+	      && skb_frag_page(&skb_shinfo(bigger)->frags[0]) == page && page_ref_count(page) == 2);
+	if (bigger) {
+		bigger->data[0] = 0xff;
+		CHECK("skb_realloc_headroom_private", skb->data[0] == 0);
+		kfree_skb(bigger);
+	}
+	CHECK("skb_realloc_headroom_frag_ref", page_ref_count(page) == 1);
+	same = skb_realloc_headroom(skb, 8);
+	CHECK("skb_realloc_headroom_copy", same && skb_headroom(same) == room && same->data != skb->data
+	      && !memcmp(same->data, skb->data, 100) && same->len == skb->len);
+	if (same)
+		kfree_skb(same);
+	kfree_skb(skb);
+}
+
 static int setup_runs;
 
 static void shimtest_netdev_setup(struct net_device *dev)
@@ -303,6 +423,7 @@ static void shimtest_netdev_setup(struct net_device *dev)
 /* NetCore's alloc_netdev_mqs()/ether_setup(), skb_defer_rx_timestamp() without a PHY; Coco's cc_platform_has(). */
 static void netdev_checks(void)
 {
+	struct netlink_ext_ack extack = {};
 	struct net_device *dev;
 	struct sk_buff *skb;
 
@@ -312,6 +433,17 @@ static void netdev_checks(void)
 	      && dev->mtu == 1000 && dev->max_mtu == ETH_DATA_LEN && is_broadcast_ether_addr(dev->broadcast)
 	      && (dev->flags & IFF_BROADCAST));
 	CHECK("alloc_netdev_mqs_no_queues", alloc_netdev_mqs(0, "test%d", NET_NAME_UNKNOWN, ether_setup, 0, 1) == NULL);
+	CHECK("init_net", dev && net_eq(dev_net(dev), &init_net));
+	NL_SET_ERR_MSG(&extack, "shimtest extack");
+	CHECK("netlink_extack", extack._msg && !strcmp(extack._msg, "shimtest extack"));
+	CHECK("dev_set_threaded_refused", dev && dev_set_threaded(dev, true) == -EOPNOTSUPP && !dev->threaded
+	      && dev_set_threaded(dev, false) == 0);
+	CHECK("register_inetaddr_notifier", register_inetaddr_notifier(&inetaddr_block) == 0
+	      && register_inetaddr_notifier(&inetaddr_block) == -EEXIST);
+	CHECK("unregister_inetaddr_notifier", unregister_inetaddr_notifier(&inetaddr_block) == 0
+	      && unregister_inetaddr_notifier(&inetaddr_block) == -ENOENT && inetaddr_events == 0);
+	if (dev)
+		skb_copy_checks(dev);
 	skb = dev ? netdev_alloc_skb(dev, 64) : NULL;
 	if (skb)
 		skb->dev = dev;
@@ -335,6 +467,8 @@ static int __init shimtest_init(void)
 		return -EINVAL;
 	}
 	memory_checks();
+	lib_checks();
+	platform_checks();
 	netdev_checks();
 	err = pci_register_driver(&shimtest_driver);
 	CHECK("pci_register_driver", err == 0);
