@@ -3,7 +3,7 @@
 // gets from its id, and automatic ids taken lowest first and given back. shimtest.c registers real ones.
 using LinuxShim.Shim.Kernel;
 
-namespace LinuxShim.Import.Tests.Kernel;
+namespace LinuxShim.Shim.Tests.Kernel;
 
 public sealed class PlatformTests
 {

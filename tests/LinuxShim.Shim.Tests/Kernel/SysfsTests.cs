@@ -3,7 +3,7 @@
 // is taken once per directory, and removal frees it. shimtest.c checks the same through the kernel symbols.
 using LinuxShim.Shim.Kernel;
 
-namespace LinuxShim.Import.Tests.Kernel;
+namespace LinuxShim.Shim.Tests.Kernel;
 
 public sealed class SysfsTests
 {

@@ -3,7 +3,7 @@
 // chains share: highest priority first, equal priorities in registration order, each block once.
 using LinuxShim.Shim.Kernel;
 
-namespace LinuxShim.Import.Tests.Kernel;
+namespace LinuxShim.Shim.Tests.Kernel;
 
 public sealed class NotifierChainTests
 {
