@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. "linuxshim scan DIR": the Import Model of every module Kbuild builds under DIR (or of
 // the modules a port folder's recipe loads), as JSON and as a summary table.
+using LinuxShim.Import.Analysis;
 using LinuxShim.Import;
 using LinuxShim.Import.Model;
 using LinuxShim.Import.Port;

@@ -3,6 +3,7 @@
 // Debian kernel the ports support (6.1, and 6.12 when installed: see TestKernels) load and reach their
 // probe against fake PCI functions; the project's test module exercises every subsystem from every context; a call to a symbol nobody implements is reported by
 // name and ends the host cleanly. Each driver runs in its own `linuxshim host` process.
+using LinuxShim.Import.Analysis;
 using System.Diagnostics;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim.Tests.Native;

@@ -4,7 +4,7 @@
 using LinuxShim.Import.Model;
 using LinuxShim.Import.Port;
 
-namespace LinuxShim.Tools.Reports;
+namespace LinuxShim.Import.Analysis;
 
 public static class Coverage
 {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Coverage against the shim: symbols read from [KernelSymbol] in code, per-module missing lists,
 // the ranking of missing symbols, the greedy plan, and the Markdown and HTML reports.
+using LinuxShim.Import.Analysis;
 using LinuxShim.Import.Model;
 using LinuxShim.Shim;
 using LinuxShim.Tools.Reports;
 
-namespace LinuxShim.Tools.Tests;
+namespace LinuxShim.Import.Tests.Analysis;
 
 public class CoverageTests
 {
