@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// Tests of the glue descriptor check (issue 17): struct linuxshim_glue as libclang reads it against its managed
+// mirror, field by field, each difference naming both sides; and a port build with a mirror that differs from
+// shim/include/linuxshim/glue.h fails before linking.
+using System.Runtime.InteropServices;
+using LinuxShim.Import.Port;
+using LinuxShim.Import.Tests.Kernel;
+using LinuxShim.Import.Tests.Native;
+using LinuxShim.Shim.Host;
+using LinuxShim.Tools;
+
+namespace LinuxShim.Import.Tests.Port;
+
+[Collection(KernelCollection.Name)]
+public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
+{
+    private readonly string work = Path.Combine(Path.GetTempPath(), $"linuxshim-gluecheck-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+    }
+
+    private BoundaryStruct ReadHeader(string c)
+    {
+        Directory.CreateDirectory(Path.Combine(work, "include", "test"));
+        File.WriteAllText(Path.Combine(work, "include", "test", "glue.h"), c);
+        return GlueCheck.Read("test/glue.h", "linuxshim_glue", ["-I" + Path.Combine(work, "include")], Path.Combine(work, "scratch"));
+    }
+
+    private const string Header = """
+        struct linuxshim_glue {
+            unsigned int version;
+            unsigned int op_count;
+            void **ops;
+            unsigned long *jiffies;
+        };
+        """;
+
+    [Fact]
+    public void TheCStructIsReadFieldByField()
+    {
+        var c = ReadHeader(Header);
+        Assert.Equal(24, c.Size);
+        Assert.Equal([("version", 0L, 4L), ("op_count", 4, 4), ("ops", 8, 8), ("jiffies", 16, 8)], c.Fields.Select(f => (f.Name, f.Offset, f.Size)));
+        Assert.Empty(GlueCheck.Compare(c, BoundaryStruct.Of(typeof(Right))));
+    }
+
+    [Fact]
+    public void AFieldOfAnotherSizeIsNamedWithBothSides()
+    {
+        var differences = GlueCheck.Compare(ReadHeader(Header), BoundaryStruct.Of(typeof(WideCount)));
+        // The first names the field; the ones after it, moved by it, follow.
+        Assert.Equal("struct linuxshim_glue (<test/glue.h>).op_count (offset 4, 4 bytes) differs from "
+                     + "LinuxShim.Import.Tests.Port.GlueCheckTests+WideCount.OpCount (op_count, offset 8, 8 bytes)", differences[0]);
+    }
+
+    [Fact]
+    public void AMissingOrReorderedFieldIsNamedWithBothSides()
+    {
+        var c = ReadHeader(Header);
+        var missing = Assert.Single(GlueCheck.Compare(c, BoundaryStruct.Of(typeof(NoJiffies))));
+        Assert.Equal("struct linuxshim_glue (<test/glue.h>).jiffies (offset 16, 8 bytes) has no field in LinuxShim.Import.Tests.Port.GlueCheckTests+NoJiffies", missing);
+        var swapped = Assert.Single(GlueCheck.Compare(c, BoundaryStruct.Of(typeof(Swapped))));
+        Assert.Equal("struct linuxshim_glue (<test/glue.h>).ops (offset 8, 8 bytes) differs from "
+                     + "LinuxShim.Import.Tests.Port.GlueCheckTests+Swapped.Jiffies (jiffies, offset 8, 8 bytes)", swapped);
+    }
+
+    [Fact]
+    public void APortBuildWithAMirrorThatDiffersFromTheHeaderFails()
+    {
+        // The real shim, but with the descriptor's version-1 mirror (before the data pointers): the build stops.
+        var shim = PortCommand.ShimSide(kernel.Importer) with { Glue = BoundaryStruct.Of(typeof(VersionOne)) };
+        var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", "8139too"));
+        var e = Assert.Throws<ImportException>(() => PortBuilder.Build(kernel.Importer, recipe, shim, work));
+        Assert.Contains("the glue descriptor's C definition and its managed mirror differ", e.Message);
+        Assert.Contains("struct linuxshim_glue (<linuxshim/glue.h>).init (offset 48, 8 bytes) has no field in "
+                        + "LinuxShim.Import.Tests.Port.GlueCheckTests+VersionOne", e.Message);
+        Assert.False(File.Exists(Path.Combine(work, "8139too.so")));
+        // The shim's own mirror is the one the header defines.
+        Assert.Equal(typeof(Glue).FullName, PortCommand.ShimSide(kernel.Importer).Glue.Declared);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct Right
+    {
+        public uint Version, OpCount;
+        public nint* Ops;
+        public nuint* Jiffies;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct WideCount
+    {
+        public uint Version;
+        public ulong OpCount;
+        public nint* Ops;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct NoJiffies
+    {
+        public uint Version, OpCount;
+        public nint* Ops;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct Swapped
+    {
+        public uint Version, OpCount;
+        public nuint* Jiffies;
+        public nint* Ops;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct VersionOne
+    {
+        public uint Version, OpCount;
+        public nint* Ops;
+        public nint* OpNames;
+        public uint StubCount;
+        public nint* StubNames;
+        public nint Module;
+    }
+}
