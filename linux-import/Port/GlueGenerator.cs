@@ -6,6 +6,7 @@
 // descriptor the host finds (struct linuxshim_glue, shim/include/linuxshim/glue.h): the host-ops table and
 // typed pointers to everything else the host needs of the image.
 using System.Text;
+using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Import.Port;
 
@@ -24,7 +25,7 @@ public static class GlueGenerator
     /// <param name="stubs">Symbols with no implementation: calling one reports it and ends the driver.</param>
     /// <param name="loadOrder">For a port of several modules, their names in load order: each brings its own module object
     /// (<see cref="ModuleObject"/>), and the glue's init_module and cleanup_module load and unload them all.</param>
-    public static string Generate(string moduleName, uint glueVersion, IReadOnlyList<string> trampolines, IReadOnlyList<string> stubs, KernelLayout layout,
+    public static string Generate(string moduleName, uint glueVersion, IReadOnlyList<string> trampolines, IReadOnlyList<string> stubs, LayoutFile layout,
         IReadOnlyList<ConstantAssumption> assumptions, IReadOnlyList<string>? loadOrder = null)
     {
         var c = new StringBuilder();
@@ -50,7 +51,7 @@ public static class GlueGenerator
             Loader(c, loadOrder);
         c.AppendLine();
         c.AppendLine("/* Struct layouts the managed shim reads and writes: libclang's values, checked by gcc. */");
-        foreach (var assert in layout.StaticAsserts())
+        foreach (var assert in LayoutProbe.StaticAsserts(layout))
             c.AppendLine(assert);
         foreach (var a in assumptions)
             c.AppendLine($"_Static_assert(({a.Expression}) == {a.Value}, \"{a.Expression} is not {a.Value} in this kernel: the managed shim assumes it\");");
@@ -202,5 +203,5 @@ public static class GlueGenerator
         c.AppendLine($"\t\".globl {name}\\n\\t.type {name}, @function\\n{name}:\\n{body}\\t.size {name}, .-{name}\\n\"");
     }
 
-    private static IEnumerable<string> HeadersOf(KernelLayout layout) => layout.Headers.Order(StringComparer.Ordinal);
+    private static IEnumerable<string> HeadersOf(LayoutFile layout) => layout.Headers.Order(StringComparer.Ordinal);
 }

@@ -217,7 +217,7 @@ public static class PortBuilder
         var layoutArgs = new List<string>();
         layoutArgs.AddRange(shadow.Select(s => "-I" + s));
         layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, moduleName, "layout", []));
-        var layout = KernelLayout.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
+        var layout = LayoutProbe.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
         GlueCheck.Verify(GlueCheck.Read(GlueCheck.Header, GlueCheck.Struct, layoutArgs, Path.Combine(outDir, "layout")), shim.Glue);
 
         var (undefined, defined) = Symbols(objects);

@@ -289,7 +289,7 @@ public sealed unsafe class NetDevice
         return stats;
     });
 
-    private nint Op(StructField f)
+    private nint Op(StructField<nint> f)
     {
         nint ops = Pointer.Ptr(NetDevLayout.NetdevOps);
         return ops == 0 ? 0 : ops.Ptr(f);
@@ -626,7 +626,7 @@ public static unsafe class NetCore
     [KernelSymbol("netif_set_real_num_rx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int NetifSetRealNumRxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumRxQueues, NetDevLayout.RealNumRxQueues);
 
-    private static int SetRealQueues(nint dev, uint count, StructField allocated, StructField real)
+    private static int SetRealQueues(nint dev, uint count, StructField<uint> allocated, StructField<uint> real)
     {
         if (count < 1 || count > dev.U32(allocated))
             return -22;

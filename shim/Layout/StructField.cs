@@ -2,9 +2,12 @@
 // Managed side. A field of a kernel structure the shim reads or writes. Its offset is not known when
 // the shim is compiled: the port build reads it from the configured headers with libclang, gcc
 // checks it with a static assert, and the host loads it (KernelLayout.Load) before any driver runs.
+// A field read as a value is declared with its C# type (StructField<uint>), which the accessors
+// (Access.U32…) require and the load checks against the field's size in this kernel, once; a bit-field
+// is a BitField; a plain StructField (an embedded struct, an array, a bitmap) is only ever addressed.
 namespace LinuxShim.Shim.Layout;
 
-public sealed class StructField
+public class StructField
 {
     internal StructField(string header, string structName, string path)
     {
@@ -33,6 +36,9 @@ public sealed class StructField
     public int BitOffset => _bitOffset;
     public int BitWidth => _bitWidth;
 
+    /// <summary>Why the field as this kernel lays it out cannot be accessed as declared, or null.</summary>
+    internal virtual string? Mismatch(LaidOutField field) => null;
+
     internal void Resolve(long offsetBits, long size, int bitWidth)
     {
         _offset = (int)(offsetBits / 8);
@@ -42,6 +48,30 @@ public sealed class StructField
     }
 
     public override string ToString() => $"struct {Struct}.{Path}";
+}
+
+/// <summary>A field read and written as a <typeparamref name="T"/>: loading checks that it is no bit-field and has T's size.</summary>
+public sealed class StructField<T> : StructField where T : unmanaged
+{
+    internal StructField(string header, string structName, string path) : base(header, structName, path)
+    {
+    }
+
+    internal override unsafe string? Mismatch(LaidOutField field) =>
+        field.BitWidth != 0 ? $"{this} is a {field.BitWidth}-bit bit-field, but the shim reads it as {typeof(T).Name} ({sizeof(T)} bytes)"
+        : field.Size != sizeof(T) ? $"{this} is {field.Size} bytes in this kernel, but the shim reads it as {typeof(T).Name} ({sizeof(T)} bytes)"
+        : null;
+}
+
+/// <summary>A bit-field (Access.Bits): loading checks that it is one.</summary>
+public sealed class BitField : StructField
+{
+    internal BitField(string header, string structName, string path) : base(header, structName, path)
+    {
+    }
+
+    internal override string? Mismatch(LaidOutField field) =>
+        field.BitWidth == 0 ? $"{this} is no bit-field in this kernel ({field.Size} bytes), but the shim reads it as one" : null;
 }
 
 /// <summary>The size of a kernel structure, as the configured headers define it.</summary>
