@@ -24,6 +24,9 @@ public static class KernelLayout
     /// <summary>A bit-field (Access.Bits).</summary>
     public static BitField BitField(string header, string structName, string path) => Register(new BitField(header, structName, path));
 
+    /// <summary>The low <paramref name="bits"/> bits (Access.Bits) of a field that is a bit-field of that width or a wider integer, as kernels differ.</summary>
+    public static BitField LowBits(string header, string structName, string path, int bits) => Register(new BitField(header, structName, path, bits));
+
     private static TField Register<TField>(TField f) where TField : StructField
     {
         lock (Gate)
@@ -118,8 +121,8 @@ public static class KernelLayout
                     missing.Add(f.ToString());
                 else if (f.Mismatch(fl) is { } why)
                     mismatched.Add(why);
-                else
-                    f.Resolve(fl.OffsetBits, fl.Size, fl.BitWidth);
+                else if (f.Accessed(fl) is var a)
+                    f.Resolve(a.OffsetBits, a.Size, a.BitWidth);
             }
         }
         if (missing.Count > 0)

@@ -36,8 +36,9 @@ public static class NetDevLayout
     public static readonly StructField<ulong> Features = KernelLayout.Field<ulong>(H, "net_device", "features");
     public static readonly StructField<uint> GsoMaxSize = KernelLayout.Field<uint>(H, "net_device", "gso_max_size");
     public static readonly StructField<ushort> GsoMaxSegs = KernelLayout.Field<ushort>(H, "net_device", "gso_max_segs");
-    public static readonly StructField<ulong> PrivFlags = KernelLayout.Field<ulong>(H, "net_device", "priv_flags");
-    public static readonly ulong IffLiveAddrChange = (ulong)KernelLayout.Constant(H, "IFF_LIVE_ADDR_CHANGE", 1 << 15);
+    // unsigned long long in 6.1, a 32-bit bit-field in 6.12 (the bits after it are lltx and friends): the IFF_* private flags fit in 32.
+    public static readonly BitField PrivFlags = KernelLayout.LowBits(H, "net_device", "priv_flags", 32);
+    public static readonly uint IffLiveAddrChange = (uint)KernelLayout.Constant(H, "IFF_LIVE_ADDR_CHANGE", 1 << 15);
 
     // The hardware address lists (netdev_hw_addr_list): list heads the driver walks in ndo_set_rx_mode.
     public static readonly StructField UnicastList = KernelLayout.Field(H, "net_device", "uc.list");

@@ -39,6 +39,9 @@ public class StructField
     /// <summary>Why the field as this kernel lays it out cannot be accessed as declared, or null.</summary>
     internal virtual string? Mismatch(LaidOutField field) => null;
 
+    /// <summary>The layout this declaration accesses of the kernel's field (the same, but for <see cref="BitField"/>'s low bits of an integer).</summary>
+    internal virtual LaidOutField Accessed(LaidOutField field) => field;
+
     internal void Resolve(long offsetBits, long size, int bitWidth)
     {
         _offset = (int)(offsetBits / 8);
@@ -63,15 +66,27 @@ public sealed class StructField<T> : StructField where T : unmanaged
         : null;
 }
 
-/// <summary>A bit-field (Access.Bits): loading checks that it is one.</summary>
+/// <summary>
+/// A bit-field (Access.Bits): loading checks that it is one. Declared with <see cref="LowBits"/>, the low LowBits bits
+/// of a field that is a bit-field of that width in one kernel and a wider integer in another (net_device.priv_flags:
+/// unsigned long long in 6.1, unsigned long priv_flags:32 in 6.12).
+/// </summary>
 public sealed class BitField : StructField
 {
-    internal BitField(string header, string structName, string path) : base(header, structName, path)
-    {
-    }
+    internal BitField(string header, string structName, string path, int? lowBits = null) : base(header, structName, path) => LowBits = lowBits;
 
-    internal override string? Mismatch(LaidOutField field) =>
-        field.BitWidth == 0 ? $"{this} is no bit-field in this kernel ({field.Size} bytes), but the shim reads it as one" : null;
+    public int? LowBits { get; }
+
+    internal override string? Mismatch(LaidOutField field) => LowBits switch
+    {
+        null when field.BitWidth == 0 => $"{this} is no bit-field in this kernel ({field.Size} bytes), but the shim reads it as one",
+        { } n when field.BitWidth != 0 && field.BitWidth != n => $"{this} is a {field.BitWidth}-bit bit-field in this kernel, but the shim reads its low {n} bits",
+        { } n when field.BitWidth == 0 && field.Size * 8 < n => $"{this} is {field.Size} bytes in this kernel, but the shim reads its low {n} bits",
+        _ => null,
+    };
+
+    internal override LaidOutField Accessed(LaidOutField field) =>
+        LowBits is { } n && field.BitWidth == 0 ? field with { BitWidth = n } : field;
 }
 
 /// <summary>The size of a kernel structure, as the configured headers define it.</summary>

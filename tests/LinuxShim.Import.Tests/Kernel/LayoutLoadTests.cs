@@ -45,6 +45,9 @@ public sealed class LayoutLoadTests(KernelFixture kernel) : IDisposable
         Assert.Equal(4, layout.Structs["net_device"].Fields["mtu"].Size);
         Assert.Equal(layout.Structs["net_device"].Fields["mtu"].OffsetBits / 8, NetDevLayout.Mtu.Offset);
         Assert.Equal(File.ReadAllText(Real), layout.ToJson());
+        // priv_flags, an integer in 6.1 and a 32-bit bit-field in 6.12, is read as its low 32 bits on both.
+        Assert.Equal(32, NetDevLayout.PrivFlags.BitWidth);
+        Assert.Equal(layout.Structs["net_device"].Fields["priv_flags"].OffsetBits, NetDevLayout.PrivFlags.Offset * 8 + NetDevLayout.PrivFlags.BitOffset);
     }
 
     [Fact]
@@ -57,12 +60,13 @@ public sealed class LayoutLoadTests(KernelFixture kernel) : IDisposable
     }
 
     [Fact]
-    public void ABitFieldWhereAValueIsReadAndTheReverseFailTheLoad()
+    public void ABitFieldWhereAValueIsReadAndTheReverseOrANarrowerOneFailTheLoad()
     {
-        string file = Edited(l => WithField(WithField(l, "net_device", "addr_len", f => f with { BitWidth = 3 }),
-            "sk_buff", "head_frag", f => f with { BitWidth = 0, Size = 1 }));
+        string file = Edited(l => WithField(WithField(WithField(l, "net_device", "addr_len", f => f with { BitWidth = 3 }),
+            "sk_buff", "head_frag", f => f with { BitWidth = 0, Size = 1 }), "net_device", "priv_flags", f => f with { BitWidth = 16 }));
         var e = Assert.Throws<InvalidDataException>(() => KernelLayout.Load(file));
-        Assert.Contains("the shim declares 2 field(s)", e.Message);
+        Assert.Contains("the shim declares 3 field(s)", e.Message);
+        Assert.Contains("struct net_device.priv_flags is a 16-bit bit-field in this kernel, but the shim reads its low 32 bits", e.Message);
         Assert.Contains("struct net_device.addr_len is a 3-bit bit-field, but the shim reads it as Byte (1 bytes)", e.Message);
         Assert.Contains("struct sk_buff.head_frag is no bit-field in this kernel (1 bytes), but the shim reads it as one", e.Message);
     }
