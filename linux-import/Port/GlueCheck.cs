@@ -7,6 +7,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using LinuxShim.Import.Clang;
+using LinuxShim.Shim.Host;
 
 namespace LinuxShim.Import.Port;
 
@@ -44,7 +45,7 @@ public sealed record BoundaryStruct(string Declared, long Size, IReadOnlyList<Bo
 public static class GlueCheck
 {
     /// <summary>The descriptor's C struct and the header (under the shim's include directory) that defines it.</summary>
-    public const string Struct = "linuxshim_glue";
+    public const string Struct = DriverLibrary.DescriptorSymbol;
     public const string Header = "linuxshim/glue.h";
 
     /// <summary>Reads struct <paramref name="structName"/> as <paramref name="header"/> defines it, parsed with <paramref name="arguments"/>.</summary>

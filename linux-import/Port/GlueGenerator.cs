@@ -6,6 +6,7 @@
 // descriptor the host finds (struct linuxshim_glue, shim/include/linuxshim/glue.h): the host-ops table and
 // typed pointers to everything else the host needs of the image.
 using System.Text;
+using LinuxShim.Shim.Host;
 using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Import.Port;
@@ -13,7 +14,7 @@ namespace LinuxShim.Import.Port;
 public static class GlueGenerator
 {
     /// <summary>Name of the descriptor the host finds with dlsym (struct linuxshim_glue in shim/include/linuxshim/glue.h).</summary>
-    public const string DescriptorSymbol = "linuxshim_glue";
+    public const string DescriptorSymbol = DriverLibrary.DescriptorSymbol;
 
     /// <summary>Headers that declare what the descriptor points to.</summary>
     private static readonly string[] DescriptorHeaders =

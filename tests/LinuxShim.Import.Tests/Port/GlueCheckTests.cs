@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Tests of the glue descriptor check (issue 17): struct linuxshim_glue as libclang reads it against its managed
 // mirror, field by field, each difference naming both sides; and a port build with a mirror that differs from
-// shim/include/linuxshim/glue.h fails before linking.
+// shim/include/linuxshim/glue.h fails before linking; the host refuses a library of another glue version.
 using System.Runtime.InteropServices;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tests.Kernel;
 using LinuxShim.Import.Tests.Native;
+using LinuxShim.Shim;
 using LinuxShim.Shim.Host;
 using LinuxShim.Tools;
 
@@ -79,6 +80,28 @@ public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
         Assert.False(File.Exists(Path.Combine(work, "8139too.so")));
         // The shim's own mirror is the one the header defines.
         Assert.Equal(typeof(Glue).FullName, PortCommand.ShimSide(kernel.Importer).Glue.Declared);
+    }
+
+    [Fact]
+    public void EveryHostOperationIsDeclaredInTheOneHeaderAndNowhereElse()
+    {
+        var declared = System.Text.RegularExpressions.Regex.Matches(NativeSources.Read("include/" + GlueCheck.Header), @"\b(linuxshim_host_\w+)\(")
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var hostOps = DriverLibrary.ManagedMethods().Keys.Where(k => k.StartsWith("linuxshim_host_", StringComparison.Ordinal));
+        Assert.Equal(hostOps.Order(StringComparer.Ordinal), declared.Order(StringComparer.Ordinal));
+        // No other header or C file declares one (a call, as in asm/io.h's inline accessors, is no declaration).
+        var declaration = new System.Text.RegularExpressions.Regex(@"^\w[\w\s\*]*\blinuxshim_host_\w+\(", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.DoesNotContain(NativeSources.Names, n => n != "include/" + GlueCheck.Header && declaration.IsMatch(NativeSources.Read(n)));
+    }
+
+    [Fact]
+    public void TheHostRefusesALibraryOfAnotherGlueVersion()
+    {
+        var shim = PortCommand.ShimSide(kernel.Importer) with { GlueVersion = Glue.CurrentVersion + 1 };
+        var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", "8139too"));
+        var build = PortBuilder.Build(kernel.Importer, recipe, shim, work);
+        var e = Assert.Throws<InvalidDataException>(() => DriverLibrary.Load(build.Library));
+        Assert.Equal($"{build.Library} has glue version {Glue.CurrentVersion + 1}, this host speaks {Glue.CurrentVersion}: rebuild the port", e.Message);
     }
 
     [StructLayout(LayoutKind.Sequential)]
