@@ -4,6 +4,7 @@
 // width the shim declares it with (StructField<uint>), or a bit-field where a value is read or the reverse,
 // fails the load naming the struct.field, the kernel's size and the shim's type.
 using LinuxShim.Import.Tests.Host;
+using LinuxShim.Import.Tests.Tree;
 using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Import.Tests.Kernel;
@@ -11,21 +12,20 @@ namespace LinuxShim.Import.Tests.Kernel;
 [Collection(KernelCollection.Name)]
 public sealed class LayoutLoadTests(KernelFixture kernel) : IDisposable
 {
-    private readonly string work = Path.Combine(Path.GetTempPath(), $"linuxshim-layout-{Guid.NewGuid():N}");
+    private readonly TempDirectory work = new();
 
     private string Real => Path.ChangeExtension(BuiltPorts.Library(kernel, "8139too"), null) + ".layout.json";
 
     public void Dispose()
     {
         KernelLayout.Load(Real); // the registry is the process's: leave it as the port build's file sets it
-        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        work.Dispose();
     }
 
     /// <summary>The port build's layout file with <paramref name="edit"/> applied, written to a file of its own.</summary>
     private string Edited(Func<LayoutFile, LayoutFile> edit)
     {
-        Directory.CreateDirectory(work);
-        string file = Path.Combine(work, "edited.layout.json");
+        string file = work.Combine("edited.layout.json");
         File.WriteAllText(file, edit(LayoutFile.Read(Real)).ToJson());
         return file;
     }

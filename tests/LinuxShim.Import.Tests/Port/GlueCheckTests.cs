@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using LinuxShim.Import.Port;
 using LinuxShim.Import.Tests.Kernel;
 using LinuxShim.Import.Tests.Native;
+using LinuxShim.Import.Tests.Tree;
 using LinuxShim.Shim;
 using LinuxShim.Shim.Host;
 using LinuxShim.Tools;
@@ -15,18 +16,17 @@ namespace LinuxShim.Import.Tests.Port;
 [Collection(KernelCollection.Name)]
 public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
 {
-    private readonly string work = Path.Combine(Path.GetTempPath(), $"linuxshim-gluecheck-{Guid.NewGuid():N}");
+    private readonly TempDirectory scratch = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-    }
+    private string Work => scratch.Path;
+
+    public void Dispose() => scratch.Dispose();
 
     private BoundaryStruct ReadHeader(string c)
     {
-        Directory.CreateDirectory(Path.Combine(work, "include", "test"));
-        File.WriteAllText(Path.Combine(work, "include", "test", "glue.h"), c);
-        return GlueCheck.Read("test/glue.h", "linuxshim_glue", ["-I" + Path.Combine(work, "include")], Path.Combine(work, "scratch"));
+        Directory.CreateDirectory(Path.Combine(Work, "include", "test"));
+        File.WriteAllText(Path.Combine(Work, "include", "test", "glue.h"), c);
+        return GlueCheck.Read("test/glue.h", "linuxshim_glue", ["-I" + Path.Combine(Work, "include")], Path.Combine(Work, "scratch"));
     }
 
     private const string Header = """
@@ -73,11 +73,11 @@ public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
         // The real shim, but with the descriptor's version-1 mirror (before the data pointers): the build stops.
         var shim = PortCommand.ShimSide(kernel.Importer) with { Glue = BoundaryStruct.Of(typeof(VersionOne)) };
         var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", "8139too"));
-        var e = Assert.Throws<ImportException>(() => PortBuilder.Build(kernel.Importer, recipe, shim, work));
+        var e = Assert.Throws<ImportException>(() => PortBuilder.Build(kernel.Importer, recipe, shim, Work));
         Assert.Contains("the glue descriptor's C definition and its managed mirror differ", e.Message);
         Assert.Contains("struct linuxshim_glue (<linuxshim/glue.h>).init (offset 48, 8 bytes) has no field in "
                         + "LinuxShim.Import.Tests.Port.GlueCheckTests+VersionOne", e.Message);
-        Assert.False(File.Exists(Path.Combine(work, "8139too.so")));
+        Assert.False(File.Exists(Path.Combine(Work, "8139too.so")));
         // The shim's own mirror is the one the header defines.
         Assert.Equal(typeof(Glue).FullName, PortCommand.ShimSide(kernel.Importer).Glue.Declared);
     }
@@ -99,7 +99,7 @@ public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
     {
         var shim = PortCommand.ShimSide(kernel.Importer) with { GlueVersion = Glue.CurrentVersion + 1 };
         var recipe = PortRecipe.Load(Path.Combine(VsprintfLibrary.RepositoryRoot(), "ports", "8139too"));
-        var build = PortBuilder.Build(kernel.Importer, recipe, shim, work);
+        var build = PortBuilder.Build(kernel.Importer, recipe, shim, Work);
         var e = Assert.Throws<InvalidDataException>(() => DriverLibrary.Load(build.Library));
         Assert.Equal($"{build.Library} has glue version {Glue.CurrentVersion + 1}, this host speaks {Glue.CurrentVersion}: rebuild the port", e.Message);
     }
