@@ -60,9 +60,10 @@ public static class GlueCheck
         using var unit = TranslationUnit.Parse(index, file, arguments);
         if (unit.Diagnostics.FirstOrDefault(d => d.IsError) is { } error)
             throw new ImportException($"<{header}> does not parse: {error.Text}");
-        var record = unit.Cursor.Children().FirstOrDefault(c => c.Kind == CursorKind.StructDecl && c.IsDefinition && c.Spelling == structName);
-        if (record.IsNull || record.Spelling != structName)
+        var records = unit.Cursor.Children().Where(c => c.Kind == CursorKind.StructDecl && c.IsDefinition && c.Spelling == structName).ToList();
+        if (records.Count == 0)
             throw new ImportException($"<{header}> defines no struct {structName}");
+        var record = records[0];
         string declared = $"struct {structName} (<{header}>)";
         var fields = record.Children().Where(c => c.Kind == CursorKind.FieldDecl)
             .Select(f => new BoundaryField(f.Spelling, (record.FieldOffsetBits(f.Spelling) ?? -8) / 8, f.TypeSize ?? -1, $"{declared}.{f.Spelling}")).ToList();

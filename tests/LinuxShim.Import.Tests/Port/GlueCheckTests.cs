@@ -45,6 +45,8 @@ public sealed class GlueCheckTests(KernelFixture kernel) : IDisposable
         Assert.Equal(24, c.Size);
         Assert.Equal([("version", 0L, 4L), ("op_count", 4, 4), ("ops", 8, 8), ("jiffies", 16, 8)], c.Fields.Select(f => (f.Name, f.Offset, f.Size)));
         Assert.Empty(GlueCheck.Compare(c, BoundaryStruct.Of(typeof(Right))));
+        var e = Assert.Throws<ImportException>(() => ReadHeader("struct other { int a; };"));
+        Assert.Equal("<test/glue.h> defines no struct linuxshim_glue", e.Message);
     }
 
     [Fact]
