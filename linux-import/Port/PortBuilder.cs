@@ -218,7 +218,9 @@ public static class PortBuilder
         layoutArgs.AddRange(shadow.Select(s => "-I" + s));
         layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, moduleName, "layout", []));
         var layout = LayoutProbe.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
+        var glueClock = System.Diagnostics.Stopwatch.StartNew();
         GlueCheck.Verify(GlueCheck.Read(GlueCheck.Header, GlueCheck.Struct, layoutArgs, Path.Combine(outDir, "layout")), shim.Glue);
+        log?.Invoke($"checked the glue descriptor's {shim.Glue.Fields.Count} fields against <{GlueCheck.Header}> in {glueClock.ElapsedMilliseconds} ms");
 
         var (undefined, defined) = Symbols(objects);
         defined.Add("__this_module"); // the glue defines the module object
