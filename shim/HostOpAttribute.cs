@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Marks a host operation: a function of the managed host that the shim's native C
-// calls (logging, fatal errors), forwarded through the same host-ops table as kernel symbols.
+// Managed side. Marks a host operation: a function of the managed host that the shim's native C and
+// shadow headers call (logging, fatal errors, register I/O), declared in shim/include/linuxshim/glue.h
+// and forwarded through the same host-ops table as kernel symbols.
 namespace LinuxShim.Shim;
 
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]

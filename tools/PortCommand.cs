@@ -47,6 +47,6 @@ public static class PortCommand
         var assumptions = ShimLayout.Assumptions().Select(a => new ConstantAssumption(a.Expression, a.Value, a.Header)).ToList();
         var constants = ShimLayout.ConstantRequests().Select(c => new ConstantRequest(c.Expression, c.Header)).ToList();
         return new ShimSide(Path.Combine(native, "native"), ShadowHeaders.For(Path.Combine(native, "include"), importer.Version), managed, layout, assumptions,
-            constants, methods.ToDictionary(m => m.Key, m => ManagedPrototype.From(m.Value), StringComparer.Ordinal));
+            constants, BoundaryStruct.Of(typeof(Glue)), Glue.CurrentVersion, methods.ToDictionary(m => m.Key, m => ManagedPrototype.From(m.Value), StringComparer.Ordinal));
     }
 }

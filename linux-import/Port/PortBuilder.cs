@@ -16,9 +16,11 @@ namespace LinuxShim.Import.Port;
 /// <param name="Layout">Struct fields the managed host reads or writes.</param>
 /// <param name="Assumptions">Constants the managed host relies on; the glue asserts them.</param>
 /// <param name="Constants">Constants the managed host reads from the configured headers (they differ between kernels).</param>
+/// <param name="Glue">The managed mirror of the glue descriptor (LinuxShim.Shim.Host.Glue), checked against its C definition (<see cref="GlueCheck"/>).</param>
+/// <param name="GlueVersion">The shim's glue version, which the descriptor carries.</param>
 /// <param name="Signatures">The C# signature of every managed symbol, checked against the C prototypes (<see cref="PrototypeCheck"/>); null skips the check.</param>
 public sealed record ShimSide(string NativeDirectory, IReadOnlyList<string> ShadowIncludes, IReadOnlySet<string> Managed, IReadOnlyList<LayoutRequest> Layout,
-    IReadOnlyList<ConstantAssumption> Assumptions, IReadOnlyList<ConstantRequest> Constants,
+    IReadOnlyList<ConstantAssumption> Assumptions, IReadOnlyList<ConstantRequest> Constants, BoundaryStruct Glue, uint GlueVersion,
     IReadOnlyDictionary<string, ManagedPrototype>? Signatures = null);
 
 public sealed record PortBuild(string Library, string LayoutFile, string ManifestFile, ModuleInfo Module,
@@ -215,7 +217,10 @@ public static class PortBuilder
         var layoutArgs = new List<string>();
         layoutArgs.AddRange(shadow.Select(s => "-I" + s));
         layoutArgs.AddRange(importer.CommandLine.ArgumentsFor(treeRoot, moduleName, "layout", []));
-        var layout = KernelLayout.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
+        var layout = LayoutProbe.Read(shim.Layout, shim.Constants, layoutArgs, Path.Combine(outDir, "layout"));
+        var glueClock = System.Diagnostics.Stopwatch.StartNew();
+        GlueCheck.Verify(GlueCheck.Read(GlueCheck.Header, GlueCheck.Struct, layoutArgs, Path.Combine(outDir, "layout")), shim.Glue);
+        log?.Invoke($"checked the glue descriptor's {shim.Glue.Fields.Count} fields against <{GlueCheck.Header}> in {glueClock.ElapsedMilliseconds} ms");
 
         var (undefined, defined) = Symbols(objects);
         defined.Add("__this_module"); // the glue defines the module object
@@ -237,7 +242,7 @@ public static class PortBuilder
         }
 
         string glue = Path.Combine(objDir, "linuxshim_glue.c");
-        File.WriteAllText(glue, GlueGenerator.Generate(moduleName, trampolines, stubs, layout, shim.Assumptions, modules?.Select(m => m.Info.Name).ToList()));
+        File.WriteAllText(glue, GlueGenerator.Generate(moduleName, shim.GlueVersion, trampolines, stubs, layout, shim.Assumptions, modules?.Select(m => m.Info.Name).ToList()));
         string glueObj = Path.Combine(objDir, "linuxshim_glue.o");
         if (Compile(importer, nativeArgs, glue, glueObj) is { } glueError)
             throw new ImportException($"the generated glue does not compile (a struct layout assert failing means libclang and gcc disagree):\n{glueError}");

@@ -52,18 +52,24 @@ public sealed unsafe class DriverHost
         Machine.Memory.CreatePageArray(PageLayout.Size.Size);
         var lib = DriverLibrary.Load(library);
         Machine.Library = lib;
+        var glue = lib.Descriptor;
         // A fault inside the driver is reported with its offset before the signal ends the host.
-        if (lib.Symbol("linuxshim_fault_reporter_install") is not 0 and var install && MappedRange(library) is var (start, end))
-            ((delegate* unmanaged<nuint, nuint, void>)install)(start, end);
-        Machine.Hz = (int)*(uint*)lib.RequireSymbol("linuxshim_hz");
-        *(nint*)lib.RequireSymbol("page_offset_base") = Machine.Memory.PageOffsetBase;
-        *(nint*)lib.RequireSymbol("vmemmap_base") = Machine.Memory.VmemmapBase;
-        *(nint*)lib.RequireSymbol("phys_base") = 0;
-        // Where the kernel version keeps them (native/runtime.c): their own per-CPU variables, or pcpu_hot's members.
-        Cpu.Attach(*(nint*)lib.RequireSymbol("linuxshim_preempt_count"), *(nint*)lib.RequireSymbol("linuxshim_current_task"),
-            (int)*(uint*)lib.RequireSymbol("linuxshim_task_size"));
-        Cpu.Run(() => *(nint*)lib.RequireSymbol("system_wq") = *(nint*)lib.RequireSymbol("system_percpu_wq") = Workqueue.Create("events"));
-        Time.Start(lib.RequireSymbol("jiffies"));
+        if (glue->FaultReporterInstall != null && MappedRange(library) is var (start, end))
+            glue->FaultReporterInstall(start, end);
+        Machine.Hz = (int)glue->Hz;
+        *glue->PageOffsetBase = (nuint)Machine.Memory.PageOffsetBase;
+        *glue->VmemmapBase = (nuint)Machine.Memory.VmemmapBase;
+        *glue->PhysBase = 0;
+        // Where the kernel version keeps them (native/shim.h): their own per-CPU variables, or pcpu_hot's members.
+        Cpu.Attach((nint)glue->PreemptCount, (nint)glue->CurrentTask, (int)glue->TaskSize);
+        Cpu.Run(() =>
+        {
+            nint wq = Workqueue.Create("events");
+            *glue->SystemWq = wq;
+            if (glue->SystemPercpuWq != null)
+                *glue->SystemPercpuWq = wq;
+        });
+        Time.Start((nint)glue->Jiffies);
         Softirq.Start();
 
         int slot = 3;
@@ -85,7 +91,7 @@ public sealed unsafe class DriverHost
         }
 
         var host = new DriverHost(lib);
-        var set = (delegate* unmanaged<byte*, byte*, int>)lib.RequireSymbol("linuxshim_param_set");
+        var set = glue->ParamSet;
         foreach (var p in options.Parameters)
         {
             int eq = p.IndexOf('=');
@@ -109,8 +115,8 @@ public sealed unsafe class DriverHost
     public int Init()
     {
         var start = Stopwatch.StartNew();
-        nint init = Library.Symbol("init_module");
-        InitResult = init == 0 ? 0 : Cpu.Run(() => ((delegate* unmanaged<int>)init)());
+        var init = Library.Descriptor->Init;
+        InitResult = init == null ? 0 : Cpu.Run(() => init());
         StartToInit = start.Elapsed;
         return InitResult;
     }
@@ -120,9 +126,9 @@ public sealed unsafe class DriverHost
     {
         foreach (var d in NetCore.Registered.ToList())
             d.Close();
-        nint exit = Library.Symbol("cleanup_module");
-        if (exit != 0 && InitResult == 0)
-            Cpu.Run(() => ((delegate* unmanaged<void>)exit)());
+        var exit = Library.Descriptor->Exit;
+        if (exit != null && InitResult == 0)
+            Cpu.Run(() => exit());
     }
 
     /// <summary>Where <paramref name="file"/> is mapped in this process (from /proc/self/maps), or null.</summary>

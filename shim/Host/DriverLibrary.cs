@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Managed side. A driver .so built by `linuxshim port build`: loaded with dlopen, its host-ops table
-// filled with the managed implementations before any of its code runs.
+// filled with the managed implementations before any of its code runs. Its glue descriptor (Glue.cs) is
+// the one symbol looked up by name; the data objects and entry points the host needs are its fields.
 using System.Reflection;
 using System.Runtime.InteropServices;
 using LinuxShim.Posix;
@@ -9,18 +10,8 @@ namespace LinuxShim.Shim.Host;
 
 public sealed unsafe class DriverLibrary
 {
-    private const int GlueVersion = 1;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Glue
-    {
-        public uint Version, OpCount;
-        public nint* Ops;
-        public nint* OpNames;
-        public uint StubCount;
-        public nint* StubNames;
-        public nint Module;
-    }
+    /// <summary>Name of the glue descriptor (struct linuxshim_glue), the one symbol of the library looked up by name.</summary>
+    public const string DescriptorSymbol = "linuxshim_glue";
 
     public string Path { get; }
     public nint Handle { get; }
@@ -28,11 +19,15 @@ public sealed unsafe class DriverLibrary
     public IReadOnlyList<string> HostSymbols { get; }
     public IReadOnlyList<string> Stubs { get; }
 
-    private DriverLibrary(string path, nint handle, nint module, IReadOnlyList<string> hostSymbols, IReadOnlyList<string> stubs)
+    /// <summary>The library's glue descriptor: its entry points and the data objects the host sets or hands out.</summary>
+    public Glue* Descriptor { get; }
+
+    private DriverLibrary(string path, nint handle, Glue* glue, IReadOnlyList<string> hostSymbols, IReadOnlyList<string> stubs)
     {
         Path = path;
         Handle = handle;
-        Module = module;
+        Descriptor = glue;
+        Module = glue->Module;
         HostSymbols = hostSymbols;
         Stubs = stubs;
     }
@@ -64,18 +59,18 @@ public sealed unsafe class DriverLibrary
         nint handle = Libc.DlOpen(path, Libc.RTLD_NOW | Libc.RTLD_LOCAL);
         if (handle == 0)
             throw new InvalidDataException($"cannot load {path}: {Libc.DlError()}");
-        var glue = (Glue*)Libc.DlSym(handle, "linuxshim_glue");
+        var glue = (Glue*)Libc.DlSym(handle, DescriptorSymbol);
         if (glue == null)
-            throw new InvalidDataException($"{path} is not a LinuxShim driver library (no linuxshim_glue)");
-        if (glue->Version != GlueVersion)
-            throw new InvalidDataException($"{path} has glue version {glue->Version}, this host speaks {GlueVersion}: rebuild the port");
+            throw new InvalidDataException($"{path} is not a LinuxShim driver library (no {DescriptorSymbol})");
+        if (glue->Version != Glue.CurrentVersion)
+            throw new InvalidDataException($"{path} has glue version {glue->Version}, this host speaks {Glue.CurrentVersion}: rebuild the port");
 
         var managed = ManagedEntryPoints();
         var names = new List<string>();
         var missing = new List<string>();
         for (int i = 0; i < glue->OpCount; i++)
         {
-            string name = Marshal.PtrToStringUTF8(glue->OpNames[i])!;
+            string name = Marshal.PtrToStringUTF8((nint)glue->OpNames[i])!;
             names.Add(name);
             if (managed.TryGetValue(name, out nint fn))
                 glue->Ops[i] = fn;
@@ -86,15 +81,9 @@ public sealed unsafe class DriverLibrary
             throw new InvalidDataException($"{path} expects host symbols this host does not have ({string.Join(", ", missing.Take(8))}): rebuild the port");
         var stubs = new List<string>();
         for (int i = 0; i < glue->StubCount; i++)
-            stubs.Add(Marshal.PtrToStringUTF8(glue->StubNames[i])!);
-        return new DriverLibrary(path, handle, glue->Module, names, stubs);
+            stubs.Add(Marshal.PtrToStringUTF8((nint)glue->StubNames[i])!);
+        return new DriverLibrary(path, handle, glue, names, stubs);
     }
-
-    /// <summary>Address of a symbol of the driver image (0 when absent).</summary>
-    public nint Symbol(string name) => Libc.DlSym(Handle, name);
-
-    public nint RequireSymbol(string name) =>
-        Symbol(name) is var p and not 0 ? p : throw new InvalidDataException($"{Path} lacks {name}");
 
     /// <summary>"function+0xoffset" for a code address, as far as the dynamic symbol table tells.</summary>
     public static string Describe(nint address)

@@ -68,7 +68,7 @@ public static unsafe class Ethernet
     [KernelSymbol("eth_prepare_mac_addr_change"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int EthPrepareMacAddrChange(nint dev, nint sockaddr)
     {
-        if ((dev.U64(NetDevLayout.PrivFlags) & NetDevLayout.IffLiveAddrChange) == 0 && dev.TestBit(NetDevLayout.State, NetDevLayout.StateStart))
+        if ((dev.Bits(NetDevLayout.PrivFlags) & NetDevLayout.IffLiveAddrChange) == 0 && dev.TestBit(NetDevLayout.State, NetDevLayout.StateStart))
             return -16; // -EBUSY
         return IsValidEtherAddress(new ReadOnlySpan<byte>((void*)(sockaddr + 2), 6)) ? 0 : -99;
     }

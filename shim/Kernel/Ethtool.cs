@@ -145,7 +145,7 @@ public static unsafe class Ethtool
     }
 
     // Calls one ethtool op under RTNL on the CPU, as the ethtool netlink handlers do; default when the driver lacks it.
-    private static T? Query<T>(NetDevice device, StructField op, Func<nint, T?> call) => Cpu.Run(() =>
+    private static T? Query<T>(NetDevice device, StructField<nint> op, Func<nint, T?> call) => Cpu.Run(() =>
     {
         nint ops = device.Pointer.Ptr(NetDevLayout.EthtoolOps);
         nint fn = ops == 0 ? 0 : ops.Ptr(op);

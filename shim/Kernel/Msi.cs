@@ -64,6 +64,6 @@ public static unsafe class Msi
             Machine.Log(4, $"WARNING: pci_irq_get_affinity: no vector {nr}");
             return 0;
         }
-        return Machine.Library?.Symbol("__cpu_possible_mask") ?? 0;
+        return Machine.Library is { } lib ? lib.Descriptor->PossibleCpus : 0;
     }
 }

@@ -289,7 +289,7 @@ public sealed unsafe class NetDevice
         return stats;
     });
 
-    private nint Op(StructField f)
+    private nint Op(StructField<nint> f)
     {
         nint ops = Pointer.Ptr(NetDevLayout.NetdevOps);
         return ops == 0 ? 0 : ops.Ptr(f);
@@ -372,7 +372,7 @@ public static unsafe class NetCore
         dev.U32(NetDevLayout.GsoMaxSize, 65536);
         dev.U16(NetDevLayout.GsoMaxSegs, 65535);
         dev.Ptr(NetDevLayout.Tx, queues);
-        dev.Ptr(NetNamespaceLayout.NdNet, Machine.Library?.Symbol("init_net") ?? 0); // dev_net_set(dev, &init_net)
+        dev.Ptr(NetNamespaceLayout.NdNet, Machine.Library is { } lib ? lib.Descriptor->InitNet : 0); // dev_net_set(dev, &init_net)
         foreach (var list in (ReadOnlySpan<StructField>)[NetDevLayout.UnicastList, NetDevLayout.MulticastList, NetDevLayout.DevAddrsList])
             Waiting.InitListHead(dev.At(list));
         dev.U32(NetDevLayout.NumTxQueues, txqs);
@@ -627,7 +627,7 @@ public static unsafe class NetCore
     [KernelSymbol("netif_set_real_num_rx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int NetifSetRealNumRxQueues(nint dev, uint count) => SetRealQueues(dev, count, NetDevLayout.NumRxQueues, NetDevLayout.RealNumRxQueues);
 
-    private static int SetRealQueues(nint dev, uint count, StructField allocated, StructField real)
+    private static int SetRealQueues(nint dev, uint count, StructField<uint> allocated, StructField<uint> real)
     {
         if (count < 1 || count > dev.U32(allocated))
             return -22;

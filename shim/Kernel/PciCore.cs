@@ -84,7 +84,7 @@ public static unsafe class PciCore
         dev.Ptr(DeviceLayout.DmaMask, pdev.At(PciLayout.DmaMask));
         dev.U64(DeviceLayout.CoherentDmaMask, 0xffffffff);
         // On the PCI bus (dev_is_pci()): the driver image's pci_bus_type (shim/native/pci_driver.c).
-        if (Machine.Library?.Symbol("pci_bus_type") is nint busType and not 0)
+        if (Machine.Library is { } lib && lib.Descriptor->PciBusType is var busType and not 0)
             dev.Ptr(DeviceBusLayout.Bus, busType);
 
         // Resources: the kernel's view of each BAR. The "address" of a BAR is where the host maps it.

@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Reads and writes of kernel structure fields through their loaded layout.
+// Managed side. Reads and writes of kernel structure fields through their loaded layout. Each accessor takes
+// a field declared with its width (StructField<uint> for U32…), which was checked against the kernel's layout
+// when it was loaded, so no access checks a size.
 namespace LinuxShim.Shim.Layout;
 
 public static unsafe class Access
 {
     public static nint At(this nint p, StructField f) => p + f.Offset;
 
-    public static byte U8(this nint p, StructField f) => *(byte*)(p + f.Offset);
-    public static void U8(this nint p, StructField f, byte v) => *(byte*)(p + f.Offset) = v;
-    public static ushort U16(this nint p, StructField f) => *(ushort*)(p + f.Offset);
-    public static void U16(this nint p, StructField f, ushort v) => *(ushort*)(p + f.Offset) = v;
-    public static uint U32(this nint p, StructField f) => *(uint*)(p + f.Offset);
-    public static void U32(this nint p, StructField f, uint v) => *(uint*)(p + f.Offset) = v;
-    public static int I32(this nint p, StructField f) => *(int*)(p + f.Offset);
-    public static void I32(this nint p, StructField f, int v) => *(int*)(p + f.Offset) = v;
-    public static ulong U64(this nint p, StructField f) => *(ulong*)(p + f.Offset);
-    public static void U64(this nint p, StructField f, ulong v) => *(ulong*)(p + f.Offset) = v;
-    public static nint Ptr(this nint p, StructField f) => *(nint*)(p + f.Offset);
-    public static void Ptr(this nint p, StructField f, nint v) => *(nint*)(p + f.Offset) = v;
+    public static byte U8(this nint p, StructField<byte> f) => *(byte*)(p + f.Offset);
+    public static void U8(this nint p, StructField<byte> f, byte v) => *(byte*)(p + f.Offset) = v;
+    public static ushort U16(this nint p, StructField<ushort> f) => *(ushort*)(p + f.Offset);
+    public static void U16(this nint p, StructField<ushort> f, ushort v) => *(ushort*)(p + f.Offset) = v;
+    public static uint U32(this nint p, StructField<uint> f) => *(uint*)(p + f.Offset);
+    public static void U32(this nint p, StructField<uint> f, uint v) => *(uint*)(p + f.Offset) = v;
+    public static int I32(this nint p, StructField<int> f) => *(int*)(p + f.Offset);
+    public static void I32(this nint p, StructField<int> f, int v) => *(int*)(p + f.Offset) = v;
+    public static ulong U64(this nint p, StructField<ulong> f) => *(ulong*)(p + f.Offset);
+    public static void U64(this nint p, StructField<ulong> f, ulong v) => *(ulong*)(p + f.Offset) = v;
+    public static nint Ptr(this nint p, StructField<nint> f) => *(nint*)(p + f.Offset);
+    public static void Ptr(this nint p, StructField<nint> f, nint v) => *(nint*)(p + f.Offset) = v;
 
     /// <summary>Reads a bit-field.</summary>
-    public static uint Bits(this nint p, StructField f)
+    public static uint Bits(this nint p, BitField f)
     {
         int bytes = (f.BitOffset + f.BitWidth + 7) / 8;
         ulong word = 0;
@@ -30,7 +32,7 @@ public static unsafe class Access
     }
 
     /// <summary>Writes a bit-field, leaving its neighbours alone.</summary>
-    public static void Bits(this nint p, StructField f, uint v)
+    public static void Bits(this nint p, BitField f, uint v)
     {
         // The field lies within the byte at Offset and the few after it; update only those bytes.
         int bytes = (f.BitOffset + f.BitWidth + 7) / 8;

@@ -5,5 +5,5 @@ namespace LinuxShim.Shim.Layout;
 public static class DeviceBusLayout
 {
     private const string H = "linux/device.h";
-    public static readonly StructField Bus = KernelLayout.Field(H, "device", "bus");
+    public static readonly StructField<nint> Bus = KernelLayout.Field<nint>(H, "device", "bus");
 }

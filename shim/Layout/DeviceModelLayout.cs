@@ -6,32 +6,32 @@ namespace LinuxShim.Shim.Layout;
 public static class DeviceModelLayout
 {
     private const string H = "linux/device.h";
-    public static readonly StructField Bus = KernelLayout.Field(H, "device", "bus");
-    public static readonly StructField Release = KernelLayout.Field(H, "device", "release");
-    public static readonly StructField Type = KernelLayout.Field(H, "device", "type");
-    public static readonly StructField Class = KernelLayout.Field(H, "device", "class");
-    public static readonly StructField TypeRelease = KernelLayout.Field(H, "device_type", "release");
-    public static readonly StructField ClassDevRelease = KernelLayout.Field("linux/device/class.h", "class", "dev_release");
+    public static readonly StructField<nint> Bus = KernelLayout.Field<nint>(H, "device", "bus");
+    public static readonly StructField<nint> Release = KernelLayout.Field<nint>(H, "device", "release");
+    public static readonly StructField<nint> Type = KernelLayout.Field<nint>(H, "device", "type");
+    public static readonly StructField<nint> Class = KernelLayout.Field<nint>(H, "device", "class");
+    public static readonly StructField<nint> TypeRelease = KernelLayout.Field<nint>(H, "device_type", "release");
+    public static readonly StructField<nint> ClassDevRelease = KernelLayout.Field<nint>("linux/device/class.h", "class", "dev_release");
 
     private const string B = "linux/device/bus.h";
-    public static readonly StructField BusName = KernelLayout.Field(B, "bus_type", "name");
-    public static readonly StructField BusMatch = KernelLayout.Field(B, "bus_type", "match");
-    public static readonly StructField BusProbe = KernelLayout.Field(B, "bus_type", "probe");
-    public static readonly StructField BusRemove = KernelLayout.Field(B, "bus_type", "remove");
+    public static readonly StructField<nint> BusName = KernelLayout.Field<nint>(B, "bus_type", "name");
+    public static readonly StructField<nint> BusMatch = KernelLayout.Field<nint>(B, "bus_type", "match");
+    public static readonly StructField<nint> BusProbe = KernelLayout.Field<nint>(B, "bus_type", "probe");
+    public static readonly StructField<nint> BusRemove = KernelLayout.Field<nint>(B, "bus_type", "remove");
 
     private const string D = "linux/device/driver.h";
-    public static readonly StructField DriverBus = KernelLayout.Field(D, "device_driver", "bus");
-    public static readonly StructField DriverProbe = KernelLayout.Field(D, "device_driver", "probe");
-    public static readonly StructField DriverRemove = KernelLayout.Field(D, "device_driver", "remove");
+    public static readonly StructField<nint> DriverBus = KernelLayout.Field<nint>(D, "device_driver", "bus");
+    public static readonly StructField<nint> DriverProbe = KernelLayout.Field<nint>(D, "device_driver", "probe");
+    public static readonly StructField<nint> DriverRemove = KernelLayout.Field<nint>(D, "device_driver", "remove");
 }
 
 public static class ScatterlistLayout
 {
     private const string H = "linux/scatterlist.h";
     public static readonly StructSize Size = KernelLayout.SizeOf(H, "scatterlist");
-    public static readonly StructField PageLink = KernelLayout.Field(H, "scatterlist", "page_link");
-    public static readonly StructField Offset = KernelLayout.Field(H, "scatterlist", "offset");
-    public static readonly StructField Length = KernelLayout.Field(H, "scatterlist", "length");
+    public static readonly StructField<ulong> PageLink = KernelLayout.Field<ulong>(H, "scatterlist", "page_link");
+    public static readonly StructField<uint> Offset = KernelLayout.Field<uint>(H, "scatterlist", "offset");
+    public static readonly StructField<uint> Length = KernelLayout.Field<uint>(H, "scatterlist", "length");
     public static readonly ulong Chain = (ulong)KernelLayout.Constant(H, "SG_CHAIN", 1);
     public static readonly ulong End = (ulong)KernelLayout.Constant(H, "SG_END", 2);
 }
@@ -39,13 +39,13 @@ public static class ScatterlistLayout
 public static class XdpLayout
 {
     private const string H = "net/xdp.h";
-    public static readonly StructField RxqDev = KernelLayout.Field(H, "xdp_rxq_info", "dev");
-    public static readonly StructField RxqQueueIndex = KernelLayout.Field(H, "xdp_rxq_info", "queue_index");
-    public static readonly StructField RxqRegState = KernelLayout.Field(H, "xdp_rxq_info", "reg_state");
-    public static readonly StructField RxqMemType = KernelLayout.Field(H, "xdp_rxq_info", "mem.type");
-    public static readonly StructField RxqMemId = KernelLayout.Field(H, "xdp_rxq_info", "mem.id");
-    public static readonly StructField RxqNapiId = KernelLayout.Field(H, "xdp_rxq_info", "napi_id");
-    public static readonly StructField RxqFragSize = KernelLayout.Field(H, "xdp_rxq_info", "frag_size");
+    public static readonly StructField<nint> RxqDev = KernelLayout.Field<nint>(H, "xdp_rxq_info", "dev");
+    public static readonly StructField<uint> RxqQueueIndex = KernelLayout.Field<uint>(H, "xdp_rxq_info", "queue_index");
+    public static readonly StructField<uint> RxqRegState = KernelLayout.Field<uint>(H, "xdp_rxq_info", "reg_state");
+    public static readonly StructField<uint> RxqMemType = KernelLayout.Field<uint>(H, "xdp_rxq_info", "mem.type");
+    public static readonly StructField<uint> RxqMemId = KernelLayout.Field<uint>(H, "xdp_rxq_info", "mem.id");
+    public static readonly StructField<uint> RxqNapiId = KernelLayout.Field<uint>(H, "xdp_rxq_info", "napi_id");
+    public static readonly StructField<uint> RxqFragSize = KernelLayout.Field<uint>(H, "xdp_rxq_info", "frag_size");
     public static readonly StructSize RxqSize = KernelLayout.SizeOf(H, "xdp_rxq_info");
     public static readonly uint MemTypePageShared = (uint)KernelLayout.Constant(H, "MEM_TYPE_PAGE_SHARED", 0);
     public static readonly uint MemTypePageOrder0 = (uint)KernelLayout.Constant(H, "MEM_TYPE_PAGE_ORDER0", 1);
@@ -56,9 +56,9 @@ public static class XdpLayout
 public static class NotifierLayout
 {
     private const string H = "linux/notifier.h";
-    public static readonly StructField Call = KernelLayout.Field(H, "notifier_block", "notifier_call");
-    public static readonly StructField Priority = KernelLayout.Field(H, "notifier_block", "priority");
-    public static readonly StructField InfoDev = KernelLayout.Field("linux/netdevice.h", "netdev_notifier_info", "dev");
+    public static readonly StructField<nint> Call = KernelLayout.Field<nint>(H, "notifier_block", "notifier_call");
+    public static readonly StructField<int> Priority = KernelLayout.Field<int>(H, "notifier_block", "priority");
+    public static readonly StructField<nint> InfoDev = KernelLayout.Field<nint>("linux/netdevice.h", "netdev_notifier_info", "dev");
     public static readonly StructSize InfoSize = KernelLayout.SizeOf("linux/netdevice.h", "netdev_notifier_info");
     public static readonly int StopMask = (int)KernelLayout.Constant(H, "NOTIFY_STOP_MASK", 0x8000);
 

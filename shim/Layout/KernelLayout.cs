@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. Registry of the struct fields, sizes and constants the shim reads, and of the constants
 // it assumes (checked by static asserts in the generated glue); loaded from the layout file a port
-// build writes next to the driver .so.
+// build writes next to the driver .so (LayoutFile), checking each typed field's size as it is loaded.
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 
 namespace LinuxShim.Shim.Layout;
 
@@ -15,9 +14,21 @@ public static class KernelLayout
     private static readonly List<KernelConstant> ReadConstants = [];
     private static readonly object Gate = new();
 
-    public static StructField Field(string header, string structName, string path)
+    /// <summary>A field read and written as a <typeparamref name="T"/> (Access.U32 and the like); its size is checked when loaded.</summary>
+    public static StructField<T> Field<T>(string header, string structName, string path) where T : unmanaged =>
+        Register(new StructField<T>(header, structName, path));
+
+    /// <summary>A field only addressed (Access.At, the bitmap operations): an embedded struct, an array, a bitmap.</summary>
+    public static StructField Field(string header, string structName, string path) => Register(new StructField(header, structName, path));
+
+    /// <summary>A bit-field (Access.Bits).</summary>
+    public static BitField BitField(string header, string structName, string path) => Register(new BitField(header, structName, path));
+
+    /// <summary>The low <paramref name="bits"/> bits (Access.Bits) of a field that is a bit-field of that width or a wider integer, as kernels differ.</summary>
+    public static BitField LowBits(string header, string structName, string path, int bits) => Register(new BitField(header, structName, path, bits));
+
+    private static TField Register<TField>(TField f) where TField : StructField
     {
-        var f = new StructField(header, structName, path);
         lock (Gate)
             Fields.Add(f);
         return f;
@@ -80,39 +91,44 @@ public static class KernelLayout
             return [.. Constants];
     }
 
-    /// <summary>Resolves every registered field from a port's layout file (JSON written by the port build).</summary>
+    /// <summary>Resolves every registered field from a port's layout file (written by the port build), checking
+    /// each typed field's size against the width it is declared with.</summary>
     public static void Load(string file)
     {
         RegisterAll();
-        using var doc = JsonDocument.Parse(File.ReadAllText(file));
-        var structs = doc.RootElement.GetProperty("structs");
+        var layout = LayoutFile.Read(file);
         var missing = new List<string>();
+        var mismatched = new List<string>();
         lock (Gate)
         {
             foreach (var s in Sizes)
             {
-                if (structs.TryGetProperty(s.Struct, out var st))
-                    s.Resolve(st.GetProperty("size").GetInt64());
+                if (layout.Structs.TryGetValue(s.Struct, out var st))
+                    s.Resolve(st.Size);
                 else
                     missing.Add(s.ToString());
             }
-            var constants = doc.RootElement.TryGetProperty("constants", out var cs) ? cs : default;
             foreach (var c in ReadConstants)
             {
-                if (constants.ValueKind == JsonValueKind.Object && constants.TryGetProperty(c.Expression, out var v))
-                    c.Resolve(v.GetInt64());
+                if (layout.Constants.TryGetValue(c.Expression, out long v))
+                    c.Resolve(v);
                 else
                     missing.Add(c.ToString());
             }
             foreach (var f in Fields)
             {
-                if (structs.TryGetProperty(f.Struct, out var st) && st.GetProperty("fields").TryGetProperty(f.Path, out var fl))
-                    f.Resolve(fl.GetProperty("offset_bits").GetInt64(), fl.GetProperty("size").GetInt64(), fl.GetProperty("bit_width").GetInt32());
-                else
+                if (!layout.Structs.TryGetValue(f.Struct, out var st) || !st.Fields.TryGetValue(f.Path, out var fl))
                     missing.Add(f.ToString());
+                else if (f.Mismatch(fl) is { } why)
+                    mismatched.Add(why);
+                else if (f.Accessed(fl) is var a)
+                    f.Resolve(a.OffsetBits, a.Size, a.BitWidth);
             }
         }
         if (missing.Count > 0)
             throw new InvalidDataException($"{file} lacks {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}: rebuild the port with this shim");
+        if (mismatched.Count > 0)
+            throw new InvalidDataException($"{file}: the shim declares {mismatched.Count} field(s) with a width this kernel does not give them:\n"
+                                           + string.Join("\n", mismatched));
     }
 }

@@ -6,15 +6,15 @@ public static class PageLayout
 {
     private const string H = "linux/mm_types.h";
     public static readonly StructSize Size = KernelLayout.SizeOf(H, "page");
-    public static readonly StructField RefCount = KernelLayout.Field(H, "page", "_refcount");
+    public static readonly StructField<int> RefCount = KernelLayout.Field<int>(H, "page", "_refcount");
 }
 
 public static class PageFragLayout
 {
     private const string H = "linux/mm_types_task.h";
-    public static readonly StructField Page = KernelLayout.Field(H, "page_frag", "page");
-    public static readonly StructField Offset = KernelLayout.Field(H, "page_frag", "offset");
-    public static readonly StructField Size = KernelLayout.Field(H, "page_frag", "size");
+    public static readonly StructField<nint> Page = KernelLayout.Field<nint>(H, "page_frag", "page");
+    public static readonly StructField<uint> Offset = KernelLayout.Field<uint>(H, "page_frag", "offset");
+    public static readonly StructField<uint> Size = KernelLayout.Field<uint>(H, "page_frag", "size");
 }
 
 public static class GfpFlags

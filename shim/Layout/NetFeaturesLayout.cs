@@ -7,11 +7,11 @@ namespace LinuxShim.Shim.Layout;
 public static class NetFeaturesLayout
 {
     private const string H = "linux/netdevice.h";
-    public static readonly StructField HwFeatures = KernelLayout.Field(H, "net_device", "hw_features");
-    public static readonly StructField WantedFeatures = KernelLayout.Field(H, "net_device", "wanted_features");
-    public static readonly StructField GsoPartialFeatures = KernelLayout.Field(H, "net_device", "gso_partial_features");
-    public static readonly StructField OpsFixFeatures = KernelLayout.Field(H, "net_device_ops", "ndo_fix_features");
-    public static readonly StructField OpsSetFeatures = KernelLayout.Field(H, "net_device_ops", "ndo_set_features");
+    public static readonly StructField<ulong> HwFeatures = KernelLayout.Field<ulong>(H, "net_device", "hw_features");
+    public static readonly StructField<ulong> WantedFeatures = KernelLayout.Field<ulong>(H, "net_device", "wanted_features");
+    public static readonly StructField<ulong> GsoPartialFeatures = KernelLayout.Field<ulong>(H, "net_device", "gso_partial_features");
+    public static readonly StructField<nint> OpsFixFeatures = KernelLayout.Field<nint>(H, "net_device_ops", "ndo_fix_features");
+    public static readonly StructField<nint> OpsSetFeatures = KernelLayout.Field<nint>(H, "net_device_ops", "ndo_set_features");
 
     private static KernelConstant F(string name) => KernelLayout.ConstantOf("linux/netdev_features.h", $"NETIF_F_{name}_BIT");
 

@@ -5,5 +5,5 @@ namespace LinuxShim.Shim.Layout;
 
 public static class NetNamespaceLayout
 {
-    public static readonly StructField NdNet = KernelLayout.Field("linux/netdevice.h", "net_device", "nd_net.net");
+    public static readonly StructField<nint> NdNet = KernelLayout.Field<nint>("linux/netdevice.h", "net_device", "nd_net.net");
 }

@@ -7,27 +7,27 @@ namespace LinuxShim.Shim.Layout;
 public static class PlatformLayout
 {
     private const string H = "linux/platform_device.h";
-    public static readonly StructField InfoParent = KernelLayout.Field(H, "platform_device_info", "parent");
-    public static readonly StructField InfoFwnode = KernelLayout.Field(H, "platform_device_info", "fwnode");
-    public static readonly StructField InfoName = KernelLayout.Field(H, "platform_device_info", "name");
-    public static readonly StructField InfoId = KernelLayout.Field(H, "platform_device_info", "id");
-    public static readonly StructField InfoRes = KernelLayout.Field(H, "platform_device_info", "res");
-    public static readonly StructField InfoNumRes = KernelLayout.Field(H, "platform_device_info", "num_res");
-    public static readonly StructField InfoData = KernelLayout.Field(H, "platform_device_info", "data");
-    public static readonly StructField InfoSizeData = KernelLayout.Field(H, "platform_device_info", "size_data");
-    public static readonly StructField InfoDmaMask = KernelLayout.Field(H, "platform_device_info", "dma_mask");
-    public static readonly StructField InfoProperties = KernelLayout.Field(H, "platform_device_info", "properties");
+    public static readonly StructField<nint> InfoParent = KernelLayout.Field<nint>(H, "platform_device_info", "parent");
+    public static readonly StructField<nint> InfoFwnode = KernelLayout.Field<nint>(H, "platform_device_info", "fwnode");
+    public static readonly StructField<nint> InfoName = KernelLayout.Field<nint>(H, "platform_device_info", "name");
+    public static readonly StructField<int> InfoId = KernelLayout.Field<int>(H, "platform_device_info", "id");
+    public static readonly StructField<nint> InfoRes = KernelLayout.Field<nint>(H, "platform_device_info", "res");
+    public static readonly StructField<uint> InfoNumRes = KernelLayout.Field<uint>(H, "platform_device_info", "num_res");
+    public static readonly StructField<nint> InfoData = KernelLayout.Field<nint>(H, "platform_device_info", "data");
+    public static readonly StructField<ulong> InfoSizeData = KernelLayout.Field<ulong>(H, "platform_device_info", "size_data");
+    public static readonly StructField<ulong> InfoDmaMask = KernelLayout.Field<ulong>(H, "platform_device_info", "dma_mask");
+    public static readonly StructField<nint> InfoProperties = KernelLayout.Field<nint>(H, "platform_device_info", "properties");
 
     public static readonly StructSize DeviceSize = KernelLayout.SizeOf(H, "platform_device");
-    public static readonly StructField Name = KernelLayout.Field(H, "platform_device", "name");
-    public static readonly StructField Id = KernelLayout.Field(H, "platform_device", "id");
-    public static readonly StructField IdAuto = KernelLayout.Field(H, "platform_device", "id_auto");
+    public static readonly StructField<nint> Name = KernelLayout.Field<nint>(H, "platform_device", "name");
+    public static readonly StructField<int> Id = KernelLayout.Field<int>(H, "platform_device", "id");
+    public static readonly StructField<byte> IdAuto = KernelLayout.Field<byte>(H, "platform_device", "id_auto");
     public static readonly StructField Dev = KernelLayout.Field(H, "platform_device", "dev");
-    public static readonly StructField PlatformDmaMask = KernelLayout.Field(H, "platform_device", "platform_dma_mask");
-    public static readonly StructField PlatformData = KernelLayout.Field("linux/device.h", "device", "platform_data");
+    public static readonly StructField<ulong> PlatformDmaMask = KernelLayout.Field<ulong>(H, "platform_device", "platform_dma_mask");
+    public static readonly StructField<nint> PlatformData = KernelLayout.Field<nint>("linux/device.h", "device", "platform_data");
 
-    public static readonly StructField DriverName = KernelLayout.Field(H, "platform_driver", "driver.name");
-    public static readonly StructField DriverIdTable = KernelLayout.Field(H, "platform_driver", "id_table");
+    public static readonly StructField<nint> DriverName = KernelLayout.Field<nint>(H, "platform_driver", "driver.name");
+    public static readonly StructField<nint> DriverIdTable = KernelLayout.Field<nint>(H, "platform_driver", "id_table");
     public static readonly StructSize IdSize = KernelLayout.SizeOf("linux/mod_devicetable.h", "platform_device_id");
     public static readonly StructField IdName = KernelLayout.Field("linux/mod_devicetable.h", "platform_device_id", "name");
 

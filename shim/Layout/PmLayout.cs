@@ -5,5 +5,5 @@ namespace LinuxShim.Shim.Layout;
 public static class DevicePmLayout
 {
     private const string H = "linux/device.h";
-    public static readonly StructField CanWakeup = KernelLayout.Field(H, "device", "power.can_wakeup");
+    public static readonly BitField CanWakeup = KernelLayout.BitField(H, "device", "power.can_wakeup");
 }

@@ -5,5 +5,5 @@ namespace LinuxShim.Shim.Layout;
 public static class SemaphoreLayout
 {
     private const string H = "linux/semaphore.h";
-    public static readonly StructField Count = KernelLayout.Field(H, "semaphore", "count");
+    public static readonly StructField<uint> Count = KernelLayout.Field<uint>(H, "semaphore", "count");
 }

@@ -6,9 +6,9 @@ namespace LinuxShim.Shim.Layout;
 public static class SkbChecksumLayout
 {
     private const string H = "linux/skbuff.h";
-    public static readonly StructField CsumStart = KernelLayout.Field(H, "sk_buff", "csum_start");
-    public static readonly StructField CsumOffset = KernelLayout.Field(H, "sk_buff", "csum_offset");
-    public static readonly StructField GsoSize = KernelLayout.Field(H, "skb_shared_info", "gso_size");
+    public static readonly StructField<ushort> CsumStart = KernelLayout.Field<ushort>(H, "sk_buff", "csum_start");
+    public static readonly StructField<ushort> CsumOffset = KernelLayout.Field<ushort>(H, "sk_buff", "csum_offset");
+    public static readonly StructField<ushort> GsoSize = KernelLayout.Field<ushort>(H, "skb_shared_info", "gso_size");
     public static readonly int ChecksumNone = (int)KernelLayout.Constant(H, "CHECKSUM_NONE", 0);
     public static readonly int ChecksumComplete = (int)KernelLayout.Constant(H, "CHECKSUM_COMPLETE", 2);
 }

@@ -5,9 +5,6 @@
 #include <linux/kthread.h>
 #include "shim.h"
 
-struct workqueue_struct *linuxshim_host_alloc_workqueue(const char *name, unsigned int flags, int max_active);
-struct task_struct *linuxshim_host_kthread_create(int (*fn)(void *data), void *data, const char *name);
-
 struct workqueue_struct *alloc_workqueue(const char *fmt, unsigned int flags, int max_active, ...)
 {
 	char name[32];

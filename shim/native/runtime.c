@@ -36,7 +36,7 @@ static_assert(sizeof(jiffies) == sizeof(u64), "jiffies is all of jiffies_64");
 /*
  * One CPU (DESIGN D5): the per-CPU variables are ordinary variables. User space runs with a zero
  * %gs base, so the kernel's %gs-relative per-CPU accesses reach exactly these objects. The host finds
- * the current task and the preempt count through linuxshim_current_task and linuxshim_preempt_count.
+ * the current task and the preempt count through the glue (LINUXSHIM_CURRENT_TASK, LINUXSHIM_PREEMPT_COUNT in shim.h).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 /* Since 6.2 they are members of one struct (arch/x86/include/asm/current.h); const_pcpu_hot is the
@@ -45,8 +45,6 @@ DEFINE_PER_CPU_ALIGNED(struct pcpu_hot, pcpu_hot) = { .preempt_count = INIT_PREE
 SHIM_SYMBOL(pcpu_hot)
 asm(".globl const_pcpu_hot\n\t.set const_pcpu_hot, pcpu_hot\n");
 SHIM_SYMBOL(const_pcpu_hot)
-struct task_struct **const linuxshim_current_task = &pcpu_hot.current_task;
-int *const linuxshim_preempt_count = &pcpu_hot.preempt_count;
 #else
 DEFINE_PER_CPU(struct task_struct *, current_task);
 SHIM_SYMBOL(current_task)
@@ -54,8 +52,6 @@ DEFINE_PER_CPU(int, __preempt_count) = INIT_PREEMPT_COUNT;
 SHIM_SYMBOL(__preempt_count)
 DEFINE_PER_CPU_READ_MOSTLY(int, cpu_number);
 SHIM_SYMBOL(cpu_number)
-struct task_struct **const linuxshim_current_task = &current_task;
-int *const linuxshim_preempt_count = &__preempt_count;
 #endif
 DEFINE_PER_CPU_ALIGNED(struct softnet_data, softnet_data);
 SHIM_SYMBOL(softnet_data)
@@ -204,7 +200,3 @@ asm(".text\n"
     "\t.size __SCT__preempt_schedule_notrace, .-__SCT__preempt_schedule_notrace\n");
 SHIM_SYMBOL(__SCT__preempt_schedule)
 SHIM_SYMBOL(__SCT__preempt_schedule_notrace)
-
-/* Facts of the configuration the host needs. */
-const unsigned int linuxshim_hz = HZ;
-const unsigned int linuxshim_task_size = sizeof(struct task_struct);

@@ -8,34 +8,38 @@
  * the managed side (ShimSymbols) reads the markers from these sources, so the implemented set
  * comes from the code.
  *
- * Host operations (linuxshim_host_*) are functions the managed host implements; the glue forwards
- * them through the same host-ops table as the kernel symbols.
+ * The boundary with the managed host (the glue descriptor and the host operations) is declared in
+ * <linuxshim/glue.h> (shim/include), which the shadow headers include too.
  */
 #ifndef LINUXSHIM_NATIVE_SHIM_H
 #define LINUXSHIM_NATIVE_SHIM_H
 
 #include <linux/types.h>
 #include <linux/compiler.h>
+#include <linux/version.h>
 
 #define SHIM_SYMBOL(name)
 
-struct module;
+#include <linuxshim/glue.h>
 
-/* Found by the host with dlsym(); layout mirrored in the managed DriverLibrary. */
-struct linuxshim_glue {
-	unsigned int version;
-	unsigned int op_count;
-	void **ops;
-	const char *const *op_names;
-	unsigned int stub_count;
-	const char *const *stub_names;
-	struct module *module;
-};
+/*
+ * Where this kernel version keeps the current task and the preempt count (runtime.c defines them):
+ * members of pcpu_hot since 6.2, their own per-CPU variables before. The glue hands them to the host.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define LINUXSHIM_CURRENT_TASK (&pcpu_hot.current_task)
+#define LINUXSHIM_PREEMPT_COUNT (&pcpu_hot.preempt_count)
+#else
+#define LINUXSHIM_CURRENT_TASK (&current_task)
+#define LINUXSHIM_PREEMPT_COUNT (&__preempt_count)
+#endif
 
-/* Host operations. */
-void linuxshim_host_log(int level, const char *prefix, const char *message, int length);
-void __noreturn linuxshim_host_unimplemented(const char *symbol, void *caller, void *frame);
-void __noreturn linuxshim_host_panic(const char *reason, void *caller, void *frame);
+/* runtime.c defines system_percpu_wq on every kernel; only 6.12's <linux/workqueue.h> declares it. */
+extern struct workqueue_struct *system_percpu_wq;
+
+/* Native entry points the host calls through the glue (params.c, fault.c). */
+int linuxshim_param_set(const char *name, const char *value);
+void linuxshim_fault_reporter_install(unsigned long start, unsigned long end);
 
 /* Native runtime. */
 void __noreturn linuxshim_unimplemented(const char *symbol, void *caller);

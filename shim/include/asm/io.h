@@ -29,10 +29,8 @@
 #include <asm/early_ioremap.h>
 #include <asm/pgtable_types.h>
 #include <asm/shared/io.h>
-
 /* A register access of a BAR: the shim finds the BAR by address and forwards it to the device. */
-u64 linuxshim_host_mmio_read(const volatile void __iomem *addr, int size);
-void linuxshim_host_mmio_write(volatile void __iomem *addr, int size, u64 value);
+#include <linuxshim/glue.h>
 
 #define __raw_readb __raw_readb
 static inline u8 __raw_readb(const volatile void __iomem *addr) { return linuxshim_host_mmio_read(addr, 1); }
@@ -119,8 +117,6 @@ extern void io_delay_init(void);
 #endif
 
 /* rep ins/outs: count accesses of one port in one call, which the shim makes one device message. */
-void linuxshim_host_port_ins(u16 port, int size, void *addr, unsigned long count);
-void linuxshim_host_port_outs(u16 port, int size, const void *addr, unsigned long count);
 
 #define LINUXSHIM_STRING_PORT_IO(bwl, type)					\
 static inline void outs##bwl(u16 port, const void *addr, unsigned long count)	\
@@ -139,8 +135,6 @@ LINUXSHIM_STRING_PORT_IO(l, u32)
 #undef LINUXSHIM_STRING_PORT_IO
 
 /* readsb()..writesq(): a string of accesses to one MMIO register, one shim call (asm-generic loops instead). */
-void linuxshim_host_mmio_reads(const volatile void __iomem *addr, int size, void *buffer, unsigned long count);
-void linuxshim_host_mmio_writes(volatile void __iomem *addr, int size, const void *buffer, unsigned long count);
 
 #define LINUXSHIM_STRING_MMIO(bwlq, type)						\
 static inline void reads##bwlq(const volatile void __iomem *addr, void *buffer,	\

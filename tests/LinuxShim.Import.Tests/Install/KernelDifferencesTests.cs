@@ -73,9 +73,9 @@ public sealed class KernelDifferencesTests : IDisposable
         Assert.Contains(shim.Constants, c => c.Expression == "__ETHTOOL_LINK_MODE_MASK_NBITS");
         Assert.DoesNotContain(shim.Assumptions, a => a.Expression == "__ETHTOOL_LINK_MODE_MASK_NBITS");
         var arguments = shim.ShadowIncludes.Select(s => "-I" + s).Concat(importer.CommandLine.ArgumentsFor(importer.Tree.SourceRoot, "x", "layout", [])).ToList();
-        var layout = LinuxShim.Import.Port.KernelLayout.Read([], shim.Constants, arguments, _dir);
+        var layout = LinuxShim.Import.Port.LayoutProbe.Read([], shim.Constants, arguments, _dir);
         Assert.Equal(LinkModes[kernelVersion], layout.Constants["__ETHTOOL_LINK_MODE_MASK_NBITS"]);
-        Assert.Contains("_Static_assert((__ETHTOOL_LINK_MODE_MASK_NBITS) == " + LinkModes[kernelVersion], string.Join("\n", layout.StaticAsserts()));
+        Assert.Contains("_Static_assert((__ETHTOOL_LINK_MODE_MASK_NBITS) == " + LinkModes[kernelVersion], string.Join("\n", LinuxShim.Import.Port.LayoutProbe.StaticAsserts(layout)));
         Assert.Equal(kernelVersion == "6.1" ? "6.1" : "6.12", Path.GetFileName(shim.ShadowIncludes[0]));
     }
 }

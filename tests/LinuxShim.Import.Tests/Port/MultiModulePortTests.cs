@@ -117,7 +117,7 @@ public sealed class MultiModulePortTests : IDisposable
     [Fact]
     public void TheGlueLoadsInOrderAndUnloadsTheLoadedOnesWhenOneFails()
     {
-        string glue = GlueGenerator.Generate("ne2k-pci", [], [], new KernelLayout(), [], ["8390", "ne2k-pci"]);
+        string glue = GlueGenerator.Generate("ne2k-pci", 2, [], [], new LinuxShim.Shim.Layout.LayoutFile(), [], ["8390", "ne2k-pci"]);
         Assert.DoesNotContain("struct module __this_module", glue); // each module brings its own
         int init = glue.IndexOf("int init_module(void)", StringComparison.Ordinal);
         Assert.True(init > 0);

@@ -30,8 +30,9 @@ public sealed class VsprintfLibrary : IDisposable
         foreach (string source in new[] { "shim/native/vsprintf.c", "tests/LinuxShim.Shim.Tests/Native/vsprintf_cases.c" })
         {
             string obj = System.IO.Path.Combine(_dir, System.IO.Path.GetFileNameWithoutExtension(source) + ".o");
-            // Kbuild's include paths are relative to the build directory, so gcc runs there.
-            Run(compiler, [.. flags, "-c", "-o", obj, System.IO.Path.Combine(repo, source)], build);
+            // Kbuild's include paths are relative to the build directory, so gcc runs there. shim/include last: shim.h's
+            // <linuxshim/glue.h>, not the shadows, which a port build puts first.
+            Run(compiler, [.. flags, "-I" + System.IO.Path.Combine(repo, "shim", "include"), "-c", "-o", obj, System.IO.Path.Combine(repo, source)], build);
             objects.Add(obj);
         }
         Path = System.IO.Path.Combine(_dir, "libvsprintf.so");

@@ -11,9 +11,7 @@
 #define _ASM_X86_SHARED_IO_H
 
 #include <linux/types.h>
-
-u32 linuxshim_host_port_in(u16 port, int size);
-void linuxshim_host_port_out(u16 port, int size, u32 value);
+#include <linuxshim/glue.h>
 
 static inline void __outb(u8 value, u16 port) { linuxshim_host_port_out(port, 1, value); }
 static inline void __outw(u16 value, u16 port) { linuxshim_host_port_out(port, 2, value); }

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Managed side. The layout of the kernel structures the shim touches, as the configured headers
-// define them: struct sizes and field offsets (bits, for bit-fields) and the constants it reads, by libclang. Written next
-// to a port's driver .so for the host, and turned into static asserts in the generated C glue so
-// gcc and libclang must agree.
-using System.Text.Json;
-using System.Text.Json.Serialization;
+// Managed side. Reads the layout of the kernel structures the shim touches, as the configured headers
+// define them: struct sizes, field offsets (bits, for bit-fields) and sizes, and the constants it reads, by
+// libclang, into the layout file (LinuxShim.Shim.Layout.LayoutFile) written next to a port's driver .so for
+// the host; and turns it into static asserts in the generated C glue, so gcc and libclang must agree.
 using LinuxShim.Import.Clang;
+using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Import.Port;
 
@@ -18,34 +17,10 @@ public sealed record ConstantAssumption(string Expression, long Value, string He
 /// <summary>A constant (enum value or macro) the managed side reads from the configured headers: its value differs between kernels.</summary>
 public sealed record ConstantRequest(string Expression, string Header);
 
-public sealed record FieldLayout(
-    [property: JsonPropertyName("offset_bits")] long OffsetBits,
-    [property: JsonPropertyName("size")] long Size,
-    [property: JsonPropertyName("bit_width")] int BitWidth);
-
-public sealed record StructLayout(
-    [property: JsonPropertyName("size")] long Size,
-    [property: JsonPropertyName("fields")] SortedDictionary<string, FieldLayout> Fields);
-
-public sealed class KernelLayout
+public static class LayoutProbe
 {
-    /// <summary>Headers that define the structs (for code that must see them, like the glue's asserts).</summary>
-    [JsonPropertyName("headers")]
-    public SortedSet<string> Headers { get; init; } = new(StringComparer.Ordinal);
-
-    [JsonPropertyName("structs")]
-    public SortedDictionary<string, StructLayout> Structs { get; init; } = new(StringComparer.Ordinal);
-
-    /// <summary>The values of the requested constants in this kernel, by expression.</summary>
-    [JsonPropertyName("constants")]
-    public SortedDictionary<string, long> Constants { get; init; } = new(StringComparer.Ordinal);
-
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
-
     /// <summary>Reads every requested struct, field and constant from the headers, parsing one translation unit with <paramref name="arguments"/>.</summary>
-    public static KernelLayout Read(IReadOnlyCollection<LayoutRequest> requests, IReadOnlyList<ConstantRequest> constants, IReadOnlyList<string> arguments,
+    public static LayoutFile Read(IReadOnlyCollection<LayoutRequest> requests, IReadOnlyList<ConstantRequest> constants, IReadOnlyList<string> arguments,
         string scratchDirectory)
     {
         Directory.CreateDirectory(scratchDirectory);
@@ -75,7 +50,7 @@ public sealed class KernelLayout
                     values[e.Spelling] = e.EnumValue;
         }
 
-        var layout = new KernelLayout();
+        var layout = new LayoutFile();
         for (int i = 0; i < constants.Count; i++)
             layout.Constants[constants[i].Expression] = values.TryGetValue($"linuxshim_constant_{i}", out long v)
                 ? v : throw new ImportException($"{constants[i].Expression} has no value in <{constants[i].Header}> of this kernel tree");
@@ -86,14 +61,14 @@ public sealed class KernelLayout
             if (!records.TryGetValue(request.Struct, out var record))
                 throw new ImportException($"struct {request.Struct} is not defined by <{request.Header}> in this kernel tree");
             if (!layout.Structs.TryGetValue(request.Struct, out var s))
-                layout.Structs[request.Struct] = s = new StructLayout(record.TypeSize ?? throw new ImportException($"struct {request.Struct} has no size"), new(StringComparer.Ordinal));
+                layout.Structs[request.Struct] = s = new LaidOutStruct { Size = record.TypeSize ?? throw new ImportException($"struct {request.Struct} has no size") };
             if (request.Field is { } path)
                 s.Fields[path] = ResolveField(record, request.Struct, path);
         }
         return layout;
     }
 
-    private static FieldLayout ResolveField(Cursor record, string structName, string path)
+    private static LaidOutField ResolveField(Cursor record, string structName, string path)
     {
         long offset = 0;
         Cursor current = record;
@@ -113,7 +88,7 @@ public sealed class KernelLayout
                 current = declaration.Definition is { IsNull: false } definition ? definition : declaration;
             }
         }
-        return new FieldLayout(offset, field.TypeSize ?? 0, field.BitFieldWidth ?? 0);
+        return new LaidOutField(offset, field.TypeSize ?? 0, field.BitFieldWidth ?? 0);
     }
 
     private static Cursor? FindField(Cursor record, string name)
@@ -129,11 +104,11 @@ public sealed class KernelLayout
     }
 
     /// <summary>C static asserts that make gcc check every value libclang read (compiled into the glue).</summary>
-    public IEnumerable<string> StaticAsserts()
+    public static IEnumerable<string> StaticAsserts(LayoutFile layout)
     {
-        foreach (var (expression, value) in Constants)
+        foreach (var (expression, value) in layout.Constants)
             yield return $"_Static_assert(({expression}) == {value}, \"{expression}: value differs between libclang and gcc\");";
-        foreach (var (name, s) in Structs)
+        foreach (var (name, s) in layout.Structs)
         {
             yield return $"_Static_assert(sizeof(struct {name}) == {s.Size}, \"struct {name}: size differs between libclang and gcc\");";
             foreach (var (path, f) in s.Fields)
