@@ -358,4 +358,132 @@ public sealed unsafe class ExecutionModelTests
         var ran = Assert.Single(SeenBy(killed));
         Assert.True((ran.PreemptCount & Cpu.SoftirqOffset) != 0);
     }
+
+    // --- NAPI ---
+
+    /// <summary>An interrupt as the host delivers one (Irq.Handle): the handler in hard interrupt context, then the
+    /// softirqs it raised, as irq_exit() runs them.</summary>
+    private static void Interrupt(Action handler) => Cpu.Run(() =>
+    {
+        Cpu.RunHardirq(handler);
+        Softirq.RunPending();
+    });
+
+    // How many packets each poll of an instance "finds", in order; a poll below its budget completes.
+    private static readonly ConcurrentDictionary<nint, ConcurrentQueue<int>> PollWork = new();
+    private static readonly ConcurrentDictionary<nint, ConcurrentQueue<(int Budget, int Completed)>> Polls = new();
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Poll(nint napi, int budget)
+    {
+        int work = PollWork[napi].TryDequeue(out int w) ? w : 0;
+        int completed = -1;
+        if (work < budget)
+            completed = ((delegate* unmanaged[Cdecl]<nint, int, byte>)&NetCore.NapiCompleteDone)(napi, work);
+        Polls.GetOrAdd(napi, _ => new()).Enqueue((budget, completed));
+        Record(napi); // last: WaitFor sees the poll once its result is in
+        return work;
+    }
+
+    private nint Napi(params int[] work)
+    {
+        nint napi = Zeroed(512), dev = Zeroed(4096);
+        PollWork[napi] = new ConcurrentQueue<int>(work);
+        Cpu.Run(() =>
+        {
+            ((delegate* unmanaged[Cdecl]<nint, nint, nint, int, void>)&NetCore.NetifNapiAddWeight)(dev, napi, (nint)(delegate* unmanaged[Cdecl]<nint, int, int>)&Poll, 16);
+            Assert.True(napi.TestBit(NapiLayout.State, NapiLayout.Sched)); // held scheduled until napi_enable
+            ((delegate* unmanaged[Cdecl]<nint, void>)&NetCore.NapiEnable)(napi);
+        });
+        return napi;
+    }
+
+    // napi_schedule(): the inline pair a driver's interrupt handler calls.
+    private static bool NapiSchedule(nint napi)
+    {
+        if (((delegate* unmanaged[Cdecl]<nint, byte>)&NetCore.NapiSchedulePrep)(napi) == 0)
+            return false;
+        ((delegate* unmanaged[Cdecl]<nint, void>)&NetCore.NapiSchedule)(napi);
+        return true;
+    }
+
+    [Fact]
+    public void NapiPollsInSoftirqWithItsWeightAsBudgetUntilAPollCompletes()
+    {
+        nint napi = Napi(16, 16, 5); // two full budgets, then 5 packets: done
+        Interrupt(() => Assert.True(NapiSchedule(napi)));
+        WaitFor(napi, 3);
+        Assert.All(SeenBy(napi), seen => Assert.True((seen.PreemptCount & Cpu.SoftirqOffset) != 0, $"preempt count 0x{seen.PreemptCount:x}: not in softirq"));
+        Assert.Equal([(16, -1), (16, -1), (16, 1)], Polls[napi]); // napi_complete_done said done on the third
+        Assert.False(napi.TestBit(NapiLayout.State, NapiLayout.Sched));
+        // Idle now: a new interrupt schedules it again.
+        PollWork[napi].Enqueue(1);
+        Interrupt(() => Assert.True(NapiSchedule(napi)));
+        WaitFor(napi, 4);
+    }
+
+    [Fact]
+    public void AnInterruptDuringAPollIsNotLostTheCompletionPollsAgain()
+    {
+        nint napi = Napi(16, 2, 0);
+        Interrupt(() =>
+        {
+            Assert.True(NapiSchedule(napi));
+            // A second interrupt while it is scheduled: napi_schedule_prep says no and marks it missed.
+            Assert.False(NapiSchedule(napi));
+        });
+        WaitFor(napi, 3);
+        // The poll below budget found the missed mark: napi_complete_done returned false and polled again.
+        Assert.Equal([(16, -1), (16, 0), (16, 1)], Polls[napi]);
+        Assert.False(napi.TestBit(NapiLayout.State, NapiLayout.Sched));
+        Assert.False(napi.TestBit(NapiLayout.State, NapiLayout.Missed));
+    }
+
+    // --- sk_buff geometry ---
+
+    [Fact]
+    public void AnSkbsHeadroomDataAndTailMoveAsLinuxMovesThem()
+    {
+        nint skb = Cpu.Run(() => ((delegate* unmanaged[Cdecl]<nint, uint, uint, nint>)&SkBuff.NetdevAllocSkb)(0, 100, 0));
+        Assert.NotEqual(0, skb);
+        nint head = skb.Ptr(SkbLayout.Head);
+        int Headroom() => (int)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head));
+        uint Len() => skb.U32(SkbLayout.Len);
+        Assert.Equal(SkbLayout.Pad, Headroom()); // NET_SKB_PAD reserved
+        Assert.Equal(0u, Len());
+        Assert.True(skb.U32(SkbLayout.End) - skb.U32(SkbLayout.Tail) >= 100); // the asked-for room
+
+        nint put = ((delegate* unmanaged[Cdecl]<nint, uint, nint>)&SkBuff.SkbPut)(skb, 60);
+        Assert.Equal(skb.Ptr(SkbLayout.Data), put); // the old tail: the start of the new bytes
+        for (int i = 0; i < 60; i++)
+            ((byte*)put)[i] = (byte)i;
+        Assert.Equal(60u, Len());
+        Assert.Equal((uint)(SkbLayout.Pad + 60), skb.U32(SkbLayout.Tail));
+
+        nint pushed = ((delegate* unmanaged[Cdecl]<nint, uint, nint>)&SkBuff.SkbPush)(skb, 14);
+        Assert.Equal(SkbLayout.Pad - 14, Headroom());
+        Assert.Equal(pushed, skb.Ptr(SkbLayout.Data));
+        Assert.Equal(74u, Len());
+
+        var pull = (delegate* unmanaged[Cdecl]<nint, uint, nint>)&SkBuff.SkbPull;
+        Assert.Equal(0, pull(skb, 75)); // more than the packet: refused, nothing moves
+        Assert.Equal(74u, Len());
+        Assert.Equal(pushed + 14, pull(skb, 14));
+        Assert.Equal(60u, Len());
+        Assert.Equal(0, ((byte*)skb.Ptr(SkbLayout.Data))[0]);
+
+        ((delegate* unmanaged[Cdecl]<nint, uint, void>)&SkBuff.SkbTrim)(skb, 40);
+        Assert.Equal(40u, Len());
+        Assert.Equal((uint)(SkbLayout.Pad + 40), skb.U32(SkbLayout.Tail));
+
+        // More headroom: a new head, the bytes and offsets carried over.
+        Assert.Equal(0, Cpu.Run(() => ((delegate* unmanaged[Cdecl]<nint, int, int, uint, int>)&SkBuff.PskbExpandHead)(skb, 64, 0, 0)));
+        Assert.NotEqual(head, skb.Ptr(SkbLayout.Head));
+        Assert.Equal(SkbLayout.Pad + 64, Headroom());
+        Assert.Equal(40u, Len());
+        Assert.Equal((uint)(SkbLayout.Pad + 64 + 40), skb.U32(SkbLayout.Tail));
+        for (int i = 0; i < 40; i++)
+            Assert.Equal((byte)i, ((byte*)skb.Ptr(SkbLayout.Data))[i]);
+        Cpu.Run(() => ((delegate* unmanaged[Cdecl]<nint, void>)&SkBuff.ConsumeSkb)(skb));
+    }
 }
