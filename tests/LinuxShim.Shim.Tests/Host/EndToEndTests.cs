@@ -121,7 +121,7 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
         Transfer(sent, Path.Combine(port, "returned.bin"), (nsWire, wireIp), (nsDriver, driverIp), "wire -> driver");
 
         // The driver's own counters saw the traffic (netif show, through its ethtool and stats ops).
-        var show = Must("dotnet", Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"), "netif", "show", "--socket", Path.Combine(port, "run", "netif.sock"));
+        var show = Must("dotnet", LinuxShimProcess.Dll, "netif", "show", "--socket", Path.Combine(port, "run", "netif.sock"));
         Assert.Contains($"driver: {recipe.Module}", show);
         var tx = TxPackets().Match(show);
         // What the supervisor saw (a restart resets the driver's counters): in the output on any failure.
@@ -201,15 +201,15 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
     /// <summary>A background process whose output is collected; `linuxshim COMMAND` when <paramref name="linuxshim"/> is set.</summary>
     private static Background Start(string? linuxshim, params string[] args)
     {
-        var info = linuxshim is null ? new ProcessStartInfo(args[0]) : new ProcessStartInfo("dotnet");
+        ProcessStartInfo info;
         if (linuxshim is not null)
+            info = LinuxShimProcess.StartInfo([linuxshim, .. args]);
+        else
         {
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"));
-            info.ArgumentList.Add(linuxshim);
+            info = new ProcessStartInfo(args[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args[1..])
+                info.ArgumentList.Add(a);
         }
-        foreach (var a in linuxshim is null ? args[1..] : args)
-            info.ArgumentList.Add(a);
-        info.RedirectStandardOutput = info.RedirectStandardError = true;
         return new Background(Process.Start(info)!);
     }
 

@@ -93,11 +93,8 @@ public sealed partial class VfioUserHostTests(ITestOutputHelper output) : IDispo
         var stderr = new StringBuilder();
         using var linkSeen = new ManualResetEventSlim();
         using var exited = new ManualResetEventSlim();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "linuxshim.dll"), "host", build.Library, "--vfio-user", socket, "--up",
-                     // The orderly way out is what is tested here, not its bound (HostShutdownTests): room for a loaded machine.
-                     "--stop-timeout-ms", "10000" })
-            start.ArgumentList.Add(a);
+        // The orderly way out is what is tested here, not its bound (HostShutdownTests): room for a loaded machine.
+        var start = LinuxShimProcess.StartInfo("host", build.Library, "--vfio-user", socket, "--up", "--stop-timeout-ms", "10000");
         using var host = new Process { StartInfo = start, EnableRaisingEvents = true };
         host.Exited += (_, _) => exited.Set();
         host.OutputDataReceived += (_, e) => Append(stdout, e.Data);
