@@ -89,7 +89,9 @@ public sealed record SupervisorOptions
 
     /// <summary>
     /// With <see cref="DeviceStatus"/>: a host whose driver passes no frame up this long while frames for
-    /// it keep finding its ring full (DeviceCrossCheck.OverflowedFrames of them) has stopped receiving.
+    /// it keep arriving in its ring or finding it full (DeviceCrossCheck.OverflowedFrames of them) has
+    /// stopped receiving. (One whose driver keeps taking frames while the device sends none for
+    /// <see cref="TxStallMs"/> has stopped transmitting.)
     /// </summary>
     public int ReceiveStallMs { get; init; } = 10_000;
 
@@ -269,7 +271,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var process = ChildProcess.Start(ChildProcess.DriverHost(), $"host#{n}", ["--supervisor", path], log, env, UserNamespaceWrapper());
         if (limits is not null && !limits.Add(process.Id))
             audit.Write("limits", ("host", n), ("applied", false), ("limits", "the kernel refused to move the host into its control group"));
-        return new HostSlot(n, process, listener, path) { CrossCheck = new DeviceCrossCheck(options.CarrierStallMs, options.ReceiveStallMs) };
+        return new HostSlot(n, process, listener, path) { CrossCheck = new DeviceCrossCheck(options.CarrierStallMs, options.ReceiveStallMs, options.TxStallMs) };
     }
 
     private static readonly Lazy<string[]?> UserNamespace = new(() =>
@@ -491,7 +493,8 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     return "transmit stall";
                 }
                 if (options.DeviceStatus is { } deviceStatus
-                    && slot.CrossCheck.Observe(Environment.TickCount64, pong.CarrierOffMs ?? 0, pong.Progress!.GetValueOrDefault("rx_frames"), deviceStatus()) is { } stall)
+                    && slot.CrossCheck.Observe(Environment.TickCount64, pong.CarrierOffMs ?? 0, pong.Progress!.GetValueOrDefault("rx_frames"), deviceStatus(),
+                        pong.Progress!.TryGetValue("xmit", out long xmit) ? xmit : -1) is { } stall)
                 {
                     audit.Write("stall", [("host", slot.Number), ("pid", slot.Process.Id), ("reason", stall.Reason), .. stall.Fields]);
                     return stall.Failure;

@@ -4,7 +4,7 @@
 // time left, none for short runs.
 namespace LinuxShim.Tools;
 
-public sealed class Progress(TextWriter stderr, string label = "", TimeSpan? logInterval = null, bool logWhenRedirected = false)
+public sealed class Progress(TextWriter stderr, string label = "", TimeSpan? logInterval = null, bool logWhenRedirected = false, string unit = "sources")
 {
     private readonly bool _terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
     private readonly TimeSpan _logInterval = logInterval ?? TimeSpan.FromSeconds(30);
@@ -25,7 +25,7 @@ public sealed class Progress(TextWriter stderr, string label = "", TimeSpan? log
                     return;
                 _lastLine = now;
                 double left = done == 0 ? 0 : seconds / done * (total - done);
-                stderr.WriteLine($"linuxshim: {label}{done}/{total} sources ({100.0 * done / Math.Max(total, 1):0}%), {seconds:0} s, "
+                stderr.WriteLine($"linuxshim: {label}{done}/{total} {unit} ({100.0 * done / Math.Max(total, 1):0}%), {seconds:0} s, "
                     + $"{seconds / Math.Max(done, 1):0.00} s each, about {left:0} s left");
                 return;
             }

@@ -2,8 +2,9 @@
 // Tests of the supervisor's cross-check of a host's answers against the device server's view
 // (supervisor/DeviceCrossCheck.cs), on made-up answers and times: an interface up without
 // carrier is a stall only while the cable has had link the whole stall time; a driver that passes
-// nothing up is a stall only while frames for it keep finding its ring full; a busy driver, an
-// unplugged cable, an idle wire or a stale status never are.
+// nothing up is a stall only while frames for it keep arriving in its ring or finding it full; a
+// driver that keeps taking frames is a stall only while the device, with link, sends none; a busy
+// driver, an unplugged cable, an idle wire or a stale status never are.
 using LinuxShim.Devices;
 using LinuxShim.Supervisor;
 
@@ -13,8 +14,8 @@ public sealed class DeviceCrossCheckTests
 {
     private const int Stall = 10_000, Heartbeat = 50;
 
-    private static DeviceStatus Status(long now, bool? linked, long linkSince = 0, long overflowed = 0) =>
-        new(linked, linkSince, 0, 0, overflowed, now - 20);
+    private static DeviceStatus Status(long now, bool? linked, long linkSince = 0, long overflowed = 0, long received = 0, long sent = 0) =>
+        new(linked, linkSince, sent, received, overflowed, now - 20);
 
     [Fact]
     public void NoCarrierWhileTheCableHasLinkIsAStallAfterTheStallTime()
@@ -85,5 +86,66 @@ public sealed class DeviceCrossCheckTests
         var burst = new DeviceCrossCheck(Stall, Stall);
         for (long t = 0; t <= 120_000; t += Heartbeat)
             Assert.Null(burst.Observe(t, 0, 7, Status(t, true, overflowed: t < 1000 ? t / 100 : DeviceCrossCheck.OverflowedFrames - 1)));
+    }
+
+    [Fact]
+    public void FramesStoredInTheRingWhileNothingIsPassedUpIsAReceiveStall()
+    {
+        // The ring never fills (the device stores every frame) but the driver has stopped looking at it.
+        var check = new DeviceCrossCheck(Stall, Stall);
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, received: t / 100));
+        Assert.NotNull(stall);
+        Assert.Equal("receive", stall.Reason);
+        Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
+        // The same frames passed up as they arrive: no stall.
+        var working = new DeviceCrossCheck(Stall, Stall);
+        for (t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(working.Observe(t, 0, hostRxFrames: t / 100, Status(t, true, received: t / 100)));
+        // QEMU's status (it does not count what it stores) is never judged.
+        var qemu = new DeviceCrossCheck(Stall, Stall);
+        for (t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(qemu.Observe(t, 0, 100, Status(t, true, overflowed: -1, received: t / 100)));
+    }
+
+    [Fact]
+    public void TakingFramesWhileTheDeviceSendsNoneIsATransmitStall()
+    {
+        var check = new DeviceCrossCheck(Stall, Stall, Stall);
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = check.Observe(t, 0, 100, Status(t, true, sent: 42), hostXmitFrames: t / 100);
+        Assert.NotNull(stall);
+        Assert.Equal("transmit", stall.Reason);
+        Assert.Equal("transmit stall", stall.Failure);
+        Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
+    }
+
+    [Fact]
+    public void ASendingDeviceAnIdleDriverNoLinkOrNoCarrierIsNoTransmitStall()
+    {
+        var sending = new DeviceCrossCheck(Stall, Stall, Stall);
+        var idle = new DeviceCrossCheck(Stall, Stall, Stall);
+        var unplugged = new DeviceCrossCheck(Stall, Stall, Stall);
+        var noCarrier = new DeviceCrossCheck(60_000, Stall, Stall);
+        var unknown = new DeviceCrossCheck(Stall, Stall, Stall);
+        var few = new DeviceCrossCheck(Stall, Stall, Stall);
+        for (long t = 0; t <= 60_000; t += Heartbeat)
+        {
+            // The device sends what the driver takes, a little late.
+            Assert.Null(sending.Observe(t, 0, 100, Status(t, true, sent: Math.Max(0, t - 500) / 100), hostXmitFrames: t / 100));
+            // Nothing to send.
+            Assert.Null(idle.Observe(t, 0, 100, Status(t, true, sent: 42), hostXmitFrames: 7));
+            // Frames taken, none sent: the cable has no link (the device may not send), or the interface no carrier.
+            Assert.Null(unplugged.Observe(t, 0, 100, Status(t, false, sent: 42), hostXmitFrames: t / 100));
+            Assert.Null(noCarrier.Observe(t, t, 100, Status(t, true, sent: 42), hostXmitFrames: t / 100));
+            // The host does not say what it took.
+            Assert.Null(unknown.Observe(t, 0, 100, Status(t, true, sent: 42)));
+            // Fewer frames taken than a stall needs.
+            Assert.Null(few.Observe(t, 0, 100, Status(t, true, sent: 42), hostXmitFrames: Math.Min(t / 100, DeviceCrossCheck.OverflowedFrames - 1)));
+        }
     }
 }

@@ -18,55 +18,61 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
 
     public void Dispose() => work.Dispose();
 
-    // The sample per port (CI's budget: about a minute each on two cores); the seed fixes the mix.
-    public const int SampleFaults = 40;
+    // The sample: 100 faults into each port, each port's as 3 campaigns side by side (CampaignSet), all six
+    // at once, as `linuxshim inject ports/8139too-trojan ports/e1000 --faults 100 --parallel 3 --seed 7`.
+    public const int SampleFaults = 100, Parallel = 3, Seed = 7;
 
-    [Theory]
-    [InlineData("8139too-trojan", "rtl8139", 7)]
-    [InlineData("e1000", "82540em", 7)]
-    public void ASampleCampaignLosesNothingAndRecoversEveryFailure(string port, string device, int seed)
+    [Fact]
+    public void ASampleCampaignOf200FaultsLosesNothingAndRecoversEveryFailure()
     {
-        string library = BuiltPorts.Library(kernel, port);
-        var recipe = PortRecipe.Load(Path.Combine(TestRepository.Root, "ports", port));
-        bool trojan = recipe.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal));
-        var options = new Campaign.Options(port, library, device, recipe.Parameters, work.Combine("run"),
-            FaultPlan.Select(null, trojan), SampleFaults, seed, 600, work.Combine("audit.jsonl"), trojan);
-        var log = new StringWriter();
-        var campaign = new Campaign(options, TextWriter.Synchronized(log));
-        try
+        var ports = new[] { ("8139too-trojan", "rtl8139"), ("e1000", "82540em") };
+        var members = new List<CampaignSet.Member>();
+        foreach (var (port, device) in ports)
         {
-            campaign.Run((_, o) => output.WriteLine($"#{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome} {o.Failure} {o.RecoveryMs:F0}"));
+            var recipe = PortRecipe.Load(Path.Combine(TestRepository.Root, "ports", port));
+            bool trojan = recipe.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal));
+            var options = new Campaign.Options(port, BuiltPorts.Library(kernel, port), device, recipe.Parameters, work.Combine(port),
+                FaultPlan.Select(null, trojan), SampleFaults, Seed, 600, work.Combine($"{port}.audit.jsonl"), trojan);
+            members.AddRange(CampaignSet.Shards(options, Parallel));
         }
-        finally
-        {
-            campaign.Dispose();
-        }
-        var report = new InjectReport(seed, [new InjectReport.PortResult(port, 0, campaign)], 0);
+        Assert.Equal(2 * Parallel, members.Count);
+        Assert.Equal(SampleFaults, members.Where(m => m.Options.Port == "e1000").Sum(m => m.Options.Faults));
+        var log = TextWriter.Synchronized(new StringWriter());
+        var run = CampaignSet.Run(members, log, log, (options, o, _) =>
+            output.WriteLine($"{options.Port} #{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome} {o.Failure} {o.RecoveryMs:F0}"));
+        Assert.Null(run.Error);
+        var report = new InjectReport(Seed, run.Results, 0);
         var text = new StringWriter();
         report.Print(text);
         output.WriteLine(text.ToString());
 
-        Assert.Null(campaign.Stopped);
-        Assert.Equal(SampleFaults, report.Faults);
+        Assert.All(run.Results, r => Assert.Null(r.Campaign.Stopped));
+        Assert.Equal(2 * SampleFaults, report.Faults);
         Assert.Equal(0, report.EventsLost);
-        Assert.True(campaign.EventsProduced > 100 * 10, $"only {campaign.EventsProduced} critical events flowed");
         Assert.Equal(0, report.SupervisorFailures);
         Assert.Equal(0, report.DeviceFailures);
         Assert.Equal(0, report.Escapes);
-        // Every failure the supervisor detected was recovered. Stalls nobody detected (the open issue the
-        // README names: a device fault or a kernel API failure leaves the driver not transmitting, a
-        // few in a hundred faults) are counted apart and bounded.
-        var outcomes = campaign.Outcomes;
-        var detected = outcomes.Where(o => o.Failure is not null && o.Failure != "reprobe").ToList();
-        Assert.True(detected.Count > 0, "no host failure was detected: the campaign injected nothing that mattered");
-        Assert.All(detected, o => Assert.True(o.Outcome is FaultOutcome.Recovered or FaultOutcome.Stalled, $"#{o.Index} {o.Kind}: {o.Outcome}"));
-        Assert.InRange(outcomes.Count(o => o.Outcome == FaultOutcome.Stalled), 0, 2);
-        // Every group was drawn, and its faults were seen to act.
-        foreach (var group in trojan ? new[] { "code", "api", "device", "trojan" } : ["code", "api", "device"])
-            Assert.Contains(outcomes, o => o.Kind.StartsWith(group + ".", StringComparison.Ordinal));
-        Assert.Contains(outcomes, o => o.Kind.StartsWith("api.", StringComparison.Ordinal) && o.Outcome == FaultOutcome.Handled);
-        Assert.Contains(outcomes, o => o.Outcome == FaultOutcome.Recovered && o.RecoveryMs is > 0);
-        if (trojan)
-            Assert.Contains(outcomes, o => o.Kind == "trojan.escape" && o.Outcome == FaultOutcome.ViolationDenied && o.Violations >= 5);
+        foreach (var (port, _) in ports)
+        {
+            var campaigns = run.Results.Where(r => r.Port == port).ToList();
+            Assert.Equal(Parallel, campaigns.Count);
+            Assert.All(campaigns, c => Assert.True(c.Campaign.EventsProduced > 100 * 10, $"{port}: only {c.Campaign.EventsProduced} critical events flowed"));
+            var outcomes = campaigns.SelectMany(c => c.Campaign.Outcomes).ToList();
+            // The shards' faults are numbered apart: 0..99, each once.
+            Assert.Equal(Enumerable.Range(0, SampleFaults), outcomes.Select(o => o.Index).Order());
+            // Every failure the supervisor detected was recovered; stalls nobody detected are counted apart and bounded.
+            var detected = outcomes.Where(o => o.Failure is not null && o.Failure != "reprobe").ToList();
+            Assert.True(detected.Count > 0, $"{port}: no host failure was detected: the campaign injected nothing that mattered");
+            Assert.All(detected, o => Assert.True(o.Outcome is FaultOutcome.Recovered, $"{port} #{o.Index} {o.Kind}: {o.Outcome}"));
+            Assert.InRange(outcomes.Count(o => o.Outcome == FaultOutcome.Stalled), 0, 1);
+            // Every group was drawn, and its faults were seen to act.
+            bool trojan = port.EndsWith("-trojan", StringComparison.Ordinal);
+            foreach (var group in trojan ? new[] { "code", "api", "device", "trojan" } : ["code", "api", "device"])
+                Assert.Contains(outcomes, o => o.Kind.StartsWith(group + ".", StringComparison.Ordinal));
+            Assert.Contains(outcomes, o => o.Kind.StartsWith("api.", StringComparison.Ordinal) && o.Outcome == FaultOutcome.Handled);
+            Assert.Contains(outcomes, o => o.Outcome == FaultOutcome.Recovered && o.RecoveryMs is > 0);
+            if (trojan)
+                Assert.Contains(outcomes, o => o.Kind == "trojan.escape" && o.Outcome == FaultOutcome.ViolationDenied && o.Violations >= 5);
+        }
     }
 }

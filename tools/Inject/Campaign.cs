@@ -33,6 +33,12 @@ public sealed partial class Campaign : IDisposable
     {
         /// <summary>No new fault after this long (null: until all are injected).</summary>
         public TimeSpan? Limit { get; init; }
+
+        /// <summary>The number of this campaign's first fault (a shard of a port's faults starts past the shards before it).</summary>
+        public int FirstIndex { get; init; }
+
+        /// <summary>True when the campaign must inject no new fault (another campaign beside it stopped).</summary>
+        public Func<bool>? Cancelled { get; init; }
     }
 
     private const int EventRate = 100;
@@ -111,9 +117,9 @@ public sealed partial class Campaign : IDisposable
         if (traffic.RoundTripAfter(-1, TimeSpan.FromSeconds(20)) is null)
             throw new IOException($"{options.Port}: no critical event got through the driver in 20 s");
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < options.Faults && Stopped is null && !(clock.Elapsed >= options.Limit); i++)
+        for (int i = 0; i < options.Faults && Stopped is null && !(clock.Elapsed >= options.Limit) && options.Cancelled?.Invoke() != true; i++)
         {
-            var fault = FaultPlan.Draw(i, options.Kinds, random);
+            var fault = FaultPlan.Draw(options.FirstIndex + i, options.Kinds, random);
             if (!Healthy())
                 break;
             LateFailures();

@@ -50,6 +50,12 @@ public static class FaultPlan
         return chosen;
     }
 
+    /// <summary>
+    /// The seed of shard <paramref name="shard"/> of a campaign seeded <paramref name="seed"/> (--parallel): shard 0 draws from
+    /// the seed itself, so one campaign replays as before; the others from seeds far apart from it and from each other.
+    /// </summary>
+    public static int ShardSeed(int seed, int shard) => (int)(((long)seed + 1_000_003L * shard) % int.MaxValue);
+
     /// <summary>Fault <paramref name="index"/> of the campaign, drawn from <paramref name="random"/> (the campaign's seeded generator).</summary>
     public static PlannedFault Draw(int index, IReadOnlyList<string> kinds, Random random)
     {

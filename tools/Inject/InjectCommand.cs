@@ -18,7 +18,7 @@ public static class InjectCommand
 
         Usage:
           linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--audit FILE]
-                           [--observe-ms N] [--minutes M] [--device MODEL] [--verbose]
+                           [--observe-ms N] [--minutes M] [--parallel K] [--device MODEL] [--verbose]
 
         Each PORT (a port folder: ports/e1000, ports/8139too-trojan) runs supervised on its emulated NIC
         (the device server taking device faults), with a critical client sending acknowledged events
@@ -62,6 +62,12 @@ public static class InjectCommand
           --audit FILE     the supervisor's audit log (default: in the runtime directory)
           --observe-ms N   how long a fault is watched before it counts as without effect (1000)
           --minutes M      inject no new fault into a port after M minutes (the report gives the real count)
+          --parallel K     K campaigns per port side by side (default 1), each with its own driver host,
+                           device server and critical client, sharing the port's N faults; campaign j
+                           draws from seed S + 1000003 j (campaign 0 from S itself), so the same S and K
+                           replay the same faults. Every port's campaigns run at once; a fault mostly
+                           waits (for its effect, for a device fault to end, for a recovery), so on two
+                           cores 3 per port take about a third of the time
           --device MODEL   the NIC model (one port only): ours (rtl8139, e1000) or QEMU's (qemu:e1000, ...);
                            default the port's device line. Device faults act at the vfio-user boundary, so
                            on QEMU's models too, except bad_descriptors: QEMU writes descriptors straight
@@ -91,51 +97,49 @@ public static class InjectCommand
         var kinds = plans.ToDictionary(p => p.Recipe.Name, p => FaultPlan.Select(cl.Get("kinds"), p.Trojan));
         if (cl.Get("json") is { } jsonPath && Path.GetDirectoryName(Path.GetFullPath(jsonPath)) is { } dir && !Directory.Exists(dir))
             throw new UsageException($"--json: no directory {dir}");
+        int parallel = cl.GetInt("parallel", 1);
+        if (parallel < 1 || parallel > 16)
+            throw new UsageException($"--parallel must be between 1 and 16, not {parallel}");
+        if (parallel > faults)
+            throw new UsageException($"--parallel {parallel} needs at least as many faults per port (--faults {faults})");
         var log = cl.Has("verbose") ? stderr : TextWriter.Null;
-        var reports = new List<InjectReport.PortResult>();
         var started = Stopwatch.StartNew();
+        // Every port is built first, one after another; then all the campaigns run side by side.
+        var members = new List<CampaignSet.Member>();
         foreach (var (recipe, trojan, device) in plans)
         {
             string library = RunCommand.EnsureBuilt(cl, recipe, stderr);
             // One runtime directory per campaign: a second campaign on the same port must not take over
             // (and at its end delete) the first one's device socket.
             string runtime = Path.Combine(NetifCommand.RuntimeRoot(), $"{recipe.Name}-inject-{Environment.ProcessId}");
-            var options = new Campaign.Options(recipe.Name, library, device, recipe.Parameters, runtime, kinds[recipe.Name], faults, seed, observe,
+            var port = new Campaign.Options(recipe.Name, library, device, recipe.Parameters, runtime, kinds[recipe.Name], faults, seed, observe,
                 cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan)
             {
                 Limit = limit,
             };
-            stderr.WriteLine($"inject: {recipe.Module} ({recipe.Name}): {faults} faults of {options.Kinds.Count} kinds, seed {seed} ...");
-            var progress = new Progress(stderr);
-            var clock = Stopwatch.StartNew();
-            Campaign? campaign = null;
-            try
-            {
-                campaign = new Campaign(options, log);
-                int recovered = 0, detected = 0;
-                campaign.Run((done, o) =>
-                {
-                    if ((o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled)
-                        detected++;
-                    if (o.Outcome == FaultOutcome.Recovered)
-                        recovered++;
-                    progress.Report(done, faults, $"{o.Kind} {o.Outcome} ({detected} detected, {recovered} recovered)");
-                    if (log != TextWriter.Null)
-                        lock (log)
-                            log.WriteLine($"inject: #{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}; {campaign!.Events}");
-                });
-            }
-            catch (Exception e) when (e is IOException or TimeoutException or Shim.Netif.NetifException or Shim.Netif.NetifProtocolException)
-            {
-                progress.Finish();
-                stderr.WriteLine($"inject: {recipe.Name}: FAILED: {e.Message}");
-                campaign?.Dispose();
-                return Cli.ExitFailure;
-            }
-            progress.Finish();
-            campaign.Dispose();
-            reports.Add(new InjectReport.PortResult(recipe.Name, clock.Elapsed.TotalSeconds, campaign));
+            members.AddRange(CampaignSet.Shards(port, parallel));
+            stderr.WriteLine($"inject: {recipe.Module} ({recipe.Name}): {faults} faults of {port.Kinds.Count} kinds, seed {seed}{(parallel == 1 ? "" : $", {parallel} campaigns side by side")} ...");
         }
+        int total = faults * plans.Count, done = 0, detected = 0, recovered = 0;
+        var progress = new Progress(stderr, "inject: ", logWhenRedirected: true, unit: "faults");
+        var outcome = CampaignSet.Run(members, log, stderr, (options, o, events) =>
+        {
+            done++;
+            if ((o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled)
+                detected++;
+            if (o.Outcome == FaultOutcome.Recovered)
+                recovered++;
+            progress.Report(done, total, $"{options.Port} {o.Kind} {o.Outcome} ({detected} detected, {recovered} recovered)");
+            if (log != TextWriter.Null)
+                log.WriteLine($"inject: {options.Port}#{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}; {events}");
+        });
+        progress.Finish();
+        if (outcome.Error is { } error)
+        {
+            stderr.WriteLine($"inject: FAILED: {error}");
+            return Cli.ExitFailure;
+        }
+        var reports = outcome.Results;
         var report = new InjectReport(seed, reports, started.Elapsed.TotalSeconds);
         report.Print(stdout);
         if (cl.Get("json") is { } json)

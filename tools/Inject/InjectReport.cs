@@ -7,14 +7,31 @@ using System.Text.Json;
 
 namespace LinuxShim.Tools.Inject;
 
-public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult> ports, double seconds)
+public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult> campaigns, double seconds)
 {
-    public sealed record PortResult(string Port, double Seconds, Campaign Campaign);
+    /// <summary>One campaign: a port's, or one shard of a port's faults (the same port may appear several times).</summary>
+    public sealed record PortResult(string Port, double Seconds, Campaign Campaign, int Shard = 0);
+
+    // A port's campaigns (its shards), in the order the ports were given.
+    private sealed record Port(string Name, IReadOnlyList<PortResult> Shards)
+    {
+        public double Seconds => Shards.Max(s => s.Seconds);
+        public IEnumerable<FaultOutcome> Outcomes => Shards.SelectMany(s => s.Campaign.Outcomes).OrderBy(o => o.Index);
+        public int Faults => Shards.Sum(s => s.Campaign.Outcomes.Count);
+        public int EventsProduced => Shards.Sum(s => s.Campaign.EventsProduced);
+        public int EventsDelivered => Shards.Sum(s => s.Campaign.EventsDelivered);
+        public string? Stopped => Shards.Select(s => s.Campaign.Stopped is { } why ? Shards.Count > 1 ? $"shard {s.Shard}: {why}" : why : null)
+            .FirstOrDefault(w => w is not null);
+        public IReadOnlyDictionary<string, int> ViolationCalls => Shards.SelectMany(s => s.Campaign.ViolationCalls)
+            .GroupBy(v => v.Key).ToDictionary(g => g.Key, g => g.Sum(v => v.Value));
+    }
+
+    private readonly IReadOnlyList<Port> ports = [.. campaigns.GroupBy(c => c.Port).Select(g => new Port(g.Key, [.. g.OrderBy(c => c.Shard)]))];
 
     /// <summary>The share of detected failures that must recover automatically.</summary>
     public const double RecoveryGoal = 0.999;
 
-    private IEnumerable<FaultOutcome> All => ports.SelectMany(p => p.Campaign.Outcomes);
+    private IEnumerable<FaultOutcome> All => ports.SelectMany(p => p.Outcomes);
 
     // Host failures: those the supervisor detected (a reprobe the campaign asked for is not one), and
     // those nobody detected that stopped the events (stalled: not recovered automatically).
@@ -23,14 +40,14 @@ public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult
     public int Faults => All.Count();
     public int DetectedCount => All.Count(Detected);
     public int RecoveredCount => All.Count(o => Detected(o) && o.Outcome == FaultOutcome.Recovered);
-    public int EventsLost => ports.Sum(p => p.Campaign.EventsProduced - p.Campaign.EventsDelivered);
-    public int SupervisorFailures => ports.Sum(p => p.Campaign.SupervisorFailures);
-    public int DeviceFailures => ports.Sum(p => p.Campaign.DeviceFailures);
-    public int CriticalFailures => ports.Sum(p => p.Campaign.CriticalFailures);
-    public int Escapes => ports.Sum(p => p.Campaign.Escapes);
+    public int EventsLost => campaigns.Sum(p => p.Campaign.EventsProduced - p.Campaign.EventsDelivered);
+    public int SupervisorFailures => campaigns.Sum(p => p.Campaign.SupervisorFailures);
+    public int DeviceFailures => campaigns.Sum(p => p.Campaign.DeviceFailures);
+    public int CriticalFailures => campaigns.Sum(p => p.Campaign.CriticalFailures);
+    public int Escapes => campaigns.Sum(p => p.Campaign.Escapes);
     public double RecoveredShare => DetectedCount == 0 ? 1 : (double)RecoveredCount / DetectedCount;
 
-    public bool Passed => ports.All(p => p.Campaign.Stopped is null) && EventsLost == 0 && SupervisorFailures == 0 && DeviceFailures == 0
+    public bool Passed => campaigns.All(p => p.Campaign.Stopped is null) && EventsLost == 0 && SupervisorFailures == 0 && DeviceFailures == 0
                           && CriticalFailures == 0 && Escapes == 0 && RecoveredShare >= RecoveryGoal;
 
     private sealed record KindRow(string Kind, int Injected, int NoEffect, int Handled, int Detected, int Recovered, int Unrecovered, int Stalled,
@@ -53,11 +70,11 @@ public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult
     {
         foreach (var p in ports)
         {
-            var c = p.Campaign;
-            o.WriteLine($"{p.Port}: {c.Outcomes.Count} faults in {p.Seconds / 60:F1} min, {c.EventsProduced} critical events, {c.EventsProduced - c.EventsDelivered} lost{(c.Stopped is null ? "" : $"; STOPPED: {c.Stopped}")}");
-            PrintTable(o, Rows(c.Outcomes));
-            if (c.ViolationCalls.Count > 0)
-                o.WriteLine("  violations denied and audited: " + string.Join(", ", c.ViolationCalls.OrderByDescending(v => v.Value).Select(v => $"{v.Key} x{v.Value}")));
+            string shards = p.Shards.Count > 1 ? $" ({p.Shards.Count} campaigns side by side)" : "";
+            o.WriteLine($"{p.Name}: {p.Faults} faults in {p.Seconds / 60:F1} min{shards}, {p.EventsProduced} critical events, {p.EventsProduced - p.EventsDelivered} lost{(p.Stopped is null ? "" : $"; STOPPED: {p.Stopped}")}");
+            PrintTable(o, Rows(p.Outcomes));
+            if (p.ViolationCalls.Count > 0)
+                o.WriteLine("  violations denied and audited: " + string.Join(", ", p.ViolationCalls.OrderByDescending(v => v.Value).Select(v => $"{v.Key} x{v.Value}")));
             o.WriteLine();
         }
         if (ports.Count > 1)
@@ -76,8 +93,8 @@ public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult
 
     private IEnumerable<string> Reasons()
     {
-        foreach (var p in ports.Where(p => p.Campaign.Stopped is not null))
-            yield return $"{p.Port} stopped: {p.Campaign.Stopped}";
+        foreach (var p in ports.Where(p => p.Stopped is not null))
+            yield return $"{p.Name} stopped: {p.Stopped}";
         if (EventsLost > 0)
             yield return $"{EventsLost} events lost";
         if (RecoveredShare < RecoveryGoal)
@@ -117,19 +134,21 @@ public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult
             escapes = Escapes,
             passed = Passed,
             by_kind = ByKind(All),
-            by_port = ports.ToDictionary(p => p.Port, p => new
+            by_port = ports.ToDictionary(p => p.Name, p => new
             {
-                faults = p.Campaign.Outcomes.Count,
+                faults = p.Faults,
                 seconds = Math.Round(p.Seconds, 1),
-                events_produced = p.Campaign.EventsProduced,
-                events_delivered = p.Campaign.EventsDelivered,
-                stopped = p.Campaign.Stopped,
-                violations = p.Campaign.ViolationCalls,
-                by_kind = ByKind(p.Campaign.Outcomes),
+                campaigns = p.Shards.Count,
+                seeds = p.Shards.Select(s => FaultPlan.ShardSeed(seed, s.Shard)),
+                events_produced = p.EventsProduced,
+                events_delivered = p.EventsDelivered,
+                stopped = p.Stopped,
+                violations = p.ViolationCalls,
+                by_kind = ByKind(p.Outcomes),
             }),
-            outcomes = ports.SelectMany(p => p.Campaign.Outcomes.Select(o => new
+            outcomes = ports.SelectMany(p => p.Outcomes.Select(o => new
             {
-                port = p.Port, index = o.Index, kind = o.Kind, detail = o.Detail, outcome = o.Outcome, failure = o.Failure,
+                port = p.Name, index = o.Index, kind = o.Kind, detail = o.Detail, outcome = o.Outcome, failure = o.Failure,
                 detect_ms = o.DetectMs is { } d ? Math.Round(d, 1) : (double?)null,
                 recovery_ms = o.RecoveryMs is { } r ? Math.Round(r, 1) : (double?)null, violations = o.Violations,
             })),
