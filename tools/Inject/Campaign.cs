@@ -177,8 +177,13 @@ public sealed partial class Campaign : IDisposable
         if (Outcomes.Count > 0 && Outcomes[^1].Outcome != FaultOutcome.Stalled)
             Outcomes[^1] = Outcomes[^1] with { Outcome = FaultOutcome.Stalled };
         supervisor.Reprobe([]);
-        if (traffic.RoundTripAfter(traffic.Now, RecoveryTimeout) is not null && CaughtUp())
-            return true;
+        if (traffic.RoundTripAfter(traffic.Now, RecoveryTimeout) is { } roundTrip)
+        {
+            if (CaughtUp())
+                return true;
+            Note($"events went through a new host (a round trip at {roundTrip} ms) but {traffic.Pending} were still unacknowledged {RecoveryTimeout.TotalSeconds:F0} s later", critical: true);
+            return false;
+        }
         Note($"no critical event got through for {(StallTimeout + RecoveryTimeout).TotalSeconds:F0} s, a new host notwithstanding", critical: true);
         return false;
     }

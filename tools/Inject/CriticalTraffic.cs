@@ -64,6 +64,9 @@ public sealed class CriticalTraffic : IDisposable
     /// <summary>Sends a frame onto the cable, to the NIC (an attacker's, say).</summary>
     public void SendOnCable(byte[] frame) => cable.Client.SendTo(frame, nic);
 
+    /// <summary>Events resent per round (every 200 ms); the netif ring's room bounds it too.</summary>
+    public const int ResendBatch = 256;
+
     private void Logger()
     {
         long lastResend = 0;
@@ -79,7 +82,9 @@ public sealed class CriticalTraffic : IDisposable
             if (clock.ElapsedMilliseconds - lastResend >= 200)
             {
                 lastResend = clock.ElapsedMilliseconds;
-                foreach (var f in outstanding.Oldest(64))
+                // The oldest first, as many as the ring takes up to ResendBatch: after an outage the backlog
+                // (seconds of events sent into a dead host) drains at up to 5 x ResendBatch a second.
+                foreach (var f in outstanding.Oldest(ResendBatch))
                     if (!port.Send(f, 2))
                         break;
             }
