@@ -464,15 +464,26 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             {
                 // Past the deadline the socket is still looked at once: a supervisor that was itself
                 // not scheduled for a while finds the answer waiting, and that is not a hang.
-                long left = Math.Max(0, watchdog.AnswerDue(uptime.ElapsedMilliseconds));
+                long now = uptime.ElapsedMilliseconds;
+                long left = Math.Max(0, Math.Min(watchdog.AnswerDue(now), watchdog.MarkDue(now)));
                 if (!control.WaitReadable((int)Math.Min(left, int.MaxValue)))
                 {
                     if (slot.Process.HasExited)
                         return Crashed(slot);
-                    if (watchdog.Silent(uptime.ElapsedMilliseconds) is not { } silent)
+                    now = uptime.ElapsedMilliseconds;
+                    // Half the no-answer time in, how long the host's threads have waited for a CPU so far:
+                    // a host the machine starves is not hung (HangWatchdog).
+                    if (watchdog.MarkDue(now) <= 0)
+                        watchdog.Mark(now, HostSchedStat.RunQueueWaitMs(slot.Process.Id));
+                    long starved = watchdog.StarvedSilences;
+                    if (watchdog.AnswerDue(now) > 0 || watchdog.Silent(now, HostSchedStat.RunQueueWaitMs(slot.Process.Id)) is not { } silent)
+                    {
+                        if (watchdog.StarvedSilences > starved)
+                            log.WriteLine($"supervisor: host #{slot.Number}: no answer for {watchdog.SilenceMs(now)} ms, but its threads were waiting for a CPU: starved, not hung (judged again in {watchdog.AnswerDue(now)} ms)");
                         continue;
+                    }
                     audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs),
-                        ("reason", "no answer"), ("silent_ms", silent));
+                        ("reason", "no answer"), ("silent_ms", silent), ("starved_extensions", watchdog.StarvedSilences));
                     return "hang";
                 }
                 var pong = NetifChannel.Receive<SupervisorMessage>(control, null);

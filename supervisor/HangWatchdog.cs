@@ -6,7 +6,10 @@
 // holds the CPU with nothing moving. Hung: the CPU held with no counter moving for the watchdog time
 // while its holder kept running (a spin in a handler or a poll loop: it burned at least a quarter of
 // that time), or for four watchdog times whatever the holder did (blocked for ever, or so starved by
-// a loaded machine that it made no progress either); or no answer at all for the no-answer time.
+// a loaded machine that it made no progress either); or no answer at all for the no-answer time,
+// unless the host's threads spent at least half of the silence's second half waiting on a run queue
+// (runnable, the machine giving them no CPU: /proc/PID/task/*/schedstat), which is starvation, not a
+// hang: then it is judged again every half no-answer time, up to four no-answer times in all.
 namespace LinuxShim.Supervisor;
 
 public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
@@ -15,6 +18,7 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
     public sealed record Hang(long StalledMs, long HolderCpuMs, bool Spinning);
 
     private long answeredAt, progressAt, stallCpuFrom = -1;
+    private long markAt = -1, markWaitMs = -1, extendedTo = -1; // during a silence: the run-queue mark, the later deadline
     private long[]? progress;
 
     public int WatchdogMs => watchdogMs;
@@ -41,19 +45,58 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
     /// <summary>The longest time between two answers (ms).</summary>
     public long LongestSilenceMs { get; private set; }
 
+    /// <summary>A silence longer than this is a hang however starved the host was.</summary>
+    public long StarvedLimitMs => 4L * noAnswerMs;
+
+    /// <summary>Times a silence was let run on because the host's threads were waiting for a CPU.</summary>
+    public long StarvedSilences { get; private set; }
+
     /// <summary>Starts watching at <paramref name="now"/> (ms), when the host is up.</summary>
     public void Start(long now)
     {
         answeredAt = progressAt = now;
         progress = null;
         stallCpuFrom = -1;
+        markAt = markWaitMs = extendedTo = -1;
     }
 
     /// <summary>How long to wait for the next answer before the host counts as silent (ms, ≤ 0: already).</summary>
-    public long AnswerDue(long now) => answeredAt + noAnswerMs - now;
+    public long AnswerDue(long now) => (extendedTo >= 0 ? extendedTo : answeredAt + noAnswerMs) - now;
 
-    /// <summary>Silent for the no-answer time: the ms since the last answer, else null.</summary>
-    public long? Silent(long now) => now - answeredAt >= noAnswerMs ? now - answeredAt : null;
+    /// <summary>How long since the last answer (ms).</summary>
+    public long SilenceMs(long now) => now - answeredAt;
+
+    /// <summary>When a silence's run-queue mark is due (ms from <paramref name="now"/>; half the no-answer time in; long.MaxValue once taken).</summary>
+    public long MarkDue(long now) => markAt >= 0 ? long.MaxValue : answeredAt + noAnswerMs / 2 - now;
+
+    /// <summary>The mark: the host's threads' run-queue wait so far (ms; null: not known, and the silence is judged without it).</summary>
+    public void Mark(long now, long? runQueueWaitMs)
+    {
+        markAt = now;
+        markWaitMs = runQueueWaitMs ?? -1;
+    }
+
+    /// <summary>
+    /// Silent past the deadline: the ms since the last answer, else null. With the run-queue wait now and a mark
+    /// taken, a host whose threads waited for a CPU at least half the time since the mark is starved, not hung:
+    /// null, and the deadline moves half a no-answer time on (up to <see cref="StarvedLimitMs"/>).
+    /// </summary>
+    public long? Silent(long now, long? runQueueWaitMs = null)
+    {
+        long silent = now - answeredAt;
+        if (AnswerDue(now) > 0)
+            return null;
+        if (runQueueWaitMs is { } wait && markAt >= 0 && markWaitMs >= 0 && silent < StarvedLimitMs
+            && now > markAt && (wait - markWaitMs) * 2 >= now - markAt)
+        {
+            StarvedSilences++;
+            markAt = now;
+            markWaitMs = wait;
+            extendedTo = now + noAnswerMs / 2;
+            return null;
+        }
+        return silent;
+    }
 
     /// <summary>
     /// An answer at <paramref name="now"/> (ms): the host's counters, how long its CPU had been held (0:
@@ -64,6 +107,7 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
         Answers++;
         LongestSilenceMs = Math.Max(LongestSilenceMs, now - answeredAt);
         answeredAt = now;
+        markAt = markWaitMs = extendedTo = -1;
         if (cpuHeldMs > 0)
             BusyAnswers++;
         if (cpuHeldMs == 0 || progress is null || !counters.AsSpan().SequenceEqual(progress))

@@ -136,4 +136,76 @@ public sealed class HangWatchdogTests
         Assert.Equal(NoAnswer, w.Silent(200 + NoAnswer));
         Assert.True(w.AnswerDue(200 + NoAnswer) <= 0);
     }
+
+    [Fact]
+    public void AHostStarvedOfCpuIsNotHungUntilFourNoAnswerTimes()
+    {
+        // Silent from 200 ms on, its threads waiting on a run queue most of the time: judged again every half
+        // no-answer time, a hang only at four no-answer times.
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(200, Counters(1), 0, -1));
+        Assert.Equal(NoAnswer / 2 - 1, w.MarkDue(201));
+        long waited = 5_000; // run-queue ms so far
+        w.Mark(200 + NoAnswer / 2, waited);
+        Assert.Equal(long.MaxValue, w.MarkDue(200 + NoAnswer / 2));
+        long t = 200 + NoAnswer / 2 + 50, hungAt = -1;
+        for (; t <= 200 + 10 * NoAnswer; t += 50)
+        {
+            waited += 40; // 40 of every 50 ms waiting for a CPU
+            if (w.AnswerDue(t) > 0)
+                continue;
+            if (w.Silent(t, waited) is { } silent)
+            {
+                hungAt = silent;
+                break;
+            }
+        }
+        Assert.InRange(hungAt, w.StarvedLimitMs, w.StarvedLimitMs + 50);
+        Assert.True(w.StarvedSilences >= 5, $"{w.StarvedSilences} extensions");
+        // An answer ends the silence: the next one starts from scratch.
+        Assert.Null(w.Answer(t + 10, Counters(2), 0, -1));
+        Assert.Equal(NoAnswer, w.AnswerDue(t + 10));
+    }
+
+    [Fact]
+    public void AHostThatIsNotWaitingForACpuIsHungAtTheNoAnswerTime()
+    {
+        // Silent and not on a run queue (blocked, or stopped): the starvation rule does not apply.
+        var w = new HangWatchdog(Watchdog, NoAnswer);
+        w.Start(0);
+        Assert.Null(w.Answer(200, Counters(1), 0, -1));
+        w.Mark(200 + NoAnswer / 2, 5_000);
+        Assert.Null(w.Silent(200 + NoAnswer - 1, 5_100));
+        Assert.Equal(NoAnswer, w.Silent(200 + NoAnswer, 5_100)); // 100 ms waited of the last 1000
+        Assert.Equal(0, w.StarvedSilences);
+        // Without a mark (the run queue not readable) the same.
+        var unknown = new HangWatchdog(Watchdog, NoAnswer);
+        unknown.Start(0);
+        unknown.Mark(NoAnswer / 2, null);
+        Assert.Equal(NoAnswer, unknown.Silent(NoAnswer, 1_000_000));
+    }
+
+    [Fact]
+    public void TheRunQueueWaitOfALiveProcessIsReadAndNeverGoesBack()
+    {
+        int pid = Environment.ProcessId;
+        long? first = HostSchedStat.RunQueueWaitMs(pid);
+        Assert.NotNull(first);
+        Assert.True(first >= 0);
+        // Three runnable threads per core for 300 ms: two of every three wait on a run queue (about 2 x 300 ms per
+        // core in all), whatever else the machine runs.
+        var spin = Enumerable.Range(0, 3 * Environment.ProcessorCount).Select(_ => new Thread(() =>
+        {
+            var end = DateTime.UtcNow.AddMilliseconds(300);
+            while (DateTime.UtcNow < end)
+                Thread.SpinWait(1000);
+        })).ToList();
+        spin.ForEach(t => t.Start());
+        spin.ForEach(t => t.Join());
+        long? second = HostSchedStat.RunQueueWaitMs(pid);
+        Assert.NotNull(second);
+        Assert.True(second - first >= 100, $"the run-queue wait went from {first} to {second} ms");
+        Assert.Null(HostSchedStat.RunQueueWaitMs(int.MaxValue)); // no such process
+    }
 }

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// Managed side, the supervisor. How long a host's threads have waited for a CPU: the sum over its
+// threads of the scheduler's run-queue wait (the second field of /proc/PID/task/TID/schedstat, in ns,
+// kept by Linux's sched_info accounting: runnable but not running). A host that stops answering while
+// this grows is starved by a loaded machine, not hung.
+using System.Globalization;
+
+namespace LinuxShim.Supervisor;
+
+public static class HostSchedStat
+{
+    /// <summary>The run-queue wait of all <paramref name="pid"/>'s threads so far (ms), or null when it cannot be read.</summary>
+    public static long? RunQueueWaitMs(int pid)
+    {
+        try
+        {
+            long total = 0;
+            bool any = false;
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                string text;
+                try
+                {
+                    text = File.ReadAllText(Path.Combine(task, "schedstat"));
+                }
+                catch (IOException)
+                {
+                    continue; // the thread ended meanwhile
+                }
+                var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long waitNs))
+                {
+                    total += waitNs;
+                    any = true;
+                }
+            }
+            return any ? total / 1_000_000 : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the host is gone, or its /proc is not ours to read
+        }
+    }
+}
