@@ -305,7 +305,9 @@ public sealed partial class Campaign : IDisposable
             CheckMustNotFail();
             Thread.Sleep(5);
         }
-        long? arrival = stack.Supervisor!.ActiveHostPid == 0 ? null : traffic.RoundTripAfter(traffic.Now, StallTimeout);
+        // A new host serves: events must flow again without the campaign's help. On a loaded machine that can take
+        // a while (e1000's probe alone took 5-25 s at load 30), so the wait is the recovery time, not the stall time.
+        long? arrival = stack.Supervisor!.ActiveHostPid == 0 ? null : traffic.RoundTripAfter(traffic.Now, RecoveryTimeout);
         string failure = first.Failure;
         string outcome;
         if (arrival is null)
