@@ -3,7 +3,8 @@
 // acknowledges PRX while its receive ring still holds frames keeps hearing of them (PRX reads set, the
 // line is raised), as the 8390 would tell it through the frames that follow or its overwrite warning;
 // QEMU's model alone drops every frame once the ring is full and says nothing, and receive stops for
-// good. Needs qemu-system-x86 (CI installs it).
+// good. The cable's flow control: a frame that would find the ring full waits on the wire until the
+// driver makes room, instead of being dropped by QEMU's model. Needs qemu-system-x86 (CI installs it).
 using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
@@ -47,10 +48,10 @@ public sealed class QemuNe2000Tests
         nic.Connect(nicEnd);
         Initialise(nic);
 
-        // Twelve full-size broadcasts: eight fill the ring (six pages each), QEMU drops the rest.
+        // Eight full-size broadcasts fill the ring (six pages each; what is left is less than QEMU wants for a frame).
         var frame = new byte[1514];
         frame.AsSpan(0, 6).Fill(0xFF);
-        for (int i = 0; i < 12; i++)
+        for (int i = 0; i < 8; i++)
             far.Send(frame);
         byte current = 0;
         Assert.True(SpinWait.SpinUntil(() => (current = Current(nic)) == RingStart + 1 + 8 * 6, 5000),
@@ -92,6 +93,71 @@ public sealed class QemuNe2000Tests
         Assert.True(SpinWait.SpinUntil(() => Current(nic) == (byte)(current + 6 - (RingStop - RingStart)), 5000), "a frame after the ring was emptied did not arrive");
         Assert.Equal(0x01, Read(nic, 0x07) & 0x01);
         Assert.Null(nic.Fault);
+    }
+
+    [Fact]
+    public void Frames_that_would_find_the_ring_full_wait_on_the_cable_until_the_driver_makes_room()
+    {
+        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
+        nic.Attach(new Line());
+        var (nicEnd, far) = InProcessWire.CreatePair();
+        using var _n = nicEnd;
+        using var _f = far;
+        nic.Connect(nicEnd);
+        Initialise(nic);
+
+        // Twelve full-size broadcasts, numbered, sent at once: eight fill the ring; QEMU's model alone would drop
+        // the other four (nothing in its net layer holds a frame back for the NE2000).
+        const int Frames = 12;
+        for (int i = 0; i < Frames; i++)
+        {
+            var frame = new byte[1514];
+            frame.AsSpan(0, 6).Fill(0xFF);
+            frame[14] = (byte)i;
+            far.Send(frame);
+        }
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == RingStart + 1 + 8 * 6, 5000), "the ring did not fill");
+        Thread.Sleep(200);
+        Assert.Equal(RingStart + 1 + 8 * 6, Current(nic)); // nothing stored past the full ring, nothing overwritten
+        Assert.Equal(8, nic.FramesReceived); // the other four wait on the cable
+
+        // The driver takes frame after frame, moving BNRY: each frame that waited arrives as room is made, in order.
+        var taken = new List<int>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (taken.Count < Frames && clock.ElapsedMilliseconds < 10_000)
+        {
+            if (TakeFrame(nic) is { } number)
+                taken.Add(number);
+            else
+                Thread.Sleep(5);
+        }
+        Assert.Equal(Enumerable.Range(0, Frames), taken);
+        Assert.Equal(Frames, nic.FramesReceived);
+        Assert.Null(nic.Fault);
+    }
+
+    // As ei_receive: the frame at BNRY + 1 unless that is CURR, its 4-byte header and first bytes by remote DMA
+    // (RDC acknowledged), then BNRY to the page before the next frame's. Returns the frame's number (byte 14).
+    private static int? TakeFrame(QemuNic nic)
+    {
+        int boundary = Read(nic, 0x03);
+        int page = boundary + 1 >= RingStop ? RingStart : boundary + 1;
+        if (page == Current(nic))
+            return null;
+        var bytes = new byte[20];
+        Write(nic, 0x0A, (byte)bytes.Length);
+        Write(nic, 0x0B, 0);
+        Write(nic, 0x08, 0);
+        Write(nic, 0x09, (byte)page);
+        Write(nic, 0x00, 0x0A);
+        nic.ReadRegionRepeated(0, 0x10, 4, bytes);
+        Write(nic, 0x07, 0x40);
+        Write(nic, 0x00, 0x22);
+        Assert.Equal(0x01, bytes[0] & 0x01); // received intact
+        int next = bytes[1];
+        Write(nic, 0x03, (byte)(next - 1 < RingStart ? RingStop - 1 : next - 1));
+        Write(nic, 0x07, 0x01);
+        return bytes[4 + 14];
     }
 
     // As the 8390 driver's NS8390_init: stopped, word DMA, broadcasts taken, the ring 0x4C-0x80 empty
