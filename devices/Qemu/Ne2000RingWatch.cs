@@ -109,9 +109,9 @@ internal sealed class Ne2000RingWatch
     /// <summary>
     /// The room left in the receive ring as QEMU's model judges it when a frame arrives (bytes from CURR up to
     /// BNRY, ne2000_buffer_full: it drops the frame when fewer than <see cref="RoomNeeded"/>), read through
-    /// <paramref name="access"/> with the command register and ISR.RDC put back as they were. Busy when the
-    /// registers cannot be looked at now without the driver seeing it (a reset the driver is waiting on, remote
-    /// DMA bits with another page than 0 selected): look again shortly.
+    /// <paramref name="access"/> with the command register and ISR.RDC put back as they were. Stopped when the NIC
+    /// takes no frames (stopped, or reset and not started since: ISR.RST), busy when the registers cannot be looked
+    /// at now without the driver seeing it (remote DMA bits with another page than 0 selected): look again shortly.
     /// </summary>
     public (RingState State, int Room) Room(Func<int, int?, byte> access)
     {
@@ -131,7 +131,7 @@ internal sealed class Ne2000RingWatch
     // BNRY (page 0) and CURR (page 1). The command register is put back as QEMU had it (it clears the
     // transmit bit itself, so nothing is sent again); putting back a finished remote DMA's read or write
     // makes QEMU set ISR.RDC again (its zero-length transfer), which is then cleared if it was clear. A
-    // pending reset (ISR.RST, which any start would clear) is left alone.
+    // pending reset (ISR.RST, which any start would clear, and which the driver may be waiting to see) is left alone.
     private (RingState State, int Boundary, int Current) Look(Func<int, int?, byte> access, bool pageZeroOnly)
     {
         byte cr = access(Cr, null);
@@ -146,9 +146,10 @@ internal sealed class Ne2000RingWatch
         byte isr = access(Isr, null);
         if ((isr & Rst) != 0)
         {
+            // Reset and not started since: a real 8390 is stopped then (QEMU's model keeps its command register).
             if (!pageZero)
                 access(Cr, cr);
-            return (RingState.Busy, 0, 0);
+            return (RingState.Stopped, 0, 0);
         }
         int boundary = access(Bnry, null);
         access(Cr, (byte)(run | Page1));
