@@ -74,7 +74,7 @@ internal sealed unsafe class QemuCable : IDisposable
     /// <summary>Frames handed to a receive ring that stayed full for <see cref="HoldMs"/> (QEMU's model drops them).</summary>
     public long FramesOverflowed => Interlocked.Read(ref overflowed);
 
-    /// <summary>The driver freed ring space (it moved BNRY) or started the NIC: a waiting frame looks again.</summary>
+    /// <summary>The driver freed ring space (it moved BNRY): a waiting frame looks again.</summary>
     public void RoomMayHaveGrown() => roomMayHaveGrown.Set();
 
     private void ToQemu(ReadOnlySpan<byte> frame)

@@ -323,8 +323,9 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                 if (ringWatch is not null && ringWatch.Wrote(region, offset, bytes, (register, value) => Register(q, bar, register, value)))
                     irq.Signal();
             });
-            // BNRY (or the command register: started) written: a frame waiting for room in the ring looks again.
-            if (ringWatch is not null && Ne2000RingWatch.Observes(region, offset) && (offset == 0 || (offset <= 3 && offset + (ulong)bytes.Length > 3)))
+            // BNRY written (the driver took frames): a frame waiting for room in the ring looks again. Only then: the
+            // driver's other accesses make no room, and each look is six more messages to QEMU.
+            if (ringWatch is not null && Ne2000RingWatch.Observes(region, offset) && offset <= 3 && offset + (ulong)bytes.Length > 3)
                 cable?.RoomMayHaveGrown();
         }
     }
