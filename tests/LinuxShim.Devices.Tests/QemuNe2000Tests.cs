@@ -136,6 +136,42 @@ public sealed class QemuNe2000Tests
         Assert.Null(nic.Fault);
     }
 
+    [Fact]
+    public void A_ring_the_driver_never_empties_holds_the_wire_only_for_a_while_then_overflows_as_the_chip_would()
+    {
+        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
+        nic.Attach(new Line());
+        var (nicEnd, far) = InProcessWire.CreatePair();
+        using var _n = nicEnd;
+        using var _f = far;
+        nic.Connect(nicEnd);
+        Initialise(nic);
+
+        var frame = new byte[1514];
+        frame.AsSpan(0, 6).Fill(0xFF);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 10; i++)
+            far.Send(frame);
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == RingStart + 1 + 8 * 6, 5000), "the ring did not fill");
+        Assert.Equal(8, nic.FramesReceived);
+
+        // Nobody takes a frame: after the hold the ninth goes to QEMU, which drops it, and the tenth follows at once.
+        Assert.True(SpinWait.SpinUntil(() => nic.FramesReceived == 10, QemuCable.HoldMs + 5000), $"{nic.FramesReceived} frames handed over");
+        Assert.InRange(clock.ElapsedMilliseconds, QemuCable.HoldMs - 50, QemuCable.HoldMs + 5000);
+        Assert.Equal(RingStart + 1 + 8 * 6, Current(nic));
+
+        // The driver empties the ring: frames wait for room again, and arrive.
+        while (TakeFrame(nic) is not null)
+        {
+        }
+        for (int i = 0; i < 10; i++)
+            far.Send(frame);
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == (byte)(RingStart + 1 + 8 * 6 + 8 * 6 - (RingStop - RingStart)), 5000), "frames after the ring was emptied did not fill it again");
+        Thread.Sleep(200);
+        Assert.Equal(18, nic.FramesReceived); // the two beyond the ring wait again
+        Assert.Null(nic.Fault);
+    }
+
     // As ei_receive: the frame at BNRY + 1 unless that is CURR, its 4-byte header and first bytes by remote DMA
     // (RDC acknowledged), then BNRY to the page before the next frame's. Returns the frame's number (byte 14).
     private static int? TakeFrame(QemuNic nic)
