@@ -36,17 +36,39 @@ public sealed class QemuNe2000Tests
 
     private const byte RingStart = 0x4C, RingStop = 0x80;
 
+    // QEMU's NE2000 initialised as the 8390 driver does, its line watched, its cable on an in-process wire whose far end the test holds.
+    private sealed class Bench : IDisposable
+    {
+        private readonly InProcessWire nicEnd;
+
+        public Bench()
+        {
+            Nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
+            Nic.Attach(Line);
+            (nicEnd, Far) = InProcessWire.CreatePair();
+            Nic.Connect(nicEnd);
+            Initialise(Nic);
+        }
+
+        public QemuNic Nic { get; }
+
+        public InProcessWire Far { get; }
+
+        public Line Line { get; } = new();
+
+        public void Dispose()
+        {
+            Nic.Dispose();
+            nicEnd.Dispose();
+            Far.Dispose();
+        }
+    }
+
     [Fact]
     public void Frames_left_in_the_ring_when_the_driver_acknowledges_them_keep_it_told_until_it_takes_them()
     {
-        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
-        var line = new Line();
-        nic.Attach(line);
-        var (nicEnd, far) = InProcessWire.CreatePair();
-        using var _n = nicEnd;
-        using var _f = far;
-        nic.Connect(nicEnd);
-        Initialise(nic);
+        using var bench = new Bench();
+        var (nic, far, line) = (bench.Nic, bench.Far, bench.Line);
 
         // Eight full-size broadcasts fill the ring (six pages each; what is left is less than QEMU wants for a frame).
         var frame = new byte[1514];
@@ -98,13 +120,8 @@ public sealed class QemuNe2000Tests
     [Fact]
     public void Frames_that_would_find_the_ring_full_wait_on_the_cable_until_the_driver_makes_room()
     {
-        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
-        nic.Attach(new Line());
-        var (nicEnd, far) = InProcessWire.CreatePair();
-        using var _n = nicEnd;
-        using var _f = far;
-        nic.Connect(nicEnd);
-        Initialise(nic);
+        using var bench = new Bench();
+        var (nic, far) = (bench.Nic, bench.Far);
 
         // Twelve full-size broadcasts, numbered, sent at once: eight fill the ring; QEMU's model alone would drop
         // the other four (nothing in its net layer holds a frame back for the NE2000).
@@ -139,13 +156,8 @@ public sealed class QemuNe2000Tests
     [Fact]
     public void A_ring_the_driver_never_empties_holds_the_wire_only_for_a_while_then_overflows_as_the_chip_would()
     {
-        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
-        nic.Attach(new Line());
-        var (nicEnd, far) = InProcessWire.CreatePair();
-        using var _n = nicEnd;
-        using var _f = far;
-        nic.Connect(nicEnd);
-        Initialise(nic);
+        using var bench = new Bench();
+        var (nic, far) = (bench.Nic, bench.Far);
 
         var frame = new byte[1514];
         frame.AsSpan(0, 6).Fill(0xFF);
