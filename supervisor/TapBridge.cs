@@ -30,9 +30,12 @@ public sealed class TapBridge : IDisposable
         tap.SetUp();
         Refresh(info);
         var port = link.Port;
+        // A frame waits while the driver's ring is full (a slow driver, or its host starved of the CPU for a
+        // while): the TAP's own queue holds the frames behind it and drops beyond its length, as a qdisc would,
+        // counted by the kernel. Only Dispose's Cancel ends the wait.
         tap.Received += frame =>
         {
-            if (frame.Length <= port.MaxFrame && port.Send(frame, 1000))
+            if (frame.Length <= port.MaxFrame && port.Send(frame))
                 Interlocked.Increment(ref toDriver);
         };
         upward = new Thread(Upward) { IsBackground = true, Name = "tap-from-driver" };

@@ -23,7 +23,7 @@ internal sealed class Ne2000RingWatch
     // (written); page 1 CURR 7.
     private const int Cr = 0x00, Pstart = 0x01, Pstop = 0x02, Bnry = 0x03, Isr = 0x07, Imr = 0x0F, Curr = 0x07;
     private const byte Stop = 0x01, Transmit = 0x04, RemoteDma = 0x18, NoDma = 0x20, Page1 = 0x40, PageBits = 0xC0;
-    private const byte Prx = 0x01, Rdc = 0x40;
+    private const byte Prx = 0x01, Rdc = 0x40, Rst = 0x80;
 
     private byte command, start, stop, mask;
     private volatile bool pending;
@@ -96,22 +96,75 @@ internal sealed class Ne2000RingWatch
     }
 
     // BNRY + 1 (wrapped) is the next frame the driver takes, CURR the page the next frame goes to: the ring
-    // holds a frame when they differ. The command register is put back as QEMU had it (it clears the
-    // transmit bit itself, so nothing is sent again); putting back a finished remote DMA's read or write
-    // makes QEMU set ISR.RDC again (its zero-length transfer), which is then cleared if it was clear.
+    // holds a frame when they differ.
     private bool FramesLeft(Func<int, int?, byte> access)
     {
-        byte cr = access(Cr, null);
-        if ((cr & (Stop | Transmit | PageBits)) != 0 || stop <= start)
+        var (state, boundary, current) = Look(access, pageZeroOnly: true);
+        if (state != RingState.Open)
             return false;
-        byte isr = access(Isr, null);
-        int boundary = access(Bnry, null);
-        access(Cr, (cr & ~RemoteDma) | NoDma | Page1);
-        int current = access(Curr, null);
-        access(Cr, cr);
-        if ((cr & RemoteDma) != 0 && (isr & Rdc) == 0)
-            access(Isr, Rdc);
         int next = boundary + 1 >= stop ? start : boundary + 1;
         return next != current;
     }
+
+    /// <summary>
+    /// The room left in the receive ring as QEMU's model judges it when a frame arrives (bytes from CURR up to
+    /// BNRY, ne2000_buffer_full: it drops the frame when fewer than <see cref="RoomNeeded"/>), read through
+    /// <paramref name="access"/> with the command register and ISR.RDC put back as they were. Stopped when the NIC
+    /// takes no frames (stopped, or reset and not started since: ISR.RST), busy when the registers cannot be looked
+    /// at now without the driver seeing it (remote DMA bits with another page than 0 selected): look again shortly.
+    /// </summary>
+    public (RingState State, int Room) Room(Func<int, int?, byte> access)
+    {
+        var (state, boundary, current) = Look(access, pageZeroOnly: false);
+        if (state != RingState.Open)
+            return (state, 0);
+        int index = current << 8, bound = boundary << 8, size = (stop - start) << 8;
+        return (RingState.Open, index < bound ? bound - index : size - (index - bound));
+    }
+
+    /// <summary>What QEMU's model wants free in the ring to store a frame (MAX_ETH_FRAME_SIZE + 4).</summary>
+    public const int RoomNeeded = 1514 + 4;
+
+    /// <summary>The ring pages a frame of <paramref name="length"/> bytes takes in QEMU's model (a 4-byte header, 4 for the CRC, at least 60 bytes).</summary>
+    public static int Pages(int length) => (Math.Max(length, 60) + 8 + 255) >> 8;
+
+    // BNRY (page 0) and CURR (page 1). The command register is put back as QEMU had it (it clears the
+    // transmit bit itself, so nothing is sent again); putting back a finished remote DMA's read or write
+    // makes QEMU set ISR.RDC again (its zero-length transfer), which is then cleared if it was clear. A
+    // pending reset (ISR.RST, which any start would clear, and which the driver may be waiting to see) is left alone.
+    private (RingState State, int Boundary, int Current) Look(Func<int, int?, byte> access, bool pageZeroOnly)
+    {
+        byte cr = access(Cr, null);
+        if ((cr & (Stop | Transmit)) != 0 || stop <= start)
+            return (RingState.Stopped, 0, 0);
+        bool pageZero = (cr & PageBits) == 0;
+        if (!pageZero && (pageZeroOnly || (cr & RemoteDma) != 0))
+            return (RingState.Busy, 0, 0);
+        byte run = (byte)(cr & ~(RemoteDma | NoDma | PageBits) | NoDma);
+        if (!pageZero)
+            access(Cr, run);
+        byte isr = access(Isr, null);
+        if ((isr & Rst) != 0)
+        {
+            // Reset and not started since: a real 8390 is stopped then (QEMU's model keeps its command register).
+            if (!pageZero)
+                access(Cr, cr);
+            return (RingState.Stopped, 0, 0);
+        }
+        int boundary = access(Bnry, null);
+        access(Cr, (byte)(run | Page1));
+        int current = access(Curr, null);
+        access(Cr, cr);
+        if (pageZero && (cr & RemoteDma) != 0 && (isr & Rdc) == 0)
+            access(Isr, Rdc);
+        return (RingState.Open, boundary, current);
+    }
+}
+
+/// <summary>Whether the NE2000's receive ring takes frames now: stopped (it drops them, as the chip does), busy (look again), open.</summary>
+internal enum RingState
+{
+    Stopped,
+    Busy,
+    Open,
 }

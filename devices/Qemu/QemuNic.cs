@@ -149,7 +149,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         link.SetIrqFd(irq, resample);
         Sync();
         if (wire is not null)
-            cable = new QemuCable(started.CableFd, wire);
+            cable = NewCable(started.CableFd, wire);
     }
 
     private void OnQemuExited(QemuProcess which, string what)
@@ -323,6 +323,10 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                 if (ringWatch is not null && ringWatch.Wrote(region, offset, bytes, (register, value) => Register(q, bar, register, value)))
                     irq.Signal();
             });
+            // BNRY written (the driver took frames): a frame waiting for room in the ring looks again. Only then: the
+            // driver's other accesses make no room, and each look is six more messages to QEMU.
+            if (ringWatch is not null && Ne2000RingWatch.Observes(region, offset) && offset <= 3 && offset + (ulong)bytes.Length > 3)
+                cable?.RoomMayHaveGrown();
         }
     }
 
@@ -356,6 +360,24 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                 return;
             }
             Repeat(bar, offset, width, write: true, data.ToArray());
+        }
+    }
+
+    // The cable into QEMU; for the NE2000 flow-controlled by the room in its receive ring.
+    private QemuCable NewCable(int fd, IWire cableEnd) =>
+        new(fd, cableEnd, ringWatch is null ? null : LookAtRing, log);
+
+    // The NE2000's receive ring as QEMU's model will judge it (from the cable's thread): stopped when QEMU is not there.
+    private (RingState State, int Room) LookAtRing()
+    {
+        lock (sync)
+        {
+            var bar = bars[0];
+            (RingState, int) seen = (RingState.Stopped, 0);
+            if (disposed || ringWatch is null || !bar.Implemented)
+                return seen;
+            Contained(q => seen = ringWatch.Room((register, value) => Register(q, bar, register, value)));
+            return seen;
         }
     }
 
@@ -598,7 +620,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             }
             cable?.Dispose();
             wire = cableEnd;
-            cable = process is { HasExited: false } p ? new QemuCable(p.CableFd, cableEnd) : null;
+            cable = process is { HasExited: false } p ? NewCable(p.CableFd, cableEnd) : null;
         }
     }
 

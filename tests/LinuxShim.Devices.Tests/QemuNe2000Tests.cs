@@ -3,7 +3,8 @@
 // acknowledges PRX while its receive ring still holds frames keeps hearing of them (PRX reads set, the
 // line is raised), as the 8390 would tell it through the frames that follow or its overwrite warning;
 // QEMU's model alone drops every frame once the ring is full and says nothing, and receive stops for
-// good. Needs qemu-system-x86 (CI installs it).
+// good. The cable's flow control: a frame that would find the ring full waits on the wire until the
+// driver makes room, instead of being dropped by QEMU's model. Needs qemu-system-x86 (CI installs it).
 using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
@@ -35,22 +36,44 @@ public sealed class QemuNe2000Tests
 
     private const byte RingStart = 0x4C, RingStop = 0x80;
 
+    // QEMU's NE2000 initialised as the 8390 driver does, its line watched, its cable on an in-process wire whose far end the test holds.
+    private sealed class Bench : IDisposable
+    {
+        private readonly InProcessWire nicEnd;
+
+        public Bench()
+        {
+            Nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
+            Nic.Attach(Line);
+            (nicEnd, Far) = InProcessWire.CreatePair();
+            Nic.Connect(nicEnd);
+            Initialise(Nic);
+        }
+
+        public QemuNic Nic { get; }
+
+        public InProcessWire Far { get; }
+
+        public Line Line { get; } = new();
+
+        public void Dispose()
+        {
+            Nic.Dispose();
+            nicEnd.Dispose();
+            Far.Dispose();
+        }
+    }
+
     [Fact]
     public void Frames_left_in_the_ring_when_the_driver_acknowledges_them_keep_it_told_until_it_takes_them()
     {
-        using var nic = new QemuNic("ne2k_pci", MacAddress.Parse("52:54:00:ab:cd:ef"), _ => { });
-        var line = new Line();
-        nic.Attach(line);
-        var (nicEnd, far) = InProcessWire.CreatePair();
-        using var _n = nicEnd;
-        using var _f = far;
-        nic.Connect(nicEnd);
-        Initialise(nic);
+        using var bench = new Bench();
+        var (nic, far, line) = (bench.Nic, bench.Far, bench.Line);
 
-        // Twelve full-size broadcasts: eight fill the ring (six pages each), QEMU drops the rest.
+        // Eight full-size broadcasts fill the ring (six pages each; what is left is less than QEMU wants for a frame).
         var frame = new byte[1514];
         frame.AsSpan(0, 6).Fill(0xFF);
-        for (int i = 0; i < 12; i++)
+        for (int i = 0; i < 8; i++)
             far.Send(frame);
         byte current = 0;
         Assert.True(SpinWait.SpinUntil(() => (current = Current(nic)) == RingStart + 1 + 8 * 6, 5000),
@@ -92,6 +115,97 @@ public sealed class QemuNe2000Tests
         Assert.True(SpinWait.SpinUntil(() => Current(nic) == (byte)(current + 6 - (RingStop - RingStart)), 5000), "a frame after the ring was emptied did not arrive");
         Assert.Equal(0x01, Read(nic, 0x07) & 0x01);
         Assert.Null(nic.Fault);
+    }
+
+    [Fact]
+    public void Frames_that_would_find_the_ring_full_wait_on_the_cable_until_the_driver_makes_room()
+    {
+        using var bench = new Bench();
+        var (nic, far) = (bench.Nic, bench.Far);
+
+        // Twelve full-size broadcasts, numbered, sent at once: eight fill the ring; QEMU's model alone would drop
+        // the other four (nothing in its net layer holds a frame back for the NE2000).
+        const int Frames = 12;
+        for (int i = 0; i < Frames; i++)
+        {
+            var frame = new byte[1514];
+            frame.AsSpan(0, 6).Fill(0xFF);
+            frame[14] = (byte)i;
+            far.Send(frame);
+        }
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == RingStart + 1 + 8 * 6, 5000), "the ring did not fill");
+        Thread.Sleep(200);
+        Assert.Equal(RingStart + 1 + 8 * 6, Current(nic)); // nothing stored past the full ring, nothing overwritten
+        Assert.Equal(8, nic.FramesReceived); // the other four wait on the cable
+
+        // The driver takes frame after frame, moving BNRY: each frame that waited arrives as room is made, in order.
+        var taken = new List<int>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (taken.Count < Frames && clock.ElapsedMilliseconds < 10_000)
+        {
+            if (TakeFrame(nic) is { } number)
+                taken.Add(number);
+            else
+                Thread.Sleep(5);
+        }
+        Assert.Equal(Enumerable.Range(0, Frames), taken);
+        Assert.Equal(Frames, nic.FramesReceived);
+        Assert.Null(nic.Fault);
+    }
+
+    [Fact]
+    public void A_ring_the_driver_never_empties_holds_the_wire_only_for_a_while_then_overflows_as_the_chip_would()
+    {
+        using var bench = new Bench();
+        var (nic, far) = (bench.Nic, bench.Far);
+
+        var frame = new byte[1514];
+        frame.AsSpan(0, 6).Fill(0xFF);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 10; i++)
+            far.Send(frame);
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == RingStart + 1 + 8 * 6, 5000), "the ring did not fill");
+        Assert.Equal(8, nic.FramesReceived);
+
+        // Nobody takes a frame: after the hold the ninth goes to QEMU, which drops it, and the tenth follows at once.
+        Assert.True(SpinWait.SpinUntil(() => nic.FramesReceived == 10, QemuCable.HoldMs + 5000), $"{nic.FramesReceived} frames handed over");
+        Assert.InRange(clock.ElapsedMilliseconds, QemuCable.HoldMs - 50, QemuCable.HoldMs + 5000);
+        Assert.Equal(RingStart + 1 + 8 * 6, Current(nic));
+
+        // The driver empties the ring: frames wait for room again, and arrive.
+        while (TakeFrame(nic) is not null)
+        {
+        }
+        for (int i = 0; i < 10; i++)
+            far.Send(frame);
+        Assert.True(SpinWait.SpinUntil(() => Current(nic) == (byte)(RingStart + 1 + 8 * 6 + 8 * 6 - (RingStop - RingStart)), 5000), "frames after the ring was emptied did not fill it again");
+        Thread.Sleep(200);
+        Assert.Equal(18, nic.FramesReceived); // the two beyond the ring wait again
+        Assert.Null(nic.Fault);
+    }
+
+    // As ei_receive: the frame at BNRY + 1 unless that is CURR, its 4-byte header and first bytes by remote DMA
+    // (RDC acknowledged), then BNRY to the page before the next frame's. Returns the frame's number (byte 14).
+    private static int? TakeFrame(QemuNic nic)
+    {
+        int boundary = Read(nic, 0x03);
+        int page = boundary + 1 >= RingStop ? RingStart : boundary + 1;
+        if (page == Current(nic))
+            return null;
+        var bytes = new byte[20];
+        Write(nic, 0x0A, (byte)bytes.Length);
+        Write(nic, 0x0B, 0);
+        Write(nic, 0x08, 0);
+        Write(nic, 0x09, (byte)page);
+        Write(nic, 0x00, 0x0A);
+        nic.ReadRegionRepeated(0, 0x10, 4, bytes);
+        Write(nic, 0x07, 0x40);
+        Write(nic, 0x00, 0x22);
+        Assert.Equal(0x01, bytes[0] & 0x01); // received intact
+        int next = bytes[1];
+        Write(nic, 0x03, (byte)(next - 1 < RingStart ? RingStop - 1 : next - 1));
+        Write(nic, 0x07, 0x01);
+        return bytes[4 + 14];
     }
 
     // As the 8390 driver's NS8390_init: stopped, word DMA, broadcasts taken, the ring 0x4C-0x80 empty
