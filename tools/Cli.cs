@@ -10,6 +10,7 @@ public static class Cli
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
+    public const int ExitInterrupted = 130; // 128 + SIGINT, as a shell reports a command Ctrl-C ended
 
     public const string Help = """
         linuxshim: reuse Linux device drivers without trusting them.

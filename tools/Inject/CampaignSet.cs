@@ -44,11 +44,15 @@ public static class CampaignSet
 
     /// <summary>
     /// Runs every member at once, each on its own thread; <paramref name="progress"/> is told of each fault judged
-    /// (one at a time: the calls are serialised) with its campaign's options and event counts.
+    /// (one at a time: the calls are serialised) with its campaign's options and event counts. Setting
+    /// <paramref name="stop"/> ends every campaign after the fault it is injecting.
     /// </summary>
-    public static Outcome Run(IReadOnlyList<Member> members, TextWriter log, TextWriter stderr, Action<Campaign.Options, FaultOutcome, string> progress)
+    public static Outcome Run(IReadOnlyList<Member> members, TextWriter log, TextWriter stderr, Action<Campaign.Options, FaultOutcome, string> progress,
+        StrongBox<bool>? stop = null)
     {
-        var stop = new StrongBox<bool>(); // set when a campaign stopped or could not start: the others end too
+        // Set when a campaign stopped or could not start (the others end too), or by the caller (an interrupt):
+        // no campaign injects another fault; each drains its events and ends as it would at its last fault.
+        stop ??= new StrongBox<bool>();
         var results = new InjectReport.PortResult?[members.Count];
         var errors = new string?[members.Count];
         var gate = new object();

@@ -7,6 +7,8 @@
 // automatically.
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using LinuxShim.Import.Port;
 
 namespace LinuxShim.Tools.Inject;
@@ -74,7 +76,10 @@ public static class InjectCommand
                            into the mapped memory, where the server does not see them (no effect)
           --verbose        the stack's log on standard error
 
-        Exit status: 0 passed, 1 failed (see the last line), 2 usage error.
+        SIGINT or SIGTERM (Ctrl-C) stops the run after the faults in progress: events drained, every process it
+        started stopped, the report of what ran printed and written (--json); a second one ends it at once.
+
+        Exit status: 0 passed, 1 failed (see the last line), 2 usage error, 130 interrupted.
         """;
 
     public static int Run(CommandLine cl, TextWriter stdout, TextWriter stderr)
@@ -122,6 +127,23 @@ public static class InjectCommand
         }
         int total = faults * plans.Count, done = 0, detected = 0, recovered = 0;
         var progress = new Progress(stderr, "inject: ", logWhenRedirected: true, unit: "faults");
+        // SIGINT or SIGTERM ends the run as its last fault would: no new fault, the events drained, every host,
+        // device server and critical client stopped, and the report of what ran printed and written. A second one
+        // ends the process at once.
+        var interrupted = new StrongBox<bool>();
+        string? signal = null;
+        void Interrupt(PosixSignalContext context)
+        {
+            if (signal is not null)
+                return; // the second: the runtime's default, the process ends
+            signal = context.Signal == PosixSignal.SIGINT ? "SIGINT" : "SIGTERM";
+            context.Cancel = true;
+            Volatile.Write(ref interrupted.Value, true);
+            lock (stderr)
+                stderr.WriteLine($"inject: {signal}: no new fault; ending each campaign and writing the report of what ran (again to stop at once)");
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         var outcome = CampaignSet.Run(members, log, stderr, (options, o, events) =>
         {
             done++;
@@ -132,7 +154,7 @@ public static class InjectCommand
             progress.Report(done, total, $"{options.Port} {o.Kind} {o.Outcome} ({detected} detected, {recovered} recovered)");
             if (log != TextWriter.Null)
                 log.WriteLine($"inject: {options.Port}#{o.Index} {o.Kind}: {o.Detail} -> {o.Outcome}{(o.Failure is null ? "" : $" ({o.Failure}, detected {o.DetectMs:F0} ms, traffic again {o.RecoveryMs:F0} ms)")}; {events}");
-        });
+        }, interrupted);
         progress.Finish();
         if (outcome.Error is { } error)
         {
@@ -144,6 +166,11 @@ public static class InjectCommand
         report.Print(stdout);
         if (cl.Get("json") is { } json)
             report.WriteJson(json);
+        if (signal is not null)
+        {
+            stderr.WriteLine($"inject: interrupted by {signal} after {report.Faults} of {total} faults; the report covers those");
+            return Cli.ExitInterrupted;
+        }
         return report.Passed ? Cli.ExitOk : Cli.ExitFailure;
     }
 }
