@@ -25,6 +25,22 @@ public class EventLedgerTests
     }
 
     [Fact]
+    public void AnEventIsSentAgainOnlyWhenItsAcknowledgementIsOverdue()
+    {
+        var o = new OutstandingEvents();
+        for (int i = 0; i < 4; i++)
+            o.Add(i, [(byte)i], nowMs: 1_000 + i * 100); // sent at 1000, 1100, 1200, 1300
+        // At 2150 only the first two have waited a second.
+        Assert.Equal([[0], [1]], o.Oldest(64, 1_000, nowMs: 2_150));
+        // Just resent: not again until a second later; the next two are due by then.
+        Assert.Equal([[2], [3]], o.Oldest(64, 1_000, nowMs: 2_400));
+        Assert.Empty(o.Oldest(64, 1_000, nowMs: 3_000));
+        Assert.Equal([[0], [1]], o.Oldest(64, 1_000, nowMs: 3_150));
+        // Without a minimum age every outstanding event is due, oldest first, as before.
+        Assert.Equal([[0], [1], [2]], o.Oldest(3));
+    }
+
+    [Fact]
     public void TheCollectorAcknowledgesTheContiguousPrefixAndCountsEachEventOnce()
     {
         var d = new DeliveredEvents();

@@ -5,24 +5,35 @@
 // prefix plus the sequence numbers beyond it, and acknowledges the prefix cumulatively.
 namespace LinuxShim.Tools.Demo;
 
-/// <summary>The sender's side: events sent and not acknowledged yet. Thread-safe.</summary>
+/// <summary>The sender's side: events sent and not acknowledged yet, with when each was last sent. Thread-safe.</summary>
 public sealed class OutstandingEvents
 {
     private readonly object gate = new();
-    private readonly SortedDictionary<int, byte[]> unacked = [];
+    private readonly SortedDictionary<int, (byte[] Frame, long SentAt)> unacked = [];
     private int acked;
 
-    public void Add(int seq, byte[] frame)
+    /// <summary>An event about to be sent (now, on the clock of <paramref name="nowMs"/>; default Environment.TickCount64).</summary>
+    public void Add(int seq, byte[] frame, long? nowMs = null)
     {
         lock (gate)
-            unacked[seq] = frame;
+            unacked[seq] = (frame, nowMs ?? Environment.TickCount64);
     }
 
-    /// <summary>The <paramref name="max"/> oldest events not acknowledged, to send again.</summary>
-    public List<byte[]> Oldest(int max)
+    /// <summary>
+    /// The <paramref name="max"/> oldest events not acknowledged and not sent in the last <paramref name="minAgeMs"/> ms,
+    /// to send again (each stamped as sent now). A minimum age of about a round trip keeps a sender whose
+    /// acknowledgements are slow from sending the same events again and again, crowding out the ones that help.
+    /// </summary>
+    public List<byte[]> Oldest(int max, int minAgeMs = 0, long? nowMs = null)
     {
+        long now = nowMs ?? Environment.TickCount64;
         lock (gate)
-            return [.. unacked.Values.Take(max)];
+        {
+            var due = unacked.Where(e => now - e.Value.SentAt >= minAgeMs).Take(max).ToList();
+            foreach (var (seq, (frame, _)) in due)
+                unacked[seq] = (frame, now);
+            return [.. due.Select(e => e.Value.Frame)];
+        }
     }
 
     /// <summary>A cumulative acknowledgement: every event up to <paramref name="upTo"/> arrived. How many are still outstanding.</summary>
