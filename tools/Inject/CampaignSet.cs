@@ -63,7 +63,8 @@ public static class CampaignSet
             Campaign? campaign = null;
             try
             {
-                campaign = new Campaign(options, log);
+                // Several campaigns share one log: each line says whose it is ("[8139too-trojan/1] [host#12] ...").
+                campaign = new Campaign(options, members.Count > 1 && log != TextWriter.Null ? new LinePrefix(log, $"[{options.Port}/{member.Shard}] ") : log);
                 campaign.Run((_, o) =>
                 {
                     lock (gate)
@@ -88,5 +89,38 @@ public static class CampaignSet
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         return new Outcome([.. results.Where(r => r is not null).Select(r => r!)], errors.FirstOrDefault(e => e is not null));
+    }
+
+    /// <summary>Writes each line to <paramref name="inner"/> with <paramref name="prefix"/> in front, in one call (so lines of several writers do not mix).</summary>
+    private sealed class LinePrefix(TextWriter inner, string prefix) : TextWriter
+    {
+        private readonly System.Text.StringBuilder line = new();
+
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            lock (line)
+            {
+                if (value == '\n')
+                {
+                    inner.WriteLine(prefix + line);
+                    line.Clear();
+                }
+                else if (value != '\r')
+                {
+                    line.Append(value);
+                }
+            }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            lock (line)
+            {
+                inner.WriteLine(prefix + line + value);
+                line.Clear();
+            }
+        }
     }
 }
