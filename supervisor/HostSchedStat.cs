@@ -2,7 +2,9 @@
 // Managed side, the supervisor. How long a host's threads have waited for a CPU: the sum over its
 // threads of the scheduler's run-queue wait (the second field of /proc/PID/task/TID/schedstat, in ns,
 // kept by Linux's sched_info accounting: runnable but not running). A host that stops answering while
-// this grows is starved by a loaded machine, not hung.
+// this grows is starved by a loaded machine, not hung. Threads that ended take their wait with them, so
+// the sum can go down; comparing two sums then shows less waiting than there was (a silence is judged as
+// it would be without it).
 using System.Globalization;
 
 namespace LinuxShim.Supervisor;

@@ -5,6 +5,7 @@
 // full watchdog time has passed without progress, and not an answer earlier; one whose holder does
 // not spin (blocked, or starved by a loaded machine) only after four watchdog times; a host that
 // stops answering after the no-answer time.
+using System.Runtime.CompilerServices;
 using LinuxShim.Supervisor;
 
 namespace LinuxShim.Supervisor.Tests;
@@ -187,23 +188,26 @@ public sealed class HangWatchdogTests
     }
 
     [Fact]
-    public void TheRunQueueWaitOfALiveProcessIsReadAndNeverGoesBack()
+    public void TheRunQueueWaitOfALiveProcessGrowsWhileItsThreadsWaitForACpu()
     {
         int pid = Environment.ProcessId;
         long? first = HostSchedStat.RunQueueWaitMs(pid);
         Assert.NotNull(first);
         Assert.True(first >= 0);
-        // Three runnable threads per core for 300 ms: two of every three wait on a run queue (about 2 x 300 ms per
-        // core in all), whatever else the machine runs.
+        // Three runnable threads per core: two of every three wait on a run queue (about 2 x 400 ms per core in
+        // 400 ms), whatever else the machine runs. Read while they still spin: an ended thread's /proc entry, and
+        // its wait with it, is gone from the sum.
+        var spinning = new StrongBox<bool>(true);
         var spin = Enumerable.Range(0, 3 * Environment.ProcessorCount).Select(_ => new Thread(() =>
         {
-            var end = DateTime.UtcNow.AddMilliseconds(300);
-            while (DateTime.UtcNow < end)
+            while (Volatile.Read(ref spinning.Value))
                 Thread.SpinWait(1000);
         })).ToList();
         spin.ForEach(t => t.Start());
-        spin.ForEach(t => t.Join());
+        Thread.Sleep(400);
         long? second = HostSchedStat.RunQueueWaitMs(pid);
+        Volatile.Write(ref spinning.Value, false);
+        spin.ForEach(t => t.Join());
         Assert.NotNull(second);
         Assert.True(second - first >= 100, $"the run-queue wait went from {first} to {second} ms");
         Assert.Null(HostSchedStat.RunQueueWaitMs(int.MaxValue)); // no such process
