@@ -51,8 +51,9 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
     /// </summary>
     public DeviceStall? Observe(long nowMs, long carrierOffMs, long hostRxFrames, DeviceStatus? device, long hostXmitFrames = -1)
     {
-        // Fresh, and from a model that counts what it stores (QEMU's says -1: its ring is not ours to see).
-        bool fresh = device is { } d && nowMs - d.UpdatedMs < FreshMs && d.FramesOverflowed >= 0;
+        bool recent = device is { } d && nowMs - d.UpdatedMs < FreshMs;
+        // Recent, and from a model that counts what it stores (QEMU's says -1: its ring is not ours to see).
+        bool fresh = recent && device!.Value.FramesOverflowed >= 0;
         if (hostRxFrames != rxFrames)
         {
             rxFrames = hostRxFrames;
@@ -66,7 +67,7 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
         if (!fresh)
         {
             sentFrames = -1; // judged afresh from the next fresh status
-            return device is { } carrierOnly && nowMs - carrierOnly.UpdatedMs < FreshMs ? Carrier(nowMs, carrierOffMs, carrierOnly) : null;
+            return recent ? Carrier(nowMs, carrierOffMs, device!.Value) : null;
         }
         var status = device!.Value;
         if (Carrier(nowMs, carrierOffMs, status) is { } carrier)

@@ -147,7 +147,7 @@ public static class InjectCommand
         var outcome = CampaignSet.Run(members, log, stderr, (options, o, events) =>
         {
             done++;
-            if ((o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled)
+            if (InjectReport.Detected(o))
                 detected++;
             if (o.Outcome == FaultOutcome.Recovered)
                 recovered++;

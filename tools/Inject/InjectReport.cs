@@ -35,7 +35,7 @@ public sealed class InjectReport(int seed, IReadOnlyList<InjectReport.PortResult
 
     // Host failures: those the supervisor detected (a reprobe the campaign asked for is not one), and
     // those nobody detected that stopped the events (stalled: not recovered automatically).
-    private static bool Detected(FaultOutcome o) => (o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled;
+    public static bool Detected(FaultOutcome o) => (o.Failure is not null && o.Failure != "reprobe") || o.Outcome == FaultOutcome.Stalled;
 
     public int Faults => All.Count();
     public int DetectedCount => All.Count(Detected);
