@@ -44,8 +44,10 @@ public sealed partial class Campaign : IDisposable
     private const int EventRate = 100;
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
     // No event through a driver nobody saw fail for this long: the driver stopped working silently.
-    // (Longer than the supervisor's transmit stall detection, so that it can find them first.)
-    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(15);
+    // (Twice the supervisor's 10 s stall checks, so that they find them first, on a loaded machine too.)
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(20);
+    // The longest a backlog that keeps shrinking may take to drain before the next fault.
+    private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(120);
 
     private readonly Options options;
     private readonly LogTap tap;
@@ -170,7 +172,9 @@ public sealed partial class Campaign : IDisposable
             }
             Thread.Sleep(10);
         }
-        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is not null && CaughtUp())
+        if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is null)
+            tap.WriteLine($"inject: no round trip through the driver for {StallTimeout.TotalSeconds:F0} s before the next fault ({traffic.Pending} events unacknowledged)");
+        else if (CaughtUp())
             return true;
         // The last fault's effect came late (events stopped after it was judged, or crawl so that the
         // critical client cannot catch up): it stalled the driver.
@@ -190,16 +194,31 @@ public sealed partial class Campaign : IDisposable
 
     // Each fault starts from a critical client that is caught up (at most a second of events not
     // acknowledged yet), so that each is judged alone and the events a slow recovery held back (a
-    // transmit watchdog's 6 s, a new host's probe) are all through before the next fault.
+    // transmit watchdog's 6 s, a new host's probe) are all through before the next fault. Judged by
+    // progress, not by a deadline: on a loaded machine a healthy driver drains a long outage's backlog
+    // slowly, while one that moves fewer events than the client produces (a trickle between transmit
+    // resets) never brings the backlog to a new low. So: caught up, or behind with no new low in the
+    // backlog for StallTimeout (stalled), or still draining after CatchUpLimit.
     private bool CaughtUp()
     {
         var wait = Stopwatch.StartNew();
-        while (traffic.Pending > EventRate)
+        int low = traffic.Pending;
+        long lowAt = 0;
+        while (traffic.Pending is var pending && pending > EventRate)
         {
-            if (wait.Elapsed > RecoveryTimeout || CheckMustNotFail())
+            if (pending < low)
+                (low, lowAt) = (pending, wait.ElapsedMilliseconds);
+            long since = wait.ElapsedMilliseconds - lowAt;
+            if (since > StallTimeout.TotalMilliseconds || wait.Elapsed > CatchUpLimit || CheckMustNotFail())
+            {
+                tap.WriteLine($"inject: the critical client did not catch up: {pending} events unacknowledged after {wait.Elapsed.TotalSeconds:F1} s, " +
+                    $"the fewest {low} {since / 1000.0:F1} s ago, the last round trip {traffic.Now - traffic.LastRoundTrip} ms ago");
                 return false;
+            }
             Thread.Sleep(10);
         }
+        if (wait.Elapsed > TimeSpan.FromSeconds(5))
+            tap.WriteLine($"inject: the critical client caught up in {wait.Elapsed.TotalSeconds:F1} s");
         return true;
     }
 

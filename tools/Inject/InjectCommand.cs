@@ -50,7 +50,7 @@ public static class InjectCommand
         call fail); recovered (the supervisor detected a crash, hang, memory exhaustion, interrupt storm,
         device failure or a transmit or carrier stall, and events flowed again: recovery ms from
         detection to the first acknowledgement that came back through the new host); unrecovered;
-        stalled (no acknowledgement came back for 15 s with no failure detected: the campaign restarts
+        stalled (no acknowledgement came back for 20 s with no failure detected: the campaign restarts
         the host itself and counts it as a failure not recovered); violation_denied (audited, EPERM). A failure
         of what must not fail stops the campaign: the supervisor, the device server, the critical
         client (an event lost), a sandbox escape.
