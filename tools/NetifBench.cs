@@ -19,7 +19,27 @@ public static class NetifBench
 {
     /// <summary>One measurement: frames per second, and what interrupted it (restarts, the longest stretch without a frame).</summary>
     public sealed record Result(string Mode, string Direction, int FrameBytes, double FramesPerSecond, double Mbps, long Frames,
-        int Restarts = 0, double LongestGapMs = 0);
+        int Restarts = 0, double LongestGapMs = 0)
+    {
+        /// <summary>The frames per second the NIC's link carries at this size (the speed its driver reports), the limit; null when unknown.</summary>
+        public double? LineRateFps { get; init; }
+
+        /// <summary>Processor time per frame of every process the frames crossed (ns), from /proc/PID/stat; null when unknown.</summary>
+        public double? CpuNsPerFrame { get; init; }
+
+        /// <summary>Of it: the driver host's, the device server's and this process's (the client: it feeds and counts the frames).
+        /// In one process, all of it is the client's.</summary>
+        public double? HostCpuNsPerFrame { get; init; }
+        public double? DeviceCpuNsPerFrame { get; init; }
+        public double? ClientCpuNsPerFrame { get; init; }
+    }
+
+    /// <summary>
+    /// Frames per second that a link of <paramref name="mbps"/> carries at <paramref name="frameBytes"/> (without FCS): each
+    /// frame takes its bytes, 4 of FCS, 8 of preamble and start delimiter and 12 of inter-frame gap on the wire, and at
+    /// least 64 bytes with its FCS (IEEE 802.3). 1 Gb/s: 1,488,095 64-byte frames, 81,274 of 1514 bytes.
+    /// </summary>
+    public static double LineRate(double mbps, int frameBytes) => mbps * 1e6 / 8 / (Math.Max(frameBytes + 4, 64) + 20);
 
     /// <summary>The measurements of one run: transmit and receive at 60 and 1514 bytes.</summary>
     public static readonly (string Direction, int FrameBytes)[] Cells = [("transmit", 60), ("receive", 60), ("transmit", 1514), ("receive", 1514)];
@@ -80,13 +100,16 @@ public static class NetifBench
             }
         }
         stdout.WriteLine($"{recipe.Module} on the emulated {device}{string.Concat(compared.Select(m => $" and on {m}"))}, {seconds:F0} s per measurement (frame sizes without FCS: 60 = a 64-byte frame)");
-        stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6}" +
+        stdout.WriteLine($"{"direction",-10} {"frame",6} {"isolated",22} {"in-process",22} {"ratio",6} {"line rate",10} {"of line",7} " +
+                         $"{"CPU µs/frame isolated (host+device+client)",42} {"in-process",10}" +
                          string.Concat(compared.Select(m => $" {"isolated on " + m,28} {"vs isolated",11}")));
         foreach (var group in results.GroupBy(r => (r.Direction, r.FrameBytes)))
         {
             var iso = group.First(r => r.Mode == "isolated");
             var inp = group.First(r => r.Mode == "in-process");
-            stdout.Write($"{group.Key.Direction,-10} {group.Key.FrameBytes,6} {Format(iso),22} {Format(inp),22} {Ratio(iso, inp),6:F2}");
+            stdout.Write($"{group.Key.Direction,-10} {group.Key.FrameBytes,6} {Format(iso),22} {Format(inp),22} {Ratio(iso, inp),6:F2} " +
+                         $"{(iso.LineRateFps is { } line ? $"{line:F0} f/s" : "-"),10} {(iso.LineRateFps is { } l && l > 0 ? $"{iso.FramesPerSecond / l:P0}" : "-"),7} " +
+                         $"{CpuPerFrame(iso),42} {Micro(inp.CpuNsPerFrame),10}");
             foreach (var m in compared)
             {
                 var other = group.First(r => r.Mode == $"isolated on {m}");
@@ -148,13 +171,73 @@ public static class NetifBench
         foreach (var (direction, size) in cells)
         {
             int before = watch?.Count ?? 0;
+            var cpu = CpuSample.Take(stack);
             var r = direction == "transmit" ? Transmit(mode, link.Port, sink, mac, size, seconds) : Receive(mode, link.Port, nic, mac, size, seconds);
-            results.Add(r with { Restarts = (watch?.Count ?? 0) - before });
+            var used = CpuSample.Take(stack) - cpu;
+            double? speed = link.Show()?.Link.SpeedMbps is { } mbps ? mbps : null;
+            results.Add(r with
+            {
+                Restarts = (watch?.Count ?? 0) - before,
+                LineRateFps = speed is { } s ? Math.Round(LineRate(s, size)) : null,
+                CpuNsPerFrame = PerFrame(used?.Total, r.Frames),
+                HostCpuNsPerFrame = PerFrame(used?.Host, r.Frames),
+                DeviceCpuNsPerFrame = PerFrame(used?.Device, r.Frames),
+                ClientCpuNsPerFrame = PerFrame(used?.Client, r.Frames),
+            });
         }
         return results;
     }
 
+    private static double? PerFrame(long? ns, long frames) => ns is { } n && frames > 0 ? Math.Round((double)n / frames) : null;
+
+    /// <summary>
+    /// Processor time (ns) the processes of a stack have used: the driver host, the device server and this one (the
+    /// client). In one process the host and the device are this process, and their time is counted once, as the client's.
+    /// A host replaced during the measurement takes its time with it: the sample is null then, as it is when any is unreadable.
+    /// </summary>
+    private sealed record CpuSample(int HostPid, long Host, long Device, long Client)
+    {
+        public long Total => Host + Device + Client;
+
+        public static CpuSample? Take(DriverStack stack)
+        {
+            int self = Environment.ProcessId;
+            int host = stack.Supervisor?.ActiveHostPid ?? self;
+            int device = stack.DevicePid;
+            long? client = ProcessCpuNs(self);
+            long? hostNs = host == self ? 0 : ProcessCpuNs(host);
+            long? deviceNs = device == self ? 0 : ProcessCpuNs(device);
+            return client is { } c && hostNs is { } h && deviceNs is { } d ? new CpuSample(host, h, d, c) : null;
+        }
+
+        public static CpuSample? operator -(CpuSample? after, CpuSample? before) =>
+            after is null || before is null || after.HostPid != before.HostPid ? null
+                : new CpuSample(after.HostPid, after.Host - before.Host, after.Device - before.Device, after.Client - before.Client);
+    }
+
+    /// <summary>User and system time of process <paramref name="pid"/>, all its threads, those ended too (/proc/PID/stat; ns); null when it is gone.</summary>
+    public static long? ProcessCpuNs(int pid)
+    {
+        // utime and stime, the 14th and 15th fields, in clock ticks of USER_HZ (100 on Linux, whatever the kernel's HZ).
+        const long NsPerTick = 10_000_000;
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11]) + long.Parse(fields[12])) * NsPerTick;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     private static string Format(Result r) => $"{r.FramesPerSecond,8:F0} f/s {r.Mbps,7:F1} Mb/s";
+
+    private static string Micro(double? ns) => ns is { } n ? $"{n / 1000:F1}" : "-";
+
+    private static string CpuPerFrame(Result r) =>
+        r.CpuNsPerFrame is null ? "-" : $"{Micro(r.CpuNsPerFrame)} ({Micro(r.HostCpuNsPerFrame)}+{Micro(r.DeviceCpuNsPerFrame)}+{Micro(r.ClientCpuNsPerFrame)})";
 
     /// <summary>A UDP port on loopback that was free a moment ago (for a wire's far end).</summary>
     internal static int FreeUdpPort()
