@@ -5,12 +5,14 @@
 // beside the host's answers, so that a driver that believes its link is down while the cable has had
 // link all along is known to have stopped working, whatever it says.
 //
-// The file: 72 bytes, little-endian, rewritten in place by one pwrite: "LSDS", version 1, a sequence
-// number at offset 8 and again at 64 (a reader that finds them different read a write half done and
+// The file: 80 bytes, little-endian, rewritten in place by one pwrite: "LSDS", version 2, a sequence
+// number at offset 8 and again at 72 (a reader that finds them different read a write half done and
 // reads again), the link (-1 not known, 0 down, 1 up) at 16, then at 24 when it last changed, at 32 and
 // 40 the frames sent and received (stored in the driver's ring), at 48 the frames that found the ring
 // full and the receive FIFO too (lost for want of room), at 56 when the record was written
-// (Environment.TickCount64 ms, a clock every process on the machine shares).
+// (Environment.TickCount64 ms, a clock every process on the machine shares), at 64 the frames addressed
+// to the station's own address that the NIC refused (its receiver off, or its address filter set to
+// turn them away: what a driver that garbled its receive configuration leaves; -1 not known).
 using System.Buffers.Binary;
 
 namespace LinuxShim.Devices;
@@ -20,11 +22,13 @@ namespace LinuxShim.Devices;
 /// <param name="LinkSinceMs">When <paramref name="CableLinked"/> last changed (TickCount64 ms).</param>
 /// <param name="UpdatedMs">When the record was written (TickCount64 ms).</param>
 /// <param name="FramesOverflowed">Frames for the station lost because the driver's ring and the receive FIFO were full (-1: not known).</param>
-public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, long FramesSent, long FramesReceived, long FramesOverflowed, long UpdatedMs)
+/// <param name="FramesRefused">Frames addressed to the station's own address that the NIC refused: receiver off, or filtered out (-1: not known).</param>
+public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, long FramesSent, long FramesReceived, long FramesOverflowed, long UpdatedMs,
+    long FramesRefused = -1)
 {
     private const uint Magic = 0x5344534C; // "LSDS"
-    private const uint Version = 1;
-    public const int Size = 72;
+    private const uint Version = 2;
+    public const int Size = 80;
 
     /// <summary>How long the cable has had link at <paramref name="nowMs"/> (0: no link, or not known).</summary>
     public long LinkedForMs(long nowMs) => CableLinked == true ? Math.Max(0, nowMs - LinkSinceMs) : 0;
@@ -41,7 +45,8 @@ public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, 
         BinaryPrimitives.WriteInt64LittleEndian(record[40..], FramesReceived);
         BinaryPrimitives.WriteInt64LittleEndian(record[48..], FramesOverflowed);
         BinaryPrimitives.WriteInt64LittleEndian(record[56..], UpdatedMs);
-        BinaryPrimitives.WriteUInt64LittleEndian(record[64..], sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(record[64..], FramesRefused);
+        BinaryPrimitives.WriteUInt64LittleEndian(record[72..], sequence);
     }
 
     /// <summary>Decodes a record; null when it is not one, or was read while being written.</summary>
@@ -50,7 +55,7 @@ public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, 
         if (record.Length < Size
             || BinaryPrimitives.ReadUInt32LittleEndian(record) != Magic
             || BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Version
-            || BinaryPrimitives.ReadUInt64LittleEndian(record[8..]) != BinaryPrimitives.ReadUInt64LittleEndian(record[64..]))
+            || BinaryPrimitives.ReadUInt64LittleEndian(record[8..]) != BinaryPrimitives.ReadUInt64LittleEndian(record[72..]))
             return null;
         bool? linked;
         switch (BinaryPrimitives.ReadInt32LittleEndian(record[16..]))
@@ -61,7 +66,8 @@ public readonly record struct DeviceStatus(bool? CableLinked, long LinkSinceMs, 
             default: return null;
         }
         return new DeviceStatus(linked, BinaryPrimitives.ReadInt64LittleEndian(record[24..]), BinaryPrimitives.ReadInt64LittleEndian(record[32..]),
-            BinaryPrimitives.ReadInt64LittleEndian(record[40..]), BinaryPrimitives.ReadInt64LittleEndian(record[48..]), BinaryPrimitives.ReadInt64LittleEndian(record[56..]));
+            BinaryPrimitives.ReadInt64LittleEndian(record[40..]), BinaryPrimitives.ReadInt64LittleEndian(record[48..]), BinaryPrimitives.ReadInt64LittleEndian(record[56..]),
+            BinaryPrimitives.ReadInt64LittleEndian(record[64..]));
     }
 
     /// <summary>The status in <paramref name="path"/>; null when there is none (yet), or it is not readable.</summary>
@@ -122,7 +128,7 @@ public sealed class DeviceStatusWriter : IDisposable
                 linked = nowLinked;
                 linkSince = now;
             }
-            new DeviceStatus(linked, linkSince, nic.FramesSent, nic.FramesReceived, nic.FramesOverflowed, now).Encode(record, ++sequence);
+            new DeviceStatus(linked, linkSince, nic.FramesSent, nic.FramesReceived, nic.FramesOverflowed, now, nic.FramesRefused).Encode(record, ++sequence);
             try
             {
                 RandomAccess.Write(file, record, 0);

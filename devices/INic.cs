@@ -20,6 +20,9 @@ public interface INic : IVfioDevice, IDisposable
     /// <summary>Frames for the NIC lost because the driver's ring and the receive FIFO were full (-1: not known).</summary>
     long FramesOverflowed { get; }
 
+    /// <summary>Frames addressed to the NIC's own station address that it refused: receiver off, or filtered out (-1: not known).</summary>
+    long FramesRefused { get; }
+
     /// <summary>Whether the NIC's PHY has link on its cable (null: the model does not say).</summary>
     bool? CableLinked { get; }
 }

@@ -46,6 +46,13 @@ public abstract class NetworkDevice : PciDevice, INic
     public long FramesOverflowed { get; private set; }
 
     /// <summary>
+    /// Frames addressed to <see cref="Mac"/> that the model refused (its receiver off, its filter set against them, a
+    /// length it does not take): a driver that garbled its receive configuration turns away its own traffic, which a
+    /// supervisor can see here and nowhere else.
+    /// </summary>
+    public long FramesRefused { get; private set; }
+
+    /// <summary>
     /// Frames from the cable dropped because the device was in its error state (<see cref="PciDevice.Fault"/>),
     /// including the one whose handling put it there and any the receive FIFO held then.
     /// </summary>
@@ -139,6 +146,8 @@ public abstract class NetworkDevice : PciDevice, INic
         var outcome = ReceiveFrame(frame);
         if (outcome == ReceiveOutcome.Delivered)
             FramesReceived++;
+        else if (outcome == ReceiveOutcome.Dropped && linkUp && Mac.Matches(frame))
+            FramesRefused++;
         UpdateInterrupt();
         return outcome;
     }

@@ -5,7 +5,9 @@
 //  - carrier: the interface up without carrier while the cable has had link all along (a driver that
 //    misread its link state once, during a glitch, waits for a link-change interrupt that never comes);
 //  - receive: frames for the station keep arriving in the driver's ring, or finding it full, while the
-//    driver passes none up (its receive interrupt masked for good, its ring pointers lost);
+//    driver passes none up (its receive interrupt masked for good, its ring pointers lost); or the NIC
+//    keeps refusing frames addressed to its own station address (receiver off, address filter garbled,
+//    ring unset) while the driver passes none up and goes on sending, so its interface is up and in use;
 //  - transmit: the driver keeps taking frames from the stack while the device, with link, sends none
 //    (a driver that believes its descriptors were sent, or rings a doorbell the device never heard),
 //    which a stopped queue (the host's own tx_blocked_ms) does not show when the queue never stops.
@@ -37,6 +39,8 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
     private long rxFrames = -1;
     private long rxMovedAt;
     private long arrivedThen = -1; // the device's frames stored or overflowed when rx_frames last moved (-1: not read yet)
+    private long refusedThen = -1; // the device's frames for the station refused then (-1: not read yet, or not known)
+    private long xmitAtRx = -1;    // the host's frames handed to the driver then
 
     private long sentFrames = -1; // the device's frames sent when last seen, and when that count last moved
     private long sentMovedAt;
@@ -59,10 +63,14 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
             rxFrames = hostRxFrames;
             rxMovedAt = nowMs;
             arrivedThen = fresh ? Arrived(device!.Value) : -1;
+            refusedThen = fresh ? device!.Value.FramesRefused : -1;
+            xmitAtRx = hostXmitFrames;
         }
         else if (arrivedThen < 0 && fresh)
         {
             arrivedThen = Arrived(device!.Value);
+            refusedThen = device!.Value.FramesRefused;
+            xmitAtRx = hostXmitFrames;
         }
         if (!fresh)
         {
@@ -76,6 +84,11 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
         if (arrivedThen >= 0 && Arrived(status) >= arrivedThen + OverflowedFrames && silentMs > receiveStallMs)
             return new DeviceStall("receive", [("rx_silent_ms", silentMs), ("frames_arrived", Arrived(status) - arrivedThen),
                 ("frames_overflowed", status.FramesOverflowed), ("rx_frames", hostRxFrames), ("receive_stall_ms", receiveStallMs)]);
+        // Refused frames count only while the driver keeps sending: an interface taken down refuses its traffic by design.
+        if (refusedThen >= 0 && status.FramesRefused >= refusedThen + OverflowedFrames && silentMs > receiveStallMs
+            && xmitAtRx >= 0 && hostXmitFrames >= xmitAtRx + OverflowedFrames)
+            return new DeviceStall("receive", [("rx_silent_ms", silentMs), ("frames_refused", status.FramesRefused - refusedThen),
+                ("xmit_frames", hostXmitFrames - xmitAtRx), ("rx_frames", hostRxFrames), ("receive_stall_ms", receiveStallMs)]);
         return Transmit(nowMs, carrierOffMs, hostXmitFrames, status);
     }
 

@@ -100,6 +100,8 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     /// <summary>Not known here: QEMU's model drops what finds its ring full without telling.</summary>
     public long FramesOverflowed => -1;
 
+    public long FramesRefused => -1; // QEMU filters in its own process
+
     public int RegionCount => VfioAbi.PciRegionCount;
 
     /// <summary>

@@ -15,7 +15,7 @@ public sealed class DeviceStatusTests : IDisposable
     [Fact]
     public void A_record_reads_back_and_a_torn_or_foreign_one_is_refused()
     {
-        var status = new DeviceStatus(true, 1234, 56, 78, 3, 9999);
+        var status = new DeviceStatus(true, 1234, 56, 78, 3, 9999, FramesRefused: 11);
         var record = new byte[DeviceStatus.Size];
         status.Encode(record, 5);
         Assert.Equal(status, DeviceStatus.Decode(record));
@@ -24,7 +24,7 @@ public sealed class DeviceStatusTests : IDisposable
         Assert.Equal(0, (status with { CableLinked = null }).LinkedForMs(5000));
 
         var torn = (byte[])record.Clone();
-        torn[64] ^= 1; // the closing sequence number of a write half done
+        torn[72] ^= 1; // the closing sequence number of a write half done
         Assert.Null(DeviceStatus.Decode(torn));
         var foreign = (byte[])record.Clone();
         foreign[0] = (byte)'X';
@@ -34,6 +34,27 @@ public sealed class DeviceStatusTests : IDisposable
         Assert.Null(DeviceStatus.Decode(badLink));
         Assert.Null(DeviceStatus.Decode(record.AsSpan(0, 40)));
         Assert.Null(DeviceStatus.Read(Path.Combine(dir, "none")));
+    }
+
+    [Fact]
+    public void Frames_for_the_station_the_NIC_refuses_are_counted_and_written_others_are_not()
+    {
+        // Out of reset the RTL8139's receiver is off: what comes for its own address is refused.
+        using var nic = new Rtl8139Nic(MacAddress.Default);
+        nic.Receive(Frames.To(MacAddress.Default.ToArray()));
+        nic.Receive(Frames.To(MacAddress.Default.ToArray(), 200));
+        nic.Receive(Frames.To([0x02, 0, 0, 0, 0, 9])); // someone else's: no business of this station
+        nic.Receive(Frames.To([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+        Assert.Equal(2, nic.FramesRefused);
+        Assert.Equal(0, nic.FramesReceived);
+        // Without link nothing reaches the NIC to be refused.
+        nic.LinkUp = false;
+        nic.Receive(Frames.To(MacAddress.Default.ToArray()));
+        Assert.Equal(2, nic.FramesRefused);
+
+        string path = Path.Combine(dir, "refused.status");
+        using var writer = new DeviceStatusWriter(nic, path);
+        Assert.Equal(2, DeviceStatus.Read(path)!.Value.FramesRefused);
     }
 
     [Fact]

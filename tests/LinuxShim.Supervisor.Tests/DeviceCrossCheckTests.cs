@@ -72,6 +72,31 @@ public sealed class DeviceCrossCheckTests
     }
 
     [Fact]
+    public void FramesForTheStationRefusedWhileTheDriverGoesOnSendingAreAReceiveStallButNotOnADownedInterface()
+    {
+        // The driver garbled its receive configuration: its own traffic turned away, ten frames a second,
+        // while it goes on sending (events out, their acknowledgements refused). No frame reaches the ring.
+        var check = new DeviceCrossCheck(Stall, Stall);
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, sent: t / 100) with { FramesRefused = t / 100 }, hostXmitFrames: t / 100);
+        Assert.NotNull(stall);
+        Assert.Equal("receive", stall.Reason);
+        Assert.Contains(stall.Fields, f => f.Name == "frames_refused");
+        Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
+
+        // An interface taken down refuses what comes for it, and sends nothing: no stall, however long.
+        var down = new DeviceCrossCheck(Stall, Stall);
+        for (t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(down.Observe(t, 0, 100, Status(t, true) with { FramesRefused = t / 100 }, hostXmitFrames: 7));
+        // Nor does a model that does not count refusals.
+        var unknown = new DeviceCrossCheck(Stall, Stall);
+        for (t = 0; t <= 60_000; t += Heartbeat)
+            Assert.Null(unknown.Observe(t, 0, 100, Status(t, true, sent: t / 100), hostXmitFrames: t / 100));
+    }
+
+    [Fact]
     public void ABusyReceiverAnIdleWireOrAFewLostFramesAreNoStall()
     {
         // Busy: frames lost to a full ring all the time, but the driver passes frames up too.

@@ -173,7 +173,7 @@ public sealed partial class Campaign : IDisposable
             Thread.Sleep(10);
         }
         if (traffic.RoundTripAfter(traffic.Now, StallTimeout) is null)
-            tap.WriteLine($"inject: no round trip through the driver for {StallTimeout.TotalSeconds:F0} s before the next fault ({traffic.Pending} events unacknowledged)");
+            tap.WriteLine($"inject: no round trip through the driver for {StallTimeout.TotalSeconds:F0} s before the next fault ({traffic.Pending} events unacknowledged): {StallState()}");
         else if (CaughtUp())
             return true;
         // The last fault's effect came late (events stopped after it was judged, or crawl so that the
@@ -190,6 +190,37 @@ public sealed partial class Campaign : IDisposable
         }
         Note($"no critical event got through for {(StallTimeout + RecoveryTimeout).TotalSeconds:F0} s, a new host notwithstanding", critical: true);
         return false;
+    }
+
+    // What the driver and the device say when events stopped with nothing detected, twice a second apart: the
+    // interface (up, carrier, speed and duplex, its counters and the netif ring's) and the device's own view (the
+    // cable's link, frames sent, stored, lost for room), so that a stall nobody saw can be told apart afterwards.
+    private string StallState()
+    {
+        string Snapshot()
+        {
+            string host;
+            try
+            {
+                host = stack.Link.Show() is { } i
+                    ? $"interface {(i.Link.Up ? "up" : "down")}, {(i.Link.Carrier ? $"carrier {i.Link.SpeedMbps} Mb/s {i.Link.Duplex}" : "no carrier")}, " +
+                      string.Join(" ", i.Statistics.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")) + ", netif " +
+                      string.Join(" ", i.Netif.Select(c => $"{c.Key}={c.Value}"))
+                    : "no interface (a host starting)";
+            }
+            catch (Exception e) when (e is NetifException or NetifProtocolException or IOException or LinuxShim.Posix.PosixException)
+            {
+                host = $"no answer ({e.Message})";
+            }
+            var d = LinuxShim.Devices.DeviceStatus.Read(Path.Combine(options.RuntimeDirectory, "device.status"));
+            string device = d is { } v
+                ? $"device: cable link {(v.CableLinked is { } up ? up ? "up" : "down" : "unknown")}, {v.FramesSent} frames sent, {v.FramesReceived} stored, {v.FramesOverflowed} lost for room"
+                : "device: no status";
+            return $"{host}; {device}";
+        }
+        string first = Snapshot();
+        Thread.Sleep(1000);
+        return $"{first} | a second later: {Snapshot()}";
     }
 
     // Each fault starts from a critical client that is caught up (at most a second of events not
@@ -292,6 +323,7 @@ public sealed partial class Campaign : IDisposable
             if (watch.Count > failuresBefore)
                 return Recovery(fault, detail, start, failuresBefore, newViolations);
             // Nobody noticed: the campaign restarts the host itself so that it can go on, and says so.
+            tap.WriteLine($"inject: no round trip through the driver for {StallTimeout.TotalSeconds:F0} s after fault {fault.Index} ({detail}), nothing detected: {StallState()}");
             supervisor.Reprobe([]);
             return Recovery(fault, detail, start, failuresBefore, newViolations) with { Outcome = FaultOutcome.Stalled };
         }
