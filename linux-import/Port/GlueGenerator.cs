@@ -18,7 +18,7 @@ public static class GlueGenerator
 
     /// <summary>Headers that declare what the descriptor points to.</summary>
     private static readonly string[] DescriptorHeaders =
-        ["asm/page.h", "asm/pgtable.h", "linux/cpumask.h", "linux/jiffies.h", "linux/pci.h", "linux/sched.h", "linux/workqueue.h"];
+        ["asm/page.h", "asm/pgtable.h", "linux/cpumask.h", "linux/jiffies.h", "linux/netdevice.h", "linux/pci.h", "linux/sched.h", "linux/workqueue.h"];
 
     /// <param name="moduleName">Kbuild module name (KBUILD_MODNAME).</param>
     /// <param name="glueVersion">The glue version of the shim (LinuxShim.Shim.Host.Glue.CurrentVersion), stored in the descriptor.</param>
@@ -93,6 +93,7 @@ public static class GlueGenerator
         c.AppendLine("\t.possible_cpus = &__cpu_possible_mask,");
         c.AppendLine("\t.pci_bus_type = &pci_bus_type,");
         c.AppendLine("\t.init_net = &init_net,");
+        c.AppendLine("\t.xmit_more = &softnet_data.xmit.more,");
         c.AppendLine("};");
         c.AppendLine();
         c.AppendLine("/* Trampolines: the host fills linuxshim_host_ops before any driver code runs. */");

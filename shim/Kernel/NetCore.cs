@@ -109,54 +109,83 @@ public sealed unsafe class NetDevice
     }
 
     /// <summary>
-    /// Hands one frame to the driver's ndo_start_xmit (with bottom halves off, as dev_queue_xmit does).
-    /// False when the queue is stopped or the driver is busy: retry after <see cref="TxWoken"/>.
+    /// Hands frames <paramref name="first"/>.. (<paramref name="count"/> of them, each <paramref name="lengths"/>[i]
+    /// bytes of <paramref name="frames"/>[i]) to ndo_start_xmit (with bottom halves off, as dev_queue_xmit does) one after another, as the core's dev_hard_start_xmit()
+    /// hands over a burst the qdisc dequeued: every frame but the last with netdev_xmit_more() true, so that a driver
+    /// that can (e1000, e1000e, virtio_net…) rings its doorbell once per burst. A frame goes over as "more" only when
+    /// the one behind it is already in an sk_buff, so a burst never ends with a doorbell owed. The burst ends at the
+    /// first frame the driver does not take, or when it stops its queue (retry after <see cref="TxWoken"/>).
+    /// Returns how many frames the driver took.
     /// </summary>
-    public bool Transmit(ReadOnlySpan<byte> frame)
-    {
-        fixed (byte* f = frame)
-        {
-            nint src = (nint)f;
-            int len = frame.Length;
-            return Cpu.Run(() => TransmitOnCpu(src, len));
-        }
-    }
-
-    private bool TransmitOnCpu(nint frame, int len)
+    public int TransmitBurst(byte[][] frames, int[] lengths, int first, int count) => count <= 0 ? 0 : Cpu.Run(() =>
     {
         if (!IsUp || TxStopped)
-            return false;
+            return 0;
+        byte* more = Machine.Library is { } lib ? lib.Descriptor->XmitMore : null;
+        int sent = 0;
+        nint next = SkbFor(frames[first], lengths[first]);
+        while (next != 0)
+        {
+            nint skb = next;
+            next = sent + 1 < count ? SkbFor(frames[first + sent + 1], lengths[first + sent + 1]) : 0;
+            if (!XmitOnCpu(skb, more, next != 0))
+                break;
+            sent++;
+            if (!IsUp || TxStopped)
+                break;
+        }
+        if (next != 0)
+            SkBuff.Free(next); // a frame behind one that ended the burst: still ours, and still in the caller's hands
+        Softirq.RunPending();
+        return sent;
+    });
+
+    // A frame in an sk_buff for this device, as the stack hands one to the driver; 0 when none could be had.
+    private nint SkbFor(byte[] frame, int len)
+    {
         nint skb = SkBuff.Alloc(len + SkbLayout.Pad, SkbLayout.Pad, 0);
         if (skb == 0)
-            return false;
-        Buffer.MemoryCopy((void*)frame, (void*)SkBuff.Put(skb, len), len, len);
-        skb.Ptr(SkbLayout.Dev, Pointer);
-        skb.U16(SkbLayout.MacHeader, (ushort)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head)));
-        if (len >= 14)
+            return 0;
+        fixed (byte* f = frame)
         {
-            skb.U16(SkbLayout.Protocol, *(ushort*)(frame + 12));
-            skb.U16(SkbLayout.NetworkHeader, (ushort)(skb.U16(SkbLayout.MacHeader) + 14));
+            Buffer.MemoryCopy(f, (void*)SkBuff.Put(skb, len), len, len);
+            skb.Ptr(SkbLayout.Dev, Pointer);
+            skb.U16(SkbLayout.MacHeader, (ushort)(skb.Ptr(SkbLayout.Data) - skb.Ptr(SkbLayout.Head)));
+            if (len >= 14)
+            {
+                skb.U16(SkbLayout.Protocol, *(ushort*)(f + 12));
+                skb.U16(SkbLayout.NetworkHeader, (ushort)(skb.U16(SkbLayout.MacHeader) + 14));
+            }
         }
+        return skb;
+    }
+
+    // ndo_start_xmit of one sk_buff with bottom halves off, netdev_xmit_more() telling whether another follows. False
+    // (the skb freed: NETDEV_TX_BUSY leaves it ours) when the driver did not take it.
+    private bool XmitOnCpu(nint skb, byte* more, bool another)
+    {
         var xmit = (delegate* unmanaged<nint, nint, int>)Op(NetDevLayout.OpsStartXmit);
         Cpu.AddPreempt(Cpu.SoftirqDisableOffset);
         int r;
+        if (more != null)
+            *more = another ? (byte)1 : (byte)0;
         try
         {
             r = xmit(skb, Pointer);
         }
         finally
         {
+            if (more != null)
+                *more = 0;
             Cpu.AddPreempt(-Cpu.SoftirqDisableOffset);
         }
         Progress.Transmitted();
-        if (r == 0)
-            TxWatchdog.Transmitted(Pointer);
         if (r != 0)
         {
-            SkBuff.Free(skb); // NETDEV_TX_BUSY: the skb is still ours
+            SkBuff.Free(skb);
             return false;
         }
-        Softirq.RunPending();
+        TxWatchdog.Transmitted(Pointer);
         return true;
     }
 

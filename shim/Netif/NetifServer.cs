@@ -367,9 +367,17 @@ public sealed class NetifServer : IDisposable
             }
         }
 
+        // Frames taken from the ring and handed to the driver in one burst at most (the qdisc's bulk dequeue).
+        private const int MaxBurst = 64;
+
+        // The to-driver ring's frames go to ndo_start_xmit in bursts of what the ring holds (each frame but a
+        // burst's last with netdev_xmit_more()), waiting for netif_wake_queue while the driver's queue is stopped.
         private void Pump()
         {
-            var buffer = new byte[area.ToDriver.MaxFrame];
+            var burst = new byte[MaxBurst][];
+            for (int i = 0; i < MaxBurst; i++)
+                burst[i] = new byte[area.ToDriver.MaxFrame];
+            var lengths = new int[MaxBurst];
             try
             {
                 while (true)
@@ -380,16 +388,24 @@ public sealed class NetifServer : IDisposable
                             return;
                         continue;
                     }
-                    int n;
-                    while ((n = area.ToDriver.TryRead(buffer)) >= 0)
+                    int held;
+                    while ((held = Fill(burst, lengths)) > 0)
                     {
-                        var frame = buffer.AsSpan(0, n);
-                        while (!device.Transmit(frame))
+                        for (int at = 0; at < held;)
                         {
-                            if (!device.IsUp || n < 14)
+                            int sent = device.TransmitBurst(burst, lengths, at, held - at);
+                            toDriver += sent;
+                            at += sent;
+                            if (sent > 0)
+                                Interlocked.Exchange(ref blockedSince, -1);
+                            if (at == held)
+                                break;
+                            if (!device.IsUp || lengths[at] < 14)
                             {
                                 toDriverDropped++;
-                                goto next;
+                                at++;
+                                Interlocked.Exchange(ref blockedSince, -1);
+                                continue;
                             }
                             if (Interlocked.Read(ref blockedSince) < 0)
                                 Interlocked.Exchange(ref blockedSince, Environment.TickCount64);
@@ -399,9 +415,6 @@ public sealed class NetifServer : IDisposable
                             if (stop.Consume() != 0)
                                 return;
                         }
-                        toDriver++;
-                    next:
-                        Interlocked.Exchange(ref blockedSince, -1);
                     }
                 }
             }
@@ -410,6 +423,15 @@ public sealed class NetifServer : IDisposable
                 failure = e.Message;
                 Debug.WriteLine($"netif {device.Name}: {e.Message}");
             }
+        }
+
+        // As many frames as the ring holds, up to a burst.
+        private int Fill(byte[][] burst, int[] lengths)
+        {
+            int held = 0;
+            while (held < burst.Length && (lengths[held] = area.ToDriver.TryRead(burst[held])) >= 0)
+                held++;
+            return held;
         }
 
         public Dictionary<string, long> Counters() => new()

@@ -66,6 +66,9 @@ struct linuxshim_glue {
 	const struct cpumask *possible_cpus; /* cpu_possible_mask, a macro */
 	const struct bus_type *pci_bus_type;
 	struct net *init_net; /* the one network namespace (shim/native/net_namespace.c) */
+	/* softnet_data.xmit.more, what netdev_xmit_more() reads: set while a frame that has others
+	 * behind it is handed to ndo_start_xmit, as the core's dev_hard_start_xmit() does. */
+	u8 *xmit_more;
 };
 
 /* Host operations: logging and failure (shim/Kernel/Printk.cs). */
