@@ -25,6 +25,7 @@ public sealed class CriticalTraffic : IDisposable
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly List<Thread> threads = [];
     private volatile bool producing = true;
+    private readonly Lock producingGate = new();
     private int produced;
     private long lastRoundTrip = -1; // clock ms of the last acknowledgement that acknowledged more
 
@@ -75,13 +76,18 @@ public sealed class CriticalTraffic : IDisposable
         long lastResend = 0;
         while (!stop.IsCancellationRequested)
         {
-            if (producing && produced < (int)(clock.Elapsed.TotalSeconds * rate) + 1)
+            byte[]? made = null;
+            lock (producingGate)
             {
-                var e = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"critical event {produced}");
-                outstanding.Add(produced, e);
-                Interlocked.Increment(ref produced);
-                port.TrySend(e);
+                if (producing && produced < (int)(clock.Elapsed.TotalSeconds * rate) + 1)
+                {
+                    made = DemoFrames.Event(mac, produced, DateTime.UtcNow.Ticks, $"critical event {produced}");
+                    outstanding.Add(produced, made);
+                    Interlocked.Increment(ref produced);
+                }
             }
+            if (made is not null)
+                port.TrySend(made);
             if (clock.ElapsedMilliseconds - lastResend >= 200)
             {
                 lastResend = clock.ElapsedMilliseconds;
@@ -142,10 +148,17 @@ public sealed class CriticalTraffic : IDisposable
         return null;
     }
 
+    /// <summary>Stops producing new events; the one being made, if any, is counted when this returns.</summary>
+    public void StopProducing()
+    {
+        producing = false;
+        lock (producingGate) { } // the logger makes each event under it
+    }
+
     /// <summary>Stops producing and waits until every event is acknowledged; true when all were.</summary>
     public bool Drain(TimeSpan timeout)
     {
-        producing = false;
+        StopProducing();
         var wait = Stopwatch.StartNew();
         while (wait.Elapsed < timeout)
         {
