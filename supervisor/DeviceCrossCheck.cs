@@ -62,15 +62,11 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
         {
             rxFrames = hostRxFrames;
             rxMovedAt = nowMs;
-            arrivedThen = fresh ? Arrived(device!.Value) : -1;
-            refusedThen = fresh ? device!.Value.FramesRefused : -1;
-            xmitAtRx = hostXmitFrames;
+            MarkReceive(fresh ? device : null, hostXmitFrames);
         }
         else if (arrivedThen < 0 && fresh)
         {
-            arrivedThen = Arrived(device!.Value);
-            refusedThen = device!.Value.FramesRefused;
-            xmitAtRx = hostXmitFrames;
+            MarkReceive(device, hostXmitFrames);
         }
         if (!fresh)
         {
@@ -90,6 +86,14 @@ public sealed class DeviceCrossCheck(int carrierStallMs, int receiveStallMs, int
             return new DeviceStall("receive", [("rx_silent_ms", silentMs), ("frames_refused", status.FramesRefused - refusedThen),
                 ("xmit_frames", hostXmitFrames - xmitAtRx), ("rx_frames", hostRxFrames), ("receive_stall_ms", receiveStallMs)]);
         return Transmit(nowMs, carrierOffMs, hostXmitFrames, status);
+    }
+
+    // What the device had counted (null: nothing to go by) and the host had handed the driver when rx_frames last moved.
+    private void MarkReceive(DeviceStatus? device, long hostXmitFrames)
+    {
+        arrivedThen = device is { } d ? Arrived(d) : -1;
+        refusedThen = device?.FramesRefused ?? -1;
+        xmitAtRx = hostXmitFrames;
     }
 
     private DeviceStall? Carrier(long nowMs, long carrierOffMs, DeviceStatus status)

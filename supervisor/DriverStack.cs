@@ -57,6 +57,9 @@ public abstract class DriverStack : IDisposable
     /// <summary>Process id of the device server (this process's in one process).</summary>
     public virtual int DevicePid => Environment.ProcessId;
 
+    /// <summary>The device server's status now (its own view of the NIC), as the supervisor reads it; null in one process or when unreadable.</summary>
+    public virtual Devices.DeviceStatus? DeviceStatus => null;
+
     /// <summary>Makes the device misbehave (a DeviceFaults kind) for <paramref name="ms"/> ms; false when the device server is gone.</summary>
     public virtual bool InjectDeviceFault(string kind, int ms, int seed) =>
         throw new InvalidOperationException("device faults need the isolated stack started with DeviceFaults");
@@ -84,12 +87,13 @@ public abstract class DriverStack : IDisposable
         private readonly AuditLog audit;
         private volatile bool stopping;
         private readonly bool faults;
+        private readonly string deviceStatus;
 
         public Isolated(StackOptions o, TextWriter log)
         {
             Directory.CreateDirectory(o.RuntimeDirectory);
             string deviceSocket = Path.Combine(o.RuntimeDirectory, "device.sock");
-            string deviceStatus = Path.Combine(o.RuntimeDirectory, "device.status");
+            deviceStatus = Path.Combine(o.RuntimeDirectory, "device.status");
             var deviceArgs = new List<string> { "device", DeviceModels.ModelName(o.Device), "--socket", deviceSocket, "--wire", o.Wire, "--mac", o.Mac,
                 "--status", deviceStatus };
             if (o.Pcap is not null)
@@ -107,7 +111,7 @@ public abstract class DriverStack : IDisposable
                     Name = o.Name,
                     Library = o.Library,
                     DeviceSocket = deviceSocket,
-                    DeviceStatus = () => Devices.DeviceStatus.Read(deviceStatus),
+                    DeviceStatus = () => DeviceStatus,
                     RuntimeDirectory = o.RuntimeDirectory,
                     MemoryMiB = o.MemoryMiB,
                     Parameters = o.Parameters,
@@ -132,6 +136,8 @@ public abstract class DriverStack : IDisposable
         public override DriverSupervisor? Supervisor => supervisor;
 
         public override int DevicePid => device.Id;
+
+        public override Devices.DeviceStatus? DeviceStatus => Devices.DeviceStatus.Read(deviceStatus);
 
         public override bool InjectDeviceFault(string kind, int ms, int seed) =>
             faults ? device.WriteLine($"fault {kind} {ms} {seed}") : base.InjectDeviceFault(kind, ms, seed);

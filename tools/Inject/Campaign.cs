@@ -197,7 +197,7 @@ public sealed partial class Campaign : IDisposable
 
     // What the driver and the device say when events stopped with nothing detected, twice a second apart: the
     // interface (up, carrier, speed and duplex, its counters and the netif ring's) and the device's own view (the
-    // cable's link, frames sent, stored, lost for room), so that a stall nobody saw can be told apart afterwards.
+    // cable's link, frames sent, stored, lost for room, refused), so that a stall nobody saw can be told apart afterwards.
     private string StallState()
     {
         string Snapshot()
@@ -215,9 +215,9 @@ public sealed partial class Campaign : IDisposable
             {
                 host = $"no answer ({e.Message})";
             }
-            var d = LinuxShim.Devices.DeviceStatus.Read(Path.Combine(options.RuntimeDirectory, "device.status"));
-            string device = d is { } v
-                ? $"device: cable link {(v.CableLinked is { } up ? up ? "up" : "down" : "unknown")}, {v.FramesSent} frames sent, {v.FramesReceived} stored, {v.FramesOverflowed} lost for room"
+            string device = stack.DeviceStatus is { } v
+                ? $"device: cable link {(v.CableLinked is { } up ? up ? "up" : "down" : "unknown")}, {v.FramesSent} frames sent, {v.FramesReceived} stored, " +
+                  $"{v.FramesOverflowed} lost for room, {v.FramesRefused} for the station refused"
                 : "device: no status";
             return $"{host}; {device}";
         }
