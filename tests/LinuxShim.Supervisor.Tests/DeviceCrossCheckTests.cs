@@ -14,6 +14,16 @@ public sealed class DeviceCrossCheckTests
 {
     private const int Stall = 10_000, Heartbeat = 50;
 
+    // Heartbeats from 0 until the check finds a stall, for 30 s at most: the stall (null: none), and the time one heartbeat after it.
+    private static (DeviceStall? Stall, long T) FirstStall(Func<long, DeviceStall?> observe)
+    {
+        DeviceStall? stall = null;
+        long t = 0;
+        for (; t <= 30_000 && stall is null; t += Heartbeat)
+            stall = observe(t);
+        return (stall, t);
+    }
+
     private static DeviceStatus Status(long now, bool? linked, long linkSince = 0, long overflowed = 0, long received = 0, long sent = 0) =>
         new(linked, linkSince, sent, received, overflowed, now - 20);
 
@@ -21,10 +31,7 @@ public sealed class DeviceCrossCheckTests
     public void NoCarrierWhileTheCableHasLinkIsAStallAfterTheStallTime()
     {
         var check = new DeviceCrossCheck(Stall, Stall);
-        DeviceStall? stall = null;
-        long t = 0;
-        for (; t <= 30_000 && stall is null; t += Heartbeat)
-            stall = check.Observe(t, carrierOffMs: t, hostRxFrames: 5, Status(t, true));
+        var (stall, t) = FirstStall(now => check.Observe(now, carrierOffMs: now, hostRxFrames: 5, Status(now, true)));
         Assert.NotNull(stall);
         Assert.Equal("carrier", stall.Reason);
         Assert.Equal("carrier stall", stall.Failure);
@@ -62,10 +69,7 @@ public sealed class DeviceCrossCheckTests
     public void NothingPassedUpWhileFramesFindTheRingFullIsAReceiveStall()
     {
         var check = new DeviceCrossCheck(Stall, Stall);
-        DeviceStall? stall = null;
-        long t = 0;
-        for (; t <= 30_000 && stall is null; t += Heartbeat)
-            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, overflowed: t / 100)); // ten lost a second
+        var (stall, t) = FirstStall(now => check.Observe(now, 0, hostRxFrames: 100, Status(now, true, overflowed: now / 100))); // ten lost a second
         Assert.NotNull(stall);
         Assert.Equal("receive", stall.Reason);
         Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
@@ -77,10 +81,7 @@ public sealed class DeviceCrossCheckTests
         // The driver garbled its receive configuration: its own traffic turned away, ten frames a second,
         // while it goes on sending (events out, their acknowledgements refused). No frame reaches the ring.
         var check = new DeviceCrossCheck(Stall, Stall);
-        DeviceStall? stall = null;
-        long t = 0;
-        for (; t <= 30_000 && stall is null; t += Heartbeat)
-            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, sent: t / 100) with { FramesRefused = t / 100 }, hostXmitFrames: t / 100);
+        var (stall, t) = FirstStall(now => check.Observe(now, 0, hostRxFrames: 100, Status(now, true, sent: now / 100) with { FramesRefused = now / 100 }, hostXmitFrames: now / 100));
         Assert.NotNull(stall);
         Assert.Equal("receive", stall.Reason);
         Assert.Contains(stall.Fields, f => f.Name == "frames_refused");
@@ -118,10 +119,7 @@ public sealed class DeviceCrossCheckTests
     {
         // The ring never fills (the device stores every frame) but the driver has stopped looking at it.
         var check = new DeviceCrossCheck(Stall, Stall);
-        DeviceStall? stall = null;
-        long t = 0;
-        for (; t <= 30_000 && stall is null; t += Heartbeat)
-            stall = check.Observe(t, 0, hostRxFrames: 100, Status(t, true, received: t / 100));
+        var (stall, t) = FirstStall(now => check.Observe(now, 0, hostRxFrames: 100, Status(now, true, received: now / 100)));
         Assert.NotNull(stall);
         Assert.Equal("receive", stall.Reason);
         Assert.InRange(t, Stall, Stall + 2 * Heartbeat);
@@ -139,10 +137,7 @@ public sealed class DeviceCrossCheckTests
     public void TakingFramesWhileTheDeviceSendsNoneIsATransmitStall()
     {
         var check = new DeviceCrossCheck(Stall, Stall, Stall);
-        DeviceStall? stall = null;
-        long t = 0;
-        for (; t <= 30_000 && stall is null; t += Heartbeat)
-            stall = check.Observe(t, 0, 100, Status(t, true, sent: 42), hostXmitFrames: t / 100);
+        var (stall, t) = FirstStall(now => check.Observe(now, 0, 100, Status(now, true, sent: 42), hostXmitFrames: now / 100));
         Assert.NotNull(stall);
         Assert.Equal("transmit", stall.Reason);
         Assert.Equal("transmit stall", stall.Failure);
