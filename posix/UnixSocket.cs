@@ -142,7 +142,10 @@ public sealed unsafe class UnixSocket : IDisposable
     /// Reads what is available, up to the buffer's size (0: end of stream). Received descriptors are
     /// appended to <paramref name="fds"/>, or closed when it is null.
     /// </summary>
-    public int Receive(Span<byte> buffer, List<int>? fds)
+    public int Receive(Span<byte> buffer, List<int>? fds) => Receive(buffer, fds, wait: true);
+
+    // wait false: -1 instead of blocking when nothing is there (EAGAIN).
+    private int Receive(Span<byte> buffer, List<int>? fds, bool wait)
     {
         int controlSize = Libc.CmsgSpace(MaxFdsPerMessage * sizeof(int));
         byte* control = stackalloc byte[controlSize];
@@ -153,11 +156,13 @@ public sealed unsafe class UnixSocket : IDisposable
             {
                 var iov = new Libc.IoVec { Base = start, Length = (nuint)buffer.Length };
                 var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
-                nint n = Libc.RecvMsg(held.Number, &msg, Libc.MSG_CMSG_CLOEXEC);
+                nint n = Libc.RecvMsg(held.Number, &msg, Libc.MSG_CMSG_CLOEXEC | (wait ? 0 : Libc.MSG_DONTWAIT));
                 if (n < 0)
                 {
                     if (Errno.Last == Errno.EINTR)
                         continue;
+                    if (!wait && Errno.Last == Errno.EAGAIN)
+                        return -1;
                     throw Errno.Last.ToException("recvmsg");
                 }
                 CollectFds(&msg, fds);
@@ -178,13 +183,15 @@ public sealed unsafe class UnixSocket : IDisposable
         int got = 0;
         while (got < buffer.Length)
         {
-            if (deadline != long.MaxValue)
+            // What is already there is taken without a poll first (one system call per read, not two).
+            int n = deadline == long.MaxValue ? Receive(buffer[got..], fds) : Receive(buffer[got..], fds, wait: false);
+            if (n < 0)
             {
                 long left = deadline - Environment.TickCount64;
                 if (left <= 0 || !WaitReadable((int)Math.Min(left, int.MaxValue)))
                     throw new TimeoutException($"no data for {got} of {buffer.Length} bytes before the deadline");
+                continue;
             }
-            int n = Receive(buffer[got..], fds);
             if (n == 0)
             {
                 if (got == 0)

@@ -17,7 +17,7 @@ internal sealed class CommandHandler(VfioUserServer server)
     /// <summary>Whether the client named linuxshim_repeated_access in its VERSION (the server always has it).</summary>
     public bool RepeatedAccess { get; set; }
 
-    public int Handle(VfioUserHeader header, byte[] payload, List<int> fds, byte[] reply, out int length, out string? why)
+    public int Handle(VfioUserHeader header, ReadOnlySpan<byte> payload, List<int> fds, byte[] reply, out int length, out string? why)
     {
         length = 0;
         why = null;
@@ -26,7 +26,7 @@ internal sealed class CommandHandler(VfioUserServer server)
             why = "a message that is neither command nor reply";
             return Errno.EINVAL;
         }
-        var p = payload.AsSpan();
+        var p = payload;
         try
         {
             return (VfioUserCommand)header.Command switch

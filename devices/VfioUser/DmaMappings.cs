@@ -17,6 +17,7 @@ internal sealed class DmaMappings : IDisposable
 
     private readonly ReaderWriterLockSlim rw = new();
     private readonly List<Window> windows = [];
+    private int messageWindows;
 
     // Memory null: the window has no descriptor; its bytes travel as DMA_READ/DMA_WRITE messages.
     private sealed record Window(ulong Iova, ulong Size, bool Writable, SharedMemory? Memory);
@@ -28,6 +29,12 @@ internal sealed class DmaMappings : IDisposable
 
     /// <summary>A device that must hear of every window (its DMA happens elsewhere); set once by the server.</summary>
     public IDmaWindowObserver? Observer { get; set; }
+
+    /// <summary>
+    /// True while a window without a descriptor is mapped: DMA there waits for the client's reply, so whoever
+    /// reads the client's messages must not be the thread that runs the device model.
+    /// </summary>
+    public bool HasMessageWindows => Volatile.Read(ref messageWindows) > 0;
 
     public int Count
     {
@@ -91,6 +98,8 @@ internal sealed class DmaMappings : IDisposable
                 }
             }
             windows.Add(new Window(iova, size, writable, memory));
+            if (memory is null)
+                messageWindows++;
             return 0;
         }
         finally
@@ -146,6 +155,8 @@ internal sealed class DmaMappings : IDisposable
             int i = windows.FindIndex(w => w.Iova == iova && w.Size == size);
             if (i < 0)
                 return Errno.ENOENT;
+            if (windows[i].Memory is null)
+                messageWindows--;
             windows[i].Memory?.Dispose();
             windows.RemoveAt(i);
             Observer?.Unmapped(iova, size);
@@ -165,6 +176,7 @@ internal sealed class DmaMappings : IDisposable
             foreach (var w in windows)
                 w.Memory?.Dispose();
             windows.Clear();
+            messageWindows = 0;
             Observer?.Cleared();
         }
         finally

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Managed side. One vfio-user client of a VfioUserServer. Its thread reads: VERSION first and once
 // (within the handshake time), then, once the session owns the device, every message in full (within
-// the message time), replies to the server's own DMA_READ/DMA_WRITE handed to their waiters, commands
-// queued (bounded). A second thread dispatches the commands and replies; so a device model that waits
-// for a DMA reply (a window without a descriptor) never waits on the thread that must read it. Every
-// descriptor that arrives is adopted or closed on every path.
+// the message time), replies to the server's own DMA_READ/DMA_WRITE handed to their waiters. While every
+// DMA window has a descriptor, the reading thread runs each command itself and replies (no hand-off, no
+// second wake-up per message). Once a window without a descriptor is mapped, DMA there waits for the
+// client's reply, which this thread must read: from then on commands are queued (bounded) to a second
+// thread that dispatches them and replies, so a device model that waits for a DMA reply never waits on
+// the thread that must read it. Every descriptor that arrives is adopted or closed on every path.
 using System.Collections.Concurrent;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
@@ -186,6 +188,7 @@ internal sealed class VfioUserSession : IDisposable
     private void ReadLoop()
     {
         long lastMessage = Environment.TickCount64;
+        bool inline = true;
         while (!cancellation.IsCancellationRequested && Volatile.Read(ref dropReason) is null)
         {
             VfioUserMessage? m;
@@ -215,6 +218,12 @@ internal sealed class VfioUserSession : IDisposable
                 VfioUserConnection.CloseFds(m.Fds);
                 continue;
             }
+            if (inline && !server.Dma.HasMessageWindows)
+            {
+                Execute(m.Header, m.Payload.Span, m.Fds, m.FramingError);
+                continue;
+            }
+            inline = false; // for good: commands already queued must run before any later one
             if (queue.Count >= options.MaxQueuedCommands)
             {
                 VfioUserConnection.CloseFds(m.Fds);
@@ -248,39 +257,43 @@ internal sealed class VfioUserSession : IDisposable
     private void Dispatch()
     {
         foreach (var c in queue.GetConsumingEnumerable())
+            Execute(c.Header, c.Payload, c.Fds, c.FramingError);
+    }
+
+    // Runs one command and replies; closes its descriptors unless the command adopted them.
+    private void Execute(VfioUserHeader header, ReadOnlySpan<byte> payload, List<int> fds, string? framingError)
+    {
+        try
         {
-            try
+            if (Volatile.Read(ref dropReason) is not null)
+                return;
+            int errno;
+            int length = 0;
+            string? why;
+            if (framingError is not null)
+                (errno, why) = (Errno.EINVAL, framingError);
+            else
+                errno = handler.Handle(header, payload, fds, reply, out length, out why);
+            if (errno != 0)
             {
-                if (Volatile.Read(ref dropReason) is not null)
-                    continue;
-                int errno;
-                int length = 0;
-                string? why;
-                if (c.FramingError is not null)
-                    (errno, why) = (Errno.EINVAL, c.FramingError);
-                else
-                    errno = handler.Handle(c.Header, c.Payload, c.Fds, reply, out length, out why);
-                if (errno != 0)
-                {
-                    server.CountErrorReply();
-                    server.Report($"vfio-user: {(VfioUserCommand)c.Header.Command} refused ({((Errno)errno).Describe()}): {why}");
-                }
-                if (c.Header.WantsNoReply && c.Header.IsCommand)
-                    continue;
-                SendReply(c.Header, errno, errno == 0 ? reply.AsSpan(0, length) : default);
+                server.CountErrorReply();
+                server.Report($"vfio-user: {(VfioUserCommand)header.Command} refused ({((Errno)errno).Describe()}): {why}");
             }
-            catch (Exception e) when (e is PosixException or IOException)
-            {
-                Drop($"reply not taken: {e.Message}");
-            }
-            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
-            {
-                Drop($"internal: {e.GetType().Name}: {e.Message}");
-            }
-            finally
-            {
-                VfioUserConnection.CloseFds(c.Fds);
-            }
+            if (header.WantsNoReply && header.IsCommand)
+                return;
+            SendReply(header, errno, errno == 0 ? reply.AsSpan(0, length) : default);
+        }
+        catch (Exception e) when (e is PosixException or IOException)
+        {
+            Drop($"reply not taken: {e.Message}");
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            Drop($"internal: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            VfioUserConnection.CloseFds(fds);
         }
     }
 

@@ -29,8 +29,16 @@ public sealed unsafe class NetDevice
         }
     }
 
-    /// <summary>Frames the driver passed up (called in softirq context, on the CPU: copy and return).</summary>
-    public Action<byte[]>? Received { get; set; }
+    /// <summary>
+    /// Frames the driver passed up (called in softirq context, on the CPU: copy and return). The flag is true
+    /// when the frame came in a NAPI poll: more may follow, and <see cref="ReceiveBatchEnd"/> is called once
+    /// the NET_RX softirq has polled everything (the point to hand the batch on, as GRO_NORMAL lists are
+    /// handed to the stack at the end of a poll); false when the frame came alone (netif_rx from an interrupt).
+    /// </summary>
+    public Action<byte[], bool>? Received { get; set; }
+
+    /// <summary>The end of a NET_RX softirq in which frames were passed up with the flag set (on the CPU).</summary>
+    public Action? ReceiveBatchEnd { get; set; }
 
     /// <summary>Raised when the driver wakes its transmit queue after stopping it.</summary>
     public event Action? TxWoken;
@@ -766,6 +774,31 @@ public static unsafe class NetCore
     private static void NetRxAction()
     {
         _pollScheduled = false;
+        _inNetRx = true;
+        try
+        {
+            PollScheduled();
+        }
+        finally
+        {
+            _inNetRx = false;
+            foreach (var device in Batched)
+                device.ReceiveBatchEnd?.Invoke();
+            Batched.Clear();
+        }
+        if (PollList.Count > 0 && !_pollScheduled)
+        {
+            _pollScheduled = true;
+            Softirq.Raise(NetRxAction);
+        }
+    }
+
+    // True while NetRxAction polls: frames passed up now are handed on as one batch at its end.
+    private static bool _inNetRx;
+    private static readonly List<NetDevice> Batched = [];
+
+    private static void PollScheduled()
+    {
         int rounds = 0;
         while (PollList.Count > 0 && rounds++ < 8)
         {
@@ -783,11 +816,6 @@ public static unsafe class NetCore
                 if (work < weight && napi.TestBit(NapiLayout.State, NapiLayout.Sched) && !napi.TestBit(NapiLayout.State, NapiLayout.Missed))
                     continue; // the driver did not complete; poll it again next round
             }
-        }
-        if (PollList.Count > 0 && !_pollScheduled)
-        {
-            _pollScheduled = true;
-            Softirq.Raise(NetRxAction);
         }
     }
 
@@ -816,7 +844,9 @@ public static unsafe class NetCore
         }
         device.RxFrames++;
         Progress.FramePassedUp();
-        handler(frame);
+        if (_inNetRx && !Batched.Contains(device))
+            Batched.Add(device);
+        handler(frame, _inNetRx);
         return 0;
     }
 

@@ -29,6 +29,7 @@ public sealed unsafe class NetifRing
     private readonly EventFd dataReady;  // producer → consumer: frames arrived
     private readonly EventFd spaceReady; // consumer → producer: slots freed
     private uint producer, consumer;     // this side's own copy of the index it owns
+    private uint published;              // the producer index the consumer was last shown
 
     internal NetifRing(byte* control, byte* slots, uint slotCount, int slotSize, EventFd dataReady, EventFd spaceReady)
     {
@@ -39,6 +40,7 @@ public sealed unsafe class NetifRing
         this.dataReady = dataReady;
         this.spaceReady = spaceReady;
         producer = Volatile.Read(ref *(uint*)(control + ProducerOffset));
+        published = producer;
         consumer = Volatile.Read(ref *(uint*)(control + ConsumerOffset));
     }
 
@@ -54,8 +56,12 @@ public sealed unsafe class NetifRing
 
     // ---- producer side ----
 
-    /// <summary>Copies <paramref name="frame"/> into the next slot; false when the ring is full.</summary>
-    public bool TryWrite(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Copies <paramref name="frame"/> into the next slot; false when the ring is full. With
+    /// <paramref name="publish"/> false the consumer sees it only at the next <see cref="Publish"/> (or the
+    /// next published write), so a batch costs one index update and at most one wake-up.
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> frame, bool publish = true)
     {
         if (frame.Length > MaxFrame)
             throw new ArgumentException($"frame of {frame.Length} bytes exceeds the ring's {MaxFrame}", nameof(frame));
@@ -70,11 +76,21 @@ public sealed unsafe class NetifRing
         *(uint*)slot = (uint)frame.Length;
         frame.CopyTo(new Span<byte>(slot + LengthBytes, frame.Length));
         producer++;
+        if (publish)
+            Publish();
+        return true;
+    }
+
+    /// <summary>Makes every frame written so far visible to the consumer, waking it if it sleeps.</summary>
+    public void Publish()
+    {
+        if (published == producer)
+            return;
+        published = producer;
         Volatile.Write(ref SharedProducer, producer);
         Interlocked.MemoryBarrier(); // the index must be visible before we look at the consumer's flag
         if (Volatile.Read(ref ConsumerWaiting) != 0)
             dataReady.Signal();
-        return true;
     }
 
     /// <summary>Like <see cref="TryWrite"/>, waiting for space up to <paramref name="timeoutMs"/> (-1: forever).</summary>

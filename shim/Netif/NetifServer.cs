@@ -344,18 +344,20 @@ public sealed class NetifServer : IDisposable
         {
             device.TxWoken += OnTxWoken;
             device.Received = OnReceived;
+            device.ReceiveBatchEnd = area.FromDriver.Publish;
             pump = new Thread(Pump) { IsBackground = true, Name = $"netif-tx-{device.Name}" };
             pump.Start();
         }
 
         private void OnTxWoken() => woken.Set();
 
-        // Softirq context on the CPU: copy into the ring and return, never wait.
-        private void OnReceived(byte[] frame)
+        // Softirq context on the CPU: copy into the ring and return, never wait. A frame of a NAPI batch is
+        // published with the batch's end (ReceiveBatchEnd), so the client is woken once per batch.
+        private void OnReceived(byte[] frame, bool batched)
         {
             try
             {
-                if (frame.Length <= area.FromDriver.MaxFrame && area.FromDriver.TryWrite(frame))
+                if (frame.Length <= area.FromDriver.MaxFrame && area.FromDriver.TryWrite(frame, publish: !batched))
                     fromDriver++;
                 else
                     fromDriverDropped++;
@@ -447,7 +449,11 @@ public sealed class NetifServer : IDisposable
         public void Dispose()
         {
             device.TxWoken -= OnTxWoken;
-            Cpu.Run(() => device.Received = null); // the receive path reads it on the CPU
+            Cpu.Run(() =>
+            {
+                device.Received = null; // the receive path reads it on the CPU
+                device.ReceiveBatchEnd = null;
+            });
             stop.Signal();
             pump?.Join();
             area.Dispose();

@@ -51,6 +51,37 @@ public sealed unsafe partial class NetifTests
     }
 
     [Fact]
+    public void ABatchIsSeenWholeAtItsPublishAndWakesTheConsumerOnce()
+    {
+        using var area = NetifArea.Create(slots: 16, slotSize: 128);
+        var ring = area.FromDriver;
+        var buffer = new byte[ring.MaxFrame];
+        int woken = 0, read = 0;
+        var consumer = new Thread(() =>
+        {
+            while (read < 10 && ring.WaitForData(5000))
+            {
+                woken++;
+                while (ring.TryRead(buffer) >= 0)
+                    read++;
+            }
+        });
+        consumer.Start();
+        Thread.Sleep(50); // the consumer is asleep on its eventfd
+        for (int i = 0; i < 10; i++)
+            Assert.True(ring.TryWrite(Frame(i, 60), publish: false));
+        Thread.Sleep(100);
+        Assert.False(ring.HasData); // written, not published: the consumer sees nothing yet
+        Assert.Equal(0, read);
+        ring.Publish();
+        Assert.True(consumer.Join(5000));
+        Assert.Equal(10, read);
+        Assert.Equal(1, woken);
+        ring.Publish(); // nothing new: no index change, no wake-up
+        Assert.Equal(-1, ring.TryRead(buffer));
+    }
+
+    [Fact]
     public void NoWakeupIsLostBetweenAProducerAndABlockingConsumer()
     {
         using var area = NetifArea.Create(slots: 4, slotSize: 128);
