@@ -89,6 +89,20 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, MsgHdr* msg, int flags);
 
+    /// <summary>struct mmsghdr: one message of recvmmsg/sendmmsg and the bytes it carried.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    public const int MSG_TRUNC = 0x20;
+
+    /// <summary>recvmmsg(2) without a timeout: up to <paramref name="count"/> messages in one call.</summary>
+    [LibraryImport(Lib, EntryPoint = "recvmmsg", SetLastError = true)]
+    public static partial int RecvMmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
     public static SockaddrUn UnixAddress(string path, out uint length)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(path);

@@ -138,6 +138,37 @@ public sealed class WireTests
     }
 
     [Fact]
+    public void Udp_takes_a_burst_in_order_and_drops_only_a_datagram_longer_than_a_jumbo_frame()
+    {
+        using var qemuSide = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { SendBufferSize = 1 << 20 };
+        qemuSide.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var wire = new UdpWire((IPEndPoint)qemuSide.LocalEndPoint!, 0);
+        var received = Collect(wire);
+        var to = new IPEndPoint(IPAddress.Loopback, wire.LocalPort);
+        // Sent while the receiver is busy with the first ones, so most come in batches of one system call.
+        for (int i = 0; i < 100; i++)
+        {
+            qemuSide.SendTo(Frames.To(Frames.OtherStation, 60 + i, (byte)i), to);
+            if (i == 50)
+            {
+                qemuSide.SendTo(new byte[10_000], to); // longer than any frame a NIC takes
+                qemuSide.SendTo(Frames.To(Frames.OtherStation, 9000, 77), to); // a jumbo frame is whole
+            }
+        }
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(received.TryTake(out var got, 2000), $"frame {i} never came");
+            Assert.Equal(Frames.To(Frames.OtherStation, 60 + i, (byte)i), got);
+            if (i == 50)
+            {
+                Assert.True(received.TryTake(out var jumbo, 2000));
+                Assert.Equal(Frames.To(Frames.OtherStation, 9000, 77), jumbo);
+            }
+        }
+        Assert.False(received.TryTake(out _, 200));
+    }
+
+    [Fact]
     public void A_capture_is_read_back_by_tcpdump()
     {
         string path = Path.Combine(Path.GetTempPath(), $"linuxshim-{Guid.NewGuid():N}.pcap");
