@@ -22,6 +22,7 @@ public sealed class Intel82540EmNic : NetworkDevice
     private readonly MicrowireEeprom eeprom;
     private readonly M88E1011Phy phy = new();
     private readonly List<byte> txPacket = [];
+    private byte[] receiveBuffer = new byte[2048]; // a received frame as it goes to the ring (under Sync)
     private OffloadContext context;
     private bool txTso, txIpChecksum, txL4Checksum, txFirst = true, txDiscard;
     private uint ioAddress;
@@ -377,23 +378,37 @@ public sealed class Intel82540EmNic : NetworkDevice
 
         ushort special = 0;
         byte status = RxStaDd | RxStaEop | RxStaIxsm;
-        var data = frame.ToArray();
+        bool stripTag = false;
         if ((Reg(CTRL) & CtrlVme) != 0 && BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) == (ushort)Reg(VET) && frame.Length >= 18)
         {
             special = BinaryPrimitives.ReadUInt16BigEndian(frame[14..]);
             if ((rctl & RctlVfe) != 0 && (Reg(VFTA + 4 * ((special & 0xFFF) >> 5)) & (1u << (special & 31))) == 0)
                 return ReceiveOutcome.Dropped;
-            data = [.. frame[..12], .. frame[16..]];
+            stripTag = true;
             status |= RxStaVp;
         }
-        if (data.Length > 1518 && (rctl & (RctlLpe | RctlSbp)) == 0)
+        int length = stripTag ? frame.Length - 4 : frame.Length;
+        if (length > 1518 && (rctl & (RctlLpe | RctlSbp)) == 0)
             return ReceiveOutcome.Dropped;
-        int padded = Math.Max(data.Length, 60);
+        int padded = Math.Max(length, 60);
         bool keepCrc = (rctl & RctlSecrc) == 0;
-        var packet = new byte[padded + (keepCrc ? 4 : 0)];
-        data.CopyTo(packet, 0);
+        // Built once in the model's own buffer (the receive FIFO's copy), tag stripped, padded, FCS appended.
+        int total = padded + (keepCrc ? 4 : 0);
+        if (receiveBuffer.Length < total)
+            receiveBuffer = new byte[total];
+        var packet = receiveBuffer.AsSpan(0, total);
+        if (stripTag)
+        {
+            frame[..12].CopyTo(packet);
+            frame[16..].CopyTo(packet[12..]);
+        }
+        else
+        {
+            frame.CopyTo(packet);
+        }
+        packet[length..padded].Clear();
         if (keepCrc)
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(padded), EthernetCrc.Fcs(packet.AsSpan(0, padded)));
+            BinaryPrimitives.WriteUInt32LittleEndian(packet[padded..], EthernetCrc.Fcs(packet[..padded]));
 
         uint count = Reg(RDLEN) / DescriptorSize;
         if (count == 0 || Reg(RDH) >= count || Reg(RDT) >= count)
@@ -417,14 +432,15 @@ public sealed class Intel82540EmNic : NetworkDevice
             ulong at = ring + Reg(RDH) * DescriptorSize;
             int chunk = Math.Min(bufferSize, packet.Length - offset);
             bool last = offset + chunk == packet.Length;
-            if (!DmaRead(at, d) || !DmaWrite(BinaryPrimitives.ReadUInt64LittleEndian(d), packet.AsSpan(offset, chunk)))
+            if (!DmaRead(at, d) || !DmaWrite(BinaryPrimitives.ReadUInt64LittleEndian(d), packet.Slice(offset, chunk)))
                 return ReceiveOutcome.Dropped;
             wb.Clear();
             BinaryPrimitives.WriteUInt16LittleEndian(wb, (ushort)chunk);
             wb[4] = 0; // status last, so DD never shows before the length
             BinaryPrimitives.WriteUInt16LittleEndian(wb[6..], special);
             DmaWrite(at + 8, wb);
-            DmaWrite(at + 12, [last ? status : (byte)(status & ~RxStaEop)]);
+            wb[0] = last ? status : (byte)(status & ~RxStaEop);
+            DmaWrite(at + 12, wb[..1]);
             Reg(RDH) = (Reg(RDH) + 1) % count;
         }
 
