@@ -8,6 +8,9 @@ using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Shim.Kernel;
 
+/// <summary>A frame the driver passed up: valid only during the call (copy it); <paramref name="batched"/> as in <see cref="NetDevice.Received"/>.</summary>
+public delegate void FrameUp(ReadOnlySpan<byte> frame, bool batched);
+
 /// <summary>A registered network interface, as the host drives it.</summary>
 public sealed unsafe class NetDevice
 {
@@ -35,7 +38,7 @@ public sealed unsafe class NetDevice
     /// the NET_RX softirq has polled everything (the point to hand the batch on, as GRO_NORMAL lists are
     /// handed to the stack at the end of a poll); false when the frame came alone (netif_rx from an interrupt).
     /// </summary>
-    public Action<byte[], bool>? Received { get; set; }
+    public FrameUp? Received { get; set; }
 
     /// <summary>The end of a NET_RX softirq in which frames were passed up with the flag set (on the CPU).</summary>
     public Action? ReceiveBatchEnd { get; set; }
@@ -819,6 +822,9 @@ public static unsafe class NetCore
         }
     }
 
+    // The frame being passed up: one buffer, as only the CPU's holder passes frames up and the handler copies it.
+    private static byte[] _frameUp = new byte[2048];
+
     /// <summary>A received packet reaches the stack: the host's device gets the frame, the skb is freed.</summary>
     private static int Receive(nint skb)
     {
@@ -835,7 +841,11 @@ public static unsafe class NetCore
             SkBuff.Free(skb);
             return 1;
         }
-        var frame = SkBuff.Frame(skb);
+        int length = SkBuff.FrameLength(skb);
+        if (_frameUp.Length < length)
+            _frameUp = new byte[length];
+        var frame = _frameUp.AsSpan(0, length);
+        SkBuff.CopyFrame(skb, frame);
         SkBuff.Free(skb);
         if (frame.Length < 14)
         {

@@ -110,22 +110,30 @@ public static unsafe class SkBuff
         return copied == len ? 0 : -14;
     }
 
-    /// <summary>The packet's bytes from its MAC header (or data) on, as the wire carries them.</summary>
-    public static byte[] Frame(nint skb)
+    /// <summary>The length of the packet's bytes from its MAC header (or data, when none is set) on, as the wire carries them.</summary>
+    public static int FrameLength(nint skb)
+    {
+        ushort mac = skb.U16(SkbLayout.MacHeader);
+        int before = mac != 0xffff ? (int)(skb.Ptr(SkbLayout.Data) - (skb.Ptr(SkbLayout.Head) + mac)) : 0;
+        return before + (int)skb.U32(SkbLayout.Len);
+    }
+
+    /// <summary>Copies the packet's bytes from its MAC header on into <paramref name="frame"/> (at least <see cref="FrameLength"/> bytes).</summary>
+    public static void CopyFrame(nint skb, Span<byte> frame)
     {
         nint head = skb.Ptr(SkbLayout.Head);
         nint data = skb.Ptr(SkbLayout.Data);
         ushort mac = skb.U16(SkbLayout.MacHeader);
         int before = mac != 0xffff ? (int)(data - (head + mac)) : 0;
         int len = (int)skb.U32(SkbLayout.Len);
-        var frame = new byte[before + len];
+        if (frame.Length < before + len)
+            throw new ArgumentException($"{frame.Length} bytes for a frame of {before + len}", nameof(frame));
         fixed (byte* f = frame)
         {
             if (before > 0)
                 Buffer.MemoryCopy((void*)(data - before), f, before, before);
             CopyBits(skb, 0, (nint)(f + before), len);
         }
-        return frame;
     }
 
     /// <summary>Drops a reference; at zero frees the fragments' pages, the head and the skb.</summary>

@@ -353,7 +353,7 @@ public sealed class NetifServer : IDisposable
 
         // Softirq context on the CPU: copy into the ring and return, never wait. A frame of a NAPI batch is
         // published with the batch's end (ReceiveBatchEnd), so the client is woken once per batch.
-        private void OnReceived(byte[] frame, bool batched)
+        private void OnReceived(ReadOnlySpan<byte> frame, bool batched)
         {
             try
             {
