@@ -26,23 +26,22 @@ internal sealed class CommandHandler(VfioUserServer server)
             why = "a message that is neither command nor reply";
             return Errno.EINVAL;
         }
-        var p = payload;
         try
         {
             return (VfioUserCommand)header.Command switch
             {
                 VfioUserCommand.Version => Fail(out why, "VERSION again: it is negotiated once, first", Errno.EINVAL),
-                VfioUserCommand.DmaMap => DmaMap(p, fds, out why),
-                VfioUserCommand.DmaUnmap => DmaUnmap(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DeviceGetInfo => GetInfo(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DeviceGetRegionInfo => GetRegionInfo(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DeviceGetIrqInfo => GetIrqInfo(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DeviceSetIrqs => SetIrqs(p, fds, out why),
-                VfioUserCommand.RegionRead => RegionRead(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.RegionWrite => RegionWrite(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.DeviceReset => Reset(p, fds.Count, out why),
-                VfioUserCommand.RegionReadRepeat when RepeatedAccess => RegionReadRepeat(p, fds.Count, reply, out length, out why),
-                VfioUserCommand.RegionWriteRepeat when RepeatedAccess => RegionWriteRepeat(p, fds.Count, reply, out length, out why),
+                VfioUserCommand.DmaMap => DmaMap(payload, fds, out why),
+                VfioUserCommand.DmaUnmap => DmaUnmap(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetInfo => GetInfo(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetRegionInfo => GetRegionInfo(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetIrqInfo => GetIrqInfo(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceSetIrqs => SetIrqs(payload, fds, out why),
+                VfioUserCommand.RegionRead => RegionRead(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.RegionWrite => RegionWrite(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceReset => Reset(payload, fds.Count, out why),
+                VfioUserCommand.RegionReadRepeat when RepeatedAccess => RegionReadRepeat(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.RegionWriteRepeat when RepeatedAccess => RegionWriteRepeat(payload, fds.Count, reply, out length, out why),
                 VfioUserCommand.DmaRead or VfioUserCommand.DmaWrite => Fail(out why, "DMA_READ/DMA_WRITE go from server to client", Errno.EINVAL),
                 _ => Fail(out why, $"command {header.Command} is not implemented", Errno.ENOSYS),
             };

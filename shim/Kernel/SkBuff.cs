@@ -113,27 +113,31 @@ public static unsafe class SkBuff
     /// <summary>The length of the packet's bytes from its MAC header (or data, when none is set) on, as the wire carries them.</summary>
     public static int FrameLength(nint skb)
     {
-        ushort mac = skb.U16(SkbLayout.MacHeader);
-        int before = mac != 0xffff ? (int)(skb.Ptr(SkbLayout.Data) - (skb.Ptr(SkbLayout.Head) + mac)) : 0;
-        return before + (int)skb.U32(SkbLayout.Len);
+        var (before, len) = FrameExtent(skb);
+        return before + len;
     }
 
     /// <summary>Copies the packet's bytes from its MAC header on into <paramref name="frame"/> (at least <see cref="FrameLength"/> bytes).</summary>
     public static void CopyFrame(nint skb, Span<byte> frame)
     {
-        nint head = skb.Ptr(SkbLayout.Head);
-        nint data = skb.Ptr(SkbLayout.Data);
-        ushort mac = skb.U16(SkbLayout.MacHeader);
-        int before = mac != 0xffff ? (int)(data - (head + mac)) : 0;
-        int len = (int)skb.U32(SkbLayout.Len);
+        var (before, len) = FrameExtent(skb);
         if (frame.Length < before + len)
             throw new ArgumentException($"{frame.Length} bytes for a frame of {before + len}", nameof(frame));
+        nint data = skb.Ptr(SkbLayout.Data);
         fixed (byte* f = frame)
         {
             if (before > 0)
                 Buffer.MemoryCopy((void*)(data - before), f, before, before);
             CopyBits(skb, 0, (nint)(f + before), len);
         }
+    }
+
+    // The bytes before data that belong to the frame (from the MAC header, when one is set) and the packet's length.
+    private static (int Before, int Length) FrameExtent(nint skb)
+    {
+        ushort mac = skb.U16(SkbLayout.MacHeader);
+        int before = mac != 0xffff ? (int)(skb.Ptr(SkbLayout.Data) - (skb.Ptr(SkbLayout.Head) + mac)) : 0;
+        return (before, (int)skb.U32(SkbLayout.Len));
     }
 
     /// <summary>Drops a reference; at zero frees the fragments' pages, the head and the skb.</summary>
