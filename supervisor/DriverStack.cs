@@ -105,7 +105,6 @@ public abstract class DriverStack : IDisposable
             device = ChildProcess.Start("device", deviceArgs, log, input: o.DeviceFaults);
             try
             {
-                device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30));
                 supervisor = new DriverSupervisor(new SupervisorOptions
                 {
                     Name = o.Name,
@@ -119,7 +118,8 @@ public abstract class DriverStack : IDisposable
                     RestartBudget = o.RestartBudget,
                     WarmStandby = o.WarmStandby,
                 }, log, audit);
-                supervisor.Start();
+                // The driver host starts while the device server does; it is granted the device once that serves.
+                supervisor.Start(() => device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30)));
             }
             catch
             {

@@ -202,7 +202,12 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     public event Action<string>? Failed;
 
     /// <summary>Starts the first host and the watchdog; throws when the driver does not come up.</summary>
-    public void Start()
+    /// <summary>
+    /// Starts the first host and grants it its driver and device. <paramref name="beforeGrant"/> runs once the host
+    /// process is starting and before the grant, e.g. to wait for a device server started at the same moment: the
+    /// two runtimes then start side by side instead of one after the other.
+    /// </summary>
+    public void Start(Action? beforeGrant = null)
     {
         Directory.CreateDirectory(options.RuntimeDirectory);
         // CPU, memory and task limits on every host: one CPU, its DMA memory plus the managed heap
@@ -212,6 +217,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var first = Spawn();
         try
         {
+            beforeGrant?.Invoke();
             Activate(first);
         }
         catch
