@@ -158,6 +158,10 @@ public sealed class DeviceFaults : IVfioDevice
     // register accesses and on the bus, which stay in front of it).
     public bool SynchronousModel => inner.SynchronousModel;
 
+    // Doorbells reach the device through WriteRegion, so faults apply to them. Mapped pages would bypass the
+    // faults (reads of a mapped register never reach WriteRegion/ReadRegion): a faulty device maps none.
+    public IReadOnlyList<VfioDoorbell> Doorbells(int region) => inner.Doorbells(region);
+
     public IDmaWindowObserver? DmaWindowObserver => inner.DmaWindowObserver;
 
     public IIntxResampler? IntxResampler => inner.IntxResampler;

@@ -27,4 +27,10 @@ public static class VfioAbi
     public const uint IrqSetActionTypeMask = IrqSetActionMask | IrqSetActionUnmask | IrqSetActionTrigger;
 
     public const uint DmaFlagRead = 1 << 0, DmaFlagWrite = 1 << 1;
+
+    // VFIO_REGION_INFO_CAP_SPARSE_MMAP and its version.
+    public const ushort RegionInfoCapSparseMmap = 1, RegionInfoCapSparseMmapVersion = 1;
+
+    // The sub-region types of VFIO_USER_DEVICE_GET_REGION_IO_FDS (libvfio-user's vfio-user.h).
+    public const uint IoFdTypeIoeventfd = 0, IoFdTypeIoregionfd = 1, IoFdTypeIoeventfdShadow = 2;
 }

@@ -7,6 +7,7 @@
 using System.Buffers.Binary;
 using LinuxShim.Devices.Eeprom;
 using LinuxShim.Devices.Pci;
+using LinuxShim.Devices.VfioUser;
 using static LinuxShim.Devices.E1000.E1000Registers;
 
 namespace LinuxShim.Devices.E1000;
@@ -55,6 +56,12 @@ public sealed class Intel82540EmNic : NetworkDevice
     }
 
     protected override bool InterruptPending => (Reg(ICR) & Reg(IMS)) != 0;
+
+    // The ring tails are the 82540EM's doorbells: a write hands descriptors to the device, which takes them when
+    // it gets to them (a later tail value covers an earlier one), and nothing the driver reads depends on when.
+    private static readonly VfioDoorbell[] TailDoorbells = [new(TDT, 4), new(RDT, 4)];
+
+    public override IReadOnlyList<VfioDoorbell> Doorbells(int region) => region == 0 ? TailDoorbells : [];
 
     private ref uint Reg(int offset) => ref regs[offset >> 2];
 

@@ -75,6 +75,9 @@ public abstract class PciDevice : IVfioDevice
 
     public virtual int IrqCount(int irqIndex) => irqIndex is VfioAbi.IrqIntx or VfioAbi.IrqMsi ? 1 : 0;
 
+    /// <summary>The registers of BAR <paramref name="region"/> a client may write through a doorbell (<see cref="VfioDoorbell"/>).</summary>
+    public virtual IReadOnlyList<VfioDoorbell> Doorbells(int region) => [];
+
     public void Attach(IDeviceBus deviceBus) => bus = deviceBus;
 
     /// <summary>

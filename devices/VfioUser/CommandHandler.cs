@@ -17,6 +17,11 @@ internal sealed class CommandHandler(VfioUserServer server)
     /// <summary>Whether the client named linuxshim_repeated_access in its VERSION (the server always has it).</summary>
     public bool RepeatedAccess { get; set; }
 
+    /// <summary>Descriptors that go with the reply of the command just handled (the server's own: sent, not closed).</summary>
+    public List<int> ReplyFds { get; } = [];
+
+    private Doorbells.RingAction? ring;
+
     public int Handle(VfioUserHeader header, ReadOnlySpan<byte> payload, List<int> fds, byte[] reply, out int length, out string? why)
     {
         length = 0;
@@ -35,6 +40,7 @@ internal sealed class CommandHandler(VfioUserServer server)
                 VfioUserCommand.DmaUnmap => DmaUnmap(payload, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceGetInfo => GetInfo(payload, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceGetRegionInfo => GetRegionInfo(payload, fds.Count, reply, out length, out why),
+                VfioUserCommand.DeviceGetRegionIoFds => GetRegionIoFds(payload, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceGetIrqInfo => GetIrqInfo(payload, fds.Count, reply, out length, out why),
                 VfioUserCommand.DeviceSetIrqs => SetIrqs(payload, fds, out why),
                 VfioUserCommand.RegionRead => RegionRead(payload, fds.Count, reply, out length, out why),
@@ -110,8 +116,59 @@ internal sealed class CommandHandler(VfioUserServer server)
             return Fail(out why, $"DEVICE_GET_REGION_INFO.index: {q.Index}, the device has {Device.RegionCount} regions", Errno.EINVAL);
         var info = Device.GetRegion((int)q.Index);
         uint flags = (info.Readable ? VfioAbi.RegionInfoFlagRead : 0) | (info.Writable ? VfioAbi.RegionInfoFlagWrite : 0);
-        length = new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, flags, q.Index, 0, info.Size, 0).Encode(reply);
+        var mapped = q.Index < VfioAbi.RegionRom ? Device.MappedAreas((int)q.Index) : null;
+        if (mapped is null || mapped.Areas.Count == 0)
+        {
+            length = new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, flags, q.Index, 0, info.Size, 0).Encode(reply);
+            return 0;
+        }
+        // Pages the client may map: the sparse mmap capability after the info, the memory's descriptor with the
+        // reply (its offset 0 is the region's). A request too small for the capability learns the size it needs
+        // (argsz) and gets neither capability nor descriptor.
+        int capabilityAt = VfioUserRegionInfo.FixedSize;
+        int areasAt = capabilityAt + VfioInfoCapHeader.FixedSize + VfioRegionSparseMmap.FixedSize;
+        int needed = areasAt + mapped.Areas.Count * VfioRegionSparseArea.FixedSize;
+        flags |= VfioAbi.RegionInfoFlagMmap | VfioAbi.RegionInfoFlagCaps;
+        if (q.Argsz < needed)
+        {
+            length = new VfioUserRegionInfo((uint)needed, flags, q.Index, 0, info.Size, 0).Encode(reply);
+            return 0;
+        }
+        new VfioInfoCapHeader(VfioAbi.RegionInfoCapSparseMmap, VfioAbi.RegionInfoCapSparseMmapVersion, 0).Encode(reply.AsSpan(capabilityAt));
+        new VfioRegionSparseMmap((uint)mapped.Areas.Count, 0).Encode(reply.AsSpan(capabilityAt + VfioInfoCapHeader.FixedSize));
+        for (int i = 0; i < mapped.Areas.Count; i++)
+            new VfioRegionSparseArea(mapped.Areas[i].Offset, mapped.Areas[i].Size).Encode(reply.AsSpan(areasAt + i * VfioRegionSparseArea.FixedSize));
+        new VfioUserRegionInfo((uint)needed, flags, q.Index, (uint)capabilityAt, info.Size, 0).Encode(reply);
+        ReplyFds.Add(mapped.Fd);
+        length = needed;
         return 0;
+    }
+
+    // The doorbells of a BAR (shadow ioeventfds), see Doorbells.
+    private int GetRegionIoFds(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
+    {
+        length = 0;
+        if (!VfioUserRegionIoFds.TryDecode(p, fds, out var q, out var tail, out why))
+            return Errno.EINVAL;
+        if (q.Count != 0 || !tail.IsEmpty)
+            return Fail(out why, "DEVICE_GET_REGION_IO_FDS: a request has count 0 and no sub-regions", Errno.EINVAL);
+        if (q.Index >= VfioAbi.RegionRom || Device.GetRegion((int)q.Index).Size == 0)
+            return Fail(out why, $"DEVICE_GET_REGION_IO_FDS.index: {q.Index} is not an implemented BAR", Errno.EINVAL);
+        return server.Doorbells.Describe(Device, q.Index, q.Argsz, reply, ReplyFds, out length, out why);
+    }
+
+    /// <summary>Hands every doorbell rung since the last call to the device, as the register writes they stand for.</summary>
+    public int RingDoorbells()
+    {
+        try
+        {
+            return server.Doorbells.Ring(ring ??= (region, offset, value) => Device.WriteRegion(region, offset, value));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            server.CountInternalError(e);
+            return 0;
+        }
     }
 
     private int GetIrqInfo(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)

@@ -8,6 +8,23 @@ namespace LinuxShim.Devices.VfioUser;
 /// <summary>One VFIO region as the device describes it (size 0: not implemented).</summary>
 public readonly record struct VfioRegionInfo(ulong Size, bool Readable, bool Writable);
 
+/// <summary>
+/// A register of a BAR that a client may write through a doorbell (VFIO_USER_DEVICE_GET_REGION_IO_FDS, an ioeventfd
+/// with shadow memory): the value goes into shared memory and an eventfd is signalled, no message and no wait. The
+/// server hands the value to <see cref="IVfioDevice.WriteRegion"/> as if a REGION_WRITE had brought it; only later
+/// reads are ordered after it (as with KVM's ioeventfds), so only registers that start work the device does on its
+/// own (a ring's tail, a transmit start) are doorbells. Several writes before the device sees them are one: the last
+/// value, once.
+/// </summary>
+public readonly record struct VfioDoorbell(ulong Offset, int Size);
+
+/// <summary>
+/// Pages of a BAR a client may map (VFIO_REGION_INFO_CAP_SPARSE_MMAP): registers without side effects, kept by the
+/// model in the memory behind <paramref name="Fd"/> (the region's offset in it is its offset in the BAR), which it
+/// reads when it needs them and which the client reads and writes with plain loads and stores.
+/// </summary>
+public sealed record VfioMappedAreas(int Fd, IReadOnlyList<(ulong Offset, ulong Size)> Areas);
+
 public interface IVfioDevice
 {
     /// <summary>Number of regions (VFIO_PCI_NUM_REGIONS for a PCI device).</summary>
@@ -43,6 +60,12 @@ public interface IVfioDevice
 
     /// <summary>Function-level reset.</summary>
     void Reset();
+
+    /// <summary>The doorbells of BAR <paramref name="region"/> (see <see cref="VfioDoorbell"/>); none by default.</summary>
+    IReadOnlyList<VfioDoorbell> Doorbells(int region) => [];
+
+    /// <summary>The pages of BAR <paramref name="region"/> a client may map (see <see cref="VfioMappedAreas"/>); none by default.</summary>
+    VfioMappedAreas? MappedAreas(int region) => null;
 
     /// <summary>Connects the device to its bus (DMA and interrupts); called once by the server.</summary>
     void Attach(IDeviceBus bus);

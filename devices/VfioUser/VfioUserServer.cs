@@ -78,6 +78,9 @@ public sealed class VfioUserServer : IDisposable
 
     internal InterruptRouting Irqs { get; }
 
+    /// <summary>The doorbells the owner was handed (DEVICE_GET_REGION_IO_FDS).</summary>
+    internal Doorbells Doorbells { get; } = new();
+
     /// <summary>Messages received since the server was made.</summary>
     public long Messages => Interlocked.Read(ref messages);
 
@@ -225,6 +228,7 @@ public sealed class VfioUserServer : IDisposable
         Dma.RemoteWrite = null;
         Dma.Clear();
         Irqs.Clear();
+        Doorbells.Clear();
         owner.Release();
     }
 
@@ -279,6 +283,7 @@ public sealed class VfioUserServer : IDisposable
             return; // a session still runs (a device model that never returns): leave it its objects
         Dma.Dispose();
         Irqs.Dispose();
+        Doorbells.Dispose();
         owner.Dispose();
     }
 

@@ -8,6 +8,7 @@
 // thread that dispatches them and replies, so a device model that waits for a DMA reply never waits on
 // the thread that must read it. Every descriptor that arrives is adopted or closed on every path.
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
 using LinuxShim.VfioUser;
@@ -30,6 +31,9 @@ internal sealed class VfioUserSession : IDisposable
     private int nextDmaId;
 
     private sealed record Command(VfioUserHeader Header, byte[] Payload, List<int> Fds, string? FramingError);
+
+    // Queued in the dispatcher's order: ring the doorbells rung by then.
+    private static readonly Command RingCommand = new(default, [], [], null);
 
     private sealed class DmaWaiter
     {
@@ -194,7 +198,7 @@ internal sealed class VfioUserSession : IDisposable
             VfioUserMessage? m;
             try
             {
-                if (!connection.Socket.WaitReadable(100))
+                if (!WaitReadable(100, inline))
                 {
                     if (server.Waiting > 0 && Environment.TickCount64 - lastMessage > options.IdleTimeoutMs)
                         Drop($"idle for {options.IdleTimeoutMs} ms while another client waits");
@@ -218,12 +222,19 @@ internal sealed class VfioUserSession : IDisposable
                 VfioUserConnection.CloseFds(m.Fds);
                 continue;
             }
+            // A read comes after every doorbell rung before it (as a read pushes a CPU's posted writes ahead of it).
+            bool read = m.FramingError is null && m.Header.Command is (ushort)VfioUserCommand.RegionRead or (ushort)VfioUserCommand.RegionReadRepeat;
             if (inline && !server.Dma.HasMessageWindows)
             {
+                if (read && server.Doorbells.Current.Length > 0)
+                    handler.RingDoorbells();
                 Execute(m.Header, m.Payload.Span, m.Fds, m.FramingError);
                 continue;
             }
-            inline = false; // for good: commands already queued must run before any later one
+            if (inline)
+                inline = false; // for good: commands already queued must run before any later one
+            if (read && server.Doorbells.Current.Length > 0 && !TryQueue(RingCommand))
+                return;
             if (queue.Count >= options.MaxQueuedCommands)
             {
                 VfioUserConnection.CloseFds(m.Fds);
@@ -257,7 +268,46 @@ internal sealed class VfioUserSession : IDisposable
     private void Dispatch()
     {
         foreach (var c in queue.GetConsumingEnumerable())
-            Execute(c.Header, c.Payload, c.Fds, c.FramingError);
+        {
+            if (ReferenceEquals(c, RingCommand))
+                handler.RingDoorbells();
+            else
+                Execute(c.Header, c.Payload, c.Fds, c.FramingError);
+        }
+    }
+
+    // Waits for the next message; doorbells rung meanwhile (whose eventfds are waited on beside the socket) go
+    // to the device once every message that came before them has run: when the socket has nothing more.
+    private unsafe bool WaitReadable(int timeoutMs, bool inline)
+    {
+        var bells = server.Doorbells.Current;
+        if (bells.Length == 0)
+            return connection.Socket.WaitReadable(timeoutMs);
+        long deadline = Environment.TickCount64 + timeoutMs;
+        var p = stackalloc Libc.PollFd[1 + bells.Length];
+        while (true)
+        {
+            p[0] = new Libc.PollFd { Fd = connection.Socket.Handle, Events = Libc.POLLIN };
+            for (int i = 0; i < bells.Length; i++)
+                p[1 + i] = new Libc.PollFd { Fd = bells[i].Event.Handle, Events = Libc.POLLIN };
+            int n = Libc.Poll(p, (nuint)(1 + bells.Length), (int)Math.Max(0, deadline - Environment.TickCount64));
+            if (n < 0)
+            {
+                if (Errno.Last == Errno.EINTR)
+                    continue;
+                throw Errno.Last.ToException("poll");
+            }
+            if (p[0].Revents != 0)
+                return true;
+            if (n == 0)
+                return false;
+            if (inline && !server.Dma.HasMessageWindows)
+                handler.RingDoorbells();
+            else if (!TryQueue(RingCommand))
+                return false;
+            if (Environment.TickCount64 >= deadline)
+                return false;
+        }
     }
 
     // Runs one command and replies; closes its descriptors unless the command adopted them.
@@ -281,7 +331,7 @@ internal sealed class VfioUserSession : IDisposable
             }
             if (header.WantsNoReply && header.IsCommand)
                 return;
-            SendReply(header, errno, errno == 0 ? reply.AsSpan(0, length) : default);
+            SendReply(header, errno, errno == 0 ? reply.AsSpan(0, length) : default, errno == 0 ? CollectionsMarshal.AsSpan(handler.ReplyFds) : default);
         }
         catch (Exception e) when (e is PosixException or IOException)
         {
@@ -293,14 +343,15 @@ internal sealed class VfioUserSession : IDisposable
         }
         finally
         {
+            handler.ReplyFds.Clear();
             VfioUserConnection.CloseFds(fds);
         }
     }
 
-    private void SendReply(VfioUserHeader request, int errno, ReadOnlySpan<byte> payload)
+    private void SendReply(VfioUserHeader request, int errno, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds = default)
     {
         lock (sendLock)
-            connection.Send(VfioUserHeader.ReplyTo(request, errno), payload);
+            connection.Send(VfioUserHeader.ReplyTo(request, errno), payload, fds);
     }
 
     // ---- DMA through messages (windows mapped without a descriptor) ----

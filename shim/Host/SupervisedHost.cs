@@ -67,7 +67,11 @@ public static class SupervisedHost
         try
         {
             // A device that fails later ends this host with one line and status 72 (device_failed).
-            device = new FailStopPciFunction(new VfioUserClient(UnixSocket.FromHandle(fds[0])), "vfio-user");
+            var client = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
+            var (areas, doorbells, notes) = client.Mapped;
+            if (areas + doorbells + notes.Count > 0)
+                log.WriteLine($"supervised: vfio-user: {doorbells} doorbells, {areas} mapped areas{string.Concat(notes.Select(n => $"; not used: {n}"))}");
+            device = new FailStopPciFunction(client, "vfio-user");
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {

@@ -40,6 +40,8 @@ public sealed unsafe class VfioUserClient : IPciFunction
     private readonly List<DmaWindow> windows = [];
     private readonly InterruptHandlers interrupts;
     private readonly PciBarInfo[] bars;
+    private readonly MappedAccess mapped = new();
+    private readonly uint[] regionInfoSizes = new uint[VfioAbi.PciRegionCount];
     private byte[] dmaReply = [];
     private ushort nextId;
     private long serverCommands;
@@ -65,12 +67,92 @@ public sealed unsafe class VfioUserClient : IPciFunction
             ReadDeviceInfo();
             interrupts = new InterruptHandlers(irqCounts, "vfio-user");
             bars = PciBarLayout.Read(i => regionSizes[i], off => ReadConfig(off, 4));
+            SetUpMappedAccess();
         }
         catch
         {
+            mapped.Dispose();
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Registers reached without a message: mapped pages and doorbells the server offered (and what was not taken).</summary>
+    public (int Areas, int Doorbells, IReadOnlyList<string> Notes) Mapped => (mapped.AreaCount, mapped.DoorbellCount, mapped.Notes);
+
+    // For each BAR: the pages the server lets this client map (sparse mmap capability) and its doorbells
+    // (DEVICE_GET_REGION_IO_FDS). A server that knows neither (an error reply) leaves every register to messages.
+    private void SetUpMappedAccess()
+    {
+        for (int bar = 0; bar < VfioAbi.RegionRom; bar++)
+        {
+            if (bars[bar].Size == 0)
+                continue;
+            const uint mmapCaps = VfioAbi.RegionInfoFlagMmap | VfioAbi.RegionInfoFlagCaps;
+            if ((regionFlags[bar] & mmapCaps) == mmapCaps && regionInfoSizes[bar] > VfioUserRegionInfo.FixedSize
+                && regionInfoSizes[bar] <= VfioUserRegionInfo.FixedSize + VfioUserRegionInfo.MaxTail)
+            {
+                var q = new byte[VfioUserRegionInfo.FixedSize];
+                new VfioUserRegionInfo(regionInfoSizes[bar], 0, (uint)bar, 0, 0, 0).Encode(q);
+                var fds = new List<int>();
+                lock (sync)
+                {
+                    try
+                    {
+                        var info = Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, -1, 0, fds).Span;
+                        mapped.AddAreas(bar, bars[bar].Size, info, fds);
+                    }
+                    catch (VfioUserException)
+                    {
+                        // the region stays reachable by messages
+                    }
+                    finally
+                    {
+                        CloseAll(fds);
+                    }
+                }
+            }
+            QueryDoorbells(bar);
+        }
+    }
+
+    private void QueryDoorbells(int bar)
+    {
+        Span<byte> q = stackalloc byte[VfioUserRegionIoFds.FixedSize];
+        var fds = new List<int>();
+        lock (sync)
+        {
+            try
+            {
+                new VfioUserRegionIoFds(VfioUserRegionIoFds.FixedSize, 0, (uint)bar, 0).Encode(q);
+                var first = Exchange(VfioUserCommand.DeviceGetRegionIoFds, q, default, -1, 0, fds).Span;
+                if (!VfioUserRegionIoFds.TryDecode(first, fds.Count, out var r, out _, out _) || r.Count == 0
+                    || r.Argsz > VfioUserRegionIoFds.FixedSize + VfioUserRegionIoFds.MaxTail)
+                    return;
+                CloseAll(fds);
+                new VfioUserRegionIoFds(r.Argsz, 0, (uint)bar, 0).Encode(q);
+                var reply = Exchange(VfioUserCommand.DeviceGetRegionIoFds, q, default, -1, 0, fds).Span;
+                mapped.AddDoorbells(bar, bars[bar].Size, reply, fds);
+            }
+            catch (VfioUserException)
+            {
+                // no doorbells: every write is a message
+            }
+            finally
+            {
+                CloseAll(fds);
+            }
+        }
+    }
+
+    private static void CloseAll(List<int> fds)
+    {
+        foreach (int fd in fds)
+        {
+            if (fd >= 0)
+                Libc.Close(fd);
+        }
+        fds.Clear();
     }
 
     /// <summary>Connects to a device server listening at <paramref name="socketPath"/>.</summary>
@@ -101,7 +183,13 @@ public sealed unsafe class VfioUserClient : IPciFunction
 
     public void WriteConfig(int offset, int size, uint value) => WriteRegion(VfioAbi.RegionConfig, (ulong)offset, size, value);
 
-    public ulong ReadBar(int bar, ulong offset, int size) => ReadRegion(CheckBar(bar), offset, size);
+    public ulong ReadBar(int bar, ulong offset, int size)
+    {
+        CheckBar(bar);
+        if (mapped.Any && mapped.TryRead(bar, offset, size, out ulong value))
+            return value;
+        return ReadRegion(bar, offset, size);
+    }
 
     /// <summary>
     /// A register write. To a memory BAR it is posted, as PCI memory writes are: sent without waiting
@@ -112,6 +200,16 @@ public sealed unsafe class VfioUserClient : IPciFunction
     public void WriteBar(int bar, ulong offset, int size, ulong value)
     {
         CheckBar(bar);
+        if (mapped.Any)
+        {
+            // A doorbell or a mapped register: no message. Under the lock, so that it follows every message sent before it.
+            lock (sync)
+            {
+                ThrowIfUnusable(VfioUserCommand.RegionWrite);
+                if (mapped.TryWrite(bar, offset, size, value))
+                    return;
+            }
+        }
         if (bars[bar].IsIo || ServerCapabilities.SynchronousModel)
         {
             WriteRegion(bar, offset, size, value);
@@ -306,7 +404,8 @@ public sealed unsafe class VfioUserClient : IPciFunction
     /// error reply throws <see cref="VfioUserException"/> and leaves the function alive; anything else
     /// wrong kills it.
     /// </summary>
-    private ReadOnlyMemory<byte> Exchange(VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds, int replyLength, int echo)
+    private ReadOnlyMemory<byte> Exchange(VfioUserCommand command, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds, int replyLength, int echo,
+        List<int>? replyFds = null)
     {
         ThrowIfUnusable(command);
         if (fds.Length > ServerCapabilities.MaxMsgFds || fds.Length > UnixSocket.MaxFdsPerMessage)
@@ -324,14 +423,14 @@ public sealed unsafe class VfioUserClient : IPciFunction
                 VfioUserFrame m;
                 try
                 {
-                    m = channel.Receive(deadline);
+                    m = channel.Receive(deadline, replyFds);
                 }
                 catch (TimeoutException e)
                 {
                     throw new TimeoutException($"no reply within {timeoutMs} ms ({e.Message}{(served > 0 ? $"; {served} server commands answered meanwhile" : "")})");
                 }
                 var h = m.Header;
-                if (m.Descriptors > 0)
+                if (m.Descriptors > 0 && (replyFds is null || !h.IsReply || h.IsError))
                     throw new InvalidDataException($"message {h.MessageId}/{h.Command} from the server carries {m.Descriptors} descriptors; none was asked for");
                 if (h.IsCommand)
                 {
@@ -518,7 +617,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
                 for (int i = 0; i < regions; i++)
                 {
                     new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, 0, (uint)i, 0, 0, 0).Encode(q);
-                    (regionFlags[i], regionSizes[i]) = DecodeRegionInfo(Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, 32, 0).Span, i);
+                    (regionFlags[i], regionSizes[i], regionInfoSizes[i]) = DecodeRegionInfo(Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, 32, 0).Span, i);
                 }
                 for (int i = 0; i < irqs; i++)
                 {
@@ -615,13 +714,14 @@ public sealed unsafe class VfioUserClient : IPciFunction
     }
 
     // For the index asked.
-    private static (uint Flags, ulong Size) DecodeRegionInfo(ReadOnlySpan<byte> r, int index)
+    // The flags, the size and the argsz the whole description needs (more than 32 when capabilities follow).
+    private static (uint Flags, ulong Size, uint Argsz) DecodeRegionInfo(ReadOnlySpan<byte> r, int index)
     {
         if (!VfioUserRegionInfo.TryDecode(r, 0, out var info, out _, out string? error))
             throw new InvalidDataException(error);
         if (info.Index != (uint)index)
             throw new InvalidDataException($"region info for index {info.Index} answers a request for {index}");
-        return (info.Flags, info.Size);
+        return (info.Flags, info.Size, info.Argsz);
     }
 
     // For the index asked; at most 2048 vectors (MSI-X's limit).
@@ -642,6 +742,9 @@ public sealed unsafe class VfioUserClient : IPciFunction
         socket.Shutdown(); // a request waiting for its reply ends now
         interrupts?.Dispose();
         lock (sync)
+        {
+            mapped.Dispose();
             socket.Dispose();
+        }
     }
 }

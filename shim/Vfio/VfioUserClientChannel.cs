@@ -2,7 +2,8 @@
 // Managed side. The vfio-user client's end of its socket: whole messages out and in, each within a
 // deadline and none larger than a limit, so a device server that stops reading, sends one byte at a
 // time, never answers or announces a huge message holds the client no longer than the deadline and
-// makes it allocate no more than the limit. Descriptors arriving with a message are closed and counted.
+// makes it allocate no more than the limit. Descriptors arriving with a message are closed and counted,
+// unless the caller asked for them (a reply that carries memory or eventfds).
 using System.Buffers;
 using LinuxShim.Posix;
 using LinuxShim.VfioUser;
@@ -88,15 +89,15 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
     /// <see cref="EndOfStreamException"/> when the server closed the connection,
     /// <see cref="InvalidDataException"/> when its size field is below the header or above the limit.
     /// </summary>
-    public VfioUserFrame Receive(long deadline)
+    public VfioUserFrame Receive(long deadline, List<int>? keep = null)
     {
-        int descriptors = Fill(VfioUserHeader.Size, deadline, 0);
+        int descriptors = Fill(VfioUserHeader.Size, deadline, 0, keep);
         if (!VfioUserHeader.TryDecode(rx.AsSpan(start, VfioUserHeader.Size), out var header, out string? error))
             throw new InvalidDataException(error);
         if (header.MessageSize > (uint)maxMessage)
             throw new InvalidDataException($"message size {header.MessageSize} exceeds this client's limit of {maxMessage}");
         int size = (int)header.MessageSize;
-        descriptors = Fill(size, deadline, descriptors);
+        descriptors = Fill(size, deadline, descriptors, keep);
         var payload = rx.AsMemory(start + VfioUserHeader.Size, size - VfioUserHeader.Size);
         start += size;
         if (start == end)
@@ -104,8 +105,9 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
         return new VfioUserFrame(header, payload, descriptors);
     }
 
-    // Makes at least `need` unread bytes available (need <= maxMessage); returns the descriptors seen.
-    private int Fill(int need, long deadline, int descriptors)
+    // Makes at least `need` unread bytes available (need <= maxMessage); returns the descriptors seen, which go
+    // to `keep` when it is given (the caller closes them) and are closed otherwise.
+    private int Fill(int need, long deadline, int descriptors, List<int>? keep)
     {
         if (end - start >= need)
             return descriptors;
@@ -135,7 +137,7 @@ internal sealed unsafe class VfioUserClientChannel(UnixSocket socket, int maxMes
                         continue;
                     throw err.ToException("recvmsg");
                 }
-                descriptors += CloseDescriptors(&msg);
+                descriptors += keep is null ? CloseDescriptors(&msg) : ((msg.Flags & Libc.MSG_CTRUNC) != 0 ? 1 : 0) + UnixSocket.CollectFds(&msg, keep);
                 if (n == 0)
                     throw new EndOfStreamException(end == start
                         ? "the server closed the connection"

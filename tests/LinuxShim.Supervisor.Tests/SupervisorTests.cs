@@ -177,7 +177,7 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
             RuntimeDirectory = Path.Combine(work, "run"),
             WarmStandby = false,
         }, TextWriter.Synchronized(log), audit);
-        var e = Assert.Throws<IOException>(supervisor.Start);
+        var e = Assert.Throws<IOException>(() => supervisor.Start());
         output.WriteLine(log.ToString());
         Assert.Contains("registered no interface", e.Message);
         supervisor.Dispose();
