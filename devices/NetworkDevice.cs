@@ -191,6 +191,12 @@ public abstract class NetworkDevice : PciDevice, INic
                 wire.Received -= OnWireFrame;
             wire = null;
         }
+        DisposeModel();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees what the model itself holds (memory it shares with clients).</summary>
+    protected virtual void DisposeModel()
+    {
     }
 }

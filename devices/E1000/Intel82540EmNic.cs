@@ -8,6 +8,7 @@ using System.Buffers.Binary;
 using LinuxShim.Devices.Eeprom;
 using LinuxShim.Devices.Pci;
 using LinuxShim.Devices.VfioUser;
+using LinuxShim.Posix;
 using static LinuxShim.Devices.E1000.E1000Registers;
 
 namespace LinuxShim.Devices.E1000;
@@ -20,6 +21,13 @@ public sealed class Intel82540EmNic : NetworkDevice
     private const int DescriptorSize = 16;
 
     private readonly uint[] regs = new uint[RegisterSpace / 4];
+
+    // Page 0x5000 holds storage the device only reads when a frame arrives and that no read or write acts on: receive
+    // checksum control, the multicast table, the receive addresses, the VLAN filter table, wake-up and manageability
+    // registers. It lives in memory shared with the client, which maps it (sparse mmap) and sets a multicast list or
+    // the VLAN table with plain stores instead of a message per register (8254x manual, register summary).
+    private const int FilterPage = 0x5000, PageSize = 0x1000;
+    private readonly SharedMemory filters = SharedMemory.Create("82540em-filters", FilterPage + PageSize);
     private readonly MicrowireEeprom eeprom;
     private readonly M88E1011Phy phy = new();
     private readonly List<byte> txPacket = [];
@@ -63,7 +71,13 @@ public sealed class Intel82540EmNic : NetworkDevice
 
     public override IReadOnlyList<VfioDoorbell> Doorbells(int region) => region == 0 ? TailDoorbells : [];
 
-    private ref uint Reg(int offset) => ref regs[offset >> 2];
+    private ref uint Reg(int offset) => ref (offset & ~(PageSize - 1)) == FilterPage ? ref FilterRegister(offset) : ref regs[offset >> 2];
+
+    private unsafe ref uint FilterRegister(int offset) => ref *(uint*)(filters.Address + (offset & ~3));
+
+    public override VfioMappedAreas? MappedAreas(int region) => region == 0 ? new VfioMappedAreas(filters.Handle, [(FilterPage, PageSize)]) : null;
+
+    protected override void DisposeModel() => filters.Dispose();
 
     protected override uint ReadBar(int bar, ulong offset, int size)
     {
@@ -223,6 +237,7 @@ public sealed class Intel82540EmNic : NetworkDevice
     protected override void ResetDevice()
     {
         Array.Clear(regs);
+        filters.AsSpan(FilterPage, PageSize).Clear();
         Reg(EECD) = EecdPres;
         Reg(VET) = 0x8100;
         Reg(LEDCTL) = 0x07068302;

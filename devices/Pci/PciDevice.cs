@@ -78,6 +78,9 @@ public abstract class PciDevice : IVfioDevice
     /// <summary>The registers of BAR <paramref name="region"/> a client may write through a doorbell (<see cref="VfioDoorbell"/>).</summary>
     public virtual IReadOnlyList<VfioDoorbell> Doorbells(int region) => [];
 
+    /// <summary>The pages of BAR <paramref name="region"/> a client may map (<see cref="VfioMappedAreas"/>).</summary>
+    public virtual VfioMappedAreas? MappedAreas(int region) => null;
+
     public void Attach(IDeviceBus deviceBus) => bus = deviceBus;
 
     /// <summary>

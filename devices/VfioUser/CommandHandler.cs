@@ -158,11 +158,11 @@ internal sealed class CommandHandler(VfioUserServer server)
     }
 
     /// <summary>Hands every doorbell rung since the last call to the device, as the register writes they stand for.</summary>
-    public int RingDoorbells()
+    public int RingDoorbells(ReadOnlySpan<Libc.PollFd> polled = default)
     {
         try
         {
-            return server.Doorbells.Ring(ring ??= (region, offset, value) => Device.WriteRegion(region, offset, value));
+            return server.Doorbells.Ring(ring ??= (region, offset, value) => Device.WriteRegion(region, offset, value), polled);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -82,15 +82,30 @@ internal sealed class Doorbells : IDisposable
 
     /// <summary>
     /// Every doorbell rung since the last call, with the value its slot holds now (the last one written), in the
-    /// order they were declared; <paramref name="ring"/> gets region, offset and the value's bytes.
+    /// order they were declared; <paramref name="ring"/> gets region, offset and the value's bytes. One poll tells
+    /// which were rung (not a read of each eventfd); <paramref name="polled"/>, when given, is a poll already made
+    /// of <see cref="Current"/>'s eventfds in order, whose answer is used instead.
     /// </summary>
-    public int Ring(RingAction ring)
+    public unsafe int Ring(RingAction ring, ReadOnlySpan<Libc.PollFd> polled = default)
     {
+        var current = Current;
+        if (current.Length == 0)
+            return 0;
+        Libc.PollFd* mine = stackalloc Libc.PollFd[current.Length];
+        if (polled.IsEmpty)
+        {
+            for (int i = 0; i < current.Length; i++)
+                mine[i] = new Libc.PollFd { Fd = current[i].Event.Handle, Events = Libc.POLLIN };
+            if (Libc.Poll(mine, (nuint)current.Length, 0) <= 0)
+                return 0;
+            polled = new ReadOnlySpan<Libc.PollFd>(mine, current.Length);
+        }
         int rung = 0;
         Span<byte> value = stackalloc byte[SlotSize];
-        foreach (var b in Current)
+        for (int i = 0; i < current.Length && i < polled.Length; i++)
         {
-            if (b.Event.Consume() == 0)
+            var b = current[i];
+            if ((polled[i].Revents & Libc.POLLIN) == 0 || b.Event.Consume() == 0)
                 continue;
             var memory = shadow;
             if (memory is null)

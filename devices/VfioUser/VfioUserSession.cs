@@ -302,7 +302,7 @@ internal sealed class VfioUserSession : IDisposable
             if (n == 0)
                 return false;
             if (inline && !server.Dma.HasMessageWindows)
-                handler.RingDoorbells();
+                handler.RingDoorbells(new ReadOnlySpan<Libc.PollFd>(p + 1, bells.Length));
             else if (!TryQueue(RingCommand))
                 return false;
             if (Environment.TickCount64 >= deadline)

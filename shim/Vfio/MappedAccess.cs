@@ -60,6 +60,11 @@ internal sealed unsafe class MappedAccess : IDisposable
                 notes.Add($"BAR {bar}: {why}");
                 return;
             }
+            if (found.Count == 0)
+            {
+                notes.Add($"BAR {bar}: the sparse mmap capability names no area");
+                return;
+            }
             foreach (var (offset, size) in found)
             {
                 if (offset % Page != 0 || size % Page != 0 || size == 0 || offset >= barSize || size > barSize - offset)
@@ -270,7 +275,16 @@ internal sealed unsafe class MappedAccess : IDisposable
             why = "the memory's descriptor is not a memfd sealed against shrinking";
             return false;
         }
-        long size = Libc.LSeek(fd, 0, Libc.SEEK_END);
+        // fstat, not lseek: the descriptor shares the server's open file, whose position is the server's.
+        long size;
+        try
+        {
+            size = RandomAccess.GetLength(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            size = -1;
+        }
         if (size < 0 || (ulong)size < needed)
         {
             why = $"the memory is {size} bytes, {needed} needed";

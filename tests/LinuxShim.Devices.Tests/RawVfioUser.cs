@@ -81,8 +81,13 @@ internal sealed class RawVfioUser : IDisposable
             Assert.True(socket.WaitReadable(5000), "no reply from the server within 5 s");
             var m = connection.Receive();
             Assert.NotNull(m);
-            foreach (int fd in m.Fds)
-                LinuxShim.Posix.Libc.Close(fd);
+            ReplyFds.ForEach(fd => LinuxShim.Posix.Libc.Close(fd));
+            ReplyFds.Clear();
+            if (KeepFds && !m.Header.IsCommand)
+                ReplyFds.AddRange(m.Fds);
+            else
+                foreach (int fd in m.Fds)
+                    LinuxShim.Posix.Libc.Close(fd);
             if (m.Header.IsCommand)
             {
                 ServerCommands++;
@@ -102,6 +107,12 @@ internal sealed class RawVfioUser : IDisposable
     /// command's own, reply payload); null: EFAULT.
     /// </summary>
     public Func<VfioUserHeader, byte[], (ushort? Id, byte[] Payload)?>? AnswerServer { get; set; }
+
+    /// <summary>Keep the descriptors of the next replies in <see cref="ReplyFds"/> instead of closing them.</summary>
+    public bool KeepFds { get; set; }
+
+    /// <summary>The descriptors of the last reply (with <see cref="KeepFds"/>; closed at the next reply or at the end).</summary>
+    public List<int> ReplyFds { get; } = [];
 
     /// <summary>The client's socket, for tests that misbehave on it.</summary>
     public UnixSocket Socket => socket;
@@ -178,6 +189,7 @@ internal sealed class RawVfioUser : IDisposable
 
     public void Dispose()
     {
+        ReplyFds.ForEach(fd => LinuxShim.Posix.Libc.Close(fd));
         connection.Dispose();
         stop.Cancel();
         serving.Wait(5000);

@@ -157,6 +157,10 @@ internal sealed class FakeVfioUserServer : IDisposable
     public void Reply(FakeRequest r, ReadOnlySpan<byte> payload) =>
         connection.Send(new VfioUserHeader(r.Header.MessageId, r.Header.Command, 0, VfioUserHeader.TypeReply, 0), payload);
 
+    /// <summary>An honest-looking reply that carries <paramref name="fds"/> (a hostile offer of memory or eventfds).</summary>
+    public void ReplyWithFds(FakeRequest r, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds) =>
+        connection.Send(new VfioUserHeader(r.Header.MessageId, r.Header.Command, 0, VfioUserHeader.TypeReply, 0), payload, fds);
+
     public void ReplyError(FakeRequest r, uint errno, ReadOnlySpan<byte> payload = default) =>
         connection.Send(new VfioUserHeader(r.Header.MessageId, r.Header.Command, 0, VfioUserHeader.TypeReply | VfioUserHeader.ErrorFlag, errno), payload);
 

@@ -777,4 +777,123 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         Assert.Equal(Cli.ExitFailure, host.ExitCode);
         Assert.Contains(host.Lines, l => l.StartsWith($"linuxshim: vfio-user device at {socket}: vfio-user Version: the server answered protocol version 1.0", StringComparison.Ordinal));
     }
+    // ---- mapped registers and doorbells the server offers ----
+
+    // A GET_REGION_IO_FDS reply for BAR 1 with one shadow-ioeventfd sub-region.
+    private static byte[] IoFds(uint bar, ulong offset, ulong size, uint type = LinuxShim.VfioUser.VfioAbi.IoFdTypeIoeventfdShadow)
+    {
+        var p = new byte[16 + 48];
+        new LinuxShim.VfioUser.VfioUserRegionIoFds(64, 0, bar, 1).Encode(p);
+        new LinuxShim.VfioUser.VfioUserSubRegionIoFd(offset, size, 0, type, 0, 1, 0, 0).Encode(p.AsSpan(16));
+        return p;
+    }
+
+    [Theory]
+    [InlineData("pipe", 0x40ul, 4ul)]           // the "eventfd" is a pipe
+    [InlineData("unsealed", 0x40ul, 4ul)]       // shadow memory that could shrink under the client
+    [InlineData("outside", 0x1000ul, 4ul)]      // past the BAR's 4 KiB
+    [InlineData("misaligned", 0x42ul, 4ul)]
+    [InlineData("odd size", 0x40ul, 3ul)]
+    public void HostileDoorbellsAreNotUsedAndTheRegisterStaysReachableByMessages(string kind, ulong offset, ulong size)
+    {
+        int[] pipe = new int[2];
+        var fake = Fake((s, r) =>
+        {
+            if (r.Command != LinuxShim.VfioUser.VfioUserCommand.DeviceGetRegionIoFds || BinaryPrimitives.ReadUInt32LittleEndian(r.Payload.AsSpan(8)) != 1)
+                return false;
+            using var efd = new EventFd();
+            using var shadow = kind == "unsealed" ? null : SharedMemory.Create("hostile-shadow", 4096);
+            int memory = kind == "unsealed" ? Libc.MemfdCreate("unsealed", Libc.MFD_CLOEXEC) : shadow!.Handle;
+            if (kind == "unsealed")
+                Libc.Ftruncate(memory, 4096);
+            unsafe
+            {
+                fixed (int* fds = pipe)
+                    Libc.Pipe2(fds, Libc.O_CLOEXEC);
+            }
+            s.ReplyWithFds(r, IoFds(1, offset, size), [kind == "pipe" ? pipe[1] : efd.Handle, memory]);
+            if (kind == "unsealed")
+                Libc.Close(memory);
+            Libc.Close(pipe[0]);
+            Libc.Close(pipe[1]);
+            return true;
+        });
+        var client = Client(fake);
+        output.WriteLine(string.Join("\n", client.Mapped.Notes));
+        Assert.Equal(0, client.Mapped.Doorbells);
+        Assert.Single(client.Mapped.Notes);
+        int before = fake.Requests.Count;
+        client.WriteBar(1, 0x40, 4, 0x12345678);
+        Assert.Equal(0x12345678ul, client.ReadBar(1, 0x40, 4));
+        Assert.Equal(0x12345678u, fake.Register(1, 0x40));
+        Assert.Contains(fake.Requests.Skip(before), q => q.Command == LinuxShim.VfioUser.VfioUserCommand.RegionWrite);
+        Assert.Null(client.Failure);
+    }
+
+    [Fact]
+    public void AnHonestDoorbellIsAStoreAndASignalNotAMessage()
+    {
+        var shadow = SharedMemory.Create("fake-shadow", 4096);
+        var bell = new EventFd();
+        owned.Add(shadow);
+        owned.Add(bell);
+        var fake = Fake((s, r) =>
+        {
+            if (r.Command != LinuxShim.VfioUser.VfioUserCommand.DeviceGetRegionIoFds || BinaryPrimitives.ReadUInt32LittleEndian(r.Payload.AsSpan(8)) != 1)
+                return false;
+            s.ReplyWithFds(r, IoFds(1, 0x40, 4), [bell.Handle, shadow.Handle]);
+            return true;
+        });
+        var client = Client(fake);
+        Assert.Equal(1, client.Mapped.Doorbells);
+        int before = fake.Requests.Count;
+        client.WriteBar(1, 0x40, 4, 0xABCD0123);
+        Assert.Equal(1ul, bell.Consume());
+        Assert.Equal(0xABCD0123u, BinaryPrimitives.ReadUInt32LittleEndian(shadow.AsSpan(0, 4)));
+        client.WriteBar(1, 0x44, 4, 7); // not a doorbell: a message
+        Assert.Equal(7ul, client.ReadBar(1, 0x44, 4));
+        Assert.Contains(fake.Requests.Skip(before), q => q.Command == LinuxShim.VfioUser.VfioUserCommand.RegionWrite && q.Offset == 0x44);
+        Assert.DoesNotContain(fake.Requests.Skip(before), q => q.Command == LinuxShim.VfioUser.VfioUserCommand.RegionWrite && q.Offset == 0x40);
+    }
+
+    [Theory]
+    [InlineData("unsealed")]
+    [InlineData("outside")]
+    [InlineData("loop")]
+    public void HostileMappedPagesAreNotUsed(string kind)
+    {
+        var fake = Fake((s, r) =>
+        {
+            if (r.Command != LinuxShim.VfioUser.VfioUserCommand.DeviceGetRegionInfo || BinaryPrimitives.ReadUInt32LittleEndian(r.Payload.AsSpan(8)) != 1)
+                return false;
+            uint argsz = BinaryPrimitives.ReadUInt32LittleEndian(r.Payload);
+            var info = new byte[64];
+            uint flags = LinuxShim.VfioUser.VfioAbi.RegionInfoFlagRead | LinuxShim.VfioUser.VfioAbi.RegionInfoFlagWrite
+                | LinuxShim.VfioUser.VfioAbi.RegionInfoFlagMmap | LinuxShim.VfioUser.VfioAbi.RegionInfoFlagCaps;
+            new LinuxShim.VfioUser.VfioUserRegionInfo(64, flags, 1, argsz < 64 ? 0u : 32u, 4096, 0).Encode(info);
+            if (argsz < 64)
+            {
+                s.Reply(r, info.AsSpan(0, 32));
+                return true;
+            }
+            new LinuxShim.VfioUser.VfioInfoCapHeader(kind == "loop" ? (ushort)3 : (ushort)1, 1, kind == "loop" ? 32u : 0u).Encode(info.AsSpan(32));
+            new LinuxShim.VfioUser.VfioRegionSparseMmap(kind == "loop" ? 0u : 1u, 0).Encode(info.AsSpan(40));
+            new LinuxShim.VfioUser.VfioRegionSparseArea(kind == "outside" ? 0x1000ul : 0, 0x1000).Encode(info.AsSpan(48));
+            using var sealedMemory = SharedMemory.Create("fake-bar", 4096);
+            int memory = kind == "unsealed" ? Libc.MemfdCreate("unsealed", Libc.MFD_CLOEXEC) : sealedMemory.Handle;
+            if (kind == "unsealed")
+                Libc.Ftruncate(memory, 4096);
+            s.ReplyWithFds(r, info, [memory]);
+            if (kind == "unsealed")
+                Libc.Close(memory);
+            return true;
+        });
+        var client = Client(fake);
+        output.WriteLine(string.Join("\n", client.Mapped.Notes));
+        Assert.Equal(0, client.Mapped.Areas);
+        client.WriteBar(1, 0x40, 4, 0x0BADF00D);
+        Assert.Equal(0x0BADF00Dul, client.ReadBar(1, 0x40, 4));
+        Assert.Null(client.Failure);
+        Assert.Single(client.Mapped.Notes);
+    }
 }
