@@ -58,6 +58,14 @@ public sealed unsafe class DoorbellTests : IDisposable
         return list;
     }
 
+    // The CAPR doorbell of BAR 1 as a client uses it: its shadow page mapped, its eventfd, its slot's offset.
+    private (SharedMemory Shadow, EventFd Bell, long Offset) CaprDoorbell()
+    {
+        var capr = Doorbells(out var fds).Single(s => s.Offset == RxBufPtr);
+        var shadow = SharedMemory.Map(fds[(int)capr.ShadowFdIndex], 0, 4096, writable: true);
+        return (shadow, new EventFd(Libc.Fcntl(fds[(int)capr.FdIndex], Libc.F_DUPFD_CLOEXEC, 0)), (long)capr.ShadowOffset);
+    }
+
     [Fact]
     public void A_bar_s_doorbells_are_shadow_ioeventfds_with_their_descriptors()
     {
@@ -78,11 +86,10 @@ public sealed unsafe class DoorbellTests : IDisposable
     [Fact]
     public void A_rung_doorbell_reaches_the_device_before_a_later_read_and_the_last_value_counts()
     {
-        var subs = Doorbells(out var fds);
-        var capr = subs.Single(s => s.Offset == RxBufPtr);
-        using var shadow = SharedMemory.Map(fds[(int)capr.ShadowFdIndex], 0, 4096, writable: true);
-        using var bell = new EventFd(Libc.Fcntl(fds[(int)capr.FdIndex], Libc.F_DUPFD_CLOEXEC, 0));
-        var slot = shadow.AsSpan((long)capr.ShadowOffset, 2);
+        var (shadow, bell, offset) = CaprDoorbell();
+        using var memory = shadow;
+        using var signal = bell;
+        var slot = shadow.AsSpan(offset, 2);
         BinaryPrimitives.WriteUInt16LittleEndian(slot, 0x0200);
         bell.Signal();
         BinaryPrimitives.WriteUInt16LittleEndian(slot, 0x0300); // written again before the device looked: one write, the last value
@@ -97,11 +104,10 @@ public sealed unsafe class DoorbellTests : IDisposable
     [Fact]
     public void A_doorbell_rung_with_no_message_after_it_still_reaches_the_device()
     {
-        var subs = Doorbells(out var fds);
-        var capr = subs.Single(s => s.Offset == RxBufPtr);
-        using var shadow = SharedMemory.Map(fds[(int)capr.ShadowFdIndex], 0, 4096, writable: true);
-        using var bell = new EventFd(Libc.Fcntl(fds[(int)capr.FdIndex], Libc.F_DUPFD_CLOEXEC, 0));
-        BinaryPrimitives.WriteUInt16LittleEndian(shadow.AsSpan((long)capr.ShadowOffset, 2), 0x0400);
+        var (shadow, bell, offset) = CaprDoorbell();
+        using var memory = shadow;
+        using var signal = bell;
+        BinaryPrimitives.WriteUInt16LittleEndian(shadow.AsSpan(offset, 2), 0x0400);
         bell.Signal();
         // The server's thread rings it once its socket has nothing more; the device's own value shows it.
         var deadline = Environment.TickCount64 + 5000;
@@ -138,13 +144,12 @@ public sealed unsafe class DoorbellTests : IDisposable
     [Fact]
     public void The_doorbells_of_a_client_that_left_ring_nothing()
     {
-        var subs = Doorbells(out var fds);
-        var capr = subs.Single(s => s.Offset == RxBufPtr);
-        using var shadow = SharedMemory.Map(fds[(int)capr.ShadowFdIndex], 0, 4096, writable: true);
-        using var bell = new EventFd(Libc.Fcntl(fds[(int)capr.FdIndex], Libc.F_DUPFD_CLOEXEC, 0));
+        var (shadow, bell, offset) = CaprDoorbell();
+        using var memory = shadow;
+        using var signal = bell;
         peer.KeepFds = false;
         peer.Reconnect();
-        BinaryPrimitives.WriteUInt16LittleEndian(shadow.AsSpan((long)capr.ShadowOffset, 2), 0x0500);
+        BinaryPrimitives.WriteUInt16LittleEndian(shadow.AsSpan(offset, 2), 0x0500);
         bell.Signal(); // the server closed its end: nobody listens
         var read = peer.Call(7, VfioUserCommand.RegionRead, RawVfioUser.RegionAccess(Bar1, RxBufPtr, 2));
         Assert.False(read.Header.IsError);
