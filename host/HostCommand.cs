@@ -124,7 +124,10 @@ public static class HostCommand
             {
                 // A device that fails later (breaks the protocol, closes, does not answer within the
                 // timeout) ends the host with one line and status 72.
-                functions.Add(new FailStopPciFunction(VfioUserClient.Connect(socket, TimeSpan.FromMilliseconds(deviceTimeout)), $"vfio-user {socket}"));
+                var client = VfioUserClient.Connect(socket, TimeSpan.FromMilliseconds(deviceTimeout));
+                if (client.MappedSummary is { } mapped)
+                    stderr.WriteLine($"linuxshim: {socket}: {mapped}");
+                functions.Add(new FailStopPciFunction(client, $"vfio-user {socket}"));
             }
             catch (Exception e) when (e is PosixException or IOException or InvalidDataException)
             {

@@ -28,6 +28,8 @@ internal sealed class VfioUserSession : IDisposable
     private readonly CommandHandler handler;
     private VfioUserCapabilities client = new();
     private string? dropReason;
+    private Libc.PollFd[] pendingBells = []; // the doorbells' part of the poll that found the socket readable
+    private bool bellsPending;
     private int nextDmaId;
 
     private sealed record Command(VfioUserHeader Header, byte[] Payload, List<int> Fds, string? FramingError);
@@ -224,17 +226,26 @@ internal sealed class VfioUserSession : IDisposable
             }
             // A read comes after every doorbell rung before it (as a read pushes a CPU's posted writes ahead of it).
             bool read = m.FramingError is null && m.Header.Command is (ushort)VfioUserCommand.RegionRead or (ushort)VfioUserCommand.RegionReadRepeat;
+            // The poll that found this message also found every doorbell rung before it was sent (the client rings,
+            // then sends): those are rung before a read, without a second poll.
             if (inline && !server.Dma.HasMessageWindows)
             {
-                if (read && server.Doorbells.Current.Length > 0)
-                    handler.RingDoorbells();
+                if (read && bellsPending)
+                {
+                    bellsPending = false;
+                    handler.RingDoorbells(pendingBells);
+                }
                 Execute(m.Header, m.Payload.Span, m.Fds, m.FramingError);
                 continue;
             }
             if (inline)
                 inline = false; // for good: commands already queued must run before any later one
-            if (read && server.Doorbells.Current.Length > 0 && !TryQueue(RingCommand))
-                return;
+            if (read && bellsPending)
+            {
+                bellsPending = false;
+                if (!TryQueue(RingCommand))
+                    return;
+            }
             if (queue.Count >= options.MaxQueuedCommands)
             {
                 VfioUserConnection.CloseFds(m.Fds);
@@ -298,9 +309,19 @@ internal sealed class VfioUserSession : IDisposable
                 throw Errno.Last.ToException("poll");
             }
             if (p[0].Revents != 0)
+            {
+                if (n > 1)
+                {
+                    if (pendingBells.Length != bells.Length)
+                        pendingBells = new Libc.PollFd[bells.Length];
+                    new ReadOnlySpan<Libc.PollFd>(p + 1, bells.Length).CopyTo(pendingBells);
+                    bellsPending = true;
+                }
                 return true;
+            }
             if (n == 0)
                 return false;
+            bellsPending = false; // this poll saw them all: rung now
             if (inline && !server.Dma.HasMessageWindows)
                 handler.RingDoorbells(new ReadOnlySpan<Libc.PollFd>(p + 1, bells.Length));
             else if (!TryQueue(RingCommand))

@@ -68,9 +68,8 @@ public static class SupervisedHost
         {
             // A device that fails later ends this host with one line and status 72 (device_failed).
             var client = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
-            var (areas, doorbells, notes) = client.Mapped;
-            if (areas + doorbells + notes.Count > 0)
-                log.WriteLine($"supervised: vfio-user: {doorbells} doorbells, {areas} mapped areas{string.Concat(notes.Select(n => $"; not used: {n}"))}");
+            if (client.MappedSummary is { } mapped)
+                log.WriteLine($"supervised: {mapped}");
             device = new FailStopPciFunction(client, "vfio-user");
         }
         catch (Exception e) when (e is IOException or InvalidDataException)

@@ -80,6 +80,11 @@ public sealed unsafe class VfioUserClient : IPciFunction
     /// <summary>Registers reached without a message: mapped pages and doorbells the server offered (and what was not taken).</summary>
     public (int Areas, int Doorbells, IReadOnlyList<string> Notes) Mapped => (mapped.AreaCount, mapped.DoorbellCount, mapped.Notes);
 
+    /// <summary>One line on <see cref="Mapped"/> for the host's log, or null when the server offered nothing.</summary>
+    public string? MappedSummary => mapped.AreaCount + mapped.DoorbellCount + mapped.Notes.Count == 0
+        ? null
+        : $"vfio-user: {mapped.DoorbellCount} doorbells, {mapped.AreaCount} mapped areas{string.Concat(mapped.Notes.Select(n => $"; not used: {n}"))}";
+
     // For each BAR: the pages the server lets this client map (sparse mmap capability) and its doorbells
     // (DEVICE_GET_REGION_IO_FDS). A server that knows neither (an error reply) leaves every register to messages.
     private void SetUpMappedAccess()
