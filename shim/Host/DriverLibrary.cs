@@ -32,9 +32,15 @@ public sealed unsafe class DriverLibrary
         Stubs = stubs;
     }
 
-    /// <summary>Every managed entry point by symbol name: [KernelSymbol] and [HostOp] methods that are [UnmanagedCallersOnly].</summary>
-    public static Dictionary<string, nint> ManagedEntryPoints() =>
-        ManagedMethods().ToDictionary(m => m.Key, m => m.Value.MethodHandle.GetFunctionPointer(), StringComparer.Ordinal);
+    /// <summary>
+    /// Every managed entry point by symbol name: [KernelSymbol] and [HostOp] methods that are [UnmanagedCallersOnly].
+    /// Read once per process (a scan of every type's members and attributes): a supervised host reads it while it
+    /// waits for its grant, so that loading the driver after the grant does not wait for it.
+    /// </summary>
+    public static IReadOnlyDictionary<string, nint> ManagedEntryPoints() => EntryPoints.Value;
+
+    private static readonly Lazy<Dictionary<string, nint>> EntryPoints = new(() =>
+        ManagedMethods().ToDictionary(m => m.Key, m => m.Value.MethodHandle.GetFunctionPointer(), StringComparer.Ordinal));
 
     /// <summary>Every kernel symbol and host operation the managed host implements, with the method that does.</summary>
     public static Dictionary<string, MethodInfo> ManagedMethods()

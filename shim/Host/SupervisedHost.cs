@@ -195,10 +195,13 @@ public static class SupervisedHost
         return 0;
     }
 
-    // JIT-compiles every method of the shim (those the driver calls back are entered through
-    // UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
+    // What loading any driver needs, done before the grant: the shim's entry points (a reflection scan) and the
+    // assemblies the sandbox preloads. Then JIT-compiles every method of the shim that ReadyToRun left (those the
+    // driver calls back are entered through UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
     private static void WarmUp()
     {
+        _ = DriverLibrary.ManagedEntryPoints();
+        Sandbox.Sandbox.Preload([typeof(SupervisedHost).Assembly]);
         foreach (var type in typeof(SupervisedHost).Assembly.GetTypes())
         {
             if (type.ContainsGenericParameters)
