@@ -33,7 +33,7 @@ public static class SupervisedHost
         watcher.Start();
         // While it waits for its grant (a warm standby may wait long), compile the shim's code, so a
         // restart does not pay for the JIT on the way to the driver's probe.
-        var warm = new Thread(WarmUp) { IsBackground = true, Name = "host-warm-up", Priority = ThreadPriority.BelowNormal };
+        var warm = new Thread(WarmUp) { IsBackground = true, Name = "host-warm-up" };
         warm.Start();
         try
         {
@@ -200,8 +200,10 @@ public static class SupervisedHost
     // driver calls back are entered through UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
     private static void WarmUp()
     {
+        // At normal priority: the grant's thread may wait for these (a lower one would make it wait behind anything).
         _ = DriverLibrary.ManagedEntryPoints();
         Sandbox.Sandbox.Preload([typeof(SupervisedHost).Assembly]);
+        Thread.CurrentThread.Priority = ThreadPriority.BelowNormal;
         foreach (var type in typeof(SupervisedHost).Assembly.GetTypes())
         {
             if (type.ContainsGenericParameters)
