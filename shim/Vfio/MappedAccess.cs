@@ -37,7 +37,7 @@ internal sealed unsafe class MappedAccess : IDisposable
     public bool Any => areas.Count + doorbells.Count > 0;
 
     /// <summary>
-    /// Takes the sparse mmap areas of a GET_REGION_INFO reply (<paramref name="info"/>, the whole payload) for
+    /// Takes the mappable areas (the sparse mmap capability's, else the whole BAR) of a GET_REGION_INFO reply (<paramref name="info"/>, the whole payload) for
     /// BAR <paramref name="bar"/> of <paramref name="barSize"/> bytes, mapped from <paramref name="fds"/> (closed here).
     /// </summary>
     public void AddAreas(int bar, ulong barSize, ReadOnlySpan<byte> info, List<int> fds)
@@ -54,7 +54,10 @@ internal sealed unsafe class MappedAccess : IDisposable
                 notes.Add($"BAR {bar}: {why}");
                 return;
             }
-            var found = SparseAreas(info, r.CapOffset, out why);
+            // Without the sparse mmap capability the whole region is mappable (VFIO_REGION_INFO_FLAG_MMAP alone).
+            var found = (r.Flags & VfioAbi.RegionInfoFlagCaps) == 0 || r.CapOffset == 0
+                ? [(0ul, barSize)]
+                : SparseAreas(info, r.CapOffset, out why);
             if (found is null)
             {
                 notes.Add($"BAR {bar}: {why}");

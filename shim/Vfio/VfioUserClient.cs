@@ -93,12 +93,12 @@ public sealed unsafe class VfioUserClient : IPciFunction
         {
             if (bars[bar].Size == 0)
                 continue;
-            const uint mmapCaps = VfioAbi.RegionInfoFlagMmap | VfioAbi.RegionInfoFlagCaps;
-            if ((regionFlags[bar] & mmapCaps) == mmapCaps && regionInfoSizes[bar] > VfioUserRegionInfo.FixedSize
-                && regionInfoSizes[bar] <= VfioUserRegionInfo.FixedSize + VfioUserRegionInfo.MaxTail)
+            // Mappable: asked again with the size the whole description needs, which brings the descriptor (and the
+            // sparse mmap capability; libvfio-user sets the CAPS flag only in the reply that carries it).
+            if ((regionFlags[bar] & VfioAbi.RegionInfoFlagMmap) != 0 && regionInfoSizes[bar] <= VfioUserRegionInfo.FixedSize + VfioUserRegionInfo.MaxTail)
             {
                 var q = new byte[VfioUserRegionInfo.FixedSize];
-                new VfioUserRegionInfo(regionInfoSizes[bar], 0, (uint)bar, 0, 0, 0).Encode(q);
+                new VfioUserRegionInfo(Math.Max(regionInfoSizes[bar], VfioUserRegionInfo.FixedSize), 0, (uint)bar, 0, 0, 0).Encode(q);
                 var fds = new List<int>();
                 lock (sync)
                 {
@@ -619,10 +619,20 @@ public sealed unsafe class VfioUserClient : IPciFunction
             {
                 new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, 0, 0, 0).Encode(q);
                 (DeviceFlags, int regions, int irqs) = DecodeDeviceInfo(Exchange(VfioUserCommand.DeviceGetInfo, q[..16], default, 16, 0).Span);
+                var fds = new List<int>();
                 for (int i = 0; i < regions; i++)
                 {
+                    // A mappable region's descriptor may come with this first reply already (the specification sends
+                    // one whenever the MMAP flag is set); it is taken with the second, full one (SetUpMappedAccess).
                     new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, 0, (uint)i, 0, 0, 0).Encode(q);
-                    (regionFlags[i], regionSizes[i], regionInfoSizes[i]) = DecodeRegionInfo(Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, 32, 0).Span, i);
+                    try
+                    {
+                        (regionFlags[i], regionSizes[i], regionInfoSizes[i]) = DecodeRegionInfo(Exchange(VfioUserCommand.DeviceGetRegionInfo, q, default, 32, 0, fds).Span, i);
+                    }
+                    finally
+                    {
+                        CloseAll(fds);
+                    }
                 }
                 for (int i = 0; i < irqs; i++)
                 {

@@ -896,4 +896,31 @@ public sealed class HostileDeviceTests(KernelFixture kernel, ITestOutputHelper o
         Assert.Null(client.Failure);
         Assert.Single(client.Mapped.Notes);
     }
+    [Fact]
+    public void AWholeMappableBarIsMappedAsLibvfioUserOffersIt()
+    {
+        // As libvfio-user answers: MMAP without the CAPS flag in the short reply (argsz 32 already enough: no capability),
+        // the region's descriptor with every reply, as the specification says it comes whenever MMAP is set.
+        var memory = SharedMemory.Create("fake-bar1", 4096);
+        owned.Add(memory);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.AsSpan(0x48, 4), 0x600DF00D);
+        var fake = Fake((s, r) =>
+        {
+            if (r.Command != LinuxShim.VfioUser.VfioUserCommand.DeviceGetRegionInfo || BinaryPrimitives.ReadUInt32LittleEndian(r.Payload.AsSpan(8)) != 1)
+                return false;
+            var info = new byte[32];
+            uint flags = LinuxShim.VfioUser.VfioAbi.RegionInfoFlagRead | LinuxShim.VfioUser.VfioAbi.RegionInfoFlagWrite | LinuxShim.VfioUser.VfioAbi.RegionInfoFlagMmap;
+            new LinuxShim.VfioUser.VfioUserRegionInfo(32, flags, 1, 0, 4096, 0).Encode(info);
+            s.ReplyWithFds(r, info, [memory.Handle]);
+            return true;
+        });
+        var client = Client(fake);
+        Assert.Equal(1, client.Mapped.Areas);
+        int before = fake.Requests.Count;
+        Assert.Equal(0x600DF00Dul, client.ReadBar(1, 0x48, 4));
+        client.WriteBar(1, 0x4C, 4, 0x12121212);
+        Assert.Equal(0x12121212u, BinaryPrimitives.ReadUInt32LittleEndian(memory.AsSpan(0x4C, 4)));
+        Assert.Equal(before, fake.Requests.Count); // neither was a message
+        Assert.Null(client.Failure);
+    }
 }
