@@ -96,7 +96,17 @@ public sealed partial class ChildProcess : IDisposable
     /// Waits for an output line starting with <paramref name="prefix"/> and returns it; throws when the
     /// child exits first or the timeout passes.
     /// </summary>
-    public string WaitForLine(string prefix, TimeSpan timeout)
+    public string WaitForLine(string prefix, TimeSpan timeout) => WaitForLine(l => l.StartsWith(prefix, StringComparison.Ordinal), prefix, timeout);
+
+    /// <summary>
+    /// Waits until a `linuxshim device` child serves at <paramref name="socket"/>: its "linuxshim device: MODEL MAC on
+    /// SOCKET, wire …" line, not the lines it forwards from QEMU, which start the same way and come before it.
+    /// </summary>
+    public string WaitForDevice(string socket, TimeSpan timeout) =>
+        WaitForLine(l => l.StartsWith("linuxshim device: ", StringComparison.Ordinal) && l.Contains($" on {socket}, wire ", StringComparison.Ordinal),
+            $"linuxshim device: … on {socket}", timeout);
+
+    private string WaitForLine(Func<string, bool> match, string what, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         lock (gate)
@@ -105,20 +115,20 @@ public sealed partial class ChildProcess : IDisposable
             while (true)
             {
                 for (; seen < lines.Count; seen++)
-                    if (lines[seen].StartsWith(prefix, StringComparison.Ordinal))
+                    if (match(lines[seen]))
                         return lines[seen];
                 if (process.HasExited)
                 {
                     // Output may still be arriving: give the readers a moment before giving up.
                     process.WaitForExit();
                     for (; seen < lines.Count; seen++)
-                        if (lines[seen].StartsWith(prefix, StringComparison.Ordinal))
+                        if (match(lines[seen]))
                             return lines[seen];
                     throw new IOException($"{label} exited with status {process.ExitCode} before it was ready");
                 }
                 var left = timeout - deadline.Elapsed;
                 if (left <= TimeSpan.Zero)
-                    throw new TimeoutException($"{label} was not ready after {timeout.TotalSeconds:F0} s");
+                    throw new TimeoutException($"{label} was not ready after {timeout.TotalSeconds:F0} s (no line {what})");
                 Monitor.Wait(gate, TimeSpan.FromMilliseconds(Math.Min(200, left.TotalMilliseconds)));
             }
         }

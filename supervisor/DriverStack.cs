@@ -119,7 +119,7 @@ public abstract class DriverStack : IDisposable
                     WarmStandby = o.WarmStandby,
                 }, log, audit);
                 // The driver host starts while the device server does; it is granted the device once that serves.
-                supervisor.Start(() => device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30)));
+                supervisor.Start(() => device.WaitForDevice(deviceSocket, TimeSpan.FromSeconds(30)));
             }
             catch
             {

@@ -103,7 +103,7 @@ internal static class AttackCommand
         using var device = ChildProcess.Start("device", ["device", model, "--socket", socket, "--wire", $"udp:127.0.0.1:{sinkPort}:{devicePort}"], TextWriter.Null);
         try
         {
-            device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30));
+            device.WaitForDevice(socket, TimeSpan.FromSeconds(30));
             var attack = new VfioUserAttack(socket, device.Id, new IPEndPoint(IPAddress.Loopback, devicePort), seed);
             var report = attack.Run(messages, progress) with { Model = model };
             if (device.HasExited)

@@ -230,7 +230,7 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
         using var device = ChildProcess.Start("device", ["device", "rtl8139", "--socket", socket], TextWriter.Null);
         try
         {
-            device.WaitForLine("linuxshim device:", TimeSpan.FromSeconds(30));
+            device.WaitForDevice(socket, TimeSpan.FromSeconds(30));
             using var hostile = new Tools.Adversary.HostileDescriptors();
             using var client = UnixSocket.Connect(socket);
             using var conn = new VfioUserConnection(client);
