@@ -91,7 +91,7 @@ internal sealed unsafe class MappedAccess : IDisposable
         }
         finally
         {
-            CloseAll(fds);
+            VfioUserConnection.CloseFds(fds);
         }
     }
 
@@ -186,7 +186,7 @@ internal sealed unsafe class MappedAccess : IDisposable
                         notes.Add($"BAR {bar} doorbell {i}: {why}");
                         continue;
                     }
-                    fds[(int)s.FdIndex] = -1; // adopted
+                    fds[(int)s.FdIndex] = -1; // adopted (CloseFds closing -1 is a harmless EBADF)
                     adopted[(int)s.FdIndex] = e;
                 }
                 int shadowFd = fds[(int)s.ShadowFdIndex];
@@ -211,7 +211,7 @@ internal sealed unsafe class MappedAccess : IDisposable
             var used = doorbells.Select(d => d.Event).ToHashSet();
             foreach (var e in adopted.Values.Where(e => !used.Contains(e)))
                 e.Dispose();
-            CloseAll(fds);
+            VfioUserConnection.CloseFds(fds);
         }
     }
 
@@ -296,15 +296,6 @@ internal sealed unsafe class MappedAccess : IDisposable
         return true;
     }
 
-    private static void CloseAll(List<int> fds)
-    {
-        foreach (int fd in fds)
-        {
-            if (fd >= 0)
-                Libc.Close(fd);
-        }
-        fds.Clear();
-    }
 
     public void Dispose()
     {

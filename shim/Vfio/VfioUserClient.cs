@@ -113,7 +113,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
                     }
                     finally
                     {
-                        CloseAll(fds);
+                        VfioUserConnection.CloseFds(fds);
                     }
                 }
             }
@@ -134,7 +134,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
                 if (!VfioUserRegionIoFds.TryDecode(first, fds.Count, out var r, out _, out _) || r.Count == 0
                     || r.Argsz > VfioUserRegionIoFds.FixedSize + VfioUserRegionIoFds.MaxTail)
                     return;
-                CloseAll(fds);
+                VfioUserConnection.CloseFds(fds);
                 new VfioUserRegionIoFds(r.Argsz, 0, (uint)bar, 0).Encode(q);
                 var reply = Exchange(VfioUserCommand.DeviceGetRegionIoFds, q, default, -1, 0, fds).Span;
                 mapped.AddDoorbells(bar, bars[bar].Size, reply, fds);
@@ -145,20 +145,11 @@ public sealed unsafe class VfioUserClient : IPciFunction
             }
             finally
             {
-                CloseAll(fds);
+                VfioUserConnection.CloseFds(fds);
             }
         }
     }
 
-    private static void CloseAll(List<int> fds)
-    {
-        foreach (int fd in fds)
-        {
-            if (fd >= 0)
-                Libc.Close(fd);
-        }
-        fds.Clear();
-    }
 
     /// <summary>Connects to a device server listening at <paramref name="socketPath"/>.</summary>
     public static VfioUserClient Connect(string socketPath, TimeSpan? replyTimeout = null) =>
@@ -631,7 +622,7 @@ public sealed unsafe class VfioUserClient : IPciFunction
                     }
                     finally
                     {
-                        CloseAll(fds);
+                        VfioUserConnection.CloseFds(fds);
                     }
                 }
                 for (int i = 0; i < irqs; i++)
