@@ -7,7 +7,8 @@
 // memfds, INTx arrives on an irqfd and is resampled when the client unmasks it, reset is DEVICE_RESET.
 // QEMU failing (dying, hanging, answering wrongly) puts the function in an error state, as a PCI
 // function that stops answering: BARs read all ones, writes are dropped, nothing else is affected;
-// a reset starts a fresh QEMU.
+// a reset starts a fresh QEMU, as it does when QEMU's own reset left the INTx line raised (it lowers
+// nothing in the PCI core: see Reset).
 using LinuxShim.Devices.Pci;
 using LinuxShim.Devices.VfioUser;
 using LinuxShim.Devices.Wire;
@@ -37,6 +38,7 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     private readonly List<Window> windows = [];
     private readonly EventFd irq = new(), resample = new(), stopIrq = new();
     private readonly Thread irqThread;
+    private readonly object intxGate = new(); // the irqfd is read under it (a reset's look at the line takes it from the interrupt thread)
     private readonly SharedMemory placeholder = SharedMemory.Create("linuxshim-qemu-no-memory", 4096);
     private readonly Ne2000RingWatch? ringWatch;
     private QemuProcess? process;
@@ -185,9 +187,10 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             receivedBefore += cable.FramesReceived;
         }
         cable = null;
-        process?.Dispose();
-        process = null;
+        var old = process;
+        process = null; // first: its exit is then no failure of the function (OnQemuExited)
         link = null;
+        old?.Dispose();
         Volatile.Write(ref fault, null);
         Volatile.Write(ref failing, 0);
         Start();
@@ -489,8 +492,28 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
         {
             if (!EventFd.WaitEither(irq, stopIrq))
                 return;
-            if (irq.Consume() != 0 && Fault is null)
-                bus?.SetIntx(true);
+            lock (intxGate)
+            {
+                if (irq.Wait(0) != 0 && Fault is null) // QEMU made the descriptor blocking; a reset may have taken the signal
+                    bus?.SetIntx(true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether QEMU's INTx line is up now. Its resample handler signals the irqfd again while the line is up;
+    /// QEMU's main loop has run it (for a resample signalled before them) by the time it answers the second of two
+    /// requests. Call under sync; the interrupt thread waits meanwhile.
+    /// </summary>
+    private bool IntxStillAsserted(MpqemuLink q)
+    {
+        lock (intxGate)
+        {
+            irq.Wait(0); // an assertion from before the reset, which lowered it (SetIntx(false) follows)
+            resample.Signal();
+            q.ConfigRead(0, 4);
+            q.ConfigRead(0, 4);
+            return irq.Wait(0) != 0; // taken here: the next client is not interrupted by the line the reset found up
         }
     }
 
@@ -598,11 +621,30 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
             else
             {
                 ringWatch?.Reset(fresh: false);
+                bool lineStuck = false;
                 Contained(q =>
                 {
                     q.DeviceReset();
                     ProgramBars(discover: false);
+                    lineStuck = interruptPin != 0 && IntxStillAsserted(q);
                 });
+                if (lineStuck && Fault is null)
+                {
+                    // QEMU's DEVICE_RESET runs only the model's own reset, not the PCI core's, which is what
+                    // lowers a function's INTx: a line the last client left asserted (its driver never read the
+                    // cause) stays up in QEMU's PCI bus while the model believes it lowered it, so every later
+                    // assertion is no edge and the next driver never gets an interrupt. A fresh QEMU has it down.
+                    try
+                    {
+                        long started = Environment.TickCount64;
+                        Restart();
+                        log($"QEMU's model kept its INTx line asserted through its reset: its device server was started afresh ({Environment.TickCount64 - started} ms)");
+                    }
+                    catch (IOException e)
+                    {
+                        Fail(e);
+                    }
+                }
             }
             commandShadow = 0;
             for (int i = 0; i < 6; i++)
