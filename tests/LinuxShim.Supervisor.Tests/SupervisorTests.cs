@@ -420,13 +420,15 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
 
             // The host dies with its interrupt pending: stopped, frames arrive (the model raises INTx, which is
             // delivered and masked), then the fault. The next host must get a function whose line is down.
+            // Signals by kill(2) itself: the host must stay stopped well inside the watchdog's 500 ms, or the
+            // supervisor rightly calls it hung first (a CI run spawning kill(1) three times under load did).
             int first = stack.Supervisor.ActiveHostPid;
-            Signal(first, "STOP");
+            Signal(first, SIGSTOP);
             for (int i = 0; i < 3; i++)
                 source.SendTo(DemoFrames.Ack(mac, i), nic);
-            Thread.Sleep(300);
-            Signal(first, "SEGV");
-            Signal(first, "CONT");
+            Thread.Sleep(200);
+            Signal(first, SIGSEGV);
+            Signal(first, SIGCONT);
             Assert.True(recovered.Wait(TimeSpan.FromSeconds(40)), $"no recovery within 40 s\n{log}");
             Assert.StartsWith("crash", recoveredFrom);
             Assert.NotEqual(first, stack.Supervisor.ActiveHostPid);
@@ -445,12 +447,9 @@ public sealed class SupervisorTests(KernelFixture kernel, ITestOutputHelper outp
         }
     }
 
-    private static void Signal(int pid, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
-    }
+    private const int SIGSEGV = 11, SIGCONT = 18, SIGSTOP = 19;
+
+    private static void Signal(int pid, int signal) => Assert.Equal(0, LinuxShim.Posix.Libc.Kill(pid, signal));
 
     /// <summary>The NIC's end of a UDP cable to <paramref name="sink"/>: its address and the --wire value.</summary>
     private static (IPEndPoint Nic, string Wire) UdpCable(UdpClient sink)
