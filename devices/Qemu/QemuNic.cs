@@ -607,18 +607,9 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
     {
         lock (sync)
         {
-            if (Fault is not null || process is null || process.HasExited)
-            {
-                try
-                {
-                    Restart();
-                }
-                catch (IOException e)
-                {
-                    Fail(e);
-                }
-            }
-            else
+            bool restart = Fault is not null || process is null || process.HasExited;
+            string? why = null;
+            if (!restart)
             {
                 ringWatch?.Reset(fresh: false);
                 bool lineStuck = false;
@@ -628,22 +619,25 @@ public sealed class QemuNic : INic, IDmaWindowObserver, IIntxResampler
                     ProgramBars(discover: false);
                     lineStuck = interruptPin != 0 && IntxStillAsserted(q);
                 });
+                // QEMU's DEVICE_RESET runs only the model's own reset, not the PCI core's, which is what
+                // lowers a function's INTx: a line the last client left asserted (its driver never read the
+                // cause) stays up in QEMU's PCI bus while the model believes it lowered it, so every later
+                // assertion is no edge and the next driver never gets an interrupt. A fresh QEMU has it down.
                 if (lineStuck && Fault is null)
+                    (restart, why) = (true, "QEMU's model kept its INTx line asserted through its reset");
+            }
+            if (restart)
+            {
+                try
                 {
-                    // QEMU's DEVICE_RESET runs only the model's own reset, not the PCI core's, which is what
-                    // lowers a function's INTx: a line the last client left asserted (its driver never read the
-                    // cause) stays up in QEMU's PCI bus while the model believes it lowered it, so every later
-                    // assertion is no edge and the next driver never gets an interrupt. A fresh QEMU has it down.
-                    try
-                    {
-                        long started = Environment.TickCount64;
-                        Restart();
-                        log($"QEMU's model kept its INTx line asserted through its reset: its device server was started afresh ({Environment.TickCount64 - started} ms)");
-                    }
-                    catch (IOException e)
-                    {
-                        Fail(e);
-                    }
+                    long started = Environment.TickCount64;
+                    Restart();
+                    if (why is not null)
+                        log($"{why}: its device server was started afresh ({Environment.TickCount64 - started} ms)");
+                }
+                catch (IOException e)
+                {
+                    Fail(e);
                 }
             }
             commandShadow = 0;

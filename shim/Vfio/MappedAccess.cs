@@ -296,7 +296,6 @@ internal sealed unsafe class MappedAccess : IDisposable
         return true;
     }
 
-
     public void Dispose()
     {
         foreach (var d in doorbells)

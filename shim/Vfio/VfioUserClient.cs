@@ -150,7 +150,6 @@ public sealed unsafe class VfioUserClient : IPciFunction
         }
     }
 
-
     /// <summary>Connects to a device server listening at <paramref name="socketPath"/>.</summary>
     public static VfioUserClient Connect(string socketPath, TimeSpan? replyTimeout = null) =>
         new(UnixSocket.Connect(socketPath), replyTimeout);
