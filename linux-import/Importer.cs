@@ -74,6 +74,21 @@ public sealed class Importer : IDisposable
         }
     }
 
+    /// <summary>
+    /// This tree with a build directory configured as this one plus <paramref name="fragment"/> (see <see cref="ConfiguredBuild"/>;
+    /// made once, then cached). The tree passes to the new importer: dispose that one, not this.
+    /// </summary>
+    public Importer Configured(ConfigFragment fragment, int jobs, Action<string>? log)
+    {
+        var made = ConfiguredBuild.Prepare(Tree, Build, fragment, CacheRoot, jobs, log);
+        var build = made.Build;
+        string choice = $"{Choice}, configured with {fragment.SourceName} in {build.Path}{(made.Cached ? "" : " (made now)")}";
+        return new Importer(new KernelPair(Tree, build, Version, choice, Defaulted), KbuildCommandLine.ForBuild(build.Path, CacheRoot), CacheRoot)
+        {
+            Cache = Cache is null ? null : new UnitCache(CacheRoot),
+        };
+    }
+
     public KernelInfo Kernel => new()
     {
         Source = Tree.Kind,
@@ -86,6 +101,7 @@ public sealed class Importer : IDisposable
         Arch = Build.Arch,
         Config = Build.Config.Hash,
         Analyser = AnalyserVersion,
+        Symvers = ConfiguredBuild.SymversNote(Build.Path),
     };
 
     /// <summary>Reads Kbuild for <paramref name="directory"/> (and its subdirectories).</summary>

@@ -33,7 +33,14 @@ public static class Cli
           linuxshim verify DIR... [options]              check scan's requires against Kbuild's own build (nm -u)
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
-                                                         (default PORT/build/MODULE.so)
+                                                         (default PORT/build/MODULE.so); a port with
+                                                         "config = FRAGMENT" is built as configure makes it
+          linuxshim configure FRAGMENT [options]         a build directory configured as the kernel's with
+                                                         FRAGMENT's CONFIG_ lines over it (make olddefconfig
+                                                         modules_prepare, no vmlinux; minutes once, then
+                                                         cached); prints its path, for --build DIR. Exports
+                                                         of what FRAGMENT turns on are read from their
+                                                         EXPORT_SYMBOL lines
           linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
                                                          serve an emulated NIC over vfio-user (see device --help)
           linuxshim device --list                        the NIC models (ours and QEMU's), their PCI ids, their ports
@@ -163,6 +170,7 @@ public static class Cli
                 "scan" => ScanCommand.Run(parsed, stdout, stderr),
                 "verify" => VerifyCommand.Run(parsed, stdout, stderr),
                 "commands" => CommandsCommand.Run(parsed, stdout, stderr),
+                "configure" => ConfigureCommand.Run(parsed, stdout, stderr),
                 "port" => PortCommand.Run(parsed, stdout, stderr),
                 "run" => RunCommand.Run(parsed, stdout, stderr),
                 "netif" => NetifCommand.Run(parsed, stdout, stderr),

@@ -4,6 +4,7 @@
 // says in one line which pair and why.
 using LinuxShim.Import;
 using LinuxShim.Import.Install;
+using LinuxShim.Import.Kbuild;
 using LinuxShim.Import.Port;
 
 namespace LinuxShim.Tools;
@@ -27,13 +28,34 @@ public static class KernelOptions
 
     /// <summary>Opens the kernel inputs; the choice goes to <paramref name="log"/> when defaults made it (and the
     /// command is not --quiet).</summary>
-    public static Importer Open(CommandLine cl, TextWriter? log, PortRecipe? port = null) => Open(Request(cl, port), cl, log);
+    public static Importer Open(CommandLine cl, TextWriter? log, PortRecipe? port = null) => Open(Request(cl, port), cl, log, port);
 
-    public static Importer Open(KernelRequest request, CommandLine cl, TextWriter? log)
+    /// <summary>A port with a config fragment gets the build directory configured with it over the chosen one's
+    /// configuration (made the first time, minutes; cached after), whatever --build said; the choice line says so.</summary>
+    public static Importer Open(KernelRequest request, CommandLine cl, TextWriter? log, PortRecipe? port = null)
     {
         var importer = Importer.Open(request, cl.Get("cache"));
-        if (importer.Defaulted && !cl.Has("quiet"))
+        bool quiet = cl.Has("quiet");
+        if (port?.Config is { } fragment)
+        {
+            try
+            {
+                importer = importer.Configured(ConfigFragment.Load(fragment), Jobs(cl), quiet ? null : line => log?.WriteLine($"linuxshim: {line}"));
+            }
+            catch
+            {
+                importer.Dispose();
+                throw;
+            }
+            if (!quiet)
+                log?.WriteLine($"linuxshim: {importer.Choice}");
+            return importer;
+        }
+        if (importer.Defaulted && !quiet)
             log?.WriteLine($"linuxshim: {importer.Choice}");
         return importer;
     }
+
+    /// <summary>--jobs N, default every core.</summary>
+    public static int Jobs(CommandLine cl) => cl.GetInt("jobs", Environment.ProcessorCount);
 }

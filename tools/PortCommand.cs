@@ -2,6 +2,7 @@
 // Managed side. "linuxshim port build PORT": compiles an upstream module from the kernel tree for
 // the shim (see LinuxShim.Import.Port.PortBuilder) into PORT/build/MODULE.so.
 using LinuxShim.Import;
+using LinuxShim.Import.Kbuild;
 using LinuxShim.Import.Port;
 using LinuxShim.Shim;
 using LinuxShim.Shim.Host;
@@ -33,8 +34,20 @@ public static class PortCommand
     }
 
     /// <summary>Builds <paramref name="recipe"/> with this shim's native sources and managed symbols.</summary>
-    public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log) =>
-        PortBuilder.Build(importer, recipe, ShimSide(importer), outDir, log is null ? null : m => log.WriteLine($"port: {m}"));
+    /// <summary>Builds <paramref name="recipe"/> with <paramref name="importer"/>'s kernel; a port with a config fragment
+    /// in the build directory configured with it (the importer's own when it already is one).</summary>
+    public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log)
+    {
+        Action<string>? say = log is null ? null : m => log.WriteLine($"port: {m}");
+        if (recipe.Config is { } fragment && ConfiguredBuild.BaseOf(importer.Build.Path) is null)
+        {
+            // Not disposed: it shares the caller's tree, which the caller's importer disposes.
+            var configured = importer.Configured(ConfigFragment.Load(fragment), Environment.ProcessorCount, say);
+            say?.Invoke(configured.Choice);
+            return PortBuilder.Build(configured, recipe, ShimSide(configured), outDir, say);
+        }
+        return PortBuilder.Build(importer, recipe, ShimSide(importer), outDir, say);
+    }
 
     /// <summary>What this shim brings to a build: its native sources (extracted once), managed symbols, layouts.</summary>
     public static ShimSide ShimSide(Importer importer)

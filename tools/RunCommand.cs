@@ -121,7 +121,7 @@ public static class RunCommand
         string why = !exists ? "first" : stale ? "again: its build is older than this shim;" : "again";
         if (stale && !given.IsExplicit && built is { StillInstalled: true })
             request = given with { Linux = built.Spec, LinuxGivenBy = "as its last build", Build = built.Build, BuildGivenBy = "as its last build" };
-        using var importer = KernelOptions.Open(request, cl, stderr);
+        using var importer = KernelOptions.Open(request, cl, stderr, recipe);
         if (exists && !stale && built is not null && built.Is(importer))
             return library;
         string kernel = built is null ? $"for Linux {importer.Version}"

@@ -50,6 +50,9 @@ public sealed record KernelInfo
     public required string Config { get; init; }
     /// <summary>Identifies the analyser, so cached results of another version are not reused.</summary>
     public required string Analyser { get; init; }
+    /// <summary>Where the exports came from when not from a kernel build's own Module.symvers (a build directory
+    /// linuxshim configured: see ConfiguredBuild); null for an ordinary build directory.</summary>
+    public string? Symvers { get; init; }
 }
 
 public sealed record ModuleInfo

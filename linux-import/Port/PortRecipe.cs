@@ -62,6 +62,10 @@ public sealed record PortRecipe
     /// <summary>The emulated device `linuxshim run` gives the driver (rtl8139, e1000), if the port names one.</summary>
     public string? Device { get; init; }
 
+    /// <summary>A configuration fragment (path) laid over the kernel's configuration for this port ("config = of.config"):
+    /// the port is scanned and built in a build directory configured with it (<see cref="Kbuild.ConfiguredBuild"/>).</summary>
+    public string? Config { get; init; }
+
     /// <summary>Module parameters the port passes to the driver at load ("name=value").</summary>
     public IReadOnlyList<string> Parameters { get; init; } = [];
 
@@ -74,7 +78,7 @@ public sealed record PortRecipe
             throw new ImportException($"{folder}: no such port folder");
         if (!File.Exists(file))
             throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
-        string? directory = null, device = null;
+        string? directory = null, device = null, config = null;
         var modules = new List<(string? Directory, string Name)>();
         List<KernelVersion>? kernels = null;
         var patches = new List<string>();
@@ -113,13 +117,20 @@ public sealed record PortRecipe
                         throw new ImportException($"{file}:{number}: patch {value} does not exist in {folder}");
                     patches.Add(patch);
                     break;
+                case "config":
+                    if (config is not null)
+                        throw new ImportException($"{file}:{number}: one config fragment per port");
+                    config = Path.GetFullPath(Path.Combine(folder, value));
+                    if (!File.Exists(config))
+                        throw new ImportException($"{file}:{number}: config fragment {value} does not exist in {folder}");
+                    break;
                 case "parameter":
                     if (!value.Contains('='))
                         throw new ImportException($"{file}:{number}: a parameter is 'name=value', found '{value}'");
                     parameters.Add(value);
                     break;
                 default:
-                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, patch, parameter)");
+                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, config, patch, parameter)");
             }
         }
         if (directory is null)
@@ -136,6 +147,7 @@ public sealed record PortRecipe
             Modules = list,
             Kernels = kernels ?? throw new ImportException($"{file}: missing 'kernel = <versions>' (e.g. kernel = 6.1, 6.12)"),
             Device = device,
+            Config = config,
             Patches = patches,
             Parameters = parameters,
         };
