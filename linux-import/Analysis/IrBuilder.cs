@@ -211,6 +211,16 @@ internal sealed class IrBuilder(UnitIndex index)
             }
             case CursorKind.StmtExpr:
                 return With(IrKind.StmtExpr, c.Children());
+            case CursorKind.GenericSelectionExpr:
+            {
+                // _Generic(x, T1: a, T2: b): x is not evaluated and only the association x's type selects is
+                // compiled (6.12's dev_fwnode() picks __dev_fwnode or __dev_fwnode_const). libclang does not say
+                // which was selected; the expression has the selected one's type, so that one is it when unique.
+                var associations = c.Children().Where(k => (int)k.Kind is >= 100 and < 200).Skip(1).ToList();
+                string type = c.CanonicalTypeSpelling;
+                var selected = associations.Where(a => a.CanonicalTypeSpelling == type).ToList();
+                return selected.Count == 1 ? Passing(selected[0]) : With(IrKind.Generic, associations);
+            }
             case CursorKind.ReturnStmt:
                 return With(IrKind.Return, c.Children());
             case CursorKind.GCCAsmStmt:

@@ -32,6 +32,7 @@ public enum CursorKind
     InitListExpr = 119,
     AddrLabelExpr = 120,
     StmtExpr = 121,
+    GenericSelectionExpr = 122,
     UnaryExpr = 136,
     UnexposedStmt = 200,
     LabelStmt = 201,

@@ -25,6 +25,24 @@ public class CompilerRewriteTests
         Assert.Equal(["__get_user_4", "__get_user_nocheck_2", "__put_user_4", "__put_user_nocheck_8"], undefined);
     }
 
+    [Fact]
+    public void GenericSelectionCompilesOnlyTheSelectedAssociation()
+    {
+        // 6.12's dev_fwnode(): _Generic on the argument's constness picks one of two functions; the controlling
+        // expression is not evaluated (gcc-12 -O2 calls only __dev_fwnode for a non-const argument).
+        var undefined = Snippet.Undefined("""
+            struct device;
+            struct fwnode_handle;
+            const struct fwnode_handle *__dev_fwnode_const(const struct device *dev);
+            struct fwnode_handle *__dev_fwnode(struct device *dev);
+            int side_effect(void);
+            #define dev_fwnode(dev) _Generic((dev), const struct device *: __dev_fwnode_const, struct device *: __dev_fwnode)(dev)
+            void *f(struct device *d) { return (void *)dev_fwnode(d); }
+            int g(void) { return _Generic(side_effect(), int: 1, default: 2); }
+            """);
+        Assert.Equal(["__dev_fwnode"], undefined);
+    }
+
     [Theory]
     // What gcc-12 -O2 emits for each (checked by compiling these functions), except that comparisons of up to
     // 3 bytes, which GCC expands inline in plain C, are kept as calls: in the kernel it kept sunhme's.
