@@ -17,7 +17,7 @@ public static class ConfiguredBuild
     /// <summary>Written last into a finished directory: what it was made from and how its Module.symvers was.</summary>
     public const string StampFile = "linuxshim-build.json";
 
-    private const string Recipe = "linuxshim configured build 1";
+    private const string Recipe = "linuxshim configured build 2";
 
     /// <summary>What was made: the directory and the stamp's facts.</summary>
     public sealed record Result(BuildDirectory Build, bool Cached, string SymversNote, int ExportsAdded, int ExportsRemoved, IReadOnlyList<string> NotFollowed);
@@ -36,7 +36,8 @@ public static class ConfiguredBuild
         if (!File.Exists(baseConfigPath))
             throw new ImportException($"the base build directory {baseBuild.Path} has no .config to start from (a build directory made by make, or an installed linux-headers package, has one)");
         byte[] baseConfig = File.ReadAllBytes(baseConfigPath);
-        string compiler = CompilerVersion();
+        string cc = Compiler(baseBuild);
+        string compiler = CompilerVersion(cc);
         string key = Key(tree, baseConfig, fragment, compiler);
         string root = Path.Combine(TreeCache.ResolveRoot(cacheRoot), "builds");
         Directory.CreateDirectory(root);
@@ -59,12 +60,17 @@ public static class ConfiguredBuild
         try
         {
             log?.Invoke($"configuring Linux {baseBuild.Version} ({tree.Location}) with {baseBuild.Path}/.config and {fragment.SourceName}: make olddefconfig");
-            Make(src, dir, jobs, "olddefconfig");
+            Make(src, dir, jobs, cc, "olddefconfig");
             var lost = fragment.NotKept(File.ReadAllText(Path.Combine(dir, ".config")));
             if (lost.Count > 0)
                 throw new ImportException($"{fragment.SourceName}: Kconfig did not keep what it asks for: {string.Join("; ", lost)}");
             log?.Invoke($"make modules_prepare in {dir} (the headers and scripts external modules need; no vmlinux)");
-            Make(src, dir, jobs, "modules_prepare");
+            Make(src, dir, jobs, cc, "modules_prepare");
+            // Every later make in the directory (verify's external modules, the flags scan probes) must use the same
+            // compiler, which need not be installed as plain gcc: as Debian's build directories set it.
+            string makefile = Path.Combine(dir, "Makefile");
+            File.WriteAllText(makefile, $"# linuxshim: the compiler of {baseBuild.Path}'s configuration\noverride CC = {cc}\noverride HOSTCC = {cc}\n"
+                                        + File.ReadAllText(makefile));
 
             var baseSymvers = baseBuild.Symvers;
             var (symvers, added, removed, notFollowed) = AdjustSymvers(tree, baseBuild, KernelConfig.Load(Path.Combine(dir, "include/config/auto.conf")), baseSymvers);
@@ -135,9 +141,9 @@ public static class ConfiguredBuild
             r.GetProperty("exports_removed").GetInt32(), [.. r.GetProperty("not_followed").EnumerateArray().Select(e => e.GetString()!)]);
     }
 
-    private static void Make(string src, string dir, int jobs, string target)
+    private static void Make(string src, string dir, int jobs, string cc, string target)
     {
-        var (code, output, errors) = ExternalProgram.Run("make", ["-C", src, $"O={dir}", $"-j{Math.Max(1, jobs)}", "-s", target], dir,
+        var (code, output, errors) = ExternalProgram.Run("make", ["-C", src, $"O={dir}", $"CC={cc}", $"HOSTCC={cc}", $"-j{Math.Max(1, jobs)}", "-s", target], dir,
             why => $"cannot run make: {why}");
         File.AppendAllText(Path.Combine(dir, "linuxshim-make.log"), $"$ make O={dir} {target}\n{output}{errors}");
         if (code != 0)
@@ -147,9 +153,21 @@ public static class ConfiguredBuild
         }
     }
 
-    private static string CompilerVersion()
+    /// <summary>The compiler the base configuration was made with (CONFIG_CC_VERSION_TEXT's program: Debian's gcc-12,
+    /// x86_64-linux-gnu-gcc-12) when it is installed, else gcc.</summary>
+    private static string Compiler(BuildDirectory baseBuild)
     {
-        var (code, output, _) = ExternalProgram.Run("gcc", ["--version"], null, why => $"cannot run gcc: {why}");
+        string? text = baseBuild.Config["CONFIG_CC_VERSION_TEXT"];
+        string? program = text?.Trim('"').Split(' ', 2)[0];
+        if (program is { Length: > 0 } && !program.Contains('/')
+            && (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, program))))
+            return program;
+        return "gcc";
+    }
+
+    private static string CompilerVersion(string cc)
+    {
+        var (code, output, _) = ExternalProgram.Run(cc, ["--version"], null, why => $"cannot run the compiler {cc}: {why}");
         return code == 0 ? output.Split('\n')[0].Trim() : "unknown";
     }
 

@@ -27,6 +27,8 @@ public class ConfiguredBuildTests(KernelFixture kernel, ITestOutputHelper output
         Assert.Equal("y", build.Config["CONFIG_OF"]);
         Assert.Equal("m", build.Config["CONFIG_STMMAC_PLATFORM"]);
         Assert.Equal(kernel.Importer.Build.Path, ConfiguredBuild.BaseOf(build.Path));
+        // Made with the base's compiler (Debian's gcc-12, which need not be installed as gcc).
+        Assert.Equal(kernel.Importer.Build.Config["CONFIG_CC_VERSION_TEXT"], build.Config["CONFIG_CC_VERSION_TEXT"]);
 
         // Exports: the base's, with those of what CONFIG_OF builds (drivers/of, net/core/of_net.c, of_mdio.ko).
         Assert.True(build.Symvers.TryGet("of_get_phy_mode", out var phyMode));
