@@ -83,10 +83,10 @@ public sealed class Importer : IDisposable
         var made = ConfiguredBuild.Prepare(Tree, Build, fragment, CacheRoot, jobs, log);
         var build = made.Build;
         string choice = $"{Choice}, configured with {fragment.SourceName} in {build.Path}{(made.Cached ? "" : " (made now)")}";
-        return new Importer(new KernelPair(Tree, build, Version, choice, Defaulted), KbuildCommandLine.ForBuild(build.Path, CacheRoot), CacheRoot)
-        {
-            Cache = Cache is null ? null : new UnitCache(CacheRoot),
-        };
+        var configured = new Importer(new KernelPair(Tree, build, Version, choice, Defaulted), KbuildCommandLine.ForBuild(build.Path, CacheRoot), CacheRoot);
+        if (Cache is null)
+            configured.Cache = null; // --no-cache holds for it too
+        return configured;
     }
 
     public KernelInfo Kernel => new()

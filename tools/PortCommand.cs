@@ -33,8 +33,7 @@ public static class PortCommand
         return Cli.ExitOk;
     }
 
-    /// <summary>Builds <paramref name="recipe"/> with this shim's native sources and managed symbols.</summary>
-    /// <summary>Builds <paramref name="recipe"/> with <paramref name="importer"/>'s kernel; a port with a config fragment
+    /// <summary>Builds <paramref name="recipe"/> with this shim's native sources and managed symbols, with <paramref name="importer"/>'s kernel; a port with a config fragment
     /// in the build directory configured with it (the importer's own when it already is one).</summary>
     public static PortBuild Build(Importer importer, PortRecipe recipe, string outDir, TextWriter? log)
     {

@@ -57,9 +57,11 @@ public static class DebianPackages
     public static string? ForProgram(string program) => Programs.GetValueOrDefault(Path.GetFileName(program));
 
     /// <summary>The packages of <see cref="Programs"/> not found on $PATH.</summary>
-    public static List<string> MissingPrograms(string? path = null)
-    {
-        var dirs = (path ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
-        return Programs.Where(p => !dirs.Any(d => File.Exists(System.IO.Path.Combine(d, p.Key)))).Select(p => p.Value).Distinct().ToList();
-    }
+    public static List<string> MissingPrograms(string? path = null) =>
+        Programs.Where(p => !OnPath(p.Key, path)).Select(p => p.Value).Distinct().ToList();
+
+    /// <summary>Whether <paramref name="program"/> is found on <paramref name="path"/> (default $PATH).</summary>
+    public static bool OnPath(string program, string? path = null) =>
+        (path ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Any(d => File.Exists(System.IO.Path.Combine(d, program)));
 }

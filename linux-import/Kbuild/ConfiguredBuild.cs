@@ -159,8 +159,7 @@ public static class ConfiguredBuild
     {
         string? text = baseBuild.Config["CONFIG_CC_VERSION_TEXT"];
         string? program = text?.Trim('"').Split(' ', 2)[0];
-        if (program is { Length: > 0 } && !program.Contains('/')
-            && (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, program))))
+        if (program is { Length: > 0 } && !program.Contains('/') && Install.DebianPackages.OnPath(program))
             return program;
         return "gcc";
     }

@@ -187,19 +187,18 @@ public sealed class FlattenedDeviceTree
         if (Root.Child("aliases") is not { } aliases)
             return null;
         foreach (var p in aliases.Properties)
-            if (p.Name.StartsWith(stem, StringComparison.Ordinal) && p.Name.Length > stem.Length
-                && int.TryParse(p.Name.AsSpan(stem.Length), System.Globalization.NumberStyles.None, null, out int id)
-                && p.AsString() is { } target && Find(target) == node)
+            if (AliasNumber(p.Name, stem) is { } id && p.AsString() is { } target && Find(target) == node)
                 return id;
         return null;
     }
 
     /// <summary>of_alias_get_highest_id: the largest N of the aliases STEM N, or null when there is none.</summary>
-    public int? HighestAliasId(string stem) =>
-        Root.Child("aliases")?.Properties
-            .Select(p => p.Name.StartsWith(stem, StringComparison.Ordinal) && p.Name.Length > stem.Length
-                         && int.TryParse(p.Name.AsSpan(stem.Length), System.Globalization.NumberStyles.None, null, out int id) ? id : (int?)null)
-            .Max();
+    public int? HighestAliasId(string stem) => Root.Child("aliases")?.Properties.Select(p => AliasNumber(p.Name, stem)).Max();
+
+    /// <summary>N of an alias named STEM N (ethernet0), else null.</summary>
+    private static int? AliasNumber(string alias, string stem) =>
+        alias.StartsWith(stem, StringComparison.Ordinal) && alias.Length > stem.Length
+        && int.TryParse(alias.AsSpan(stem.Length), System.Globalization.NumberStyles.None, null, out int id) ? id : null;
 
     /// <summary>Every available node whose compatible list holds <paramref name="compatible"/>, in tree order.</summary>
     public IEnumerable<DeviceTreeNode> Compatible(string compatible) =>
@@ -270,7 +269,15 @@ public sealed record DeviceTreeProperty(string Name, byte[] Value)
         if (Value.Length == 0 || Value[^1] != 0)
             return null;
         var list = new List<string>();
-        list.AddRange(Value[..^1].Split0());
+        int start = 0;
+        for (int i = 0; i < Value.Length; i++)
+        {
+            if (Value[i] == 0)
+            {
+                list.Add(Encoding.ASCII.GetString(Value, start, i - start));
+                start = i + 1;
+            }
+        }
         return list;
     }
 
@@ -372,22 +379,5 @@ public sealed class DeviceTreeNode
         if (properties.Any(p => p.Name == property.Name))
             throw new DeviceTreeException($"dtb: {Path} has property {property.Name} twice (the second at offset {at})");
         properties.Add(property);
-    }
-}
-
-internal static class StringListExtensions
-{
-    /// <summary>Splits NUL-separated ASCII strings (the last NUL already removed).</summary>
-    public static IEnumerable<string> Split0(this byte[] bytes)
-    {
-        int start = 0;
-        for (int i = 0; i <= bytes.Length; i++)
-        {
-            if (i == bytes.Length || bytes[i] == 0)
-            {
-                yield return Encoding.ASCII.GetString(bytes, start, i - start);
-                start = i + 1;
-            }
-        }
     }
 }

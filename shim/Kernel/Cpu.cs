@@ -124,22 +124,16 @@ public static unsafe class Cpu
         return true;
     }
 
-    /// <summary>Sleeps, giving the CPU to other contexts meanwhile.</summary>
+    /// <summary>Sleeps, giving the CPU to other contexts meanwhile; jiffies have counted the sleep when it returns (<see cref="Time.CatchUp"/>).</summary>
     public static void Sleep(TimeSpan time)
     {
         long deadline = Environment.TickCount64 + (long)Math.Ceiling(time.TotalMilliseconds);
         if (!HeldByMe)
-        {
             Thread.Sleep(time);
-            return;
-        }
-        while (true)
-        {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0)
-                return;
-            WaitOnce((int)left);
-        }
+        else
+            for (long left; (left = deadline - Environment.TickCount64) > 0;)
+                WaitOnce((int)left);
+        Time.CatchUp();
     }
 
     /// <summary>Lets other contexts run (cond_resched, yield).</summary>

@@ -30,7 +30,7 @@ public static unsafe class Time
     public static ulong Jiffies => _jiffies != null ? *_jiffies : 0;
 
     /// <summary>
-    /// Brings jiffies up to the clock, never back: the ticker each tick, and every sleep as it returns, so that after
+    /// Brings jiffies up to the clock, never back: the ticker each tick, and every sleep as it returns (Cpu.Sleep), so that after
     /// msleep(n) jiffies have advanced by n ms as in Linux (where the sleep itself counts jiffies) even when a loaded
     /// machine has not run the ticker thread for a while (a CI run caught the shim's test module's check of that).
     /// </summary>
@@ -164,24 +164,17 @@ public static unsafe class Time
     }
 
     [KernelSymbol("msleep"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void Msleep(uint ms) => Sleep(TimeSpan.FromMilliseconds(ms));
+    public static void Msleep(uint ms) => Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
 
     [KernelSymbol("msleep_interruptible"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static ulong MsleepInterruptible(uint ms)
     {
-        Sleep(TimeSpan.FromMilliseconds(ms));
+        Cpu.Sleep(TimeSpan.FromMilliseconds(ms));
         return 0;
     }
 
     [KernelSymbol("usleep_range_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void UsleepRangeState(ulong min, ulong max, uint state) => Sleep(TimeSpan.FromMicroseconds(min));
-
-    /// <summary>A sleep that gives the CPU up, after which jiffies count it (<see cref="CatchUp"/>).</summary>
-    public static void Sleep(TimeSpan time)
-    {
-        Cpu.Sleep(time);
-        CatchUp();
-    }
+    public static void UsleepRangeState(ulong min, ulong max, uint state) => Cpu.Sleep(TimeSpan.FromMicroseconds(min));
 
     [KernelSymbol("ktime_get"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static long KtimeGet() => (long)(Clock.ElapsedTicks * (1_000_000_000.0 / Stopwatch.Frequency));

@@ -62,7 +62,7 @@ public static unsafe class Waiting
     public static long ScheduleTimeoutUninterruptible(long timeout)
     {
         if (timeout > 0)
-            Time.Sleep(TimeSpan.FromMilliseconds(Math.Min(Time.JiffiesToMilliseconds(timeout), int.MaxValue)));
+            Cpu.Sleep(TimeSpan.FromMilliseconds(Math.Min(Time.JiffiesToMilliseconds(timeout), int.MaxValue)));
         return 0;
     }
 
