@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Managed side. Constants of <linux/vfio.h> that kernel VFIO and vfio-user share: PCI region and
-// IRQ indexes, and the flag bits of device, region, IRQ and DMA descriptions.
+// IRQ indexes, and the flag bits of device, region, IRQ and DMA descriptions. A platform device
+// (VFIO_DEVICE_FLAGS_PLATFORM) has no fixed indexes: its regions are its MMIO ranges and its IRQ
+// indexes its interrupt lines, in the order its firmware description lists them.
 namespace LinuxShim.VfioUser;
 
 public static class VfioAbi
@@ -11,7 +13,7 @@ public static class VfioAbi
     // enum { VFIO_PCI_INTX_IRQ_INDEX ... VFIO_PCI_NUM_IRQS }
     public const int IrqIntx = 0, IrqMsi = 1, IrqMsix = 2, IrqErr = 3, IrqReq = 4, PciIrqCount = 5;
 
-    public const uint DeviceFlagsReset = 1 << 0, DeviceFlagsPci = 1 << 1;
+    public const uint DeviceFlagsReset = 1 << 0, DeviceFlagsPci = 1 << 1, DeviceFlagsPlatform = 1 << 2;
 
     public const uint RegionInfoFlagRead = 1 << 0, RegionInfoFlagWrite = 1 << 1, RegionInfoFlagMmap = 1 << 2,
         RegionInfoFlagCaps = 1 << 3;

@@ -43,7 +43,7 @@ public static class DebianPackages
     }
 
     /// <summary>The programs LinuxShim runs and the Debian 12 package of each: Kbuild (make) and the compiler its
-    /// headers were configured with (gcc-12), nm (binutils), patch for port patches, xz for source tarballs.</summary>
+    /// headers were configured with (gcc-12), nm (binutils), patch for port patches, xz for source tarballs, dtc for a port's device tree.</summary>
     public static readonly IReadOnlyDictionary<string, string> Programs = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["make"] = "make",
@@ -51,6 +51,7 @@ public static class DebianPackages
         ["nm"] = "binutils",
         ["patch"] = "patch",
         ["xz"] = "xz-utils",
+        ["dtc"] = "device-tree-compiler",
     };
 
     /// <summary>The package of a program LinuxShim runs, or null for one it does not know.</summary>

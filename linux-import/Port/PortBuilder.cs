@@ -53,6 +53,7 @@ public static class PortBuilder
         }
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
             CompileAndLink(importer, recipe.Module, jobs, declarations, module.Requires.Select(r => r.Symbol).ToList(), shim, outDir, log);
+        CompileDeviceTree(recipe, outDir, log);
         string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
         WriteManifest(manifest, importer, recipe, [module], library, trampolines, stubs, nativeArgs);
         return new PortBuild(library, layoutFile, manifest, module, trampolines, stubs, notInModel);
@@ -98,6 +99,7 @@ public static class PortBuilder
             .Select(r => r.Symbol).Distinct(StringComparer.Ordinal).ToList();
         var (library, layoutFile, trampolines, stubs, notInModel, nativeArgs) =
             CompileAndLink(importer, recipe.Module, jobs, declarations, requires, shim, outDir, log, units);
+        CompileDeviceTree(recipe, outDir, log);
         string manifest = Path.Combine(outDir, recipe.Module + ".port.json");
         WriteManifest(manifest, importer, recipe, order, library, trampolines, stubs, nativeArgs);
         return new PortBuild(library, layoutFile, manifest, infos[0], trampolines, stubs, notInModel);
@@ -341,6 +343,28 @@ public static class PortBuilder
                 throw new ImportException($"{patch} does not apply to {recipe.Directory} of this tree:\n{FirstLines(output + errors)}");
         }
         return root;
+    }
+
+    /// <summary>The file name of the compiled device tree of a port's build: MODULE.dtb beside MODULE.so.</summary>
+    public static string DeviceTreeFile(string library) => Path.ChangeExtension(library, ".dtb");
+
+    /// <summary>Compiles the port's device tree source (if it names one) with dtc into MODULE.dtb; a stale one of an
+    /// earlier build is removed, so a host never loads a board description the recipe no longer names.</summary>
+    private static void CompileDeviceTree(PortRecipe recipe, string outDir, Action<string>? log)
+    {
+        string dtb = Path.Combine(outDir, recipe.Module + ".dtb");
+        File.Delete(dtb);
+        if (recipe.DeviceTree is not { } source)
+            return;
+        var (code, _, errors) = ExternalProgram.Run("dtc", ["-q", "-I", "dts", "-O", "dtb", "-o", dtb, source], null,
+            why => $"cannot run dtc to compile {source}: {why}");
+        if (code != 0)
+        {
+            File.Delete(dtb);
+            string first = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? $"exit code {code}";
+            throw new ImportException($"{recipe.Name}: the device tree does not compile: {first}");
+        }
+        log?.Invoke($"compiled device tree {Path.GetFileName(source)} into {Path.GetFileName(dtb)} ({new FileInfo(dtb).Length} bytes)");
     }
 
     private static void WriteManifest(string file, Importer importer, PortRecipe recipe, IReadOnlyList<ModuleInfo> modules, string library,

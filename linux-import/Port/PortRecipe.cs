@@ -66,6 +66,10 @@ public sealed record PortRecipe
     /// the port is scanned and built in a build directory configured with it (<see cref="Kbuild.ConfiguredBuild"/>).</summary>
     public string? Config { get; init; }
 
+    /// <summary>The board's device tree source (path, "device-tree = board.dts"): compiled with dtc at port build into
+    /// MODULE.dtb beside the driver .so, which the driver host loads with it (the nodes of its platform devices).</summary>
+    public string? DeviceTree { get; init; }
+
     /// <summary>Module parameters the port passes to the driver at load ("name=value").</summary>
     public IReadOnlyList<string> Parameters { get; init; } = [];
 
@@ -78,7 +82,7 @@ public sealed record PortRecipe
             throw new ImportException($"{folder}: no such port folder");
         if (!File.Exists(file))
             throw new ImportException($"{file}: a port folder needs a {FileName} recipe (see ports/README.md)");
-        string? directory = null, device = null, config = null;
+        string? directory = null, device = null, config = null, deviceTree = null;
         var modules = new List<(string? Directory, string Name)>();
         List<KernelVersion>? kernels = null;
         var patches = new List<string>();
@@ -124,13 +128,20 @@ public sealed record PortRecipe
                     if (!File.Exists(config))
                         throw new ImportException($"{file}:{number}: config fragment {value} does not exist in {folder}");
                     break;
+                case "device-tree":
+                    if (deviceTree is not null)
+                        throw new ImportException($"{file}:{number}: one device tree per port");
+                    deviceTree = Path.GetFullPath(Path.Combine(folder, value));
+                    if (!File.Exists(deviceTree))
+                        throw new ImportException($"{file}:{number}: device tree {value} does not exist in {folder}");
+                    break;
                 case "parameter":
                     if (!value.Contains('='))
                         throw new ImportException($"{file}:{number}: a parameter is 'name=value', found '{value}'");
                     parameters.Add(value);
                     break;
                 default:
-                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, config, patch, parameter)");
+                    throw new ImportException($"{file}:{number}: unknown key '{key}' (known: directory, module, kernel, device, config, device-tree, patch, parameter)");
             }
         }
         if (directory is null)
@@ -148,6 +159,7 @@ public sealed record PortRecipe
             Kernels = kernels ?? throw new ImportException($"{file}: missing 'kernel = <versions>' (e.g. kernel = 6.1, 6.12)"),
             Device = device,
             Config = config,
+            DeviceTree = deviceTree,
             Patches = patches,
             Parameters = parameters,
         };

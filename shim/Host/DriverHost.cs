@@ -4,6 +4,7 @@
 // module parameters and runs the module's init; later its exit.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LinuxShim.Shim.DeviceTree;
 using LinuxShim.Shim.Kernel;
 using LinuxShim.Shim.Layout;
 using LinuxShim.Shim.Pci;
@@ -23,6 +24,10 @@ public sealed record DriverHostOptions
 
     /// <summary>Module parameters, "name=value".</summary>
     public IReadOnlyList<string> Parameters { get; init; } = [];
+
+    /// <summary>The board's flattened device tree (default: next to the library, MODULE.dtb, when the port has one):
+    /// the nodes of the platform devices the host is granted.</summary>
+    public string? DeviceTree { get; init; }
 }
 
 public sealed unsafe class DriverHost
@@ -72,7 +77,9 @@ public sealed unsafe class DriverHost
         Time.Start((nint)glue->Jiffies);
         Softirq.Start();
 
-        int slot = 3;
+        var tree = LoadDeviceTree(options.DeviceTree ?? Path.ChangeExtension(library, ".dtb"), options.DeviceTree is not null);
+        var boardNodes = tree is null ? [] : Platform.DeviceNodes(tree);
+        int slot = 3, platformDevices = 0;
         foreach (var f in functions)
         {
             // As vfio-pci hands a function to its user (vfio_pci_core_enable: pci_try_reset_function), reset, so
@@ -87,7 +94,19 @@ public sealed unsafe class DriverHost
             {
             }
             f.MapDma(PhysicalMemory.PhysicalBase, Machine.Memory.Size, Machine.Memory.Fd, 0, Machine.Memory.HostBase, writable: true);
-            Cpu.Run(() => PciCore.Add(f, slot++));
+            if (!f.IsPlatformDevice)
+            {
+                Cpu.Run(() => PciCore.Add(f, slot++));
+                continue;
+            }
+            // Granted platform devices back the board's device nodes in tree order, as vfio-platform devices back
+            // the nodes a board's device tree gives them.
+            if (platformDevices >= boardNodes.Count)
+                throw new InvalidDataException(tree is null
+                    ? "the host was granted a platform device, and the driver has no device tree to describe it (a port names one with 'device-tree = FILE.dts')"
+                    : $"the host was granted {platformDevices + 1} platform devices, and the device tree has {boardNodes.Count} device node(s) with registers for them");
+            var node = boardNodes[platformDevices++];
+            Cpu.Run(() => Platform.AddGranted(f, node));
         }
 
         var host = new DriverHost(lib);
@@ -129,6 +148,25 @@ public sealed unsafe class DriverHost
         var exit = Library.Descriptor->Exit;
         if (exit != null && InitResult == 0)
             Cpu.Run(() => exit());
+    }
+
+    /// <summary>Reads and unflattens the board's device tree into the kernel's memory (OpenFirmware); null when there
+    /// is none and none was asked for. A malformed one is an error that says what is wrong with it.</summary>
+    private static FlattenedDeviceTree? LoadDeviceTree(string file, bool required)
+    {
+        if (!File.Exists(file))
+            return required ? throw new FileNotFoundException($"{file}: no such device tree blob") : null;
+        FlattenedDeviceTree tree;
+        try
+        {
+            tree = FlattenedDeviceTree.Parse(File.ReadAllBytes(file));
+        }
+        catch (DeviceTreeException e)
+        {
+            throw new InvalidDataException($"{file}: {e.Message}", e);
+        }
+        Cpu.Run(() => OpenFirmware.Load(tree));
+        return tree;
     }
 
     /// <summary>Where <paramref name="file"/> is mapped in this process (from /proc/self/maps), or null.</summary>

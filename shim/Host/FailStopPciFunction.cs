@@ -17,6 +17,8 @@ public sealed class FailStopPciFunction(IPciFunction inner, string name, Action<
 
     public IReadOnlyList<PciBarInfo> Bars => inner.Bars;
 
+    public bool IsPlatformDevice => inner.IsPlatformDevice;
+
     public uint ReadConfig(int offset, int size)
     {
         try

@@ -4,6 +4,7 @@
 // released in reverse order (devres_release_all()), as the driver core does.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Shim.Kernel;
 
@@ -94,6 +95,61 @@ public static unsafe class Devres
     {
         if (!Release(dev, p))
             Machine.Log(4, $"WARNING: devm_kfree(0x{p:x}): not a managed allocation of this device");
+    }
+
+    // Generic devres nodes (devres_alloc()/devres_add()/devres_free()): a driver's own managed resource, data the
+    // driver fills, whose release function runs with the device and the data when the driver goes, then the node is
+    // freed. Nodes not yet added are only known here.
+    private static readonly Dictionary<nint, nint> Unadded = [];
+
+    [KernelSymbol("__devres_alloc_node"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevresAllocNode(nint release, nuint size, uint gfp, int nid, nint name)
+    {
+        nint data = Memory.Allocate((long)Math.Max(size, 1), gfp | GfpFlags.Zero);
+        if (data != 0)
+            lock (Unadded)
+                Unadded[data] = release;
+        return data;
+    }
+
+    [KernelSymbol("devres_add"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevresAdd(nint dev, nint res)
+    {
+        nint release;
+        lock (Unadded)
+            if (!Unadded.Remove(res, out release))
+            {
+                Machine.Fatal($"devres_add(0x{res:x}): not a resource devres_alloc() made, or added twice");
+                return;
+            }
+        Add(dev, res, () =>
+        {
+            if (release != 0)
+                ((delegate* unmanaged<nint, nint, void>)release)(dev, res);
+            Memory.Free(res);
+        });
+    }
+
+    [KernelSymbol("devres_free"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DevresFree(nint res)
+    {
+        if (res == 0)
+            return;
+        lock (Unadded)
+            if (!Unadded.Remove(res))
+            {
+                Machine.Fatal($"devres_free(0x{res:x}): not a resource devres_alloc() made, or one already added");
+                return;
+            }
+        Memory.Free(res);
+    }
+
+    // devm_add_action() (6.1) / __devm_add_action() (6.12, with a name for debugging): action(data) when the driver goes.
+    [KernelSymbol("devm_add_action"), KernelSymbol("__devm_add_action"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevmAddAction(nint dev, nint action, nint data)
+    {
+        Add(dev, () => ((delegate* unmanaged<nint, void>)action)(data));
+        return 0;
     }
 
     // devm_ioremap(): ioremap() undone by iounmap() when the driver goes.

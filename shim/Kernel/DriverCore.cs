@@ -179,6 +179,27 @@ public sealed class DeviceModel
         DriverChanged(device, null);
     }
 
+    /// <summary>device_bind_driver(): a device whose dev->driver its caller set and probed itself (phylib binds
+    /// the generic PHY driver so) is bound to that driver without a probe; -ENODEV for a device not added.</summary>
+    public int BindWithoutProbe(Device device, Driver driver)
+    {
+        if (!device.Added)
+            return ENoDev;
+        device.Driver = driver;
+        DriverChanged(device, driver);
+        return 0;
+    }
+
+    /// <summary>device_release_driver(): unbinds a bound device (remove, then its managed resources); nothing for an unbound one.</summary>
+    public void Unbind(Device device)
+    {
+        if (device.Driver is not null)
+            ReleaseDriver(device);
+    }
+
+    /// <summary>The devices added to <paramref name="bus"/>, in the order they were added.</summary>
+    public IReadOnlyList<Device> DevicesOn(Bus bus) => bus.Devices;
+
     /// <summary>__device_release_driver(): the bus's remove (else the driver's), then the managed resources.</summary>
     private void ReleaseDriver(Device device)
     {
@@ -341,6 +362,85 @@ public static unsafe class DriverCore
         Model.DeleteDevice(device);
         Model.Put(device);
     }
+
+    /// <summary>device_bind_driver(): dev->driver, set and probed by the caller, is bound without another probe. A
+    /// driver the driver model does not know (never registered) is refused with -EINVAL.</summary>
+    [KernelSymbol("device_bind_driver"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DeviceBindDriver(nint dev)
+    {
+        nint drv = dev.Ptr(DeviceLayout.Driver);
+        if (Find(dev) is not { } device || !Drivers.TryGetValue(drv, out var driver))
+            return -22;
+        return Model.BindWithoutProbe(device, driver);
+    }
+
+    [KernelSymbol("device_release_driver"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void DeviceReleaseDriver(nint dev)
+    {
+        if (Find(dev) is { } device)
+            Model.Unbind(device);
+    }
+
+    /// <summary>bus_find_device(): the first device of the bus after <paramref name="start"/> (from the first when
+    /// null) for which match(dev, data) is non-zero, with a reference taken; NULL when none.</summary>
+    [KernelSymbol("bus_find_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint BusFindDevice(nint bus, nint start, nint data, nint match)
+    {
+        if (!Buses.TryGetValue(bus, out var b))
+            return 0;
+        return FindIn(Model.DevicesOn(b), start, data, match);
+    }
+
+    private static nint FindIn(IEnumerable<DeviceModel.Device> devices, nint start, nint data, nint match)
+    {
+        bool after = start == 0;
+        foreach (var device in devices.ToList())
+        {
+            if (!after)
+            {
+                after = device.Pointer == start;
+                continue;
+            }
+            if (((delegate* unmanaged<nint, nint, int>)match)(device.Pointer, data) != 0)
+            {
+                Model.Get(device);
+                return device.Pointer;
+            }
+        }
+        return 0;
+    }
+
+    // Device classes (drivers/base/class.c): a class is a list of the devices that name it (dev->class) once added;
+    // nothing of sysfs. 6.1 registers with __class_register(cls, key), 6.12 with class_register(cls).
+    private static readonly HashSet<nint> Classes = [];
+
+    [KernelSymbol("__class_register"), KernelSymbol("class_register"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ClassRegister(nint cls)
+    {
+        lock (Classes)
+            return Classes.Add(cls) ? 0 : -17; // -EEXIST: its kset is registered already
+    }
+
+    [KernelSymbol("class_unregister"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void ClassUnregister(nint cls)
+    {
+        lock (Classes)
+            Classes.Remove(cls);
+    }
+
+    /// <summary>class_find_device(): as <see cref="BusFindDevice"/>, over the added devices of the class.</summary>
+    [KernelSymbol("class_find_device"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint ClassFindDevice(nint cls, nint start, nint data, nint match)
+    {
+        lock (Classes)
+            if (!Classes.Contains(cls))
+                return 0;
+        return FindIn(Devices.Values.Where(d => d.Added && d.Pointer.Ptr(DeviceModelLayout.Class) == cls), start, data, match);
+    }
+
+    [KernelSymbol("device_match_name"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DeviceMatchName(nint dev, nint name) =>
+        Access.CString(dev.Ptr(DeviceLayout.KobjName)) == Access.CString(name) ? 1 : 0;
 
     // Devices the driver model did not initialise (a PCI function's struct device, which PciCore owns for the
     // host's lifetime) are never released: a reference to one changes nothing.

@@ -18,10 +18,10 @@ public static unsafe class Irq
         public bool ThreadPending;
     }
 
-    private sealed class Line(int irq, PciDevice device)
+    private sealed class Line(int irq, IPciFunction function)
     {
         public readonly int Number = irq;
-        public readonly PciDevice Device = device;
+        public readonly IPciFunction Function = function;
         public readonly List<Action> Actions = [];
         public int DisableDepth;
         public bool Pending, Freed;
@@ -39,25 +39,30 @@ public static unsafe class Irq
 
     private static readonly Dictionary<int, Line> Lines = [];
 
+    /// <summary>The function whose line is Linux interrupt <paramref name="irq"/>: a PCI function's INTx (PciCore),
+    /// or a platform device's first line (Platform); null for a number no device has.</summary>
+    private static IPciFunction? Source(uint irq) =>
+        PciCore.All.FirstOrDefault(d => d.Irq == (int)irq)?.Function ?? Platform.LineOf((int)irq);
+
     /// <summary>Interrupts delivered per line (for statistics and tests).</summary>
     public static long CountOf(int irq) => Lines.TryGetValue(irq, out var l) ? l.Count : 0;
 
     [KernelSymbol("request_threaded_irq"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int RequestThreadedIrq(uint irq, nint handler, nint threadFn, ulong flags, nint name, nint devId)
     {
-        var device = PciCore.All.FirstOrDefault(d => d.Irq == (int)irq);
-        if (device is null)
+        var function = Source(irq);
+        if (function is null)
             return -22; // -EINVAL
         if (FaultInjection.Fail("request_irq"))
             return -16; // -EBUSY, as a line another device holds exclusively
         if (!Lines.TryGetValue((int)irq, out var line))
         {
-            line = new Line((int)irq, device);
+            line = new Line((int)irq, function);
             Lines[(int)irq] = line;
         }
         line.Actions.Add(new Action(handler, threadFn, devId, name));
         if (line.Actions.Count == 1)
-            device.Function.SetIrqHandler(PciIrqKind.Intx, 0, () => Deliver(line));
+            function.SetIrqHandler(PciIrqKind.Intx, 0, () => Deliver(line));
         if (threadFn != 0 && line.Thread is null)
         {
             line.Thread = new Thread(() => IrqThread(line)) { IsBackground = true, Name = $"irq/{irq}" };
@@ -71,7 +76,7 @@ public static unsafe class Irq
     [KernelSymbol("__irq_apply_affinity_hint"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int IrqApplyAffinityHint(uint irq, ulong* mask, byte setAffinity)
     {
-        if (!PciCore.All.Any(d => d.Irq == (int)irq))
+        if (Source(irq) is null)
             return -22; // no descriptor for this interrupt
         if (setAffinity != 0 && mask != null && (mask[0] & 1) == 0)
             return -22; // no online CPU in the mask
@@ -93,7 +98,7 @@ public static unsafe class Irq
             // to deliver one more interrupt, which Deliver then drops (Freed).
             line.Freed = true;
             Lines.Remove((int)irq);
-            line.Device.Function.SetIrqHandler(PciIrqKind.Intx, 0, null);
+            line.Function.SetIrqHandler(PciIrqKind.Intx, 0, null);
         }
         return action.Name;
     }
@@ -141,7 +146,7 @@ public static unsafe class Irq
             Cpu.WakeAll();
         if (NoteInterrupt(line, handled))
             return; // the line stays masked
-        line.Device.Function.UnmaskIntx();
+        line.Function.UnmaskIntx();
     }
 
     /// <summary>Counts one interrupt; true when the line is storming (the host is then ending).</summary>

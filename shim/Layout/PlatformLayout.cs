@@ -26,6 +26,22 @@ public static class PlatformLayout
     public static readonly StructField<ulong> PlatformDmaMask = KernelLayout.Field<ulong>(H, "platform_device", "platform_dma_mask");
     public static readonly StructField<nint> PlatformData = KernelLayout.Field<nint>("linux/device.h", "device", "platform_data");
 
+    public static readonly StructField<uint> NumResources = KernelLayout.Field<uint>(H, "platform_device", "num_resources");
+    public static readonly StructField<nint> Resources = KernelLayout.Field<nint>(H, "platform_device", "resource");
+    public static int ResourceSize => PciLayout.ResourceSize.Size;
+    public static readonly StructField<nint> OfNode = KernelLayout.Field<nint>("linux/device.h", "device", "of_node");
+    public static readonly StructField<nint> Fwnode = KernelLayout.Field<nint>("linux/device.h", "device", "fwnode");
+    public static readonly StructField NodeFwnode = KernelLayout.Field("linux/of.h", "device_node", "fwnode");
+    public static readonly StructField<nint> IdEntry = KernelLayout.Field<nint>(H, "platform_device", "id_entry");
+    public static readonly StructField<nint> DriverOfMatchTable = KernelLayout.Field<nint>("linux/device.h", "device_driver", "of_match_table");
+    public static readonly ulong IrqResource = (ulong)KernelLayout.Constant("linux/ioport.h", "IORESOURCE_IRQ", 0x400);
+
+    public static readonly StructField<nint> DriverProbe = KernelLayout.Field<nint>(H, "platform_driver", "probe");
+    // 6.1 has int (*remove)() beside void (*remove_new)(); 6.12 one union of two void (*)() names. remove_new is
+    // called when set, else remove (whose int result platform_remove() ignores but for a warning).
+    public static readonly StructField<nint> DriverRemove = KernelLayout.Field<nint>(H, "platform_driver", "remove");
+    public static readonly StructField<nint> DriverRemoveNew = KernelLayout.Field<nint>(H, "platform_driver", "remove_new");
+    public static readonly StructField Driver = KernelLayout.Field(H, "platform_driver", "driver");
     public static readonly StructField<nint> DriverName = KernelLayout.Field<nint>(H, "platform_driver", "driver.name");
     public static readonly StructField<nint> DriverIdTable = KernelLayout.Field<nint>(H, "platform_driver", "id_table");
     public static readonly StructSize IdSize = KernelLayout.SizeOf("linux/mod_devicetable.h", "platform_device_id");

@@ -66,6 +66,13 @@ public interface IPciFunction : IDisposable
     void Reset();
 
     /// <summary>
+    /// A platform device rather than a PCI function (a vfio-user server's VFIO_DEVICE_FLAGS_PLATFORM): no configuration
+    /// space; its MMIO regions are the "BARs" of their index and its first interrupt line is the "INTx" (level,
+    /// masked when it fires until <see cref="UnmaskIntx"/>). The platform bus gives it to the device-tree node it backs.
+    /// </summary>
+    bool IsPlatformDevice => false;
+
+    /// <summary>
     /// Returns once the DMA the device started before the call has landed in memory. A PCI device orders its
     /// own writes (a descriptor's status after its data), so for one nothing is to be done; a model that relies
     /// on a virtual machine's CPU stopping while it runs needs a round trip (VfioUserClient.CompleteDma).

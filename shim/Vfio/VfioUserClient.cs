@@ -66,7 +66,12 @@ public sealed unsafe class VfioUserClient : IPciFunction
             ServerVersion = NegotiateVersion();
             ReadDeviceInfo();
             interrupts = new InterruptHandlers(irqCounts, "vfio-user");
-            bars = PciBarLayout.Read(i => regionSizes[i], off => ReadConfig(off, 4));
+            // A platform device (vfio-platform's model) has no configuration space: its regions are its MMIO
+            // ranges by index, taken as BARs of that number, and its IRQ index 0 is its first line (level, masked
+            // when it fires until unmasked, as INTx).
+            bars = IsPlatformDevice
+                ? [.. Enumerable.Range(0, 6).Select(i => new PciBarInfo(i, regionSizes[i], false, false))]
+                : PciBarLayout.Read(i => regionSizes[i], off => ReadConfig(off, 4));
             SetUpMappedAccess();
         }
         catch
@@ -174,7 +179,12 @@ public sealed unsafe class VfioUserClient : IPciFunction
 
     public IReadOnlyList<PciBarInfo> Bars => bars;
 
-    public uint ReadConfig(int offset, int size) => (uint)ReadRegion(VfioAbi.RegionConfig, (ulong)offset, size);
+    /// <summary>The server serves a platform device (VFIO_DEVICE_FLAGS_PLATFORM), not a PCI function.</summary>
+    public bool IsPlatformDevice => (DeviceFlags & VfioAbi.DeviceFlagsPlatform) != 0;
+
+    public uint ReadConfig(int offset, int size) => IsPlatformDevice
+        ? throw new NotSupportedException("a platform device has no PCI configuration space")
+        : (uint)ReadRegion(VfioAbi.RegionConfig, (ulong)offset, size);
 
     public void WriteConfig(int offset, int size, uint value) => WriteRegion(VfioAbi.RegionConfig, (ulong)offset, size, value);
 
@@ -708,13 +718,15 @@ public sealed unsafe class VfioUserClient : IPciFunction
         return (v.Major, v.Minor);
     }
 
-    // A PCI device (VFIO_DEVICE_FLAGS_PCI), at most the regions and IRQ indexes of one.
+    // A PCI device (VFIO_DEVICE_FLAGS_PCI) or a platform device (VFIO_DEVICE_FLAGS_PLATFORM, never both), at most
+    // the regions and IRQ indexes of a PCI one (a platform device's first six regions and five lines are taken).
     private static (uint Flags, int Regions, int Irqs) DecodeDeviceInfo(ReadOnlySpan<byte> r)
     {
         if (!VfioUserDeviceInfo.TryDecode(r, 0, out var d, out string? error))
             throw new InvalidDataException(error);
-        if ((d.Flags & VfioAbi.DeviceFlagsPci) == 0)
-            throw new InvalidDataException($"device flags 0x{d.Flags:x}: not a PCI device");
+        bool pci = (d.Flags & VfioAbi.DeviceFlagsPci) != 0, platform = (d.Flags & VfioAbi.DeviceFlagsPlatform) != 0;
+        if (pci == platform)
+            throw new InvalidDataException($"device flags 0x{d.Flags:x}: {(pci ? "both" : "neither")} a PCI and {(pci ? "" : "nor ")}a platform device");
         return (d.Flags, (int)Math.Min(d.NumRegions, VfioAbi.PciRegionCount), (int)Math.Min(d.NumIrqs, VfioAbi.PciIrqCount));
     }
 

@@ -97,7 +97,7 @@ public sealed class PackageInstallerTests : IDisposable
         string bin = Directory.CreateDirectory(Path.Combine(_dir.Path, "bin")).FullName;
         File.WriteAllText(Path.Combine(bin, "make"), "");
         File.WriteAllText(Path.Combine(bin, "nm"), "");
-        Assert.Equal(["gcc-12", "patch", "xz-utils"], DebianPackages.MissingPrograms(bin));
+        Assert.Equal(["gcc-12", "patch", "xz-utils", "device-tree-compiler"], DebianPackages.MissingPrograms(bin));
         Assert.Equal("gcc-12", DebianPackages.ForProgram("/usr/bin/gcc-12"));
         Assert.Null(DebianPackages.ForProgram("clang"));
     }
