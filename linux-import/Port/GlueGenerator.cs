@@ -94,6 +94,7 @@ public static class GlueGenerator
         c.AppendLine("\t.pci_bus_type = &pci_bus_type,");
         c.AppendLine("\t.init_net = &init_net,");
         c.AppendLine("\t.xmit_more = &softnet_data.xmit.more,");
+        c.AppendLine("\t.system_power_efficient_wq = &system_power_efficient_wq,");
         c.AppendLine("};");
         c.AppendLine();
         c.AppendLine("/* Trampolines: the host fills linuxshim_host_ops before any driver code runs. */");

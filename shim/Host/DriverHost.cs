@@ -73,6 +73,8 @@ public sealed unsafe class DriverHost
             *glue->SystemWq = wq;
             if (glue->SystemPercpuWq != null)
                 *glue->SystemPercpuWq = wq;
+            if (glue->SystemPowerEfficientWq != null)
+                *glue->SystemPowerEfficientWq = wq;
         });
         Time.Start((nint)glue->Jiffies);
         Softirq.Start();

@@ -12,7 +12,7 @@ namespace LinuxShim.Shim.Host;
 public unsafe struct Glue
 {
     /// <summary>Raised whenever this struct or the meaning of a field changes.</summary>
-    public const uint CurrentVersion = 4;
+    public const uint CurrentVersion = 5;
 
     public uint Version;
 
@@ -45,4 +45,5 @@ public unsafe struct Glue
     public nint PciBusType;
     public nint InitNet;
     public byte* XmitMore;
+    public nint* SystemPowerEfficientWq;
 }

@@ -125,6 +125,10 @@ struct workqueue_struct *system_wq;
 SHIM_SYMBOL(system_wq)
 struct workqueue_struct *system_percpu_wq;
 SHIM_SYMBOL(system_percpu_wq)
+/* Without CONFIG_WQ_POWER_EFFICIENT_DEFAULT (Debian's) Linux's power-efficient queue is per-CPU like system_wq;
+ * phylib's state machine and phylink's resolver queue on it. The host points it at the same queue. */
+struct workqueue_struct *system_power_efficient_wq;
+SHIM_SYMBOL(system_power_efficient_wq)
 
 /* The roots of the port and memory spaces (kernel/resource.c); request_region() and friends pass them
  * to the host's Resource, which tracks the busy regions under each. */

@@ -69,6 +69,9 @@ struct linuxshim_glue {
 	/* softnet_data.xmit.more, what netdev_xmit_more() reads: set while a frame that has others
 	 * behind it is handed to ndo_start_xmit, as the core's dev_hard_start_xmit() does. */
 	u8 *xmit_more;
+	/* Where queue_work(system_power_efficient_wq, ...) goes (phylib's state machine, phylink's resolver): the
+	 * system workqueue, as Linux's is unless CONFIG_WQ_POWER_EFFICIENT_DEFAULT (Debian leaves it unset). */
+	struct workqueue_struct **system_power_efficient_wq;
 };
 
 /* Host operations: logging and failure (shim/Kernel/Printk.cs). */
