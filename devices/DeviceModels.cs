@@ -2,6 +2,7 @@
 // Managed side, the device server. The NIC models by name (ours and QEMU's, aliases accepted) and the wires
 // their cables plug into, as `device`, `run` and the supervisor's stacks name them.
 using System.Net;
+using LinuxShim.Devices.Dwmac;
 using LinuxShim.Devices.E1000;
 using LinuxShim.Devices.Qemu;
 using LinuxShim.Devices.Rtl8139;
@@ -26,7 +27,8 @@ public static class DeviceModels
         {
             "rtl8139" or "8139" => "rtl8139",
             "e1000" or "82540em" => "e1000",
-            _ => throw new FormatException($"unknown device '{name}' (rtl8139, e1000 or qemu:MODEL; see linuxshim device --list)"),
+            "dwmac" or "gmac" => "dwmac",
+            _ => throw new FormatException($"unknown device '{name}' (rtl8139, e1000, dwmac or qemu:MODEL; see linuxshim device --list)"),
         };
     }
 
@@ -39,7 +41,12 @@ public static class DeviceModels
         string name = ModelName(model);
         if (name.StartsWith(QemuPrefix, StringComparison.Ordinal))
             return new QemuNic(name[QemuPrefix.Length..], mac, log);
-        return name == "rtl8139" ? new Rtl8139Nic(mac) : new Intel82540EmNic(mac);
+        return name switch
+        {
+            "rtl8139" => new Rtl8139Nic(mac),
+            "dwmac" => new DwmacNic(mac), // a platform device, not PCI (snps,dwmac-3.70a)
+            _ => new Intel82540EmNic(mac),
+        };
     }
 
     /// <summary>Null for a wire specification we know, else what is wrong with it.</summary>

@@ -41,7 +41,7 @@ public static class Cli
                                                          cached); prints its path, for --build DIR. Exports
                                                          of what FRAGMENT turns on are read from their
                                                          EXPORT_SYMBOL lines
-          linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
+          linuxshim device rtl8139|e1000|dwmac|qemu:MODEL --socket PATH [--wire inproc|tap:NAME|udp:HOST:PORT] [--pcap FILE]
                                                          serve an emulated NIC over vfio-user (see device --help)
           linuxshim device --list                        the NIC models (ours and QEMU's), their PCI ids, their ports
           linuxshim run PORT [--tap NAME] [--wire inproc|tap:NAME|udp:HOST:PORT[:LOCALPORT]] [--pcap FILE]

@@ -29,6 +29,9 @@ internal static class DeviceCommand
 
         Models:
           rtl8139, e1000  LinuxShim's own models (RTL8139, 82540EM), written from the datasheets.
+          dwmac (gmac)    LinuxShim's Synopsys DesignWare GMAC 3.70a (stmmac's dwmac1000), served as a
+                          platform device (device tree compatible "snps,dwmac-3.70a"): region 0 its
+                          0x2000-byte register block, IRQ 0 its macirq line, a PHY at MDIO address 1.
           qemu:NAME[,PROPERTY=VALUE...]
                           QEMU's model NAME (e.g. qemu:e1000, qemu:rtl8139), run in a child
                           qemu-system-x86_64 -machine x-remote that this command starts, confines (its
@@ -109,7 +112,7 @@ internal static class DeviceCommand
         catch (FormatException e)
         {
             stderr.WriteLine($"linuxshim: {e.Message}");
-            stderr.WriteLine("usage: linuxshim device rtl8139|e1000|qemu:MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]");
+            stderr.WriteLine("usage: linuxshim device rtl8139|e1000|dwmac|qemu:MODEL --socket PATH [--wire WIRE] [--pcap FILE] [--mac MAC]");
             return 2;
         }
 
@@ -170,6 +173,7 @@ internal static class DeviceCommand
             using var device = DeviceModels.CreateNic(nic, MacAddress.Default, _ => { });
             Row(name, QemuModels.Identity(device), port, what);
         }
+        stdout.WriteLine($"{"dwmac",-22} {"platform",-10} {"-",-4} {"-",-10} {"-",-14} DesignWare GMAC 3.70a (LinuxShim's model), {Devices.Dwmac.DwmacNic.Compatible}");
         if (QemuModels.Executable is null)
         {
             stdout.WriteLine("(QEMU's models: qemu-system-x86_64 is not installed; Debian: apt-get install qemu-system-x86)");

@@ -2,7 +2,9 @@
 // Managed side. What the server does for each client command (docs/vfio-user.rst, "Commands"): each
 // payload is decoded by its generated decoder (vfio-user.wire.json), then checked against the device
 // (regions, vectors, limits) before the device sees it. Returns 0 and the reply payload, or an errno
-// and why (for the operator's log). Descriptors it keeps it removes from the list; the caller closes
+// and why (for the operator's log). A platform device (IVfioDevice.IsPlatform) has only its own
+// regions and lines: asking it for configuration space, a BAR it lacks or MSI is refused like any
+// index past the end. Descriptors it keeps it removes from the list; the caller closes
 // the rest.
 using LinuxShim.Posix;
 using LinuxShim.Shim.Vfio;
@@ -102,10 +104,17 @@ internal sealed class CommandHandler(VfioUserServer server)
         length = 0;
         if (!VfioUserDeviceInfo.TryDecode(p, fds, out _, out why))
             return Errno.EINVAL;
-        length = new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, VfioAbi.DeviceFlagsReset | VfioAbi.DeviceFlagsPci,
-            (uint)Device.RegionCount, VfioAbi.PciIrqCount).Encode(reply);
+        uint bus = Device.IsPlatform ? VfioAbi.DeviceFlagsPlatform : VfioAbi.DeviceFlagsPci;
+        length = new VfioUserDeviceInfo(VfioUserDeviceInfo.FixedSize, VfioAbi.DeviceFlagsReset | bus,
+            (uint)Device.RegionCount, (uint)IrqIndexes).Encode(reply);
         return 0;
     }
+
+    /// <summary>The device's IRQ indexes: PCI's five, or a platform device's lines (at most as many, the routing's size).</summary>
+    private int IrqIndexes => Math.Clamp(Device.IrqIndexCount, 0, VfioAbi.PciIrqCount);
+
+    /// <summary>Whether region <paramref name="index"/> is one a client may map or ring doorbells in: a BAR, or any region of a platform device.</summary>
+    private bool IsMmioRegion(uint index) => Device.IsPlatform ? index < (uint)Device.RegionCount : index < VfioAbi.RegionRom;
 
     private int GetRegionInfo(ReadOnlySpan<byte> p, int fds, byte[] reply, out int length, out string? why)
     {
@@ -116,7 +125,7 @@ internal sealed class CommandHandler(VfioUserServer server)
             return Fail(out why, $"DEVICE_GET_REGION_INFO.index: {q.Index}, the device has {Device.RegionCount} regions", Errno.EINVAL);
         var info = Device.GetRegion((int)q.Index);
         uint flags = (info.Readable ? VfioAbi.RegionInfoFlagRead : 0) | (info.Writable ? VfioAbi.RegionInfoFlagWrite : 0);
-        var mapped = q.Index < VfioAbi.RegionRom ? Device.MappedAreas((int)q.Index) : null;
+        var mapped = IsMmioRegion(q.Index) ? Device.MappedAreas((int)q.Index) : null;
         if (mapped is null || mapped.Areas.Count == 0)
         {
             length = new VfioUserRegionInfo(VfioUserRegionInfo.FixedSize, flags, q.Index, 0, info.Size, 0).Encode(reply);
@@ -152,7 +161,7 @@ internal sealed class CommandHandler(VfioUserServer server)
             return Errno.EINVAL;
         if (q.Count != 0 || !tail.IsEmpty)
             return Fail(out why, "DEVICE_GET_REGION_IO_FDS: a request has count 0 and no sub-regions", Errno.EINVAL);
-        if (q.Index >= VfioAbi.RegionRom || Device.GetRegion((int)q.Index).Size == 0)
+        if (!IsMmioRegion(q.Index) || Device.GetRegion((int)q.Index).Size == 0)
             return Fail(out why, $"DEVICE_GET_REGION_IO_FDS.index: {q.Index} is not an implemented BAR", Errno.EINVAL);
         return server.Doorbells.Describe(Device, q.Index, q.Argsz, reply, ReplyFds, out length, out why);
     }
@@ -176,9 +185,10 @@ internal sealed class CommandHandler(VfioUserServer server)
         length = 0;
         if (!VfioUserIrqInfo.TryDecode(p, fds, out var q, out why))
             return Errno.EINVAL;
-        if (q.Index >= VfioAbi.PciIrqCount)
-            return Fail(out why, $"DEVICE_GET_IRQ_INFO.index: {q.Index}, there are {VfioAbi.PciIrqCount}", Errno.EINVAL);
-        // Every index can be masked (INTx is also automasked); MSI and MSI-X keep a pending bit while masked.
+        if (q.Index >= (uint)IrqIndexes)
+            return Fail(out why, $"DEVICE_GET_IRQ_INFO.index: {q.Index}, there are {IrqIndexes}", Errno.EINVAL);
+        // Every index can be masked (INTx, and a platform device's level-triggered line, are also automasked); MSI
+        // and MSI-X keep a pending bit while masked.
         uint flags = VfioAbi.IrqInfoEventFd | VfioAbi.IrqInfoMaskable | (q.Index == VfioAbi.IrqIntx
             ? VfioAbi.IrqInfoAutomasked
             : VfioAbi.IrqInfoNoResize);
@@ -194,8 +204,8 @@ internal sealed class CommandHandler(VfioUserServer server)
         uint action = s.Flags & VfioAbi.IrqSetActionTypeMask;
         if (!IsSingleBit(dataType) || !IsSingleBit(action))
             return Fail(out why, $"DEVICE_SET_IRQS.flags: 0x{s.Flags:x} must name one data type and one action", Errno.EINVAL);
-        if (s.Index >= VfioAbi.PciIrqCount)
-            return Fail(out why, $"DEVICE_SET_IRQS.index: {s.Index}, there are {VfioAbi.PciIrqCount}", Errno.EINVAL);
+        if (s.Index >= (uint)IrqIndexes)
+            return Fail(out why, $"DEVICE_SET_IRQS.index: {s.Index}, there are {IrqIndexes}", Errno.EINVAL);
         int vectors = server.Irqs.Count((int)s.Index);
         bool disableAll = s.Count == 0 && s.Start == 0 && dataType == VfioAbi.IrqSetDataNone;
         if (!disableAll && (s.Count == 0 || s.Start >= (uint)vectors || s.Count > (uint)vectors - s.Start))
@@ -288,8 +298,10 @@ internal sealed class CommandHandler(VfioUserServer server)
     private int CheckRepeat(ushort region, ulong offset, ushort width, uint count, bool write, out string? why)
     {
         string op = write ? "REGION_WRITE_REPEAT" : "REGION_READ_REPEAT";
-        if (region >= VfioAbi.RegionRom)
-            return Fail(out why, $"{op}.region: {region}, not a BAR (0-{VfioAbi.RegionRom - 1})", Errno.EINVAL);
+        if (!IsMmioRegion(region))
+            return Fail(out why, Device.IsPlatform
+                ? $"{op}.region: {region}, the device has {Device.RegionCount}"
+                : $"{op}.region: {region}, not a BAR (0-{VfioAbi.RegionRom - 1})", Errno.EINVAL);
         if (count % width != 0)
             return Fail(out why, $"{op}.count: {count} bytes is not a whole number of {width}-byte accesses", Errno.EINVAL);
         if (offset % width != 0)

@@ -27,12 +27,23 @@ public sealed record VfioMappedAreas(int Fd, IReadOnlyList<(ulong Offset, ulong 
 
 public interface IVfioDevice
 {
-    /// <summary>Number of regions (VFIO_PCI_NUM_REGIONS for a PCI device).</summary>
+    /// <summary>Number of regions (VFIO_PCI_NUM_REGIONS for a PCI device; a platform device's MMIO ranges).</summary>
     int RegionCount { get; }
+
+    /// <summary>
+    /// A platform device (VFIO_DEVICE_FLAGS_PLATFORM), not a PCI function: its regions are its MMIO ranges by index,
+    /// with no configuration space, and its IRQ indexes (<see cref="IrqIndexCount"/>) are its interrupt lines, each
+    /// one level-triggered vector driven through <see cref="IDeviceBus.SetIntx"/> as INTx is (index 0 is the only line
+    /// the bus drives today), with no MSI.
+    /// </summary>
+    bool IsPlatform => false;
+
+    /// <summary>Number of IRQ indexes (VFIO_PCI_NUM_IRQS for a PCI device; a platform device's lines).</summary>
+    int IrqIndexCount => VfioAbi.PciIrqCount;
 
     VfioRegionInfo GetRegion(int index);
 
-    /// <summary>Vectors of VFIO IRQ index <paramref name="irqIndex"/> (INTx 0, MSI 1, ...).</summary>
+    /// <summary>Vectors of VFIO IRQ index <paramref name="irqIndex"/> (PCI: INTx 0, MSI 1, ...; platform: line 0, ...).</summary>
     int IrqCount(int irqIndex);
 
     /// <summary>
