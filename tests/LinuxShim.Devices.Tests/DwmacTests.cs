@@ -623,6 +623,36 @@ public sealed class DwmacTests : IDisposable
     }
 
     [Fact]
+    public async Task Linuxshim_device_dwmac_serves_it_at_a_socket_and_the_list_names_it()
+    {
+        var list = new StringWriter();
+        Assert.Equal(0, LinuxShim.Tools.DeviceCommand.Run(["--list"], list, TextWriter.Null, CancellationToken.None));
+        Assert.Matches(@"(?m)^dwmac\s+platform\s.*snps,dwmac-3\.70a", list.ToString());
+
+        string socket = Path.Combine(Path.GetTempPath(), $"ls-{Guid.NewGuid():N}"[..20] + ".sock");
+        using var stop = new CancellationTokenSource();
+        var text = new StringWriter();
+        var output = TextWriter.Synchronized(text);
+        var run = Task.Run(() => LinuxShim.Tools.DeviceCommand.Run(
+            ["gmac", "--socket", socket, "--mac", "02:11:22:33:44:55", "--wire", "inproc"], output, TextWriter.Null, stop.Token));
+        try
+        {
+            Assert.True(DeviceHarness.Eventually(() => { lock (output) return text.ToString().Contains(" on "); }, 10000));
+            using var client = VfioUserClient.Connect(socket);
+            Assert.True(client.IsPlatformDevice);
+            Assert.Equal(0x37u, (uint)client.ReadBar(0, 0x20, 4) & 0xFF);
+            Assert.Equal(0x33221102u, (uint)client.ReadBar(0, 0x44, 4)); // address 0 low: the --mac
+        }
+        finally
+        {
+            stop.Cancel();
+            await run.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(0, await run);
+        Assert.Contains("dwmac 02:11:22:33:44:55", text.ToString());
+    }
+
+    [Fact]
     public void Device_models_name_it_dwmac_or_gmac()
     {
         Assert.Equal("dwmac", DeviceModels.ModelName("dwmac"));
