@@ -255,7 +255,7 @@ public sealed class DwmacNic : PlatformNic
                 break;
             case TxPollDemand:
                 if (txState == TxSuspended)
-                    txState = TxStoppedOrRunning;
+                    txState = TxRunning;
                 RunTransmit();
                 break;
             case RxPollDemand:
@@ -295,8 +295,8 @@ public sealed class DwmacNic : PlatformNic
         }
     }
 
-    // A transmit process that is neither stopped nor suspended (CSR5 22:20 = 3: reading data into the FIFO).
-    private const uint TxStoppedOrRunning = 3;
+    // The transmit process running (CSR5 22:20 = 3: reading data from host memory into the FIFO).
+    private const uint TxRunning = 3;
 
     private void WriteAddress(int index, int r, Func<uint, uint, uint> merge)
     {
@@ -325,7 +325,7 @@ public sealed class DwmacNic : PlatformNic
         }
         if ((old & OmSt) == 0 && (value & OmSt) != 0)
         {
-            txState = TxStoppedOrRunning;
+            txState = TxRunning;
             RunTransmit();
         }
         if ((old & OmSr) == 0 && (value & OmSr) != 0)
