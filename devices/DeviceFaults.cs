@@ -86,6 +86,10 @@ public sealed class DeviceFaults : IVfioDevice
 
     public int RegionCount => inner.RegionCount;
 
+    public bool IsPlatform => inner.IsPlatform;
+
+    public int IrqIndexCount => inner.IrqIndexCount;
+
     public VfioRegionInfo GetRegion(int index) => inner.GetRegion(index);
 
     public int IrqCount(int irqIndex) => inner.IrqCount(irqIndex);
