@@ -31,6 +31,21 @@ int fwnode_get_phy_mode(struct fwnode_handle *fwnode);
 int device_get_phy_mode(struct device *dev);
 int of_device_uevent_modalias(struct device *dev, struct kobj_uevent_env *env);
 
+/* strcasecmp() over the ASCII names phy_modes() gives (as lib/string.c compares them), kept here so that a driver
+ * image has no strcasecmp() to import because of these lookups. */
+static int phy_mode_name_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? *b - 'A' + 'a' : *b;
+
+		if (x != y)
+			return 0;
+		if (!x)
+			return 1;
+	}
+}
+
 /* fwnode_get_phy_mode(): "phy-mode", else "phy-connection-type", as a phy_interface_t of this kernel (compared
  * case-insensitively with phy_modes()); -ENODEV for a name it does not know. */
 int fwnode_get_phy_mode(struct fwnode_handle *fwnode)
@@ -44,7 +59,7 @@ int fwnode_get_phy_mode(struct fwnode_handle *fwnode)
 	if (err < 0)
 		return err;
 	for (i = 0; i < PHY_INTERFACE_MODE_MAX; i++)
-		if (!strcasecmp(pm, phy_modes(i)))
+		if (phy_mode_name_eq(pm, phy_modes(i)))
 			return i;
 	return -ENODEV;
 }
@@ -71,7 +86,7 @@ int of_get_phy_mode(struct device_node *np, phy_interface_t *interface)
 	if (err < 0)
 		return err;
 	for (i = 0; i < PHY_INTERFACE_MODE_MAX; i++)
-		if (!strcasecmp(pm, phy_modes(i))) {
+		if (phy_mode_name_eq(pm, phy_modes(i))) {
 			*interface = i;
 			return 0;
 		}
