@@ -203,9 +203,15 @@ static int of_fwnode_property_read_string_array(const struct fwnode_handle *fwno
 	return val ? of_property_read_string_array(node, propname, val, nval) : of_property_count_strings(node, propname);
 }
 
+/* kbasename() of the full_name, without the strrchr() it would import. */
 static const char *of_fwnode_get_name(const struct fwnode_handle *fwnode)
 {
-	return kbasename(to_of_node(fwnode)->full_name);
+	const char *name = to_of_node(fwnode)->full_name, *p;
+
+	for (p = name; *p; p++)
+		if (*p == '/')
+			name = p + 1;
+	return name;
 }
 
 static const char *of_fwnode_get_name_prefix(const struct fwnode_handle *fwnode)
