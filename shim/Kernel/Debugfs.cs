@@ -28,6 +28,17 @@ public static unsafe class Debugfs
             Machine.Fatal($"debugfs_remove(0x{dentry:x}): not a debugfs entry of this host");
     }
 
+    // debugfs_rename(): what debugfs_create_*() gave (an error pointer, debugfs being off) is given back, as
+    // fs/debugfs/inode.c does for an error pointer; there is nothing else it could be asked to rename.
+    [KernelSymbol("debugfs_rename"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DebugfsRename(nint oldDir, nint oldDentry, nint newDir, nint newName)
+    {
+        if (IsErrOrNull(oldDentry) && oldDentry != 0)
+            return oldDentry;
+        Machine.Fatal($"debugfs_rename(0x{oldDentry:x}): not a debugfs entry of this host");
+        return ErrPtr(EPerm);
+    }
+
     [KernelSymbol("fixed_size_llseek"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static long FixedSizeLlseek(nint file, long offset, int whence, long size)
     {

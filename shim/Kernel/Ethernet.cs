@@ -44,6 +44,19 @@ public static unsafe class Ethernet
         return BinaryPrimitives.ReverseEndianness(raw);
     }
 
+    /// <summary>
+    /// eth_header_parse_protocol() (net/ethernet/eth.c): the type field of the skb's Ethernet header, as it is
+    /// (network order). dev_queue_xmit() resets the MAC header to the data before a driver sees a frame; one the
+    /// host handed over without a MAC header set (~0) has it at the data.
+    /// </summary>
+    [KernelSymbol("eth_header_parse_protocol"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort EthHeaderParseProtocol(nint skb)
+    {
+        ushort mac = skb.U16(SkbLayout.MacHeader);
+        nint header = mac == 0xffff ? skb.Ptr(SkbLayout.Data) : skb.Ptr(SkbLayout.Head) + mac;
+        return *(ushort*)(header + 12);
+    }
+
     public static bool IsValidEtherAddress(ReadOnlySpan<byte> a) => (a[0] & 1) == 0 && a.IndexOfAnyExcept((byte)0) >= 0;
 
     [KernelSymbol("eth_validate_addr"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

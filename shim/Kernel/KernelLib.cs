@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Managed side. Library routines of the kernel (lib/): CRC-32, bitmap search, checksums.
+// Managed side. Library routines of the kernel (lib/): CRC-32, bitmap search, checksums; and the small
+// services of other subsystems a driver asks and this machine has nothing behind: module references
+// (kernel/module), LED triggers (drivers/leds), deferred probing's timeout (drivers/base/dd.c).
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LinuxShim.Shim.Layout;
 
 namespace LinuxShim.Shim.Kernel;
 
@@ -180,4 +183,79 @@ public static unsafe class KernelLib
 
     [KernelSymbol("hex_to_bin"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int HexToBinEntry(byte ch) => HexToBin(ch);
+
+    private static readonly Dictionary<nint, long> ModuleReferences = [];
+
+    /// <summary>
+    /// try_module_get(): a reference to a module (NULL: built in, always there). The host's modules are linked into
+    /// its one driver image and stay live until the host ends, so a reference is always had; they are counted.
+    /// </summary>
+    [KernelSymbol("try_module_get"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte TryModuleGet(nint module)
+    {
+        if (module != 0)
+            lock (ModuleReferences)
+                ModuleReferences[module] = ModuleReferences.GetValueOrDefault(module) + 1;
+        return 1;
+    }
+
+    [KernelSymbol("module_put"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void ModulePut(nint module)
+    {
+        if (module == 0)
+            return;
+        lock (ModuleReferences)
+        {
+            long n = ModuleReferences.GetValueOrDefault(module);
+            if (n == 0)
+                Machine.Log(4, $"WARNING: module_put(0x{module:x}) of a module with no reference taken");
+            else
+                ModuleReferences[module] = n - 1;
+        }
+    }
+
+    /// <summary>References try_module_get() took on <paramref name="module"/> and module_put() did not drop.</summary>
+    public static long ModuleReferenceCount(nint module)
+    {
+        lock (ModuleReferences)
+            return ModuleReferences.GetValueOrDefault(module);
+    }
+
+    private static readonly HashSet<string> LedTriggers = [];
+
+    /// <summary>led_trigger_register(): a trigger by its name (-EEXIST if one has it). No LED exists to attach to it.</summary>
+    [KernelSymbol("led_trigger_register"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int LedTriggerRegister(nint trigger)
+    {
+        string name = Access.CString(trigger.Ptr(LedLayout.TriggerName)) ?? "";
+        lock (LedTriggers)
+            return LedTriggers.Add(name) ? 0 : -17;
+    }
+
+    [KernelSymbol("led_trigger_unregister"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void LedTriggerUnregister(nint trigger)
+    {
+        string name = Access.CString(trigger.Ptr(LedLayout.TriggerName)) ?? "";
+        lock (LedTriggers)
+            LedTriggers.Remove(name);
+    }
+
+    // led_trigger_event(): sets the brightness of the trigger's LEDs, of which there are none.
+    [KernelSymbol("led_trigger_event"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void LedTriggerEvent(nint trigger, uint brightness)
+    {
+    }
+
+    /// <summary>
+    /// driver_deferred_probe_check_state() (drivers/base/dd.c): whether a device may wait for a supplier that is not
+    /// there yet. The host's boot is over and it never retries a deferred probe, as a kernel whose deferred-probe
+    /// timeout has passed: the dependency is ignored (-ETIMEDOUT, with Linux's warning), so fwnode_mdio registers a
+    /// PHY whose interrupt is not available with polling instead of failing the bus.
+    /// </summary>
+    [KernelSymbol("driver_deferred_probe_check_state"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DriverDeferredProbeCheckState(nint dev)
+    {
+        Machine.Log(4, "deferred probe timeout, ignoring dependency");
+        return -110;
+    }
 }

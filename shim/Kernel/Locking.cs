@@ -34,6 +34,13 @@ public static unsafe class Locking
     [KernelSymbol("_raw_spin_unlock_irqrestore"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void SpinUnlockIrqrestore(nint lockp, ulong flags) { }
 
+    // Reader-writer spinlocks with interrupts off: on one non-preemptive CPU, as plain spinlocks, nothing to do.
+    [KernelSymbol("_raw_read_lock_irqsave"), KernelSymbol("_raw_write_lock_irqsave"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ulong RwLockIrqsave(nint lockp) => IrqEnabledFlags;
+
+    [KernelSymbol("_raw_read_unlock_irqrestore"), KernelSymbol("_raw_write_unlock_irqrestore"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void RwUnlockIrqrestore(nint lockp, ulong flags) { }
+
     [KernelSymbol("_raw_spin_trylock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int SpinTrylock(nint lockp) => 1;
 
@@ -75,6 +82,35 @@ public static unsafe class Locking
 
     [KernelSymbol("mutex_is_locked"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte MutexIsLocked(nint mutex) => (byte)(MutexOwners.ContainsKey(mutex) ? 1 : 0);
+
+    /// <summary>
+    /// refcount_dec_and_mutex_lock() (lib/refcount.c): drops a reference; when it was the last, returns true with
+    /// <paramref name="mutex"/> held (the count reached 0 under it), else false without it.
+    /// </summary>
+    [KernelSymbol("refcount_dec_and_mutex_lock"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static byte RefcountDecAndMutexLock(int* r, nint mutex) => DecAndLock(r, mutex) ? (byte)1 : (byte)0;
+
+    public static bool DecAndLock(int* r, nint mutex)
+    {
+        // refcount_dec_not_one(): a saturated count stays; above one it only drops.
+        int old = Volatile.Read(ref *r);
+        while (old != 1)
+        {
+            if (old == unchecked((int)0xc0000000) || old == 0)
+                return false; // saturated or already zero (Linux warns of the latter): nothing to release
+            int seen = Interlocked.CompareExchange(ref *r, old - 1, old);
+            if (seen == old)
+                return false;
+            old = seen;
+        }
+        LockMutex(mutex);
+        if (Interlocked.Decrement(ref *r) != 0)
+        {
+            UnlockMutex(mutex);
+            return false;
+        }
+        return true;
+    }
 
     private static nint Rtnl => _rtnl != 0 ? _rtnl : _rtnl = (nint)NativeMemory.AllocZeroed(64);
 

@@ -67,27 +67,35 @@ public sealed unsafe class NetDevice
         Locking.RtnlLock();
         try
         {
-            Pointer.SetBit(NetDevLayout.State, NetDevLayout.StateStart);
-            var open = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsOpen);
-            int r = open != null ? open(Pointer) : 0;
-            if (r != 0)
-            {
-                Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
-                return r;
-            }
-            Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) | NetDevLayout.IffUp);
-            TxWatchdog.Transmitted(Pointer); // dev_activate: netif_trans_update before the watchdog runs
-            var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
-            if (rxMode != null)
-                rxMode(Pointer);
-            NetdevNotifier.Call((ulong)NotifierLayout.Up.Value, Pointer); // dev_open(): call_netdevice_notifiers(NETDEV_UP)
-            return 0;
+            return OpenHoldingRtnl();
         }
         finally
         {
             Locking.RtnlUnlock();
         }
     });
+
+    /// <summary>dev_open() as a driver calls it (stmmac's reset task): on the CPU, under the RTNL it holds.</summary>
+    internal int OpenHoldingRtnl()
+    {
+        if (IsUp)
+            return 0;
+        Pointer.SetBit(NetDevLayout.State, NetDevLayout.StateStart);
+        var open = (delegate* unmanaged<nint, int>)Op(NetDevLayout.OpsOpen);
+        int r = open != null ? open(Pointer) : 0;
+        if (r != 0)
+        {
+            Pointer.ClearBit(NetDevLayout.State, NetDevLayout.StateStart);
+            return r;
+        }
+        Pointer.U32(NetDevLayout.Flags, Pointer.U32(NetDevLayout.Flags) | NetDevLayout.IffUp);
+        TxWatchdog.Transmitted(Pointer); // dev_activate: netif_trans_update before the watchdog runs
+        var rxMode = (delegate* unmanaged<nint, void>)Op(NetDevLayout.OpsSetRxMode);
+        if (rxMode != null)
+            rxMode(Pointer);
+        NetdevNotifier.Call((ulong)NotifierLayout.Up.Value, Pointer); // dev_open(): call_netdevice_notifiers(NETDEV_UP)
+        return 0;
+    }
 
     /// <summary>Takes the interface down (dev_close): ndo_stop.</summary>
     public void Close() => Cpu.Run(() =>
@@ -659,6 +667,57 @@ public static unsafe class NetCore
 
     [KernelSymbol("dev_close"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void DevClose(nint dev) => Find(dev)?.CloseHoldingRtnl();
+
+    // dev_open() (net/core/dev.c), as stmmac's reset task reopens its interface under the RTNL. A device the host
+    // does not know (never registered) cannot be opened: -ENODEV, as __dev_open() for one not present.
+    [KernelSymbol("dev_open"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevOpen(nint dev, nint extack) => Find(dev)?.OpenHoldingRtnl() ?? -19;
+
+    // linkwatch_fire_event() (net/core/link_watch.c): Linux defers the operstate and the notification of a carrier
+    // change to its link-watch work. Here netif_carrier_on/off tell the host at once (SetCarrier), and operstate
+    // (the testing and dormant states phylib's self-tests set) has no reader, so there is nothing left to do.
+    [KernelSymbol("linkwatch_fire_event"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void LinkwatchFireEvent(nint dev)
+    {
+    }
+
+    /// <summary>
+    /// netdev_pick_tx() (net/core/dev.c) for an skb with no socket and no XPS maps: the receive queue it was recorded
+    /// with (queue_mapping - 1, folded into the real transmit queues), else queue 0. Linux spreads unrecorded flows by
+    /// their flow hash; on one CPU every such flow on one queue keeps each in order, and which queue a flow takes is
+    /// not seen by the peer.
+    /// </summary>
+    [KernelSymbol("netdev_pick_tx"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static ushort NetdevPickTx(nint dev, nint skb, nint sbDev)
+    {
+        uint queues = Math.Max(1, dev.U32(NetDevLayout.RealNumTxQueues));
+        uint recorded = skb.U16(SkbLayout.QueueMapping);
+        return recorded == 0 ? (ushort)0 : (ushort)((recorded - 1) % queues);
+    }
+
+    private static nint _ethtoolPhyOps;
+
+    /// <summary>What phylib registered as the ethtool core's PHY operations (ethtool_set_ethtool_phy_ops()); no ethtool netlink here calls them.</summary>
+    public static nint EthtoolPhyOps => _ethtoolPhyOps;
+
+    [KernelSymbol("ethtool_set_ethtool_phy_ops"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void EthtoolSetEthtoolPhyOps(nint ops) => _ethtoolPhyOps = ops;
+
+    // drivers/net/phy/mii_timestamper.c: no MII time-stamping device registers here, so a PHY whose node names
+    // one waits for it, as in Linux until its driver comes (ERR_PTR(-EPROBE_DEFER)); there is none to unregister.
+    [KernelSymbol("register_mii_timestamper"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint RegisterMiiTimestamper(nint node, uint port) => -517;
+
+    [KernelSymbol("unregister_mii_timestamper"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void UnregisterMiiTimestamper(nint miiTs)
+    {
+    }
+
+    // drivers/net/phy/mdio-boardinfo.c: no board file registers MDIO devices here (device trees describe them).
+    [KernelSymbol("mdiobus_setup_mdiodev_from_board_info"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void MdiobusSetupMdiodevFromBoardInfo(nint bus, nint callback)
+    {
+    }
 
     // net/core/dev.c: queues in use, at most the ones allocated (and at least one).
     [KernelSymbol("netif_set_real_num_tx_queues"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -28,6 +28,16 @@ public static class Percpu
         return Memory.Allocate((long)size, GfpFlags.Zero, (int)Math.Max(align, 8));
     }
 
+    // __devm_alloc_percpu() (drivers/base/devres.c): freed when the driver goes.
+    [KernelSymbol("__devm_alloc_percpu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static nint DevmAllocPercpu(nint dev, nuint size, nuint align)
+    {
+        nint p = Allocate(size, align);
+        if (p != 0)
+            Devres.Add(dev, p, () => Memory.Free(p));
+        return p;
+    }
+
     [KernelSymbol("free_percpu"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void FreePercpu(nint p) => Memory.Free(p);
 }

@@ -16,6 +16,25 @@ public static unsafe class StringLib
         return n;
     }
 
+    // lib/ctype.c's tolower(): ASCII and the Latin-1 capitals (0xc0-0xde but 0xd7, the multiplication sign).
+    private static byte ToLower(byte c) => c is >= (byte)'A' and <= (byte)'Z' or >= 0xc0 and <= 0xde and not 0xd7 ? (byte)(c + 32) : c;
+
+    /// <summary>strcasecmp(): compares as lower case; the difference of the first differing (lowered) bytes.</summary>
+    [KernelSymbol("strcasecmp"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int Strcasecmp(byte* a, byte* b) => CompareIgnoringCase(a, b);
+
+    public static int CompareIgnoringCase(byte* a, byte* b)
+    {
+        int c1, c2;
+        do
+        {
+            c1 = ToLower(*a++);
+            c2 = ToLower(*b++);
+        }
+        while (c1 == c2 && c1 != 0);
+        return c1 - c2;
+    }
+
     /// <summary>strstr(): the first occurrence of <paramref name="needle"/> in <paramref name="haystack"/>, or NULL; an empty needle matches at once.</summary>
     [KernelSymbol("strstr"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static byte* Strstr(byte* haystack, byte* needle) => Find(haystack, needle);

@@ -52,6 +52,19 @@ public static class Sysfs
             RemoveLink(kobj, Marshal.PtrToStringUTF8(name)!);
     }
 
+    // sysfs_create_file_ns() (fs/sysfs/file.c): an attribute of a kobject (phylib's PHY attributes); the namespace
+    // tag is not looked at (namespaced attributes only differ in which network namespace sees them).
+    [KernelSymbol("sysfs_create_file_ns"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SysfsCreateFileNs(nint kobj, nint attr, nint ns) => kobj == 0 || attr == 0 ? -Einval : Create(kobj, attr) ? 0 : -Eexist;
+
+    [KernelSymbol("sysfs_remove_file_ns"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void SysfsRemoveFileNs(nint kobj, nint attr, nint ns) => Remove(kobj, attr);
+
+    // sysfs_create_link_nowarn(): sysfs_create_link() that does not warn of an existing name (still -EEXIST).
+    [KernelSymbol("sysfs_create_link_nowarn"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SysfsCreateLinkNowarn(nint kobj, nint target, nint name) =>
+        name == 0 || target == 0 ? -Einval : CreateLink(kobj, Marshal.PtrToStringUTF8(name)!) ? 0 : -Eexist;
+
     [KernelSymbol("device_create_file"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int DeviceCreateFile(nint dev, nint attr) => dev == 0 ? -Einval : Create(dev, attr) ? 0 : -Eexist;
 

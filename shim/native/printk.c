@@ -29,14 +29,17 @@ static int split_level(const char **fmt)
 	return level;
 }
 
-static void emit(int level, const char *prefix, const char *fmt, va_list args)
+/* Formats and logs one line; returns its length as formatted (before the trailing newlines are dropped). */
+static int emit(int level, const char *prefix, const char *fmt, va_list args)
 {
 	char line[LINUXSHIM_LINE];
 	int n = vscnprintf(line, sizeof(line), fmt, args);
+	int len = n;
 
 	while (n > 0 && line[n - 1] == '\n')
 		n--;
 	linuxshim_host_log(level, prefix, line, n);
+	return len;
 }
 
 int _printk(const char *fmt, ...)
@@ -50,6 +53,25 @@ int _printk(const char *fmt, ...)
 	return 0;
 }
 SHIM_SYMBOL(_printk)
+
+/* vprintk(): printk with its arguments as a va_list (phylib's phy_attached_print()); the characters printed. */
+int vprintk(const char *fmt, va_list args)
+{
+	int level = split_level(&fmt);
+
+	return emit(level, "", fmt, args);
+}
+SHIM_SYMBOL(vprintk)
+
+/*
+ * dump_stack(): Linux prints the CPU, the task and a call trace at the default level. The driver image has no
+ * symbol table to unwind with (no kallsyms), so the trace is the caller's address (%pS prints it as an address).
+ */
+void dump_stack(void)
+{
+	_printk("CPU: 0 Call Trace: dump_stack() called from %pS\n", __builtin_return_address(0));
+}
+SHIM_SYMBOL(dump_stack)
 
 static void dev_emit(int level, const struct device *dev, const char *fmt, va_list args)
 {
