@@ -414,8 +414,13 @@ public static unsafe class DriverCore
     // nothing of sysfs. 6.1 registers with __class_register(cls, key), 6.12 with class_register(cls).
     private static readonly HashSet<nint> Classes = [];
 
-    [KernelSymbol("__class_register"), KernelSymbol("class_register"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int ClassRegister(nint cls)
+    [KernelSymbol("__class_register"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ClassRegisterWithKey(nint cls, nint key) => RegisterClass(cls);
+
+    [KernelSymbol("class_register"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int ClassRegister(nint cls) => RegisterClass(cls);
+
+    private static int RegisterClass(nint cls)
     {
         lock (Classes)
             return Classes.Add(cls) ? 0 : -17; // -EEXIST: its kset is registered already

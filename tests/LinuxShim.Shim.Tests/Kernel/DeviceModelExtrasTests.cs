@@ -82,15 +82,4 @@ public sealed unsafe class DeviceModelExtrasTests
         Assert.False(limit.Allow(5999));
         Assert.True(limit.Allow(6000)); // a new interval
     }
-
-    [Fact]
-    public void APlatformDriverRegistersOnce()
-    {
-        nint driver = NewDevice();
-        Assert.True(Platform.Register(driver));
-        Assert.False(Platform.Register(driver)); // -EBUSY
-        Assert.True(Platform.IsRegistered(driver));
-        Assert.True(Platform.Unregister(driver));
-        Assert.False(Platform.IsRegistered(driver));
-    }
 }
