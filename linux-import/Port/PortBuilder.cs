@@ -43,7 +43,7 @@ public static class PortBuilder
             throw new ImportException($"{recipe.Module}: the importer could not analyse it: {module.Errors[0]}");
 
         string treeRoot = importer.Tree.SourceRoot;
-        string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
+        string sourceRoot = recipe.PatchesFor(importer.Version).Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
         var jobs = new List<(string Name, string File, List<string> Args)>();
         var declarations = new List<(string File, IReadOnlyList<string> Arguments)>();
         foreach (var (source, args, clangArgs) in importer.UserSpaceCompileCommands(recipe.Directory, recipe.Module, treeRoot, shim.ShadowIncludes))
@@ -75,7 +75,7 @@ public static class PortBuilder
         log?.Invoke($"load order: {string.Join(", ", order.Select(m => m.Name))}");
 
         string treeRoot = importer.Tree.SourceRoot;
-        string sourceRoot = recipe.Patches.Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
+        string sourceRoot = recipe.PatchesFor(importer.Version).Count == 0 ? treeRoot : PatchedCopy(importer, recipe, outDir, log);
         var jobs = new List<(string Name, string File, List<string> Args)>();
         var declarations = new List<(string File, IReadOnlyList<string> Arguments)>();
         var units = new List<LinkedModule>();
@@ -334,7 +334,7 @@ public static class PortBuilder
                     File.WriteAllBytes(Path.Combine(dir, entry), importer.Tree.ReadFile(path));
             }
         }
-        foreach (var patch in recipe.Patches)
+        foreach (var patch in recipe.PatchesFor(importer.Version))
         {
             log?.Invoke($"applying {Path.GetFileName(patch)}");
             var (code, output, errors) = ExternalProgram.Run("patch", ["-p1", "--batch", "--forward", "--silent", "-d", root, "-i", patch], null,
@@ -378,7 +378,7 @@ public static class PortBuilder
             modules = modules.Select(m => new { name = m.Name, directory = m.Directory }), // in load order
             kernel = importer.Kernel,
             sources = modules.SelectMany(m => m.Sources),
-            patches = recipe.Patches.Select(p => new { file = Path.GetFileName(p), sha256 = Sha256(p) }),
+            patches = recipe.PatchesFor(importer.Version).Select(p => new { file = Path.GetFileName(p), sha256 = Sha256(p) }),
             parameters = recipe.Parameters,
             library = new { file = Path.GetFileName(library), sha256 = Sha256(library) },
             compiler = importer.CommandLine.Compiler,

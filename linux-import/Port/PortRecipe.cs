@@ -56,8 +56,16 @@ public sealed record PortRecipe
         }
     }
 
-    /// <summary>Patches (unified diff, paths relative to the tree root), applied in order to copies of the sources.</summary>
+    /// <summary>Patches (unified diff, paths relative to the tree root), applied in order to copies of the sources;
+    /// every one the recipe names (the corresponding source lists them all), see <see cref="PatchesFor"/>.</summary>
     public IReadOnlyList<string> Patches { get; init; } = [];
+
+    /// <summary>The series a patch is for ("patch = 6.1: fix.patch"); a patch not listed here is for every kernel.</summary>
+    public IReadOnlyDictionary<string, KernelVersion> PatchSeries { get; init; } = new Dictionary<string, KernelVersion>();
+
+    /// <summary>The patches a build for <paramref name="version"/> applies: those for every kernel and those for its series.</summary>
+    public IReadOnlyList<string> PatchesFor(KernelVersion version) =>
+        Patches.Where(p => !PatchSeries.TryGetValue(p, out var series) || series.SameSeries(version)).ToList();
 
     /// <summary>The emulated device `linuxshim run` gives the driver (rtl8139, e1000), if the port names one.</summary>
     public string? Device { get; init; }
@@ -86,6 +94,7 @@ public sealed record PortRecipe
         var modules = new List<(string? Directory, string Name)>();
         List<KernelVersion>? kernels = null;
         var patches = new List<string>();
+        var patchSeries = new Dictionary<string, KernelVersion>(StringComparer.Ordinal);
         var parameters = new List<string>();
         int number = 0;
         foreach (var raw in File.ReadAllLines(file))
@@ -116,10 +125,20 @@ public sealed record PortRecipe
                 case "kernel": kernels = KernelSeries(value, file, number); break;
                 case "device": device = value; break;
                 case "patch":
+                    // "6.1: fix.patch": for that series only (a fix of what one kernel's sources have).
+                    KernelVersion? only = null;
+                    int colon = value.IndexOf(':');
+                    if (colon > 0 && KernelVersion.TryParseSeries(value[..colon].Trim(), out var series))
+                    {
+                        only = series;
+                        value = value[(colon + 1)..].Trim();
+                    }
                     string patch = Path.GetFullPath(Path.Combine(folder, value));
                     if (!File.Exists(patch))
                         throw new ImportException($"{file}:{number}: patch {value} does not exist in {folder}");
                     patches.Add(patch);
+                    if (only is { } s)
+                        patchSeries[patch] = s;
                     break;
                 case "config":
                     if (config is not null)
@@ -161,6 +180,7 @@ public sealed record PortRecipe
             Config = config,
             DeviceTree = deviceTree,
             Patches = patches,
+            PatchSeries = patchSeries,
             Parameters = parameters,
         };
     }

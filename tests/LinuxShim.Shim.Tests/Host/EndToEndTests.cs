@@ -23,7 +23,7 @@ namespace LinuxShim.Shim.Tests.Host;
 [Collection(KernelCollection.Name)]
 public sealed class EndToEndTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
-    public static TheoryData<string, string> Ports => TestKernels.EachPort("8139too", "e1000");
+    public static TheoryData<string, string> Ports => TestKernels.EachPort("8139too", "e1000", "dwmac-generic");
 
     [Theory]
     [MemberData(nameof(Ports))]
