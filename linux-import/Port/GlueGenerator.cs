@@ -95,6 +95,8 @@ public static class GlueGenerator
         c.AppendLine("\t.init_net = &init_net,");
         c.AppendLine("\t.xmit_more = &softnet_data.xmit.more,");
         c.AppendLine("\t.system_power_efficient_wq = &system_power_efficient_wq,");
+        c.AppendLine("\t.netdev_alloc_parts = linuxshim_netdev_alloc_parts,");
+        c.AppendLine("\t.netdev_free_parts = linuxshim_netdev_free_parts,");
         c.AppendLine("};");
         c.AppendLine();
         c.AppendLine("/* Trampolines: the host fills linuxshim_host_ops before any driver code runs. */");

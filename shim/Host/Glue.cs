@@ -12,7 +12,7 @@ namespace LinuxShim.Shim.Host;
 public unsafe struct Glue
 {
     /// <summary>Raised whenever this struct or the meaning of a field changes.</summary>
-    public const uint CurrentVersion = 5;
+    public const uint CurrentVersion = 6;
 
     public uint Version;
 
@@ -46,4 +46,6 @@ public unsafe struct Glue
     public nint InitNet;
     public byte* XmitMore;
     public nint* SystemPowerEfficientWq;
+    public delegate* unmanaged<nint, int> NetdevAllocParts;
+    public delegate* unmanaged<nint, void> NetdevFreeParts;
 }

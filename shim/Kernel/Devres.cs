@@ -145,8 +145,13 @@ public static unsafe class Devres
     }
 
     // devm_add_action() (6.1) / __devm_add_action() (6.12, with a name for debugging): action(data) when the driver goes.
-    [KernelSymbol("devm_add_action"), KernelSymbol("__devm_add_action"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static int DevmAddAction(nint dev, nint action, nint data)
+    [KernelSymbol("devm_add_action"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevmAddAction(nint dev, nint action, nint data) => AddAction(dev, action, data);
+
+    [KernelSymbol("__devm_add_action"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int DevmAddActionNamed(nint dev, nint action, nint data, nint name) => AddAction(dev, action, data);
+
+    private static int AddAction(nint dev, nint action, nint data)
     {
         Add(dev, () => ((delegate* unmanaged<nint, void>)action)(data));
         return 0;

@@ -57,8 +57,7 @@ public static unsafe class Gpio
     [KernelSymbol("gpiod_set_consumer_name"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int GpiodSetConsumerName(nint desc, nint name) => Validate(desc, "gpiod_set_consumer_name");
 
-    [KernelSymbol("gpiod_set_value_cansleep"), KernelSymbol("gpiod_set_value"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    public static void GpiodSetValueCansleep(nint desc, int value) => Validate(desc, "gpiod_set_value_cansleep");
+    // gpiod_set_value() and gpiod_set_value_cansleep() are in native/gpio.c: their result type differs between kernels.
 
     [KernelSymbol("gpiod_get_value_cansleep"), KernelSymbol("gpiod_get_value"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int GpiodGetValueCansleep(nint desc) => Validate(desc, "gpiod_get_value_cansleep");

@@ -423,6 +423,13 @@ public static unsafe class NetCore
         dev.Ptr(NetNamespaceLayout.NdNet, Machine.Library is { } lib ? lib.Descriptor->InitNet : 0); // dev_net_set(dev, &init_net)
         foreach (var list in (ReadOnlySpan<StructField>)[NetDevLayout.UnicastList, NetDevLayout.MulticastList, NetDevLayout.DevAddrsList])
             Waiting.InitListHead(dev.At(list));
+        if (Machine.Library is { } l && l.Descriptor->NetdevAllocParts != null && l.Descriptor->NetdevAllocParts(dev) != 0)
+        {
+            Memory.Free(queues);
+            Memory.Free(addr);
+            Memory.Free(dev);
+            return 0;
+        }
         dev.U32(NetDevLayout.NumTxQueues, txqs);
         dev.U32(NetDevLayout.RealNumTxQueues, txqs);
         dev.U32(NetDevLayout.NumRxQueues, Math.Max(rxqs, 1));
@@ -478,6 +485,8 @@ public static unsafe class NetCore
     {
         if (dev == 0)
             return;
+        if (Machine.Library is { } lib && lib.Descriptor->NetdevFreeParts != null)
+            lib.Descriptor->NetdevFreeParts(dev);
         Memory.Free(dev.Ptr(NetDevLayout.Tx));
         Memory.Free(dev.Ptr(NetDevLayout.DevAddr));
         Memory.Free(dev);

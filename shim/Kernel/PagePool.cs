@@ -158,9 +158,12 @@ public static unsafe class PagePool
     // 6.1's page_pool_put_page() after the fragment count (page_pool_put_defragged_page), 6.12's after the pool
     // reference count (page_pool_put_unrefed_page/_netmem: a netmem_ref of a page is the page's address). The pool
     // holds no other reference to the page then; dma_sync_size -1 means all of max_len.
-    [KernelSymbol("page_pool_put_defragged_page"), KernelSymbol("page_pool_put_unrefed_page"), KernelSymbol("page_pool_put_unrefed_netmem"),
-     UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [KernelSymbol("page_pool_put_defragged_page"), KernelSymbol("page_pool_put_unrefed_page"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static void PagePoolPutPage(nint pool, nint page, uint dmaSyncSize, byte allowDirect) => Put(pool, page, dmaSyncSize);
+
+    // 6.12's netmem_ref is an unsigned long holding the page's address (no net_iov here: its low bit is clear).
+    [KernelSymbol("page_pool_put_unrefed_netmem"), UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static void PagePoolPutNetmem(nint pool, nuint netmem, uint dmaSyncSize, byte allowDirect) => Put(pool, (nint)netmem, dmaSyncSize);
 
     /// <summary>Takes <paramref name="page"/> back into <paramref name="address"/>: kept when the pool holds its only reference and has room, else it leaves the pool.</summary>
     public static void Put(nint address, nint page, uint dmaSyncSize)

@@ -5,6 +5,10 @@
  */
 #include <linux/kernel.h>
 #include <linux/netdevice.h>
+#include <linux/ethtool.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
 #include <linux/version.h>
 #include "shim.h"
 
@@ -28,3 +32,28 @@ void netif_set_tso_max_size(struct net_device *dev, unsigned int size)
 #endif
 }
 SHIM_SYMBOL(netif_set_tso_max_size)
+
+/*
+ * What alloc_netdev_mqs() allocates beside the device that only some kernels have (the host calls these through
+ * the glue): since 6.9 the ethtool core's per-device state (dev->ethtool: RSS contexts, whether Wake-on-LAN is
+ * on), which phy_suspend() and the ethtool core dereference; free_netdev() releases it.
+ */
+int linuxshim_netdev_alloc_parts(struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	dev->ethtool = kzalloc(sizeof(*dev->ethtool), GFP_KERNEL_ACCOUNT);
+	if (!dev->ethtool)
+		return -ENOMEM;
+	xa_init_flags(&dev->ethtool->rss_ctx, XA_FLAGS_ALLOC1);
+	mutex_init(&dev->ethtool->rss_lock);
+#endif
+	return 0;
+}
+
+void linuxshim_netdev_free_parts(struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	kfree(dev->ethtool);
+	dev->ethtool = NULL;
+#endif
+}

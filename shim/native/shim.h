@@ -39,6 +39,9 @@ extern struct workqueue_struct *system_percpu_wq;
 
 /* Native entry points the host calls through the glue (params.c, fault.c). */
 int linuxshim_param_set(const char *name, const char *value);
+struct net_device;
+int linuxshim_netdev_alloc_parts(struct net_device *dev);
+void linuxshim_netdev_free_parts(struct net_device *dev);
 void linuxshim_fault_reporter_install(unsigned long start, unsigned long end);
 
 /* Native runtime. */

@@ -26,6 +26,7 @@ struct workqueue_struct;
 struct cpumask;
 struct bus_type;
 struct net;
+struct net_device;
 
 struct linuxshim_glue {
 	/* LinuxShim.Shim.Host.Glue.Version of the shim the library was built with. */
@@ -72,6 +73,10 @@ struct linuxshim_glue {
 	/* Where queue_work(system_power_efficient_wq, ...) goes (phylib's state machine, phylink's resolver): the
 	 * system workqueue, as Linux's is unless CONFIG_WQ_POWER_EFFICIENT_DEFAULT (Debian leaves it unset). */
 	struct workqueue_struct **system_power_efficient_wq;
+	/* The parts of a new net_device whose fields differ between kernels (native/netdev.c): 6.12's
+	 * dev->ethtool state, which phylib and the ethtool core read; and their release. */
+	int (*netdev_alloc_parts)(struct net_device *dev);
+	void (*netdev_free_parts)(struct net_device *dev);
 };
 
 /* Host operations: logging and failure (shim/Kernel/Printk.cs). */

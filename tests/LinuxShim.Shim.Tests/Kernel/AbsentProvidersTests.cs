@@ -74,7 +74,6 @@ public sealed unsafe class AbsentProvidersTests
         Assert.Equal(0L, (long)((delegate* unmanaged[Cdecl]<nint, nint, uint, nint>)&Gpio.GpiodGetOptional)(Zeroed(64), Text("reset"), 0));
         Assert.Equal(-2L, (long)((delegate* unmanaged[Cdecl]<nint, nint, uint, nint>)&Gpio.GpiodGet)(Zeroed(64), Text("reset"), 0));
         Assert.Equal(-2L, (long)((delegate* unmanaged[Cdecl]<nint, nint, int, uint, nint, nint>)&Gpio.FwnodeGpiodGetIndex)(Zeroed(64), Text("link"), 0, 0, 0));
-        ((delegate* unmanaged[Cdecl]<nint, int, void>)&Gpio.GpiodSetValueCansleep)(0, 1);
         Assert.Equal(0, ((delegate* unmanaged[Cdecl]<nint, int>)&Gpio.GpiodGetValueCansleep)(0));
         Assert.Equal(0, ((delegate* unmanaged[Cdecl]<nint, nint, int>)&Gpio.GpiodSetConsumerName)(0, Text("PHY reset")));
         Assert.Equal(-2, ((delegate* unmanaged[Cdecl]<nint, nint, int>)&Gpio.GpiodSetConsumerName)(-2, Text("PHY reset")));
