@@ -121,7 +121,7 @@ public static partial class DemoCommand
     {
         string? driver = model.StartsWith(Devices.DeviceModels.QemuPrefix, StringComparison.Ordinal)
             ? Devices.Qemu.QemuModels.All.FirstOrDefault(m => m.Name == model[Devices.DeviceModels.QemuPrefix.Length..].Split(',')[0])?.Port
-            : model == "rtl8139" ? "ports/8139too" : "ports/e1000";
+            : model switch { "rtl8139" => "ports/8139too", "dwmac" => "ports/dwmac-generic", _ => "ports/e1000" };
         string? module = driver is null ? null : PortRecipe.Load(PortFolders.Find(Path.GetFileName(driver))).Module;
         if (module != recipe.Module)
             throw new UsageException($"{model} is driven by {(driver is null ? "no port yet" : $"{driver} (module {module})")}, and the demo's driver is "
@@ -178,7 +178,7 @@ public static partial class DemoCommand
         string ready = monitor.WaitForLine("ready ", TimeSpan.FromSeconds(90));
         var parts = ready.Split(' ');
         NetifMacParse(parts[1], out var mac);
-        Say("monitor", $"up (pid {parts[2]}); driver 8139too {(plan.Isolated ? "in its own supervised process" : "inside the monitor process")}, NIC {parts[1]}");
+        Say("monitor", $"up (pid {parts[2]}); driver {PortRecipe.Load(port).Module} {(plan.Isolated ? "in its own supervised process" : "inside the monitor process")}, NIC {parts[1]}");
 
         // The collector: takes events off the wire, acknowledges them cumulatively.
         var delivered = new HashSet<int>();
