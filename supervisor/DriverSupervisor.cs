@@ -128,7 +128,6 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<List<string>> injections = new();
     private List<string>? probeFaults;
     private volatile bool reprobe;
-    private volatile bool gaveUp;
 
     public DriverSupervisor(SupervisorOptions options, TextWriter log, AuditLog audit)
     {
@@ -594,7 +593,6 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                 restarts.RemoveAll(t => now - t > options.BudgetWindow);
                 if (restarts.Count >= options.RestartBudget)
                 {
-                    gaveUp = true;
                     audit.Write("give_up", ("driver", options.Name), ("restarts", restarts.Count), ("window_s", options.BudgetWindow.TotalSeconds));
                     GaveUp?.Invoke($"{restarts.Count} restarts within {options.BudgetWindow.TotalSeconds:F0} s");
                     return false;
@@ -635,38 +633,9 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
     public NetifInterface Up()
     {
         wantUp = true;
-        // A host that fails while it brings the interface up (a driver that crashes in its open) is replaced as any
-        // failed host is, and the replacement brings the interface up (wantUp): the caller waits for that one
-        // instead of failing with the host it asked. A failure the same host reports, or no replacement within
-        // the time a restart takes at most, is the caller's error; so is a supervisor that gave up.
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            NetifClient? asked;
-            lock (gate)
-                asked = netif;
-            try
-            {
-                lock (gate)
-                    return Current.Up(Interface);
-            }
-            catch (NetifException) when (!stopping.IsCancellationRequested && !gaveUp && waited.Elapsed < UpReplacementWait)
-            {
-                while (!stopping.IsCancellationRequested && !gaveUp && waited.Elapsed < UpReplacementWait)
-                {
-                    lock (gate)
-                        if (netif is not null && netif != asked)
-                            break;
-                    stopping.Token.WaitHandle.WaitOne(20);
-                }
-                lock (gate)
-                    if (netif is null || netif == asked)
-                        throw;
-            }
-        }
+        lock (gate)
+            return Current.Up(Interface);
     }
-
-    private static readonly TimeSpan UpReplacementWait = TimeSpan.FromSeconds(30);
 
     public void Down()
     {
