@@ -326,7 +326,7 @@ public static unsafe class Platform
             throw new OutOfMemoryException($"{node.Path}: no memory for its platform device");
         nint dev = pdev.At(PlatformLayout.Dev);
         dev.Ptr(PlatformLayout.OfNode, np);
-        dev.Ptr(PlatformLayout.Fwnode, np.At(PlatformLayout.NodeFwnode));
+        dev.Ptr(PlatformLayout.Fwnode, OpenFirmware.Fwnode(np));
         pdev.I32(PlatformLayout.Id, PlatformLayout.DevidNone);
 
         int count = reg.Count + (hasIrq ? 1 : 0);

@@ -71,7 +71,7 @@ public static unsafe class Xarray
             Publish(xa, entries);
             *id = (uint)found;
             *next = (uint)found + 1;
-            return wrapped || found < start ? 1 : 0;
+            return wrapped ? 1 : 0;
         }
     }
 

@@ -31,7 +31,6 @@ public static class PlatformLayout
     public static int ResourceSize => PciLayout.ResourceSize.Size;
     public static readonly StructField<nint> OfNode = KernelLayout.Field<nint>("linux/device.h", "device", "of_node");
     public static readonly StructField<nint> Fwnode = KernelLayout.Field<nint>("linux/device.h", "device", "fwnode");
-    public static readonly StructField NodeFwnode = KernelLayout.Field("linux/of.h", "device_node", "fwnode");
     public static readonly StructField<nint> IdEntry = KernelLayout.Field<nint>(H, "platform_device", "id_entry");
     public static readonly StructField<nint> DriverOfMatchTable = KernelLayout.Field<nint>("linux/device.h", "device_driver", "of_match_table");
     public static readonly ulong IrqResource = (ulong)KernelLayout.Constant("linux/ioport.h", "IORESOURCE_IRQ", 0x400);
