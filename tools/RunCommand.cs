@@ -48,6 +48,7 @@ public static class RunCommand
 
         using var stop = new ManualResetEventSlim();
         string? failure = null;
+        string? upError = null;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
@@ -75,7 +76,12 @@ public static class RunCommand
                 stderr.WriteLine($"linuxshim: no interface '{wanted}' (the driver's is {link.Interface})");
                 return Cli.ExitFailure;
             }
-            using var bridge = new TapBridge(link, tapName, stderr);
+            using var bridge = BringUp(link, tapName, stderr, stack.Supervisor is not null, stop);
+            if (bridge is null)
+            {
+                stderr.WriteLine($"linuxshim: {recipe.Name}: {link.Interface} did not come up ({failure ?? upError ?? "stopped"})");
+                return Cli.ExitFailure;
+            }
             Directory.CreateDirectory(options.RuntimeDirectory); // in-process runs make no device socket there
             using var show = new NetifShowServer(link, Path.Combine(options.RuntimeDirectory, "netif.sock"));
             var info = link.Show();
@@ -97,7 +103,36 @@ public static class RunCommand
             context.Cancel = true;
             stop.Set();
         }
+
+        // The first "interface up" can meet a host that dies in the driver's open (a trojan, a crash): the
+        // supervisor starts another, and the open is asked of it. An error the driver answers is final after a
+        // few tries; a stopped run (signal, supervisor gave up) ends the wait. No exception escapes.
+        TapBridge? BringUp(IDriverLink link, string tap, TextWriter log, bool supervised, ManualResetEventSlim stopped)
+        {
+            var deadline = Stopwatch.StartNew();
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return new TapBridge(link, tap, log);
+                }
+                catch (Exception e) when (e is NetifException or NetifProtocolException or IOException or PosixException)
+                {
+                    upError = e.Message;
+                    if (e is not (NetifException or NetifProtocolException) || !supervised || attempt >= UpAttempts || deadline.Elapsed > UpPatience)
+                        return null;
+                    log.WriteLine($"linuxshim: {recipe.Name}: bringing {link.Interface} up failed ({e.Message}); trying again");
+                    if (stopped.Wait(UpRetryDelay))
+                        return null;
+                }
+            }
+        }
     }
+
+    /// <summary>How long, and how many times, run tries the first "interface up" while a supervisor replaces hosts.</summary>
+    private static readonly TimeSpan UpPatience = TimeSpan.FromSeconds(15);
+    private const int UpAttempts = 5;
+    private static readonly TimeSpan UpRetryDelay = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// The port's driver library, built first when missing. A build older than this shim is built again with

@@ -26,7 +26,16 @@ public static class VerifyCommand
             foreach (var dir in cl.Positionals)
             {
                 string treeDir = ScanCommand.ToTreePath(dir, importer);
-                var model = importer.Scan(treeDir, cl.GetInt("jobs", 0));
+                // A whole root (sound, net) is thousands of sources: say how far the scan is, as scan does.
+                var progress = quiet ? null : new Progress(stderr, logWhenRedirected: true);
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                var model = importer.Scan(treeDir, cl.GetInt("jobs", 0), progress is null ? null : progress.Report);
+                progress?.Finish();
+                if (!quiet)
+                {
+                    var (parsed, cached) = importer.LastScan;
+                    stderr.WriteLine($"linuxshim: scanned {treeDir} in {started.Elapsed.TotalSeconds:F1} s: {model.Modules.Count} modules, {parsed} sources parsed, {cached} taken from the cache");
+                }
                 if (!quiet)
                     stderr.WriteLine($"linuxshim: building {treeDir} with Kbuild in {importer.Build.Path} ...");
                 var moduleDirectories = model.Modules.Select(m => m.Directory).Distinct().ToList();
