@@ -53,7 +53,7 @@ internal static class Builtins
     {
         // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
         if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
-            && upper[sized] is long bound && bound <= InlineStringOpLimit)
+            && Bound.Magnitude(upper[sized]) is long bound && bound <= InlineStringOpLimit)
             return null;
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
             && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
@@ -64,7 +64,35 @@ internal static class Builtins
             return valueUnused ? "strcpy" : name;
         if (name is "strcmp" or "strncmp" && literals.Length >= 2)
             return StringCompare(name, args, literals);
+        if (LiteralRewrite(name, args, literals) is { } rewritten)
+            return rewritten.Length == 0 ? null : rewritten;
         return LibraryFunctionInlined(name, args, literals) ? null : name;
+    }
+
+    /// <summary>
+    /// GCC's folds of string functions whose second argument is a literal (gimple-fold.cc), for a first
+    /// argument it does not know: strpbrk(s, ":") and strstr(s, ":") are strchr(s, ':'), strpbrk/strstr/strspn
+    /// with "" and strcat(d, "") fold away, strcspn(s, "") is strlen(s), strchr(s, 0) and strrchr(s, 0) are
+    /// s + strlen(s), strcat(d, " Switch") is strlen(d) and a copy of known size. "" for folded, null for no
+    /// rewrite. Each checked with gcc-12 -O2 and the kernel's x86-64 flags (aloop's strpbrk(str, ":")).
+    /// </summary>
+    private static string? LiteralRewrite(string name, long?[] args, string?[] literals)
+    {
+        if (literals.Length < 2 || literals[0] is not null)
+            return null;
+        if (name is "strchr" or "strrchr" && args[1] == 0)
+            return "strlen";
+        if (literals[1] is not { } literal)
+            return null;
+        int length = System.Text.Encoding.UTF8.GetByteCount(literal);
+        return (name, length) switch
+        {
+            ("strpbrk" or "strstr" or "strspn" or "strcat", 0) => "",
+            ("strpbrk" or "strstr", 1) => "strchr",
+            ("strcspn", 0) => "strlen",
+            ("strcat", _) => "strlen",
+            _ => null,
+        };
     }
 
     /// <summary>

@@ -6,16 +6,52 @@ using LinuxShim.Import.Clang;
 
 namespace LinuxShim.Import.Analysis;
 
+/// <summary>
+/// An upper bound of a value, in one long. b ≥ 0: 0 ≤ x ≤ b. b &lt; 0, written ~m ("signed"): x ≤ m, but x
+/// may be negative, as min_t(long, count, 8) is for a signed count that nothing says is positive. GCC takes
+/// a size passed to a string builtin as at most PTRDIFF_MAX, so for memcpy's inline expansion both kinds
+/// bound the size; an unsigned comparison (fortify's p_size &lt; size, check_copy_size's sz &lt; bytes) sees a
+/// negative value converted to a huge one, so only the first kind decides it.
+/// </summary>
+internal static class Bound
+{
+    /// <summary>The largest value, whether or not the value may be negative.</summary>
+    public static long? Magnitude(long? b) => b is long x && x < 0 ? ~x : b;
+
+    /// <summary>The bound when the value is also known not to be negative, else null.</summary>
+    public static long? NonNegative(long? b) => b is long x && x >= 0 ? x : null;
+
+    /// <summary>At most m, and maybe negative.</summary>
+    public static long Signed(long m) => ~m;
+
+    /// <summary>Either of two values (a join of two paths): the larger bound; maybe negative if either may be.</summary>
+    public static long? Either(long? a, long? b) =>
+        a is long x && b is long y ? (x >= 0 && y >= 0 ? Math.Max(x, y) : ~Math.Max(Magnitude(x)!.Value, Magnitude(y)!.Value)) : null;
+
+    /// <summary>One value with both bounds: the smaller, not negative if either says so.</summary>
+    public static long? Both(long? a, long? b)
+    {
+        if (a is not long x)
+            return b;
+        if (b is not long y)
+            return a;
+        long m = Math.Min(Magnitude(x)!.Value, Magnitude(y)!.Value);
+        return x >= 0 || y >= 0 ? m : ~m;
+    }
+}
+
 internal sealed partial class Reachability
 {
     /// <summary>The largest value the expression can have, taken as a size (GCC expands a memcpy whose size
-    /// is min(int, 32) inline too), or null when nothing bounds it. Reads the frame, evaluates nothing.</summary>
+    /// is min(int, 32) inline too), or null when nothing bounds it; negative when the value may be negative
+    /// (see <see cref="Bound"/>). Reads the frame, evaluates nothing.</summary>
     private static long? UpperBound(IrNode expr, Frame f, int depth = 0)
     {
         if (depth > 16)
             return null;
         long? bound = BoundOfKind(expr, f, depth);
-        return expr.Unwrapped.TypeMax is long max ? Min(bound, max) : bound;
+        // u8 and bool are never negative and at most their type's maximum.
+        return expr.Unwrapped.TypeMax is long max ? Math.Min(Bound.Magnitude(bound) ?? max, max) : bound;
     }
 
     private static long? BoundOfKind(IrNode expr, Frame f, int depth)
@@ -28,7 +64,10 @@ internal sealed partial class Reachability
             case IrKind.Slot:
                 if (n.Index >= f.Slots.Length)
                     return null;
-                return f.Slots[n.Index] is long v ? (v >= 0 ? v : null) : f.Upper[n.Index];
+                if (f.Slots[n.Index] is long v)
+                    return v >= 0 ? v : null;
+                // A bound of a signed value, where a condition says it is not negative (left > 0 in a loop's condition).
+                return f.Upper[n.Index] is long u && u < 0 && f.NonNegative[n.Index] ? ~u : f.Upper[n.Index];
             case IrKind.Call:
                 return f.CallBounds.TryGetValue(n, out long returned) ? returned : null;
             case IrKind.StmtExpr or IrKind.Compound when n.Kids.Length > 0:
@@ -46,10 +85,10 @@ internal sealed partial class Reachability
                     {
                         BinaryOp.Rem when n.Flag && cb > 0 => cb - 1,
                         BinaryOp.And when ca >= 0 || cb >= 0 => Min(ca >= 0 ? ca : null, cb >= 0 ? cb : null),
-                        BinaryOp.Add when a is not null && b is not null => checked(a + b),
-                        BinaryOp.Sub when ca is long c && b is long bb && bb <= c => c,
-                        BinaryOp.Mul when a is not null && b is not null => checked(a * b),
-                        BinaryOp.Shr when cb is >= 0 and < 64 && a is not null => a >> (int)cb,
+                        BinaryOp.Add when a is long x && b is long y => x >= 0 && y >= 0 ? checked(x + y) : Bound.Signed(checked(Bound.Magnitude(x)!.Value + Bound.Magnitude(y)!.Value)),
+                        BinaryOp.Sub when ca is long c && Bound.NonNegative(b) is long bb && bb <= c => c,
+                        BinaryOp.Mul when Bound.NonNegative(a) is long x && Bound.NonNegative(b) is long y => checked(x * y),
+                        BinaryOp.Shr when cb is >= 0 and < 64 && a is long x => x >= 0 ? x >> (int)cb : Bound.Signed(~x >> (int)cb),
                         BinaryOp.Comma => b,
                         _ => null,
                     };
@@ -83,11 +122,18 @@ internal sealed partial class Reachability
             bool less = (BinaryOp)cond.Op is BinaryOp.LT or BinaryOp.LE;
             bool straight = Same(cond.Kids[0], n.Kids[1], f) && Same(cond.Kids[1], n.Kids[2], f);
             bool swapped = Same(cond.Kids[0], n.Kids[2], f) && Same(cond.Kids[1], n.Kids[1], f);
-            // a < b ? a : b and a > b ? b : a are min: as large as the smaller bound.
+            // a < b ? a : b and a > b ? b : a are min: as large as the smaller bound. Compared as unsigned, an
+            // operand that may be negative is a huge value, no bound; compared as signed, the minimum is not
+            // negative only if neither operand may be (min_t(long, count, 8): at most 8, maybe negative).
             if (straight && less || swapped && !less)
-                return Min(x, y);
+            {
+                if (cond.Flag)
+                    return Min(Bound.NonNegative(x), Bound.NonNegative(y));
+                long? m = Min(Bound.Magnitude(x), Bound.Magnitude(y));
+                return m is long least && !(IsNonNegative(n.Kids[1], f) && IsNonNegative(n.Kids[2], f)) ? Bound.Signed(least) : m;
+            }
         }
-        return x is not null && y is not null ? Math.Max(x.Value, y.Value) : null;
+        return Bound.Either(x, y);
     }
 
     /// <summary>The same local or the same constant (the kernel's min() repeats its operands).</summary>
@@ -101,11 +147,12 @@ internal sealed partial class Reachability
     }
 
     /// <summary>What a comparison is, when one side is known and the other has an upper bound: fortify's
-    /// "p_size &lt; size" is false for a size no larger than p_size. Unsigned comparisons only (sizes).</summary>
+    /// "p_size &lt; size" is false for a size no larger than p_size. Unsigned comparisons only (sizes), so only
+    /// bounds of values that cannot be negative count (a negative one converts to a huge size).</summary>
     private static long? CompareWithBound(BinaryOp op, IrNode left, IrNode right, Frame f)
     {
         long? ka = Known(left, f), kb = Known(right, f);
-        long? ua = ka is null ? UpperBound(left, f) : null, ub = kb is null ? UpperBound(right, f) : null;
+        long? ua = ka is null ? Bound.NonNegative(UpperBound(left, f)) : null, ub = kb is null ? Bound.NonNegative(UpperBound(right, f)) : null;
         if (ka is long a && a >= 0 && ub is long b)
         {
             // a OP x, 0 <= x <= b
@@ -160,15 +207,84 @@ internal sealed partial class Reachability
             return;
         int slot = variable.Index;
         if (slot < f.Slots.Length && f.Slots[slot] is null && !f.Escaped[slot])
-            f.Upper[slot] = Math.Max(op == BinaryOp.GT ? c : c - 1, k);
+        {
+            // Compared as signed, a negative x stays: not negative only if x was not before.
+            long clamped = Math.Max(op == BinaryOp.GT ? c : c - 1, k);
+            f.Upper[slot] = cond.Flag || f.NonNegative[slot] || f.Upper[slot] >= 0 ? clamped : Bound.Signed(clamped);
+        }
     }
 
-    /// <summary>Bounds of variables a loop writes hold only where the walk of its body set them.</summary>
+    /// <summary>
+    /// What a condition that holds (or, negated, fails) says of signs: in "for (…; left > 0 && …; …)", in
+    /// "if (n >= 0) …", and after "if (n &lt;= 0) return;", n is not negative (GCC's ranges learn it from the
+    /// branch). Each conjunct n > c (c ≥ -1), n ≥ c (c ≥ 0), and the same written the other way round, marks
+    /// the local; a later write clears it.
+    /// </summary>
+    private static void Assume(IrNode condition, Frame f, List<int>? marked = null, bool negated = false)
+    {
+        var n = condition.Unwrapped;
+        if (n is { Kind: IrKind.Unary, Kids.Length: 1 } && (UnaryOp)n.Op == UnaryOp.LNot)
+        {
+            Assume(n.Kids[0], f, marked, !negated);
+            return;
+        }
+        if (n is not { Kind: IrKind.Binary, Kids.Length: 2 })
+            return;
+        var op = (BinaryOp)n.Op;
+        // a && b holds: both do; a || b fails: neither holds.
+        if (op == (negated ? BinaryOp.LOr : BinaryOp.LAnd))
+        {
+            Assume(n.Kids[0], f, marked, negated);
+            Assume(n.Kids[1], f, marked, negated);
+            return;
+        }
+        if (negated)
+            op = op switch { BinaryOp.LT => BinaryOp.GE, BinaryOp.LE => BinaryOp.GT, BinaryOp.GT => BinaryOp.LE, BinaryOp.GE => BinaryOp.LT, _ => BinaryOp.Comma };
+        IrNode variable = n.Kids[0].Unwrapped, limit = n.Kids[1];
+        if (op is BinaryOp.LT or BinaryOp.LE)
+        {
+            (variable, limit) = (n.Kids[1].Unwrapped, n.Kids[0]);
+            op = op == BinaryOp.LT ? BinaryOp.GT : BinaryOp.GE;
+        }
+        if (variable.Kind != IrKind.Slot || variable.Index >= f.NonNegative.Length || f.Escaped[variable.Index] || Known(limit, f) is not long c)
+            return;
+        if (op == BinaryOp.GT && c >= -1 || op == BinaryOp.GE && c >= 0)
+        {
+            if (!f.NonNegative[variable.Index])
+                marked?.Add(variable.Index);
+            f.NonNegative[variable.Index] = true;
+        }
+    }
+
+    /// <summary>The value is not negative: a constant, a local a condition or its assignment says so, or a
+    /// bound that says so.</summary>
+    private static bool IsNonNegative(IrNode expr, Frame f)
+    {
+        var n = expr.Unwrapped;
+        if (Known(n, f) is long v)
+            return v >= 0;
+        if (n.Kind == IrKind.Slot && n.Index < f.NonNegative.Length && f.NonNegative[n.Index] && !f.Escaped[n.Index])
+            return true;
+        return Bound.NonNegative(UpperBound(n, f)) is not null;
+    }
+
+    /// <summary>After "x = value": x is not negative when the value is not (kept even for a variable a loop
+    /// writes, until it is written again or the loop ends, as clamps are).</summary>
+    private static void NoteSign(int slot, IrNode value, Frame f)
+    {
+        if (slot >= 0 && slot < f.NonNegative.Length && !f.Escaped[slot])
+            f.NonNegative[slot] = IsNonNegative(value, f);
+    }
+
+    /// <summary>Bounds (and signs) of variables a loop writes hold only where the walk of its body set them.</summary>
     private static void ForgetLoopBounds(Frame f)
     {
         for (int i = 0; i < f.Upper.Length; i++)
             if (f.Opaque[i])
+            {
                 f.Upper[i] = null;
+                f.NonNegative[i] = false;
+            }
     }
 
     private static void SetUpper(int slot, long? bound, Frame f)

@@ -53,7 +53,7 @@ internal sealed partial class Reachability
         {
             long? value = Inline(target, binding, zeroTested, out long? returned);
             if (returned is long r)
-                f.CallBounds[n] = f.CallBounds.TryGetValue(n, out long known) ? Math.Min(known, r) : r;
+                f.CallBounds[n] = f.CallBounds.TryGetValue(n, out long known) ? Bound.Both(known, r)!.Value : r;
             return value;
         }
         // GCC may inline or clone a static function for constant arguments, or not: both versions
@@ -74,7 +74,8 @@ internal sealed partial class Reachability
     {
         if (target.LinkName is not ("strnlen" or "__real_strnlen") && target.Name != "strnlen" || binding.Values.Length != 2)
             return null;
-        long? bound = binding.Values[1] is long n && n >= 0 ? n : binding.Upper[1];
+        // What strnlen returns is a size: not negative, at most n when n cannot be negative.
+        long? bound = binding.Values[1] is long n && n >= 0 ? n : Bound.NonNegative(binding.Upper[1]);
         if (call.Kids.Length == 2 && LiteralLengths(call.Kids[0]) is long longest)
             bound = bound is long b ? Math.Min(b, longest) : longest;
         return bound;

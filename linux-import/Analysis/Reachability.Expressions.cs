@@ -44,6 +44,8 @@ internal sealed partial class Reachability
                 Assign(target.Index, value, f);
                 if (value is null && op == BinaryOp.Assign)
                     SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
+                if (op == BinaryOp.Assign)
+                    NoteSign(target.Index, n.Kids[1], f);
             }
             return value;
         }
@@ -146,6 +148,7 @@ internal sealed partial class Reachability
                     f.Escaped[escaped.Index] = true;
                     f.Slots[escaped.Index] = null;
                     f.Upper[escaped.Index] = null;
+                    f.NonNegative[escaped.Index] = false;
                 }
                 return null;
             case UnaryOp.Deref:

@@ -74,6 +74,10 @@ internal sealed partial class Reachability
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
         public readonly bool[] Escaped;
 
+        /// <summary>Slots known not to be negative (assigned such a value, or under a condition saying so),
+        /// which makes a signed bound of theirs a bound of a size (Reachability.Bounds).</summary>
+        public readonly bool[] NonNegative;
+
         /// <summary>The value the function returns is only tested against zero by its caller.</summary>
         public bool ResultZeroTested;
 
@@ -98,7 +102,7 @@ internal sealed partial class Reachability
             if (bound is not long b)
                 _returnUnbounded = true;
             else
-                _returnBound = Math.Max(_returnBound ?? 0, b);
+                _returnBound = _returnBound is null ? b : Bound.Either(_returnBound, b);
         }
         private bool _anyReturn, _returnsDisagree;
 
@@ -127,6 +131,7 @@ internal sealed partial class Reachability
             Literals = new string?[function.SlotCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
             Escaped = new bool[function.SlotCount];
+            NonNegative = new bool[function.SlotCount];
             if (args is null)
                 return;
             for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
@@ -243,6 +248,7 @@ internal sealed partial class Reachability
                 // Reached by goto from elsewhere: what the locals hold is no longer known.
                 Array.Clear(f.Slots);
                 Array.Clear(f.Upper);
+                Array.Clear(f.NonNegative);
                 return EvalAll(n, f);
             case IrKind.Return:
             {
@@ -270,6 +276,8 @@ internal sealed partial class Reachability
                 Assign(n.Index, v, f);
                 if (v is null && n.Kids.Length > 0)
                     SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
+                if (n.Kids.Length > 0)
+                    NoteSign(n.Index, n.Kids[0], f);
                 if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
                     f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
                 return null;
@@ -311,7 +319,16 @@ internal sealed partial class Reachability
                         Eval(n.Kids[2], f);
                     return null;
                 }
-                Branches(f, () => Eval(n.Kids[1], f), n.Kids.Length > 2 ? () => Eval(n.Kids[2], f) : null);
+                Branches(f, () =>
+                {
+                    Assume(n.Kids[0], f);
+                    Eval(n.Kids[1], f);
+                }, () =>
+                {
+                    Assume(n.Kids[0], f, negated: true);
+                    if (n.Kids.Length > 2)
+                        Eval(n.Kids[2], f);
+                });
                 if (n.Kids.Length == 2)
                     Clamp(n.Kids[0], n.Kids[1], f);
                 return null;
@@ -328,9 +345,16 @@ internal sealed partial class Reachability
                 else if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
                     return null;
                 ForgetLoopBounds(f);
+                // What the condition says holds in the body (left > 0 in "for (…; left > 0 && i < N; i++)"),
+                // not after the loop.
+                var assumed = new List<int>();
+                if (n.Index >= 0 && n.Index < n.Kids.Length)
+                    Assume(n.Kids[n.Index], f, assumed);
                 for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
                     if (i != n.Index)
                         Eval(n.Kids[i], f);
+                foreach (int slot in assumed)
+                    f.NonNegative[slot] = false;
                 ForgetLoopBounds(f);
                 f.Returned = false;
                 return null;
@@ -421,12 +445,15 @@ internal sealed partial class Reachability
     {
         var before = (long?[])f.Slots.Clone();
         var upperBefore = (long?[])f.Upper.Clone();
+        var signBefore = (bool[])f.NonNegative.Clone();
         first();
         var afterFirst = (long?[])f.Slots.Clone();
         var upperAfterFirst = (long?[])f.Upper.Clone();
+        var signAfterFirst = (bool[])f.NonNegative.Clone();
         bool firstReturned = f.Returned;
         Array.Copy(before, f.Slots, before.Length);
         Array.Copy(upperBefore, f.Upper, upperBefore.Length);
+        Array.Copy(signBefore, f.NonNegative, signBefore.Length);
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
@@ -438,6 +465,7 @@ internal sealed partial class Reachability
         {
             Array.Copy(afterFirst, f.Slots, afterFirst.Length);
             Array.Copy(upperAfterFirst, f.Upper, upperAfterFirst.Length);
+            Array.Copy(signAfterFirst, f.NonNegative, signAfterFirst.Length);
         }
         else
             for (int i = 0; i < f.Slots.Length; i++)
@@ -447,7 +475,8 @@ internal sealed partial class Reachability
                 long? other = f.Slots[i] is long b && b >= 0 ? b : f.Slots[i] is null ? f.Upper[i] : null;
                 if (f.Slots[i] != afterFirst[i])
                     f.Slots[i] = null;
-                f.Upper[i] = f.Slots[i] is null && one is not null && other is not null ? Math.Max(one.Value, other.Value) : null;
+                f.Upper[i] = f.Slots[i] is null ? Bound.Either(one, other) : null;
+                f.NonNegative[i] &= signAfterFirst[i];
             }
         f.Returned = firstReturned && secondReturned && second is not null;
     }
@@ -458,6 +487,7 @@ internal sealed partial class Reachability
         {
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
             f.Upper[slot] = null;
+            f.NonNegative[slot] = false;
             if (slot < f.Literals.Length)
                 f.Literals[slot] = null;
         }
@@ -496,6 +526,7 @@ internal sealed partial class Reachability
         {
             var before = (long?[])f.Slots.Clone();
             var upperBefore = (long?[])f.Upper.Clone();
+            var signBefore = (bool[])f.NonNegative.Clone();
             Eval(body, f);
             for (int i = 0; i < f.Slots.Length; i++)
             {
@@ -503,6 +534,7 @@ internal sealed partial class Reachability
                     f.Slots[i] = null;
                 if (f.Upper[i] != upperBefore[i])
                     f.Upper[i] = null;
+                f.NonNegative[i] &= signBefore[i];
             }
             return;
         }

@@ -185,6 +185,77 @@ public class CompilerRewriteTests
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
 
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags, check_copy_size()'s shape: "sz < bytes" compares as unsigned, so a
+    // signed count clamped by min_t(long, count, 8) may still be negative (a huge size) and the check stays
+    // (the firewire drivers' hwdep_read: __copy_overflow); a count a condition says is positive, an unsigned
+    // min, or a masked one has no such case. memcpy's expansion takes either bound (sizes ≤ PTRDIFF_MAX).
+    [InlineData("count = min_t(long, count, 8);", true)]
+    [InlineData("count = min_t(unsigned long, count, 8);", false)]
+    [InlineData("if (count <= 0) return 0; count = min_t(long, count, 8);", false)]
+    [InlineData("if (!(count > 0)) return 0; count = min_t(long, count, 8);", false)]
+    [InlineData("if (count > 0) { count = min_t(long, count, 8); if (check(&e, count)) copy(to, &e, count); } return 0;", false)]
+    [InlineData("count = min_t(long, count, 8) & 15;", false)]
+    [InlineData("for (k = 0; count > 0 && k < 3; k++) { long t = count; if (t > 8) t = 8; if (check(&e, t)) copy(to, &e, t); count -= t; } return 0;", false)]
+    [InlineData("for (k = 0; k < 3; k++) { long t = count; if (t > 8) t = 8; if (check(&e, t)) copy(to, &e, t); count -= t; } return 0;", true)]
+    public void ASignedSizeClampedFromAboveKeepsTheCopyCheck(string body, bool checks)
+    {
+        var undefined = Snippet.Undefined($$"""
+            void __copy_overflow(int, unsigned long);
+            void copy(void *, const void *, unsigned long);
+            static inline __attribute__((always_inline)) int check(const void *addr, unsigned long bytes)
+            {
+                int sz = __builtin_object_size(addr, 0);
+                if (__builtin_expect(sz >= 0 && sz < bytes, 0)) { __copy_overflow(sz, bytes); return 0; }
+                return 1;
+            }
+            struct ev { char a[16]; };
+            #define min_t(type, x, y) ({ type __x = (x); type __y = (y); __x < __y ? __x : __y; })
+            long f(void *to, long count, unsigned long n, int k)
+            {
+                struct ev e = {0};
+                {{body}}
+                if (check(&e, count)) copy(to, &e, count);
+                return count;
+            }
+            """);
+        Assert.Equal(checks ? ["__copy_overflow", "copy"] : ["copy"], undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2, the kernel's x86-64 flags: what each call of a string function with a literal becomes.
+    [InlineData("strpbrk(s, \":\")", "strchr")]
+    [InlineData("strpbrk(s, \".,\")", "strpbrk")]
+    [InlineData("strpbrk(s, \"\")", null)]
+    [InlineData("strpbrk(\"ab\", t)", "strpbrk")]
+    [InlineData("strstr(s, \":\")", "strchr")]
+    [InlineData("strstr(s, \"ab\")", "strstr")]
+    [InlineData("strstr(s, \"\")", null)]
+    [InlineData("strcspn(s, \"\")", "strlen")]
+    [InlineData("strcspn(s, \":\")", "strcspn")]
+    [InlineData("strspn(s, \"\")", null)]
+    [InlineData("strspn(s, \":\")", "strspn")]
+    [InlineData("strchr(s, 0)", "strlen")]
+    [InlineData("strrchr(s, 0)", "strlen")]
+    [InlineData("strrchr(s, 58)", "strrchr")]
+    [InlineData("strcat(s, \" Switch\")", "strlen")]
+    [InlineData("strcat(s, \"\")", null)]
+    [InlineData("strcat(s, t)", "strcat")]
+    public void StringFunctionsOfALiteralAreRewritten(string call, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            char *strpbrk(const char *, const char *);
+            char *strstr(const char *, const char *);
+            unsigned long strcspn(const char *, const char *);
+            unsigned long strspn(const char *, const char *);
+            char *strchr(const char *, int);
+            char *strrchr(const char *, int);
+            char *strcat(char *, const char *);
+            unsigned long f(char *s, const char *t) { return (unsigned long){{call}}; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
+    }
+
     private const string CheckedCopy = """
         typedef unsigned long size_t;
         void fortify_panic(const char *);
