@@ -161,13 +161,33 @@ internal sealed partial class Reachability
         return null;
     }
 
+    /// <summary>A local pointer assigned an object of known size (a literal, an array, c ? "a" : "bb") has it;
+    /// GCC's object-size pass follows the assignment (name = c ? "UA-1000" : "UA-101"; strcpy(d, name)).</summary>
+    private static void NoteObjectSize(int slot, IrNode value, Frame f)
+    {
+        if (slot < 0 || slot >= f.Size0.Length || f.Escaped[slot] || f.Opaque[slot])
+            return;
+        long s0 = ObjectSize(value, 0, f), s1 = ObjectSize(value, 1, f);
+        f.Size0[slot] = s0 >= 0 ? s0 : null;
+        f.Size1[slot] = s1 >= 0 ? s1 : null;
+        f.SizeAssigned[slot] = true;
+        if (f.SwitchSizes.Count > 0)
+        {
+            var set = f.SwitchSizes.Peek();
+            set[slot] = set.TryGetValue(slot, out var had)
+                ? (SizeState.Join(had.Size0, f.Size0[slot]), SizeState.Join(had.Size1, f.Size1[slot]))
+                : (f.Size0[slot], f.Size1[slot]);
+        }
+    }
+
     /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
     /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
     private static long ObjectSize(IrNode expr, int type, Frame f)
     {
         var n = expr.Unwrapped;
         long unknown = type < 2 ? -1 : 0;
-        if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length)
+        // A parameter, or a local pointer, with the size of what it was given; a local array has its own.
+        if (n.Kind == IrKind.Slot && n.Index < f.Size0.Length && n.ObjectSize is null && expr.ObjectSize is null)
             return (type % 2 == 0 ? f.Size0[n.Index] : f.Size1[n.Index]) ?? unknown;
         if (n.Kind == IrKind.Conditional && n.Kids.Length == 3)
         {

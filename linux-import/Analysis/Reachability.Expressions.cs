@@ -45,7 +45,10 @@ internal sealed partial class Reachability
                 if (value is null && op == BinaryOp.Assign)
                     SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
                 if (op == BinaryOp.Assign)
+                {
                     NoteSign(target.Index, n.Kids[1], f);
+                    NoteObjectSize(target.Index, n.Kids[1], f);
+                }
             }
             return value;
         }
@@ -149,6 +152,7 @@ internal sealed partial class Reachability
                     f.Slots[escaped.Index] = null;
                     f.Upper[escaped.Index] = null;
                     f.NonNegative[escaped.Index] = false;
+                    f.Size0[escaped.Index] = f.Size1[escaped.Index] = null;
                 }
                 return null;
             case UnaryOp.Deref:

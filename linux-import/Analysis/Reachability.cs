@@ -74,6 +74,15 @@ internal sealed partial class Reachability
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
         public readonly bool[] Escaped;
 
+        /// <summary>Slots given a value (parameters, locals declared with one or assigned since): a local
+        /// declared without one is undefined, which GCC's joins leave out.</summary>
+        public readonly bool[] SizeAssigned;
+
+        public readonly int ParamCount;
+
+        /// <summary>For each switch being walked, the sizes each case gave the pointers it sets.</summary>
+        public readonly Stack<Dictionary<int, (long? Size0, long? Size1)>> SwitchSizes = new();
+
         /// <summary>Slots known not to be negative (assigned such a value, or under a condition saying so),
         /// which makes a signed bound of theirs a bound of a size (Reachability.Bounds).</summary>
         public readonly bool[] NonNegative;
@@ -125,8 +134,12 @@ internal sealed partial class Reachability
         {
             Slots = new long?[function.SlotCount];
             Upper = new long?[function.SlotCount];
-            Size0 = new long?[function.ParamCount];
-            Size1 = new long?[function.ParamCount];
+            // Locals too: name = c ? "UA-1000" : "UA-101"; strcpy(d, name) sees the literals' sizes.
+            Size0 = new long?[function.SlotCount];
+            Size1 = new long?[function.SlotCount];
+            SizeAssigned = new bool[function.SlotCount];
+            Array.Fill(SizeAssigned, true, 0, Math.Min(function.ParamCount, function.SlotCount));
+            ParamCount = function.ParamCount;
             // Locals too: fortify's __compiletime_strlen(p) reads a string through "unsigned char *__p = p".
             Literals = new string?[function.SlotCount];
             Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
@@ -249,6 +262,8 @@ internal sealed partial class Reachability
                 Array.Clear(f.Slots);
                 Array.Clear(f.Upper);
                 Array.Clear(f.NonNegative);
+                for (int i = f.ParamCount; i < f.Size0.Length; i++)
+                    f.Size0[i] = f.Size1[i] = null;
                 return EvalAll(n, f);
             case IrKind.Return:
             {
@@ -277,7 +292,12 @@ internal sealed partial class Reachability
                 if (v is null && n.Kids.Length > 0)
                     SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
                 if (n.Kids.Length > 0)
+                {
                     NoteSign(n.Index, n.Kids[0], f);
+                    NoteObjectSize(n.Index, n.Kids[0], f);
+                }
+                else if (n.Index >= 0 && n.Index < f.SizeAssigned.Length)
+                    f.SizeAssigned[n.Index] = false;
                 if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
                     f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
                 return null;
@@ -446,7 +466,10 @@ internal sealed partial class Reachability
         var before = (long?[])f.Slots.Clone();
         var upperBefore = (long?[])f.Upper.Clone();
         var signBefore = (bool[])f.NonNegative.Clone();
+        var sizesBefore = SizeState.Of(f);
         first();
+        var sizesAfterFirst = SizeState.Of(f);
+        sizesBefore.Restore(f);
         var afterFirst = (long?[])f.Slots.Clone();
         var upperAfterFirst = (long?[])f.Upper.Clone();
         var signAfterFirst = (bool[])f.NonNegative.Clone();
@@ -457,6 +480,11 @@ internal sealed partial class Reachability
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
+        // Object sizes: the path that continues, or both joined as GCC's object-size pass joins a phi.
+        if (secondReturned && !firstReturned)
+            sizesAfterFirst.Restore(f);
+        else if (!firstReturned || secondReturned)
+            sizesAfterFirst.JoinInto(f);
         if (firstReturned && !secondReturned)
         {
             // Only the second path continues: its state stands.
@@ -488,6 +516,8 @@ internal sealed partial class Reachability
             f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
             f.Upper[slot] = null;
             f.NonNegative[slot] = false;
+            f.Size0[slot] = f.Size1[slot] = null;
+            f.SizeAssigned[slot] = true;
             if (slot < f.Literals.Length)
                 f.Literals[slot] = null;
         }
@@ -527,7 +557,22 @@ internal sealed partial class Reachability
             var before = (long?[])f.Slots.Clone();
             var upperBefore = (long?[])f.Upper.Clone();
             var signBefore = (bool[])f.NonNegative.Clone();
+            var sizesBefore = SizeState.Of(f);
+            f.SwitchSizes.Push(new Dictionary<int, (long? Size0, long? Size1)>());
             Eval(body, f);
+            // A pointer each case sets (str = "TRID4DWAVEDX" … default: str = "Unknown"): the join of what
+            // every case gave it, with what it held before unless it held nothing (declared without a value).
+            foreach (var (slot, sizes) in f.SwitchSizes.Pop())
+            {
+                if (f.Opaque[slot] || f.Escaped[slot])
+                    continue;
+                bool held = sizesBefore.Assigned[slot];
+                f.Size0[slot] = SizeState.Join(sizes.Size0, held ? sizesBefore.Size0[slot] : sizes.Size0);
+                f.Size1[slot] = SizeState.Join(sizes.Size1, held ? sizesBefore.Size1[slot] : sizes.Size1);
+                f.SizeAssigned[slot] = true;
+                if (f.SwitchSizes.Count > 0)
+                    f.SwitchSizes.Peek()[slot] = (f.Size0[slot], f.Size1[slot]);
+            }
             for (int i = 0; i < f.Slots.Length; i++)
             {
                 if (f.Slots[i] != before[i])
@@ -570,5 +615,40 @@ internal sealed partial class Reachability
             if (f.Returned)
                 break;
         }
+    }
+
+    /// <summary>The object sizes of a frame's slots at one point of the walk, to run two paths from it and join them.</summary>
+    private sealed record SizeState(long?[] Size0, long?[] Size1, bool[] Assigned)
+    {
+        public static SizeState Of(Frame f) => new((long?[])f.Size0.Clone(), (long?[])f.Size1.Clone(), (bool[])f.SizeAssigned.Clone());
+
+        public void Restore(Frame f)
+        {
+            Array.Copy(Size0, f.Size0, Size0.Length);
+            Array.Copy(Size1, f.Size1, Size1.Length);
+            Array.Copy(Assigned, f.SizeAssigned, Assigned.Length);
+        }
+
+        /// <summary>Joins this path's sizes into the frame's (the other path's): an undefined side is left out.</summary>
+        public void JoinInto(Frame f)
+        {
+            for (int i = 0; i < Size0.Length; i++)
+            {
+                if (!Assigned[i])
+                    continue;
+                if (!f.SizeAssigned[i])
+                {
+                    f.Size0[i] = Size0[i];
+                    f.Size1[i] = Size1[i];
+                    f.SizeAssigned[i] = true;
+                    continue;
+                }
+                f.Size0[i] = Join(Size0[i], f.Size0[i]);
+                f.Size1[i] = Join(Size1[i], f.Size1[i]);
+            }
+        }
+
+        /// <summary>GCC's object size of a pointer that may be either (types 0 and 1): the larger, known only if both are.</summary>
+        public static long? Join(long? a, long? b) => a is long x && b is long y ? Math.Max(x, y) : null;
     }
 }

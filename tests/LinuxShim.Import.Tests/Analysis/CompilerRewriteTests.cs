@@ -346,6 +346,43 @@ public class CompilerRewriteTests
         Assert.Equal(["fortify_panic", "send"], undefined);
     }
 
+    [Theory]
+    // gcc-12 -O2, the kernel's x86-64 flags: GCC's object-size pass follows a local pointer to what it was
+    // given, joined over branches and a switch's cases (the larger object); a path that gives it an unknown
+    // string makes it unknown (strlen, memcpy). A local array has its own size. ua101, trident, mixart.
+    [InlineData("const char *name; name = c ? \"UA-1000\" : \"UA-101\"; copy(card->driver, name);", "strnlen")]
+    [InlineData("const char *name = \"UA-1000\"; if (c) name = s; copy(card->driver, name);", "memcpy strlen")]
+    [InlineData("const char *str; switch (c) { case 1: str = \"TRID4DWAVEDX\"; break; case 2: str = \"SI7018\"; break; default: str = \"Unknown\"; } copy(card->driver, str);", "strnlen")]
+    [InlineData("const char *str = s; switch (c) { case 1: str = \"TRID4DWAVEDX\"; break; case 2: str = \"SI7018\"; break; } copy(card->driver, str);", "memcpy strlen")]
+    [InlineData("char name[32]; sprintf(name, \"x %d\", c); copy(card->driver, name);", "sprintf strnlen")]
+    [InlineData("const char *name = \"ab\"; if (c) name = \"abcdef\"; copy(card->driver, name);", "strnlen")]
+    [InlineData("const char *name; if (c) name = \"ab\"; else name = \"abcdef\"; copy(card->driver, name);", "strnlen")]
+    public void ALocalPointerHasTheSizeOfWhatItWasGiven(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            size_t strnlen(const char *, size_t);
+            size_t strlen(const char *);
+            void *memcpy(void *, const void *, size_t);
+            int sprintf(char *, const char *, ...);
+            static inline __attribute__((always_inline)) size_t length(const char *p)
+            {
+                size_t p_size = __builtin_object_size(p, 1);
+                if (p_size == (size_t)-1)
+                    return strlen(p);
+                return strnlen(p, p_size);
+            }
+            static inline __attribute__((always_inline)) void copy(char *p, const char *q)
+            {
+                size_t size = length(q) + 1;
+                memcpy(p, q, size);
+            }
+            struct card { char driver[16]; };
+            void f(struct card *card, int c, const char *s) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' '), undefined);
+    }
+
     [Fact]
     public void ALiteralChosenByACondition()
     {
