@@ -72,6 +72,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray)
                     node.ObjectSize = c.TypeSize;
                 node.TypeMax ??= NarrowTypeMax(c);
+                node.Unsigned = c.CanonicalTypeKind.IsUnsigned();
                 return node;
             }
             case CursorKind.MemberRefExpr:

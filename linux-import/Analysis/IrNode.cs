@@ -56,6 +56,9 @@ internal sealed class IrNode
     /// <summary>The largest value the expression's type holds, for types narrow enough to bound a size (u8, bool).</summary>
     public long? TypeMax;
 
+    /// <summary>For a reference to a variable: its type is an unsigned integer (or a pointer).</summary>
+    public bool Unsigned;
+
     /// <summary>For a call: its value is only tested against zero (!f(), f() == 0, if (f()), f() &amp;&amp; …),
     /// which lets GCC expand memcmp inline.</summary>
     public bool ZeroTested;

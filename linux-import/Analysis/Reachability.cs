@@ -375,6 +375,8 @@ internal sealed partial class Reachability
                         Eval(n.Kids[i], f);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
+                if (_quiet == 0 && IsZeroingLoop(n, f))
+                    AddNamed("memset");
                 ForgetLoopBounds(f);
                 f.Returned = false;
                 return null;

@@ -256,6 +256,35 @@ public class CompilerRewriteTests
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
 
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags: loop distribution makes a loop that only zeroes elements a memset
+    // when it can count the iterations (fireface's write_pcm_silence).
+    [InlineData("unsigned c; for (c = 0; c < n; ++c) a[c] = 0;", "memset")]
+    [InlineData("unsigned c; for (c = 0; c < n; ++c) a[c] = -1;", "memset")]
+    [InlineData("unsigned c; for (c = 0; c != n; c++) a[c] = 0;", "memset")]
+    [InlineData("unsigned c; for (c = 0; c < n; c++) d->x[c] = 0;", "memset")]
+    [InlineData("int c; for (c = 2; c < k; c += 1) { a[c] = 0; }", "memset")]
+    [InlineData("for (unsigned c = 0; c < n; c++) a[c] = 0;", "memset")]
+    [InlineData("unsigned i, c; for (i = 0; i < m; ++i) { for (c = 0; c < n; ++c) a[c] = 0; a += k; }", "memset")]
+    // Not counted: an int counter against an unsigned bound (it may wrap), <= (it may never end), a u8
+    // counter, a bound read from memory the stores may change; a constant bound is an inline memset; a
+    // value whose bytes differ, or a copy, stays a loop.
+    [InlineData("int c; for (c = 0; c < n; ++c) a[c] = 0;", "")]
+    [InlineData("unsigned c; for (c = 0; c <= n; c++) a[c] = 0;", "")]
+    [InlineData("unsigned char c; for (c = 0; c < m; c++) a[c] = 0;", "")]
+    [InlineData("int c; for (c = 0; c < d->x[0]; c++) a[c] = 0;", "")]
+    [InlineData("unsigned c; for (c = 0; c < 600; ++c) a[c] = 0;", "")]
+    [InlineData("unsigned c; for (c = 0; c < n; ++c) a[c] = 1;", "")]
+    [InlineData("unsigned c; for (c = 0; c < n; ++c) a[c] = b[c];", "")]
+    public void ALoopThatOnlyZeroesIsAMemset(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            struct d { int x[100]; };
+            void f(int *a, int *b, unsigned n, unsigned m, int k, struct d *d) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
+    }
+
     private const string CheckedCopy = """
         typedef unsigned long size_t;
         void fortify_panic(const char *);
