@@ -80,6 +80,10 @@ internal sealed partial class Reachability
 
         public readonly int ParamCount;
 
+        /// <summary>For each switch being walked, the slots any of its cases writes, with the value every
+        /// such write gave (null when they differ or one is not known).</summary>
+        public readonly Stack<Dictionary<int, long?>> SwitchWrites = new();
+
         /// <summary>For each switch being walked, the sizes each case gave the pointers it sets.</summary>
         public readonly Stack<Dictionary<int, (long? Size0, long? Size1)>> SwitchSizes = new();
 
@@ -520,10 +524,15 @@ internal sealed partial class Reachability
             f.NonNegative[slot] = false;
             f.Size0[slot] = f.Size1[slot] = null;
             f.SizeAssigned[slot] = true;
+            if (f.SwitchWrites.Count > 0)
+                NoteSwitchWrite(f.SwitchWrites.Peek(), slot, f.Slots[slot]);
             if (slot < f.Literals.Length)
                 f.Literals[slot] = null;
         }
     }
+
+    private static void NoteSwitchWrite(Dictionary<int, long?> writes, int slot, long? value) =>
+        writes[slot] = writes.TryGetValue(slot, out var had) && had != value ? null : value;
 
     private long? EvalAll(IrNode n, Frame f)
     {
@@ -561,7 +570,27 @@ internal sealed partial class Reachability
             var signBefore = (bool[])f.NonNegative.Clone();
             var sizesBefore = SizeState.Of(f);
             f.SwitchSizes.Push(new Dictionary<int, (long? Size0, long? Size1)>());
+            f.SwitchWrites.Push([]);
             Eval(body, f);
+            // The body is walked once, case after case: a local one case sets and a later one sets back
+            // (set_mixer = true; break; … default: set_mixer = false) ends as it began, yet holds either. It
+            // keeps a value only when every write gave the one it had before.
+            var written = f.SwitchWrites.Pop();
+            foreach (var (slot, gave) in written)
+            {
+                if (gave is not null && gave == before[slot])
+                {
+                    f.Slots[slot] = gave;
+                    continue;
+                }
+                f.Slots[slot] = null;
+                f.Upper[slot] = null;
+                f.NonNegative[slot] = false;
+                f.Literals[slot] = null;
+            }
+            if (f.SwitchWrites.Count > 0)
+                foreach (var (slot, _) in written)
+                    NoteSwitchWrite(f.SwitchWrites.Peek(), slot, f.Slots[slot]);
             // A pointer each case sets (str = "TRID4DWAVEDX" … default: str = "Unknown"): the join of what
             // every case gave it, with what it held before unless it held nothing (declared without a value).
             foreach (var (slot, sizes) in f.SwitchSizes.Pop())

@@ -90,6 +90,27 @@ public class ReachabilityTests
     }
 
     [Fact]
+    public void ALocalTheCasesOfASwitchSetDifferentlyIsUnknownAfterIt()
+    {
+        // sst-atom-controls.c: set_mixer is true after two cases and false after the default, which the walk
+        // of the body visits last; it must not read as the false it started with (_dev_warn was missed).
+        var undefined = Snippet.Undefined("""
+            void warn(void); void power(void);
+            int f(int event, int on) {
+                int set = 0;
+                switch (event) { case 1: set = 1; break; case 2: if (on) set = 1; break; default: set = 0; }
+                if (!set) return 0;
+                warn();
+                int mode = 3;
+                switch (event) { case 1: mode = 3; break; case 4: mode = 3; break; }
+                if (mode != 3) power();
+                return 1;
+            }
+            """);
+        Assert.Equal(["warn"], undefined);
+    }
+
+    [Fact]
     public void BranchesThatDisagreeLeaveALocalUnknown()
     {
         var undefined = Snippet.Undefined("""
