@@ -79,7 +79,11 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var kids = c.Children();
                 var node = With(IrKind.Generic, kids);
-                if (c.CanonicalTypeKind == TypeKind.ConstantArray)
+                // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
+                // array that may run past its declared size, so its object size is not known (fortify's checks
+                // on it fold away). Reached in a variable (local.buf), the variable bounds it.
+                bool trailing = kids.Count == 1 && kids[0].CanonicalTypeKind == TypeKind.Pointer && c.Referenced.IsTrailingField;
+                if (c.CanonicalTypeKind == TypeKind.ConstantArray && !trailing)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
@@ -101,6 +105,9 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = With(IrKind.Binary, kids, (int)op);
                 if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
+                // A struct assignment is a block copy: its size, for Reachability to see a libcall in a large one.
+                if (op == BinaryOp.Assign && kids.Count == 2 && (int)kids[0].CanonicalTypeKind == RecordTypeKind)
+                    node.ObjectSize = kids[0].TypeSize;
                 if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
                 if (op is BinaryOp.EQ or BinaryOp.NE && node.Kids.Length == 2)

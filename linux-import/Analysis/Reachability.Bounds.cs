@@ -152,6 +152,12 @@ internal sealed partial class Reachability
     private static long? CompareWithBound(BinaryOp op, IrNode left, IrNode right, Frame f)
     {
         long? ka = Known(left, f), kb = Known(right, f);
+        // Nothing is above (size_t)-1: fortify's "p_size < size" with p_size unknown (SIZE_MAX) is false
+        // whatever the size (kmemdup of a pointer whose object is not known: no fortify_panic).
+        if (ka == -1 && kb is null)
+            return op switch { BinaryOp.LT => 0, BinaryOp.GE => 1, _ => null };
+        if (kb == -1 && ka is null)
+            return op switch { BinaryOp.GT => 0, BinaryOp.LE => 1, _ => null };
         long? ua = ka is null ? Bound.NonNegative(UpperBound(left, f)) : null, ub = kb is null ? Bound.NonNegative(UpperBound(right, f)) : null;
         if (ka is long a && a >= 0 && ub is long b)
         {

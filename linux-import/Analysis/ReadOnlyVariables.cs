@@ -29,6 +29,15 @@ internal sealed class ReadOnlyVariables(TranslationUnit unit)
     }
     private HashSet<Cursor>? _written;
 
+    /// <summary>A const struct or union variable with an initializer: GCC copies it by storing the constant (a static
+    /// one the unit never writes is still copied from memory, checked with gcc-12).</summary>
+    public static bool IsConstantAggregate(Symbol variable) =>
+        !variable.IsFunction && variable.Definition is { Kind: CursorKind.VarDecl } definition
+        && (int)definition.CanonicalTypeKind == RecordTypeKind && definition.IsConstQualified && !definition.IsVolatileQualified
+        && !definition.VarInitializer.IsNull;
+
+    private const int RecordTypeKind = 105;
+
     /// <summary>The value every read of the variable gives, or null when it is not a constant to GCC.</summary>
     public long? ValueOf(Symbol variable)
     {

@@ -48,6 +48,27 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>For a field: its width in bits when it is a bit-field, else null.</summary>
     public int? BitFieldWidth => Native.clang_Cursor_isBitField(Raw) != 0 ? Native.clang_getFieldDeclBitWidth(Raw) : null;
 
+    /// <summary>For a field: it is the last of a named struct (no field lies after it), as GCC's
+    /// array_at_struct_end_p sees a trailing array that may run past its declared size.</summary>
+    public bool IsTrailingField
+    {
+        get
+        {
+            if (Kind != CursorKind.FieldDecl)
+                return false;
+            var parent = Wrap(Native.clang_getCursorSemanticParent(Raw));
+            if (parent.Kind != CursorKind.StructDecl || parent.IsAnonymousRecord)
+                return false;
+            long offset = Native.clang_Cursor_getOffsetOfField(Raw);
+            if (offset < 0)
+                return false;
+            foreach (var member in parent.Children())
+                if (member.Kind == CursorKind.FieldDecl && Native.clang_Cursor_getOffsetOfField(member.Raw) > offset)
+                    return false;
+            return true;
+        }
+    }
+
     /// <summary>Whether this record declaration is an anonymous struct/union member.</summary>
     public bool IsAnonymousRecord => Native.clang_Cursor_isAnonymousRecordDecl(Raw) != 0;
 

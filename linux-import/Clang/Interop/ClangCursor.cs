@@ -18,6 +18,12 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "clang_getCursorReferenced")]
     internal static partial CXCursor clang_getCursorReferenced(CXCursor cursor);
 
+    [LibraryImport(Library, EntryPoint = "clang_getCursorSemanticParent")]
+    internal static partial CXCursor clang_getCursorSemanticParent(CXCursor cursor);
+
+    [LibraryImport(Library, EntryPoint = "clang_Cursor_getOffsetOfField")]
+    internal static partial long clang_Cursor_getOffsetOfField(CXCursor cursor);
+
     [LibraryImport(Library, EntryPoint = "clang_getCursorDefinition")]
     internal static partial CXCursor clang_getCursorDefinition(CXCursor cursor);
 

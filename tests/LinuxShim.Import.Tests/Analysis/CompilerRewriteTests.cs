@@ -285,6 +285,26 @@ public class CompilerRewriteTests
         Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
     }
 
+    [Theory]
+    // gcc-12 -O2, the kernel's flags: a struct assigned whole is copied inline up to 8192 bytes; beyond, from
+    // a const initialized variable it is a memset and stores of the constant (sst's *codec = caps_mp3,
+    // 11144 bytes), from anything else (a static never written too) a memcpy.
+    [InlineData(2784, "*p = cb;", "memset")]
+    [InlineData(2784, "*p = *q;", "memcpy")]
+    [InlineData(2784, "*p = sb;", "memcpy")]
+    [InlineData(2046, "*p = cb;", "")]
+    [InlineData(2046, "*p = *q;", "")]
+    public void ALargeStructAssignmentIsABlockCall(int elements, string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            struct big { int n; int k; int x[{{elements}}]; };
+            static const struct big cb = { .n = 1, .x[3] = 5 };
+            static struct big sb = { .n = 2 };
+            void f(struct big *p, const struct big *q) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
+    }
+
     private const string CheckedCopy = """
         typedef unsigned long size_t;
         void fortify_panic(const char *);
@@ -296,6 +316,7 @@ public class CompilerRewriteTests
             copy(p, q, size);
         }
         struct s { char buf[64]; };
+        struct t { char buf[64]; int tail; };
 
         """;
 
@@ -303,6 +324,13 @@ public class CompilerRewriteTests
     [InlineData("size_t len = n < 64 ? n : 64; checked_copy(d->buf, q, len, sizeof(d->buf));", false)]
     [InlineData("size_t len = n < 65 ? n : 65; checked_copy(d->buf, q, len, sizeof(d->buf));", true)]
     [InlineData("checked_copy(d->buf, q, n, sizeof(d->buf));", true)]
+    // Nothing is above SIZE_MAX: without the p_size != -1 test, an unknown object's check still folds (kmemdup).
+    [InlineData("size_t p_size = __builtin_object_size(q, 0); if (p_size < n) fortify_panic(\"f\"); copy(d->buf, q, n);", false)]
+    // GCC 12 takes an array that ends its struct, reached through a pointer, as one that may run past its size
+    // (unknown object size); one with a field after it has its size.
+    [InlineData("size_t p_size = __builtin_object_size(d->buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(d->buf, q, n);", false)]
+    [InlineData("struct t *e = (struct t *)d; size_t p_size = __builtin_object_size(e->buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(e->buf, q, n);", true)]
+    [InlineData("struct s local; size_t p_size = __builtin_object_size(local.buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(local.buf, q, n); copy(d, &local, 1);", true)]
     public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer(string body, bool panics)
     {
         var undefined = Snippet.Undefined(CheckedCopy + "void f(struct s *d, const char *q, size_t n) { " + body + " }\n");
