@@ -51,8 +51,27 @@ internal static partial class ExternalModuleCopy
         }
     }
 
-    /// <summary>Directories of the tree the directory's files include headers from by relative paths ("../host/ohci.h").</summary>
+    /// <summary>Directories of the tree the directory's files include headers from by relative paths ("../host/ohci.h"),
+    /// and those the headers found there include in turn (sound/soc/amd's ../sof/amd/acp.h includes ../sof-priv.h).</summary>
     public static SortedSet<string> ReachedDirectories(KernelTree tree, string dir)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>(DirectlyReached(tree, dir));
+        while (pending.Count > 0 && found.Count < MaxReachedDirectories)
+        {
+            string next = pending.Dequeue();
+            if (next == dir || !found.Add(next))
+                continue;
+            foreach (var further in DirectlyReached(tree, next))
+                pending.Enqueue(further);
+        }
+        return found;
+    }
+
+    /// <summary>How many directories the relative includes of one directory may pull in (a bound on the walk).</summary>
+    private const int MaxReachedDirectories = 64;
+
+    private static SortedSet<string> DirectlyReached(KernelTree tree, string dir)
     {
         var found = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var entry in tree.ListDirectory(dir))

@@ -103,6 +103,26 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     }
 
     [Fact]
+    public void HeadersReachedThroughOtherHeadersTravelWithTheCopy()
+    {
+        // sound/soc/amd/acp-config.c includes "../sof/amd/acp.h", which includes "../sof-priv.h": Kbuild
+        // failed on the second before the copy followed relative includes transitively.
+        string work = Path.Combine(Path.GetTempPath(), "linuxshim-reach-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var oracle = KbuildOracle.BuildEach(kernel.Importer.Tree, kernel.Build, kernel.Importer.Build.Config.Hash,
+                ["sound/soc/amd"], work, cacheDir: null, out var failures, onlyModules: ["snd-acp-config"]);
+            Assert.Empty(failures);
+            Assert.NotEmpty(Assert.Contains("snd-acp-config", oracle));
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+                Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Rtl8139ModelCarriesEntryPointsIdsLicenceAndExportTypes()
     {
         var model = kernel.Importer.Scan("drivers/net/ethernet/realtek");
