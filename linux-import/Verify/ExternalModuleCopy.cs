@@ -31,12 +31,25 @@ internal static partial class ExternalModuleCopy
             if (!File.Exists(makefile))
                 continue;
             string text = RedirectSourceTree(tree, File.ReadAllText(makefile), mirror);
+            // The build directory's include/trace/events/bridge.h includes "../../../net/bridge/br_private.h",
+            // which is not there; searched from an include directory three levels below the mirror, that
+            // path is the copy's own header.
+            text += $"\nccflags-y += -I{TraceEventsDirectory(mirror)}\n";
             // Kbuild reads Kbuild before Makefile: the filter goes into the file it reads.
             if (onlyModules is not null && (name == "Kbuild" || !File.Exists(Path.Combine(copy, "Kbuild"))))
                 text += $"\nobj-m := {string.Join(' ', onlyModules.Select(m => m + ".o"))}\nobj-y :=\n";
             File.WriteAllText(makefile, text);
         }
         return copy;
+    }
+
+    /// <summary>An empty include/trace/events under the mirror, for headers of the build directory that include
+    /// "../../../DIR/x.h" relative to themselves.</summary>
+    private static string TraceEventsDirectory(string mirror)
+    {
+        string dir = Path.Combine(mirror, "include", "trace", "events");
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 
     /// <summary>Headers directly in the directories that enclose <paramref name="dir"/> (drivers/input, drivers).</summary>
