@@ -317,7 +317,10 @@ internal sealed partial class Reachability
                 if (n.Kids.Length != 2)
                     return EvalAll(n, f);
                 Eval(n.Kids[0], f);
-                return CharacterOf(n.Kids[0], Eval(n.Kids[1], f), f);
+                long? index = Eval(n.Kids[1], f);
+                return CharacterOf(n.Kids[0], index, f)
+                    ?? (n.Kids[0].Unwrapped is { Kind: IrKind.SymbolRef, Target: { IsFunction: false } array } && index is long i
+                        ? _index.ReadOnly.ElementOf(array, i) : null);
             }
             case IrKind.Conditional:
             {

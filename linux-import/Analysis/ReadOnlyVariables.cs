@@ -28,6 +28,109 @@ internal sealed class ReadOnlyVariables(TranslationUnit unit)
         return text;
     }
     private HashSet<Cursor>? _written;
+    private HashSet<Cursor>? _arraysTouched;
+    private readonly Dictionary<Symbol, long?[]?> _elements = new();
+
+    /// <summary>
+    /// Element <paramref name="index"/> of an integer array GCC reads as constant: const elements, or a static
+    /// array the unit only ever reads by subscript (never assigns an element, takes an address, or lets it
+    /// decay to a pointer). ip_vs_mh's "static int primes[] = {…}" makes kcalloc(primes[4], 8) a constant-size
+    /// allocation, hence kmalloc_large.
+    /// </summary>
+    public long? ElementOf(Symbol variable, long index)
+    {
+        if (variable.IsFunction || variable.Definition is not { } definition || index < 0)
+            return null;
+        if (!_elements.TryGetValue(variable, out var values))
+            _elements[variable] = values = ReadElements(variable, definition);
+        return values is not null && index < values.Length ? values[index] : null;
+    }
+
+    private long?[]? ReadElements(Symbol variable, Cursor definition)
+    {
+        if (definition.Kind != CursorKind.VarDecl || definition.CanonicalTypeKind != TypeKind.ConstantArray || definition.IsVolatileQualified
+            || definition.TypeSize is not long size || definition.VarInitializer is not { IsNull: false, Kind: CursorKind.InitListExpr } init)
+            return null;
+        // Every element written, in order (a designated initializer listing some lists fewer).
+        var items = init.Children();
+        var spelling = definition.CanonicalTypeSpelling;
+        int open = spelling.LastIndexOf('[');
+        if (items.Count == 0 || open < 0 || !int.TryParse(spelling.AsSpan(open + 1).TrimEnd(']'), out int length) || length != items.Count || size <= 0)
+            return null;
+        bool constElements = definition.CanonicalTypeSpelling.StartsWith("const ", StringComparison.Ordinal);
+        if (!constElements)
+        {
+            if (!(variable.IsStatic || definition.StorageClass == StorageClass.Static))
+                return null;
+            _arraysTouched ??= FindArraysTouched();
+            if (_arraysTouched.Contains(definition.Canonical))
+                return null;
+        }
+        var values = new long?[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (!items[i].CanonicalTypeKind.IsInteger())
+                return null;
+            values[i] = items[i].EvaluateInteger();
+        }
+        return values;
+    }
+
+    /// <summary>Arrays of the unit's .c files used other than by reading an element: an element assigned or
+    /// incremented, an element's or the array's address taken, the array passed or stored as a pointer.</summary>
+    private HashSet<Cursor> FindArraysTouched()
+    {
+        var touched = new HashSet<Cursor>();
+        foreach (var c in unit.Cursor.Children())
+        {
+            if (c.Kind is not (CursorKind.FunctionDecl or CursorKind.VarDecl) || c.Location.File.EndsWith(".h", StringComparison.Ordinal))
+                continue;
+            WalkArrays(c, touched);
+        }
+        return touched;
+    }
+
+    private static void WalkArrays(Cursor c, HashSet<Cursor> touched)
+    {
+        switch (c.Kind)
+        {
+            case CursorKind.UnaryExpr:
+                return; // sizeof(array), ARRAY_SIZE: not evaluated
+            case CursorKind.DeclRefExpr:
+                if (c.Referenced is { IsNull: false, Kind: CursorKind.VarDecl } variable && variable.CanonicalTypeKind == TypeKind.ConstantArray)
+                    touched.Add(variable.Canonical);
+                return;
+            case CursorKind.ArraySubscriptExpr:
+            {
+                var kids = c.Children();
+                if (kids.Count == 2 && Strip(kids[0]).Kind == CursorKind.DeclRefExpr)
+                {
+                    WalkArrays(kids[1], touched); // array[i] read: only the index is a use
+                    return;
+                }
+                break;
+            }
+            case CursorKind.UnaryOperator when c.UnaryOperator is UnaryOp.AddrOf or UnaryOp.PreInc or UnaryOp.PreDec or UnaryOp.PostInc or UnaryOp.PostDec:
+            case CursorKind.BinaryOperator or CursorKind.CompoundAssignOperator when c.BinaryOperator is >= BinaryOp.Assign and <= BinaryOp.OrAssign:
+            {
+                var kids = c.Children();
+                if (kids.Count > 0 && Strip(kids[0]) is { Kind: CursorKind.ArraySubscriptExpr } element
+                    && element.Children() is [var array, _] && Strip(array) is { Kind: CursorKind.DeclRefExpr } reference
+                    && reference.Referenced is { IsNull: false, Kind: CursorKind.VarDecl } target)
+                    touched.Add(target.Canonical);
+                break;
+            }
+        }
+        foreach (var k in c.Children())
+            WalkArrays(k, touched);
+    }
+
+    private static Cursor Strip(Cursor c)
+    {
+        while (c.Kind is CursorKind.ParenExpr or CursorKind.UnexposedExpr or CursorKind.CStyleCastExpr && c.Children() is [.., var inner])
+            c = inner;
+        return c;
+    }
 
     /// <summary>A const struct or union variable with an initializer: GCC copies it by storing the constant (a static
     /// one the unit never writes is still copied from memory, checked with gcc-12).</summary>

@@ -111,6 +111,29 @@ public class ReachabilityTests
     }
 
     [Fact]
+    public void ElementsOfAnArrayOnlyReadAreConstants()
+    {
+        // ip_vs_mh.c: "static int primes[] = {…}; kcalloc(primes[4], …)" is a constant size to GCC.
+        var undefined = Snippet.Undefined("""
+            void big(void); void small(void); void other(void); void third(void);
+            static int primes[] = { 251, 509, 1021, 2039, 4093 };
+            static int written[] = { 1, 2 };
+            static const int fixed[3] = { 7, 8, 9 };
+            static int passed[] = { 3, 4 };
+            void use(int *);
+            void f(int i) {
+                if (primes[4] > 4000) big(); else small();
+                written[i] = 5;
+                if (written[0] != 1) other();
+                if (fixed[2] != 9) other();
+                use(passed);
+                if (passed[1] != 4) third();
+            }
+            """);
+        Assert.Equal(["big", "other", "third", "use"], undefined);
+    }
+
+    [Fact]
     public void BranchesThatDisagreeLeaveALocalUnknown()
     {
         var undefined = Snippet.Undefined("""
