@@ -11,10 +11,12 @@ internal sealed class IrBuilder(UnitIndex index)
     private const CursorKind BreakStmt = (CursorKind)213;
 
     private readonly Dictionary<Cursor, int> _slots = new();
-    private readonly HashSet<int> _opaque = [];
     private readonly HashSet<int> _read = [];
     private readonly Dictionary<int, int> _declaredAtLoopDepth = new();
     private int _loopDepth;
+
+    /// <summary>For each loop being built, from the outermost: the slots it writes (IrNode.Written).</summary>
+    private readonly List<HashSet<int>> _loopWrites = [];
 
     public void Build(Symbol symbol, Cursor definition)
     {
@@ -36,9 +38,6 @@ internal sealed class IrBuilder(UnitIndex index)
         symbol.Body = body;
         symbol.ParamCount = parameters;
         symbol.SlotCount = _slots.Count;
-        symbol.Opaque = new bool[_slots.Count];
-        foreach (int i in _opaque)
-            symbol.Opaque[i] = true;
         symbol.ParamRead = new bool[parameters];
         for (int i = 0; i < parameters; i++)
             symbol.ParamRead[i] = _read.Contains(i);
@@ -278,6 +277,8 @@ internal sealed class IrBuilder(UnitIndex index)
         // for (int i = 0; …): i lives across the iterations, as if declared before the loop.
         IrNode? init = c.Kind == CursorKind.ForStmt && kids.Count > 0 && kids[0].Kind == CursorKind.DeclStmt ? Node(kids[0]) : null;
         _loopDepth++;
+        var written = new HashSet<int>();
+        _loopWrites.Add(written);
         try
         {
             var nodes = new IrNode[kids.Count];
@@ -286,24 +287,31 @@ internal sealed class IrBuilder(UnitIndex index)
             // for (init; cond; inc) body, all four written (for_each_child_of_node()): the condition is the
             // second child, checked after the init; with fewer, which child is which is not known.
             bool initThenCondition = c.Kind == CursorKind.ForStmt && nodes.Length == 4;
-            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = initThenCondition ? 1 : conditionIndex, Flag = initThenCondition };
+            return new IrNode { Kind = IrKind.Loop, Kids = nodes, Index = initThenCondition ? 1 : conditionIndex, Flag = initThenCondition,
+                Written = [.. written.Order()] };
         }
         finally
         {
             _loopDepth--;
+            _loopWrites.RemoveAt(_loopWrites.Count - 1);
         }
     }
 
     /// <summary>A slot that lives across the iterations of a loop and is written, or has its address taken,
-    /// inside it has no single value to follow (the loop body is walked once). A local declared inside the
-    /// loop starts again at its declaration in every iteration, so what the walk sees is what each iteration
-    /// does (fortify's "const size_t __p_size = …" in a memcpy inside a loop). Outside loops, writes are
-    /// followed and an address taken ends tracking from that point (Reachability).</summary>
+    /// inside it has no single value to follow in the loop (the body is walked once): the loop lists it
+    /// (IrNode.Written) and Reachability forgets it at the loop's head, after what it held before was used.
+    /// A local declared inside the loop starts again at its declaration in every iteration, so what the walk
+    /// sees is what each iteration does (fortify's "const size_t __p_size = …" in a memcpy inside a loop).
+    /// Outside loops, writes are followed and an address taken ends tracking from that point.</summary>
     private void NoteWrite(IrNode target)
     {
         target = target.Unwrapped;
-        if (target.Kind == IrKind.Slot && _loopDepth > _declaredAtLoopDepth.GetValueOrDefault(target.Index))
-            _opaque.Add(target.Index);
+        if (target.Kind != IrKind.Slot)
+            return;
+        int declared = _declaredAtLoopDepth.GetValueOrDefault(target.Index);
+        // Every enclosing loop the slot was declared outside of writes it (loop k is at depth k + 1).
+        for (int k = declared; k < _loopWrites.Count; k++)
+            _loopWrites[k].Add(target.Index);
     }
 
     private IrNode LocalDeclaration(Cursor c)

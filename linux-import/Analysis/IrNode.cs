@@ -56,6 +56,10 @@ internal sealed class IrNode
     /// <summary>The largest value the expression's type holds, for types narrow enough to bound a size (u8, bool).</summary>
     public long? TypeMax;
 
+    /// <summary>For a loop: the slots declared outside it that it writes or takes the address of. What they
+    /// hold before the loop is known; from the loop's first iteration on it is not.</summary>
+    public int[] Written = [];
+
     /// <summary>For a reference to a variable: its type is an unsigned integer (or a pointer).</summary>
     public bool Unsigned;
 

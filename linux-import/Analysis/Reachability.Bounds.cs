@@ -282,21 +282,27 @@ internal sealed partial class Reachability
             f.NonNegative[slot] = IsNonNegative(value, f);
     }
 
-    /// <summary>Bounds (and signs) of variables a loop writes hold only where the walk of its body set them.</summary>
-    private static void ForgetLoopBounds(Frame f)
+    /// <summary>What is known of the locals a loop writes holds before the loop and, in its body, where the walk
+    /// of the body set it; at the loop's head and after it, nothing is.</summary>
+    private static void Forget(int[] written, Frame f)
     {
-        for (int i = 0; i < f.Upper.Length; i++)
-            if (f.Opaque[i])
-            {
-                f.Upper[i] = null;
-                f.NonNegative[i] = false;
-            }
+        foreach (int i in written)
+        {
+            if (i >= f.Slots.Length)
+                continue;
+            f.Slots[i] = null;
+            f.Upper[i] = null;
+            f.NonNegative[i] = false;
+            f.Literals[i] = null;
+            f.Size0[i] = f.Size1[i] = null;
+            f.SizeAssigned[i] = true;
+        }
     }
 
     private static void SetUpper(int slot, long? bound, Frame f)
     {
         if (slot >= 0 && slot < f.Upper.Length)
-            f.Upper[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : bound;
+            f.Upper[slot] = f.Escaped[slot] ? null : bound;
     }
 
     /// <summary>
@@ -327,7 +333,7 @@ internal sealed partial class Reachability
         var (left, bound) = (condition.Kids[0].Unwrapped, condition.Kids[1].Unwrapped);
         if (left.Kind != IrKind.Slot || left.Index != counter || left.TypeMax is not null || left.Unsigned != condition.Flag)
             return false;
-        if (bound.Kind != IrKind.Slot || bound.Index == counter || bound.Index >= f.Slots.Length || f.Opaque[bound.Index] || f.Escaped[bound.Index]
+        if (bound.Kind != IrKind.Slot || bound.Index == counter || bound.Index >= f.Slots.Length || loop.Written.Contains(bound.Index) || f.Escaped[bound.Index]
             || f.Slots[bound.Index] is not null)
             return false;
         bool stepsByOne = step switch

@@ -165,7 +165,7 @@ internal sealed partial class Reachability
     /// GCC's object-size pass follows the assignment (name = c ? "UA-1000" : "UA-101"; strcpy(d, name)).</summary>
     private static void NoteObjectSize(int slot, IrNode value, Frame f)
     {
-        if (slot < 0 || slot >= f.Size0.Length || f.Escaped[slot] || f.Opaque[slot])
+        if (slot < 0 || slot >= f.Size0.Length || f.Escaped[slot])
             return;
         long s0 = ObjectSize(value, 0, f), s1 = ObjectSize(value, 1, f);
         f.Size0[slot] = s0 >= 0 ? s0 : null;

@@ -69,7 +69,6 @@ internal sealed partial class Reachability
         public readonly long?[] Size0;
         public readonly long?[] Size1;
         public readonly string?[] Literals;
-        public readonly bool[] Opaque;
 
         /// <summary>Slots whose address has been taken: from then on anything may write them.</summary>
         public readonly bool[] Escaped;
@@ -146,22 +145,18 @@ internal sealed partial class Reachability
             ParamCount = function.ParamCount;
             // Locals too: fortify's __compiletime_strlen(p) reads a string through "unsigned char *__p = p".
             Literals = new string?[function.SlotCount];
-            Opaque = function.Opaque.Length == function.SlotCount ? function.Opaque : new bool[function.SlotCount];
             Escaped = new bool[function.SlotCount];
             NonNegative = new bool[function.SlotCount];
             if (args is null)
                 return;
+            // A parameter a loop writes holds what it was given until that loop (IrNode.Written).
             for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
             {
-                if (!Opaque[i])
-                {
-                    Slots[i] = args.Values[i];
-                    Upper[i] = args.Upper[i];
-                }
+                Slots[i] = args.Values[i];
+                Upper[i] = args.Upper[i];
                 Size0[i] = args.Size0[i];
                 Size1[i] = args.Size1[i];
-                if (!Opaque[i])
-                    Literals[i] = args.Literals[i];
+                Literals[i] = args.Literals[i];
             }
         }
     }
@@ -302,7 +297,7 @@ internal sealed partial class Reachability
                 }
                 else if (n.Index >= 0 && n.Index < f.SizeAssigned.Length)
                     f.SizeAssigned[n.Index] = false;
-                if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Opaque[n.Index])
+                if (n.Kids.Length > 0 && n.Index >= 0 && n.Index < f.Literals.Length && !f.Escaped[n.Index])
                     f.Literals[n.Index] = LiteralOf(n.Kids[0], f);
                 return null;
             }
@@ -371,20 +366,22 @@ internal sealed partial class Reachability
                 }
                 else if (n.Index >= 0 && n.Index < n.Kids.Length && Eval(n.Kids[n.Index], f) == 0)
                     return null;
-                ForgetLoopBounds(f);
+                // What the loop writes is known up to here (tipc's "u32 remaining = …; prandom_u32_max(remaining);"
+                // before "while (remaining--)"); from the first iteration on it is not. The body, and the
+                // condition again, are walked once with those locals unknown.
+                Forget(n.Written, f);
                 // What the condition says holds in the body (left > 0 in "for (…; left > 0 && i < N; i++)"),
                 // not after the loop.
                 var assumed = new List<int>();
                 if (n.Index >= 0 && n.Index < n.Kids.Length)
                     Assume(n.Kids[n.Index], f, assumed);
                 for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
-                    if (i != n.Index)
-                        Eval(n.Kids[i], f);
+                    Eval(n.Kids[i], f);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
                 if (_quiet == 0 && IsZeroingLoop(n, f))
                     AddNamed("memset");
-                ForgetLoopBounds(f);
+                Forget(n.Written, f);
                 f.Returned = false;
                 return null;
             }
@@ -522,7 +519,7 @@ internal sealed partial class Reachability
     {
         if (slot >= 0 && slot < f.Slots.Length)
         {
-            f.Slots[slot] = f.Opaque[slot] || f.Escaped[slot] ? null : value;
+            f.Slots[slot] = f.Escaped[slot] ? null : value;
             f.Upper[slot] = null;
             f.NonNegative[slot] = false;
             f.Size0[slot] = f.Size1[slot] = null;
@@ -598,7 +595,7 @@ internal sealed partial class Reachability
             // every case gave it, with what it held before unless it held nothing (declared without a value).
             foreach (var (slot, sizes) in f.SwitchSizes.Pop())
             {
-                if (f.Opaque[slot] || f.Escaped[slot])
+                if (f.Escaped[slot])
                     continue;
                 bool held = sizesBefore.Assigned[slot];
                 f.Size0[slot] = SizeState.Join(sizes.Size0, held ? sizesBefore.Size0[slot] : sizes.Size0);

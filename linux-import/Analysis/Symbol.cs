@@ -34,9 +34,6 @@ internal sealed class Symbol(string name, string linkName, bool isFunction)
     /// <summary>Parameters and locals together: slots 0..ParamCount-1 are the parameters.</summary>
     public int SlotCount { get; set; }
 
-    /// <summary>Slots whose value cannot be followed (address taken, or written inside a loop).</summary>
-    public bool[] Opaque { get; set; } = [];
-
     /// <summary>Parameters the body reads; an argument for an unread one generates no code.</summary>
     public bool[] ParamRead { get; set; } = [];
 

@@ -134,6 +134,27 @@ public class ReachabilityTests
     }
 
     [Fact]
+    public void WhatALoopWritesIsKnownBeforeTheLoopAndNotFromItsFirstIteration()
+    {
+        // tipc's "u32 remaining = …; prandom_u32_max(remaining)" before "while (remaining--)": a constant to GCC
+        // at that call; inside a loop that writes it, and after it, not (gcc-12 -O2: f calls fast, h slow, k g).
+        var undefined = Snippet.Undefined("""
+            unsigned slow(unsigned); unsigned fast(void); void g(void); int more(void);
+            static inline __attribute__((always_inline)) unsigned below(unsigned ceil) { if (!__builtin_constant_p(ceil)) return slow(ceil); return fast(); }
+            unsigned f(void) { unsigned remaining = 100; unsigned p = below(remaining); while (remaining--) { p++; if (p > 7) return p; } return 0; }
+            unsigned h(int n) { unsigned r = 100, p = 0; for (int i = 0; i < n; i++) { p += below(r); r = more(); } return p; }
+            void k(int n) { int x = 0; for (int i = 0; i < n; i++) x = more(); if (x) g(); }
+            """);
+        Assert.Equal(["fast", "g", "more", "slow"], undefined);
+        // Each function on its own: f needs only fast.
+        Assert.Equal(["fast"], Snippet.Undefined("""
+            unsigned slow(unsigned); unsigned fast(void);
+            static inline __attribute__((always_inline)) unsigned below(unsigned ceil) { if (!__builtin_constant_p(ceil)) return slow(ceil); return fast(); }
+            unsigned f(void) { unsigned remaining = 100; unsigned p = below(remaining); while (remaining--) { p++; if (p > 7) return p; } return 0; }
+            """));
+    }
+
+    [Fact]
     public void BranchesThatDisagreeLeaveALocalUnknown()
     {
         var undefined = Snippet.Undefined("""
