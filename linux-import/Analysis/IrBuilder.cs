@@ -87,7 +87,7 @@ internal sealed class IrBuilder(UnitIndex index)
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
                     // local.member: GCC sees the variable, so type 0 is what follows the member in it.
-                    if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && (int)kids[0].CanonicalTypeKind == RecordTypeKind
+                    if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && kids[0].CanonicalTypeKind == TypeKind.Record
                         && kids[0].TypeSize is long whole && kids[0].FieldOffsetBits(c.Spelling) is long bits)
                         node.ObjectRemaining = whole - bits / 8;
                 }
@@ -105,7 +105,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
                 // A struct assignment is a block copy: its size, for Reachability to see a libcall in a large one.
-                if (op == BinaryOp.Assign && kids.Count == 2 && (int)kids[0].CanonicalTypeKind == RecordTypeKind)
+                if (op == BinaryOp.Assign && kids.Count == 2 && kids[0].CanonicalTypeKind == TypeKind.Record)
                     node.ObjectSize = kids[0].TypeSize;
                 if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
@@ -253,7 +253,6 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
-    private const int RecordTypeKind = 105;
 
     /// <summary>bool and unsigned char (u8) hold at most 1 and 255: a size of that type is bounded.</summary>
     private static long? NarrowTypeMax(Cursor c) => (int)c.CanonicalTypeKind switch

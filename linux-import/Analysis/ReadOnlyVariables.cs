@@ -49,15 +49,15 @@ internal sealed class ReadOnlyVariables(TranslationUnit unit)
     private long?[]? ReadElements(Symbol variable, Cursor definition)
     {
         if (definition.Kind != CursorKind.VarDecl || definition.CanonicalTypeKind != TypeKind.ConstantArray || definition.IsVolatileQualified
-            || definition.TypeSize is not long size || definition.VarInitializer is not { IsNull: false, Kind: CursorKind.InitListExpr } init)
+            || definition.VarInitializer is not { IsNull: false, Kind: CursorKind.InitListExpr } init)
             return null;
         // Every element written, in order (a designated initializer listing some lists fewer).
         var items = init.Children();
         var spelling = definition.CanonicalTypeSpelling;
         int open = spelling.LastIndexOf('[');
-        if (items.Count == 0 || open < 0 || !int.TryParse(spelling.AsSpan(open + 1).TrimEnd(']'), out int length) || length != items.Count || size <= 0)
+        if (items.Count == 0 || open < 0 || !int.TryParse(spelling.AsSpan(open + 1).TrimEnd(']'), out int length) || length != items.Count)
             return null;
-        bool constElements = definition.CanonicalTypeSpelling.StartsWith("const ", StringComparison.Ordinal);
+        bool constElements = spelling.StartsWith("const ", StringComparison.Ordinal);
         if (!constElements)
         {
             if (!(variable.IsStatic || definition.StorageClass == StorageClass.Static))
@@ -136,10 +136,8 @@ internal sealed class ReadOnlyVariables(TranslationUnit unit)
     /// one the unit never writes is still copied from memory, checked with gcc-12).</summary>
     public static bool IsConstantAggregate(Symbol variable) =>
         !variable.IsFunction && variable.Definition is { Kind: CursorKind.VarDecl } definition
-        && (int)definition.CanonicalTypeKind == RecordTypeKind && definition.IsConstQualified && !definition.IsVolatileQualified
+        && definition.CanonicalTypeKind == TypeKind.Record && definition.IsConstQualified && !definition.IsVolatileQualified
         && !definition.VarInitializer.IsNull;
-
-    private const int RecordTypeKind = 105;
 
     /// <summary>The value every read of the variable gives, or null when it is not a constant to GCC.</summary>
     public long? ValueOf(Symbol variable)
@@ -208,13 +206,7 @@ internal sealed class ReadOnlyVariables(TranslationUnit unit)
 
     private static void NoteWritten(Cursor target, HashSet<Cursor> written)
     {
-        while (target.Kind is CursorKind.ParenExpr or CursorKind.UnexposedExpr or CursorKind.CStyleCastExpr)
-        {
-            var kids = target.Children();
-            if (kids.Count == 0)
-                return;
-            target = kids[^1];
-        }
+        target = Strip(target);
         if (target.Kind == CursorKind.DeclRefExpr && target.Referenced is { IsNull: false } referenced && referenced.Kind == CursorKind.VarDecl)
             written.Add(referenced.Canonical);
     }
