@@ -253,7 +253,6 @@ internal sealed class IrBuilder(UnitIndex index)
         }
     }
 
-
     /// <summary>bool and unsigned char (u8) hold at most 1 and 255: a size of that type is bounded.</summary>
     private static long? NarrowTypeMax(Cursor c) => (int)c.CanonicalTypeKind switch
     {
