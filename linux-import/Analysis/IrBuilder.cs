@@ -154,7 +154,11 @@ internal sealed class IrBuilder(UnitIndex index)
                 return node;
             }
             case CursorKind.ArraySubscriptExpr:
-                return With(IrKind.Index, c.Children());
+            {
+                var node = With(IrKind.Index, c.Children());
+                node.ElementSize = (int)(c.TypeSize ?? 0);
+                return node;
+            }
             case CursorKind.ParenExpr:
                 return With(IrKind.Pass, c.Children());
             case CursorKind.CStyleCastExpr:

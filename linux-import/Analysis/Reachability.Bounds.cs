@@ -306,47 +306,142 @@ internal sealed partial class Reachability
     }
 
     /// <summary>
-    /// GCC's loop distribution (-ftree-loop-distribute-patterns, on at -O2) turns a loop that only stores zero
-    /// (or all ones) into each element, "for (c = 0; c &lt; n; ++c) buf[c] = 0;", into memset(buf, 0, n * size)
-    /// when it can count the iterations: the counter compared with &lt; or != in its own signedness (an int
-    /// counter against an unsigned bound may wrap, &lt;= may never end), at least an int wide, stepped by one,
-    /// against a bound held in a local the loop does not write (a bound read from memory the stores may
-    /// change is not). A constant bound makes a memset of constant size, expanded inline. Checked with
-    /// gcc-12 -O2 and the kernel's flags (fireface's write_pcm_silence).
+    /// GCC's loop distribution (-ftree-loop-distribute-patterns, on at -O2) turns a loop that only stores one
+    /// constant into each element into a memset when it can count the iterations: any constant into bytes
+    /// (clip's "while (off &lt; 16) buf[off++] = ' ';"), zero or all ones into wider elements. The loop is
+    /// "for (c = start; c &lt; bound; ++c) a[c] = v;", "while (c &lt; bound) a[c++] = v;" or
+    /// "while (c &lt; bound) { a[c] = v; c++; }": the counter compared with &lt; (&lt;= a constant, != from a known
+    /// start) in its own signedness (an int counter against an unsigned bound may wrap), at least an int wide, stepped by one,
+    /// against a constant or a local the loop does not write (a bound read from memory the stores may change
+    /// is not). Known start and bound make a memset of constant size, expanded inline; otherwise it is a call.
+    /// Asked before the loop's walk, while the counter still holds its value on entry. Checked with gcc-12 -O2
+    /// and the kernel's flags (fireface's write_pcm_silence, clip's atmarp_info).
     /// </summary>
-    private bool IsZeroingLoop(IrNode loop, Frame f)
+    private bool IsMemsetLoop(IrNode loop, Frame f)
     {
-        if (!loop.Flag || loop.Kids.Length != 4)
-            return false;
-        var (init, condition, step, body) = (loop.Kids[0].Unwrapped, loop.Kids[1].Unwrapped, loop.Kids[2].Unwrapped, loop.Kids[3].Unwrapped);
-        if (init is { Kind: IrKind.Generic, Kids: [var declaration] })
-            init = declaration.Unwrapped;
-        int counter = init switch
+        IrNode condition, body;
+        IrNode? step = null;
+        int counter = -1;
+        if (loop.Flag && loop.Kids.Length == 4)
         {
-            { Kind: IrKind.Binary, Kids.Length: 2 } when (BinaryOp)init.Op == BinaryOp.Assign && init.Kids[0].Unwrapped.Kind == IrKind.Slot
-                && Known(init.Kids[1], f) is not null => init.Kids[0].Unwrapped.Index,
-            { Kind: IrKind.LocalDecl, Kids.Length: 1 } when Known(init.Kids[0], f) is not null => init.Index,
-            _ => -1,
-        };
-        if (counter < 0 || condition is not { Kind: IrKind.Binary, Kids.Length: 2 } || (BinaryOp)condition.Op is not (BinaryOp.LT or BinaryOp.NE))
+            var init = loop.Kids[0].Unwrapped;
+            if (init is { Kind: IrKind.Generic, Kids: [var declaration] })
+                init = declaration.Unwrapped;
+            counter = init switch
+            {
+                { Kind: IrKind.Binary, Kids.Length: 2 } when (BinaryOp)init.Op == BinaryOp.Assign && init.Kids[0].Unwrapped.Kind == IrKind.Slot => init.Kids[0].Unwrapped.Index,
+                { Kind: IrKind.LocalDecl, Kids.Length: 1 } => init.Index,
+                _ => -1,
+            };
+            (condition, step, body) = (loop.Kids[1].Unwrapped, loop.Kids[2].Unwrapped, loop.Kids[3].Unwrapped);
+        }
+        else if (!loop.Flag && loop.Index == 0 && loop.Kids.Length == 2)
+            (condition, body) = (loop.Kids[0].Unwrapped, loop.Kids[1].Unwrapped);
+        else
+            return false;
+        if (condition is not { Kind: IrKind.Binary, Kids.Length: 2 } || (BinaryOp)condition.Op is not (BinaryOp.LT or BinaryOp.LE or BinaryOp.NE))
             return false;
         var (left, bound) = (condition.Kids[0].Unwrapped, condition.Kids[1].Unwrapped);
-        if (left.Kind != IrKind.Slot || left.Index != counter || left.TypeMax is not null || left.Unsigned != condition.Flag)
+        // c <= bound ends only below the type's largest value: a constant bound; c != bound only from a known start.
+        if ((BinaryOp)condition.Op == BinaryOp.LE && !(bound.Kind == IrKind.Constant && bound.Text is null && bound.Value is >= 0 and < int.MaxValue))
             return false;
-        if (bound.Kind != IrKind.Slot || bound.Index == counter || bound.Index >= f.Slots.Length || loop.Written.Contains(bound.Index) || f.Escaped[bound.Index]
-            || f.Slots[bound.Index] is not null)
+        if ((BinaryOp)condition.Op == BinaryOp.NE && left.Kind == IrKind.Slot && left.Index < f.Slots.Length && f.Slots[left.Index] is null)
             return false;
-        bool stepsByOne = step switch
-        {
-            { Kind: IrKind.Unary, Kids: [var v] } => (UnaryOp)step.Op is UnaryOp.PreInc or UnaryOp.PostInc && v.Unwrapped is { Kind: IrKind.Slot } s && s.Index == counter,
-            { Kind: IrKind.Binary, Kids: [var v, var by] } => (BinaryOp)step.Op == BinaryOp.AddAssign && v.Unwrapped is { Kind: IrKind.Slot } s && s.Index == counter && Known(by, f) == 1,
-            _ => false,
-        };
+        if (left.Kind != IrKind.Slot || (counter >= 0 && left.Index != counter) || left.TypeMax is not null || left.Unsigned != condition.Flag
+            || left.Index >= f.Slots.Length || f.Escaped[left.Index])
+            return false;
+        counter = left.Index;
+        if (!IsInvariant(bound, loop, counter, f))
+            return false;
+        bool sizeKnown = f.Slots[counter] is not null && EvalQuiet(bound, f) is not null;
         while (body is { Kind: IrKind.Compound, Kids: [var only] })
             body = only.Unwrapped;
-        return stepsByOne && body is { Kind: IrKind.Binary, Kids: [var target, var value] } && (BinaryOp)body.Op == BinaryOp.Assign
-            && target.Unwrapped is { Kind: IrKind.Index, Kids: [var array, var index] } && !array.HasEffects()
-            && index.Unwrapped is { Kind: IrKind.Slot } i && i.Index == counter
-            && !value.HasEffects() && EvalQuiet(value, f) is 0 or -1;
+        bool IsCounter(IrNode n) => n.Unwrapped is { Kind: IrKind.Slot } s && s.Index == counter;
+        bool IsStep(IrNode? n) => n switch
+        {
+            { Kind: IrKind.Unary, Kids: [var v] } => (UnaryOp)n.Op is UnaryOp.PreInc or UnaryOp.PostInc && IsCounter(v),
+            { Kind: IrKind.Binary, Kids: [var v, var by] } => (BinaryOp)n.Op == BinaryOp.AddAssign && IsCounter(v) && Known(by, f) == 1,
+            _ => false,
+        };
+        // while (…) a[c++] = v;
+        if (step is null && body is { Kind: IrKind.Binary, Kids: [{ } t, _] } && t.Unwrapped is { Kind: IrKind.Index, Kids: [_, var post] }
+            && post.Unwrapped is { Kind: IrKind.Unary, Kids: [var v] } p && (UnaryOp)p.Op == UnaryOp.PostInc && IsCounter(v))
+            return !sizeKnown && !t.Kids[0].HasEffects() && !body.Kids[1].HasEffects() && IsMemsetStore(body, f, alone: true);
+        var statements = body.Kind == IrKind.Compound ? body.Kids.Select(k => k.Unwrapped).ToList() : [body];
+        // while (…) { a[c] = v; c++; }: the step is the body's last statement.
+        if (step is null && statements.Count > 1)
+        {
+            step = statements[^1];
+            statements.RemoveAt(statements.Count - 1);
+        }
+        if (!IsStep(step) || statements.Count == 0)
+            return false;
+        // Every statement a store, nothing else (no call); the memset is a store into an element the counter picks. One alone, or all of
+        // constants, each is its own memset; stores of loaded values are distributed only when the
+        // destinations are local objects the loads cannot alias (nr_call_to_digi's local ax25_digi).
+        bool constants = statements.All(st => st is { Kind: IrKind.Binary, Kids: [_, var v] } && !v.HasEffects() && EvalQuiet(v, f) is not null);
+        bool memset = false;
+        foreach (var statement in statements)
+        {
+            if (statement is not { Kind: IrKind.Binary, Kids: [var target, var value] } || (BinaryOp)statement.Op != BinaryOp.Assign
+                || target.HasEffects() || value.HasEffects())
+                return false;
+            if (target.Unwrapped is { Kind: IrKind.Index, Kids: [var array, var index] } && IsCounter(index) && !array.HasEffects())
+                memset |= IsMemsetStore(statement, f, alone: statements.Count == 1 || constants);
+            else if (statements.Count == 1)
+                return false;
+        }
+        return memset && !sizeKnown;
+    }
+
+    /// <summary>A store of one constant whose bytes are all alike (any into bytes; zero, all ones or an all-zero
+    /// aggregate into wider elements); with other stores in the loop, only into a local object.</summary>
+    private bool IsMemsetStore(IrNode store, Frame f, bool alone)
+    {
+        var target = store.Kids[0].Unwrapped;
+        var value = store.Kids[1];
+        if (!alone && !IsLocalObject(target.Kids[0].Unwrapped))
+            return false;
+        if (IsZeroAggregate(value))
+            return true;
+        return EvalQuiet(value, f) is long stored && (target.ElementSize == 1 || stored is 0 or -1);
+    }
+
+    /// <summary>An array declared in the function, or a member of a local struct: nothing reached through a pointer can be it.</summary>
+    private static bool IsLocalObject(IrNode array) =>
+        array is { Kind: IrKind.Slot, ObjectSize: not null } || array is { Kind: IrKind.Generic, ObjectRemaining: not null };
+
+    /// <summary>(struct rb_root){ NULL, }, { 0 }: an aggregate whose every value is zero.</summary>
+    private static bool IsZeroAggregate(IrNode value)
+    {
+        // A compound literal or initializer list (a leaf of no known kind is not).
+        var n = value.Unwrapped;
+        if (n.Kind != IrKind.Generic || n.Kids.Length == 0 || n.HasEffects())
+            return false;
+        var stack = new Stack<IrNode>([n]);
+        while (stack.Count > 0)
+        {
+            var x = stack.Pop().Unwrapped;
+            if (x.Kind == IrKind.Constant ? x.Value != 0 || x.Text is not null : x.Kind != IrKind.Generic)
+                return false;
+            foreach (var k in x.Kids)
+                stack.Push(k);
+        }
+        return true;
+    }
+
+    /// <summary>A loop's bound GCC can count against: constants and locals the loop does not write, combined
+    /// by arithmetic (fq_resize's "idx &lt; (1U &lt;&lt; log)"); nothing read from memory.</summary>
+    private static bool IsInvariant(IrNode bound, IrNode loop, int counter, Frame f)
+    {
+        var n = bound.Unwrapped;
+        return n.Kind switch
+        {
+            IrKind.Constant => n.Text is null,
+            IrKind.Slot => n.Index != counter && n.Index < f.Slots.Length && !loop.Written.Contains(n.Index) && !f.Escaped[n.Index],
+            IrKind.Binary => (BinaryOp)n.Op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Shl or BinaryOp.Shr or BinaryOp.And or BinaryOp.Or
+                && n.Kids.Length == 2 && IsInvariant(n.Kids[0], loop, counter, f) && IsInvariant(n.Kids[1], loop, counter, f),
+            _ => false,
+        };
     }
 }

@@ -369,6 +369,8 @@ internal sealed partial class Reachability
                 // What the loop writes is known up to here (tipc's "u32 remaining = …; prandom_u32_max(remaining);"
                 // before "while (remaining--)"); from the first iteration on it is not. The body, and the
                 // condition again, are walked once with those locals unknown.
+                // GCC's loop distribution: asked with the counter's value on entry.
+                bool memset = _quiet == 0 && IsMemsetLoop(n, f);
                 Forget(n.Written, f);
                 // What the condition says holds in the body (left > 0 in "for (…; left > 0 && i < N; i++)"),
                 // not after the loop.
@@ -379,7 +381,7 @@ internal sealed partial class Reachability
                     Eval(n.Kids[i], f);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
-                if (_quiet == 0 && IsZeroingLoop(n, f))
+                if (memset)
                     AddNamed("memset");
                 Forget(n.Written, f);
                 f.Returned = false;

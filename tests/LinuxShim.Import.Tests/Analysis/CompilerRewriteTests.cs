@@ -286,6 +286,38 @@ public class CompilerRewriteTests
     }
 
     [Theory]
+    // gcc-12 -O2 with the kernel's flags: any constant stored into bytes is a memset too, from a start the
+    // loop is entered with (clip's "while (off < 16) buf[off++] = ' ';").
+    [InlineData("while (off < 16) p[off++] = ' ';", "memset")]
+    [InlineData("int i = 0; while (i < k) { p[i] = 'x'; i++; }", "memset")]
+    [InlineData("for (int i = k; i < 16; i++) p[i] = ' ';", "memset")]
+    [InlineData("while (off < 16) a[off++] = 0;", "memset")]
+    [InlineData("while (off <= 16) p[off++] = ' ';", "memset")]
+    // A known start and bound are a memset of known size, inline; a wider element's bytes differ; != from an
+    // unknown start is not counted.
+    [InlineData("int o = 3; while (o < 16) p[o++] = ' ';", "")]
+    [InlineData("int i; for (i = 0; i < k; i++) a[i] = ' ';", "")]
+    [InlineData("while (off != k) p[off++] = 'a';", "")]
+    // A zero aggregate (fq_resize's "array[idx] = RB_ROOT" up to "1U << log"); several stores of constants;
+    // a zero store beside a copy into a local object (nr_call_to_digi), not through pointers the loads may alias.
+    [InlineData("unsigned i; for (i = 0; i < (1U << k); i++) r[i] = (struct rb){ 0, };", "memset")]
+    [InlineData("int i; for (i = 0; i < k; i++) { a[i] = 0; p[i] = 0; }", "memset")]
+    [InlineData("struct digi d; int i; for (i = 0; i < k; i++) { d.c[i].c[0] = p[i]; d.rep[i] = 0; } use(&d);", "memset use")]
+    [InlineData("int i; for (i = 0; i < k; i++) { q->c[i] = x[i]; q->rep[i] = 0; }", "")]
+    [InlineData("int i; for (i = 0; i < k; i++) { q->rep[i] = 0; use(q); }", "use")]
+    public void ALoopThatStoresOneByteIsAMemset(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            struct rb { void *n; };
+            typedef struct { char c[7]; } addr;
+            struct digi { addr c[8]; unsigned char rep[8]; };
+            void use(void *);
+            void f(char *p, int *a, int off, int k, struct rb *r, struct digi *q, addr *x) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
+    }
+
+    [Theory]
     // gcc-12 -O2, the kernel's flags: a struct assigned whole is copied inline up to 8192 bytes; beyond, from
     // a const initialized variable it is a memset and stores of the constant (sst's *codec = caps_mp3,
     // 11144 bytes), from anything else (a static never written too) a memcpy.

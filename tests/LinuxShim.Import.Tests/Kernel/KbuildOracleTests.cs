@@ -65,6 +65,10 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     [InlineData("sound/firewire/bebob", "snd-bebob", "__copy_overflow", "")]
     // A loop that only zeroes, counted (fireface's write_pcm_silence), is a memset.
     [InlineData("sound/firewire/fireface", "snd-fireface", "memset __copy_overflow", "")]
+    // Any constant into bytes from a start not known (clip's "while (off < 16) buf[off++] = ' '"), a zero
+    // aggregate up to "1U << log" (sch_fq's "array[idx] = RB_ROOT"): memset calls too.
+    [InlineData("net/atm", "clip", "memset", "")]
+    [InlineData("net/sched", "sch_fq", "memset", "")]
     // A const struct larger than GCC copies inline, assigned whole: memset and stores (sst's caps_mp3).
     [InlineData("sound/soc/intel/atom/sst", "snd-intel-sst-core", "memset", "")]
     // An element of a static array only ever read is a constant: kcalloc(primes[4], 8) is kmalloc_large (ip_vs_mh).
