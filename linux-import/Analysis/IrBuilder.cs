@@ -80,8 +80,10 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = With(IrKind.Generic, kids);
                 // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
                 // array that may run past its declared size, so its object size is not known (fortify's checks
-                // on it fold away). Reached in a variable (local.buf), the variable bounds it.
-                bool trailing = kids.Count == 1 && kids[0].CanonicalTypeKind == TypeKind.Pointer && c.Referenced.IsTrailingField;
+                // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
+                // helper->expect_policy[i].name: strlen, not strnlen). Reached in a variable (local.buf), or in an
+                // array member (h->arr[i].buf), the variable or the array bounds it.
+                bool trailing = kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField;
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray && !trailing)
                 {
                     node.ObjectSize = c.TypeSize;
@@ -255,6 +257,25 @@ internal sealed class IrBuilder(UnitIndex index)
                     return Leaf(IrKind.Generic);
                 return With(IrKind.Generic, c.Children());
         }
+    }
+
+    /// <summary>The struct a member is taken from is reached through a pointer: p (for p->m), p[i] or *p (for
+    /// p[i].m, (*p).m), p a pointer rather than an array.</summary>
+    private static bool ThroughPointer(Cursor b)
+    {
+        b = StripImplicit(b);
+        if (b.CanonicalTypeKind == TypeKind.Pointer)
+            return true;
+        if (b.Kind == CursorKind.ArraySubscriptExpr && b.Children() is [var array, _])
+            return StripImplicit(array).CanonicalTypeKind == TypeKind.Pointer;
+        return b.Kind == CursorKind.UnaryOperator && b.UnaryOperator == UnaryOp.Deref;
+    }
+
+    private static Cursor StripImplicit(Cursor c)
+    {
+        while (c.Kind is CursorKind.UnexposedExpr or CursorKind.ParenExpr && c.Children() is [var inner])
+            c = inner;
+        return c;
     }
 
     /// <summary>bool and unsigned char (u8) hold at most 1 and 255: a size of that type is bounded.</summary>

@@ -363,6 +363,11 @@ public class CompilerRewriteTests
     [InlineData("size_t p_size = __builtin_object_size(d->buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(d->buf, q, n);", false)]
     [InlineData("struct t *e = (struct t *)d; size_t p_size = __builtin_object_size(e->buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(e->buf, q, n);", true)]
     [InlineData("struct s local; size_t p_size = __builtin_object_size(local.buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(local.buf, q, n); copy(d, &local, 1);", true)]
+    // So too through a subscripted pointer or a dereference (nfnetlink_cthelper's helper->expect_policy[i].name);
+    // an element of a declared array has its size.
+    [InlineData("size_t p_size = __builtin_object_size(d[1].buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(d[1].buf, q, n);", false)]
+    [InlineData("size_t p_size = __builtin_object_size((*d).buf, 1); if (p_size < n) fortify_panic(\"f\"); copy((*d).buf, q, n);", false)]
+    [InlineData("struct s arr[2]; size_t p_size = __builtin_object_size(arr[1].buf, 1); if (p_size < n) fortify_panic(\"f\"); copy(arr[1].buf, q, n); copy(d, arr, 1);", true)]
     public void FortifysSizeCheckFallsAwayForASizeNoLargerThanTheBuffer(string body, bool panics)
     {
         var undefined = Snippet.Undefined(CheckedCopy + "void f(struct s *d, const char *q, size_t n) { " + body + " }\n");
