@@ -163,7 +163,7 @@ internal sealed partial class Reachability
 
     /// <summary>A local pointer assigned an object of known size (a literal, an array, c ? "a" : "bb") has it;
     /// GCC's object-size pass follows the assignment (name = c ? "UA-1000" : "UA-101"; strcpy(d, name)).</summary>
-    private static void NoteObjectSize(int slot, IrNode value, Frame f)
+    private void NoteObjectSize(int slot, IrNode value, Frame f)
     {
         if (slot < 0 || slot >= f.Size0.Length || f.Escaped[slot])
             return;
@@ -182,7 +182,7 @@ internal sealed partial class Reachability
 
     /// <summary>What GCC's __builtin_object_size(expr, type) gives: the object's size when it can see it,
     /// else (size_t)-1 for types 0 and 1, 0 for types 2 and 3.</summary>
-    private static long ObjectSize(IrNode expr, int type, Frame f)
+    private long ObjectSize(IrNode expr, int type, Frame f)
     {
         var n = expr.Unwrapped;
         long unknown = type < 2 ? -1 : 0;
@@ -194,6 +194,19 @@ internal sealed partial class Reachability
             // c ? "ATIIXP" : "ATIIXP-SPDMA": the larger object for types 0 and 1, the smaller for 2 and 3.
             long a = ObjectSize(n.Kids[1], type, f), b = ObjectSize(n.Kids[2], type, f);
             return type < 2 ? (a < 0 || b < 0 ? unknown : Math.Max(a, b)) : Math.Min(a, b);
+        }
+        // What an allocator declared alloc_size returns, of a size known here (kzalloc(PAGE_SIZE, …): fortify's
+        // strlen of it is strnlen and fortify_panic).
+        if (n.Kind == IrKind.Call && n.Target is { AllocSizeArguments: { Length: > 0 } sizeArguments })
+        {
+            long total = 1;
+            foreach (int i in sizeArguments)
+            {
+                if (i < 0 || i >= n.Kids.Length || EvalQuiet(n.Kids[i], f) is not long part || part < 0 || part > int.MaxValue)
+                    return unknown;
+                total *= part;
+            }
+            return total;
         }
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
             return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;

@@ -4,7 +4,7 @@ using LinuxShim.Import.Clang;
 
 namespace LinuxShim.Import.Analysis;
 
-internal sealed class Symbol(string name, string linkName, bool isFunction)
+internal sealed partial class Symbol(string name, string linkName, bool isFunction)
 {
     /// <summary>The C name.</summary>
     public string Name { get; } = name;
@@ -36,6 +36,28 @@ internal sealed class Symbol(string name, string linkName, bool isFunction)
 
     /// <summary>Parameters the body reads; an argument for an unread one generates no code.</summary>
     public bool[] ParamRead { get; set; } = [];
+
+    /// <summary>For a function declared __attribute__((alloc_size(i[, j]))) (kzalloc, kmalloc_array): the
+    /// 0-based arguments whose value, or product, is the size of what it returns; empty if none.</summary>
+    public int[] AllocSizeArguments
+    {
+        get
+        {
+            if (_allocSize is null)
+            {
+                _allocSize = [];
+                if (IsFunction && Declaration.HasAttributes
+                    && AllocSizePattern().Match(Declaration.PrettyPrintedDeclaration()) is { Success: true } m)
+                    _allocSize = m.Groups[1].Value.Split(',').Select(a => int.Parse(a.Trim(), System.Globalization.CultureInfo.InvariantCulture) - 1).ToArray();
+            }
+            return _allocSize;
+        }
+    }
+
+    private int[]? _allocSize;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\(alloc_size\(([0-9]+(?:,\s*[0-9]+)?)\)\)\)")]
+    private static partial System.Text.RegularExpressions.Regex AllocSizePattern();
 
     public override string ToString() => Name;
 }

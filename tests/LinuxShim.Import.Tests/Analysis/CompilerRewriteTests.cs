@@ -374,6 +374,47 @@ public class CompilerRewriteTests
         Assert.Equal(panics ? ["copy", "fortify_panic"] : ["copy"], undefined);
     }
 
+    [Theory]
+    // gcc-12 -O2, the kernel's flags: what an allocator declared alloc_size returns has the size it was asked for
+    // when that is known (sof-client-probes' buf = kzalloc(PAGE_SIZE, …); strlen(buf)): fortify's strlen is
+    // strnlen and its check stays; of a size not known, strlen.
+    [InlineData("char *buf = kzalloc(4096, 0); unsigned long r = fs(buf); use(buf); return r;", "kmalloc_trace strnlen use fortify_panic")]
+    [InlineData("char *buf; buf = kmalloc(64, 0); if (!buf) return 0; unsigned long r = fs(buf); use(buf); return r;", "kmalloc_trace strnlen use fortify_panic")]
+    [InlineData("char *buf = kcalloc(4, 16); unsigned long r = fs(buf); use(buf); return r;", "kmalloc_array strnlen use fortify_panic")]
+    [InlineData("char *buf = kzalloc(n, 0); unsigned long r = fs(buf); use(buf); return r;", "__kmalloc strlen use")]
+    public void WhatAnAllocatorReturnsHasTheSizeAskedFor(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            unsigned long strnlen(const char *, unsigned long);
+            unsigned long strlen(const char *);
+            void fortify_panic(const char *) __attribute__((noreturn));
+            static inline __attribute__((always_inline)) unsigned long fs(const char *const p)
+            {
+                unsigned long s = __builtin_object_size(p, 1);
+                if (s == (unsigned long)-1)
+                    return __builtin_strlen(p);
+                unsigned long r = strnlen(p, s);
+                if (s <= r)
+                    fortify_panic("x");
+                return r;
+            }
+            void *kmalloc_trace(void *c, unsigned flags, unsigned long size) __attribute__((alloc_size(3), malloc));
+            void *__kmalloc(unsigned long size, unsigned flags) __attribute__((alloc_size(1), malloc));
+            void *kmalloc_array(unsigned long n, unsigned long size) __attribute__((alloc_size(1, 2), malloc));
+            static inline __attribute__((always_inline, alloc_size(1))) void *kmalloc(unsigned long s, unsigned f)
+            {
+                if (__builtin_constant_p(s))
+                    return kmalloc_trace(0, f, s);
+                return __kmalloc(s, f);
+            }
+            static inline __attribute__((always_inline, alloc_size(1))) void *kzalloc(unsigned long s, unsigned f) { return kmalloc(s, f | 1); }
+            static inline __attribute__((alloc_size(1, 2))) void *kcalloc(unsigned long n, unsigned long s) { return kmalloc_array(n, s); }
+            void use(void *);
+            unsigned long f(unsigned long n) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' ').Order(StringComparer.Ordinal), undefined.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void ALiteralIsSeenThroughALocalPointer()
     {
