@@ -88,6 +88,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
+                    if (kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer && c.Referenced.OffsetOfFieldBits is long at)
+                        node.MemberOffset = at / 8;
                     // local.member: GCC sees the variable, so type 0 is what follows the member in it.
                     if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && kids[0].CanonicalTypeKind == TypeKind.Record
                         && kids[0].TypeSize is long whole && kids[0].FieldOffsetBits(c.Spelling) is long bits)

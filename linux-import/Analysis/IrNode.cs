@@ -53,6 +53,10 @@ internal sealed class IrNode
     /// sees, from the member to the end of the variable.</summary>
     public long? ObjectRemaining;
 
+    /// <summary>For p-&gt;m, m an array and p a pointer: m's offset in bytes in *p. When what p points to has a
+    /// known size (it came from kmalloc(sizeof(*p), …)), __builtin_object_size type 0 is that size less the offset.</summary>
+    public long? MemberOffset;
+
     /// <summary>The largest value the expression's type holds, for types narrow enough to bound a size (u8, bool).</summary>
     public long? TypeMax;
 

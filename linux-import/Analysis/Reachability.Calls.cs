@@ -208,6 +208,10 @@ internal sealed partial class Reachability
             }
             return total;
         }
+        // p->buf, p holding what kmalloc(sizeof(*p), …) returned: types 0 and 2 see to the end of the allocation.
+        if (type % 2 == 0 && n is { MemberOffset: long offset, Kids: [var pointer] } && pointer.Unwrapped is { Kind: IrKind.Slot } p
+            && p.Index < f.Size0.Length && f.Size0[p.Index] is long whole && whole >= offset)
+            return whole - offset;
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)
             return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;
         return unknown;

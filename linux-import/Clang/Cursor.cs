@@ -73,6 +73,16 @@ public readonly struct Cursor : IEquatable<Cursor>
     public bool IsAnonymousRecord => Native.clang_Cursor_isAnonymousRecordDecl(Raw) != 0;
 
     /// <summary>Offset in bits of field <paramref name="field"/> within this record declaration's type (null when not found).</summary>
+    /// <summary>For a field: its offset in bits in the record that declares it, or null.</summary>
+    public long? OffsetOfFieldBits
+    {
+        get
+        {
+            long offset = Native.clang_Cursor_getOffsetOfField(Raw);
+            return offset >= 0 ? offset : null;
+        }
+    }
+
     public long? FieldOffsetBits(string field)
     {
         long offset = Native.clang_Type_getOffsetOf(Native.clang_getCursorType(Raw), field);

@@ -415,6 +415,28 @@ public class CompilerRewriteTests
         Assert.Equal(emitted.Split(' ').Order(StringComparer.Ordinal), undefined.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    // gcc-12 -O2, the kernel's flags: a member array of what kmalloc(sizeof(*b), …) returned has, for
+    // __builtin_object_size type 0, the rest of the allocation (hv_sock's send_buf->data: 68 bytes here); through
+    // a parameter, nothing is known.
+    [InlineData("struct buf *b = kmalloc_trace(0, 0, sizeof *b); size_t p_size = __builtin_object_size(b->data, 0); if (p_size < n) fortify_panic(\"f\"); copy(b->data, q, n); use(b);", true)]
+    [InlineData("struct buf *b = kmalloc_trace(0, 0, sizeof *b); size_t p_size = __builtin_object_size(b->data, 0); if (p_size < 68) fortify_panic(\"f\"); copy(b->data, q, 68); use(b);", false)]
+    [InlineData("struct buf *b = kmalloc_trace(0, 0, sizeof *b); size_t p_size = __builtin_object_size(b->data, 0); if (p_size < 69) fortify_panic(\"f\"); copy(b->data, q, 69); use(b);", true)]
+    [InlineData("struct buf *b = d; size_t p_size = __builtin_object_size(b->data, 0); if (p_size < n) fortify_panic(\"f\"); copy(b->data, q, n); use(b);", false)]
+    public void AMemberOfAnAllocationSeesToItsEnd(string body, bool panics)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void fortify_panic(const char *);
+            void copy(void *, const void *, size_t);
+            void *kmalloc_trace(void *c, unsigned flags, unsigned long size) __attribute__((alloc_size(3), malloc));
+            struct buf { int hdr[4]; char data[64]; int tail; };
+            void use(void *);
+            void f(struct buf *d, const char *q, size_t n) { {{body}} }
+            """);
+        Assert.Equal(panics, undefined.Contains("fortify_panic"));
+    }
+
     [Fact]
     public void ALiteralIsSeenThroughALocalPointer()
     {
