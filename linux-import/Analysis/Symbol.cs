@@ -56,7 +56,7 @@ internal sealed partial class Symbol(string name, string linkName, bool isFuncti
 
     private int[]? _allocSize;
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\(alloc_size\(([0-9]+(?:,\s*[0-9]+)?)\)\)\)")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\((?:__)?alloc_size(?:__)?\(([0-9]+(?:,\s*[0-9]+)?)\)\)\)")]
     private static partial System.Text.RegularExpressions.Regex AllocSizePattern();
 
     public override string ToString() => Name;

@@ -407,7 +407,8 @@ public class CompilerRewriteTests
                     return kmalloc_trace(0, f, s);
                 return __kmalloc(s, f);
             }
-            static inline __attribute__((always_inline, alloc_size(1))) void *kzalloc(unsigned long s, unsigned f) { return kmalloc(s, f | 1); }
+            // As the kernel spells it (__alloc_size(1) is __attribute__((__alloc_size__(1)))).
+            static inline __attribute__((always_inline)) __attribute__((__alloc_size__(1))) void *kzalloc(unsigned long s, unsigned f) { return kmalloc(s, f | 1); }
             static inline __attribute__((alloc_size(1, 2))) void *kcalloc(unsigned long n, unsigned long s) { return kmalloc_array(n, s); }
             void use(void *);
             unsigned long f(unsigned long n) { {{body}} }
