@@ -324,15 +324,7 @@ internal sealed partial class Reachability
         int counter = -1;
         if (loop.Flag && loop.Kids.Length == 4)
         {
-            var init = loop.Kids[0].Unwrapped;
-            if (init is { Kind: IrKind.Generic, Kids: [var declaration] })
-                init = declaration.Unwrapped;
-            counter = init switch
-            {
-                { Kind: IrKind.Binary, Kids.Length: 2 } when (BinaryOp)init.Op == BinaryOp.Assign && init.Kids[0].Unwrapped.Kind == IrKind.Slot => init.Kids[0].Unwrapped.Index,
-                { Kind: IrKind.LocalDecl, Kids.Length: 1 } => init.Index,
-                _ => -1,
-            };
+            counter = InitializedSlot(loop.Kids[0]).Slot;
             (condition, step, body) = (loop.Kids[1].Unwrapped, loop.Kids[2].Unwrapped, loop.Kids[3].Unwrapped);
         }
         else if (!loop.Flag && loop.Index == 0 && loop.Kids.Length == 2)

@@ -439,11 +439,10 @@ internal sealed partial class Reachability
     [GeneratedRegex(@"\$\$|\$\{(\d+)(?::[A-Za-z]+)?\}|\$(\d+)")]
     private static partial Regex AsmOperandPattern();
 
-    /// <summary>Runs a for loop's init and its condition as they are on entry: the variable the init sets holds
-    /// that value for the first check, even though the loop writes it again (and so it is not followed).</summary>
-    private long? EntryCondition(IrNode init, IrNode condition, Frame f)
+    /// <summary>The local a for loop's init sets ("i = 0", "int i = 0"), or -1, with the assignment or
+    /// declaration that sets it.</summary>
+    private static (int Slot, IrNode Set) InitializedSlot(IrNode init)
     {
-        long? value = Eval(init, f);
         var set = init.Unwrapped;
         if (set is { Kind: IrKind.Generic, Kids: [var declaration] })
             set = declaration.Unwrapped;
@@ -453,6 +452,15 @@ internal sealed partial class Reachability
             { Kind: IrKind.LocalDecl, Kids.Length: 1 } => set.Index,
             _ => -1,
         };
+        return (slot, set);
+    }
+
+    /// <summary>Runs a for loop's init and its condition as they are on entry: the variable the init sets holds
+    /// that value for the first check, even though the loop writes it again (and so it is not followed).</summary>
+    private long? EntryCondition(IrNode init, IrNode condition, Frame f)
+    {
+        long? value = Eval(init, f);
+        var (slot, set) = InitializedSlot(init);
         if (set.Kind == IrKind.LocalDecl && set.Kids.Length == 1)
             value = EvalQuiet(set.Kids[0], f);
         if (slot < 0 || slot >= f.Slots.Length || value is null || f.Slots[slot] is not null || f.Escaped[slot])

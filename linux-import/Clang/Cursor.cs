@@ -72,7 +72,6 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>Whether this record declaration is an anonymous struct/union member.</summary>
     public bool IsAnonymousRecord => Native.clang_Cursor_isAnonymousRecordDecl(Raw) != 0;
 
-    /// <summary>Offset in bits of field <paramref name="field"/> within this record declaration's type (null when not found).</summary>
     /// <summary>For a field: its offset in bits in the record that declares it, or null.</summary>
     public long? OffsetOfFieldBits
     {
@@ -83,6 +82,7 @@ public readonly struct Cursor : IEquatable<Cursor>
         }
     }
 
+    /// <summary>Offset in bits of field <paramref name="field"/> within this record declaration's type (null when not found).</summary>
     public long? FieldOffsetBits(string field)
     {
         long offset = Native.clang_Type_getOffsetOf(Native.clang_getCursorType(Raw), field);
