@@ -30,7 +30,10 @@ public static class Cli
                                                          installed one of its version), or @REV of the git
                                                          repository --linux names. DIR defaults to the
                                                          directory holding every port's module
-          linuxshim verify DIR... [options]              check scan's requires against Kbuild's own build (nm -u)
+          linuxshim verify DIR... [--shard I/N] [--json FILE] [options]
+                                                         check scan's requires against Kbuild's own build (nm -u)
+          linuxshim verify merge PART.json... [--json FILE]
+                                                         join the parts of verify --shard runs: one summary
           linuxshim commands DIR [--json FILE]           compile_commands.json of the sources scan parses
           linuxshim port build PORT [--out DIR]          build a port's upstream module into a driver .so
                                                          (default PORT/build/MODULE.so); a port with
@@ -107,7 +110,8 @@ public static class Cli
                               A tree and a build directory of different versions are refused. Installed
                               kernels are looked for under $LINUXSHIM_SYSROOT (default /).
           --json FILE         write the Import Model, with coverage against the shim, as JSON to
-                              FILE ("-" for standard output).
+                              FILE ("-" for standard output); for verify, every module compared
+                              (its missing and extra symbols) and why others were not.
           --markdown FILE     write the scan report as Markdown.
           --html FILE         write the scan report as one self-contained HTML page with charts.
           --jobs N            parse N files at once (default: all cores).
@@ -115,6 +119,8 @@ public static class Cli
                               partial results joined with scan merge equal a single run
                               (give scan merge the shards' kernel options: it imports the
                               provider modules outside the scan that coverage counts).
+                              verify --shard I/N: part I of the directories Kbuild builds (whole
+                              directories, split evenly by sources); verify merge joins the parts.
           --cache DIR         where extracted tarballs, git checkouts and analysed sources are
                               kept (default: $LINUXSHIM_CACHE, else ~/.cache/linuxshim).
           --no-cache          parse every source again, ignoring cached results.

@@ -7,7 +7,7 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed class CommandLine
 {
     private static readonly HashSet<string> Flags = ["help", "version", "quiet", "strict", "verbose", "no-cache", "exit-after-probe", "up", "in-process", "sandbox", "no-standby"];
-    private static readonly HashSet<string> Valued = ["linux", "build", "kernel", "json", "jobs", "cache", "shard", "html", "markdown", "out", "layout", "memory", "netif", "tap", "wire", "pcap", "mac", "runtime-dir", "interface", "socket", "seconds", "supervisor", "audit", "watchdog-ms", "port", "mode", "rate", "crashes", "restart-budget", "device-timeout-ms", "stop-timeout-ms", "minutes", "device", "old-build", "new-build", "faults", "kinds", "seed", "observe-ms", "parallel"];
+    private static readonly HashSet<string> Valued = ["linux", "build", "kernel", "json", "jobs", "cache", "shard", "html", "markdown", "out", "layout", "memory", "netif", "tap", "wire", "pcap", "mac", "runtime-dir", "interface", "socket", "seconds", "supervisor", "audit", "watchdog-ms", "port", "mode", "rate", "crashes", "restart-budget", "device-timeout-ms", "stop-timeout-ms", "minutes", "device", "old-build", "new-build", "faults", "kinds", "seed", "observe-ms", "parallel", "recovery-s"];
     private static readonly HashSet<string> Repeated = ["param", "fake-pci", "vfio-user", "compare"];
 
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);

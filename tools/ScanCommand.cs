@@ -19,18 +19,7 @@ public static class ScanCommand
         if (cl.Positionals.Count > 0 && cl.Positionals[0] == "diff")
             return ScanDiffCommand.Run(cl, stdout, stderr);
         string dir = cl.Single("a directory of the kernel tree (e.g. drivers/net/ethernet/realtek)");
-        Shard? shard = null;
-        if (cl.Get("shard") is { } spec)
-        {
-            try
-            {
-                shard = Shard.Parse(spec);
-            }
-            catch (ImportException e)
-            {
-                throw new UsageException(e.Message);
-            }
-        }
+        Shard? shard = ShardOption(cl);
         string? json = cl.Get("json");
         bool quiet = cl.Has("quiet");
         foreach (var output in new[] { json, cl.Get("html"), cl.Get("markdown") })
@@ -49,17 +38,45 @@ public static class ScanCommand
         var model = port is not null ? PortScan.Scan(importer, port)
             : importer.Scan(ToTreePath(dir, importer), cl.GetInt("jobs", 0), progress is null ? null : progress.Report, shard);
         progress?.Finish();
+        var (parsed, cached) = importer.LastScan;
+        var providers = new ProviderImports();
         if (shard is null)
-            model = WithCoverage(model, importer, progress is null ? null : stderr);
+            model = WithCoverage(model, importer, progress is null ? null : stderr, providers);
 
         WriteOutputs(model, cl, stdout);
         if (!quiet && json != "-" && cl.Get("html") != "-" && cl.Get("markdown") != "-")
         {
             Summary.Write(model, stdout);
-            var (parsed, cached) = importer.LastScan;
-            stdout.WriteLine($"{parsed} sources parsed, {cached} taken from the cache ({importer.CacheRoot})");
+            stdout.WriteLine($"{parsed} sources parsed, {cached} taken from the cache ({importer.CacheRoot})"
+                + (providers.Any ? $"; {providers.Describe()}" : ""));
         }
         return cl.Has("strict") && model.Modules.Any(m => m.Status != "ok") ? Cli.ExitFailure : Cli.ExitOk;
+    }
+
+    /// <summary>--shard I/N, or null; a malformed one is a usage error.</summary>
+    internal static Shard? ShardOption(CommandLine cl)
+    {
+        try
+        {
+            return cl.Get("shard") is { } spec ? Shard.Parse(spec) : null;
+        }
+        catch (ImportException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The text of an input file (a part to merge); one that cannot be read is an error naming it.</summary>
+    internal static string ReadInput(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImportException($"cannot read {file}: {e.Message}");
+        }
     }
 
     /// <summary>"scan merge PART.json... --json OUT": the partial results of every shard, as one run would have written them.</summary>
@@ -75,15 +92,7 @@ public static class ScanCommand
         var parts = new List<(string, ImportModel)>();
         foreach (var file in files)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new ImportException($"cannot read {file}: {e.Message}");
-            }
+            string text = ReadInput(file);
             try
             {
                 parts.Add((file, ImportModelJson.Deserialize(text)));
@@ -109,14 +118,16 @@ public static class ScanCommand
 
     /// <summary>Coverage of <paramref name="model"/>, with the upstream modules outside it that its modules take exports
     /// from imported from the same tree (Coverage.ImportProviders); each pulled in is named on <paramref name="log"/>.</summary>
-    private static ImportModel WithCoverage(ImportModel model, Importer importer, TextWriter? log)
+    private static ImportModel WithCoverage(ImportModel model, Importer importer, TextWriter? log, ProviderImports? imports = null)
     {
         var implemented = ShimSymbols.Implemented();
         var outside = Coverage.ImportProviders(model, implemented, (directory, name) =>
         {
             try
             {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 var found = importer.Scan(directory, parallelism: 0, module: name).Modules.FirstOrDefault(m => m.Directory == directory && m.Name == name);
+                imports?.Add(importer.LastScan, clock.Elapsed, found is not null);
                 log?.WriteLine(found is null ? $"linuxshim: provider {directory}/{name} is not built as a module here: its exports stay missing"
                     : $"linuxshim: imported provider {directory}/{name} from outside the scan");
                 return found;
@@ -128,6 +139,30 @@ public static class ScanCommand
             }
         });
         return model with { Coverage = Coverage.Compute(model, implemented, outside) };
+    }
+
+    /// <summary>What importing the providers outside a scan cost: they are scanned (or taken from the cache) one by one.</summary>
+    private sealed class ProviderImports
+    {
+        /// <summary>Providers found and imported (a scan of their directory may not hold them).</summary>
+        public int Modules { get; private set; }
+        private int _scans, _parsed, _cached;
+        private TimeSpan _time;
+
+        public bool Any => _scans > 0;
+
+        public void Add((int Parsed, int Cached) scan, TimeSpan time, bool found)
+        {
+            _scans++;
+            if (found)
+                Modules++;
+            _parsed += scan.Parsed;
+            _cached += scan.Cached;
+            _time += time;
+        }
+
+        public string Describe() =>
+            $"{Modules} providers imported from outside the scan in {_time.TotalSeconds:0.0} s ({_parsed} sources parsed, {_cached} taken from the cache)";
     }
 
     /// <summary>--json, --markdown and --html, each to a file or ("-") standard output.</summary>

@@ -42,6 +42,8 @@ public static class ScanDiffCommand
         double oldSeconds = clock.Elapsed.TotalSeconds;
         var newModel = Scan(newImporter, dir, jobs, quiet, stderr, "NEW");
         double newSeconds = clock.Elapsed.TotalSeconds - oldSeconds;
+        // Taken now: the ports' modules scanned on their own below replace LastScan.
+        var (oldCounts, newCounts) = (oldImporter.LastScan, newImporter.LastScan);
 
         var portList = ports.Select(p => new ModelDiffer.Port(p.Name, p.Module, p.Directory, p.Supports(oldImporter.Version), p.Supports(newImporter.Version))).ToList();
         (ModuleInfo?, ModuleInfo?) PortModules(ModelDiffer.Port port) =>
@@ -62,8 +64,8 @@ public static class ScanDiffCommand
         if (!quiet && cl.Get("json") != "-" && cl.Get("html") != "-" && cl.Get("markdown") != "-")
         {
             DiffSummary.Write(diff, stdout);
-            stdout.WriteLine($"scanned {dir}: Linux {oldImporter.Version} in {oldSeconds:0.0} s ({oldImporter.LastScan.Parsed} sources parsed, {oldImporter.LastScan.Cached} cached), "
-                             + $"Linux {newImporter.Version} in {newSeconds:0.0} s ({newImporter.LastScan.Parsed} parsed, {newImporter.LastScan.Cached} cached); "
+            stdout.WriteLine($"scanned {dir}: Linux {oldImporter.Version} in {oldSeconds:0.0} s ({oldCounts.Parsed} sources parsed, {oldCounts.Cached} cached), "
+                             + $"Linux {newImporter.Version} in {newSeconds:0.0} s ({newCounts.Parsed} parsed, {newCounts.Cached} cached); "
                              + $"{clock.Elapsed.TotalSeconds:0.0} s in all");
         }
         return Cli.ExitOk;

@@ -30,6 +30,9 @@ public sealed partial record VerifySummary(int Compared, int Exact, int Truth, i
     {
         if (MissingHeader().Match(reason) is { Success: true } m)
             return $"a header Kbuild cannot find outside the directory ({m.Groups[1].Value})";
+        // make's own line for a target of the directory's Makefile that failed: a generated header, its generator.
+        if (GeneratedTarget().Match(reason) is { Success: true } g)
+            return $"a file its Makefile generates could not be made ({g.Groups[1].Value})";
         if (reason.Contains("but no ", StringComparison.Ordinal))
             return "Kbuild builds the directory but not this module's .ko (built from objects elsewhere)";
         if (reason.Contains("No rule to make target", StringComparison.Ordinal))
@@ -41,6 +44,9 @@ public sealed partial record VerifySummary(int Compared, int Exact, int Truth, i
 
     [GeneratedRegex(@"fatal error: ([^:]+): No such file or directory")]
     private static partial Regex MissingHeader();
+
+    [GeneratedRegex(@"make\[\d+\]: \*\*\* \[\S*/Makefile:\d+: \S*/([^/\s]+)\] Error \d+")]
+    private static partial Regex GeneratedTarget();
 
     [GeneratedRegex(@"/tmp/\S+?:\d+(:\d+)?:\s*")]
     private static partial Regex CompilerLocation();

@@ -48,8 +48,9 @@ internal static class Builtins
     /// <param name="zeroTested">The call's value is only compared with zero.</param>
     /// <param name="upper">For arguments of unknown value, the largest value GCC's value ranges give them.</param>
     /// <param name="valueUnused">The call stands as a statement.</param>
+    /// <param name="sizeOptimized">The call is in a function GCC optimizes for size (a cold one).</param>
     public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null,
-        bool valueUnused = true)
+        bool valueUnused = true, bool sizeOptimized = false)
     {
         // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
         if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
@@ -58,15 +59,45 @@ internal static class Builtins
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
             && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
             return null;
-        // sprintf(d, "%s", s) is strcpy(d, s), when its value (the length) is not used (usblp's
-        // "return sprintf(buf, "%s", …)" stays sprintf).
-        if (name == "sprintf" && literals.Length == 3 && literals[1] == "%s")
-            return valueUnused ? "strcpy" : name;
+        if (PrintsLiteral(name, args, literals) is { } literal)
+        {
+            // A literal whose length GCC knows: sprintf(d, "text"), snprintf(d, n, "text") that fits, and either with
+            // "%s" and a literal, are strcpy(d, "text") (gimple-fold.cc), their value that length. In a function
+            // optimized for size (cold: __init, __exit, __cold; GCC's coldness of a static called only from those
+            // is not followed, see Symbol.IsCold) that strcpy stays a call; elsewhere it is a copy of known size,
+            // inline. gcc-12 -O2, the kernel's flags.
+            if (literal)
+                return sizeOptimized ? "strcpy" : null;
+            // sprintf(d, "%s", s) is strcpy(d, s), when its value (the length) is not used (usblp's
+            // "return sprintf(buf, "%s", …)" stays sprintf).
+            if (name == "sprintf")
+                return valueUnused ? "strcpy" : name;
+        }
         if (name is "strcmp" or "strncmp" && literals.Length >= 2)
             return StringCompare(name, args, literals);
         if (LiteralRewrite(name, args, literals) is { } rewritten)
             return rewritten.Length == 0 ? null : rewritten;
         return LibraryFunctionInlined(name, args, literals) ? null : name;
+    }
+
+    /// <summary>
+    /// For sprintf(d, FORMAT…) and snprintf(d, n, FORMAT…), which GCC may turn into strcpy: true when what they print
+    /// is a literal (a format without conversions, or "%s" and a literal) that snprintf's constant n holds with its
+    /// terminator; false for sprintf's "%s" of anything else; null for every other call.
+    /// </summary>
+    private static bool? PrintsLiteral(string name, long?[] args, string?[] literals)
+    {
+        int format = name switch { "sprintf" => 1, "snprintf" => 2, _ => -1 };
+        if (format < 0 || literals.Length < format + 1 || literals[format] is not { } text)
+            return null;
+        string? printed = !text.Contains('%') && literals.Length == format + 1 ? text
+            : text == "%s" && literals.Length == format + 2 ? literals[format + 1]
+            : null;
+        if (printed is null)
+            return name == "sprintf" && text == "%s" && literals.Length == format + 2 ? false : null;
+        if (name == "snprintf" && !(args[1] is long n && n > System.Text.Encoding.UTF8.GetByteCount(printed)))
+            return null;
+        return true;
     }
 
     /// <summary>

@@ -83,8 +83,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
                 // helper->expect_policy[i].name: strlen, not strnlen). Reached in a variable (local.buf), or in an
                 // array member (h->arr[i].buf), the variable or the array bounds it.
-                bool trailing = kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField;
-                if (c.CanonicalTypeKind == TypeKind.ConstantArray && !trailing)
+                if (c.CanonicalTypeKind == TypeKind.ConstantArray && !(kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField))
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;

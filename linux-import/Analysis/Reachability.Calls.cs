@@ -41,7 +41,8 @@ internal sealed partial class Reachability
             if (_quiet == 0)
             {
                 // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
-                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused);
+                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused,
+                    sizeOptimized: _emitted?.IsCold == true);
                 if (emitted == target.Name)
                     AddExternal(target);
                 else if (emitted is not null)

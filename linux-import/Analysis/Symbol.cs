@@ -56,6 +56,19 @@ internal sealed partial class Symbol(string name, string linkName, bool isFuncti
 
     private int[]? _allocSize;
 
+    /// <summary>
+    /// A function GCC optimizes for size: declared cold (__cold; __init and __exit are cold too). GCC also takes a
+    /// static function called only from cold ones for cold; that is not followed here.
+    /// </summary>
+    public bool IsCold => _cold ??= IsFunction
+        && (Declaration.HasAttributes && ColdPattern().IsMatch(Declaration.PrettyPrintedDeclaration())
+            || Definition is { } d && d.HasAttributes && ColdPattern().IsMatch(d.PrettyPrintedDeclaration()));
+
+    private bool? _cold;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\((?:__)?cold(?:__)?\)\)")]
+    private static partial System.Text.RegularExpressions.Regex ColdPattern();
+
     [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\((?:__)?alloc_size(?:__)?\(([0-9]+(?:,\s*[0-9]+)?)\)\)\)")]
     private static partial System.Text.RegularExpressions.Regex AllocSizePattern();
 

@@ -60,13 +60,18 @@ public readonly struct Cursor : IEquatable<Cursor>
             if (parent.Kind != CursorKind.StructDecl || parent.IsAnonymousRecord)
                 return false;
             long offset = Native.clang_Cursor_getOffsetOfField(Raw);
-            if (offset < 0)
-                return false;
-            foreach (var member in parent.Children())
-                if (member.Kind == CursorKind.FieldDecl && Native.clang_Cursor_getOffsetOfField(member.Raw) > offset)
-                    return false;
-            return true;
+            return offset >= 0 && offset >= _unit.LastFieldOffset(parent);
         }
+    }
+
+    /// <summary>For a struct declaration: the largest bit offset of its fields (-1 when it has none with one).</summary>
+    internal long LastFieldOffsetBits()
+    {
+        long last = -1;
+        foreach (var member in Children())
+            if (member.Kind == CursorKind.FieldDecl)
+                last = Math.Max(last, Native.clang_Cursor_getOffsetOfField(member.Raw));
+        return last;
     }
 
     /// <summary>Whether this record declaration is an anonymous struct/union member.</summary>

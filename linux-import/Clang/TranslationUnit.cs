@@ -62,6 +62,17 @@ public sealed unsafe class TranslationUnit : IDisposable
 
     public Cursor Cursor => new(Native.clang_getTranslationUnitCursor(Handle), this);
 
+    // A struct's last field offset, asked for every trailing-array question about its fields (amdgpu's
+    // adev->member: a struct of hundreds of fields, thousands of accesses per source).
+    private readonly Dictionary<Cursor, long> _lastFieldOffsets = [];
+
+    internal long LastFieldOffset(Cursor record)
+    {
+        if (!_lastFieldOffsets.TryGetValue(record, out long last))
+            _lastFieldOffsets[record] = last = record.LastFieldOffsetBits();
+        return last;
+    }
+
     public IReadOnlyList<Diagnostic> Diagnostics
     {
         get

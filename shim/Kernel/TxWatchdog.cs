@@ -14,9 +14,6 @@ public static unsafe class TxWatchdog
     private static Thread? _thread;
     private static readonly Lock Gate = new();
 
-    /// <summary>Times ndo_tx_timeout was called.</summary>
-    public static long Timeouts { get; private set; }
-
     /// <summary>Starts the watchdog (once per host), as dev_activate arms it for a registered device.</summary>
     internal static void Start()
     {
@@ -42,6 +39,9 @@ public static unsafe class TxWatchdog
     /// <summary>The transmit queue's trans_start = jiffies (txq_trans_update, after a frame the driver took).</summary>
     internal static void Transmitted(nint dev) => dev.Ptr(NetDevLayout.Tx).U64(TxQueueLayout.TransStart, Time.Jiffies);
 
+    /// <summary>The device's transmit timeouts (its queue's trans_timeout, as sysfs queues/tx-0/tx_timeout shows it).</summary>
+    public static ulong TimeoutsOf(nint dev) => dev.Ptr(NetDevLayout.Tx) is var q and not 0 ? q.U64(TxQueueLayout.TransTimeout) : 0;
+
     private static void Check(nint dev)
     {
         var timeout = (delegate* unmanaged<nint, uint, void>)(dev.Ptr(NetDevLayout.NetdevOps) is var ops and not 0 ? ops.Ptr(NetDevLayout.OpsTxTimeout) : 0);
@@ -56,7 +56,7 @@ public static unsafe class TxWatchdog
             return;
         Machine.Log(4, $"NETDEV WATCHDOG: {NetCore.Find(dev)?.Name ?? "?"}: transmit queue 0 timed out {(long)(now - last) * 1000 / Machine.Hz} ms");
         queue.U64(TxQueueLayout.TransStart, now); // once per watchdog period, as the core re-arms its timer
-        Timeouts++;
+        queue.U64(TxQueueLayout.TransTimeout, queue.U64(TxQueueLayout.TransTimeout) + 1); // atomic_long_inc(&txq->trans_timeout)
         timeout(dev, 0);
         Progress.TimerReturned();
     }

@@ -85,6 +85,8 @@ public static class TxQueueLayout
     public static readonly StructField<nint> Dev = KernelLayout.Field<nint>(H, "netdev_queue", "dev");
     public static readonly StructField<ulong> State = KernelLayout.Field<ulong>(H, "netdev_queue", "state");
     public static readonly StructField<ulong> TransStart = KernelLayout.Field<ulong>(H, "netdev_queue", "trans_start");
+    /// <summary>The queue's count of transmit timeouts (atomic_long_t; sysfs queues/tx-N/tx_timeout).</summary>
+    public static readonly StructField<ulong> TransTimeout = KernelLayout.Field<ulong>(H, "netdev_queue", "trans_timeout.counter");
     public static readonly StructField Dql = KernelLayout.Field(H, "netdev_queue", "dql");
     public static readonly int DrvXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_DRV_XOFF", 0);
     public static readonly int StackXoff = (int)KernelLayout.Constant(H, "__QUEUE_STATE_STACK_XOFF", 1);

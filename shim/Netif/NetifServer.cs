@@ -259,6 +259,9 @@ public sealed class NetifServer : IDisposable
         var statistics = new Dictionary<string, ulong>();
         for (int i = 0; i < Math.Min(stats.Length, StatisticNames.Length); i++)
             statistics[StatisticNames[i]] = stats[i];
+        // The core's transmit watchdog: each time it called the driver's ndo_tx_timeout (which resets the chip, and
+        // may lose what was in flight): sysfs's queues/tx-0/tx_timeout on Linux.
+        statistics["tx_timeouts"] = TxWatchdog.TimeoutsOf(d.Pointer);
         var driverStats = new Dictionary<string, ulong>();
         foreach (var (k, v) in Ethtool.Statistics(d))
             driverStats.TryAdd(k, v);

@@ -22,6 +22,13 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
     // at once, as `linuxshim inject ports/8139too-trojan ports/e1000 --faults 100 --parallel 3 --seed 7`.
     public const int SampleFaults = 100, Parallel = 3, Seed = 7;
 
+    // The bound on a recovery: CI runs this sample beside the other test assemblies on two cores (load 20-30),
+    // where probing a new host alone took 5-25 s, and the 30 s a campaign on its own machine allows ran out
+    // there in some runs (a new host's first round trip at 22-28 s; once no host serving 30 s after an ioremap
+    // fault's failed probe) though nothing was lost or left broken. The sample asks for what it checks:
+    // every failure recovered, nothing lost; the benchmark (bench/inject) keeps the 30 s.
+    public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(120);
+
     [Fact]
     public void ASampleCampaignOf200FaultsLosesNothingAndRecoversEveryFailure()
     {
@@ -32,7 +39,10 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
             var recipe = PortRecipe.Load(Path.Combine(TestRepository.Root, "ports", port));
             bool trojan = recipe.Parameters.Any(p => p.StartsWith("trojan=", StringComparison.Ordinal));
             var options = new Campaign.Options(port, BuiltPorts.Library(kernel, port), device, recipe.Parameters, work.Combine(port),
-                FaultPlan.Select(null, trojan), SampleFaults, Seed, 600, work.Combine($"{port}.audit.jsonl"), trojan);
+                FaultPlan.Select(null, trojan), SampleFaults, Seed, 600, work.Combine($"{port}.audit.jsonl"), trojan)
+            {
+                RecoveryTimeout = RecoveryTimeout,
+            };
             members.AddRange(CampaignSet.Shards(options, Parallel));
         }
         Assert.Equal(2 * Parallel, members.Count);

@@ -32,4 +32,18 @@ public class CommandLineTests
         Assert.Throws<UsageException>(() => CommandLine.Parse(["scan", "--jobs", "0"]).GetInt("jobs", 1));
         Assert.Equal(3, CommandLine.Parse(["scan", "--jobs", "3"]).GetInt("jobs", 1));
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("soon")]
+    public void InjectRejectsABadRecoveryBoundBeforeStartingAnything(string value)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        // The port folder does not exist: the bound is checked before anything is loaded or started.
+        int exit = Cli.Run(["inject", "/nonexistent/port", "--faults", "1", "--recovery-s", value], stdout, stderr);
+        Assert.Equal(Cli.ExitUsage, exit);
+        Assert.Contains($"linuxshim: --recovery-s must be a positive integer, not '{value}'", stderr.ToString());
+        Assert.Equal("", stdout.ToString());
+    }
 }

@@ -34,4 +34,15 @@ public class VerifySummaryTests
         summary.Write(text);
         Assert.StartsWith("total: 3 modules compared (3 not built by Kbuild), 1 exactly, kbuild 35, scan 36, recall 97.14", text.ToString().Replace('\u00a0', ' '), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AFileTheMakefileGeneratesIsNamedAsTheCause()
+    {
+        // speakup's mapdata.h, made by a host program of the directory (6.1, drivers/accessibility/speakup).
+        string reason = "Kbuild failed in drivers/accessibility/speakup: make[1]: *** [/tmp/linuxshim-verify-1717/drivers_accessibility_speakup/"
+            + "drivers/accessibility/speakup/Makefile:46: /tmp/linuxshim-verify-1717/drivers_accessibility_speakup/drivers/accessibility/speakup/mapdata.h] Error 1";
+        Assert.Equal("a file its Makefile generates could not be made (mapdata.h)", VerifySummary.Cause(reason));
+        // make's line for an object is not one: the compiler's error says more, and is what the reason gives then.
+        Assert.DoesNotContain("generates", VerifySummary.Cause("Kbuild failed in drivers/x: make[2]: *** [scripts/Makefile.build:250: /tmp/x/drivers/x/x.o] Error 1"));
+    }
 }

@@ -20,7 +20,8 @@ public static class InjectCommand
 
         Usage:
           linuxshim inject PORT... --faults N [--kinds LIST] [--seed S] [--json FILE] [--audit FILE]
-                           [--observe-ms N] [--minutes M] [--parallel K] [--device MODEL] [--verbose]
+                           [--observe-ms N] [--recovery-s N] [--minutes M] [--parallel K] [--device MODEL]
+                           [--verbose]
 
         Each PORT (a port folder: ports/e1000, ports/8139too-trojan) runs supervised on its emulated NIC
         (the device server taking device faults), with a critical client sending acknowledged events
@@ -63,6 +64,10 @@ public static class InjectCommand
                            device_failures, escapes, by_kind, by_port, and every fault's outcome
           --audit FILE     the supervisor's audit log (default: in the runtime directory)
           --observe-ms N   how long a fault is watched before it counts as without effect (1000)
+          --recovery-s N   how long a new host may take to serve and the critical client to catch up
+                           through it before a failure counts as unrecovered, or the campaign stops when no
+                           host serves at all (30). Recovery times are measured either way; give more on a
+                           machine busy with other work, where probing a host alone can take 5-25 s
           --minutes M      inject no new fault into a port after M minutes (the report gives the real count)
           --parallel K     K campaigns per port side by side (default 1), each with its own driver host,
                            device server and critical client, sharing the port's N faults; campaign j
@@ -91,6 +96,7 @@ public static class InjectCommand
         int faults = cl.GetInt("faults", 1);
         int seed = cl.Get("seed") is { } s ? int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v >= 0 ? v : throw new UsageException($"--seed must be a whole number >= 0, not '{s}'") : 1;
         int observe = cl.GetInt("observe-ms", 1000);
+        int recoverySeconds = cl.GetInt("recovery-s", (int)Campaign.DefaultRecoveryTimeout.TotalSeconds);
         TimeSpan? limit = cl.Get("minutes") is { } m
             ? double.TryParse(m, CultureInfo.InvariantCulture, out double minutes) && minutes > 0 ? TimeSpan.FromMinutes(minutes) : throw new UsageException($"--minutes must be a positive number, not '{m}'")
             : null;
@@ -121,6 +127,7 @@ public static class InjectCommand
                 cl.Get("audit") is { } a ? (plans.Count == 1 ? a : $"{a}.{recipe.Name}") : Path.Combine(runtime, "audit.jsonl"), trojan)
             {
                 Limit = limit,
+                RecoveryTimeout = TimeSpan.FromSeconds(recoverySeconds),
             };
             members.AddRange(CampaignSet.Shards(port, parallel));
             stderr.WriteLine($"inject: {recipe.Module} ({recipe.Name}): {faults} faults of {port.Kinds.Count} kinds, seed {seed}{(parallel == 1 ? "" : $", {parallel} campaigns side by side")} ...");

@@ -374,6 +374,26 @@ public class CompilerRewriteTests
         Assert.Equal(panics ? ["copy", "fortify_panic"] : ["copy"], undefined);
     }
 
+    [Fact]
+    public void EachStructAnswersTheTrailingArrayQuestionForItself()
+    {
+        // gcc-12 -O2: nm -u gives copy alone. The importer remembers each struct's last field once per source:
+        // struct s (buf last: size unknown, the check folds away) and struct t (a field after buf: 64, the call
+        // stays) are asked in turn, s twice, in one source.
+        var undefined = Snippet.Undefined(CheckedCopy + """
+            void f(struct s *d, struct t *e, const char *q, size_t n)
+            {
+                size_t a = __builtin_object_size(d->buf, 1);
+                if (a < n) fortify_panic("f");
+                size_t b = __builtin_object_size(e->buf, 1);
+                if (b < n) copy(e->buf, q, n);
+                size_t c = __builtin_object_size(d->buf, 1);
+                if (c < n) fortify_panic("g");
+            }
+            """);
+        Assert.Equal(["copy"], undefined);
+    }
+
     [Theory]
     // gcc-12 -O2, the kernel's flags: what an allocator declared alloc_size returns has the size it was asked for
     // when that is known (sof-client-probes' buf = kzalloc(PAGE_SIZE, …); strlen(buf)): fortify's strlen is
@@ -618,5 +638,38 @@ public class CompilerRewriteTests
             """;
         Assert.Empty(Snippet.Undefined(Length + "static const char name[] = \"pegasus\";\nsize_t f(void) { return length(name); }\n"));
         Assert.Equal(["strnlen"], Snippet.Undefined(Length + "static char name[] = \"pegasus\";\nvoid g(void) { name[0] = 0; }\nsize_t f(void) { return length(name); }\n"));
+    }
+
+    [Theory]
+    // gcc-12 -O2 with the kernel's x86-64 flags (each line compiled): printing a literal is strcpy of it, inline in an
+    // ordinary function, a call in a cold one (__init, __exit, __cold); what is not a literal, or does not fit, stays.
+    [InlineData("", "sprintf(p->name, \"fixed-mdio\");", null)]
+    [InlineData("", "n = sprintf(p->name, \"fixed-mdio\");", null)]
+    [InlineData("", "snprintf(p->name, sizeof p->name, \"fixed-mdio\");", null)]
+    [InlineData("", "snprintf(p->name, 6, \"fixed\");", null)]
+    [InlineData("", "snprintf(p->name, 5, \"fixed\");", "snprintf")]
+    [InlineData("", "snprintf(p->name, k, \"fixed\");", "snprintf")]
+    [InlineData("", "sprintf(p->name, \"%s\", \"fixed\");", null)]
+    [InlineData("", "snprintf(p->name, sizeof p->name, \"%s\", \"fixed\");", null)]
+    [InlineData("", "snprintf(p->name, sizeof p->name, \"%s\", t);", "snprintf")]
+    [InlineData("", "sprintf(p->name, \"100%%\");", "sprintf")]
+    [InlineData("", "sprintf(p->name, \"%s\", t);", "strcpy")]
+    [InlineData("", "n = sprintf(p->name, \"%s\", t);", "sprintf")]
+    [InlineData("__attribute__((cold))", "sprintf(p->name, \"fixed-mdio\");", "strcpy")]
+    [InlineData("__attribute__((cold))", "n = sprintf(p->name, \"fixed-mdio\");", "strcpy")]
+    [InlineData("__attribute__((__cold__, __section__(\".init.text\")))", "snprintf(p->name, sizeof p->name, \"fixed-mdio\");", "strcpy")]
+    [InlineData("__attribute__((cold))", "snprintf(p->name, sizeof p->name, \"%s\", \"fixed\");", "strcpy")]
+    [InlineData("__attribute__((cold))", "snprintf(p->name, 5, \"fixed\");", "snprintf")]
+    [InlineData("__attribute__((cold))", "n = sprintf(p->name, \"%s\", t);", "sprintf")]
+    public void PrintingALiteralIsStrcpyInlineExceptInAColdFunction(string attributes, string body, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            int sprintf(char *, const char *, ...);
+            int snprintf(char *, size_t, const char *, ...);
+            struct s { char name[32]; };
+            {{attributes}} int f(struct s *p, const char *t, size_t k) { int n = 0; {{body}} return n; }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
 }
