@@ -36,6 +36,9 @@ public sealed record StackOptions
     /// <summary>Keep a warm standby driver host ready (false: start a host only when one is needed).</summary>
     public bool WarmStandby { get; init; } = true;
 
+    /// <summary>How long a granted host may take to bring its driver up (<see cref="SupervisorOptions.StartTimeout"/>).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Restarts the supervisor allows per minute before it gives up.</summary>
     public int RestartBudget { get; init; } = 20;
 
@@ -116,6 +119,7 @@ public abstract class DriverStack : IDisposable
                     Parameters = o.Parameters,
                     WatchdogMs = o.WatchdogMs,
                     RestartBudget = o.RestartBudget,
+                    StartTimeout = o.StartTimeout,
                     WarmStandby = o.WarmStandby,
                 }, log, audit);
                 // The driver host starts while the device server does; it is granted the device once that serves.

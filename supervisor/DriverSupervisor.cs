@@ -95,6 +95,13 @@ public sealed record SupervisorOptions
     /// </summary>
     public int ReceiveStallMs { get; init; } = 10_000;
 
+    /// <summary>
+    /// How long a granted host may take to bring its driver up (probe, and ndo_open when the interface was up)
+    /// before it counts as failed to start: the first host's start throws, a restart tries another host. 60 s
+    /// is ten times a probe on an idle machine; a machine shared with other work may ask for more.
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public int RestartBudget { get; init; } = 20;
     public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromMinutes(1);
     public double HeapLimit { get; init; } = 0.95;
@@ -308,7 +315,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         var clock = Stopwatch.StartNew();
         var control = slot.Listener.Accept(30_000) ?? throw new IOException($"driver host #{slot.Number} did not connect within 30 s");
         slot.Control = control;
-        var hello = Receive(control, 30_000, null) ?? throw new IOException($"driver host #{slot.Number} hung up before hello");
+        var hello = Receive(control, 30_000, null, $"driver host #{slot.Number} sent no hello") ?? throw new IOException($"driver host #{slot.Number} hung up before hello");
         if (hello.Type != SupervisorMessageTypes.Hello || hello.Validate(0) is not null)
             throw new IOException($"driver host #{slot.Number} sent {hello.Type} instead of hello");
         audit.Write("start", ("driver", options.Name), ("host", slot.Number), ("pid", hello.Pid), ("user_namespace", HostsInUserNamespace));
@@ -344,13 +351,14 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
 
         double grantedAt = clock.Elapsed.TotalMilliseconds;
         var listener = new List<int>();
-        var ready = Receive(control, 60_000, listener) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
+        int startMs = (int)options.StartTimeout.TotalMilliseconds;
+        var ready = Receive(control, startMs, listener, $"driver host #{slot.Number} did not bring its driver up") ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
         if (ready.Type == SupervisorMessageTypes.Sandboxed)
         {
             // The host locked itself down; from now on we answer every call its filter refuses.
             slot.Notifications = Watch(slot, listener[0]);
             audit.Write("sandbox", ("host", slot.Number), ("pid", hello.Pid), ("sandbox", ready.Sandbox));
-            ready = Receive(control, 60_000, null) ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
+            ready = Receive(control, startMs, null, $"driver host #{slot.Number} did not bring its driver up") ?? throw new IOException($"driver host #{slot.Number} exited before its driver was up{ExitReason(slot)}");
         }
         double readyAt = clock.Elapsed.TotalMilliseconds;
         if (ready.Type == SupervisorMessageTypes.Failed)
@@ -386,10 +394,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             ("granted_ms", Math.Round(grantedAt, 1)), ("driver_up_ms", Math.Round(readyAt, 1)));
     }
 
-    private static SupervisorMessage? Receive(UnixSocket control, int timeoutMs, List<int>? fds)
+    private static SupervisorMessage? Receive(UnixSocket control, int timeoutMs, List<int>? fds, string what)
     {
         if (!control.WaitReadable(timeoutMs))
-            throw new TimeoutException($"no message within {timeoutMs} ms");
+            throw new TimeoutException($"{what} within {timeoutMs / 1000} s");
         return NetifChannel.Receive<SupervisorMessage>(control, fds);
     }
 

@@ -57,6 +57,15 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
         output.WriteLine(text.ToString());
 
         Assert.All(run.Results, r => Assert.Null(r.Campaign.Stopped));
+        // The stacks started one after another: each campaign's first host was granted its device after the
+        // campaign before it had a host serving (their audit logs' first "capability" and "ready" records).
+        for (int n = 1; n < members.Count; n++)
+        {
+            var (before, after) = (members[n - 1].Options.AuditLog!, members[n].Options.AuditLog!);
+            var served = FirstRecord(before, "ready");
+            var granted = FirstRecord(after, "capability");
+            Assert.True(granted >= served, $"{after}: its first host was granted at {granted:O}, before {before}'s served ({served:O})");
+        }
         Assert.Equal(2 * SampleFaults, report.Faults);
         Assert.Equal(0, report.EventsLost);
         Assert.Equal(0, report.SupervisorFailures);
@@ -87,5 +96,17 @@ public sealed class InjectCampaignTests(KernelFixture kernel, ITestOutputHelper 
             if (trojan)
                 Assert.Contains(outcomes, o => o.Kind == "trojan.escape" && o.Outcome == FaultOutcome.ViolationDenied && o.Violations >= 5);
         }
+    }
+
+    // The time of an audit log's first record of this event.
+    private static DateTimeOffset FirstRecord(string auditLog, string @event)
+    {
+        foreach (string line in File.ReadLines(auditLog))
+        {
+            using var record = System.Text.Json.JsonDocument.Parse(line);
+            if (record.RootElement.GetProperty("event").GetString() == @event)
+                return DateTimeOffset.Parse(record.RootElement.GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new Xunit.Sdk.XunitException($"{auditLog}: no {@event} record");
     }
 }

@@ -101,6 +101,8 @@ public sealed partial class Campaign : IDisposable
             DeviceFaults = true,
             // The campaign fails the driver on purpose, thousands of times: the budget is not what is tested here.
             RestartBudget = 1_000_000,
+            // A host may take as long to come up as a recovery may (60 s at least, as for any supervisor).
+            StartTimeout = options.RecoveryTimeout > TimeSpan.FromSeconds(60) ? options.RecoveryTimeout : TimeSpan.FromSeconds(60),
         }, tap);
         stack.Audit.Written += record =>
         {

@@ -43,7 +43,9 @@ public static class CampaignSet
     public sealed record Outcome(IReadOnlyList<InjectReport.PortResult> Results, string? Error);
 
     /// <summary>
-    /// Runs every member at once, each on its own thread; <paramref name="progress"/> is told of each fault judged
+    /// Runs every member at once, each on its own thread, their stacks started one after another (campaign n starts
+    /// its device server and driver host once campaign n-1's serves, so that no two probes share the machine's
+    /// cores at the start); <paramref name="progress"/> is told of each fault judged
     /// (one at a time: the calls are serialised) with its campaign's options and event counts. Setting
     /// <paramref name="stop"/> ends every campaign after the fault it is injecting.
     /// </summary>
@@ -56,15 +58,32 @@ public static class CampaignSet
         var results = new InjectReport.PortResult?[members.Count];
         var errors = new string?[members.Count];
         var gate = new object();
+        // Set when campaign n's stack serves (or could not start): campaign n+1 starts its own then. Six stacks
+        // started at once on two cores beside other work once kept a host from bringing e1000 up within 60 s.
+        var started = members.Select(_ => new ManualResetEventSlim()).ToArray();
         var threads = members.Select((member, n) => new Thread(() =>
         {
             var options = member.Options with { Cancelled = () => Volatile.Read(ref stop.Value) };
-            var clock = Stopwatch.StartNew();
             Campaign? campaign = null;
             try
             {
+                if (n > 0)
+                    started[n - 1].Wait();
+                if (Volatile.Read(ref stop.Value))
+                {
+                    started[n].Set(); // one before it could not start, or the caller stopped the set: nothing to run
+                    return;
+                }
+                var clock = Stopwatch.StartNew();
                 // Several campaigns share one log: each line says whose it is ("[8139too-trojan/1] [host#12] ...").
-                campaign = new Campaign(options, members.Count > 1 && log != TextWriter.Null ? new LinePrefix(log, $"[{options.Port}/{member.Shard}] ") : log);
+                try
+                {
+                    campaign = new Campaign(options, members.Count > 1 && log != TextWriter.Null ? new LinePrefix(log, $"[{options.Port}/{member.Shard}] ") : log);
+                }
+                finally
+                {
+                    started[n].Set();
+                }
                 campaign.Run((_, o) =>
                 {
                     lock (gate)
@@ -88,6 +107,8 @@ public static class CampaignSet
         }) { Name = $"inject {member.Options.Port} {member.Shard}" }).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
+        foreach (var e in started)
+            e.Dispose();
         return new Outcome([.. results.Where(r => r is not null).Select(r => r!)], errors.FirstOrDefault(e => e is not null));
     }
 

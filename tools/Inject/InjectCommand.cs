@@ -72,9 +72,10 @@ public static class InjectCommand
           --parallel K     K campaigns per port side by side (default 1), each with its own driver host,
                            device server and critical client, sharing the port's N faults; campaign j
                            draws from seed S + 1000003 j (campaign 0 from S itself), so the same S and K
-                           replay the same faults. Every port's campaigns run at once; a fault mostly
-                           waits (for its effect, for a device fault to end, for a recovery), so on two
-                           cores 3 per port take about a third of the time
+                           replay the same faults. Every port's campaigns run at once (their hosts
+                           started one after another); a fault mostly waits (for its effect, for a
+                           device fault to end, for a recovery), so on two cores 3 per port take about
+                           a third of the time
           --device MODEL   the NIC model (one port only): ours (rtl8139, e1000) or QEMU's (qemu:e1000, ...);
                            default the port's device line. Device faults act at the vfio-user boundary, so
                            on QEMU's models too, except bad_descriptors: QEMU writes descriptors straight
