@@ -15,7 +15,8 @@ namespace LinuxShim.Shim.Tests.Kernel;
 public sealed unsafe class HrtimerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private readonly record struct Seen(long Now, int PreemptCount, bool Queued, nint Running);
+    // Expires: the expiry the callback ran for (before it forwarded it).
+    private readonly record struct Seen(long Now, int PreemptCount, bool Queued, nint Running, long Expires);
 
     private static readonly ConcurrentDictionary<nint, ConcurrentQueue<Seen>> Calls = new();
     private static readonly ConcurrentDictionary<nint, int> Restarts = new(); // timers that restart this many more times, 2 ms apart
@@ -28,7 +29,7 @@ public sealed unsafe class HrtimerTests
     private static int Callback(nint timer)
     {
         Calls.GetOrAdd(timer, _ => new()).Enqueue(new Seen(Now, Cpu.PreemptCount, (timer.U8(HrtimerLayout.State) & HrtimerLayout.StateEnqueued) != 0,
-            timer.Ptr(HrtimerLayout.Base).Ptr(HrtimerLayout.ClockBaseRunning)));
+            timer.Ptr(HrtimerLayout.Base).Ptr(HrtimerLayout.ClockBaseRunning), (long)timer.U64(HrtimerLayout.Expires)));
         if (Restarts.TryGetValue(timer, out int left) && left > 0)
         {
             Restarts[timer] = left - 1;
@@ -107,7 +108,16 @@ public sealed unsafe class HrtimerTests
         Start(t, 1_000_000, HrtimerLayout.ModeRel);
         WaitFor(t, 3);
         var seen = SeenBy(t);
-        Assert.True(seen[1].Now - seen[0].Now >= 1_000_000 && seen[2].Now - seen[1].Now >= 1_000_000, "restarted before its forwarded expiry");
+        // hrtimer_forward() moves the expiry on from the old one by whole intervals until it is past now (not 2 ms
+        // from when the callback ran: one that ran late runs again sooner); each run comes at or after its expiry.
+        for (int i = 0; i < 3; i++)
+            Assert.True(seen[i].Now >= seen[i].Expires, $"run {i} at {seen[i].Now}, before its expiry {seen[i].Expires}");
+        for (int i = 1; i < 3; i++)
+        {
+            long step = seen[i].Expires - seen[i - 1].Expires;
+            Assert.True(step > 0 && step % 2_000_000 == 0, $"forwarded by {step} ns, not whole 2 ms intervals");
+            Assert.True(seen[i].Expires > seen[i - 1].Now, $"forwarded to {seen[i].Expires}, not past the run at {seen[i - 1].Now}");
+        }
         nint sentinel = Timer(HrtimerLayout.ModeRel);
         Start(sentinel, 10_000_000, HrtimerLayout.ModeRel);
         WaitFor(sentinel);
