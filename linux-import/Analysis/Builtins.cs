@@ -33,13 +33,21 @@ internal static class Builtins
 
     /// <summary>The library function a __builtin_X call compiles to, or null when it folds or expands inline.</summary>
     /// <param name="literals">For each argument, the text of the string literal it points to, if known.</param>
-    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null)
+    public static string? LibraryCallOf(string builtin, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null,
+        bool sizeOptimized = false)
     {
         string name = builtin["__builtin_".Length..];
         if (!SizedStringOps.ContainsKey(name) && !StringFunctions.Contains(name))
             return null;
-        return CallEmitted(name, args, literals, zeroTested, upper);
+        return CallEmitted(name, args, literals, zeroTested, upper, sizeOptimized: sizeOptimized);
     }
+
+    /// <summary>
+    /// True for the library calls GCC expands inline, whatever their size, in a function it optimizes for size: memcpy
+    /// and memset become rep movs and rep stos there (a size not known, or beyond <see cref="InlineStringOpLimit"/>, too),
+    /// where elsewhere they are calls. memmove and memcmp stay calls. gcc-12 -O2, the kernel's flags.
+    /// </summary>
+    public static bool InlineWhenSizeOptimized(string name) => SizedStringOps.ContainsKey(name);
 
     /// <summary>
     /// The library function GCC calls for a call of <paramref name="name"/> (itself, or the one it rewrites
@@ -48,10 +56,12 @@ internal static class Builtins
     /// <param name="zeroTested">The call's value is only compared with zero.</param>
     /// <param name="upper">For arguments of unknown value, the largest value GCC's value ranges give them.</param>
     /// <param name="valueUnused">The call stands as a statement.</param>
-    /// <param name="sizeOptimized">The call is in a function GCC optimizes for size (a cold one).</param>
+    /// <param name="sizeOptimized">The call is in a function GCC optimizes for size (a cold one, Reachability.SizeOptimized).</param>
     public static string? CallEmitted(string name, long?[] args, string?[] literals, bool zeroTested = false, long?[]? upper = null,
         bool valueUnused = true, bool sizeOptimized = false)
     {
+        if (sizeOptimized && InlineWhenSizeOptimized(name))
+            return null;
         // memcpy(d, s, min(n, 64)): a size GCC bounds expands inline as a constant one does (gcc-12 -O2, kernel flags).
         if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
             && Bound.Magnitude(upper[sized]) is long bound && bound <= InlineStringOpLimit)
@@ -63,9 +73,9 @@ internal static class Builtins
         {
             // A literal whose length GCC knows: sprintf(d, "text"), snprintf(d, n, "text") that fits, and either with
             // "%s" and a literal, are strcpy(d, "text") (gimple-fold.cc), their value that length. In a function
-            // optimized for size (cold: __init, __exit, __cold; GCC's coldness of a static called only from those
-            // is not followed, see Symbol.IsCold) that strcpy stays a call; elsewhere it is a copy of known size,
-            // inline. gcc-12 -O2, the kernel's flags.
+            // optimized for size (cold: __init, __exit, __cold, and a static called only from those; see
+            // Reachability.SizeOptimized) that strcpy stays a call; elsewhere it is a copy of known size, inline.
+            // gcc-12 -O2, the kernel's flags.
             if (literal)
                 return sizeOptimized ? "strcpy" : null;
             // sprintf(d, "%s", s) is strcpy(d, s), when its value (the length) is not used (usblp's

@@ -40,13 +40,12 @@ internal sealed partial class Reachability
         {
             if (_quiet == 0)
             {
-                // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline.
-                var emitted = Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused,
-                    sizeOptimized: _emitted?.IsCold == true);
-                if (emitted == target.Name)
-                    AddExternal(target);
-                else if (emitted is not null)
-                    AddNamed(emitted);
+                // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline,
+                // some only where it optimizes for speed, or only for size.
+                EmitLibraryCall(
+                    Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused),
+                    Builtins.CallEmitted(target.Name, binding.Values, binding.Literals, zeroTested, binding.Upper, n.ValueUnused, sizeOptimized: true),
+                    target);
             }
             return null;
         }
@@ -59,6 +58,7 @@ internal sealed partial class Reachability
         }
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
+        NoteDirectCall(target);
         Visit(target, null);
         if (target.IsStatic && binding.Key().Length > 0)
             Visit(target, binding);
@@ -102,15 +102,22 @@ internal sealed partial class Reachability
         var id = (target, key);
         if (_returns.TryGetValue(id, out var known) && (_quiet > 0 || Walked(target, key)))
         {
+            // Walked in this context before, in another caller: what depends on the caller is made again for this one.
+            if (_quiet == 0 && _inlineReplays.TryGetValue(id, out var made))
+                Replay(made);
             returnBound = _returnBounds.GetValueOrDefault(id);
             return known;
         }
         if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
         {
+            NoteDirectCall(target);
             Visit(target, binding);
             return null;
         }
         var caller = _current;
+        bool capturing = _quiet == 0;
+        if (capturing)
+            _capturing.Push([]);
         try
         {
             if (_quiet == 0)
@@ -129,6 +136,8 @@ internal sealed partial class Reachability
         {
             _current = caller;
             _inlining.Remove(id);
+            if (capturing && _capturing.Pop() is { Count: > 0 } made)
+                _inlineReplays[id] = made;
         }
     }
 
@@ -261,8 +270,9 @@ internal sealed partial class Reachability
                     return Overflow(name, args, n.Kids[2], f);
                 if (name == "__builtin_strlen" && literals.Length == 1 && literals[0] is { } text)
                     return System.Text.Encoding.UTF8.GetByteCount(text);
-                if (_quiet == 0 && Builtins.LibraryCallOf(name, args, literals, zeroTested, upper) is { } call)
-                    AddNamed(call);
+                if (_quiet == 0)
+                    EmitLibraryCall(Builtins.LibraryCallOf(name, args, literals, zeroTested, upper),
+                        Builtins.LibraryCallOf(name, args, literals, zeroTested, upper, sizeOptimized: true), null);
                 return null;
             }
         }

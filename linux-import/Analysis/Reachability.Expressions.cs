@@ -35,9 +35,10 @@ internal sealed partial class Reachability
         if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign)
         {
             // A struct copied whole that is larger than GCC copies inline (sst's *codec = caps_mp3, 11144 bytes)
-            // is a memcpy; from a constant GCC stores the constant instead, clearing the block first: memset.
+            // is a memcpy; from a constant GCC stores the constant instead, clearing the block first: memset. In a
+            // function optimized for size either is inline (rep movs, rep stos).
             if (op == BinaryOp.Assign && n.ObjectSize > Builtins.InlineStringOpLimit && _quiet == 0)
-                AddNamed(n.Kids[1].Unwrapped is { Kind: IrKind.SymbolRef, Target: { } source } && ReadOnlyVariables.IsConstantAggregate(source) ? "memset" : "memcpy");
+                EmitLibraryCall(n.Kids[1].Unwrapped is { Kind: IrKind.SymbolRef, Target: { } source } && ReadOnlyVariables.IsConstantAggregate(source) ? "memset" : "memcpy", null, null);
             var target = n.Kids[0].Unwrapped;
             long? old = target.Kind == IrKind.Slot ? Eval(target, f) : EvalLValue(n.Kids[0], f);
             long? value = Eval(n.Kids[1], f);

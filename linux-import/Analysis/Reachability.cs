@@ -164,7 +164,11 @@ internal sealed partial class Reachability
     public void Run()
     {
         foreach (var root in _index.Roots)
+        {
+            if (root.IsFunction)
+                _notLocal.Add(root);
             Visit(root, null);
+        }
         while (_work.Count > 0)
         {
             var (symbol, args) = _work.Dequeue();
@@ -176,6 +180,7 @@ internal sealed partial class Reachability
                 Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
             Eval(symbol.Body, new Frame(symbol, args));
         }
+        DecideDeferred();
     }
 
     private void Visit(Symbol symbol, Binding? args)
@@ -197,6 +202,8 @@ internal sealed partial class Reachability
     {
         if (_quiet > 0)
             return;
+        if (symbol.IsFunction)
+            _notLocal.Add(symbol); // its address is taken
         if (symbol.Definition is not null)
             Visit(symbol, null);
         else
@@ -382,7 +389,7 @@ internal sealed partial class Reachability
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
                 if (memset)
-                    AddNamed("memset");
+                    EmitLibraryCall("memset", null, null); // not distributed in a function optimized for size
                 Forget(n.Written, f);
                 f.Returned = false;
                 return null;

@@ -57,8 +57,8 @@ internal sealed partial class Symbol(string name, string linkName, bool isFuncti
     private int[]? _allocSize;
 
     /// <summary>
-    /// A function GCC optimizes for size: declared cold (__cold; __init and __exit are cold too). GCC also takes a
-    /// static function called only from cold ones for cold; that is not followed here.
+    /// A function declared cold (__cold; __init and __exit are cold too), which GCC optimizes for size. A static
+    /// function called only from such ones is cold too (Reachability.SizeOptimized).
     /// </summary>
     public bool IsCold => _cold ??= IsFunction
         && (Declaration.HasAttributes && ColdPattern().IsMatch(Declaration.PrettyPrintedDeclaration())

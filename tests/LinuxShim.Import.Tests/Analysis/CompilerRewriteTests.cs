@@ -672,4 +672,104 @@ public class CompilerRewriteTests
             """);
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
+
+    // In a function GCC optimizes for size (declared cold: __cold, __init, __exit) memcpy and memset expand inline
+    // whatever their size, loops are not distributed into memset, and whole-struct copies beyond 8192 bytes are
+    // rep movs; memmove and memcmp stay calls. Expectations from gcc-12 -O2 with the kernel's flags (nm -u).
+    [Theory]
+    [InlineData("", "memcpy(p, t, k);", "memcpy")]
+    [InlineData("__attribute__((cold))", "memcpy(p, t, k);", null)]
+    [InlineData("__attribute__((__cold__, __section__(\".init.text\")))", "memcpy(p, t, 20000);", null)]
+    [InlineData("", "__builtin_memset(p, 0, 20000);", "memset")]
+    [InlineData("__attribute__((cold))", "__builtin_memset(p, 0, 20000);", null)]
+    [InlineData("__attribute__((cold))", "__builtin_memset(p, 0, k);", null)]
+    [InlineData("", "*h = *g;", "memcpy")]
+    [InlineData("__attribute__((cold))", "*h = *g;", null)]
+    [InlineData("", "for (int i = 0; i < n; i++) q[i] = 0;", "memset")]
+    [InlineData("__attribute__((cold))", "for (int i = 0; i < n; i++) q[i] = 0;", null)]
+    [InlineData("__attribute__((cold))", "memmove(p, t, k);", "memmove")]
+    [InlineData("__attribute__((cold))", "n = memcmp(p, t, k); use(&n);", "memcmp")]
+    public void MemcpyAndMemsetAreInlineInAColdFunction(string attributes, string body, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void *memset(void *, int, size_t);
+            void *memmove(void *, const void *, size_t);
+            int memcmp(const void *, const void *, size_t);
+            void use(void *);
+            struct huge { char a[10000]; };
+            {{attributes}} void f(char *p, const char *t, size_t k, struct huge *h, struct huge *g, int *q, int n) { {{body}} use(p); }
+            """);
+        Assert.Equal(emitted is null ? ["use"] : [emitted, "use"], undefined.Order(StringComparer.Ordinal));
+    }
+
+    // A static function GCC optimizes for size because every call of it is from a cold one (ipa-profile's
+    // propagation): through other such statics too, not when a function optimized for speed calls it, its address
+    // is taken or it calls itself. An inline function walked in a hot caller first still decides again in a cold
+    // one. Expectations from gcc-12 -O2 with the kernel's flags (nm -u, use and reg left out).
+    [Theory]
+    [InlineData("only cold callers", null)]
+    [InlineData("a hot caller too", "memcpy")]
+    [InlineData("address taken", "memcpy")]
+    [InlineData("through a static", "strcpy")]
+    [InlineData("recursive", "memcpy")]
+    [InlineData("inline, hot first", "strcpy")]
+    [InlineData("a static reached from a hot one", "memcpy")]
+    [InlineData("an inline wrapper, cold caller first", "memcpy")]
+    public void AStaticFunctionCalledOnlyFromColdOnesIsCold(string program, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            int sprintf(char *, const char *, ...);
+            void use(void *);
+            void reg(void (*)(char *, const char *, size_t));
+            {{ColdCallers[program]}}
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined.Where(u => u is not ("use" or "reg")));
+    }
+
+    private static readonly Dictionary<string, string> ColdCallers = new()
+    {
+        ["only cold callers"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); use(p); }
+            __attribute__((cold)) int probe(char *p, const char *t) { copy(p, t, 3); use(p); copy(p + 8, t, 5); return 0; }
+            """,
+        ["a hot caller too"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); use(p); }
+            __attribute__((cold)) int probe(char *p, const char *t) { copy(p, t, 3); use(p); copy(p + 8, t, 5); return 0; }
+            int xmit(char *p, const char *t, size_t k) { copy(p, t, k); return 0; }
+            """,
+        ["address taken"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); use(p); }
+            __attribute__((cold)) int probe(char *p, const char *t) { copy(p, t, 3); use(p); copy(p + 8, t, 5); reg(copy); return 0; }
+            """,
+        ["through a static"] = """
+            static __attribute__((noinline)) void name(char *p) { sprintf(p, "fixed-mdio"); use(p); }
+            static __attribute__((noinline)) void setup(char *p) { name(p); use(p); name(p + 16); }
+            __attribute__((cold)) int probe(char *p) { setup(p); use(p); setup(p + 64); return 0; }
+            """,
+        ["recursive"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); if (k) copy(p, t, k - 1); use(p); }
+            __attribute__((cold)) int probe(char *p, const char *t, size_t k) { copy(p, t, k); use(p); copy(p, t, 1); return 0; }
+            """,
+        ["inline, hot first"] = """
+            static inline void name(char *p) { sprintf(p, "fixed-mdio"); }
+            int xmit(char *p) { name(p); use(p); return 0; }
+            __attribute__((cold)) int probe(char *p) { name(p); use(p); return 0; }
+            """,
+        ["a static reached from a hot one"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); use(p); }
+            static __attribute__((noinline)) void helper(char *p, const char *t, size_t k) { copy(p, t, k); use(p); copy(p + 1, t, k); }
+            __attribute__((cold)) int probe(char *p, const char *t, size_t k) { copy(p, t, k); use(p); return 0; }
+            int xmit(char *p, const char *t, size_t k) { helper(p, t, k); use(p); helper(p + 2, t, k); return 0; }
+            """,
+        ["an inline wrapper, cold caller first"] = """
+            static __attribute__((noinline)) void copy(char *p, const char *t, size_t k) { memcpy(p, t, k); use(p); }
+            static inline void wrap(char *p, const char *t, size_t k) { copy(p, t, k); }
+            __attribute__((cold)) int probe(char *p, const char *t, size_t k) { wrap(p, t, k); use(p); return 0; }
+            int xmit(char *p, const char *t, size_t k) { wrap(p, t, k); use(p); return 0; }
+            """,
+    };
 }

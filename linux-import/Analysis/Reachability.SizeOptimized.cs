@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// Managed side. Reachability, continued: functions GCC optimizes for size. One declared cold is (__cold, and
+// __init and __exit, which are cold); so is a static function whose every call comes from such a function and
+// whose address is never taken (GCC's ipa-profile lowers a local function's frequency when all its callers are
+// unlikely executed; a recursive one keeps its own). What differs there, with the kernel's flags: memcpy and
+// memset expand inline whatever their size (rep movs, rep stos), and a printed literal (sprintf(d, "text")) is a
+// strcpy call. Whether a static function is cold is known only once every call of it has been walked, so what
+// depends on it is decided at the end of the walk.
+namespace LinuxShim.Import.Analysis;
+
+internal sealed partial class Reachability
+{
+    /// <summary>What a library call emits in a function optimized for speed, and in one optimized for size.</summary>
+    private readonly record struct SizeDecision(string? Speed, string? Size, Symbol? Target);
+
+    /// <summary>A decision made in a static function whose coldness was not yet known.</summary>
+    private readonly record struct DeferredDecision(Symbol Emitted, Symbol? Current, SizeDecision Decision);
+
+    private readonly List<DeferredDecision> _deferred = [];
+
+    /// <summary>Function → the emitted functions whose surviving code calls it directly.</summary>
+    private readonly Dictionary<Symbol, HashSet<Symbol>> _calledFrom = [];
+
+    /// <summary>Functions referenced other than by a direct call (address taken, a root): never local to GCC.</summary>
+    private readonly HashSet<Symbol> _notLocal = [];
+
+    /// <summary>What an inline function's walk in one context decided by its caller's coldness (a library call) or
+    /// told of its caller (a direct call): replayed for each caller that reuses the walk.</summary>
+    private readonly record struct CallerDependent(SizeDecision Decision, Symbol? Callee);
+
+    private readonly Dictionary<(Symbol, string), List<CallerDependent>> _inlineReplays = [];
+
+    /// <summary>For each inline function being walked, what its walk has made so far that depends on the caller.</summary>
+    private readonly Stack<List<CallerDependent>> _capturing = new();
+
+    /// <summary>Replays, for the caller now walked, what a reused inline walk made (see <see cref="CallerDependent"/>).</summary>
+    private void Replay(List<CallerDependent> made)
+    {
+        foreach (var (decision, callee) in made)
+        {
+            if (callee is not null)
+                NoteDirectCall(callee);
+            else
+                EmitLibraryCall(decision.Speed, decision.Size, decision.Target);
+        }
+    }
+
+    /// <summary>
+    /// Emits what a library call becomes: <paramref name="speed"/> in a function GCC optimizes for speed,
+    /// <paramref name="size"/> in one it optimizes for size (null: nothing, the call is expanded inline or folds).
+    /// </summary>
+    private void EmitLibraryCall(string? speed, string? size, Symbol? target)
+    {
+        if (speed == size)
+        {
+            Emit(speed, target);
+            return;
+        }
+        var decision = new SizeDecision(speed, size, target);
+        foreach (var made in _capturing)
+            made.Add(new CallerDependent(decision, null));
+        switch (_emitted is { } emitted ? KnownSizeOptimized(emitted) : false)
+        {
+            case true:
+                Emit(size, target);
+                break;
+            case false:
+                Emit(speed, target);
+                break;
+            default:
+                _deferred.Add(new DeferredDecision(_emitted!, _current, decision));
+                break;
+        }
+    }
+
+    private void Emit(string? name, Symbol? target)
+    {
+        if (name is null)
+            return;
+        if (target is not null && name == target.Name)
+            AddExternal(target);
+        else
+            AddNamed(name);
+    }
+
+    // Whether a function is optimized for size, when that is known before the walk ends: a static one's coldness
+    // depends on its callers (null).
+    private static bool? KnownSizeOptimized(Symbol function) =>
+        function.IsCold ? true : function.IsFunction && function.IsStatic ? null : false;
+
+    /// <summary>A direct call of <paramref name="callee"/> from the code being walked.</summary>
+    private void NoteDirectCall(Symbol callee)
+    {
+        if (_quiet > 0 || _emitted is null)
+            return;
+        foreach (var made in _capturing)
+            made.Add(new CallerDependent(default, callee));
+        if (!_calledFrom.TryGetValue(callee, out var callers))
+            _calledFrom[callee] = callers = [];
+        callers.Add(_emitted);
+    }
+
+    /// <summary>Decides what was deferred, once every call has been walked.</summary>
+    private void DecideDeferred()
+    {
+        if (_deferred.Count == 0)
+            return;
+        // The least fixpoint, as GCC propagates: a cycle of statics (recursion) is not cold by itself.
+        var cold = new HashSet<Symbol>();
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            foreach (var (callee, callers) in _calledFrom)
+                if (callee.IsStatic && !callee.IsCold && !_notLocal.Contains(callee) && !cold.Contains(callee)
+                    && callers.All(c => c.IsCold || cold.Contains(c)))
+                    changed |= cold.Add(callee);
+        }
+        var (current, emitted) = (_current, _emitted);
+        foreach (var (function, at, decision) in _deferred)
+        {
+            (_current, _emitted) = (at, function);
+            Emit(function.IsCold || cold.Contains(function) ? decision.Size : decision.Speed, decision.Target);
+        }
+        (_current, _emitted) = (current, emitted);
+        _deferred.Clear();
+    }
+}
