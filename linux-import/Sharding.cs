@@ -14,17 +14,27 @@ public static class Sharding
     /// </summary>
     public static List<KbuildModule> Select(IReadOnlyList<KbuildModule> modules, Shard shard)
     {
+        var chosen = Balance(modules.OrderByDescending(m => m.Sources.Count)
+            .ThenBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal), m => m.Sources.Count, shard).ToHashSet();
+        return modules.Where(chosen.Contains).ToList();
+    }
+
+    /// <summary>
+    /// The items of <paramref name="shard"/> when <paramref name="ordered"/> (largest first, in an order every shard
+    /// computes alike) are given out one by one, each to the shard with the fewest sources so far (at least 1 each).
+    /// </summary>
+    public static List<T> Balance<T>(IEnumerable<T> ordered, Func<T, int> sources, Shard shard)
+    {
         var load = new int[shard.Count];
-        var chosen = new HashSet<KbuildModule>();
-        foreach (var m in modules.OrderByDescending(m => m.Sources.Count)
-                     .ThenBy(m => m.Directory, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal))
+        var chosen = new List<T>();
+        foreach (var item in ordered)
         {
             int target = Array.IndexOf(load, load.Min());
-            load[target] += Math.Max(1, m.Sources.Count);
+            load[target] += Math.Max(1, sources(item));
             if (target == shard.Index - 1)
-                chosen.Add(m);
+                chosen.Add(item);
         }
-        return modules.Where(chosen.Contains).ToList();
+        return chosen;
     }
 
     /// <summary>Merges the partial models of all N shards of one scan.</summary>

@@ -72,18 +72,10 @@ public static class VerifyParts
     /// </summary>
     public static HashSet<string> Directories(ImportModel model, Shard shard)
     {
-        var load = new int[shard.Count];
-        var chosen = new HashSet<string>(StringComparer.Ordinal);
         var sizes = model.Modules.GroupBy(m => m.Directory, StringComparer.Ordinal)
             .Select(g => (Directory: g.Key, Sources: g.SelectMany(m => m.Sources).Where(s => s.Role == "source").Select(s => s.Path).Distinct(StringComparer.Ordinal).Count()));
-        foreach (var (directory, sources) in sizes.OrderByDescending(d => d.Sources).ThenBy(d => d.Directory, StringComparer.Ordinal))
-        {
-            int target = Array.IndexOf(load, load.Min());
-            load[target] += Math.Max(1, sources);
-            if (target == shard.Index - 1)
-                chosen.Add(directory);
-        }
-        return chosen;
+        return Sharding.Balance(sizes.OrderByDescending(d => d.Sources).ThenBy(d => d.Directory, StringComparer.Ordinal), d => d.Sources, shard)
+            .Select(d => d.Directory).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The parts of every shard of one verify run, joined; refuses parts of different runs, a part twice, a part missing.</summary>
