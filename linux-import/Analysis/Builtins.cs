@@ -13,6 +13,17 @@ internal static class Builtins
         || name.StartsWith("__atomic_", StringComparison.Ordinal)
         || name.StartsWith("__sync_", StringComparison.Ordinal);
 
+    /// <summary>A library function GCC knows as a builtin (memcpy, strlen…): expanded, folded or called, never a call
+    /// that may not return, so not one that starts a block's calls (Reachability.Likelihood).</summary>
+    public static bool IsLibraryBuiltin(string name) => SizedStringOps.ContainsKey(name) || StringFunctions.Contains(name) || OtherLibraryBuiltins.Contains(name);
+
+    // The rest of GCC's library builtins a driver calls (gcc-12: sprintf, snprintf, strlen and abs before a cold call
+    // leave its block unlikely, as no call there does).
+    private static readonly HashSet<string> OtherLibraryBuiltins = new(StringComparer.Ordinal)
+    {
+        "sprintf", "snprintf", "vsprintf", "vsnprintf", "sscanf", "vsscanf", "abs", "labs", "llabs",
+    };
+
     public static bool IsOverflowCheck(string name) =>
         name is "__builtin_add_overflow" or "__builtin_sub_overflow" or "__builtin_mul_overflow";
 
@@ -45,7 +56,7 @@ internal static class Builtins
     /// <summary>
     /// True for the library calls GCC expands inline, whatever their size, in a function it optimizes for size: memcpy
     /// and memset become rep movs and rep stos there (a size not known, or beyond <see cref="InlineStringOpLimit"/>, too),
-    /// where elsewhere they are calls. memmove and memcmp stay calls. gcc-12 -O2, the kernel's flags.
+    /// where elsewhere they are calls. memmove stays a call, and memcmp does but for an equality compare of 1, 2, 4 or 8 bytes. gcc-12 -O2, the kernel's flags.
     /// </summary>
     public static bool InlineWhenSizeOptimized(string name) => SizedStringOps.ContainsKey(name);
 
@@ -66,8 +77,9 @@ internal static class Builtins
         if (upper is not null && SizedStringOps.TryGetValue(name, out int sized) && sized < upper.Length
             && Bound.Magnitude(upper[sized]) is long bound && bound <= InlineStringOpLimit)
             return null;
+        // Optimized for size, an equality compare is inline only as one load of each side (1, 2, 4 or 8 bytes).
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
-            && (size <= 1 || zeroTested && size <= InlineEqualityCompareLimit))
+            && (size <= 1 || zeroTested && (sizeOptimized ? size is 2 or 4 or 8 : size <= InlineEqualityCompareLimit)))
             return null;
         if (PrintsLiteral(name, args, literals) is { } literal)
         {

@@ -241,6 +241,7 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var node = With(IrKind.Asm, c.Children());
                 node.Text = c.AsmTemplate;
+                node.Flag = c.AsmVolatile;
                 // Output operands ("=r" (x), "+m" (v)) come first: the assembly writes them.
                 node.Index = Math.Min(c.AsmOutputCount, node.Kids.Length);
                 for (int i = 0; i < node.Index; i++)

@@ -31,13 +31,17 @@ internal sealed partial class Reachability
                 binding.Size1[i] = ObjectSize(arg, 1, f);
             }
             binding.Literals[i] = LiteralOf(arg, f);
-            if (binding.Values[i] is null && (inline || target.Definition is null))
+            // Bounds too: a static function GCC inlines into this caller knows them (its own walk, with what every
+            // call passes, knows no more than each call: Reachability.Interprocedural).
+            if (binding.Values[i] is null && (inline || target.Definition is null || target.IsStatic))
                 binding.Upper[i] = UpperBound(arg, f);
         }
         if (StringLengthBound(target, binding, n) is long lengthBound)
             f.CallBounds[n] = lengthBound;
         if (target.Definition is null)
         {
+            if (!Builtins.IsLibraryBuiltin(target.Name))
+                NoteCallMade(target);
             if (_quiet == 0)
             {
                 // GCC rewrites some library calls (sprintf(d, "%s", s) is strcpy(d, s)) and expands others inline,
@@ -59,7 +63,12 @@ internal sealed partial class Reachability
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
         NoteDirectCall(target);
-        Visit(target, null);
+        NoteCallMade(target);
+        // A static one is walked, as GCC compiles it, with what all its calls pass (Reachability.Interprocedural).
+        if (target.IsStatic)
+            JoinCall(target, n, binding, f);
+        else
+            Visit(target, null);
         if (target.IsStatic && binding.Key().Length > 0)
             Visit(target, binding);
         return null;
@@ -105,12 +114,14 @@ internal sealed partial class Reachability
             // Walked in this context before, in another caller: what depends on the caller is made again for this one.
             if (_quiet == 0 && _inlineReplays.TryGetValue(id, out var made))
                 Replay(made);
+            ReplayEffects(id);
             returnBound = _returnBounds.GetValueOrDefault(id);
             return known;
         }
         if (_inlining.Count >= MaxInlineDepth || !_inlining.Add(id) || target.Body is null)
         {
             NoteDirectCall(target);
+            NoteCallMade(target);
             Visit(target, binding);
             return null;
         }
@@ -118,6 +129,7 @@ internal sealed partial class Reachability
         bool capturing = _quiet == 0;
         if (capturing)
             _capturing.Push([]);
+        var outer = EnterInline();
         try
         {
             if (_quiet == 0)
@@ -134,6 +146,7 @@ internal sealed partial class Reachability
         }
         finally
         {
+            LeaveInline(outer, _quiet == 0 ? id : null);
             _current = caller;
             _inlining.Remove(id);
             if (capturing && _capturing.Pop() is { Count: > 0 } made)

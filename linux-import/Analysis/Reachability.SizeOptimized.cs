@@ -26,7 +26,7 @@ internal sealed partial class Reachability
 
     /// <summary>What an inline function's walk in one context decided by its caller's coldness (a library call) or
     /// told of its caller (a direct call): replayed for each caller that reuses the walk.</summary>
-    private readonly record struct CallerDependent(SizeDecision Decision, Symbol? Callee);
+    private readonly record struct CallerDependent(SizeDecision Decision, Symbol? Callee, bool Unlikely = false);
 
     private readonly Dictionary<(Symbol, string), List<CallerDependent>> _inlineReplays = [];
 
@@ -36,10 +36,12 @@ internal sealed partial class Reachability
     /// <summary>Replays, for the caller now walked, what a reused inline walk made (see <see cref="CallerDependent"/>).</summary>
     private void Replay(List<CallerDependent> made)
     {
-        foreach (var (decision, callee) in made)
+        foreach (var (decision, callee, unlikely) in made)
         {
             if (callee is not null)
                 NoteDirectCall(callee);
+            else if (unlikely)
+                Emit(decision.Size, decision.Target); // unlikely by the inline function's own code (Reachability.Likelihood)
             else
                 EmitLibraryCall(decision.Speed, decision.Size, decision.Target);
         }
@@ -58,19 +60,15 @@ internal sealed partial class Reachability
         }
         var decision = new SizeDecision(speed, size, target);
         foreach (var made in _capturing)
-            made.Add(new CallerDependent(decision, null));
-        switch (_emitted is { } emitted ? KnownSizeOptimized(emitted) : false)
-        {
-            case true:
-                Emit(size, target);
-                break;
-            case false:
-                Emit(speed, target);
-                break;
-            default:
-                _deferred.Add(new DeferredDecision(_emitted!, _current, decision));
-                break;
-        }
+            made.Add(new CallerDependent(decision, null, _unlikely));
+        // In code GCC predicts is never executed, optimized for size; in a branch, once the branch is known
+        // (Reachability.Likelihood); elsewhere as the function is.
+        if (Unlikely)
+            Emit(size, target);
+        else if (_emitted is null)
+            Emit(speed, target);
+        else
+            Decide(new DeferredDecision(_emitted, _current, decision));
     }
 
     private void Emit(string? name, Symbol? target)

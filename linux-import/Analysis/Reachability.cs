@@ -50,6 +50,9 @@ internal sealed partial class Reachability
     {
         public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count], new long?[count]) { }
 
+        /// <summary>A static function's calls joined (Reachability.Interprocedural), not one call's arguments.</summary>
+        public bool Joined { get; init; }
+
         public string Key()
         {
             if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null)
@@ -78,6 +81,9 @@ internal sealed partial class Reachability
         public readonly bool[] SizeAssigned;
 
         public readonly int ParamCount;
+
+        /// <summary>The join of the function's calls it is walked with (Reachability.Interprocedural), else null.</summary>
+        public readonly Binding? Joined;
 
         /// <summary>For each switch being walked, the slots any of its cases writes, with the value every
         /// such write gave (null when they differ or one is not known).</summary>
@@ -149,6 +155,8 @@ internal sealed partial class Reachability
             NonNegative = new bool[function.SlotCount];
             if (args is null)
                 return;
+            if (args.Joined)
+                Joined = args;
             // A parameter a loop writes holds what it was given until that loop (IrNode.Written).
             for (int i = 0; i < function.ParamCount && i < args.Values.Length; i++)
             {
@@ -169,17 +177,24 @@ internal sealed partial class Reachability
                 _notLocal.Add(root);
             Visit(root, null);
         }
-        while (_work.Count > 0)
+        // Static functions are walked with what their calls say of their parameters once those calls have been walked.
+        do
         {
-            var (symbol, args) = _work.Dequeue();
-            _index.EnsureBody(symbol);
-            if (symbol.Body is null)
-                continue;
-            _current = _emitted = symbol;
-            if (Trace)
-                Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
-            Eval(symbol.Body, new Frame(symbol, args));
+            while (_work.Count > 0)
+            {
+                var (symbol, args) = _work.Dequeue();
+                _index.EnsureBody(symbol);
+                if (symbol.Body is null)
+                    continue;
+                _current = _emitted = symbol;
+                StartFunctionWalk();
+                if (Trace)
+                    Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
+                Eval(symbol.Body, new Frame(symbol, args));
+                FinishFunctionWalk();
+            }
         }
+        while (WalkJoined());
         DecideDeferred();
     }
 
@@ -265,6 +280,7 @@ internal sealed partial class Reachability
             }
             case IrKind.Label:
                 // Reached by goto from elsewhere: what the locals hold is no longer known.
+                NoteLabel();
                 Array.Clear(f.Slots);
                 Array.Clear(f.Upper);
                 Array.Clear(f.NonNegative);
@@ -384,8 +400,12 @@ internal sealed partial class Reachability
                 var assumed = new List<int>();
                 if (n.Index >= 0 && n.Index < n.Kids.Length)
                     Assume(n.Kids[n.Index], f, assumed);
+                // The body is a branch of its own (the code after the loop a new block).
+                var arm = BeginArm();
                 for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
+                var body = EndArm(arm);
+                JoinArms(arm, body, f.Returned, default, false, called: true);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
                 if (memset)
@@ -399,10 +419,16 @@ internal sealed partial class Reachability
                 f.Returned = false;
                 return null;
             case IrKind.Case:
+                NextCase();
                 for (int i = 1; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
                 return null;
+            case IrKind.Default:
+                NextCase();
+                return EvalAll(n, f);
             case IrKind.Asm:
+                if (n.Flag)
+                    NoteVolatileAsm();
                 if (_quiet == 0 && n.Text is { } text)
                     foreach (Match m in AsmCallPattern().Matches(SubstituteOperands(text, n, f)))
                         AddNamed(m.Groups[1].Value);
@@ -484,13 +510,18 @@ internal sealed partial class Reachability
     }
 
     /// <summary>Runs two paths from the same state and joins them: a local keeps a value only if both agree.</summary>
-    private static void Branches(Frame f, Action first, Action? second)
+    private void Branches(Frame f, Action first, Action? second)
     {
+        // Each path is a branch (Reachability.Likelihood), the code after them a block where they join.
+        var arm = BeginArm();
+        long callsBefore = _callsMade;
         var before = (long?[])f.Slots.Clone();
         var upperBefore = (long?[])f.Upper.Clone();
         var signBefore = (bool[])f.NonNegative.Clone();
         var sizesBefore = SizeState.Of(f);
         first();
+        var firstArm = EndArm(arm);
+        arm = BeginArm();
         var sizesAfterFirst = SizeState.Of(f);
         sizesBefore.Restore(f);
         var afterFirst = (long?[])f.Slots.Clone();
@@ -503,6 +534,7 @@ internal sealed partial class Reachability
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
+        JoinArms(arm, firstArm, firstReturned, EndArm(arm), secondReturned, called: _callsMade != callsBefore);
         // Object sizes: the path that continues, or both joined as GCC's object-size pass joins a phi.
         if (secondReturned && !firstReturned)
             sizesAfterFirst.Restore(f);
@@ -588,7 +620,10 @@ internal sealed partial class Reachability
             var sizesBefore = SizeState.Of(f);
             f.SwitchSizes.Push(new Dictionary<int, (long? Size0, long? Size1)>());
             f.SwitchWrites.Push([]);
+            // Each case, up to the next, is a branch (Reachability.Likelihood).
+            var cases = BeginSwitch();
             Eval(body, f);
+            EndSwitch(cases);
             // The body is walked once, case after case: a local one case sets and a later one sets back
             // (set_mixer = true; break; … default: set_mixer = false) ends as it began, yet holds either. It
             // keeps a value only when every write gave the one it had before.

@@ -122,6 +122,9 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>How many output operands a GCC inline assembly statement has (its first children).</summary>
     public int AsmOutputCount => (int)Native.clang_Cursor_getGCCAssemblyNumOutputs(Raw);
 
+    /// <summary>A GCC inline assembly statement is volatile (asm volatile, or asm goto, which is implicitly).</summary>
+    public bool AsmVolatile => Native.clang_Cursor_isGCCAssemblyVolatile(Raw) != 0 || Native.clang_Cursor_isGCCAssemblyHasGoto(Raw) != 0;
+
     /// <summary>The initializer of a variable declaration, or a null cursor.</summary>
     public Cursor VarInitializer => Wrap(Native.clang_Cursor_getVarDeclInitializer(Raw));
 

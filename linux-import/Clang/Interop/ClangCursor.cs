@@ -109,4 +109,10 @@ internal static unsafe partial class Native
 
     [LibraryImport(Library, EntryPoint = "clang_Cursor_getGCCAssemblyNumOutputs")]
     internal static partial uint clang_Cursor_getGCCAssemblyNumOutputs(CXCursor cursor);
+
+    [LibraryImport(Library, EntryPoint = "clang_Cursor_isGCCAssemblyVolatile")]
+    internal static partial uint clang_Cursor_isGCCAssemblyVolatile(CXCursor cursor);
+
+    [LibraryImport(Library, EntryPoint = "clang_Cursor_isGCCAssemblyHasGoto")]
+    internal static partial uint clang_Cursor_isGCCAssemblyHasGoto(CXCursor cursor);
 }

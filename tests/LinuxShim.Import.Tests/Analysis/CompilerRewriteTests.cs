@@ -675,7 +675,8 @@ public class CompilerRewriteTests
 
     // In a function GCC optimizes for size (declared cold: __cold, __init, __exit) memcpy and memset expand inline
     // whatever their size, loops are not distributed into memset, and whole-struct copies beyond 8192 bytes are
-    // rep movs; memmove and memcmp stay calls. Expectations from gcc-12 -O2 with the kernel's flags (nm -u).
+    // rep movs; memmove and memcmp stay calls, but for an equality compare of one load a side (1, 2, 4, 8 bytes),
+    // where elsewhere one of up to 32 bytes is inline. Expectations from gcc-12 -O2 with the kernel's flags (nm -u).
     [Theory]
     [InlineData("", "memcpy(p, t, k);", "memcpy")]
     [InlineData("__attribute__((cold))", "memcpy(p, t, k);", null)]
@@ -689,6 +690,12 @@ public class CompilerRewriteTests
     [InlineData("__attribute__((cold))", "for (int i = 0; i < n; i++) q[i] = 0;", null)]
     [InlineData("__attribute__((cold))", "memmove(p, t, k);", "memmove")]
     [InlineData("__attribute__((cold))", "n = memcmp(p, t, k); use(&n);", "memcmp")]
+    [InlineData("", "n = !memcmp(p, t, 16); use(&n);", null)]
+    [InlineData("", "n = !memcmp(p, t, 3); use(&n);", null)]
+    [InlineData("__attribute__((cold))", "n = !memcmp(p, t, 16); use(&n);", "memcmp")]
+    [InlineData("__attribute__((cold))", "n = !memcmp(p, t, 8); use(&n);", null)]
+    [InlineData("__attribute__((cold))", "n = !memcmp(p, t, 3); use(&n);", "memcmp")]
+    [InlineData("__attribute__((cold))", "n = !memcmp(p, \"UBNT            \", 16); use(&n);", "memcmp")]
     public void MemcpyAndMemsetAreInlineInAColdFunction(string attributes, string body, string? emitted)
     {
         var undefined = Snippet.Undefined($$"""
@@ -771,5 +778,138 @@ public class CompilerRewriteTests
             __attribute__((cold)) int probe(char *p, const char *t, size_t k) { wrap(p, t, k); use(p); return 0; }
             int xmit(char *p, const char *t, size_t k) { wrap(p, t, k); use(p); return 0; }
             """,
+    };
+
+    // A static function whose address is never taken is compiled with what every call of it passes (ipa-cp, ipa-vrp):
+    // huawei-wmi's copy of min(buflen, len) bytes is inline when every call passes a constant buflen, or passes on a
+    // parameter that such calls bound, and a call not when one call passes anything else (a value its caller bounds
+    // itself, n & 0xff, included). Expectations from gcc-12 -O2 with the kernel's flags (nm -u, use and reg left out).
+    [Theory]
+    [InlineData("constants", null)]
+    [InlineData("one call passes an unknown", "memcpy")]
+    [InlineData("address taken", "memcpy")]
+    [InlineData("a masked argument", "memcpy")]
+    [InlineData("passed on by a static", null)]
+    [InlineData("passed on by an exported", "memcpy")]
+    [InlineData("too large to inline", "memcpy")]
+    [InlineData("under the inline limit", null)]
+    public void AStaticFunctionKnowsWhatEveryCallPassesIt(string program, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *memcpy(void *, const void *, size_t);
+            void use(void *);
+            void reg(int (*)(long, unsigned char *, size_t));
+            extern unsigned char *src;
+            extern size_t srclen;
+            #define min(a, b) ((a) < (b) ? (a) : (b))
+            static __attribute__((noinline)) int cmd(long arg, unsigned char *buf, size_t buflen) { size_t len = srclen + arg; if (buf) { len = min(buflen, len); memcpy(buf, src, len); } return 0; }
+            {{EveryCall[program]}}
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined.Where(u => u is not ("use" or "reg" or "src" or "srclen")));
+    }
+
+    private static readonly Dictionary<string, string> EveryCall = new()
+    {
+        ["constants"] = """
+            int a(long x) { return cmd(x, 0, 0); }
+            int b(long x) { unsigned char r[256]; cmd(x, r, 0x100); use(r); return 0; }
+            """,
+        ["one call passes an unknown"] = """
+            int a(long x) { return cmd(x, 0, 0); }
+            int b(long x, size_t n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            """,
+        ["address taken"] = """
+            int a(long x) { reg(cmd); return cmd(x, 0, 0); }
+            int b(long x) { unsigned char r[256]; cmd(x, r, 0x100); use(r); return 0; }
+            """,
+        ["a masked argument"] = """
+            int a(long x) { return cmd(x, 0, 0); }
+            int b(long x, size_t n) { unsigned char r[256]; cmd(x, r, n & 0xff); use(r); return 0; }
+            """,
+        ["passed on by a static"] = """
+            static __attribute__((noinline)) int mid(long x, size_t n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        ["passed on by an exported"] = """
+            int mid(long x, size_t n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        ["too large to inline"] = """
+            int a(long x) { return cmd(x, 0, 0); }
+            int b(long x) { unsigned char r[65536]; cmd(x, r, 65536); use(r); return 0; }
+            """,
+        ["under the inline limit"] = """
+            int a(long x) { return cmd(x, 0, 0); }
+            int b(long x) { unsigned char r[4096]; cmd(x, r, 4096); use(r); return 0; }
+            """,
+    };
+
+    // Code GCC's guessed profile says never runs is optimized for size in a function optimized for speed: a block whose
+    // first call is to a cold function (the kernel's printk family is __cold), all it reaches only through such
+    // blocks, and a branch every path of which calls one (Reachability.Likelihood). There a 6-byte equality memcmp
+    // and a printed literal are calls, an unbounded memcpy is inline. Expectations from gcc-12 -O2 with the kernel's
+    // flags (nm -u, use and info left out).
+    [Theory]
+    [InlineData("a cold call first", "memcmp")]
+    [InlineData("a call before it", null)]
+    [InlineData("a cold call in a branch, after the join", null)]
+    [InlineData("in the cold branch", "memcmp")]
+    [InlineData("before the cold call in its branch", "memcmp")]
+    [InlineData("a call before the cold call in its branch", "memcmp")]
+    [InlineData("a cold call first after a join", "memcmp")]
+    [InlineData("after a branch that returned", null)]
+    [InlineData("arithmetic before it", "memcmp")]
+    [InlineData("a builtin before it", "memcmp")]
+    [InlineData("volatile assembly before it", null)]
+    [InlineData("assembly before it", "memcmp")]
+    [InlineData("both branches cold", "memcmp")]
+    [InlineData("the other branch", null)]
+    [InlineData("a cold case", "memcmp")]
+    [InlineData("through an inline function", "memcmp")]
+    [InlineData("an inline function without calls before it", "memcmp")]
+    [InlineData("a loop before it", "memcmp")]
+    [InlineData("a literal printed after it", "strcpy")]
+    [InlineData("a literal printed before it", "strcpy")]
+    [InlineData("a copy after it", null)]
+    public void CodeGccPredictsNeverRunsIsOptimizedForSize(string program, string? emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            int memcmp(const void *, const void *, size_t);
+            void *memcpy(void *, const void *, size_t);
+            int sprintf(char *, const char *, ...);
+            int use(const void *);
+            __attribute__((cold)) void info(const char *, ...);
+            static inline void wrap(char *p) { p[0] = 1; }
+            static inline void winfo(void) { info("x"); }
+            void f(char *p, const char *q, int n) { {{NeverRuns[program]}} }
+            """);
+        Assert.Equal(emitted is null ? [] : [emitted], undefined.Where(u => u is not ("use" or "info")));
+    }
+
+    private static readonly Dictionary<string, string> NeverRuns = new()
+    {
+        ["a cold call first"] = """info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["a call before it"] = """use(p); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["a cold call in a branch, after the join"] = """if (n) info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["in the cold branch"] = """if (n) { info("x"); if (!memcmp(p, q, 6)) use(p); }""",
+        ["before the cold call in its branch"] = """if (n) { if (!memcmp(p, q, 6)) use(p); info("y"); }""",
+        ["a call before the cold call in its branch"] = """if (n) { use(p); info("x"); if (!memcmp(p, q, 6)) use(p); }""",
+        ["a cold call first after a join"] = """if (n) use(p); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["after a branch that returned"] = """if (n) { info("x"); return; } if (!memcmp(p, q, 6)) use(p);""",
+        ["arithmetic before it"] = """n = n * 3; info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["a builtin before it"] = """memcpy(p, q, n); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["volatile assembly before it"] = """asm volatile("nop"); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["assembly before it"] = """asm("nop" : "=r"(n)); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["both branches cold"] = """if (n) info("x"); else info("y"); if (!memcmp(p, q, 6)) use(p);""",
+        ["the other branch"] = """if (n) { info("y"); } else { if (!memcmp(p, q, 6)) use(p); }""",
+        ["a cold case"] = """switch (n) { case 1: use(p); break; case 2: info("x"); if (!memcmp(p, q, 6)) use(p); break; }""",
+        ["through an inline function"] = """winfo(); if (!memcmp(p, q, 6)) use(p);""",
+        ["an inline function without calls before it"] = """wrap(p); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["a loop before it"] = """for (int i = 0; i < n; i++) use(p); info("x"); if (!memcmp(p, q, 6)) use(p);""",
+        ["a literal printed after it"] = """info("x"); sprintf(p, "fixed"); use(p);""",
+        ["a literal printed before it"] = """sprintf(p, "fixed"); info("x"); use(p);""",
+        ["a copy after it"] = """info("x"); memcpy(p, q, n); use(p);""",
     };
 }
