@@ -53,19 +53,44 @@ internal sealed partial class Reachability
 
     private bool Unlikely => _unlikelyOuter || _unlikely;
 
+    /// <summary>In the definition being walked, some path from its entry made a call or returned in a block that may run.</summary>
+    private bool _entryEscaped;
+
+    /// <summary>Definitions walked → whether every walk found their entry block never runs (gcc-12 then optimizes all
+    /// of the function for size: memcpy inline, a printed literal strcpy…).</summary>
+    private readonly Dictionary<Symbol, bool> _entryNeverRuns = [];
+
+    /// <summary>Decisions GCC makes by the block rather than by the function: memcmp's equality expansion. Checked
+    /// with gcc-12: in a branch predicted not taken, or a block after a cold call, memcmp(p, q, 6) == 0 is a call
+    /// while memcpy, memset and sprintf(d, "literal") are as in the rest of the function.</summary>
+    private static bool IsBlockLevel(SizeDecision decision) => (decision.Speed ?? decision.Size) is "memcmp" or "bcmp";
+
     private readonly record struct ArmState(bool Unlikely, bool BlockCalled, bool CertainCold, bool Escaped);
 
     /// <summary>Starts walking a walk of its own (a queued definition): its entry block, nothing pending.</summary>
     private void StartFunctionWalk()
     {
-        _unlikelyOuter = _unlikely = _blockCalled = _certainCold = _escaped = false;
+        _unlikelyOuter = _unlikely = _blockCalled = _certainCold = _escaped = _entryEscaped = false;
         _arms.Clear();
         _effects.Clear();
         _blockPending.Clear();
     }
 
     /// <summary>Ends a queued definition's walk: what its last block decided before any call stands.</summary>
-    private void FinishFunctionWalk() => ReleaseBlock();
+    private void FinishFunctionWalk(Symbol function, bool returned)
+    {
+        ReleaseBlock();
+        if (!returned && !Unlikely)
+            _entryEscaped = true; // the end, reached on a path that may run
+        _entryNeverRuns[function] = !_entryEscaped && _entryNeverRuns.GetValueOrDefault(function, true);
+    }
+
+    /// <summary>A return from the definition being walked (not from an inline callee).</summary>
+    private void NoteReturn()
+    {
+        if (_quiet == 0 && !Unlikely)
+            _entryEscaped = true;
+    }
 
     /// <summary>A library call's decision, in code not known to be unlikely: pending the block's first call, then the
     /// branch's verdict, then the function's.</summary>
@@ -119,6 +144,8 @@ internal sealed partial class Reachability
         if (cold && !_escaped)
             _certainCold = true;
         _blockCalled = true;
+        if (!Unlikely)
+            _entryEscaped = true;
         if (_effects.TryPeek(out var e) && e.ArmDepth == _arms.Count)
         {
             if (!e.FirstSeen)
@@ -137,6 +164,8 @@ internal sealed partial class Reachability
         if (!_blockCalled)
             FirstCallOfBlock(cold: false);
         _blockCalled = true;
+        if (!Unlikely)
+            _entryEscaped = true;
         if (_effects.TryPeek(out var e) && e.ArmDepth == _arms.Count)
             e.FirstSeen = e.Called = true;
     }
@@ -175,7 +204,8 @@ internal sealed partial class Reachability
             else
                 DecideForFunction(p);
         }
-        var result = (cold, _unlikely || cold);
+        // A branch predicted not taken is not a block that never runs: what joins it may run.
+        var result = (cold, _unlikely);
         (_unlikely, _blockCalled, _certainCold, _escaped) = (before.Unlikely, before.BlockCalled, before.CertainCold, before.Escaped);
         return result;
     }
@@ -287,7 +317,11 @@ internal sealed partial class Reachability
         if (effects.CertainCold && !_escaped)
             _certainCold = true;
         if (effects.Called)
+        {
             _blockCalled = true;
+            if (!Unlikely)
+                _entryEscaped = true;
+        }
         PassOn(effects);
     }
 

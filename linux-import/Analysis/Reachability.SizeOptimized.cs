@@ -39,8 +39,8 @@ internal sealed partial class Reachability
         foreach (var (decision, callee, unlikely) in made)
         {
             if (callee is not null)
-                NoteDirectCall(callee);
-            else if (unlikely)
+                NoteDirectCall(callee, unlikely);
+            else if (unlikely && IsBlockLevel(decision))
                 Emit(decision.Size, decision.Target); // unlikely by the inline function's own code (Reachability.Likelihood)
             else
                 EmitLibraryCall(decision.Speed, decision.Size, decision.Target);
@@ -63,12 +63,16 @@ internal sealed partial class Reachability
             made.Add(new CallerDependent(decision, null, _unlikely));
         // In code GCC predicts is never executed, optimized for size; in a branch, once the branch is known
         // (Reachability.Likelihood); elsewhere as the function is.
-        if (Unlikely)
+        // memcmp's equality expansion follows the block; what else differs, the function (Reachability.Likelihood).
+        bool block = IsBlockLevel(decision);
+        if (block && Unlikely)
             Emit(size, target);
         else if (_emitted is null)
             Emit(speed, target);
-        else
+        else if (block)
             Decide(new DeferredDecision(_emitted, _current, decision));
+        else
+            DecideForFunction(new DeferredDecision(_emitted, _current, decision));
     }
 
     private void Emit(string? name, Symbol? target)
@@ -82,20 +86,29 @@ internal sealed partial class Reachability
     }
 
     // Whether a function is optimized for size, when that is known before the walk ends: a static one's coldness
-    // depends on its callers (null).
-    private static bool? KnownSizeOptimized(Symbol function) =>
-        function.IsCold ? true : function.IsFunction && function.IsStatic ? null : false;
+    // depends on its callers (null). A function whose entry GCC's guessed profile says never runs is optimized for size too, which is known once its
+    // walk ends (Reachability.Likelihood): what is not declared cold is decided at the end.
+    private static bool? KnownSizeOptimized(Symbol function) => function.IsCold ? true : null;
 
-    /// <summary>A direct call of <paramref name="callee"/> from the code being walked.</summary>
-    private void NoteDirectCall(Symbol callee)
+    /// <summary>A direct call of <paramref name="callee"/> from the code being walked (from a block that never runs,
+    /// as a reused inline walk found, when <paramref name="unlikely"/>).</summary>
+    private void NoteDirectCall(Symbol callee, bool unlikely = false)
     {
         if (_quiet > 0 || _emitted is null)
             return;
         foreach (var made in _capturing)
-            made.Add(new CallerDependent(default, callee));
+            made.Add(new CallerDependent(default, callee, unlikely || _unlikely));
+        NoteCaller(callee, unlikely || Unlikely);
+    }
+
+    // A call from a block GCC's guessed profile says never runs is no reason to optimize the callee for speed (gcc-12's
+    // ipa-profile: a static called only from such blocks is optimized for size); one from a branch it only predicts is.
+    private void NoteCaller(Symbol callee, bool unlikelySite)
+    {
         if (!_calledFrom.TryGetValue(callee, out var callers))
             _calledFrom[callee] = callers = [];
-        callers.Add(_emitted);
+        if (!unlikelySite)
+            callers.Add(_emitted!);
     }
 
     /// <summary>Decides what was deferred, once every call has been walked.</summary>
@@ -103,8 +116,9 @@ internal sealed partial class Reachability
     {
         if (_deferred.Count == 0)
             return;
-        // The least fixpoint, as GCC propagates: a cycle of statics (recursion) is not cold by itself.
-        var cold = new HashSet<Symbol>();
+        // The least fixpoint, as GCC propagates: a cycle of statics (recursion) is not cold by itself. Functions whose
+        // entry never runs are cold from the start.
+        var cold = new HashSet<Symbol>(_entryNeverRuns.Where(e => e.Value).Select(e => e.Key));
         for (bool changed = true; changed;)
         {
             changed = false;

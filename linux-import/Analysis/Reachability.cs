@@ -96,6 +96,9 @@ internal sealed partial class Reachability
         /// which makes a signed bound of theirs a bound of a size (Reachability.Bounds).</summary>
         public readonly bool[] NonNegative;
 
+        /// <summary>The frame of a definition's own walk, not of an inline callee walked in it.</summary>
+        public bool Outermost;
+
         /// <summary>The value the function returns is only tested against zero by its caller.</summary>
         public bool ResultZeroTested;
 
@@ -190,8 +193,9 @@ internal sealed partial class Reachability
                 StartFunctionWalk();
                 if (Trace)
                     Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
-                Eval(symbol.Body, new Frame(symbol, args));
-                FinishFunctionWalk();
+                var frame = new Frame(symbol, args) { Outermost = true };
+                Eval(symbol.Body, frame);
+                FinishFunctionWalk(symbol, frame.Returned);
             }
         }
         while (WalkJoined());
@@ -298,6 +302,8 @@ internal sealed partial class Reachability
                     _returnedZeroTested = null;
                 }
                 f.NoteReturn(n.Kids.Length > 0 ? v : null);
+                if (f.Outermost)
+                    NoteReturn();
                 f.NoteReturnBound(n.Kids.Length == 0 ? null : v is long x && x >= 0 ? x : UpperBound(n.Kids[^1], f));
                 f.Returned = true;
                 return null;

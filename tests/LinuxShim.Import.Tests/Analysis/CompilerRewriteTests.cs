@@ -845,11 +845,12 @@ public class CompilerRewriteTests
             """,
     };
 
-    // Code GCC's guessed profile says never runs is optimized for size in a function optimized for speed: a block whose
-    // first call is to a cold function (the kernel's printk family is __cold), all it reaches only through such
-    // blocks, and a branch every path of which calls one (Reachability.Likelihood). There a 6-byte equality memcmp
-    // and a printed literal are calls, an unbounded memcpy is inline. Expectations from gcc-12 -O2 with the kernel's
-    // flags (nm -u, use and info left out).
+    // Code GCC's guessed profile says never runs (Reachability.Likelihood; the kernel's printk family is __cold): a block
+    // whose first call is to a cold function, and what only such blocks reach; where the function's entry is such a
+    // block, all of it is optimized for size (memcpy inline, a printed literal strcpy), and a static called only from
+    // such blocks is too. A branch every path of which calls a cold function is only predicted not taken: there, as in
+    // any block that never runs, a 6-byte equality memcmp is a call, but memcpy stays as in the rest of the function.
+    // Expectations from gcc-12 -O2 with the kernel's flags (nm -u, use and info left out).
     [Theory]
     [InlineData("a cold call first", "memcmp")]
     [InlineData("a call before it", null)]
@@ -872,6 +873,14 @@ public class CompilerRewriteTests
     [InlineData("a literal printed after it", "strcpy")]
     [InlineData("a literal printed before it", "strcpy")]
     [InlineData("a copy after it", null)]
+    [InlineData("a copy in the cold branch", "memcpy")]
+    [InlineData("a copy after a cold call in a branch", "memcpy")]
+    [InlineData("a copy after a cold call after a join", "memcpy")]
+    [InlineData("after two branches that each call first", null)]
+    [InlineData("a copy after two cold branches", "memcpy")]
+    [InlineData("a static called after a cold call after a join", null)]
+    [InlineData("a static called in the cold branch", "memcpy")]
+    [InlineData("a static called after a call and a cold call", "memcpy")]
     public void CodeGccPredictsNeverRunsIsOptimizedForSize(string program, string? emitted)
     {
         var undefined = Snippet.Undefined($$"""
@@ -883,6 +892,7 @@ public class CompilerRewriteTests
             __attribute__((cold)) void info(const char *, ...);
             static inline void wrap(char *p) { p[0] = 1; }
             static inline void winfo(void) { info("x"); }
+            static __attribute__((noinline)) void out(char *p, const char *q, int n) { memcpy(p, q, n); use(p); }
             void f(char *p, const char *q, int n) { {{NeverRuns[program]}} }
             """);
         Assert.Equal(emitted is null ? [] : [emitted], undefined.Where(u => u is not ("use" or "info")));
@@ -911,5 +921,13 @@ public class CompilerRewriteTests
         ["a literal printed after it"] = """info("x"); sprintf(p, "fixed"); use(p);""",
         ["a literal printed before it"] = """sprintf(p, "fixed"); info("x"); use(p);""",
         ["a copy after it"] = """info("x"); memcpy(p, q, n); use(p);""",
+        ["a copy in the cold branch"] = """if (n) { memcpy(p, q, n); info("x"); }""",
+        ["a copy after a cold call in a branch"] = """if (n) { info("x"); memcpy(p, q, n); }""",
+        ["a copy after a cold call after a join"] = """if (n) use(p); info("x"); memcpy(p, q, n);""",
+        ["after two branches that each call first"] = """if (n) { use(p); info("x"); } else { use(q); info("y"); } if (!memcmp(p, q, 6)) use(p);""",
+        ["a copy after two cold branches"] = """use(p); if (n) info("x"); else info("y"); memcpy(p, q, n);""",
+        ["a static called after a cold call after a join"] = """if (n) use(p); info("x"); out(p, q, n);""",
+        ["a static called in the cold branch"] = """if (n) { out(p, q, n); info("x"); }""",
+        ["a static called after a call and a cold call"] = """use(p); info("x"); out(p, q, n);""",
     };
 }
