@@ -62,7 +62,7 @@ internal sealed partial class Reachability
         }
         // GCC may inline or clone a static function for constant arguments, or not: both versions
         // are possible, so both are followed.
-        NoteDirectCall(target);
+        NoteDirectCall(target, call: n);
         NoteCallMade(target);
         // A static one is walked, as GCC compiles it, with what all its calls pass (Reachability.Interprocedural).
         if (target.IsStatic)

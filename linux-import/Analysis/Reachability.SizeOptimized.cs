@@ -21,6 +21,20 @@ internal sealed partial class Reachability
     /// <summary>Function → the emitted functions whose surviving code calls it directly.</summary>
     private readonly Dictionary<Symbol, HashSet<Symbol>> _calledFrom = [];
 
+    /// <summary>Function → every call site of it walked (the emitted function, and the call, when known).</summary>
+    private readonly Dictionary<Symbol, HashSet<(Symbol Caller, IrNode? Call)>> _callSites = [];
+
+    /// <summary>
+    /// A static function GCC inlines into its one caller (called once, its address never taken, not noinline): its own
+    /// entry block is then the caller's block (gcc-12: soc-topology's manifest_new_ver, whose entry leads only to
+    /// dev_warn calls, keeps its memcpy a call, inlined into soc_tplg_manifest_load). Called only from blocks that never
+    /// run it is still optimized for size (sb_edac's sbridge_mce_output_error, its sprintf lines strcpy calls); a small
+    /// one GCC inlines before it estimates the profile is not, which the importer does not tell apart.
+    /// </summary>
+    private bool CalledOnceInline(Symbol function) =>
+        function.IsStatic && !function.IsNoInline && !_notLocal.Contains(function)
+        && _callSites.TryGetValue(function, out var sites) && sites.Count == 1;
+
     /// <summary>Functions referenced other than by a direct call (address taken, a root): never local to GCC.</summary>
     private readonly HashSet<Symbol> _notLocal = [];
 
@@ -92,13 +106,17 @@ internal sealed partial class Reachability
 
     /// <summary>A direct call of <paramref name="callee"/> from the code being walked (from a block that never runs,
     /// as a reused inline walk found, when <paramref name="unlikely"/>).</summary>
-    private void NoteDirectCall(Symbol callee, bool unlikely = false)
+    private void NoteDirectCall(Symbol callee, bool unlikely = false, IrNode? call = null)
     {
         if (_quiet > 0 || _emitted is null)
             return;
         foreach (var made in _capturing)
             made.Add(new CallerDependent(default, callee, unlikely || _unlikely));
         NoteCaller(callee, unlikely || Unlikely);
+        if (!_callSites.TryGetValue(callee, out var sites))
+            _callSites[callee] = sites = [];
+        // A reused inline walk's call is another copy of it (no node: a site of its own unless one is recorded here).
+        sites.Add((_emitted, call));
     }
 
     // A call from a block GCC's guessed profile says never runs is no reason to optimize the callee for speed (gcc-12's
@@ -109,6 +127,7 @@ internal sealed partial class Reachability
             _calledFrom[callee] = callers = [];
         if (!unlikelySite)
             callers.Add(_emitted!);
+
     }
 
     /// <summary>Decides what was deferred, once every call has been walked.</summary>
@@ -118,7 +137,7 @@ internal sealed partial class Reachability
             return;
         // The least fixpoint, as GCC propagates: a cycle of statics (recursion) is not cold by itself. Functions whose
         // entry never runs are cold from the start.
-        var cold = new HashSet<Symbol>(_entryNeverRuns.Where(e => e.Value).Select(e => e.Key));
+        var cold = new HashSet<Symbol>(_entryNeverRuns.Where(e => e.Value && !CalledOnceInline(e.Key)).Select(e => e.Key));
         for (bool changed = true; changed;)
         {
             changed = false;

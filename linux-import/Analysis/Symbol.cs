@@ -66,6 +66,16 @@ internal sealed partial class Symbol(string name, string linkName, bool isFuncti
 
     private bool? _cold;
 
+    /// <summary>A function declared noinline, which GCC keeps out of line even where it is called once.</summary>
+    public bool IsNoInline => _noInline ??= IsFunction
+        && (Declaration.HasAttributes && NoInlinePattern().IsMatch(Declaration.PrettyPrintedDeclaration())
+            || Definition is { } d && d.HasAttributes && NoInlinePattern().IsMatch(d.PrettyPrintedDeclaration()));
+
+    private bool? _noInline;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\((?:__)?noinline(?:__)?\)\)")]
+    private static partial System.Text.RegularExpressions.Regex NoInlinePattern();
+
     [System.Text.RegularExpressions.GeneratedRegex(@"__attribute__\(\((?:__)?cold(?:__)?\)\)")]
     private static partial System.Text.RegularExpressions.Regex ColdPattern();
 
