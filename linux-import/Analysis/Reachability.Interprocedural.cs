@@ -115,9 +115,10 @@ internal sealed partial class Reachability
         foreach (var function in widened)
         {
             int walks = _joinWalks[function] = _joinWalks.GetValueOrDefault(function) + 1;
+            var binding = _notLocal.Contains(function) || walks > MaxJoinWalks ? null : JoinedBinding(function);
             if (Trace)
-                Console.Error.WriteLine($"trace: join {function.Name} walk {walks}{(_notLocal.Contains(function) ? " (address taken)" : "")}: {JoinedBinding(function).Key()}");
-            Visit(function, _notLocal.Contains(function) || walks > MaxJoinWalks ? null : JoinedBinding(function));
+                Console.Error.WriteLine($"trace: join {function.Name} walk {walks}: {binding?.Key() ?? "(address taken, or widened too often)"}");
+            Visit(function, binding);
         }
         return true;
     }

@@ -138,7 +138,20 @@ internal sealed partial class Reachability
         if (_quiet > 0)
             return;
         _callsMade++;
-        bool cold = target.IsCold && _emitted is { IsCold: false };
+        NoteBlockCall(cold: target.IsCold && _emitted is { IsCold: false });
+    }
+
+    /// <summary>Volatile inline assembly: a block's first "call" as far as the cold rule goes.</summary>
+    private void NoteVolatileAsm()
+    {
+        if (_quiet == 0)
+            NoteBlockCall(cold: false);
+    }
+
+    // A statement that may end the block's run (a call, volatile assembly): the block's first one decides whether the
+    // block never runs; a cold one makes the branch cold unless a path left it before.
+    private void NoteBlockCall(bool cold)
+    {
         if (!_blockCalled)
             FirstCallOfBlock(cold);
         if (cold && !_escaped)
@@ -154,20 +167,6 @@ internal sealed partial class Reachability
             if (cold && !_escaped)
                 e.CertainCold = true;
         }
-    }
-
-    /// <summary>Volatile inline assembly: a block's first "call" as far as the cold rule goes.</summary>
-    private void NoteVolatileAsm()
-    {
-        if (_quiet > 0)
-            return;
-        if (!_blockCalled)
-            FirstCallOfBlock(cold: false);
-        _blockCalled = true;
-        if (!Unlikely)
-            _entryEscaped = true;
-        if (_effects.TryPeek(out var e) && e.ArmDepth == _arms.Count)
-            e.FirstSeen = e.Called = true;
     }
 
     /// <summary>A label: a block reached from elsewhere.</summary>
@@ -199,10 +198,8 @@ internal sealed partial class Reachability
         {
             if (cold)
                 EmitIn(p, size: true);
-            else if (_arms.Count > 0)
-                _arms.Peek().Add(p);
             else
-                DecideForFunction(p);
+                Route(p);
         }
         // A branch predicted not taken is not a block that never runs: what joins it may run.
         var result = (cold, _unlikely);
@@ -266,21 +263,15 @@ internal sealed partial class Reachability
         (_current, _emitted) = (current, emitted);
     }
 
-    /// <summary>A decision in hot code: as its function is optimized (a static's coldness is known at the end).</summary>
+    /// <summary>A decision in code that may run: as its function is optimized. Only a function declared cold is known
+    /// to be optimized for size before the walk ends: a static's coldness depends on its callers, and whether a
+    /// function's entry never runs is known once its walks end, so the rest is decided then (DecideDeferred).</summary>
     private void DecideForFunction(DeferredDecision p)
     {
-        switch (KnownSizeOptimized(p.Emitted))
-        {
-            case true:
-                EmitIn(p, size: true);
-                break;
-            case false:
-                EmitIn(p, size: false);
-                break;
-            default:
-                _deferred.Add(p);
-                break;
-        }
+        if (p.Emitted.IsCold)
+            EmitIn(p, size: true);
+        else
+            _deferred.Add(p);
     }
 
     /// <summary>Enters an inline function's walk in the caller's block: unlikely if its call is.</summary>

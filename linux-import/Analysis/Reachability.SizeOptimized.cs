@@ -75,9 +75,8 @@ internal sealed partial class Reachability
         var decision = new SizeDecision(speed, size, target);
         foreach (var made in _capturing)
             made.Add(new CallerDependent(decision, null, _unlikely));
-        // In code GCC predicts is never executed, optimized for size; in a branch, once the branch is known
-        // (Reachability.Likelihood); elsewhere as the function is.
-        // memcmp's equality expansion follows the block; what else differs, the function (Reachability.Likelihood).
+        // memcmp's equality expansion follows the block (size in one that never runs; else once the block's first call
+        // and the branch's verdict are known); what else differs follows the function (Reachability.Likelihood).
         bool block = IsBlockLevel(decision);
         if (block && Unlikely)
             Emit(size, target);
@@ -98,11 +97,6 @@ internal sealed partial class Reachability
         else
             AddNamed(name);
     }
-
-    // Whether a function is optimized for size, when that is known before the walk ends: a static one's coldness
-    // depends on its callers (null). A function whose entry GCC's guessed profile says never runs is optimized for size too, which is known once its
-    // walk ends (Reachability.Likelihood): what is not declared cold is decided at the end.
-    private static bool? KnownSizeOptimized(Symbol function) => function.IsCold ? true : null;
 
     /// <summary>A direct call of <paramref name="callee"/> from the code being walked (from a block that never runs,
     /// as a reused inline walk found, when <paramref name="unlikely"/>).</summary>
