@@ -15,6 +15,10 @@ internal sealed class IrBuilder(UnitIndex index)
     private readonly Dictionary<int, int> _declaredAtLoopDepth = new();
     private int _loopDepth;
 
+    /// <summary>For each slot, the calls whose test against zero was stored in it (x = !call, x = call != 0):
+    /// the call and whether the test is != 0.</summary>
+    private readonly Dictionary<int, List<(IrNode Call, bool NonZero)>> _heldTests = new();
+
     /// <summary>For each loop being built, from the outermost: the slots it writes (IrNode.Written).</summary>
     private readonly List<HashSet<int>> _loopWrites = [];
 
@@ -78,6 +82,7 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var kids = c.Children();
                 var node = With(IrKind.Generic, kids);
+                node.PointerMember = kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer;
                 // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
                 // array that may run past its declared size, so its object size is not known (fortify's checks
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
@@ -107,6 +112,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 var node = With(IrKind.Binary, kids, (int)op);
                 if (op is >= BinaryOp.Assign and <= BinaryOp.OrAssign && node.Kids.Length > 0)
                     NoteWrite(node.Kids[0]);
+                if (op == BinaryOp.Assign && node.Kids.Length == 2 && node.Kids[0].Unwrapped.Kind == IrKind.Slot)
+                    NoteHeldTest(node.Kids[0].Unwrapped.Index, node.Kids[1]);
                 // A struct assignment is a block copy: its size, for Reachability to see a libcall in a large one.
                 if (op == BinaryOp.Assign && kids.Count == 2 && kids[0].CanonicalTypeKind == TypeKind.Record)
                     node.ObjectSize = kids[0].TypeSize;
@@ -120,8 +127,11 @@ internal sealed class IrBuilder(UnitIndex index)
                         node.Kids[1].MarkZeroTested();
                 }
                 if (op is BinaryOp.LAnd or BinaryOp.LOr)
+                {
                     foreach (var operand in node.Kids)
                         operand.MarkZeroTested();
+                    UnmarkCombinedHeldTests(node, op == BinaryOp.LOr);
+                }
                 if (op is BinaryOp.Or or BinaryOp.And)
                     UnmarkCombinedZeroTests(node, op == BinaryOp.Or);
                 return node;
@@ -355,6 +365,8 @@ internal sealed class IrBuilder(UnitIndex index)
         _declaredAtLoopDepth[slot] = _loopDepth;
         var init = c.VarInitializer;
         var declaration = new IrNode { Kind = IrKind.LocalDecl, Index = slot, Kids = init.IsNull ? IrNode.None : [Node(init)] };
+        if (declaration.Kids.Length == 1)
+            NoteHeldTest(slot, declaration.Kids[0]);
         // __attribute__((cleanup(fn))) (the kernel's __free(x), guard(), scoped_guard()) calls fn(&var) when
         // the variable goes out of scope. Where exactly does not change what is referenced: the call is
         // walked right after the declaration, with an argument whose value is unknown.
@@ -408,11 +420,50 @@ internal sealed class IrBuilder(UnitIndex index)
     /// </summary>
     private static void UnmarkCombinedZeroTests(IrNode node, bool or)
     {
+        var tested = Operands(node, or ? BinaryOp.Or : BinaryOp.And).Select(o => ZeroTestedCall(o, or)).OfType<IrNode>().ToList();
+        if (tested.Count >= 2)
+            foreach (var call in tested)
+                call.ZeroTested = false;
+    }
+
+    private void NoteHeldTest(int slot, IrNode value)
+    {
+        foreach (bool nonZero in (ReadOnlySpan<bool>)[false, true])
+            if (ZeroTestedCall(value.Unwrapped, nonZero) is { } call)
+            {
+                if (!_heldTests.TryGetValue(slot, out var held))
+                    _heldTests[slot] = held = [];
+                held.Add((call, nonZero));
+            }
+    }
+
+    /// <summary>
+    /// Tests against zero that were stored in locals and are joined by &amp;&amp; (== 0 tests) or || (!= 0 tests):
+    /// with both values already computed, GCC evaluates the condition without branching (ifcombine), as
+    /// (a | b) == 0 or (a | b) != 0, so neither call is compared with zero itself (sfp's
+    /// "cotsworks = !memcmp(…, 16); cotsworks_sfbg = !memcmp(…, 4); if (cotsworks &amp;&amp; cotsworks_sfbg)" calls
+    /// both; gcc-12 -O2 with the kernel's flags, whatever the locals' types and other writes). A call written in
+    /// the condition itself is evaluated only when the first test passes, and stays inline; != 0 tests joined
+    /// by &amp;&amp; cannot be folded so.
+    /// </summary>
+    private void UnmarkCombinedHeldTests(IrNode node, bool or)
+    {
+        var holders = Operands(node, or ? BinaryOp.LOr : BinaryOp.LAnd)
+            .Select(o => o.Kind == IrKind.Slot && _heldTests.TryGetValue(o.Index, out var held) ? held.Where(h => h.NonZero == or).ToList() : [])
+            .Where(held => held.Count > 0).ToList();
+        if (holders.Count >= 2)
+            foreach (var (call, _) in holders.SelectMany(held => held))
+                call.ZeroTested = false;
+    }
+
+    /// <summary>The operands of a chain of one operator (a | b | c), whatever its grouping, unwrapped.</summary>
+    private static List<IrNode> Operands(IrNode node, BinaryOp op)
+    {
         var operands = new List<IrNode>();
         void Flatten(IrNode n)
         {
             var u = n.Unwrapped;
-            if (u.Kind == IrKind.Binary && u.Op == (int)(or ? BinaryOp.Or : BinaryOp.And) && u.Kids.Length == 2)
+            if (u.Kind == IrKind.Binary && u.Op == (int)op && u.Kids.Length == 2)
             {
                 Flatten(u.Kids[0]);
                 Flatten(u.Kids[1]);
@@ -421,10 +472,7 @@ internal sealed class IrBuilder(UnitIndex index)
                 operands.Add(u);
         }
         Flatten(node);
-        var tested = operands.Select(o => ZeroTestedCall(o, or)).OfType<IrNode>().ToList();
-        if (tested.Count >= 2)
-            foreach (var call in tested)
-                call.ZeroTested = false;
+        return operands;
     }
 
     /// <summary>The integer constant 0 (through parentheses and conversions), not a string literal.</summary>

@@ -53,6 +53,9 @@ internal sealed class IrNode
     /// sees, from the member to the end of the variable.</summary>
     public long? ObjectRemaining;
 
+    /// <summary>p-&gt;m: a member reached through the pointer that is the node's one kid.</summary>
+    public bool PointerMember;
+
     /// <summary>For p-&gt;m, m an array and p a pointer: m's offset in bytes in *p. When what p points to has a
     /// known size (it came from kmalloc(sizeof(*p), …)), __builtin_object_size type 0 is that size less the offset.</summary>
     public long? MemberOffset;

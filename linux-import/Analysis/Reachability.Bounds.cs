@@ -314,10 +314,12 @@ internal sealed partial class Reachability
     /// start) in its own signedness (an int counter against an unsigned bound may wrap), at least an int wide, stepped by one,
     /// against a constant or a local the loop does not write (a bound read from memory the stores may change
     /// is not). Known start and bound make a memset of constant size, expanded inline; otherwise it is a call.
+    /// A loop that copies elements, "a[c] = b[c]" (CopyCall), is a memcpy or a memmove the same way.
     /// Asked before the loop's walk, while the counter still holds its value on entry. Checked with gcc-12 -O2
-    /// and the kernel's flags (fireface's write_pcm_silence, clip's atmarp_info).
+    /// and the kernel's flags (fireface's write_pcm_silence, clip's atmarp_info, fam15h_power's
+    /// power1_average_show, w83627ehf's probe). The calls in the order of the loop's stores, memset first.
     /// </summary>
-    private bool IsMemsetLoop(IrNode loop, Frame f)
+    private List<string> DistributedCalls(IrNode loop, Frame f)
     {
         IrNode condition, body;
         IrNode? step = null;
@@ -330,22 +332,23 @@ internal sealed partial class Reachability
         else if (!loop.Flag && loop.Index == 0 && loop.Kids.Length == 2)
             (condition, body) = (loop.Kids[0].Unwrapped, loop.Kids[1].Unwrapped);
         else
-            return false;
+            return [];
         if (condition is not { Kind: IrKind.Binary, Kids.Length: 2 } || (BinaryOp)condition.Op is not (BinaryOp.LT or BinaryOp.LE or BinaryOp.NE))
-            return false;
+            return [];
         var (left, bound) = (condition.Kids[0].Unwrapped, condition.Kids[1].Unwrapped);
         // c <= bound ends only below the type's largest value: a constant bound; c != bound only from a known start.
         if ((BinaryOp)condition.Op == BinaryOp.LE && !(bound.Kind == IrKind.Constant && bound.Text is null && bound.Value is >= 0 and < int.MaxValue))
-            return false;
+            return [];
         if ((BinaryOp)condition.Op == BinaryOp.NE && left.Kind == IrKind.Slot && left.Index < f.Slots.Length && f.Slots[left.Index] is null)
-            return false;
+            return [];
         if (left.Kind != IrKind.Slot || (counter >= 0 && left.Index != counter) || left.TypeMax is not null || left.Unsigned != condition.Flag
             || left.Index >= f.Slots.Length || f.Escaped[left.Index])
-            return false;
+            return [];
         counter = left.Index;
-        if (!IsInvariant(bound, loop, counter, f))
-            return false;
-        bool sizeKnown = f.Slots[counter] is not null && EvalQuiet(bound, f) is not null;
+        bool invariant = IsInvariant(bound, loop, counter, f);
+        if (!invariant && bound.HasEffects())
+            return [];
+        bool sizeKnown = invariant && f.Slots[counter] is not null && EvalQuiet(bound, f) is not null;
         while (body is { Kind: IrKind.Compound, Kids: [var only] })
             body = only.Unwrapped;
         bool IsCounter(IrNode n) => n.Unwrapped is { Kind: IrKind.Slot } s && s.Index == counter;
@@ -358,7 +361,7 @@ internal sealed partial class Reachability
         // while (…) a[c++] = v;
         if (step is null && body is { Kind: IrKind.Binary, Kids: [{ } t, _] } && t.Unwrapped is { Kind: IrKind.Index, Kids: [_, var post] }
             && post.Unwrapped is { Kind: IrKind.Unary, Kids: [var v] } p && (UnaryOp)p.Op == UnaryOp.PostInc && IsCounter(v))
-            return !sizeKnown && !t.Kids[0].HasEffects() && !body.Kids[1].HasEffects() && IsMemsetStore(body, f, alone: true);
+            return invariant && !sizeKnown && !t.Kids[0].HasEffects() && !body.Kids[1].HasEffects() && IsMemsetStore(body, f, alone: true) ? ["memset"] : [];
         var statements = body.Kind == IrKind.Compound ? body.Kids.Select(k => k.Unwrapped).ToList() : [body];
         // while (…) { a[c] = v; c++; }: the step is the body's last statement.
         if (step is null && statements.Count > 1)
@@ -367,23 +370,72 @@ internal sealed partial class Reachability
             statements.RemoveAt(statements.Count - 1);
         }
         if (!IsStep(step) || statements.Count == 0)
-            return false;
+            return [];
         // Every statement a store, nothing else (no call); the memset is a store into an element the counter picks. One alone, or all of
         // constants, each is its own memset; stores of loaded values are distributed only when the
         // destinations are local objects the loads cannot alias (nr_call_to_digi's local ax25_digi).
         bool constants = statements.All(st => st is { Kind: IrKind.Binary, Kids: [_, var v] } && !v.HasEffects() && EvalQuiet(v, f) is not null);
         bool memset = false;
+        var copies = new List<string>();
+        int others = 0;
         foreach (var statement in statements)
         {
             if (statement is not { Kind: IrKind.Binary, Kids: [var target, var value] } || (BinaryOp)statement.Op != BinaryOp.Assign
                 || target.HasEffects() || value.HasEffects())
-                return false;
+                return [];
             if (target.Unwrapped is { Kind: IrKind.Index, Kids: [var array, var index] } && IsCounter(index) && !array.HasEffects())
-                memset |= IsMemsetStore(statement, f, alone: statements.Count == 1 || constants);
+            {
+                if (IsMemsetStore(statement, f, alone: statements.Count == 1 || constants))
+                    memset = true;
+                else if (CopyCall(statement, counter, bound, invariant, loop, f) is { } copy)
+                    copies.Add(copy);
+                else
+                    others++;
+            }
             else if (statements.Count == 1)
-                return false;
+                return [];
+            else
+                others++;
         }
-        return memset && !sizeKnown;
+        if (sizeKnown)
+            return [];
+        var calls = new List<string>();
+        if (memset && invariant)
+            calls.Add("memset");
+        // A copy is taken out of the loop only when nothing else is left in it.
+        if (others == 0)
+            calls.AddRange(copies);
+        return calls;
+    }
+
+    /// <summary>
+    /// The call a store "a[c] = b[c]" (or b[c + k]) of elements of one size becomes: memcpy when either array is
+    /// a local object (what is reached through a pointer cannot overlap it; the bound may then be read from memory),
+    /// memmove when both are arrays in the struct one unchanged pointer points to (the bound a local, a constant or
+    /// a member read through that pointer); between other pointers GCC cannot tell the stores from the loads and
+    /// keeps the loop (gcc-12 -O2, the kernel's flags).
+    /// </summary>
+    private static string? CopyCall(IrNode store, int counter, IrNode bound, bool invariant, IrNode loop, Frame f)
+    {
+        var target = store.Kids[0].Unwrapped;
+        if (store.Kids[1].Unwrapped is not { Kind: IrKind.Index, Kids: [var source, var index] } loaded
+            || loaded.ElementSize != target.ElementSize || target.ElementSize <= 0 || source.HasEffects())
+            return null;
+        var at = index.Unwrapped;
+        bool sameElement = at is { Kind: IrKind.Slot } s && s.Index == counter
+            || at is { Kind: IrKind.Binary, Kids: [var i, var k] } && (BinaryOp)at.Op == BinaryOp.Add
+                && i.Unwrapped is { Kind: IrKind.Slot } c && c.Index == counter && k.Unwrapped is { Kind: IrKind.Constant, Text: null };
+        if (!sameElement)
+            return null;
+        var (to, from) = (target.Kids[0].Unwrapped, source.Unwrapped);
+        if (IsLocalObject(to) || IsLocalObject(from))
+            return invariant || IsLocalObject(to) ? "memcpy" : null;
+        int? Base(IrNode member) => member is { Kind: IrKind.Generic, PointerMember: true, Kids: [var pointer] }
+            && pointer.Unwrapped is { Kind: IrKind.Slot } slot && slot.Index < f.Slots.Length && !loop.Written.Contains(slot.Index)
+            ? slot.Index : null;
+        if (Base(to) is not int shared || Base(from) != shared)
+            return null;
+        return invariant || Base(bound) == shared ? "memmove" : null;
     }
 
     /// <summary>A store of one constant whose bytes are all alike (any into bytes; zero, all ones or an all-zero

@@ -399,7 +399,7 @@ internal sealed partial class Reachability
                 // before "while (remaining--)"); from the first iteration on it is not. The body, and the
                 // condition again, are walked once with those locals unknown.
                 // GCC's loop distribution: asked with the counter's value on entry.
-                bool memset = _quiet == 0 && IsMemsetLoop(n, f);
+                var distributed = _quiet == 0 ? DistributedCalls(n, f) : [];
                 Forget(n.Written, f);
                 // What the condition says holds in the body (left > 0 in "for (…; left > 0 && i < N; i++)"),
                 // not after the loop.
@@ -414,8 +414,9 @@ internal sealed partial class Reachability
                 JoinArms(arm, body, f.Returned, default, false, called: true);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
-                if (memset)
-                    EmitLibraryCall("memset", null, null); // not distributed in a function optimized for size
+                // In a function optimized for size memset and memcpy expand inline (rep stos, rep movs); memmove stays a call.
+                foreach (var call in distributed)
+                    EmitLibraryCall(call, call == "memmove" ? call : null, null);
                 Forget(n.Written, f);
                 f.Returned = false;
                 return null;

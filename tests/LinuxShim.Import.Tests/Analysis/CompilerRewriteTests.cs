@@ -157,6 +157,30 @@ public class CompilerRewriteTests
     }
 
     [Theory]
+    // gcc-12 -O2 with the kernel's flags: tests stored in locals and joined by && (== 0) or || (!= 0) are one test of
+    // the values' OR, both calls kept (sfp's cotsworks check), whatever the locals' types or other writes; a call in
+    // the condition itself, != 0 tests joined by &&, or tests used apart stay inline.
+    [InlineData("int c = !memcmp(a, b, 16); int s = !memcmp(b, a, 4); if (c && s) h();", true)]
+    [InlineData("_Bool c = !memcmp(a, b, 16); _Bool s = memcmp(b, a, 4) == 0; return c && s;", true)]
+    [InlineData("int c = !memcmp(a, b, 16); _Bool s = !memcmp(b, a, 4); int t = k == 5; if (c && s && t) h();", true)]
+    [InlineData("int c = 0, s; if (k) c = !memcmp(a, b, 16); s = !memcmp(b, a, 4); if (c && s) h();", true)]
+    [InlineData("int c = memcmp(a, b, 16) != 0; int s = memcmp(b, a, 4) != 0; if (c || s) h();", true)]
+    [InlineData("_Bool c = !memcmp(a, b, 16); if (c && !memcmp(b, a, 4)) h();", false)]
+    [InlineData("int c = memcmp(a, b, 16) != 0; int s = memcmp(b, a, 4) != 0; if (c && s) h();", false)]
+    [InlineData("_Bool c = !memcmp(a, b, 16); _Bool s = !memcmp(b, a, 4); if (c) h(); if (s) g(2);", false)]
+    [InlineData("if (!memcmp(a, b, 16) && !memcmp(b, a, 4)) h();", false)]
+    public void TestsHeldInLocalsAndJoinedAreOneTestOfTheirOr(string body, bool called)
+    {
+        var undefined = Snippet.Undefined($$"""
+            int memcmp(const void *, const void *, unsigned long);
+            void g(int);
+            void h(void);
+            int f(const char *a, const char *b, int k) { {{body}} return 0; }
+            """);
+        Assert.Equal(called, undefined.Contains("memcmp"));
+    }
+
+    [Theory]
     // gcc-12 -O2 with the kernel's flags: a size GCC's value ranges bound to 8192 or less is copied inline;
     // a bound learnt only from a branch (if (n > 64) return) is not one GCC uses for the expansion.
     [InlineData("unsigned long t = min(n, 64UL); memcpy(a, b, t);", null)]
@@ -315,6 +339,45 @@ public class CompilerRewriteTests
             void f(char *p, int *a, int off, int k, struct rb *r, struct digi *q, addr *x) { {{body}} }
             """);
         Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags: loop distribution makes a loop that copies elements a memcpy when one side
+    // is a local array (fam15h_power's power1_average_show: two, one per array), the bound then read from memory
+    // too; a memmove between arrays of the struct one pointer points to (w83627ehf's probe, its bound a member of
+    // that struct). In a function optimized for size the memcpy is inline (rep movs), the memmove stays a call.
+    [InlineData("u64 l[8]; for (int i = 0; i < k; i++) l[i] = p->a[i]; use(l);", "", "memcpy use")]
+    [InlineData("u64 l[8], m[8]; for (int i = 0; i < k; i++) { l[i] = p->a[i]; m[i] = p->b[i]; } use(l); use(m);", "", "memcpy use")]
+    [InlineData("u64 l[8]; for (int i = 0; i < q->cnt; i++) l[i] = p->b[i]; use(l);", "", "memcpy use")]
+    [InlineData("u64 l[8]; for (int i = 0; i < k; i++) p->a[i] = l[i]; use(l);", "", "memcpy use")]
+    [InlineData("u64 l[8]; for (int i = 0; i < k; i++) l[i] = s[i]; use(l);", "", "memcpy use")]
+    [InlineData("for (int i = 0; i < p->n; i++) p->o[i] = p->e[i];", "memmove", "memmove")]
+    [InlineData("for (int i = 0; i < k; i++) p->a[i] = p->b[i + 1];", "memmove", "memmove")]
+    [InlineData("int i = 2; while (i < k) { p->a[i] = p->b[i]; i++; }", "memmove", "memmove")]
+    // Kept as loops: pointers GCC cannot tell apart, a bound through another pointer, a conversion, a call in the
+    // body; a known count is copied inline.
+    [InlineData("for (int i = 0; i < k; i++) p->a[i] = q->b[i];", "", "")]
+    [InlineData("for (int i = 0; i < k; i++) p->a[i] = s[i];", "", "")]
+    [InlineData("for (int i = 0; i < q->cnt; i++) p->a[i] = p->b[i];", "", "")]
+    [InlineData("for (int i = 0; i < k; i++) p->e[i] = p->a[i];", "", "")]
+    [InlineData("for (int i = 0; i < k; i++) { p->a[i] = p->b[i]; use(p); }", "", "use")]
+    [InlineData("u64 l[8]; for (int i = 0; i < 8; i++) l[i] = p->a[i]; use(l);", "", "use")]
+    public void ALoopThatCopiesElementsIsAMemcpyOrAMemmove(string body, string cold, string hot)
+    {
+        foreach (var (attribute, emitted) in new[] { ("__attribute__((cold))", cold), ("", hot) })
+        {
+            var undefined = Snippet.Undefined($$"""
+                typedef unsigned long long u64;
+                typedef unsigned char u8;
+                struct d { u64 a[8]; u64 b[8]; u8 e[4]; u8 o[4]; u8 n; int cnt; };
+                void use(void *);
+                {{attribute}} void f(struct d *p, struct d *q, u64 *s, int k) { {{body}} }
+                """);
+            var expected = emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+            if (attribute.Length > 0 && body.Contains("use("))
+                expected.Add("use");
+            Assert.Equal(expected.Distinct().Order(), undefined.Order());
+        }
     }
 
     [Theory]
