@@ -88,7 +88,14 @@ internal sealed class IrBuilder(UnitIndex index)
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
                 // helper->expect_policy[i].name: strlen, not strnlen). Reached in a variable (local.buf), or in an
                 // array member (h->arr[i].buf), the variable or the array bounds it.
-                if (c.CanonicalTypeKind == TypeKind.ConstantArray && !(kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField))
+                // What it may run into is what was allocated: p holding kmalloc(sizeof(*p) + n) gives the trailing array
+                // (a flexible one too) the rest of the allocation, whatever the type (gcc-12: samsung-laptop's
+                // strlen(samsung->sdiag), sdiag its struct's last field, is fortify's strnlen and fortify_panic).
+                bool trailing = kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField;
+                if (trailing && c.CanonicalTypeKind is TypeKind.ConstantArray or TypeKind.IncompleteArray
+                    && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer && c.Referenced.OffsetOfFieldBits is long end)
+                    node.MemberOffset = end / 8;
+                if (c.CanonicalTypeKind == TypeKind.ConstantArray && !trailing)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;

@@ -231,8 +231,10 @@ internal sealed partial class Reachability
             }
             return total;
         }
-        // p->buf, p holding what kmalloc(sizeof(*p), …) returned: types 0 and 2 see to the end of the allocation.
-        if (type % 2 == 0 && n is { MemberOffset: long offset, Kids: [var pointer] } && pointer.Unwrapped is { Kind: IrKind.Slot } p
+        // p->buf, p holding what kmalloc(sizeof(*p), …) returned: types 0 and 2 see to the end of the allocation, and
+        // so do types 1 and 3 when buf is the struct's trailing array (it has no size of its own: IrBuilder).
+        bool trailing = n.ObjectSize is null && expr.ObjectSize is null;
+        if ((type % 2 == 0 || trailing) && n is { MemberOffset: long offset, Kids: [var pointer] } && pointer.Unwrapped is { Kind: IrKind.Slot } p
             && p.Index < f.Size0.Length && f.Size0[p.Index] is long whole && whole >= offset)
             return whole - offset;
         if (expr.ObjectSize is long size || n.ObjectSize is long s2 && (size = s2) >= 0)

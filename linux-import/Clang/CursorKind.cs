@@ -78,7 +78,7 @@ public enum UnaryOp
 public enum TypeKind
 {
     Invalid = 0, Bool = 3, CharU = 4, UChar = 5, UShort = 8, UInt = 9, ULong = 10, ULongLong = 11, UInt128 = 12,
-    Pointer = 101, Record = 105, ConstantArray = 112,
+    Pointer = 101, Record = 105, ConstantArray = 112, IncompleteArray = 114,
 }
 
 public static class TypeKinds

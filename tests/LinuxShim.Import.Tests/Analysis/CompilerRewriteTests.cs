@@ -465,6 +465,12 @@ public class CompilerRewriteTests
     [InlineData("char *buf; buf = kmalloc(64, 0); if (!buf) return 0; unsigned long r = fs(buf); use(buf); return r;", "kmalloc_trace strnlen use fortify_panic")]
     [InlineData("char *buf = kcalloc(4, 16); unsigned long r = fs(buf); use(buf); return r;", "kmalloc_array strnlen use fortify_panic")]
     [InlineData("char *buf = kzalloc(n, 0); unsigned long r = fs(buf); use(buf); return r;", "__kmalloc strlen use")]
+    // A struct's trailing array has no size of its own, but one of an allocation sees to its end, for
+    // __builtin_object_size type 1 too (samsung-laptop's strlen(samsung->sdiag)); a flexible array as well.
+    [InlineData("struct tail *p = kzalloc(sizeof *p, 0); unsigned long r = fs(p->name); use(p); return r;", "kmalloc_trace strnlen use fortify_panic")]
+    [InlineData("struct flex *p = kzalloc(sizeof *p + 10, 0); unsigned long r = fs(p->name); use(p); return r;", "kmalloc_trace strnlen use fortify_panic")]
+    [InlineData("struct flex *p = kzalloc(sizeof *p + n, 0); unsigned long r = fs(p->name); use(p); return r;", "__kmalloc strlen use")]
+    [InlineData("return fs(some->name);", "some strlen")]
     public void WhatAnAllocatorReturnsHasTheSizeAskedFor(string body, string emitted)
     {
         var undefined = Snippet.Undefined($$"""
@@ -494,6 +500,9 @@ public class CompilerRewriteTests
             static inline __attribute__((always_inline)) __attribute__((__alloc_size__(1))) void *kzalloc(unsigned long s, unsigned f) { return kmalloc(s, f | 1); }
             static inline __attribute__((alloc_size(1, 2))) void *kcalloc(unsigned long n, unsigned long s) { return kmalloc_array(n, s); }
             void use(void *);
+            struct tail { int a; char name[64]; };
+            struct flex { int a; char name[]; };
+            extern struct tail *some;
             unsigned long f(unsigned long n) { {{body}} }
             """);
         Assert.Equal(emitted.Split(' ').Order(StringComparer.Ordinal), undefined.Order(StringComparer.Ordinal));
