@@ -119,12 +119,19 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     // (Reachability.Interprocedural): huawei-wmi copies min(buflen, len) bytes in a static every call of which passes
     // buflen 0 or 0x100, inline. Code GCC predicts never runs (Reachability.Likelihood): elan_i2c's firmware signature
     // memcmp (6 bytes) follows a dev_info and is a call; sb_edac's sprintf(msg, "literal") lines are in a static called
-    // only from blocks that never run, and are strcpy.
+    // only from blocks that never run, and are strcpy. Tests kept in locals and joined by && (IrBuilder): sfp's two
+    // memcmp results are one test of their OR, both calls. Loops GCC distributes (Reachability.Bounds): fam15h_power
+    // copies into local arrays (memcpy), w83627ehf between arrays of its data (memmove, a call in its __init probe too).
+    // A trailing array of an allocation of known size: samsung-laptop's strlen(samsung->sdiag) is fortify's strnlen.
     [Theory]
     [InlineData("drivers/hwmon", "w83627ehf", "memset", false)]
     [InlineData("drivers/platform/x86", "huawei-wmi", "memcpy", false)]
     [InlineData("drivers/input/mouse", "elan_i2c", "memcmp", true)]
     [InlineData("drivers/edac", "sb_edac", "strcpy", true)]
+    [InlineData("drivers/net/phy", "sfp", "memcmp", true)]
+    [InlineData("drivers/hwmon", "fam15h_power", "memcpy", true)]
+    [InlineData("drivers/hwmon", "w83627ehf", "memmove", true)]
+    [InlineData("drivers/platform/x86", "samsung-laptop", "strnlen", true)]
     public void ASymbolOfAClassIsImportedAsKbuildHasIt(string directory, string module, string symbol, bool imported)
     {
         string work = Path.Combine(Path.GetTempPath(), "linuxshim-symbol-" + Guid.NewGuid().ToString("N"));
