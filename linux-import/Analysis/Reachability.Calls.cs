@@ -60,17 +60,17 @@ internal sealed partial class Reachability
                 f.CallBounds[n] = f.CallBounds.TryGetValue(n, out long known) ? Bound.Both(known, r)!.Value : r;
             return value;
         }
-        // GCC may inline or clone a static function for constant arguments, or not: both versions
-        // are possible, so both are followed.
         NoteDirectCall(target, call: n);
         NoteCallMade(target);
-        // A static one is walked, as GCC compiles it, with what all its calls pass (Reachability.Interprocedural).
+        // A static one is walked as GCC compiles it, once every call of it is known: inlined into each caller with what
+        // the call passes, or on its own with what all its calls pass (Reachability.Interprocedural).
         if (target.IsStatic)
+        {
             JoinCall(target, n, binding, f);
+            _callBindings.Add((target, binding));
+        }
         else
             Visit(target, null);
-        if (target.IsStatic && binding.Key().Length > 0)
-            Visit(target, binding);
         return null;
     }
 

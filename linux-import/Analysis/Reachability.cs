@@ -198,7 +198,7 @@ internal sealed partial class Reachability
                 FinishFunctionWalk(symbol, frame.Returned);
             }
         }
-        while (WalkJoined());
+        while (WalkJoined() || WalkInlinedCalls());
         DecideDeferred();
     }
 

@@ -881,6 +881,79 @@ public class CompilerRewriteTests
         Assert.Equal(emitted is null ? [] : [emitted], undefined.Where(u => u is not ("use" or "reg" or "src" or "srclen")));
     }
 
+    // Where GCC inlines a static function (gcc-12 -O2, the kernel's flags; nm -u): one called once, and a small one, into
+    // every caller, each inlined copy knowing what its call passes (no copy of its own is left); a larger one called with
+    // a constant and with a variable is compiled once, knowing only what every call passes (__kmalloc, not
+    // kmalloc_trace). Called with constants only, gcc-12 inlines even the larger one (the constants fold its
+    // __builtin_constant_p away): the importer walks both ways there, so it finds kmalloc_trace and keeps __kmalloc.
+    [Theory]
+    [InlineData("called with a constant and a variable", "__kmalloc", true)]
+    [InlineData("called once", "kmalloc_trace", true)]
+    [InlineData("called with two constants", "kmalloc_trace", false)]
+    [InlineData("a small one, with constants", "", true)]
+    [InlineData("a small one, with a variable", "__msecs_to_jiffies", true)]
+    public void WhereGccInlinesAStaticFunction(string program, string emitted, bool exactly)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void *kmalloc_trace(void *c, unsigned flags, size_t size) __attribute__((alloc_size(3), malloc));
+            void *__kmalloc(size_t size, unsigned flags) __attribute__((alloc_size(1), malloc));
+            static inline __attribute__((always_inline)) void *kmalloc(size_t s, unsigned f)
+            {
+                if (__builtin_constant_p(s))
+                    return kmalloc_trace(0, f, s);
+                return __kmalloc(s, f);
+            }
+            unsigned long __msecs_to_jiffies(unsigned int m);
+            static inline __attribute__((always_inline)) unsigned long msecs_to_jiffies(unsigned int m)
+            {
+                if (__builtin_constant_p(m))
+                    return m / 4;
+                return __msecs_to_jiffies(m);
+            }
+            void a(int); void b(int); void c(int); void d(int); void e(int); void queue(unsigned long);
+            struct g { void *nodes; int n; };
+            static int create(struct g *grp, int num)
+            {
+                grp->nodes = kmalloc((num + 1) * 16, 0);
+                if (!grp->nodes)
+                    return -12;
+                a(num); b(grp->n); c(num + 2); d(grp->n * 3); e(num);
+                return 0;
+            }
+            static unsigned long delay(int ms) { return msecs_to_jiffies(ms); }
+            {{Inlined[program]}}
+            """).Where(u => u is not ("a" or "b" or "c" or "d" or "e" or "queue")).ToList();
+        var expected = emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (exactly)
+            Assert.Equal(expected, undefined);
+        else
+            Assert.All(expected, symbol => Assert.Contains(symbol, undefined));
+    }
+
+    private static readonly Dictionary<string, string> Inlined = new()
+    {
+        ["called with a constant and a variable"] = """
+            int one(struct g *grp) { return create(grp, 1); }
+            int two(struct g *grp, int k) { return create(grp, k); }
+            """,
+        ["called once"] = """
+            int one(struct g *grp) { return create(grp, 1); }
+            """,
+        ["called with two constants"] = """
+            int one(struct g *grp) { return create(grp, 1); }
+            int two(struct g *grp) { return create(grp, 2); }
+            """,
+        ["a small one, with constants"] = """
+            void one(void) { queue(delay(500)); }
+            void two(void) { queue(delay(1000)); }
+            """,
+        ["a small one, with a variable"] = """
+            void one(void) { queue(delay(500)); }
+            void two(int k) { queue(delay(k)); }
+            """,
+    };
+
     private static readonly Dictionary<string, string> EveryCall = new()
     {
         ["constants"] = """
