@@ -81,29 +81,12 @@ public static class VerifyParts
     /// <summary>The parts of every shard of one verify run, joined; refuses parts of different runs, a part twice, a part missing.</summary>
     public static VerifyResult Merge(IReadOnlyList<(string File, VerifyResult Part)> parts)
     {
-        if (parts.Count == 0)
-            throw new ImportException("verify merge needs the JSON files the shards wrote");
-        var (firstFile, first) = parts[0];
-        if (first.Shard is null)
-            throw new ImportException($"{firstFile} is not a part (it was not written by verify --shard)");
-        var count = Shard.Parse(first.Shard).Count;
-        var seen = new string?[count];
-        foreach (var (file, part) in parts)
-        {
-            if (part.Shard is null)
-                throw new ImportException($"{file} is not a part (it was not written by verify --shard)");
-            var shard = Shard.Parse(part.Shard);
-            if (shard.Count != count)
-                throw new ImportException($"{file} is part {shard} but {firstFile} is part {first.Shard}: parts of different splits");
-            if (part.Kernel != first.Kernel || part.Config != first.Config || !part.Roots.SequenceEqual(first.Roots))
-                throw new ImportException($"{file} verified {string.Join(' ', part.Roots)} of {part.Kernel}, {firstFile} {string.Join(' ', first.Roots)} of {first.Kernel}: parts of different runs");
-            if (seen[shard.Index - 1] is { } other)
-                throw new ImportException($"{file} and {other} are both part {shard}");
-            seen[shard.Index - 1] = file;
-        }
-        var missing = Enumerable.Range(1, count).Where(i => seen[i - 1] is null).ToList();
-        if (missing.Count > 0)
-            throw new ImportException($"part{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(i => $"{i}/{count}"))} missing");
+        Sharding.CheckEveryPart(parts, p => p.Shard is null ? null : Shard.Parse(p.Shard), (file, part, firstFile, first) =>
+            part.Kernel != first.Kernel || part.Config != first.Config || !part.Roots.SequenceEqual(first.Roots)
+                ? $"{file} verified {string.Join(' ', part.Roots)} of {part.Kernel}, {firstFile} {string.Join(' ', first.Roots)} of {first.Kernel}: parts of different runs"
+                : null,
+            new Sharding.PartNames("part", "a part", "verify merge needs the JSON files the shards wrote", "verify --shard"));
+        var first = parts[0].Part;
         // Parts scanned with different analysers compare different importers: joined, but said.
         var analysers = parts.Select(p => p.Part.Analyser).Distinct(StringComparer.Ordinal).ToList();
         return first with
