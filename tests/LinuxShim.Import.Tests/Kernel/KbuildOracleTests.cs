@@ -123,6 +123,8 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     // memcmp results are one test of their OR, both calls. Loops GCC distributes (Reachability.Bounds): fam15h_power
     // copies into local arrays (memcpy), w83627ehf between arrays of its data (memmove, a call in its __init probe too).
     // A trailing array of an allocation of known size: samsung-laptop's strlen(samsung->sdiag) is fortify's strnlen.
+    // Where GCC inlines a static (Reachability.Interprocedural): applesmc's applesmc_create_nodes, called with 1 and
+    // with a count, is compiled once (__kmalloc only); msi-laptop's small msi_work_delay(500) is inlined and folds.
     [Theory]
     [InlineData("drivers/hwmon", "w83627ehf", "memset", false)]
     [InlineData("drivers/platform/x86", "huawei-wmi", "memcpy", false)]
@@ -132,6 +134,8 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     [InlineData("drivers/hwmon", "fam15h_power", "memcpy", true)]
     [InlineData("drivers/hwmon", "w83627ehf", "memmove", true)]
     [InlineData("drivers/platform/x86", "samsung-laptop", "strnlen", true)]
+    [InlineData("drivers/hwmon", "applesmc", "kmalloc_trace", false)]
+    [InlineData("drivers/platform/x86", "msi-laptop", "__msecs_to_jiffies", false)]
     public void ASymbolOfAClassIsImportedAsKbuildHasIt(string directory, string module, string symbol, bool imported)
     {
         string work = Path.Combine(Path.GetTempPath(), "linuxshim-symbol-" + Guid.NewGuid().ToString("N"));
