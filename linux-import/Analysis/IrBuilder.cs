@@ -92,15 +92,13 @@ internal sealed class IrBuilder(UnitIndex index)
                 // (a flexible one too) the rest of the allocation, whatever the type (gcc-12: samsung-laptop's
                 // strlen(samsung->sdiag), sdiag its struct's last field, is fortify's strnlen and fortify_panic).
                 bool trailing = kids.Count == 1 && ThroughPointer(kids[0]) && c.Referenced.IsTrailingField;
-                if (trailing && c.CanonicalTypeKind is TypeKind.ConstantArray or TypeKind.IncompleteArray
-                    && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer && c.Referenced.OffsetOfFieldBits is long end)
-                    node.MemberOffset = end / 8;
+                bool array = c.CanonicalTypeKind == TypeKind.ConstantArray || trailing && c.CanonicalTypeKind == TypeKind.IncompleteArray;
+                if (array && node.PointerMember && c.Referenced.OffsetOfFieldBits is long at)
+                    node.MemberOffset = at / 8;
                 if (c.CanonicalTypeKind == TypeKind.ConstantArray && !trailing)
                 {
                     node.ObjectSize = c.TypeSize;
                     node.ObjectIsMember = true;
-                    if (kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer && c.Referenced.OffsetOfFieldBits is long at)
-                        node.MemberOffset = at / 8;
                     // local.member: GCC sees the variable, so type 0 is what follows the member in it.
                     if (kids.Count == 1 && kids[0].Kind == CursorKind.DeclRefExpr && kids[0].CanonicalTypeKind == TypeKind.Record
                         && kids[0].TypeSize is long whole && kids[0].FieldOffsetBits(c.Spelling) is long bits)

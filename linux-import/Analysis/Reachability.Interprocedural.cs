@@ -148,7 +148,7 @@ internal sealed partial class Reachability
     /// <summary>A static function GCC inlines into every caller, so that no copy of its own is left: one called once, or
     /// a small one, its address never taken.</summary>
     private bool InlinedEverywhere(Symbol function) =>
-        CalledOnceInline(function) || function.IsStatic && !function.IsNoInline && !_notLocal.Contains(function) && EstimatedSize(function) <= SmallFunctionSize;
+        CalledOnceInline(function) || Inlinable(function) && EstimatedSize(function) <= SmallFunctionSize;
 
     /// <summary>A static function GCC may inline into its callers: one inlined everywhere, or one every call of which
     /// passes a constant for a parameter it hands to an inline function or a builtin, where the constant folds code away
@@ -156,8 +156,7 @@ internal sealed partial class Reachability
     /// the size of a kmalloc, but keeps it whole when one passes a variable, and keeps lineage-pem's pem_read_block,
     /// whose constant command only goes to an exported function, whole too).</summary>
     private bool MayBeInlined(Symbol function) =>
-        InlinedEverywhere(function) || !function.IsNoInline && !_notLocal.Contains(function)
-        && _joins.TryGetValue(function, out var joins)
+        InlinedEverywhere(function) || Inlinable(function) && _joins.TryGetValue(function, out var joins)
         && Enumerable.Range(0, joins.Length).Any(i => joins[i].AllConstant && Shape(function).Folding.Contains(i));
 
     private readonly Dictionary<Symbol, (int Size, HashSet<int> Folding)> _shapes = [];

@@ -32,8 +32,10 @@ internal sealed partial class Reachability
     /// one GCC inlines before it estimates the profile is not, which the importer does not tell apart.
     /// </summary>
     private bool CalledOnceInline(Symbol function) =>
-        function.IsStatic && !function.IsNoInline && !_notLocal.Contains(function)
-        && _callSites.TryGetValue(function, out var sites) && sites.Count == 1;
+        Inlinable(function) && _callSites.TryGetValue(function, out var sites) && sites.Count == 1;
+
+    /// <summary>A function GCC may inline: static, not noinline, its address never taken.</summary>
+    private bool Inlinable(Symbol function) => function.IsStatic && !function.IsNoInline && !_notLocal.Contains(function);
 
     /// <summary>Functions referenced other than by a direct call (address taken, a root): never local to GCC.</summary>
     private readonly HashSet<Symbol> _notLocal = [];

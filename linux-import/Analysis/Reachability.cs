@@ -416,7 +416,7 @@ internal sealed partial class Reachability
                     f.NonNegative[slot] = false;
                 // In a function optimized for size memset and memcpy expand inline (rep stos, rep movs); memmove stays a call.
                 foreach (var call in distributed)
-                    EmitLibraryCall(call, call == "memmove" ? call : null, null);
+                    EmitLibraryCall(call, Builtins.InlineWhenSizeOptimized(call) ? null : call, null);
                 Forget(n.Written, f);
                 f.Returned = false;
                 return null;
