@@ -215,9 +215,10 @@ public static class HostCommand
 
     // Under a supervisor: the listener goes to it (ReportInProcess stays null, so the filter does not
     // let this process answer its own calls).
-    private static (string Summary, int Listener) LockDownForSupervisor()
-    {
-        var result = Sandbox.LockDown(new SandboxOptions { Preload = [typeof(HostCommand).Assembly] });
-        return (result.ToString(), result.ListenerFd);
-    }
+    private static string LockDownForSupervisor(Action<string, int> handOver) =>
+        Sandbox.LockDown(new SandboxOptions
+        {
+            Preload = [typeof(HostCommand).Assembly],
+            HandOver = r => handOver(r.ToString(), r.ListenerFd),
+        }).ToString();
 }

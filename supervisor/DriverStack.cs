@@ -39,6 +39,9 @@ public sealed record StackOptions
     /// <summary>How long a granted host may take to bring its driver up (<see cref="SupervisorOptions.StartTimeout"/>).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>More environment for each driver host (<see cref="SupervisorOptions.HostEnvironment"/>).</summary>
+    public IReadOnlyDictionary<string, string> HostEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Restarts the supervisor allows per minute before it gives up.</summary>
     public int RestartBudget { get; init; } = 20;
 
@@ -121,6 +124,7 @@ public abstract class DriverStack : IDisposable
                     RestartBudget = o.RestartBudget,
                     StartTimeout = o.StartTimeout,
                     WarmStandby = o.WarmStandby,
+                    HostEnvironment = o.HostEnvironment,
                 }, log, audit);
                 // The driver host starts while the device server does; it is granted the device once that serves.
                 supervisor.Start(() => device.WaitForDevice(deviceSocket, TimeSpan.FromSeconds(30)));

@@ -112,6 +112,12 @@ public sealed record SupervisorOptions
 
     /// <summary>Managed heap ceiling of the host (DOTNET_GCHeapHardLimit).</summary>
     public long ManagedHeapBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// More environment for each host, over the supervisor's own (runtime settings such as DOTNET_GCgen0size,
+    /// to try a host under garbage-collection pressure); the settings the sandbox depends on win over these.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> HostEnvironment { get; init; } = new Dictionary<string, string>();
 }
 
 public sealed partial class DriverSupervisor : IDriverLink, IDisposable
@@ -231,8 +237,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         {
             // The host ends by itself after telling us why; its last output lines are read before we
             // throw, so whoever reads our log sees all it said (and no host outlives a failed start).
-            first.Process.WaitForExit(2000);
+            int? status = first.Process.WaitForExit(2000) ? first.Process.ExitCode : null;
             first.Dispose();
+            audit.Write("stop", ("driver", options.Name), ("host", first.Number), ("status", status),
+                ("runtime_probes_refused", Interlocked.Read(ref first.RuntimeProbes)), ("started", false));
             throw;
         }
         if (options.WarmStandby)
@@ -271,7 +279,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         int n = Interlocked.Increment(ref hostNumber);
         string path = Path.Combine(options.RuntimeDirectory, $"host-{n}.sock");
         var listener = UnixSocket.Listen(path, 1);
-        var env = new Dictionary<string, string>
+        var env = new Dictionary<string, string>(options.HostEnvironment)
         {
             ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1",
             ["DOTNET_GCHeapHardLimit"] = $"0x{options.ManagedHeapBytes:x}",

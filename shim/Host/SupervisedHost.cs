@@ -19,7 +19,7 @@ public static class SupervisedHost
     /// Runs the host; returns its exit status. <paramref name="lockDown"/> runs after the driver is
     /// loaded and before its init (the sandbox); <paramref name="stopping"/> is set by a signal.
     /// </summary>
-    public static int Run(string supervisorSocket, TextWriter log, Func<(string Summary, int Listener)>? lockDown, ManualResetEventSlim stopping)
+    public static int Run(string supervisorSocket, TextWriter log, Func<Action<string, int>, string>? lockDown, ManualResetEventSlim stopping)
     {
         var started = Stopwatch.StartNew();
         using var control = UnixSocket.Connect(supervisorSocket);
@@ -106,14 +106,19 @@ public static class SupervisedHost
             }, [device]);
             if (lockDown is not null)
             {
-                // Locked down before any driver code runs; the seccomp listener goes to the
-                // supervisor, which answers (and audits) every call the filter refuses. No copy stays.
-                var (summary, listener) = lockDown();
-                if (listener >= 0)
+                // Locked down before any driver code runs; the seccomp listener goes to the supervisor, which
+                // answers (and audits) every call the filter refuses. No copy stays. It goes from inside the
+                // lock-down, before any collection could wait for an answer (SandboxOptions.HandOver); the
+                // warm-up stops first, as what it allocates would count against that window.
+                Volatile.Write(ref warmUpStopped, true);
+                warm.Join();
+                string summary = lockDown((summary, listener) =>
                 {
+                    if (listener < 0)
+                        return;
                     NetifChannel.Send(control, new SupervisorMessage { Type = SupervisorMessageTypes.Sandboxed, Sandbox = summary }, [listener]);
                     LinuxShim.Posix.Libc.Close(listener);
-                }
+                });
                 log.WriteLine($"supervised: sandbox: {summary}");
             }
         }
@@ -198,6 +203,8 @@ public static class SupervisedHost
     // What loading any driver needs, done before the grant: the shim's entry points (a reflection scan) and the
     // assemblies the sandbox preloads. Then JIT-compiles every method of the shim that ReadyToRun left (those the
     // driver calls back are entered through UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
+    private static bool warmUpStopped;
+
     private static void WarmUp()
     {
         // At normal priority: the grant's thread may wait for these (a lower one would make it wait behind anything).
@@ -206,6 +213,8 @@ public static class SupervisedHost
         Thread.CurrentThread.Priority = ThreadPriority.BelowNormal;
         foreach (var type in typeof(SupervisedHost).Assembly.GetTypes())
         {
+            if (Volatile.Read(ref warmUpStopped))
+                return; // the host is about to lock down: the rest compiles as it is reached
             if (type.ContainsGenericParameters)
                 continue;
             foreach (var method in type.GetMethods(System.Reflection.BindingFlags.DeclaredOnly | System.Reflection.BindingFlags.Public |

@@ -7,6 +7,7 @@
 // managed heap is bounded by DOTNET_GCHeapHardLimit, which the supervisor sets.
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime;
 using LinuxShim.Posix;
 
 namespace LinuxShim.Shim.Sandbox;
@@ -108,39 +109,82 @@ public static class Sandbox
         };
         var program = policy.Compile();
         var notifications = notify && options.ReportInProcess is { } report ? new SeccompNotifications(report) : null;
-        int listener;
+        // From the filter on, a collection waits for its /proc reads to be answered; with a hand-over, there is
+        // none until the listener has gone to the one who answers.
+        return options.HandOver is null ? Install() : WithoutCollections(HandOverAllocationBudget, held =>
+        {
+            var result = Install() with { CollectionsHeldOff = held };
+            options.HandOver(result);
+            return result;
+        });
+
+        SandboxResult Install()
+        {
+            int listener;
+            try
+            {
+                listener = Seccomp.Install(program, notify);
+            }
+            catch
+            {
+                notifications?.Dispose();
+                throw;
+            }
+            notifications?.Attach(listener, ownsListener: true, ownProcess: true);
+            return new SandboxResult
+            {
+                DescriptorLimit = nofile,
+                CoreDumpsOff = true,
+                CpuSeconds = options.CpuSeconds,
+                MaxProcesses = options.MaxProcesses,
+                UserNamespace = userns,
+                UserNamespaceNote = usernsNote,
+                NoNewPrivileges = true,
+                LandlockAbi = abi,
+                Landlock = landlock,
+                LandlockAllThreads = allThreads,
+                LandlockNote = landlockNote,
+                FilterLength = program.Length,
+                ListenerFd = listener,
+                Notifications = notifications,
+                NotificationsNote = notify ? null : "seccomp user notification not available",
+                MappableDescriptors = mappable,
+                AssembliesLoaded = assemblies,
+                Elapsed = clock.Elapsed,
+            };
+        }
+    }
+
+    // Bytes the managed heap may grow by with no collection: the hand-over serializes one small message.
+    internal const long HandOverAllocationBudget = 4L << 20;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with no garbage collection, as long as the process allocates at most
+    /// <paramref name="budget"/> bytes meanwhile (one collection first makes room). Its argument says whether
+    /// collections are held off: false when the runtime cannot promise that budget, or is already in such a
+    /// region. What it runs must not wait for another thread's allocations either.
+    /// </summary>
+    public static T WithoutCollections<T>(long budget, Func<bool, T> action)
+    {
+        bool held;
         try
         {
-            listener = Seccomp.Install(program, notify);
+            held = GC.TryStartNoGCRegion(budget);
         }
-        catch
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)
         {
-            notifications?.Dispose();
-            throw;
+            held = false;
         }
-        notifications?.Attach(listener, ownsListener: true, ownProcess: true);
-
-        return new SandboxResult
+        try
         {
-            DescriptorLimit = nofile,
-            CoreDumpsOff = true,
-            CpuSeconds = options.CpuSeconds,
-            MaxProcesses = options.MaxProcesses,
-            UserNamespace = userns,
-            UserNamespaceNote = usernsNote,
-            NoNewPrivileges = true,
-            LandlockAbi = abi,
-            Landlock = landlock,
-            LandlockAllThreads = allThreads,
-            LandlockNote = landlockNote,
-            FilterLength = program.Length,
-            ListenerFd = listener,
-            Notifications = notifications,
-            NotificationsNote = notify ? null : "seccomp user notification not available",
-            MappableDescriptors = mappable,
-            AssembliesLoaded = assemblies,
-            Elapsed = clock.Elapsed,
-        };
+            return action(held);
+        }
+        finally
+        {
+            // A region the process allocated its way out of has ended by itself (EndNoGCRegion would throw).
+            if (held && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+                GC.EndNoGCRegion();
+        }
     }
 
     /// <summary>

@@ -40,6 +40,15 @@ public sealed record SandboxOptions
     /// </summary>
     public Action<SeccompNotification>? ReportInProcess { get; init; }
 
+    /// <summary>
+    /// Gives the listener to whoever answers it (a supervisor), called as soon as the filter is installed and
+    /// before LockDown returns, with garbage collection held off until it returns. Until the listener has
+    /// gone, a denied call waits for an answer nobody can give: a collection reads /proc files the filter
+    /// denies (SeccompNotification.RuntimeProbe), and one started between the filter and the hand-over
+    /// (forced, or on a loaded machine) stopped the host for good.
+    /// </summary>
+    public Action<SandboxResult>? HandOver { get; init; }
+
     /// <summary>Assemblies whose references are loaded before lock-down (LinuxShim.Shim's always are).</summary>
     public IReadOnlyList<Assembly> Preload { get; init; } = [];
 }
@@ -78,10 +87,14 @@ public sealed record SandboxResult
     public required int AssembliesLoaded { get; init; }
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>Whether garbage collection was held off while <see cref="SandboxOptions.HandOver"/> ran.</summary>
+    public bool CollectionsHeldOff { get; init; }
+
     /// <summary>One line for logs.</summary>
     public override string ToString() =>
         $"nofile {DescriptorLimit}, core 0, user namespace {(UserNamespace ? "yes" : $"no ({UserNamespaceNote})")}, no_new_privs, " +
         $"landlock {(Landlock ? $"ABI {LandlockAbi}{(LandlockAllThreads ? "" : " (locking thread and its children)")}" : $"no ({LandlockNote})")}, " +
         $"seccomp {FilterLength} instructions, denials {(ListenerFd >= 0 ? $"to listener fd {ListenerFd}" : $"EPERM ({NotificationsNote})")}, " +
-        $"mappable fds [{string.Join(',', MappableDescriptors)}], {AssembliesLoaded} assemblies preloaded, {Elapsed.TotalMilliseconds:F1} ms";
+        $"mappable fds [{string.Join(',', MappableDescriptors)}], {AssembliesLoaded} assemblies preloaded, " +
+        $"{(CollectionsHeldOff ? "no collection until the listener was handed over, " : "")}{Elapsed.TotalMilliseconds:F1} ms";
 }

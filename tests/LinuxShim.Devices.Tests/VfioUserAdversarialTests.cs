@@ -178,6 +178,9 @@ public sealed class VfioUserAdversarialTests(ITestOutputHelper output)
     public async Task An_owner_idle_while_another_client_waits_is_dropped_and_the_waiter_served()
     {
         using var peer = new RawVfioUser(options: new VfioUserServerOptions { IdleTimeoutMs = 300 });
+        // A command answered: the peer owns the device (VERSION is answered before a session waits for it; a CI
+        // run once let the second client's session take the device first, and the test waited for the wrong one).
+        peer.AssertAlive();
         var (a, b) = UnixSocket.CreatePair();
         var second = peer.Server.ServeAsync(b);
         using var conn = new VfioUserConnection(a);
