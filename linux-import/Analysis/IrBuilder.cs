@@ -122,6 +122,10 @@ internal sealed class IrBuilder(UnitIndex index)
                 // A struct assignment is a block copy: its size, for Reachability to see a libcall in a large one.
                 if (op == BinaryOp.Assign && kids.Count == 2 && kids[0].CanonicalTypeKind == TypeKind.Record)
                     node.ObjectSize = kids[0].TypeSize;
+                // p + k, p - k: the size of what p points to, for __builtin_object_size (phy->buf + 1 has buf's size less one).
+                if (op is BinaryOp.Add or BinaryOp.Sub && kids.Count == 2 && kids[0].CanonicalTypeKind is TypeKind.Pointer or TypeKind.ConstantArray
+                    && c.PointeeSize is long pointee)
+                    node.ElementSize = (int)pointee;
                 if (op is >= BinaryOp.Div and <= BinaryOp.NE or >= BinaryOp.DivAssign and <= BinaryOp.ShrAssign && kids.Count == 2)
                     node.Flag = kids[0].CanonicalTypeKind.IsUnsigned() || kids[1].CanonicalTypeKind.IsUnsigned();
                 if (op is BinaryOp.EQ or BinaryOp.NE && node.Kids.Length == 2)

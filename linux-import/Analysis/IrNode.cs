@@ -70,7 +70,7 @@ internal sealed class IrNode
     /// <summary>For a reference to a variable: its type is an unsigned integer (or a pointer).</summary>
     public bool Unsigned;
 
-    /// <summary>For a[i]: the element's size in bytes (0 when not known).</summary>
+    /// <summary>For a[i], and for p + i and p - i (p a pointer or an array): the element's size in bytes (0 when not known).</summary>
     public int ElementSize;
 
     /// <summary>For a call: its value is only tested against zero (!f(), f() == 0, if (f()), f() &amp;&amp; …),

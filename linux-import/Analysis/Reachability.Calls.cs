@@ -218,6 +218,19 @@ internal sealed partial class Reachability
             long a = ObjectSize(n.Kids[1], type, f), b = ObjectSize(n.Kids[2], type, f);
             return type < 2 ? (a < 0 || b < 0 ? unknown : Math.Max(a, b)) : Math.Min(a, b);
         }
+        // p + k and p - k, k known and p moved forward: what p's object has from there on, nothing past its end
+        // (gcc-12: p->buf + 3 of a char buf[16] is 13 for types 1 and 3, l.buf + 3 of a local l what follows in l,
+        // p->buf + 20 is 0). Backward, GCC counts from the enclosing variable for type 0 and not for type 1 (l.buf - 1:
+        // 21 of l's 24 bytes; p->buf - 1: 16; arr - 2: 0): not modelled, unknown as before. Unknown stays unknown.
+        if (n is { Kind: IrKind.Binary, ElementSize: > 0, Kids: [var basePointer, var added] } && n.Op is (int)Clang.BinaryOp.Add or (int)Clang.BinaryOp.Sub
+            && EvalQuiet(added, f) is long k && (n.Op == (int)Clang.BinaryOp.Add ? k : -k) is long forward && forward >= 0)
+        {
+            long from = ObjectSize(basePointer, type, f);
+            if (from < 0 || type >= 2 && from == 0)
+                return from;
+            long bytes = forward * n.ElementSize;
+            return bytes > from ? 0 : from - bytes;
+        }
         // What an allocator declared alloc_size returns, of a size known here (kzalloc(PAGE_SIZE, …): fortify's
         // strlen of it is strnlen and fortify_panic).
         if (n.Kind == IrKind.Call && n.Target is { AllocSizeArguments: { Length: > 0 } sizeArguments })

@@ -45,6 +45,19 @@ public readonly struct Cursor : IEquatable<Cursor>
         }
     }
 
+    /// <summary>For an expression of pointer type: the size in bytes of what it points to, or null (not a pointer, or incomplete).</summary>
+    public long? PointeeSize
+    {
+        get
+        {
+            var type = Native.clang_getCanonicalType(Native.clang_getCursorType(Raw));
+            if (type.Kind != (int)TypeKind.Pointer)
+                return null;
+            long size = Native.clang_Type_getSizeOf(Native.clang_getPointeeType(type));
+            return size > 0 ? size : null;
+        }
+    }
+
     /// <summary>For a field: its width in bits when it is a bit-field, else null.</summary>
     public int? BitFieldWidth => Native.clang_Cursor_isBitField(Raw) != 0 ? Native.clang_getFieldDeclBitWidth(Raw) : null;
 

@@ -29,4 +29,7 @@ internal static unsafe partial class Native
 
     [LibraryImport(Library, EntryPoint = "clang_getElementType")]
     internal static partial CXType clang_getElementType(CXType type);
+
+    [LibraryImport(Library, EntryPoint = "clang_getPointeeType")]
+    internal static partial CXType clang_getPointeeType(CXType type);
 }

@@ -437,6 +437,36 @@ public class CompilerRewriteTests
         Assert.Equal(panics ? ["copy", "fortify_panic"] : ["copy"], undefined);
     }
 
+    // __builtin_object_size of a pointer moved forward by a constant: what its object has from there on (gcc-12 -O2
+    // gives each of these values; st33zp24's memcpy(phy->buf + 1, data, size) warns of a field-spanning write
+    // because type 1 knows buf's size less one and type 0 does not know phy's object).
+    [Theory]
+    [InlineData("e->buf + 3", 1, 61)]
+    [InlineData("e->buf + 3", 3, 61)]
+    [InlineData("e->buf + 3", 0, -1)]
+    [InlineData("e->buf + 70", 1, 0)]
+    [InlineData("l.buf + 3", 0, 65)]
+    [InlineData("l.buf + 3", 1, 61)]
+    [InlineData("arr + 2", 0, 24)]
+    [InlineData("p + 1", 0, 20)]
+    public void APointerMovedForwardHasWhatFollowsInItsObject(string expression, int type, long size)
+    {
+        var undefined = Snippet.Undefined(CheckedCopy + $$"""
+            void f(struct s *d, const char *q, size_t n)
+            {
+                struct t *e = (struct t *)d;
+                struct t l;
+                unsigned int arr[8];
+                unsigned int *p = arr + 2;
+                copy(&l, arr, 0);
+                copy(p, &l, 0);
+                if (__builtin_object_size({{expression}}, {{type}}) != (size_t){{size}})
+                    fortify_panic("f");
+            }
+            """);
+        Assert.Equal(["copy"], undefined);
+    }
+
     [Fact]
     public void EachStructAnswersTheTrailingArrayQuestionForItself()
     {

@@ -80,6 +80,9 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     [InlineData("net/netfilter/ipvs", "ip_vs_mh", "kmalloc_large", "")]
     // strpbrk(str, ":") is strchr(str, ':'); strpbrk(name, ".,") stays (aloop's timer source).
     [InlineData("sound/drivers", "snd-aloop", "strchr strpbrk", "")]
+    // A pointer moved forward keeps what follows in its object: memcpy(phy->buf + 1, data, size) knows buf's size less
+    // one for type 1 and not phy's object for type 0, so fortify warns of a field-spanning write (st33zp24's i2c).
+    [InlineData("drivers/char/tpm/st33zp24", "tpm_st33zp24_i2c", "__warn_printk memcpy", "")]
     public void EachCompilerRewriteClassMatchesKbuildOnASample(string directory, string modules, string present, string absent)
     {
         var names = modules.Split(' ');
