@@ -239,8 +239,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             // throw, so whoever reads our log sees all it said (and no host outlives a failed start).
             int? status = first.Process.WaitForExit(2000) ? first.Process.ExitCode : null;
             first.Dispose();
-            audit.Write("stop", ("driver", options.Name), ("host", first.Number), ("status", status),
-                ("runtime_probes_refused", Interlocked.Read(ref first.RuntimeProbes)), ("started", false));
+            AuditStop(first, status, started: false);
             throw;
         }
         if (options.WarmStandby)
@@ -696,6 +695,17 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         }
     }
 
+    // A host's end: its exit status (null while it runs) and the runtime probes its filter refused; a first host
+    // that never came up says so.
+    private void AuditStop(HostSlot slot, int? status, bool started = true)
+    {
+        var fields = new List<(string, object?)> { ("driver", options.Name), ("host", slot.Number), ("status", status),
+            ("runtime_probes_refused", Interlocked.Read(ref slot.RuntimeProbes)) };
+        if (!started)
+            fields.Add(("started", false));
+        audit.Write("stop", [.. fields]);
+    }
+
     public void Dispose()
     {
         stopping.Cancel();
@@ -708,7 +718,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
         if (active is { } a)
         {
             int status = a.Process.Stop(TimeSpan.FromSeconds(10));
-            audit.Write("stop", ("driver", options.Name), ("host", a.Number), ("status", status), ("runtime_probes_refused", Interlocked.Read(ref a.RuntimeProbes)));
+            AuditStop(a, status);
             a.Dispose();
         }
         standby?.Dispose();

@@ -200,11 +200,12 @@ public static class SupervisedHost
         return 0;
     }
 
+    // Set when the host is about to lock down: the warm-up stops allocating (SandboxOptions.HandOver's window).
+    private static bool warmUpStopped;
+
     // What loading any driver needs, done before the grant: the shim's entry points (a reflection scan) and the
     // assemblies the sandbox preloads. Then JIT-compiles every method of the shim that ReadyToRun left (those the
     // driver calls back are entered through UnmanagedCallersOnly stubs and cannot be prepared; their callees can).
-    private static bool warmUpStopped;
-
     private static void WarmUp()
     {
         // At normal priority: the grant's thread may wait for these (a lower one would make it wait behind anything).
