@@ -83,6 +83,9 @@ internal sealed class IrBuilder(UnitIndex index)
                 var kids = c.Children();
                 var node = With(IrKind.Generic, kids);
                 node.PointerMember = kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer;
+                // Fields of a named struct only: a load's bound is kept by name (Reachability.Bounds), and a union's overlap.
+                if (c.Referenced.IsStructField)
+                    node.Member = c.Spelling;
                 // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
                 // array that may run past its declared size, so its object size is not known (fortify's checks
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
@@ -187,13 +190,21 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 // Children are the written type (possibly typeof(expr), unevaluated) and then the operand.
                 var kids = c.Children();
-                return kids.Count == 0 ? Leaf(IrKind.Generic) : With(IrKind.Pass, [kids[^1]]);
+                if (kids.Count == 0)
+                    return Leaf(IrKind.Generic);
+                var cast = With(IrKind.Pass, [kids[^1]]);
+                cast.Converts = Converts(c, kids[^1]);
+                return cast;
             }
             case CursorKind.UnexposedExpr:
             {
                 var kids = c.Children();
                 if (kids.Count == 1 && kids[0].Kind != CursorKind.TypeRef)
-                    return Passing(kids[0]);
+                {
+                    var conversion = Passing(kids[0]);
+                    conversion.Converts = Converts(c, kids[0]);
+                    return conversion;
+                }
                 if (kids.Count > 0 && kids[0].Kind == MemberRef)
                     return With(IrKind.Generic, kids); // designated initializer: .field = value
                 // Builtins clang keeps unexposed (__builtin_types_compatible_p, offsetof, __builtin_choose_expr…):
@@ -231,6 +242,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 return With(IrKind.Default, c.Children());
             case BreakStmt:
                 return Leaf(IrKind.Break);
+            case CursorKind.GotoStmt:
+                return Leaf(IrKind.Goto);
             case CursorKind.LabelStmt:
                 return With(IrKind.Label, c.Children());
             case CursorKind.CompoundStmt:
@@ -306,6 +319,22 @@ internal sealed class IrBuilder(UnitIndex index)
         4 or 5 => 255, // CXType_Char_U, CXType_UChar
         _ => null,
     };
+
+    /// <summary>An integer conversion that changes width or signedness: GCC computes a new value (int to size_t),
+    /// where the range known there is its own.</summary>
+    private static bool Converts(Cursor conversion, Cursor operand)
+    {
+        static (int Bits, bool Unsigned)? Integer(TypeKind kind) => (int)kind switch
+        {
+            3 or 4 or 5 => (8, true),       // bool, char (unsigned), unsigned char
+            13 or 14 => (8, false),         // char, signed char
+            8 => (16, true), 16 => (16, false),
+            9 => (32, true), 17 => (32, false),
+            10 or 11 => (64, true), 18 or 19 => (64, false),
+            _ => null,
+        };
+        return Integer(conversion.CanonicalTypeKind) is { } to && Integer(operand.CanonicalTypeKind) is { } from && to != from;
+    }
 
     /// <summary>A node that stands for its one operand (a conversion): same value, same object.</summary>
     private IrNode Passing(Cursor operand)

@@ -28,6 +28,7 @@ internal enum IrKind : byte
     Asm,          // GCC inline assembly; Text holds the template, children its operands
     Unevaluated,  // sizeof/typeof operands that clang could not fold: no code, no references
     Index,        // a[i]: child 0 the array or pointer, child 1 the index
+    Goto,         // goto LABEL: control does not reach the next statement
 }
 
 internal sealed class IrNode
@@ -66,6 +67,12 @@ internal sealed class IrNode
     /// <summary>For a loop: the slots declared outside it that it writes or takes the address of. What they
     /// hold before the loop is known; from the loop's first iteration on it is not.</summary>
     public int[] Written = [];
+
+    /// <summary>For a member access (Generic): the member's name, when it is a field of a named struct.</summary>
+    public string? Member;
+
+    /// <summary>For a conversion (Pass): to an integer of another width or signedness, a new value to GCC.</summary>
+    public bool Converts;
 
     /// <summary>For a reference to a variable: its type is an unsigned integer (or a pointer).</summary>
     public bool Unsigned;

@@ -40,21 +40,116 @@ internal static class Bound
     }
 }
 
+/// <summary>Counts the events that may write memory in a walk: a load's bound holds while the count is unchanged.</summary>
+internal sealed class MemoryClock
+{
+    public long Epoch;
+}
+
+/// <summary>A bound a branch taught of a load (req-&gt;len, l.hdr.size), the local the load goes through, and the
+/// memory clock's count when it was taught: it holds while nothing may have written memory since.</summary>
+internal readonly record struct LoadFact(int Root, long Bound, long Epoch);
+
 internal sealed partial class Reachability
 {
+    /// <summary>The bounds branches taught of loads (Frame.Loads), as they are kept across branches and loops.</summary>
+    private static class LoadBound
+    {
+        /// <summary>Those that still hold: nothing may have written memory since they were taught.</summary>
+        public static Dictionary<string, LoadFact> Current(Frame f)
+        {
+            var held = new Dictionary<string, LoadFact>(StringComparer.Ordinal);
+            foreach (var (key, fact) in f.Loads)
+                if (fact.Epoch == f.Clock.Epoch)
+                    held[key] = fact;
+            return held;
+        }
+
+        /// <summary>A copy, as holding now (a branch's other path starts from what held before the first).</summary>
+        public static Dictionary<string, LoadFact> Copy(Dictionary<string, LoadFact> facts, long epoch)
+        {
+            var copy = new Dictionary<string, LoadFact>(StringComparer.Ordinal);
+            foreach (var (key, fact) in facts)
+                copy[key] = fact with { Epoch = epoch };
+            return copy;
+        }
+
+        /// <summary>Two paths joined (null: a path that does not go on): what both taught, the larger bound.</summary>
+        public static Dictionary<string, LoadFact> Join(Dictionary<string, LoadFact>? one, Dictionary<string, LoadFact>? other, long epoch)
+        {
+            if (one is null || other is null)
+                return Copy(one ?? other ?? [], epoch);
+            var joined = new Dictionary<string, LoadFact>(StringComparer.Ordinal);
+            foreach (var (key, a) in one)
+                if (other.TryGetValue(key, out var b) && a.Root == b.Root && Bound.Either(a.Bound, b.Bound) is long both)
+                    joined[key] = new LoadFact(a.Root, both, epoch);
+            return joined;
+        }
+
+        /// <summary>Those whose local a loop does not write, as holding now.</summary>
+        public static Dictionary<string, LoadFact> Unwritten(Dictionary<string, LoadFact> facts, int[] written)
+        {
+            var kept = new Dictionary<string, LoadFact>(StringComparer.Ordinal);
+            foreach (var (key, fact) in facts)
+                if (Array.IndexOf(written, fact.Root) < 0)
+                    kept[key] = fact;
+            return kept;
+        }
+
+        /// <summary>A store to memory: it may change every load but those of other fields of the struct it writes
+        /// through the same local (its path and theirs part at a field of a named struct). The others are taught
+        /// again as holding now.</summary>
+        public static void Stored(Frame f, IrNode target)
+        {
+            var held = Current(f);
+            f.Clock.Epoch++;
+            if (held.Count == 0 || Key(target, out int root) is not { } stored)
+                return;
+            foreach (var (key, fact) in held)
+                if (fact.Root == root && !key.StartsWith(stored, StringComparison.Ordinal) && !stored.StartsWith(key, StringComparison.Ordinal))
+                    f.Loads[key] = fact with { Epoch = f.Clock.Epoch };
+        }
+
+        /// <summary>The local is written: loads through it read something else.</summary>
+        public static void Forget(Frame f, int slot)
+        {
+            foreach (var key in f.Loads.Where(p => p.Value.Root == slot).Select(p => p.Key).ToList())
+                f.Loads.Remove(key);
+        }
+
+        /// <summary>"p->a.len", "#3.hdr.size": a load through a local (slot 3), or null.</summary>
+        public static string? Key(IrNode expr, out int root)
+        {
+            var n = expr.Unwrapped;
+            root = -1;
+            if (n is { Kind: IrKind.Generic, Member: { } member, Kids: [var inner] })
+            {
+                var at = inner.Unwrapped;
+                if (at.Kind == IrKind.Slot)
+                {
+                    root = at.Index;
+                    return "#" + at.Index + (n.PointerMember ? "->" : ".") + member;
+                }
+                return Key(at, out root) is { } path ? path + (n.PointerMember ? "->" : ".") + member : null;
+            }
+            return null;
+        }
+    }
+
     /// <summary>The largest value the expression can have, taken as a size (GCC expands a memcpy whose size
     /// is min(int, 32) inline too), or null when nothing bounds it; negative when the value may be negative
     /// (see <see cref="Bound"/>). Reads the frame, evaluates nothing.</summary>
-    private static long? UpperBound(IrNode expr, Frame f, int depth = 0)
+    /// <param name="learnt">Also what branches taught (Frame.Learnt): for comparisons, not for copies' sizes.</param>
+    private static long? UpperBound(IrNode expr, Frame f, int depth = 0, bool learnt = false)
     {
         if (depth > 16)
             return null;
-        long? bound = BoundOfKind(expr, f, depth);
+        long? bound = BoundOfKind(expr, f, depth, learnt);
         // u8 and bool are never negative and at most their type's maximum.
         return expr.Unwrapped.TypeMax is long max ? Math.Min(Bound.Magnitude(bound) ?? max, max) : bound;
     }
 
-    private static long? BoundOfKind(IrNode expr, Frame f, int depth)
+    private static long? BoundOfKind(IrNode expr, Frame f, int depth, bool learnt)
     {
         var n = expr.Unwrapped;
         switch (n.Kind)
@@ -67,17 +162,22 @@ internal sealed partial class Reachability
                 if (f.Slots[n.Index] is long v)
                     return v >= 0 ? v : null;
                 // A bound of a signed value, where a condition says it is not negative (left > 0 in a loop's condition).
-                return f.Upper[n.Index] is long u && u < 0 && f.NonNegative[n.Index] ? ~u : f.Upper[n.Index];
+                long? upper = f.Upper[n.Index] is long u && u < 0 && f.NonNegative[n.Index] ? ~u : f.Upper[n.Index];
+                if (!learnt || f.Learnt[n.Index] is not long l)
+                    return upper;
+                return Bound.Both(upper, l < 0 && f.NonNegative[n.Index] ? ~l : l);
             case IrKind.Call:
                 return f.CallBounds.TryGetValue(n, out long returned) ? returned : null;
+            case IrKind.Generic when learnt && f.Loads.Count > 0 && n.Member is not null:
+                return LoadBound.Key(n, out _) is { } key ? LoadBoundOf(key, f) : null;
             case IrKind.StmtExpr or IrKind.Compound when n.Kids.Length > 0:
-                return UpperBound(n.Kids[^1], f, depth + 1);
+                return UpperBound(n.Kids[^1], f, depth + 1, learnt);
             case IrKind.Conditional when n.Kids.Length == 3:
-                return ConditionalBound(n, f, depth);
+                return ConditionalBound(n, f, depth, learnt);
             case IrKind.Binary when n.Kids.Length == 2:
             {
                 var op = (BinaryOp)n.Op;
-                long? a = UpperBound(n.Kids[0], f, depth + 1), b = UpperBound(n.Kids[1], f, depth + 1);
+                long? a = UpperBound(n.Kids[0], f, depth + 1, learnt), b = UpperBound(n.Kids[1], f, depth + 1, learnt);
                 long? ca = Known(n.Kids[0], f), cb = Known(n.Kids[1], f);
                 try
                 {
@@ -110,12 +210,21 @@ internal sealed partial class Reachability
             : n.Kind == IrKind.Slot && n.Index < f.Slots.Length ? f.Slots[n.Index] : null;
     }
 
+    /// <summary>A constant, a local holding one, or arithmetic of those ("sizeof(buf) - 1").</summary>
+    private static long? Folded(IrNode expr, Frame f, int depth = 0)
+    {
+        var n = expr.Unwrapped;
+        if (n is { Kind: IrKind.Binary, Kids: [var a, var b] } && depth < 8 && (BinaryOp)n.Op is not (>= BinaryOp.Assign and <= BinaryOp.OrAssign))
+            return Folded(a, f, depth + 1) is long x && Folded(b, f, depth + 1) is long y ? Arithmetic((BinaryOp)n.Op, x, y, n.Flag) : null;
+        return Known(n, f);
+    }
+
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
     /// <summary>min(x, y) and max(x, y) as the kernel writes them ((x) &lt; (y) ? (x) : (y)), or any other choice.</summary>
-    private static long? ConditionalBound(IrNode n, Frame f, int depth)
+    private static long? ConditionalBound(IrNode n, Frame f, int depth, bool learnt)
     {
-        long? x = UpperBound(n.Kids[1], f, depth + 1), y = UpperBound(n.Kids[2], f, depth + 1);
+        long? x = UpperBound(n.Kids[1], f, depth + 1, learnt), y = UpperBound(n.Kids[2], f, depth + 1, learnt);
         if (n.Kids[0].Unwrapped is { Kind: IrKind.Binary, Kids.Length: 2 } cond
             && (BinaryOp)cond.Op is BinaryOp.LT or BinaryOp.LE or BinaryOp.GT or BinaryOp.GE)
         {
@@ -158,7 +267,7 @@ internal sealed partial class Reachability
             return op switch { BinaryOp.LT => 0, BinaryOp.GE => 1, _ => null };
         if (kb == -1 && ka is null)
             return op switch { BinaryOp.GT => 0, BinaryOp.LE => 1, _ => null };
-        long? ua = ka is null ? Bound.NonNegative(UpperBound(left, f)) : null, ub = kb is null ? Bound.NonNegative(UpperBound(right, f)) : null;
+        long? ua = ka is null ? Bound.NonNegative(UpperBound(left, f, learnt: true)) : null, ub = kb is null ? Bound.NonNegative(UpperBound(right, f, learnt: true)) : null;
         if (ka is long a && a >= 0 && ub is long b)
         {
             // a OP x, 0 <= x <= b
@@ -226,12 +335,12 @@ internal sealed partial class Reachability
     /// branch). Each conjunct n > c (c ≥ -1), n ≥ c (c ≥ 0), and the same written the other way round, marks
     /// the local; a later write clears it.
     /// </summary>
-    private static void Assume(IrNode condition, Frame f, List<int>? marked = null, bool negated = false)
+    private static void Assume(IrNode condition, Frame f, List<int>? marked = null, bool negated = false, bool learn = false)
     {
         var n = condition.Unwrapped;
         if (n is { Kind: IrKind.Unary, Kids.Length: 1 } && (UnaryOp)n.Op == UnaryOp.LNot)
         {
-            Assume(n.Kids[0], f, marked, !negated);
+            Assume(n.Kids[0], f, marked, !negated, learn);
             return;
         }
         if (n is not { Kind: IrKind.Binary, Kids.Length: 2 })
@@ -240,12 +349,14 @@ internal sealed partial class Reachability
         // a && b holds: both do; a || b fails: neither holds.
         if (op == (negated ? BinaryOp.LOr : BinaryOp.LAnd))
         {
-            Assume(n.Kids[0], f, marked, negated);
-            Assume(n.Kids[1], f, marked, negated);
+            Assume(n.Kids[0], f, marked, negated, learn);
+            Assume(n.Kids[1], f, marked, negated, learn);
             return;
         }
         if (negated)
             op = op switch { BinaryOp.LT => BinaryOp.GE, BinaryOp.LE => BinaryOp.GT, BinaryOp.GT => BinaryOp.LE, BinaryOp.GE => BinaryOp.LT, _ => BinaryOp.Comma };
+        if (learn)
+            LearnUpper(op, n, f);
         IrNode variable = n.Kids[0].Unwrapped, limit = n.Kids[1];
         if (op is BinaryOp.LT or BinaryOp.LE)
         {
@@ -261,6 +372,42 @@ internal sealed partial class Reachability
             f.NonNegative[variable.Index] = true;
         }
     }
+
+    /// <summary>
+    /// A condition that holds says x ≤ c: "x &lt; c", "x &lt;= c", "c &gt; x", "c &gt;= x" (and, failing, "x &gt; c"…). GCC's
+    /// ranges fold later comparisons with it (fortify's "p_size &lt; size" after "if (len &gt; sizeof(buf)) return;",
+    /// check_copy_size's, a WARN_ON of the same test), but memcpy(…, len) is still a call: len's own range, which
+    /// decides inline expansion, is unchanged. Compared as signed, x may still be negative (Bound.Signed).
+    /// </summary>
+    private static void LearnUpper(BinaryOp op, IrNode n, Frame f)
+    {
+        IrNode variable = n.Kids[0].Unwrapped, limit = n.Kids[1];
+        if (op is BinaryOp.GT or BinaryOp.GE)
+        {
+            (variable, limit) = (n.Kids[1].Unwrapped, n.Kids[0]);
+            op = op == BinaryOp.GT ? BinaryOp.LT : BinaryOp.LE;
+        }
+        if (op is not (BinaryOp.LT or BinaryOp.LE) || Folded(limit, f) is not long c)
+            return;
+        long most = op == BinaryOp.LT ? c - 1 : c;
+        if (most < 0)
+            return;
+        long taught = n.Flag ? most : Bound.Signed(most);
+        // A load (req->len): GCC loads it once for the test and the uses after it while nothing may write memory.
+        if (LoadBound.Key(variable, out int root) is { } key)
+        {
+            if (root < f.Slots.Length && !f.Escaped[root])
+                f.Loads[key] = new LoadFact(root, Bound.Both(LoadBoundOf(key, f), taught)!.Value, f.Clock.Epoch);
+            return;
+        }
+        if (variable.Kind != IrKind.Slot || variable.Index >= f.Learnt.Length || f.Escaped[variable.Index] || f.Slots[variable.Index] is not null)
+            return;
+        f.Learnt[variable.Index] = Bound.Both(f.Learnt[variable.Index], taught);
+    }
+
+    /// <summary>The bound a branch taught of the load, while it holds.</summary>
+    private static long? LoadBoundOf(string key, Frame f) =>
+        f.Loads.TryGetValue(key, out var fact) && fact.Epoch == f.Clock.Epoch ? fact.Bound : null;
 
     /// <summary>The value is not negative: a constant, a local a condition or its assignment says so, or a
     /// bound that says so.</summary>
@@ -292,6 +439,8 @@ internal sealed partial class Reachability
                 continue;
             f.Slots[i] = null;
             f.Upper[i] = null;
+            f.Learnt[i] = null;
+            f.Writes[i]++;
             f.NonNegative[i] = false;
             f.Literals[i] = null;
             f.Size0[i] = f.Size1[i] = null;
@@ -299,10 +448,35 @@ internal sealed partial class Reachability
         }
     }
 
-    private static void SetUpper(int slot, long? bound, Frame f)
+    /// <summary>After "x = value" of a value not known: its bound (ExpansionBound), and the smaller one branches
+    /// taught when x is that same value ("t = len").</summary>
+    private static void SetUpper(int slot, IrNode value, Frame f)
     {
-        if (slot >= 0 && slot < f.Upper.Length)
-            f.Upper[slot] = f.Escaped[slot] ? null : bound;
+        if (slot < 0 || slot >= f.Upper.Length || f.Escaped[slot])
+            return;
+        f.Upper[slot] = ExpansionBound(value, f);
+        long? taught = UpperBound(value, f, learnt: true);
+        f.Learnt[slot] = taught != f.Upper[slot] ? taught : null;
+    }
+
+    /// <summary>
+    /// The bound GCC's expansion of a copy of this size sees: the value's own range. A local tested by a branch
+    /// keeps its range ("if (len &gt; 64) return; memcpy(a, b, len)" is a call), but a value computed after the
+    /// branch from it, len + 4 or (size_t)k of an int k, gets one from what is known where it is computed, and a
+    /// copy of that size is expanded inline (gcc-12 -O2, the kernel's flags).
+    /// </summary>
+    private static long? ExpansionBound(IrNode expr, Frame f)
+    {
+        var n = expr;
+        bool converted = false;
+        while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
+        {
+            converted |= n.Converts;
+            n = n.Kids[0];
+        }
+        // The local itself, or a load GCC takes for the one the branch tested: the value the branch saw.
+        bool same = n.Kind == IrKind.Slot || LoadBound.Key(n, out _) is not null;
+        return UpperBound(expr, f, learnt: converted || !same);
     }
 
     /// <summary>

@@ -12,7 +12,12 @@ internal sealed partial class Reachability
         var target = n.Target!;
         bool zeroTested = ZeroTested(n);
         if (Builtins.IsBuiltin(target.Name))
-            return EvalBuiltin(target.Name, n, f, zeroTested);
+        {
+            long? folded = EvalBuiltin(target.Name, n, f, zeroTested);
+            if (!PureBuiltin(target.Name))
+                f.Clock.Epoch++;
+            return folded;
+        }
         bool inline = target.Definition is not null && target.IsInline;
         if (inline)
             _index.EnsureBody(target);
@@ -34,8 +39,13 @@ internal sealed partial class Reachability
             // Bounds too: a static function GCC inlines into this caller knows them (its own walk, with what every
             // call passes, knows no more than each call: Reachability.Interprocedural).
             if (binding.Values[i] is null && (inline || target.Definition is null || target.IsStatic))
-                binding.Upper[i] = UpperBound(arg, f);
+                binding.Upper[i] = ExpansionBound(arg, f);
+            // What branches taught reaches an inline callee's comparisons (fortify's), which GCC folds there.
+            if (binding.Values[i] is null && inline && UpperBound(arg, f, learnt: true) is long taught && taught != binding.Upper[i])
+                binding.Learnt[i] = taught;
         }
+        // From here on the call may have written memory (its arguments were read before).
+        f.Clock.Epoch++;
         if (StringLengthBound(target, binding, n) is long lengthBound)
             f.CallBounds[n] = lengthBound;
         if (target.Definition is null)
@@ -79,6 +89,10 @@ internal sealed partial class Reachability
     /// value it returns (when every return that survives gives the same constant) folds at the call
     /// site: WARN_ONCE(fortify_memcpy_chk(…)) with sizes that rule the warning out, for one.
     /// </summary>
+    /// <summary>Builtins that read nothing from memory nor write it: what was loaded before holds after them.</summary>
+    private static bool PureBuiltin(string name) => name is "__builtin_constant_p" or "__builtin_object_size" or "__builtin_dynamic_object_size"
+        or "__builtin_expect" or "__builtin_expect_with_probability" or "__builtin_choose_expr" or "__builtin_types_compatible_p";
+
     /// <summary>strnlen(p, n) is at most n, and at most the longest literal p may point to.</summary>
     private static long? StringLengthBound(Symbol target, Binding binding, IrNode call)
     {
@@ -137,7 +151,7 @@ internal sealed partial class Reachability
             _current = target;
             if (Trace && _quiet == 0)
                 Console.Error.WriteLine($"trace: {target.Name} [{key}] (inline)");
-            var frame = new Frame(target, key.Length == 0 ? null : binding) { ResultZeroTested = zeroTested };
+            var frame = new Frame(target, key.Length == 0 ? null : binding) { ResultZeroTested = zeroTested, Clock = _clock };
             Eval(target.Body, frame);
             long? value = frame.ReturnKnown ? frame.ReturnValue : null;
             _returns[id] = value;

@@ -42,13 +42,17 @@ internal sealed partial class Reachability
             var target = n.Kids[0].Unwrapped;
             long? old = target.Kind == IrKind.Slot ? Eval(target, f) : EvalLValue(n.Kids[0], f);
             long? value = Eval(n.Kids[1], f);
+            // A store through memory may change any load (the kernel builds with -fno-strict-aliasing), but for
+            // another field of the struct the same local points to (r->x = 1 leaves r->len).
+            if (target.Kind != IrKind.Slot)
+                LoadBound.Stored(f, target);
             if (op != BinaryOp.Assign)
                 value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
             if (target.Kind == IrKind.Slot)
             {
                 Assign(target.Index, value, f);
                 if (value is null && op == BinaryOp.Assign)
-                    SetUpper(target.Index, UpperBound(n.Kids[1], f), f);
+                    SetUpper(target.Index, n.Kids[1], f);
                 if (op == BinaryOp.Assign)
                 {
                     NoteSign(target.Index, n.Kids[1], f);
@@ -146,6 +150,8 @@ internal sealed partial class Reachability
                 long? updated = v is long x ? x + (op is UnaryOp.PostInc or UnaryOp.PreInc ? 1 : -1) : null;
                 if (n.Kids[0].Unwrapped is { Kind: IrKind.Slot } slot)
                     Assign(slot.Index, updated, f);
+                else
+                    f.Clock.Epoch++;
                 return op is UnaryOp.PreInc or UnaryOp.PreDec ? updated : v;
             }
             case UnaryOp.Plus or UnaryOp.Extension:
@@ -156,6 +162,7 @@ internal sealed partial class Reachability
                     f.Escaped[escaped.Index] = true;
                     f.Slots[escaped.Index] = null;
                     f.Upper[escaped.Index] = null;
+                    f.Learnt[escaped.Index] = null;
                     f.NonNegative[escaped.Index] = false;
                     f.Size0[escaped.Index] = f.Size1[escaped.Index] = null;
                 }

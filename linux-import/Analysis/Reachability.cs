@@ -22,6 +22,9 @@ internal sealed partial class Reachability
     /// <summary>The definition the object file emits whose code is being walked (inline callees are walked inside it).</summary>
     private Symbol? _emitted;
     private int _quiet;
+
+    /// <summary>What may have written memory, for the bounds branches taught of loads (Frame.Loads).</summary>
+    private readonly MemoryClock _clock = new();
     private readonly Dictionary<(Symbol, string), long?> _returns = new();
     private readonly HashSet<(Symbol, string)> _inlining = new();
 
@@ -46,20 +49,22 @@ internal sealed partial class Reachability
     /// <summary>What is known of a call's arguments: values and, for pointers, the size of the object.</summary>
     /// <summary>What is known of a call's arguments: values, for pointers the size of the object,
     /// and for pointers to string literals their text.</summary>
-    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals, long?[] Upper)
+    private sealed record Binding(long?[] Values, long?[] Size0, long?[] Size1, string?[] Literals, long?[] Upper, long?[] Learnt)
     {
-        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count], new long?[count]) { }
+        public Binding(int count) : this(new long?[count], new long?[count], new long?[count], new string?[count], new long?[count], new long?[count]) { }
 
         /// <summary>A static function's calls joined (Reachability.Interprocedural), not one call's arguments.</summary>
         public bool Joined { get; init; }
 
         public string Key()
         {
+            string bounds = (Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper))
+                + (Array.TrueForAll(Learnt, v => v is null) ? "" : "<?" + string.Join(',', Learnt));
             if (Array.TrueForAll(Values, v => v is null) && Array.TrueForAll(Size0, v => v is null)
                 && Array.TrueForAll(Size1, v => v is null) && Array.TrueForAll(Literals, v => v is null))
-                return Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper);
+                return bounds;
             return string.Join(',', Values) + "|" + string.Join(',', Size0) + "|" + string.Join(',', Size1)
-                + "|" + string.Join('\u0001', Literals) + (Array.TrueForAll(Upper, v => v is null) ? "" : "<=" + string.Join(',', Upper));
+                + "|" + string.Join('\u0001', Literals) + bounds;
         }
     }
 
@@ -69,6 +74,25 @@ internal sealed partial class Reachability
 
         /// <summary>For slots whose value is not known: the largest value it can have (Reachability.Bounds).</summary>
         public readonly long?[] Upper;
+
+        /// <summary>A smaller bound than Upper that a branch taught ("if (len &gt; 64) return;"): GCC's ranges fold
+        /// comparisons with it, but the value keeps no range of its own, so copies of that size are not expanded
+        /// inline (Reachability.Bounds).</summary>
+        public readonly long?[] Learnt;
+
+        /// <summary>How many times each slot has been written: a branch that writes one makes a new value where the
+        /// paths join (a phi), whose range GCC takes from what each path knew.</summary>
+        public readonly int[] Writes;
+
+        /// <summary>Control left by a goto: the path does not reach the next statement (a branch's bounds).</summary>
+        public bool Jumped;
+
+        /// <summary>What branches taught of values loaded from memory ("if (req-&gt;len &gt; 64) return;"): GCC loads
+        /// req-&gt;len once while nothing may have written memory since (Reachability.Bounds, MemoryClock).</summary>
+        public Dictionary<string, LoadFact> Loads = new(StringComparer.Ordinal);
+
+        /// <summary>Counts what may write memory (stores through pointers, calls, asm), shared by a walk's frames.</summary>
+        public MemoryClock Clock = new();
         public readonly long?[] Size0;
         public readonly long?[] Size1;
         public readonly string?[] Literals;
@@ -146,6 +170,8 @@ internal sealed partial class Reachability
         {
             Slots = new long?[function.SlotCount];
             Upper = new long?[function.SlotCount];
+            Learnt = new long?[function.SlotCount];
+            Writes = new int[function.SlotCount];
             // Locals too: name = c ? "UA-1000" : "UA-101"; strcpy(d, name) sees the literals' sizes.
             Size0 = new long?[function.SlotCount];
             Size1 = new long?[function.SlotCount];
@@ -165,6 +191,7 @@ internal sealed partial class Reachability
             {
                 Slots[i] = args.Values[i];
                 Upper[i] = args.Upper[i];
+                Learnt[i] = args.Learnt[i];
                 Size0[i] = args.Size0[i];
                 Size1[i] = args.Size1[i];
                 Literals[i] = args.Literals[i];
@@ -193,7 +220,7 @@ internal sealed partial class Reachability
                 StartFunctionWalk();
                 if (Trace)
                     Console.Error.WriteLine($"trace: {symbol.Name} [{args?.Key()}]");
-                var frame = new Frame(symbol, args) { Outermost = true };
+                var frame = new Frame(symbol, args) { Outermost = true, Clock = _clock };
                 Eval(symbol.Body, frame);
                 FinishFunctionWalk(symbol, frame.Returned);
             }
@@ -287,6 +314,9 @@ internal sealed partial class Reachability
                 NoteLabel();
                 Array.Clear(f.Slots);
                 Array.Clear(f.Upper);
+                Array.Clear(f.Learnt);
+                f.Loads.Clear();
+                f.Jumped = false;
                 Array.Clear(f.NonNegative);
                 for (int i = f.ParamCount; i < f.Size0.Length; i++)
                     f.Size0[i] = f.Size1[i] = null;
@@ -318,7 +348,7 @@ internal sealed partial class Reachability
                 long? v = n.Kids.Length > 0 ? Eval(n.Kids[0], f) : null;
                 Assign(n.Index, v, f);
                 if (v is null && n.Kids.Length > 0)
-                    SetUpper(n.Index, UpperBound(n.Kids[0], f), f);
+                    SetUpper(n.Index, n.Kids[0], f);
                 if (n.Kids.Length > 0)
                 {
                     NoteSign(n.Index, n.Kids[0], f);
@@ -372,11 +402,11 @@ internal sealed partial class Reachability
                 }
                 Branches(f, () =>
                 {
-                    Assume(n.Kids[0], f);
+                    Assume(n.Kids[0], f, learn: true);
                     Eval(n.Kids[1], f);
                 }, () =>
                 {
-                    Assume(n.Kids[0], f, negated: true);
+                    Assume(n.Kids[0], f, negated: true, learn: true);
                     if (n.Kids.Length > 2)
                         Eval(n.Kids[2], f);
                 });
@@ -407,6 +437,13 @@ internal sealed partial class Reachability
                 if (n.Index >= 0 && n.Index < n.Kids.Length)
                     Assume(n.Kids[n.Index], f, assumed);
                 // The body is a branch of its own (the code after the loop a new block).
+                var learntBefore = (long?[])f.Learnt.Clone();
+                bool jumpedBefore = f.Jumped;
+                // Loads: what held before holds after only if nothing in the body may have written memory; in the
+                // body, from its second iteration on, it may not hold: forgotten there.
+                var loadsBefore = LoadBound.Current(f);
+                long epochBefore = f.Clock.Epoch;
+                f.Loads.Clear();
                 var arm = BeginArm();
                 for (int i = n.Flag ? 1 : 0; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
@@ -414,6 +451,11 @@ internal sealed partial class Reachability
                 JoinArms(arm, body, f.Returned, default, false, called: true);
                 foreach (int slot in assumed)
                     f.NonNegative[slot] = false;
+                // The body may not run: what its branches taught does not hold after it.
+                for (int i = 0; i < f.Learnt.Length; i++)
+                    f.Learnt[i] = f.Slots[i] is null && !f.Escaped[i] ? learntBefore[i] : null;
+                f.Jumped = jumpedBefore;
+                f.Loads = f.Clock.Epoch == epochBefore ? LoadBound.Unwritten(loadsBefore, n.Written) : new(StringComparer.Ordinal);
                 // In a function optimized for size memset and memcpy expand inline (rep stos, rep movs); memmove stays a call.
                 foreach (var call in distributed)
                     EmitLibraryCall(call, Builtins.InlineWhenSizeOptimized(call) ? null : call, null);
@@ -427,13 +469,21 @@ internal sealed partial class Reachability
                 return null;
             case IrKind.Case:
                 NextCase();
+                // Reached from the switch too: what a branch of an earlier case taught does not hold.
+                Array.Clear(f.Learnt);
+                f.Loads.Clear();
+                f.Jumped = false;
                 for (int i = 1; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
                 return null;
             case IrKind.Default:
                 NextCase();
+                Array.Clear(f.Learnt);
+                f.Loads.Clear();
+                f.Jumped = false;
                 return EvalAll(n, f);
             case IrKind.Asm:
+                f.Clock.Epoch++;
                 if (n.Flag)
                     NoteVolatileAsm();
                 if (_quiet == 0 && n.Text is { } text)
@@ -443,6 +493,9 @@ internal sealed partial class Reachability
                 for (int i = 0; i < n.Index && i < n.Kids.Length; i++)
                     if (n.Kids[i].Unwrapped is { Kind: IrKind.Slot } written)
                         Assign(written.Index, null, f);
+                return null;
+            case IrKind.Goto:
+                f.Jumped = true;
                 return null;
             case IrKind.Unevaluated:
             case IrKind.Break:
@@ -524,9 +577,21 @@ internal sealed partial class Reachability
         long callsBefore = _callsMade;
         var before = (long?[])f.Slots.Clone();
         var upperBefore = (long?[])f.Upper.Clone();
+        var learntBefore = (long?[])f.Learnt.Clone();
         var signBefore = (bool[])f.NonNegative.Clone();
         var sizesBefore = SizeState.Of(f);
+        bool jumpedBefore = f.Jumped;
+        f.Jumped = false;
+        var writesBefore = (int[])f.Writes.Clone();
+        var loadsBefore = LoadBound.Current(f);
+        f.Loads = LoadBound.Copy(loadsBefore, f.Clock.Epoch);
         first();
+        var loadsAfterFirst = LoadBound.Current(f);
+        var writesAfterFirst = (int[])f.Writes.Clone();
+        f.Loads = LoadBound.Copy(loadsBefore, f.Clock.Epoch);
+        bool firstLeft = f.Returned || f.Jumped;
+        f.Jumped = false;
+        var learntAfterFirst = (long?[])f.Learnt.Clone();
         var firstArm = EndArm(arm);
         arm = BeginArm();
         var sizesAfterFirst = SizeState.Of(f);
@@ -537,10 +602,24 @@ internal sealed partial class Reachability
         bool firstReturned = f.Returned;
         Array.Copy(before, f.Slots, before.Length);
         Array.Copy(upperBefore, f.Upper, upperBefore.Length);
+        Array.Copy(learntBefore, f.Learnt, learntBefore.Length);
         Array.Copy(signBefore, f.NonNegative, signBefore.Length);
         f.Returned = false;
         second?.Invoke();
         bool secondReturned = f.Returned;
+        bool secondLeft = f.Returned || f.Jumped;
+        f.Jumped = jumpedBefore || firstLeft && secondLeft && second is not null;
+        f.Loads = LoadBound.Join(firstLeft ? null : loadsAfterFirst, secondLeft && second is not null ? null : LoadBound.Current(f), f.Clock.Epoch);
+        // What a branch taught holds after it from the paths that go on: "if (len > 64) goto out;" leaves len ≤ 64
+        // (a goto too, though the values below join its path's: the label forgets them anyway). Joined, each path's
+        // bound is what it taught or else what it knew.
+        var taught = new long?[f.Learnt.Length];
+        for (int i = 0; i < taught.Length; i++)
+        {
+            long? one = Bound.Both(learntAfterFirst[i], afterFirst[i] is long a ? (a >= 0 ? a : null) : upperAfterFirst[i]);
+            long? other = Bound.Both(f.Learnt[i], f.Slots[i] is long b ? (b >= 0 ? b : null) : f.Upper[i]);
+            taught[i] = firstLeft && !secondLeft ? other : secondLeft && !firstLeft ? one : Bound.Either(one, other);
+        }
         JoinArms(arm, firstArm, firstReturned, EndArm(arm), secondReturned, called: _callsMade != callsBefore);
         // Object sizes: the path that continues, or both joined as GCC's object-size pass joins a phi.
         if (secondReturned && !firstReturned)
@@ -565,9 +644,14 @@ internal sealed partial class Reachability
                 long? other = f.Slots[i] is long b && b >= 0 ? b : f.Slots[i] is null ? f.Upper[i] : null;
                 if (f.Slots[i] != afterFirst[i])
                     f.Slots[i] = null;
-                f.Upper[i] = f.Slots[i] is null ? Bound.Either(one, other) : null;
+                // Written on either path, the local is a new value after the join (a phi) with the range each path
+                // knew, what branches taught included: ipmi_bt_sm's "if (msg_len < 3 || msg_len > 272) msg_len = 3;".
+                bool phi = writesAfterFirst[i] != writesBefore[i] || f.Writes[i] != writesAfterFirst[i];
+                f.Upper[i] = f.Slots[i] is null ? (phi ? taught[i] : Bound.Either(one, other)) : null;
                 f.NonNegative[i] &= signAfterFirst[i];
             }
+        for (int i = 0; i < f.Learnt.Length; i++)
+            f.Learnt[i] = f.Slots[i] is null && !f.Escaped[i] && taught[i] != f.Upper[i] ? taught[i] : null;
         f.Returned = firstReturned && secondReturned && second is not null;
     }
 
@@ -577,6 +661,10 @@ internal sealed partial class Reachability
         {
             f.Slots[slot] = f.Escaped[slot] ? null : value;
             f.Upper[slot] = null;
+            f.Learnt[slot] = null;
+            f.Writes[slot]++;
+            if (f.Loads.Count > 0)
+                LoadBound.Forget(f, slot);
             f.NonNegative[slot] = false;
             f.Size0[slot] = f.Size1[slot] = null;
             f.SizeAssigned[slot] = true;
@@ -623,6 +711,8 @@ internal sealed partial class Reachability
         {
             var before = (long?[])f.Slots.Clone();
             var upperBefore = (long?[])f.Upper.Clone();
+            var learntBefore = (long?[])f.Learnt.Clone();
+            bool jumpedBefore = f.Jumped;
             var signBefore = (bool[])f.NonNegative.Clone();
             var sizesBefore = SizeState.Of(f);
             f.SwitchSizes.Push(new Dictionary<int, (long? Size0, long? Size1)>());
@@ -631,6 +721,8 @@ internal sealed partial class Reachability
             var cases = BeginSwitch();
             Eval(body, f);
             EndSwitch(cases);
+            f.Jumped = jumpedBefore;
+            f.Loads.Clear();
             // The body is walked once, case after case: a local one case sets and a later one sets back
             // (set_mixer = true; break; … default: set_mixer = false) ends as it began, yet holds either. It
             // keeps a value only when every write gave the one it had before.
@@ -644,6 +736,7 @@ internal sealed partial class Reachability
                 }
                 f.Slots[slot] = null;
                 f.Upper[slot] = null;
+                f.Learnt[slot] = null;
                 f.NonNegative[slot] = false;
                 f.Literals[slot] = null;
             }
@@ -669,6 +762,8 @@ internal sealed partial class Reachability
                     f.Slots[i] = null;
                 if (f.Upper[i] != upperBefore[i])
                     f.Upper[i] = null;
+                // Each case forgot what branches taught; after the switch it is what held before it.
+                f.Learnt[i] = f.Slots[i] is null && !written.ContainsKey(i) && !f.Escaped[i] ? learntBefore[i] : null;
                 f.NonNegative[i] &= signBefore[i];
             }
             return;

@@ -61,6 +61,19 @@ public readonly struct Cursor : IEquatable<Cursor>
     /// <summary>For a field: its width in bits when it is a bit-field, else null.</summary>
     public int? BitFieldWidth => Native.clang_Cursor_isBitField(Raw) != 0 ? Native.clang_getFieldDeclBitWidth(Raw) : null;
 
+    /// <summary>For a field: it is a field of a named struct (not of a union, nor of an anonymous record, which may
+    /// lie in one): two such fields of one struct never overlap.</summary>
+    public bool IsStructField
+    {
+        get
+        {
+            if (Kind != CursorKind.FieldDecl)
+                return false;
+            var parent = Wrap(Native.clang_getCursorSemanticParent(Raw));
+            return parent.Kind == CursorKind.StructDecl && !parent.IsAnonymousRecord;
+        }
+    }
+
     /// <summary>For a field: it is the last of a named struct (no field lies after it), as GCC's
     /// array_at_struct_end_p sees a trailing array that may run past its declared size.</summary>
     public bool IsTrailingField

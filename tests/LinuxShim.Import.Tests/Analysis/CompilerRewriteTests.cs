@@ -210,6 +210,88 @@ public class CompilerRewriteTests
     }
 
     [Theory]
+    // gcc-12 -O2 with the kernel's flags, fortify's memcpy check after a branch: what "if (n > 64) return;" teaches
+    // folds "p_size < size" (no fortify_panic) while memcpy(a, b, n) stays a call (n's own range is unchanged); a value
+    // computed after the branch (n + 4, an int converted to size_t) has a range of its own and is copied inline.
+    // A signed k may still be negative (a huge size): the check stays.
+    [InlineData("copy(a, b, n);", "fortify_panic memcpy")]
+    [InlineData("if (n > 64) return; copy(a, b, n);", "memcpy")]
+    [InlineData("if (n > 65) return; copy(a, b, n);", "fortify_panic memcpy")]
+    [InlineData("if (k > 64) return; copy(a, b, k);", "fortify_panic")]
+    [InlineData("if (k > 64 || k < 0) return; copy(a, b, k);", "")]
+    [InlineData("if (n > 64) goto out; copy(a, b, n); out:;", "memcpy")]
+    [InlineData("if (n <= 64) copy(a, b, n);", "memcpy")]
+    [InlineData("if (n > 60) return; copy(a, b, n + 4);", "")]
+    [InlineData("if (n > 60) return; size_t t = n + 4; copy(a, b, t);", "")]
+    [InlineData("if (n > 64) return; size_t t = n; copy(a, b, t);", "memcpy")]
+    [InlineData("if (n >= 64) return; copy(a, b, n + 1);", "")]
+    [InlineData("if (n > 64) { use(a); return; } copy(a, b, n);", "memcpy")]
+    [InlineData("if (u > 64) return; copy(a, b, u);", "")]
+    [InlineData("if (n > 64 && k) return; copy(a, b, n);", "fortify_panic memcpy")]
+    [InlineData("if (k) { if (n > 64) return; } else { if (n > 32) return; } copy(a, b, n);", "memcpy")]
+    [InlineData("if (k) { if (n > 64) return; } copy(a, b, n);", "fortify_panic memcpy")]
+    // Written on a path, the local is a new value where the paths join, with the range each knew: copied inline.
+    [InlineData("size_t t = n; if (t < 3 || t > 64) t = 3; copy(a, b, t);", "")]
+    [InlineData("int m = k; if (m < 3 || m > 64) m = 3; copy(a, b, m);", "")]
+    [InlineData("if (n > 64) k = 5; copy(a, b, n);", "fortify_panic memcpy")]
+    [InlineData("size_t t = n; if (t > 64) { t = 3; g(); } copy(a, b, t);", "g")]
+    [InlineData("size_t t = n; if (k) t = 8; else if (t > 64) return; copy(a, b, t);", "")]
+    public void WhatABranchTeachesFoldsFortifysCheckButNotTheCopy(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void fortify_panic(const char *);
+            void *memcpy(void *, const void *, size_t);
+            void use(char *);
+            void g(void);
+            static inline __attribute__((always_inline)) void copy(void *p, const void *q, size_t size)
+            {
+                size_t p_size = __builtin_object_size(p, 0);
+                if (p_size != (size_t)-1 && p_size < size) fortify_panic("memcpy");
+                memcpy(p, q, size);
+            }
+            void f(const char *b, size_t n, int k, unsigned char u) { char a[64]; {{body}} use(a); }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined.Where(s => s != "use").Order());
+    }
+
+    [Theory]
+    // The same with a size loaded from memory: GCC loads r->len once for the test and the copy while nothing may
+    // have written memory (a call, here g(), may; a store to another field of *r may not); r->h, an unsigned int, and r->x, an int, are converted to
+    // size_t after the branch, a new value copied inline.
+    [InlineData("copy(a, b, r->len);", "fortify_panic memcpy")]
+    [InlineData("if (r->len > 64) return; copy(a, b, r->len);", "memcpy")]
+    [InlineData("if (r->len > 64) return; g(); copy(a, b, r->len);", "fortify_panic g memcpy")]
+    [InlineData("if (r->len > 64) return; r->x = 1; copy(a, b, r->len);", "memcpy")]
+    [InlineData("if (r->len > 63) return; copy(a, b, r->len + 1);", "")]
+    [InlineData("if (r->h > 64) return; copy(a, b, r->h);", "")]
+    [InlineData("if (r->len > 64) goto out; copy(a, b, r->len); out:;", "memcpy")]
+    [InlineData("for (int i = 0; i < k; i++) { if (r->len > 64) return; copy(a, b, r->len); }", "memcpy")]
+    [InlineData("if (r->len > 64) return; for (int i = 0; i < k; i++) copy(a, b, r->len);", "fortify_panic memcpy")]
+    [InlineData("if (r->len > 64) return; for (int i = 0; i < k; i++) g(); copy(a, b, r->len);", "fortify_panic g memcpy")]
+    [InlineData("if (r->len > 64 || r->x) return; copy(a, b, r->len);", "memcpy")]
+    [InlineData("if (r->x > 64) return; copy(a, b, r->x);", "fortify_panic")]
+    public void WhatABranchTeachesOfALoadHoldsUntilMemoryMayChange(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long size_t;
+            void fortify_panic(const char *);
+            void *memcpy(void *, const void *, size_t);
+            void use(char *);
+            void g(void);
+            static inline __attribute__((always_inline)) void copy(void *p, const void *q, size_t size)
+            {
+                size_t p_size = __builtin_object_size(p, 0);
+                if (p_size != (size_t)-1 && p_size < size) fortify_panic("memcpy");
+                memcpy(p, q, size);
+            }
+            struct r { unsigned long len; unsigned int h; int x; };
+            void f(const char *b, struct r *r, int k) { char a[64]; {{body}} use(a); }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined.Where(s => s != "use").Order());
+    }
+
+    [Theory]
     // gcc-12 -O2 with the kernel's flags, check_copy_size()'s shape: "sz < bytes" compares as unsigned, so a
     // signed count clamped by min_t(long, count, 8) may still be negative (a huge size) and the check stays
     // (the firewire drivers' hwdep_read: __copy_overflow); a count a condition says is positive, an unsigned
