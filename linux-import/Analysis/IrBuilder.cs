@@ -9,6 +9,7 @@ internal sealed class IrBuilder(UnitIndex index)
 {
     private const CursorKind MemberRef = (CursorKind)47;
     private const CursorKind BreakStmt = (CursorKind)213;
+    private const CursorKind ContinueStmt = (CursorKind)212;
 
     private readonly Dictionary<Cursor, int> _slots = new();
     private readonly HashSet<int> _read = [];
@@ -83,9 +84,8 @@ internal sealed class IrBuilder(UnitIndex index)
                 var kids = c.Children();
                 var node = With(IrKind.Generic, kids);
                 node.PointerMember = kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer;
-                // Fields of a named struct only: a load's bound is kept by name (Reachability.Bounds), and a union's overlap.
-                if (c.Referenced.IsStructField)
-                    node.Member = c.Spelling;
+                // A load's bound is kept by its path (Reachability.Bounds); a union's fields overlap, a named struct's do not.
+                node.Member = c.Referenced.IsStructField ? c.Spelling : "~" + c.Spelling;
                 // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
                 // array that may run past its declared size, so its object size is not known (fortify's checks
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
@@ -231,7 +231,12 @@ internal sealed class IrBuilder(UnitIndex index)
                 // do { … } while (0) is how macros make one statement: not a loop.
                 var kids = c.Children();
                 if (kids.Count == 2 && kids[1].EvaluateInteger() == 0)
-                    return With(IrKind.Generic, [kids[0]]);
+                {
+                    // Flag: a break in it leaves it, not what holds it.
+                    var once = With(IrKind.Generic, [kids[0]]);
+                    once.Flag = true;
+                    return once;
+                }
                 return Loop(c, -1);
             }
             case CursorKind.SwitchStmt:
@@ -243,6 +248,7 @@ internal sealed class IrBuilder(UnitIndex index)
             case BreakStmt:
                 return Leaf(IrKind.Break);
             case CursorKind.GotoStmt:
+            case ContinueStmt:
                 return Leaf(IrKind.Goto);
             case CursorKind.LabelStmt:
                 return With(IrKind.Label, c.Children());

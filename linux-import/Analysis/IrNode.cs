@@ -28,7 +28,7 @@ internal enum IrKind : byte
     Asm,          // GCC inline assembly; Text holds the template, children its operands
     Unevaluated,  // sizeof/typeof operands that clang could not fold: no code, no references
     Index,        // a[i]: child 0 the array or pointer, child 1 the index
-    Goto,         // goto LABEL: control does not reach the next statement
+    Goto,         // goto LABEL or continue: control does not reach the next statement
 }
 
 internal sealed class IrNode
@@ -68,7 +68,8 @@ internal sealed class IrNode
     /// hold before the loop is known; from the loop's first iteration on it is not.</summary>
     public int[] Written = [];
 
-    /// <summary>For a member access (Generic): the member's name, when it is a field of a named struct.</summary>
+    /// <summary>For a member access (Generic): the member's name, after "~" when it is not a field of a named struct
+    /// (a union's, an anonymous record's: it may overlap its neighbours).</summary>
     public string? Member;
 
     /// <summary>For a conversion (Pass): to an integer of another width or signedness, a new value to GCC.</summary>

@@ -106,7 +106,8 @@ internal sealed partial class Reachability
             if (held.Count == 0 || Key(target, out int root) is not { } stored)
                 return;
             foreach (var (key, fact) in held)
-                if (fact.Root == root && !key.StartsWith(stored, StringComparison.Ordinal) && !stored.StartsWith(key, StringComparison.Ordinal))
+                if (fact.Root == root && !key.StartsWith(stored, StringComparison.Ordinal) && !stored.StartsWith(key, StringComparison.Ordinal)
+                    && !key.Contains('~') && !stored.Contains('~'))
                     f.Loads[key] = fact with { Epoch = f.Clock.Epoch };
         }
 

@@ -25,6 +25,9 @@ internal sealed partial class Reachability
 
     /// <summary>What may have written memory, for the bounds branches taught of loads (Frame.Loads).</summary>
     private readonly MemoryClock _clock = new();
+
+    /// <summary>Breaks walked so far: a do { } while (0) with one in it is left with what held before it.</summary>
+    private int _breaks;
     private readonly Dictionary<(Symbol, string), long?> _returns = new();
     private readonly HashSet<(Symbol, string)> _inlining = new();
 
@@ -464,9 +467,14 @@ internal sealed partial class Reachability
                 return null;
             }
             case IrKind.Switch:
+            {
+                // A break in it leaves the switch, not what holds it.
+                bool jumped = f.Jumped;
                 EvalSwitch(n, f);
+                f.Jumped = jumped;
                 f.Returned = false;
                 return null;
+            }
             case IrKind.Case:
                 NextCase();
                 // Reached from the switch too: what a branch of an earlier case taught does not hold.
@@ -495,11 +503,35 @@ internal sealed partial class Reachability
                         Assign(written.Index, null, f);
                 return null;
             case IrKind.Goto:
+            case IrKind.Break:
                 f.Jumped = true;
+                if (n.Kind == IrKind.Break)
+                    _breaks++;
                 return null;
             case IrKind.Unevaluated:
-            case IrKind.Break:
                 return null;
+            case IrKind.Generic when n.Flag:
+            {
+                // do { … } while (0): a break in it goes on after it, where what the paths after the break were
+                // taught does not hold: what held before does, for what the body did not write.
+                bool jumped = f.Jumped;
+                var learntBefore = (long?[])f.Learnt.Clone();
+                var writesBefore = (int[])f.Writes.Clone();
+                var loadsBefore = LoadBound.Current(f);
+                long epochBefore = f.Clock.Epoch;
+                int breaks = _breaks;
+                EvalAll(n, f);
+                if (_breaks != breaks)
+                {
+                    for (int i = 0; i < f.Learnt.Length; i++)
+                        f.Learnt[i] = f.Writes[i] == writesBefore[i] && f.Slots[i] is null && !f.Escaped[i] ? learntBefore[i] : null;
+                    f.Loads = f.Clock.Epoch == epochBefore ? loadsBefore : new(StringComparer.Ordinal);
+                    foreach (var key in f.Loads.Where(p => f.Writes[p.Value.Root] != writesBefore[p.Value.Root]).Select(p => p.Key).ToList())
+                        f.Loads.Remove(key);
+                }
+                f.Jumped = jumped;
+                return null;
+            }
             default:
                 return EvalAll(n, f);
         }

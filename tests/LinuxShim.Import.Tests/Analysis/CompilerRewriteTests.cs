@@ -271,6 +271,12 @@ public class CompilerRewriteTests
     [InlineData("if (r->len > 64) return; for (int i = 0; i < k; i++) g(); copy(a, b, r->len);", "fortify_panic g memcpy")]
     [InlineData("if (r->len > 64 || r->x) return; copy(a, b, r->len);", "memcpy")]
     [InlineData("if (r->x > 64) return; copy(a, b, r->x);", "fortify_panic")]
+    // A break or a continue leaves as a return does; a do { } while (0) or a loop a break leaves goes on after it.
+    [InlineData("switch (k) { case 1: if (r->len > 64) break; copy(a, b, r->len); break; }", "memcpy")]
+    [InlineData("for (int i = 0; i < k; i++) { if (r->len > 64) continue; copy(a, b, r->len); }", "memcpy")]
+    [InlineData("do { if (r->len > 64) break; copy(a, b, r->len); } while (0);", "memcpy")]
+    [InlineData("do { if (r->len > 64) break; } while (0); copy(a, b, r->len);", "fortify_panic memcpy")]
+    [InlineData("for (int i = 0; i < k; i++) { if (r->len > 64) break; } copy(a, b, r->len);", "fortify_panic memcpy")]
     public void WhatABranchTeachesOfALoadHoldsUntilMemoryMayChange(string body, string emitted)
     {
         var undefined = Snippet.Undefined($$"""
