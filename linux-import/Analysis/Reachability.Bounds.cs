@@ -296,6 +296,38 @@ internal sealed partial class Reachability
         return null;
     }
 
+    /// <summary>The same, compared as signed: a bound holds whether or not the value may be negative (x ≤ m), so
+    /// "x &gt; c" is false for m ≤ c (WARN_ON(len &gt; MAX) after "if (len &gt; MAX) return;", len an int).</summary>
+    private static long? CompareSignedWithBound(BinaryOp op, IrNode left, IrNode right, Frame f)
+    {
+        long? ka = Known(left, f), kb = Known(right, f);
+        if (kb is long c && ka is null && Bound.Magnitude(UpperBound(left, f, learnt: true)) is long m)
+        {
+            // x OP c, x ≤ m
+            return op switch
+            {
+                BinaryOp.GT when m <= c => 0,
+                BinaryOp.GE when m < c => 0,
+                BinaryOp.LE when m <= c => 1,
+                BinaryOp.LT when m < c => 1,
+                _ => null,
+            };
+        }
+        if (ka is long a && kb is null && Bound.Magnitude(UpperBound(right, f, learnt: true)) is long d)
+        {
+            // a OP x, x ≤ d
+            return op switch
+            {
+                BinaryOp.LT when d <= a => 0,
+                BinaryOp.LE when d < a => 0,
+                BinaryOp.GE when d <= a => 1,
+                BinaryOp.GT when d < a => 1,
+                _ => null,
+            };
+        }
+        return null;
+    }
+
     /// <summary>
     /// "if (x &gt; C) x = K;" (no else) leaves x ≤ max(C, K): GCC makes it a MIN_EXPR. It holds from there on
     /// whatever x held before, so it is kept even for a variable a loop writes (usb_wwan's

@@ -66,8 +66,8 @@ internal sealed partial class Reachability
         if (op == BinaryOp.Comma)
             return b;
         long? result = Arithmetic(op, a, b, n.Flag);
-        if (result is null && n.Flag && op is BinaryOp.LT or BinaryOp.LE or BinaryOp.GT or BinaryOp.GE)
-            result = CompareWithBound(op, n.Kids[0], n.Kids[1], f);
+        if (result is null && op is BinaryOp.LT or BinaryOp.LE or BinaryOp.GT or BinaryOp.GE)
+            result = n.Flag ? CompareWithBound(op, n.Kids[0], n.Kids[1], f) : CompareSignedWithBound(op, n.Kids[0], n.Kids[1], f);
         return result;
     }
 

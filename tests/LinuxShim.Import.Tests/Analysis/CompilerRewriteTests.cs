@@ -230,6 +230,10 @@ public class CompilerRewriteTests
     [InlineData("if (n > 64 && k) return; copy(a, b, n);", "fortify_panic memcpy")]
     [InlineData("if (k) { if (n > 64) return; } else { if (n > 32) return; } copy(a, b, n);", "memcpy")]
     [InlineData("if (k) { if (n > 64) return; } copy(a, b, n);", "fortify_panic memcpy")]
+    // Compared as signed, the bound decides too, whether or not the value may be negative.
+    [InlineData("if (k > 64) return; if (k >= 65) g(); copy(a, b, k);", "fortify_panic")]
+    [InlineData("if (k > 64 || k < 0) return; if (64 < k) g(); copy(a, b, k);", "")]
+    [InlineData("int m = k; if (m > 64) m = 64; if (m > 64) g(); copy(a, b, m);", "fortify_panic")]
     // Written on a path, the local is a new value where the paths join, with the range each knew: copied inline.
     [InlineData("size_t t = n; if (t < 3 || t > 64) t = 3; copy(a, b, t);", "")]
     [InlineData("int m = k; if (m < 3 || m > 64) m = 3; copy(a, b, m);", "")]
