@@ -270,30 +270,26 @@ internal sealed partial class Reachability
             return op switch { BinaryOp.GT => 0, BinaryOp.LE => 1, _ => null };
         long? ua = ka is null ? Bound.NonNegative(UpperBound(left, f, learnt: true)) : null, ub = kb is null ? Bound.NonNegative(UpperBound(right, f, learnt: true)) : null;
         if (ka is long a && a >= 0 && ub is long b)
-        {
-            // a OP x, 0 <= x <= b
-            return op switch
-            {
-                BinaryOp.LT when a >= b => 0,
-                BinaryOp.LE when a > b => 0,
-                BinaryOp.GE when a >= b => 1,
-                BinaryOp.GT when a > b => 1,
-                _ => null,
-            };
-        }
+            return AgainstAtMost(op, a, b, knownLeft: true);
         if (kb is long c && c >= 0 && ua is long d)
-        {
-            // x OP c, 0 <= x <= d
-            return op switch
-            {
-                BinaryOp.GT when d <= c => 0,
-                BinaryOp.GE when d < c => 0,
-                BinaryOp.LE when d <= c => 1,
-                BinaryOp.LT when d < c => 1,
-                _ => null,
-            };
-        }
+            return AgainstAtMost(op, c, d, knownLeft: false);
         return null;
+    }
+
+    /// <summary>What "c OP x" (knownLeft) or "x OP c" is for every x ≤ m, when that decides it.</summary>
+    private static long? AgainstAtMost(BinaryOp op, long c, long m, bool knownLeft)
+    {
+        if (knownLeft)
+            op = op switch { BinaryOp.LT => BinaryOp.GT, BinaryOp.LE => BinaryOp.GE, BinaryOp.GT => BinaryOp.LT, BinaryOp.GE => BinaryOp.LE, _ => op };
+        // x OP c, x <= m
+        return op switch
+        {
+            BinaryOp.GT when m <= c => 0,
+            BinaryOp.GE when m < c => 0,
+            BinaryOp.LE when m <= c => 1,
+            BinaryOp.LT when m < c => 1,
+            _ => null,
+        };
     }
 
     /// <summary>The same, compared as signed: a bound holds whether or not the value may be negative (x ≤ m), so
@@ -302,29 +298,9 @@ internal sealed partial class Reachability
     {
         long? ka = Known(left, f), kb = Known(right, f);
         if (kb is long c && ka is null && Bound.Magnitude(UpperBound(left, f, learnt: true)) is long m)
-        {
-            // x OP c, x ≤ m
-            return op switch
-            {
-                BinaryOp.GT when m <= c => 0,
-                BinaryOp.GE when m < c => 0,
-                BinaryOp.LE when m <= c => 1,
-                BinaryOp.LT when m < c => 1,
-                _ => null,
-            };
-        }
+            return AgainstAtMost(op, c, m, knownLeft: false);
         if (ka is long a && kb is null && Bound.Magnitude(UpperBound(right, f, learnt: true)) is long d)
-        {
-            // a OP x, x ≤ d
-            return op switch
-            {
-                BinaryOp.LT when d <= a => 0,
-                BinaryOp.LE when d < a => 0,
-                BinaryOp.GE when d <= a => 1,
-                BinaryOp.GT when d < a => 1,
-                _ => null,
-            };
-        }
+            return AgainstAtMost(op, a, d, knownLeft: true);
         return null;
     }
 

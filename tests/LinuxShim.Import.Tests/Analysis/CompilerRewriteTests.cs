@@ -209,6 +209,22 @@ public class CompilerRewriteTests
         Assert.Equal(emitted is null ? [] : [emitted], undefined);
     }
 
+    /// <summary>fortify's memcpy in small: the runtime check, then the copy.</summary>
+    private const string FortifiedCopy = """
+        typedef unsigned long size_t;
+        void fortify_panic(const char *);
+        void *memcpy(void *, const void *, size_t);
+        void use(char *);
+        void g(void);
+        static inline __attribute__((always_inline)) void copy(void *p, const void *q, size_t size)
+        {
+            size_t p_size = __builtin_object_size(p, 0);
+            if (p_size != (size_t)-1 && p_size < size) fortify_panic("memcpy");
+            memcpy(p, q, size);
+        }
+
+        """;
+
     [Theory]
     // gcc-12 -O2 with the kernel's flags, fortify's memcpy check after a branch: what "if (n > 64) return;" teaches
     // folds "p_size < size" (no fortify_panic) while memcpy(a, b, n) stays a call (n's own range is unchanged); a value
@@ -242,18 +258,7 @@ public class CompilerRewriteTests
     [InlineData("size_t t = n; if (k) t = 8; else if (t > 64) return; copy(a, b, t);", "")]
     public void WhatABranchTeachesFoldsFortifysCheckButNotTheCopy(string body, string emitted)
     {
-        var undefined = Snippet.Undefined($$"""
-            typedef unsigned long size_t;
-            void fortify_panic(const char *);
-            void *memcpy(void *, const void *, size_t);
-            void use(char *);
-            void g(void);
-            static inline __attribute__((always_inline)) void copy(void *p, const void *q, size_t size)
-            {
-                size_t p_size = __builtin_object_size(p, 0);
-                if (p_size != (size_t)-1 && p_size < size) fortify_panic("memcpy");
-                memcpy(p, q, size);
-            }
+        var undefined = Snippet.Undefined(FortifiedCopy + $$"""
             void f(const char *b, size_t n, int k, unsigned char u) { char a[64]; {{body}} use(a); }
             """);
         Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined.Where(s => s != "use").Order());
@@ -283,18 +288,7 @@ public class CompilerRewriteTests
     [InlineData("for (int i = 0; i < k; i++) { if (r->len > 64) break; } copy(a, b, r->len);", "fortify_panic memcpy")]
     public void WhatABranchTeachesOfALoadHoldsUntilMemoryMayChange(string body, string emitted)
     {
-        var undefined = Snippet.Undefined($$"""
-            typedef unsigned long size_t;
-            void fortify_panic(const char *);
-            void *memcpy(void *, const void *, size_t);
-            void use(char *);
-            void g(void);
-            static inline __attribute__((always_inline)) void copy(void *p, const void *q, size_t size)
-            {
-                size_t p_size = __builtin_object_size(p, 0);
-                if (p_size != (size_t)-1 && p_size < size) fortify_panic("memcpy");
-                memcpy(p, q, size);
-            }
+        var undefined = Snippet.Undefined(FortifiedCopy + $$"""
             struct r { unsigned long len; unsigned int h; int x; };
             void f(const char *b, struct r *r, int k) { char a[64]; {{body}} use(a); }
             """);
