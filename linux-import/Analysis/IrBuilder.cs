@@ -84,8 +84,11 @@ internal sealed class IrBuilder(UnitIndex index)
                 var kids = c.Children();
                 var node = With(IrKind.Generic, kids);
                 node.PointerMember = kids.Count == 1 && StripImplicit(kids[0]).CanonicalTypeKind == TypeKind.Pointer;
-                // A load's bound is kept by its path (Reachability.Bounds); a union's fields overlap, a named struct's do not.
-                node.Member = c.Referenced.IsStructField ? c.Spelling : "~" + c.Spelling;
+                // A load's bound is kept by its path (Reachability.Bounds); a union's fields overlap, a named struct's do
+                // not; a bit-field is not followed (a store to it is truncated).
+                if (c.Referenced.BitFieldWidth is null)
+                    node.Member = c.Referenced.IsStructField ? c.Spelling : "~" + c.Spelling;
+                node.IntegerBits = c.CanonicalTypeKind == TypeKind.Pointer ? 64 : Integer(c.CanonicalTypeKind) is { } integer ? (integer.Unsigned ? integer.Bits : -integer.Bits) : 0;
                 // p->buf, buf the last field of its struct: GCC 12 (no -fstrict-flex-arrays) takes it for an
                 // array that may run past its declared size, so its object size is not known (fortify's checks
                 // on it fold away); so too p[i].buf and (*p).buf (nfnetlink_cthelper's
@@ -330,17 +333,20 @@ internal sealed class IrBuilder(UnitIndex index)
     /// where the range known there is its own.</summary>
     private static bool Converts(Cursor conversion, Cursor operand)
     {
-        static (int Bits, bool Unsigned)? Integer(TypeKind kind) => (int)kind switch
-        {
-            3 or 4 or 5 => (8, true),       // bool, char (unsigned), unsigned char
-            13 or 14 => (8, false),         // char, signed char
-            8 => (16, true), 16 => (16, false),
-            9 => (32, true), 17 => (32, false),
-            10 or 11 => (64, true), 18 or 19 => (64, false),
-            _ => null,
-        };
         return Integer(conversion.CanonicalTypeKind) is { } to && Integer(operand.CanonicalTypeKind) is { } from && to != from;
     }
+
+    /// <summary>An integer type's width in bits and signedness.</summary>
+    private static (int Bits, bool Unsigned)? Integer(TypeKind kind) => (int)kind switch
+    {
+        3 => (1, true),                 // bool
+        4 or 5 => (8, true),            // char (unsigned), unsigned char
+        13 or 14 => (8, false),         // char, signed char
+        8 => (16, true), 16 => (16, false),
+        9 => (32, true), 17 => (32, false),
+        10 or 11 => (64, true), 18 or 19 => (64, false),
+        _ => null,
+    };
 
     /// <summary>A node that stands for its one operand (a conversion): same value, same object.</summary>
     private IrNode Passing(Cursor operand)

@@ -72,6 +72,10 @@ internal sealed class IrNode
     /// (a union's, an anonymous record's: it may overlap its neighbours).</summary>
     public string? Member;
 
+    /// <summary>For a member access: the width in bits of its integer or pointer type, negative when signed; 0 for
+    /// any other type.</summary>
+    public int IntegerBits;
+
     /// <summary>For a conversion (Pass): to an integer of another width or signedness, a new value to GCC.</summary>
     public bool Converts;
 

@@ -48,7 +48,8 @@ internal sealed class MemoryClock
 
 /// <summary>A bound a branch taught of a load (req-&gt;len, l.hdr.size), the local the load goes through, and the
 /// memory clock's count when it was taught: it holds while nothing may have written memory since.</summary>
-internal readonly record struct LoadFact(int Root, long Bound, long Epoch);
+/// <summary>What is known of a load: a bound, and its value when a store gave it one (GCC forwards the stored value).</summary>
+internal readonly record struct LoadFact(int Root, long Bound, long Epoch, long? Value = null);
 
 internal sealed partial class Reachability
 {
@@ -82,7 +83,7 @@ internal sealed partial class Reachability
             var joined = new Dictionary<string, LoadFact>(StringComparer.Ordinal);
             foreach (var (key, a) in one)
                 if (other.TryGetValue(key, out var b) && a.Root == b.Root && Bound.Either(a.Bound, b.Bound) is long both)
-                    joined[key] = new LoadFact(a.Root, both, epoch);
+                    joined[key] = new LoadFact(a.Root, both, epoch, a.Value == b.Value ? a.Value : null);
             return joined;
         }
 
@@ -110,6 +111,29 @@ internal sealed partial class Reachability
                     && !key.Contains('~') && !stored.Contains('~'))
                     f.Loads[key] = fact with { Epoch = f.Clock.Epoch };
         }
+
+        /// <summary>After "p-&gt;m = v", v known and of m's type: a load of p-&gt;m is v until memory may change
+        /// (btmtkuart's "bdev-&gt;data = of_device_get_match_data(…); if (!bdev-&gt;data) return -ENODEV;" without
+        /// CONFIG_OF: the rest of its probe is dead).</summary>
+        public static void StoredValue(Frame f, IrNode target, long value)
+        {
+            if (Key(target, out int root) is not { } key || key.Contains('~') || root >= f.Slots.Length || f.Escaped[root])
+                return;
+            int bits = target.Unwrapped.IntegerBits;
+            bool fits = bits switch
+            {
+                > 0 and < 64 => value >= 0 && value >> bits == 0,
+                < 0 and > -64 => value >> (-bits - 1) is 0 or -1,
+                64 or -64 => true,
+                _ => false,
+            };
+            if (fits)
+                f.Loads[key] = new LoadFact(root, value >= 0 ? value : Bound.Signed(0), f.Clock.Epoch, value);
+        }
+
+        /// <summary>The value a store left in the load, while memory is unchanged since.</summary>
+        public static long? ValueOf(IrNode load, Frame f) =>
+            f.Loads.Count > 0 && Key(load, out _) is { } key && f.Loads.TryGetValue(key, out var fact) && fact.Epoch == f.Clock.Epoch ? fact.Value : null;
 
         /// <summary>The local is written: loads through it read something else.</summary>
         public static void Forget(Frame f, int slot)

@@ -45,7 +45,11 @@ internal sealed partial class Reachability
             // A store through memory may change any load (the kernel builds with -fno-strict-aliasing), but for
             // another field of the struct the same local points to (r->x = 1 leaves r->len).
             if (target.Kind != IrKind.Slot)
+            {
                 LoadBound.Stored(f, target);
+                if (op == BinaryOp.Assign && value is long stored)
+                    LoadBound.StoredValue(f, target, stored);
+            }
             if (op != BinaryOp.Assign)
                 value = Arithmetic(CompoundOperator(op), old, value, n.Flag);
             if (target.Kind == IrKind.Slot)

@@ -510,6 +510,10 @@ internal sealed partial class Reachability
                 return null;
             case IrKind.Unevaluated:
                 return null;
+            case IrKind.Generic when n.Member is not null:
+                // A load: what a store left there, while memory is unchanged.
+                EvalAll(n, f);
+                return LoadBound.ValueOf(n, f);
             case IrKind.Generic when n.Flag:
             {
                 // do { … } while (0): a break in it goes on after it, where what the paths after the break were
