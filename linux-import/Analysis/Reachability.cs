@@ -317,9 +317,7 @@ internal sealed partial class Reachability
                 NoteLabel();
                 Array.Clear(f.Slots);
                 Array.Clear(f.Upper);
-                Array.Clear(f.Learnt);
-                f.Loads.Clear();
-                f.Jumped = false;
+                ForgetTaught(f);
                 Array.Clear(f.NonNegative);
                 for (int i = f.ParamCount; i < f.Size0.Length; i++)
                     f.Size0[i] = f.Size1[i] = null;
@@ -478,17 +476,13 @@ internal sealed partial class Reachability
             case IrKind.Case:
                 NextCase();
                 // Reached from the switch too: what a branch of an earlier case taught does not hold.
-                Array.Clear(f.Learnt);
-                f.Loads.Clear();
-                f.Jumped = false;
+                ForgetTaught(f);
                 for (int i = 1; i < n.Kids.Length; i++)
                     Eval(n.Kids[i], f);
                 return null;
             case IrKind.Default:
                 NextCase();
-                Array.Clear(f.Learnt);
-                f.Loads.Clear();
-                f.Jumped = false;
+                ForgetTaught(f);
                 return EvalAll(n, f);
             case IrKind.Asm:
                 f.Clock.Epoch++;
@@ -709,6 +703,14 @@ internal sealed partial class Reachability
             if (slot < f.Literals.Length)
                 f.Literals[slot] = null;
         }
+    }
+
+    /// <summary>A place reached from elsewhere too (a label, a case): nothing a branch taught holds there.</summary>
+    private static void ForgetTaught(Frame f)
+    {
+        Array.Clear(f.Learnt);
+        f.Loads.Clear();
+        f.Jumped = false;
     }
 
     private static void NoteSwitchWrite(Dictionary<int, long?> writes, int slot, long? value) =>
