@@ -440,6 +440,10 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             if (stopping.IsCancellationRequested)
                 return;
             var detected = Stopwatch.StartNew();
+            // Why a host was replaced belongs in what the run prints, not only in the audit log.
+            string stall = failure == "hang" && slot.Watchdog?.CurrentStall is var (ms, cpu) && ms > 0
+                ? $" (its CPU held {ms} ms without progress, holder used {cpu} ms of processor time)" : "";
+            log.WriteLine($"supervisor: host #{slot.Number}: {failure}{stall}");
             Failed?.Invoke(failure);
             lock (gate)
             {
@@ -532,11 +536,18 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
                     return stall.Failure;
                 }
                 var counters = Shim.Kernel.Progress.Names.Select(n => pong.Progress!.GetValueOrDefault(n)).ToArray();
-                if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1) is not { } hang)
+                // What the holder waited for that is not the driver's doing: the device's replies, a processor.
+                long excused = pong.DeviceWaitMs is { } deviceWait && pong.HolderTid is { } holder
+                    && HostSchedStat.ThreadRunQueueWaitMs(slot.Process.Id, holder) is { } runQueueWait ? deviceWait + runQueueWait : -1;
+                long excusedBefore = watchdog.ExcusedStalls;
+                if (watchdog.Answer(uptime.ElapsedMilliseconds, counters, pong.CpuHeldMs!.Value, pong.HolderCpuMs ?? -1, excused) is not { } hang)
                 {
                     // A near miss (half the watchdog without progress) is worth a line: it is the margin.
                     if (watchdog.CurrentStall is var (ms, cpu) && ms >= options.WatchdogMs / 2 && ms - options.HeartbeatMs < options.WatchdogMs / 2)
                         log.WriteLine($"supervisor: host #{slot.Number}: its CPU held {ms} ms without progress (holder used {cpu} ms of processor time meanwhile)");
+                    if (watchdog.ExcusedStalls > excusedBefore)
+                        log.WriteLine($"supervisor: host #{slot.Number}: its CPU held {watchdog.CurrentStall.Ms} ms without progress, its holder " +
+                                      "waiting for the device to answer or for a processor: slow, not hung (until the device's reply timeout)");
                     return null;
                 }
                 audit.Write("hang", ("host", slot.Number), ("pid", slot.Process.Id), ("watchdog_ms", options.WatchdogMs),
@@ -622,6 +633,7 @@ public sealed partial class DriverSupervisor : IDriverLink, IDisposable
             var slot = standby ?? Spawn();
             standby = null;
             audit.Write("restart", ("driver", options.Name), ("host", slot.Number), ("after", failure), ("attempt", attempt), ("backoff_ms", backoff));
+            log.WriteLine($"supervisor: host #{slot.Number} takes over after the {failure}{(attempt > 1 ? $" (attempt {attempt})" : "")}");
             try
             {
                 Activate(slot);

@@ -9,7 +9,11 @@
 // a loaded machine that it made no progress either); or no answer at all for the no-answer time,
 // unless the host's threads spent at least half of the silence's second half waiting on a run queue
 // (runnable, the machine giving them no CPU: /proc/PID/task/*/schedstat), which is starvation, not a
-// hang: then it is judged again every half no-answer time, up to four no-answer times in all.
+// hang: then it is judged again every half no-answer time, up to four no-answer times in all. A held
+// CPU's stall is likewise excused for the time its holder waited for the device to answer (a device
+// server the machine starves; the device's own reply timeout judges a device that never answers) or
+// for a processor (its run-queue wait): blocked for four watchdog times besides those waits, or held
+// without progress for four times that whatever the reason, is a hang.
 namespace LinuxShim.Supervisor;
 
 public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
@@ -17,15 +21,23 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
     /// <summary>A hang: how long the CPU had made no progress, the processor time its holder used meanwhile (-1: unknown), and whether it spun.</summary>
     public sealed record Hang(long StalledMs, long HolderCpuMs, bool Spinning);
 
-    private long answeredAt, progressAt, stallCpuFrom = -1;
+    private long answeredAt, progressAt, stallCpuFrom = -1, stallExcusedFrom = -1;
     private long markAt = -1, markWaitMs = -1, extendedTo = -1; // during a silence: the run-queue mark, the later deadline
     private long[]? progress;
 
     public int WatchdogMs => watchdogMs;
     public int NoAnswerMs => noAnswerMs;
 
-    /// <summary>A held CPU that does not spin is hung after this long without progress.</summary>
+    /// <summary>A held CPU that does not spin is hung after this long without progress (besides excused waits).</summary>
     public long StuckMs => 4L * watchdogMs;
+
+    /// <summary>A held CPU without progress is hung after this long, however much of it its holder's waits excuse.</summary>
+    public long ExcusedLimitMs => 4L * StuckMs;
+
+    private bool excusedThisStall;
+
+    /// <summary>Stalls that would have been hangs but for the holder's waits on the device or for a processor.</summary>
+    public long ExcusedStalls { get; private set; }
 
     /// <summary>Answers received.</summary>
     public long Answers { get; private set; }
@@ -56,7 +68,7 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
     {
         answeredAt = progressAt = now;
         progress = null;
-        stallCpuFrom = -1;
+        stallCpuFrom = stallExcusedFrom = -1;
         markAt = markWaitMs = extendedTo = -1;
     }
 
@@ -100,9 +112,11 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
 
     /// <summary>
     /// An answer at <paramref name="now"/> (ms): the host's counters, how long its CPU had been held (0:
-    /// free) and the processor time of the holding thread (ms, -1: unknown). Null while healthy, else the hang.
+    /// free), the processor time of the holding thread (ms, -1: unknown) and the time holders have waited, in
+    /// all, for what is not the driver's doing: the device's replies and a processor (ms, -1: unknown). Null
+    /// while healthy, else the hang.
     /// </summary>
-    public Hang? Answer(long now, long[] counters, long cpuHeldMs, long holderCpuMs)
+    public Hang? Answer(long now, long[] counters, long cpuHeldMs, long holderCpuMs, long holderExcusedMs = -1)
     {
         Answers++;
         LongestSilenceMs = Math.Max(LongestSilenceMs, now - answeredAt);
@@ -118,6 +132,8 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
             progress = (long[])counters.Clone();
             progressAt = now;
             stallCpuFrom = cpuHeldMs > 0 ? holderCpuMs : -1;
+            stallExcusedFrom = cpuHeldMs > 0 ? holderExcusedMs : -1;
+            excusedThisStall = false;
             CurrentStall = (0, -1);
             return null;
         }
@@ -125,12 +141,22 @@ public sealed class HangWatchdog(int watchdogMs, int noAnswerMs)
         // have moved cpu_handoffs), but no longer than the host says it has held the CPU.
         if (stallCpuFrom < 0)
             stallCpuFrom = holderCpuMs;
+        if (stallExcusedFrom < 0)
+            stallExcusedFrom = holderExcusedMs;
         long stalled = Math.Min(now - progressAt, cpuHeldMs);
         long spent = stallCpuFrom >= 0 && holderCpuMs >= stallCpuFrom ? holderCpuMs - stallCpuFrom : -1;
-        bool spinning = spent * 4 >= watchdogMs;
+        long excused = stallExcusedFrom >= 0 && holderExcusedMs >= stallExcusedFrom ? Math.Min(stalled, holderExcusedMs - stallExcusedFrom) : 0;
+        // Spinning: the holder burned a quarter of the stall (of the watchdog time, at least) — a rate, so that a
+        // holder that mostly waits is not called a spinner by the crumbs of processor time a long wait adds up to.
+        bool spinning = spent * 4 >= Math.Max(watchdogMs, stalled);
         CurrentStall = (stalled, spent);
-        if ((stalled >= watchdogMs && spinning) || stalled >= StuckMs)
+        if ((stalled >= watchdogMs && spinning) || stalled - excused >= StuckMs || stalled >= ExcusedLimitMs)
             return new Hang(stalled, spent, spinning);
+        if (stalled >= StuckMs && !excusedThisStall)
+        {
+            excusedThisStall = true;
+            ExcusedStalls++;
+        }
         if (stalled > LongestStallMs)
             (LongestStallMs, LongestStallCpuMs) = (stalled, spent);
         return null;

@@ -43,4 +43,18 @@ public static class HostSchedStat
             return null; // the host is gone, or its /proc is not ours to read
         }
     }
+
+    /// <summary>The run-queue wait of one thread, <paramref name="tid"/> of <paramref name="pid"/>, so far (ms), or null when it cannot be read.</summary>
+    public static long? ThreadRunQueueWaitMs(int pid, int tid)
+    {
+        try
+        {
+            var fields = File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long waitNs) ? waitNs / 1_000_000 : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the thread or the host is gone, or its /proc is not ours to read
+        }
+    }
 }

@@ -67,7 +67,7 @@ public static class SupervisedHost
         try
         {
             // A device that fails later ends this host with one line and status 72 (device_failed).
-            var client = new VfioUserClient(UnixSocket.FromHandle(fds[0]));
+            var client = new VfioUserClient(UnixSocket.FromHandle(fds[0])) { Waiting = Progress.DeviceWaiting };
             if (client.MappedSummary is { } mapped)
                 log.WriteLine($"supervised: {mapped}");
             device = new FailStopPciFunction(client, "vfio-user");
@@ -185,6 +185,8 @@ public static class SupervisedHost
                     Progress = progress.ToMap(),
                     CpuHeldMs = progress.CpuHeldMs,
                     HolderCpuMs = progress.HolderCpuMs >= 0 ? progress.HolderCpuMs : null,
+                    HolderTid = progress.HolderTid > 0 ? progress.HolderTid : null,
+                    DeviceWaitMs = progress.DeviceWaitMs,
                     Injected = FaultInjection.Injected,
                     TxBlockedMs = netif.TxBlockedMs,
                     CarrierOffMs = netif.CarrierOffMs,

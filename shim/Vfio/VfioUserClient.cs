@@ -168,6 +168,13 @@ public sealed unsafe class VfioUserClient : IPciFunction
     /// <summary>How long each request waits for its reply.</summary>
     public TimeSpan ReplyTimeout { get; }
 
+    /// <summary>
+    /// Told when a request starts waiting for the server (true: sent, its reply awaited) and when the wait ends
+    /// (false), on the requesting thread: the driver host's hang accounting, which does not blame a driver for
+    /// the time its device took to answer.
+    /// </summary>
+    public Action<bool>? Waiting { get; set; }
+
     /// <summary>Why the function is dead (the server broke the protocol, closed or did not answer), or null.</summary>
     public string? Failure => Volatile.Read(ref failure);
 
@@ -417,6 +424,8 @@ public sealed unsafe class VfioUserClient : IPciFunction
             throw new IOException($"vfio-user {command}: needs {fds.Length} descriptors in one message; the server takes at most {ServerCapabilities.MaxMsgFds}");
         uint errno;
         ReadOnlyMemory<byte> reply;
+        var waiting = Waiting;
+        waiting?.Invoke(true);
         try
         {
             long deadline = Deadline();
@@ -465,6 +474,10 @@ public sealed unsafe class VfioUserClient : IPciFunction
         catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
         {
             throw Die(command, e);
+        }
+        finally
+        {
+            waiting?.Invoke(false);
         }
         if (errno != 0)
             throw new VfioUserException(command, (int)Math.Min(errno, int.MaxValue));

@@ -6,6 +6,8 @@
 // driver code can move them.
 using System.Diagnostics;
 using LinuxShim.Shim.Kernel;
+using LinuxShim.Shim.Vfio;
+using LinuxShim.VfioUser;
 
 namespace LinuxShim.Shim.Tests.Host;
 
@@ -63,5 +65,44 @@ public sealed class ProgressTests
         Assert.Equal(before, inside);
         long after = Cpu.Run(() => Progress.Read().Counters[0]);
         Assert.True(after > before, $"{after} after {before}: the first Run's release was not counted");
+    }
+
+    [Fact]
+    public void AHoldersWaitForTheDevicesReplyIsCountedAndAWaitWithoutTheCpuIsNot()
+    {
+        // A device server that answers BAR 1 reads 300 ms late: the supervisor must not blame the driver holding
+        // the CPU for that time (a starved QEMU did this on a loaded CI machine, and a host was replaced mid-ping).
+        const int Late = 300;
+        using var fake = new FakeVfioUserServer((_, r) =>
+        {
+            if (r.Command == VfioUserCommand.RegionRead && r.Region == 1)
+                Thread.Sleep(Late);
+            return false; // then the honest answer
+        });
+        using var client = new VfioUserClient(fake.ClientEnd, TimeSpan.FromSeconds(30)) { Waiting = Progress.DeviceWaiting };
+        long outside = Progress.Read().DeviceWaitMs;
+        client.ReadBar(1, 0, 4); // no CPU held: not a holder's wait
+        Assert.Equal(outside, Progress.Read().DeviceWaitMs);
+
+        long midWait = -1, before = 0, after = 0;
+        Cpu.Run(() =>
+        {
+            before = Progress.Read().DeviceWaitMs;
+            using var sampled = new ManualResetEventSlim();
+            var sampler = new Thread(() =>
+            {
+                // Read as the host's heartbeat reads it, without the CPU, while the reply is awaited.
+                Thread.Sleep(Late / 2);
+                midWait = Progress.Read().DeviceWaitMs;
+                sampled.Set();
+            }) { IsBackground = true };
+            sampler.Start();
+            client.ReadBar(1, 0, 4);
+            sampled.Wait();
+            after = Progress.Read().DeviceWaitMs;
+        });
+        Assert.InRange(midWait - before, Late / 4, after - before); // the wait under way counts already
+        Assert.True(after - before >= Late - 5, $"{after - before} ms counted for a {Late} ms wait");
+        Assert.Equal(after, Progress.Read().DeviceWaitMs); // over: it stops growing
     }
 }
