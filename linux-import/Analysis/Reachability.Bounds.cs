@@ -371,6 +371,9 @@ internal sealed partial class Reachability
     private static void Assume(IrNode condition, Frame f, List<int>? marked = null, bool negated = false, bool learn = false)
     {
         var n = condition.Unwrapped;
+        // likely(c) and unlikely(c), __builtin_expect(!!(c), v): a hint to GCC's block ordering; c is what holds.
+        while (n is { Kind: IrKind.Call, Kids.Length: >= 1, Target.Name: "__builtin_expect" or "__builtin_expect_with_probability" })
+            n = n.Kids[0].Unwrapped;
         if (n is { Kind: IrKind.Unary, Kids.Length: 1 } && (UnaryOp)n.Op == UnaryOp.LNot)
         {
             Assume(n.Kids[0], f, marked, !negated, learn);

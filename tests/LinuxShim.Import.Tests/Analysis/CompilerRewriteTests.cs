@@ -296,6 +296,28 @@ public class CompilerRewriteTests
     }
 
     [Theory]
+    // gcc-12 -O2 with the kernel's flags: likely(c) and unlikely(c) (__builtin_expect(!!(c), v)) only order GCC's blocks;
+    // what c says holds in the branch as it does without them ("if (unlikely(len > 64)) return;", the kernel's usual
+    // way of writing a bounds check).
+    [InlineData("if (unlikely(n > 64)) return; copy(a, b, n);", "memcpy")]
+    [InlineData("if (likely(n <= 64)) copy(a, b, n);", "memcpy")]
+    [InlineData("if (unlikely(r->len > 64)) return; copy(a, b, r->len);", "memcpy")]
+    [InlineData("if (unlikely(n > 64 || k)) return; copy(a, b, n);", "memcpy")]
+    [InlineData("if (!likely(n <= 64)) return; copy(a, b, n);", "memcpy")]
+    [InlineData("if (unlikely(n > 64)) return; copy(a, b, n + 1);", "fortify_panic")]
+    [InlineData("if (unlikely(n > 65)) return; copy(a, b, n);", "fortify_panic memcpy")]
+    public void LikelyAndUnlikelyTeachWhatTheirConditionDoes(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined(FortifiedCopy + $$"""
+            #define likely(x) __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+            struct r { unsigned long len; unsigned int h; int x; };
+            void f(const char *b, size_t n, int k, struct r *r) { char a[64]; {{body}} use(a); }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined.Where(s => s != "use").Order());
+    }
+
+    [Theory]
     // gcc-12 -O2 with the kernel's flags: a value stored to a field is what a load of it reads until memory may change
     // (a call; a store through another pointer, which may be the same; not one to another field through the same one),
     // as it fits the field's type (70000 does not fit an unsigned short). btmtkuart's probe without CONFIG_OF. Bit-fields
