@@ -29,8 +29,7 @@ public static class HostSchedStat
                 {
                     continue; // the thread ended meanwhile
                 }
-                var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long waitNs))
+                if (WaitNs(text) is long waitNs)
                 {
                     total += waitNs;
                     any = true;
@@ -49,12 +48,18 @@ public static class HostSchedStat
     {
         try
         {
-            var fields = File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long waitNs) ? waitNs / 1_000_000 : null;
+            return WaitNs(File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat")) / 1_000_000;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null; // the thread or the host is gone, or its /proc is not ours to read
         }
+    }
+
+    // The run-queue wait in a schedstat line (its second field, ns), or null when the line has none.
+    private static long? WaitNs(string schedstat)
+    {
+        var fields = schedstat.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long waitNs) ? waitNs : null;
     }
 }
