@@ -79,7 +79,7 @@ internal static class Builtins
             return null;
         // Optimized for size, an equality compare is inline only as one load of each side (1, 2, 4 or 8 bytes).
         if (name is "memcmp" or "bcmp" && args.Length == 3 && args[2] is long size
-            && (size <= 1 || zeroTested && (sizeOptimized ? size is 2 or 4 or 8 : size <= InlineEqualityCompareLimit)))
+            && (size <= 1 || zeroTested && (sizeOptimized ? size is 2 or 4 or 8 : ComparedInRegisters(size))))
             return null;
         if (PrintsLiteral(name, args, literals) is { } literal)
         {
@@ -149,11 +149,14 @@ internal static class Builtins
     }
 
     /// <summary>
-    /// Most bytes of a memcmp whose value is only compared with zero that gcc-12 -O2 expands inline with the
-    /// kernel's x86-64 flags (-mno-sse -mcmodel=kernel): !memcmp(a, b, 32) compares in registers, !memcmp(a, b, 33)
-    /// calls memcmp; a memcmp whose sign is used is a call from 2 bytes on. Checked by compiling both.
+    /// A memcmp whose value is only compared with zero that gcc-12 -O2 expands inline with the kernel's x86-64 flags
+    /// (-mno-sse -mcmodel=kernel): one it compares in at most four loads of each side, 8, 4, 2 and 1 bytes wide and
+    /// not overlapping (size / 8 + the set bits of size % 8), so !memcmp(a, b, 32), (…, 28) and (…, 22) compare in
+    /// registers while (…, 23), (…, 29), (…, 31) and (…, 33) call memcmp (hid-lenovo's 29-byte report descriptor
+    /// check); a memcmp whose sign is used is a call from 2 bytes on. Checked by compiling every size from 1 to 64.
     /// </summary>
-    private const long InlineEqualityCompareLimit = 32;
+    private static bool ComparedInRegisters(long size) =>
+        size >= 0 && size / 8 + System.Numerics.BitOperations.PopCount((ulong)(size % 8)) <= 4;
 
     /// <summary>
     /// strcmp and strncmp against a literal, as gcc-12 -O2 compiles them (gimple-fold.cc's

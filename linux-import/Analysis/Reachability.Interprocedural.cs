@@ -83,23 +83,41 @@ internal sealed partial class Reachability
         for (int i = 0; i < joins.Length; i++)
         {
             bool passed = i < binding.Values.Length && i < call.Kids.Length;
-            widened |= joins[i].Add(passed ? binding.Values[i] : null, passed ? PassedOnBound(call.Kids[i], f) : null);
+            bool converted = false;
+            long? bound = passed ? PassedOnBound(call.Kids[i], f, out converted) : null;
+            // A parameter converted on the way passes neither its constant nor its range, only its type's.
+            widened |= joins[i].Add(passed && !converted ? binding.Values[i] : null, bound);
         }
         if (widened)
             _joinsWidened.Add(target);
     }
 
     /// <summary>
-    /// The bound an argument passes on unchanged from its caller's parameter (a pass-through, casts aside) when the
-    /// caller was itself walked with its calls' join and has not written the parameter since; else null.
+    /// The bound an argument passes on unchanged from its caller's parameter (a pass-through, casts that keep the
+    /// value's width and signedness aside) when the caller was itself walked with its calls' join and has not written
+    /// the parameter since; else null. A parameter converted on the way (an int len passed as a size_t) is no
+    /// pass-through to gcc-12's ipa-prop: the callee learns only what the parameter's type says, converted (an
+    /// unsigned char's 0..255; an int's, as a size_t, nothing), however its callers bound it. hid-ft260's
+    /// ft260_byte_show(…, int len, …) passes its len, always 25, to ft260_hid_feature_report_get(…, size_t len),
+    /// whose memcpy of len bytes is then a call. converted: the argument is such a parameter, converted.
     /// </summary>
-    private static long? PassedOnBound(IrNode arg, Frame f)
+    private static long? PassedOnBound(IrNode arg, Frame f, out bool converted)
     {
-        var n = arg.Unwrapped; // casts are Pass nodes
+        var n = arg;
+        bool conversion = false;
+        while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
+        {
+            conversion |= n.Converts;
+            n = n.Kids[0];
+        }
+        converted = false;
         if (n.Kind != IrKind.Slot || f.Joined is not { } joined || n.Index >= f.ParamCount || n.Index >= joined.Values.Length || f.Escaped[n.Index])
             return null;
         if (f.Slots[n.Index] != joined.Values[n.Index] || f.Upper[n.Index] != joined.Upper[n.Index])
             return null;
+        converted = conversion;
+        if (converted)
+            return n.TypeMax;
         return joined.Values[n.Index] is long v ? (v >= 0 ? v : null) : joined.Upper[n.Index];
     }
 

@@ -124,11 +124,17 @@ public class CompilerRewriteTests
     }
 
     [Theory]
-    // gcc-12 -O2 -mno-sse -mcmodel=kernel: equality of up to 32 bytes in registers, through an inline wrapper too
-    // (fortify's memcmp); a memcmp whose sign is used is a call from 2 bytes on.
+    // gcc-12 -O2 -mno-sse -mcmodel=kernel: equality in registers when it takes at most four loads of each side (8, 4,
+    // 2 and 1 bytes, not overlapping), through an inline wrapper too (fortify's memcmp); a memcmp whose sign is used is
+    // a call from 2 bytes on.
     [InlineData("!memcmp(a, b, 7)", null)]
     [InlineData("memcmp(a, b, 32) == 0", null)]
     [InlineData("0 != memcmp(a, b, 16)", null)]
+    [InlineData("!memcmp(a, b, 22)", null)]
+    [InlineData("!memcmp(a, b, 28)", null)]
+    [InlineData("!memcmp(a, b, 23)", "memcmp")]
+    [InlineData("!memcmp(a, b, 29)", "memcmp")]
+    [InlineData("memcmp(a, b, 31) == 0", "memcmp")]
     [InlineData("!memcmp(a, b, 33)", "memcmp")]
     [InlineData("memcmp(a, b, 8)", "memcmp")]
     [InlineData("memcmp(a, b, 1)", null)]
@@ -1027,6 +1033,11 @@ public class CompilerRewriteTests
     [InlineData("a masked argument", "memcpy")]
     [InlineData("passed on by a static", null)]
     [InlineData("passed on by an exported", "memcpy")]
+    [InlineData("passed on converted from an int", "memcpy")]
+    [InlineData("passed on converted from an unsigned int", "memcpy")]
+    [InlineData("passed on converted from an unsigned char", null)]
+    [InlineData("passed on converted, the same constant from every call", "memcpy")]
+    [InlineData("passed on converted to an int", "memcpy")]
     [InlineData("too large to inline", "memcpy")]
     [InlineData("under the inline limit", null)]
     public void AStaticFunctionKnowsWhatEveryCallPassesIt(string program, string? emitted)
@@ -1138,6 +1149,29 @@ public class CompilerRewriteTests
             """,
         ["passed on by a static"] = """
             static __attribute__((noinline)) int mid(long x, size_t n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        // A parameter converted on the way is no pass-through to ipa-prop: cmd learns only its type's range, converted
+        // (an int's, as a size_t, is none; an unsigned char's is 0..255), whatever mid's calls pass, the same constant
+        // included (hid-ft260's ft260_byte_show passing its int len, always 25, on as a size_t).
+        ["passed on converted from an int"] = """
+            static __attribute__((noinline)) int mid(long x, int n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        ["passed on converted from an unsigned int"] = """
+            static __attribute__((noinline)) int mid(long x, unsigned int n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        ["passed on converted from an unsigned char"] = """
+            static __attribute__((noinline)) int mid(long x, unsigned char n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
+            """,
+        ["passed on converted, the same constant from every call"] = """
+            static __attribute__((noinline)) int mid(long x, int n) { unsigned char r[256]; cmd(x, r, n); use(r); return 0; }
+            int a(long x) { return mid(x, 16) + mid(x + 3, 16); }
+            """,
+        ["passed on converted to an int"] = """
+            static __attribute__((noinline)) int mid(long x, size_t n) { unsigned char r[256]; cmd(x, r, (int)n); use(r); return 0; }
             int a(long x) { return mid(x, 16) + mid(x + 3, 32); }
             """,
         ["passed on by an exported"] = """
