@@ -185,6 +185,8 @@ internal sealed class IrBuilder(UnitIndex index)
             {
                 var node = With(IrKind.Index, c.Children());
                 node.ElementSize = (int)(c.TypeSize ?? 0);
+                // buf[2] of a u8 buf: at most 255, as a member or a variable of the type is.
+                node.TypeMax = NarrowTypeMax(c);
                 return node;
             }
             case CursorKind.ParenExpr:

@@ -214,6 +214,9 @@ internal sealed partial class Reachability
                         BinaryOp.Sub when ca is long c && Bound.NonNegative(b) is long bb && bb <= c => c,
                         BinaryOp.Mul when Bound.NonNegative(a) is long x && Bound.NonNegative(b) is long y => checked(x * y),
                         BinaryOp.Shr when cb is >= 0 and < 64 && a is long x => x >= 0 ? x >> (int)cb : Bound.Signed(~x >> (int)cb),
+                        // (buf[2] << 8) | buf[3] of u8s: at most 0xffff. A shift that may pass an int's sign bit is no bound.
+                        BinaryOp.Shl when cb is >= 0 and < 31 && Bound.NonNegative(a) is long x && x <= int.MaxValue >> (int)cb => x << (int)cb,
+                        BinaryOp.Or or BinaryOp.Xor when Bound.NonNegative(a) is long x && Bound.NonNegative(b) is long y => AllOnesUpTo(Math.Max(x, y)),
                         BinaryOp.Comma => b,
                         _ => null,
                     };
@@ -245,6 +248,9 @@ internal sealed partial class Reachability
     }
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+
+    /// <summary>The largest value with no bit set above x's highest: x | y and x ^ y of values at most x and y are at most that of the larger.</summary>
+    private static long AllOnesUpTo(long x) => x == 0 ? 0 : (long)(ulong.MaxValue >> System.Numerics.BitOperations.LeadingZeroCount((ulong)x));
 
     /// <summary>min(x, y) and max(x, y) as the kernel writes them ((x) &lt; (y) ? (x) : (y)), or any other choice.</summary>
     private static long? ConditionalBound(IrNode n, Frame f, int depth, bool learnt)
@@ -521,7 +527,8 @@ internal sealed partial class Reachability
     /// (clip's "while (off &lt; 16) buf[off++] = ' ';"), zero or all ones into wider elements. The loop is
     /// "for (c = start; c &lt; bound; ++c) a[c] = v;", "while (c &lt; bound) a[c++] = v;" or
     /// "while (c &lt; bound) { a[c] = v; c++; }": the counter compared with &lt; (&lt;= a constant, != from a known
-    /// start) in its own signedness (an int counter against an unsigned bound may wrap), at least an int wide, stepped by one,
+    /// start) in its own signedness (an int counter against an unsigned bound may wrap, but from a known start not negative
+    /// to a bound whose own range fits an int), at least an int wide, stepped by one,
     /// against a constant or a local the loop does not write (a bound read from memory the stores may change
     /// is not). Known start and bound make a memset of constant size, expanded inline; otherwise it is a call.
     /// A loop that copies elements, "a[c] = b[c]" (CopyCall), is a memcpy or a memmove the same way.
@@ -551,8 +558,15 @@ internal sealed partial class Reachability
             return [];
         if ((BinaryOp)condition.Op == BinaryOp.NE && left.Kind == IrKind.Slot && left.Index < f.Slots.Length && f.Slots[left.Index] is null)
             return [];
-        if (left.Kind != IrKind.Slot || (counter >= 0 && left.Index != counter) || left.TypeMax is not null || left.Unsigned != condition.Flag
+        if (left.Kind != IrKind.Slot || (counter >= 0 && left.Index != counter) || left.TypeMax is not null
             || left.Index >= f.Slots.Length || f.Escaped[left.Index])
+            return [];
+        // An int counter compared as unsigned (against a u32 bound) is counted when it starts at a known value, not
+        // negative, and the bound's own range fits an int: it cannot wrap before the end (tpm_infineon's "for (i = 0;
+        // i < size; i++) buf[i] = buf[i + 6];" of a size = (buf[2] << 8) | buf[3] is a memmove). A bound only a branch
+        // taught (if (n > 100) return;) is not its own range: the loop stays.
+        if (left.Unsigned != condition.Flag
+            && (left.Unsigned || f.Slots[left.Index] is not (>= 0) || Bound.NonNegative(UpperBound(bound, f)) is not (<= int.MaxValue)))
             return [];
         counter = left.Index;
         bool invariant = IsInvariant(bound, loop, counter, f);
@@ -640,6 +654,13 @@ internal sealed partial class Reachability
         var (to, from) = (target.Kids[0].Unwrapped, source.Unwrapped);
         if (IsLocalObject(to) || IsLocalObject(from))
             return invariant || IsLocalObject(to) ? "memcpy" : null;
+        // One pointer the loop does not change, read ahead of the store (tpm_infineon's "buf[i] = buf[i + 6]"): a
+        // memmove, when the index read cannot wrap: one ahead, or the bound's own range that far below an int's top
+        // (with k an int, s[i] = s[i + 1] is a memmove and s[i] = s[i + 6] stays a loop; gcc-12, the kernel's flags).
+        if (to is { Kind: IrKind.Slot, ObjectSize: null } p && from is { Kind: IrKind.Slot } q && p.Index == q.Index
+            && p.Index < f.Slots.Length && !f.Escaped[p.Index] && !loop.Written.Contains(p.Index) && invariant
+            && at is { Kind: IrKind.Binary, Kids: [_, var ahead] } && ahead.Unwrapped is { Kind: IrKind.Constant, Text: null, Value: >= 1 } distance)
+            return distance.Value == 1 || Bound.NonNegative(UpperBound(bound, f)) is long most && most + distance.Value - 1 <= int.MaxValue ? "memmove" : null;
         int? Base(IrNode member) => member is { Kind: IrKind.Generic, PointerMember: true, Kids: [var pointer] }
             && pointer.Unwrapped is { Kind: IrKind.Slot } slot && slot.Index < f.Slots.Length && !loop.Written.Contains(slot.Index)
             ? slot.Index : null;

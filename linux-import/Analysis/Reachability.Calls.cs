@@ -238,13 +238,14 @@ internal sealed partial class Reachability
         // 21 of l's 24 bytes; p->buf - 1: 16; arr - 2: 0): not modelled, unknown as before. Unknown stays unknown.
         if (n is { Kind: IrKind.Binary, ElementSize: > 0, Kids: [var basePointer, var added] } && n.Op is (int)Clang.BinaryOp.Add or (int)Clang.BinaryOp.Sub
             && EvalQuiet(added, f) is long k && (n.Op == (int)Clang.BinaryOp.Add ? k : -k) is long forward && forward >= 0)
-        {
-            long from = ObjectSize(basePointer, type, f);
-            if (from < 0 || type >= 2 && from == 0)
-                return from;
-            long bytes = forward * n.ElementSize;
-            return bytes > from ? 0 : from - bytes;
-        }
+            return Forward(ObjectSize(basePointer, type, f), forward * n.ElementSize, type);
+        // &a[k], k known and not negative: as a + k (gcc-12: &p->buf[4] of a u8 buf[64] is 60 for types 1 and 3 and
+        // not known for type 0, so af9035's memcpy(&state->buf[REQ_HDR_LEN], req->wbuf, req->wlen) keeps fortify's
+        // field-spanning WARN_ONCE; &l.buf[4] of a local l is what follows in l for type 0).
+        if (n is { Kind: IrKind.Unary, Kids: [var element] } && n.Op == (int)Clang.UnaryOp.AddrOf
+            && element.Unwrapped is { Kind: IrKind.Index, ElementSize: > 0, Kids: [var array, var index] } indexed
+            && EvalQuiet(index, f) is long at && at >= 0)
+            return Forward(ObjectSize(array, type, f), at * indexed.ElementSize, type);
         // What an allocator declared alloc_size returns, of a size known here (kzalloc(PAGE_SIZE, …): fortify's
         // strlen of it is strnlen and fortify_panic).
         if (n.Kind == IrKind.Call && n.Target is { AllocSizeArguments: { Length: > 0 } sizeArguments })
@@ -268,6 +269,11 @@ internal sealed partial class Reachability
             return (expr.ObjectIsMember || n.ObjectIsMember) && type % 2 == 0 ? expr.ObjectRemaining ?? n.ObjectRemaining ?? unknown : size;
         return unknown;
     }
+
+    /// <summary>What an object of size <paramref name="from"/> (unknown: negative, or 0 for types 2 and 3) has left
+    /// <paramref name="bytes"/> further on: nothing past its end.</summary>
+    private static long Forward(long from, long bytes, int type) =>
+        from < 0 || type >= 2 && from == 0 ? from : bytes > from ? 0 : from - bytes;
 
     private long? EvalBuiltin(string name, IrNode n, Frame f, bool zeroTested)
     {

@@ -430,7 +430,7 @@ public class CompilerRewriteTests
     [InlineData("int c; for (c = 2; c < k; c += 1) { a[c] = 0; }", "memset")]
     [InlineData("for (unsigned c = 0; c < n; c++) a[c] = 0;", "memset")]
     [InlineData("unsigned i, c; for (i = 0; i < m; ++i) { for (c = 0; c < n; ++c) a[c] = 0; a += k; }", "memset")]
-    // Not counted: an int counter against an unsigned bound (it may wrap), <= (it may never end), a u8
+    // Not counted: an int counter against an unsigned bound (it may wrap: below, when it cannot), <= (it may never end), a u8
     // counter, a bound read from memory the stores may change; a constant bound is an inline memset; a
     // value whose bytes differ, or a copy, stays a loop.
     [InlineData("int c; for (c = 0; c < n; ++c) a[c] = 0;", "")]
@@ -445,6 +445,36 @@ public class CompilerRewriteTests
         var undefined = Snippet.Undefined($$"""
             struct d { int x[100]; };
             void f(int *a, int *b, unsigned n, unsigned m, int k, struct d *d) { {{body}} }
+            """);
+        Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
+    }
+
+    [Theory]
+    // gcc-12 -O2 with the kernel's flags: an int counter compared with an unsigned bound (as unsigned) is counted when
+    // it starts at a known value, not negative, and the bound's own range fits an int; one pointer read ahead of its
+    // store is a memmove when the index read cannot wrap (tpm_infineon's tpm_inf_recv: size = (buf[2] << 8) | buf[3],
+    // then "for (i = 0; i < size; i++) buf[i] = buf[i + 6];").
+    [InlineData("u32 size = (buf[2] << 8) | buf[3]; int i; for (i = 0; i < size; i++) buf[i] = buf[i + 6];", "memmove")]
+    [InlineData("u32 size = (buf[2] << 8) | buf[3]; int i; for (i = 0; i < size; i++) buf[i] = 0;", "memset")]
+    [InlineData("u32 size = n & 0xffff; for (int i = 0; i < size; i++) s[i] = 0;", "memset")]
+    [InlineData("u32 size = n & 0xffff; for (int i = 1; i < size; i++) s[i] = s[i + 2];", "memmove")]
+    [InlineData("for (int i = 0; i < k; i++) s[i] = s[i + 1];", "memmove")]
+    // Not counted or not moved: a start not known, a bound only a branch taught, a bound that may pass an int's top;
+    // a read far ahead of an int bound (it may wrap), a read behind the store, a bound read from memory.
+    [InlineData("u32 size = n & 0xffff; for (int i = k; i < size; i++) s[i] = 0;", "")]
+    [InlineData("if (n > 100) return; for (int i = 0; i < n; i++) s[i] = 0;", "")]
+    [InlineData("u32 size = n & 0x80000000; for (int i = 0; i < size; i++) s[i] = 0;", "")]
+    [InlineData("for (int i = 0; i < k; i++) s[i] = s[i + 6];", "")]
+    [InlineData("for (int i = 0; i < k; i++) buf[i] = buf[i + 6];", "")]
+    [InlineData("for (int i = 0; i < k; i++) s[i + 1] = s[i];", "")]
+    [InlineData("for (int i = 0; i < p->cnt; i++) s[i] = s[i + 1];", "")]
+    public void AnIntCounterAgainstAnUnsignedBoundIsCountedWhenItCannotWrap(string body, string emitted)
+    {
+        var undefined = Snippet.Undefined($$"""
+            typedef unsigned long long u64;
+            typedef unsigned char u8; typedef unsigned int u32;
+            struct d { u64 a[8]; u64 b[8]; u8 e[4]; u8 o[4]; u8 n; int cnt; };
+            void f(struct d *p, u64 *s, int k, u8 *buf, u32 n) { {{body}} }
             """);
         Assert.Equal(emitted.Split(' ', StringSplitOptions.RemoveEmptyEntries), undefined);
     }
@@ -589,6 +619,20 @@ public class CompilerRewriteTests
     [InlineData("l.buf + 3", 1, 61)]
     [InlineData("arr + 2", 0, 24)]
     [InlineData("p + 1", 0, 20)]
+    // &a[k] is a + k: af9035's memcpy(&state->buf[REQ_HDR_LEN], …) keeps fortify's field-spanning WARN_ONCE (type 1
+    // knows buf's size less four, type 0 nothing). An index not known leaves both unknown.
+    [InlineData("&e->buf[3]", 1, 61)]
+    [InlineData("&e->buf[3]", 3, 61)]
+    [InlineData("&e->buf[3]", 0, -1)]
+    [InlineData("&e->buf[0]", 1, 64)]
+    [InlineData("&e->buf[70]", 1, 0)]
+    [InlineData("&l.buf[3]", 0, 65)]
+    [InlineData("&l.buf[3]", 1, 61)]
+    [InlineData("&arr[2]", 0, 24)]
+    [InlineData("&arr[2]", 1, 24)]
+    [InlineData("&p[1]", 0, 20)]
+    [InlineData("&e->buf[n]", 1, -1)]
+    [InlineData("&e->buf[n]", 0, -1)]
     public void APointerMovedForwardHasWhatFollowsInItsObject(string expression, int type, long size)
     {
         var undefined = Snippet.Undefined(CheckedCopy + $$"""

@@ -53,6 +53,12 @@ public class KbuildOracleTests(KernelFixture kernel, ITestOutputHelper output)
     // ... when GCC compares in at most four loads of each side: hid-lenovo's 13-byte report descriptor check is
     // inline, its 29-byte one (8 + 8 + 8 + 4 + 1) a call.
     [InlineData("drivers/hid", "hid-lenovo", "memcmp", "")]
+    // &a[k] is a + k to __builtin_object_size: dvbsky's memcpy(&obuf[3], …) into a local array keeps fortify_panic,
+    // mxl111sf's memcpy(&state->sndbuf[1], wbuf, wlen) the field-spanning WARN_ONCE.
+    [InlineData("drivers/media/usb/dvb-usb-v2", "dvb-usb-dvbsky dvb-usb-mxl111sf", "fortify_panic __warn_printk", "")]
+    // An int counter against a u32 bound of a u8 pair's range, copying one pointer's bytes forward: a memmove
+    // (tpm_infineon's tpm_inf_recv).
+    [InlineData("drivers/char/tpm", "tpm_infineon", "memmove", "")]
     // Sizes with an upper bound: usb_wwan's "if (todo > OUT_BUFLEN) todo = OUT_BUFLEN" in a loop (memcpy inline,
     // fortify's check gone); mcba_usb's u8 length into a local struct's 8-byte member (inline, the check stays).
     [InlineData("drivers/usb/serial", "usb_wwan", "", "memcpy fortify_panic __warn_printk")]
