@@ -100,15 +100,20 @@ internal sealed class IrNode
     }
 
     /// <summary>The node without the parentheses and implicit conversions around it.</summary>
-    public IrNode Unwrapped
+    public IrNode Unwrapped => Unwrap(out _);
+
+    /// <summary>The node without the parentheses and conversions around it; <paramref name="converted"/>: one of them
+    /// changes the value's width or signedness (<see cref="Converts"/>), a new value to GCC.</summary>
+    public IrNode Unwrap(out bool converted)
     {
-        get
+        var n = this;
+        converted = false;
+        while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
         {
-            var n = this;
-            while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
-                n = n.Kids[0];
-            return n;
+            converted |= n.Converts;
+            n = n.Kids[0];
         }
+        return n;
     }
 
     /// <summary>True when evaluating the node can have an effect beyond its value (a call, assignment, asm).</summary>

@@ -509,13 +509,7 @@ internal sealed partial class Reachability
     /// </summary>
     private static long? ExpansionBound(IrNode expr, Frame f)
     {
-        var n = expr;
-        bool converted = false;
-        while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
-        {
-            converted |= n.Converts;
-            n = n.Kids[0];
-        }
+        var n = expr.Unwrap(out bool converted);
         // The local itself, or a load GCC takes for the one the branch tested: the value the branch saw.
         bool same = n.Kind == IrKind.Slot || LoadBound.Key(n, out _) is not null;
         return UpperBound(expr, f, learnt: converted || !same);
@@ -565,8 +559,7 @@ internal sealed partial class Reachability
         // negative, and the bound's own range fits an int: it cannot wrap before the end (tpm_infineon's "for (i = 0;
         // i < size; i++) buf[i] = buf[i + 6];" of a size = (buf[2] << 8) | buf[3] is a memmove). A bound only a branch
         // taught (if (n > 100) return;) is not its own range: the loop stays.
-        if (left.Unsigned != condition.Flag
-            && (left.Unsigned || f.Slots[left.Index] is not (>= 0) || Bound.NonNegative(UpperBound(bound, f)) is not (<= int.MaxValue)))
+        if (left.Unsigned != condition.Flag && (left.Unsigned || f.Slots[left.Index] is not (>= 0) || !BelowIntTop(bound, 0, f)))
             return [];
         counter = left.Index;
         bool invariant = IsInvariant(bound, loop, counter, f);
@@ -660,7 +653,7 @@ internal sealed partial class Reachability
         if (to is { Kind: IrKind.Slot, ObjectSize: null } p && from is { Kind: IrKind.Slot } q && p.Index == q.Index
             && p.Index < f.Slots.Length && !f.Escaped[p.Index] && !loop.Written.Contains(p.Index) && invariant
             && at is { Kind: IrKind.Binary, Kids: [_, var ahead] } && ahead.Unwrapped is { Kind: IrKind.Constant, Text: null, Value: >= 1 } distance)
-            return distance.Value == 1 || Bound.NonNegative(UpperBound(bound, f)) is long most && most + distance.Value - 1 <= int.MaxValue ? "memmove" : null;
+            return distance.Value == 1 || BelowIntTop(bound, (long)distance.Value - 1, f) ? "memmove" : null;
         int? Base(IrNode member) => member is { Kind: IrKind.Generic, PointerMember: true, Kids: [var pointer] }
             && pointer.Unwrapped is { Kind: IrKind.Slot } slot && slot.Index < f.Slots.Length && !loop.Written.Contains(slot.Index)
             ? slot.Index : null;
@@ -668,6 +661,11 @@ internal sealed partial class Reachability
             return null;
         return invariant || Base(bound) == shared ? "memmove" : null;
     }
+
+    /// <summary>The bound's own range (not what a branch taught) is known, not negative, and that plus
+    /// <paramref name="ahead"/> still fits an int: an int counter, or an index that far ahead of it, cannot wrap.</summary>
+    private static bool BelowIntTop(IrNode bound, long ahead, Frame f) =>
+        Bound.NonNegative(UpperBound(bound, f)) is long most && most + ahead <= int.MaxValue;
 
     /// <summary>A store of one constant whose bytes are all alike (any into bytes; zero, all ones or an all-zero
     /// aggregate into wider elements); with other stores in the loop, only into a local object.</summary>

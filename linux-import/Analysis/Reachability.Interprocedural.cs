@@ -103,13 +103,7 @@ internal sealed partial class Reachability
     /// </summary>
     private static long? PassedOnBound(IrNode arg, Frame f, out bool converted)
     {
-        var n = arg;
-        bool conversion = false;
-        while (n.Kind == IrKind.Pass && n.Kids.Length == 1)
-        {
-            conversion |= n.Converts;
-            n = n.Kids[0];
-        }
+        var n = arg.Unwrap(out bool conversion);
         converted = false;
         if (n.Kind != IrKind.Slot || f.Joined is not { } joined || n.Index >= f.ParamCount || n.Index >= joined.Values.Length || f.Escaped[n.Index])
             return null;
